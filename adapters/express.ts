@@ -1,0 +1,103 @@
+/**
+ * Express 4 and 5 adapter: `app.use(ours(...))` puts a request-scoped
+ * tracker on `req.ours`. Only the framework's request is translated here;
+ * everything else lives in the core.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OursClient } from '../src/client';
+import type { MiddlewareOptions } from '../src/request/middleware-options';
+import type { RequestSource } from '../src/request/request-source';
+import { RequestTracker } from '../src/request/tracker';
+import { resolveTrackerConfig } from '../src/request/tracker-config';
+
+/** The parts of Express's `req` the adapter reads (Express 4 and 5 alike). */
+export interface ExpressRequest extends IncomingMessage {
+  ip?: string;
+  protocol?: string;
+  hostname?: string;
+  originalUrl?: string;
+  ours: RequestTracker<ExpressRequest>;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The Ours tracker for this request (ours-middleware). */
+      ours: RequestTracker<ExpressRequest>;
+    }
+  }
+}
+
+/** Options of the Express middleware; `req` in callbacks is Express's request. */
+export type OursExpressOptions = MiddlewareOptions<ExpressRequest>;
+
+/** The middleware, with the client it sends through. */
+export interface OursExpressMiddleware {
+  (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void;
+  /** The client behind this middleware: flush or shut it down on exit. */
+  readonly client: OursClient;
+}
+
+/** Reads an Express request; every member is lazy. */
+class ExpressSource implements RequestSource {
+  readonly socketAddress: string | undefined;
+  readonly url: string;
+  constructor(private readonly req: ExpressRequest) {
+    // Read now: the socket's address can be gone once the client disconnects.
+    this.socketAddress = req.socket?.remoteAddress;
+    this.url = req.originalUrl ?? req.url ?? '/';
+  }
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+  /** Express's `req.ip` honours the app's `trust proxy` setting. */
+  ip(): string | undefined {
+    return this.req.ip;
+  }
+  protocol(): string | undefined {
+    return this.req.protocol;
+  }
+  /**
+   * `req.hostname` honours `trust proxy` but drops the port (Express 4) and
+   * `req.host` is deprecated there, so the port comes back from the Host
+   * header when the hostname came from it.
+   */
+  host(): string | undefined {
+    const hostname = this.req.hostname;
+    const header = this.req.headers.host;
+    return hostname && header?.startsWith(hostname) ? header : hostname;
+  }
+}
+
+/**
+ * Express middleware that attaches `req.ours`.
+ *
+ * @example
+ * import express from 'express';
+ * import { ours } from 'ours-middleware/express';
+ *
+ * const app = express();
+ * const tracking = ours({ token: process.env.OURS_TOKEN });
+ * app.use(tracking);
+ * app.post('/checkout', (req, res) => {
+ *   req.ours.track('Checkout Completed', { orderId: '42' });
+ *   res.sendStatus(204);
+ * });
+ * process.on('SIGTERM', () => tracking.client.shutdown());
+ */
+export function ours(options?: OursExpressOptions): OursExpressMiddleware {
+  const config = resolveTrackerConfig(options);
+  const middleware = function oursMiddleware(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
+    const expressReq = req as ExpressRequest;
+    expressReq.ours = new RequestTracker(config, new ExpressSource(expressReq), res, expressReq);
+    next();
+  };
+  return Object.assign(middleware, { client: config.client });
+}
+
+export { RequestTracker } from '../src/request/tracker';
+export type { TrackOverrides, IdentifyOverrides } from '../src/request/tracker';
+export type { MiddlewareOptions } from '../src/request/middleware-options';
+export type { RequestContext } from '../src/request/extract-context';

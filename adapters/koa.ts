@@ -1,0 +1,115 @@
+/**
+ * Koa 2 and 3 adapter: `app.use(ours(...))` puts a request-scoped tracker on
+ * `ctx.ours`. Only Koa's context is translated here; the rest is the core.
+ */
+import type { ServerResponse } from 'node:http';
+import type {} from 'koa';
+import type { OursClient } from '../src/client';
+import { OursConfigError } from '../src/errors';
+import { koaIp } from '../src/request/client-ip';
+import type { MiddlewareOptions } from '../src/request/middleware-options';
+import type { RequestSource } from '../src/request/request-source';
+import { RequestTracker } from '../src/request/tracker';
+import { resolveTrackerConfig } from '../src/request/tracker-config';
+import type { Logger } from '../src/logger';
+
+/** The parts of Koa's `ctx` the adapter reads (Koa 2 and 3 alike). */
+export interface KoaContext {
+  req: import('node:http').IncomingMessage;
+  res: ServerResponse;
+  app: { proxy?: boolean; maxIpsCount?: number };
+  protocol: string;
+  host: string;
+  originalUrl: string;
+  ours: RequestTracker<KoaContext>;
+}
+
+declare module 'koa' {
+  interface DefaultContext {
+    /** The Ours tracker for this request (ours-middleware). */
+    ours: RequestTracker<KoaContext>;
+  }
+}
+
+/** Options of the Koa middleware; `req` in callbacks is Koa's `ctx`. */
+export type OursKoaOptions = MiddlewareOptions<KoaContext>;
+
+/** The middleware, with the client it sends through. */
+export interface OursKoaMiddleware {
+  (ctx: any, next: () => Promise<unknown>): Promise<unknown>;
+  /** The client behind this middleware: flush or shut it down on exit. */
+  readonly client: OursClient;
+}
+
+/** Reads a Koa context; every member is lazy. */
+class KoaSource implements RequestSource {
+  readonly socketAddress: string | undefined;
+  readonly url: string;
+  constructor(
+    private readonly ctx: KoaContext,
+    private readonly warnSpoofable: () => void,
+  ) {
+    // Read now: the socket's address can be gone once the client disconnects.
+    this.socketAddress = ctx.req.socket?.remoteAddress;
+    this.url = ctx.originalUrl;
+  }
+  header(name: string): string | undefined {
+    const value = this.ctx.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+  /**
+   * Koa's own `ctx.ip` with `app.proxy` and the default `maxIpsCount` 0 is the
+   * leftmost X-Forwarded-For entry, which the client chooses. We walk from the
+   * right over `maxIpsCount` hops instead, and take one hop when it is 0.
+   */
+  ip(): string | undefined {
+    const { proxy = false, maxIpsCount = 0 } = this.ctx.app;
+    const result = koaIp(this.socketAddress, this.header('x-forwarded-for'), proxy, maxIpsCount);
+    if (result.usedRightmost) this.warnSpoofable();
+    return result.ip;
+  }
+  protocol(): string | undefined {
+    return this.ctx.protocol;
+  }
+  host(): string | undefined {
+    return this.ctx.host || undefined;
+  }
+}
+
+/**
+ * Koa middleware that attaches `ctx.ours`.
+ *
+ * @example
+ * import Koa from 'koa';
+ * import { ours } from 'ours-middleware/koa';
+ *
+ * const app = new Koa();
+ * const tracking = ours({ token: process.env.OURS_TOKEN });
+ * app.use(tracking);
+ * app.use((ctx) => {
+ *   ctx.ours.track('Page Viewed');
+ *   ctx.body = 'ok';
+ * });
+ */
+export function ours(options?: OursKoaOptions): OursKoaMiddleware {
+  const config = resolveTrackerConfig(options);
+  const logger: Logger | undefined = options?.logger || undefined;
+  let warned = false;
+  const warnSpoofable = (): void => {
+    if (warned) return;
+    warned = true;
+    const msg = 'Koa app.proxy is on with maxIpsCount 0: Koa\'s ctx.ip is then the client-chosen leftmost X-Forwarded-For entry. ours-middleware uses the rightmost entry (one proxy); set app.maxIpsCount to your proxy count.';
+    (logger ?? console).warn({}, msg);
+  };
+  const middleware = function oursMiddleware(ctx: KoaContext, next: () => Promise<unknown>): Promise<unknown> {
+    ctx.ours = new RequestTracker(config, new KoaSource(ctx, warnSpoofable), ctx.res, ctx);
+    return next();
+  };
+  if (options && 'proxy' in options) throw new OursConfigError('proxy', 'is a Koa app setting (app.proxy), not an ours() option');
+  return Object.assign(middleware, { client: config.client }) as OursKoaMiddleware;
+}
+
+export { RequestTracker } from '../src/request/tracker';
+export type { TrackOverrides, IdentifyOverrides } from '../src/request/tracker';
+export type { MiddlewareOptions } from '../src/request/middleware-options';
+export type { RequestContext } from '../src/request/extract-context';

@@ -1,0 +1,479 @@
+import { EventEmitter } from 'node:events';
+import type { ContractIssue } from './contract/check';
+import { OursDeliveryError, OursError, OursValidationError } from './errors';
+import type { IdentifyEvent, TrackEvent } from './events';
+import { FlushWaiter, type FlushReport } from './flush';
+import { RateLimitedLog } from './logger';
+import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
+import { MemoryStore, type EventPath, type EventStore, type QueuedEvent } from './queue';
+import { BackoffGate, parseRetryAfter } from './retry';
+import type { ClientStats, DropInfo } from './stats';
+import { compress, post, type ApiResponse } from './transport';
+import { checkIdentify, checkTrack } from './validate';
+
+/** A request's worth of events, kept whole across retries with its encoded body. */
+interface Batch {
+  readonly path: EventPath;
+  readonly events: QueuedEvent[];
+  attempts: number;
+  gzip: boolean;
+  body?: Promise<Uint8Array | string>;
+}
+
+/**
+ * How the adapters report a failure through the client's `error` channel
+ * without a public method for it (Node throws on `emit('error')` with no
+ * listener, which must never happen inside a host app).
+ * @internal
+ */
+export const kReport = Symbol('ours-middleware.report');
+
+/** Uncompressed JSON per `/batch` request; a 413 splits further. */
+const MAX_BATCH_BYTES = 512 * 1024;
+
+/** One row of a `/batch` result, as the contract gives it. */
+interface RowResult {
+  index: number;
+  success: boolean;
+  code?: 'invalid_event' | 'queue_failed';
+  message?: string;
+}
+
+/**
+ * Sends events to the Ours API: checks each against the contract, queues it
+ * (bounded by count and bytes), and delivers in gzip `/batch` requests with
+ * one shared backoff, retries that reuse each event's `distinctId`, and no
+ * promise that can reject into your app.
+ *
+ * Events: `error` ({@link OursError}: every failure), `drop` ({@link DropInfo}).
+ * Without an `error` listener, failures go to the logger instead of throwing.
+ *
+ * @example
+ * const client = new OursClient({ token: process.env.OURS_TOKEN });
+ * client.on('error', (err) => log.warn(err));
+ * client.track({ event: 'Signed Up', userId, eventProperties: { plan: 'pro' } });
+ * await client.shutdown();
+ */
+export class OursClient extends EventEmitter {
+  readonly #opts: ResolvedOptions;
+  readonly #store: EventStore = new MemoryStore();
+  readonly #retry: Batch[] = [];
+  readonly #inFlight = new Set<Batch>();
+  readonly #gate: BackoffGate;
+  readonly #cancel = new AbortController();
+  readonly #log = new RateLimitedLog();
+  /** `{"token":"…"` once, spliced into every body; the token appears nowhere else. */
+  readonly #tokenPrefix: string;
+  #gzip: boolean;
+  #stats = { tracked: 0, delivered: 0, retried: 0, failed: 0, dropped: 0 };
+  #retryCount = 0;
+  #inFlightCount = 0;
+  #heldCount = 0;
+  #heldBytes = 0;
+  #droppedSinceFlush = 0;
+  #appendsSinceFlush = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = 0;
+  #pumpQueued = false;
+  /** Set by the interval timer or a flush: send what waits even below `flushAt`. */
+  #due = false;
+  #waiter: FlushWaiter | undefined;
+  #closed = false;
+  #shutdown: Promise<FlushReport> | undefined;
+
+  constructor(options?: ClientOptions) {
+    super();
+    this.#opts = resolveOptions(options);
+    this.#gate = new BackoffGate(this.#opts.retry);
+    this.#gzip = this.#opts.gzip;
+    this.#tokenPrefix = `{"token":${JSON.stringify(this.#opts.token)}`;
+  }
+
+  /**
+   * Queues one event. Never throws (unless `strict` and the event is invalid)
+   * and never blocks: delivery happens later, in the background.
+   *
+   * @example
+   * client.track({ event: 'Order Completed', externalId: user.id, eventProperties: { total: 42.5 } });
+   */
+  track(event: TrackEvent): void {
+    this.#accept('track', () => checkTrack(event, Date.now()), this.#opts.endpoint === 'batch' ? '/batch' : '/track');
+  }
+
+  /**
+   * Sets properties on a visitor (`POST /identify`), under the same retry rules.
+   *
+   * @example
+   * client.identify({ externalId: 'u_42', userProperties: { email: 'a@b.co', custom_properties: { plan: 'pro' } } });
+   */
+  identify(event: IdentifyEvent): void {
+    this.#accept('identify', () => checkIdentify(event), '/identify');
+  }
+
+  /**
+   * Resolves when every event queued before the call has been delivered or
+   * has definitively failed. Never rejects. Concurrent calls share one flush.
+   *
+   * @example
+   * const { delivered, failed, dropped } = await client.flush();
+   */
+  flush(): Promise<FlushReport> {
+    const previous = this.#waiter && !this.#waiter.done ? this.#waiter : undefined;
+    if (previous && this.#appendsSinceFlush === 0) return previous.promise;
+    const waiter = new FlushWaiter(previous, this.#droppedSinceFlush);
+    this.#droppedSinceFlush = 0;
+    this.#appendsSinceFlush = 0;
+    this.#store.forEach((e) => waiter.adopt(e));
+    for (const batch of [...this.#retry, ...this.#inFlight]) batch.events.forEach((e) => waiter.adopt(e));
+    waiter.resolveIfDone();
+    if (waiter.done && !previous) return waiter.promise;
+    this.#waiter = waiter;
+    this.#due = true;
+    // An awaited flush keeps the process alive through a backoff; an idle client does not.
+    this.#timer?.ref();
+    void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref());
+    this.#schedulePump();
+    return waiter.promise;
+  }
+
+  /**
+   * Stops accepting events, flushes, and resolves within `timeoutMs` (default:
+   * the client's `timeoutMs`) with what happened. What could not be delivered
+   * in time is counted as failed and reported. Idempotent.
+   *
+   * @example
+   * process.on('SIGTERM', () => client.shutdown().finally(() => process.exit(0)));
+   */
+  shutdown({ timeoutMs = this.#opts.timeoutMs }: { timeoutMs?: number } = {}): Promise<FlushReport> {
+    this.#shutdown ??= this.#close(timeoutMs);
+    return this.#shutdown;
+  }
+
+  /** Counters since the client was made; see {@link ClientStats}. */
+  stats(): ClientStats {
+    return {
+      ...this.#stats,
+      queued: this.#store.count + this.#retryCount,
+      inFlight: this.#inFlightCount,
+    };
+  }
+
+  override on(event: 'error', listener: (err: OursError) => void): this;
+  override on(event: 'drop', listener: (info: DropInfo) => void): this;
+  override on(event: string | symbol, listener: (...args: any[]) => void): this;
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.on(event, listener);
+  }
+
+  /** @internal */
+  [kReport](err: OursError): void {
+    this.#report(err);
+  }
+
+  // --- accepting -------------------------------------------------------------
+
+  #accept(kind: 'track' | 'identify', check: () => ReturnType<typeof checkTrack> | ReturnType<typeof checkIdentify>, path: EventPath): void {
+    this.#stats.tracked++;
+    if (this.#closed) {
+      this.#drop('shutdown', 1, `${kind} after shutdown() was dropped`);
+      return;
+    }
+    let checked;
+    try {
+      checked = check();
+    } catch (err) {
+      this.#drop('invalid', 1);
+      this.#report(new OursError(`ours-middleware: ${kind} dropped: ${(err as Error).message}`));
+      return;
+    }
+    if (!checked.ok) return this.#invalid(kind, checked.issues);
+    this.#enqueue(path, JSON.stringify(checked.body));
+  }
+
+  #invalid(kind: 'track' | 'identify', issues: ContractIssue[]): void {
+    const err = new OursValidationError(kind, issues);
+    this.#drop('invalid', 1);
+    if (this.#opts.strict) throw err;
+    this.#report(err);
+  }
+
+  /*
+   * Invariant: every accepted event is counted in #heldCount/#heldBytes from
+   * the moment it is queued until it is settled (delivered or failed), whether
+   * it waits in the store, in #retry, or in flight. The bound is checked
+   * against that total, so retries cannot push memory past maxQueueSize or
+   * maxQueueBytes: new events are dropped instead, and counted.
+   */
+  #enqueue(path: EventPath, json: string): void {
+    const bytes = json.length;
+    if (this.#heldCount >= this.#opts.maxQueueSize || this.#heldBytes + bytes > this.#opts.maxQueueBytes) {
+      this.#drop('queue_full', 1, `queue full (${this.#opts.maxQueueSize} events / ${this.#opts.maxQueueBytes} bytes): events dropped`);
+      return;
+    }
+    this.#store.append({ json, bytes, path });
+    this.#heldCount++;
+    this.#heldBytes += bytes;
+    this.#appendsSinceFlush++;
+    if (this.#store.count >= this.#opts.flushAt) this.#schedulePump();
+    else this.#arm(this.#opts.flushIntervalMs);
+  }
+
+  // --- scheduling ------------------------------------------------------------
+
+  /** Pumps on the next turn, once, so a loop of track() calls costs no I/O work. */
+  #schedulePump(): void {
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    setImmediate(this.#pump).unref();
+  }
+
+  /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */
+  #arm(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.#timer && this.#timerAt <= at) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#onTimer, ms);
+    if (!this.#waiter || this.#waiter.done) this.#timer.unref();
+  }
+
+  #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#due = true;
+    this.#pump();
+  };
+
+  #pump = (): void => {
+    this.#pumpQueued = false;
+    while (this.#inFlight.size < this.#opts.maxInFlight) {
+      const wait = this.#gate.waitMs();
+      if (wait > 0) return this.#arm(wait);
+      const retried = this.#retry.shift();
+      if (retried) this.#retryCount -= retried.events.length;
+      const batch = retried ?? this.#lease();
+      if (!batch) break;
+      this.#dispatch(batch);
+    }
+    if (this.#store.count === 0 && this.#retry.length === 0) this.#due = false;
+    else this.#arm(this.#opts.flushIntervalMs);
+  };
+
+  #lease(): Batch | undefined {
+    const store = this.#store;
+    if (store.count === 0 || (store.count < this.#opts.flushAt && !this.#due)) return undefined;
+    const events = store.lease(this.#opts.maxBatchSize, MAX_BATCH_BYTES);
+    const path = events[0]?.path;
+    return path && { path, events, attempts: 0, gzip: this.#gzip };
+  }
+
+  // --- sending ---------------------------------------------------------------
+
+  #dispatch(batch: Batch): void {
+    this.#inFlight.add(batch);
+    this.#inFlightCount += batch.events.length;
+    this.#send(batch)
+      .catch((err: Error) => {
+        this.#landed(batch);
+        this.#fail(batch.events, `internal error while sending: ${err.message}`);
+      })
+      .finally(() => this.#schedulePump());
+  }
+
+  /** The request is over; its events are about to be settled or requeued. */
+  #landed(batch: Batch): void {
+    if (this.#inFlight.delete(batch)) this.#inFlightCount -= batch.events.length;
+  }
+
+  async #send(batch: Batch): Promise<void> {
+    batch.body ??= this.#encode(batch);
+    let res: ApiResponse;
+    try {
+      res = await post(this.#opts.fetch, this.#opts.apiUrl + batch.path, await batch.body, batch.gzip, this.#opts.timeoutMs, this.#cancel.signal);
+    } catch (err) {
+      this.#landed(batch);
+      return this.#retryLater(batch, batch.events, undefined, `network error: ${(err as Error).message}`);
+    }
+    this.#landed(batch);
+    this.#handle(batch, res);
+  }
+
+  /** The JSON body with the token spliced in, gzipped on the thread pool when on. */
+  #encode(batch: Batch): Promise<Uint8Array | string> {
+    const json =
+      batch.path === '/batch'
+        ? `${this.#tokenPrefix},"events":[${batch.events.map((e) => e.json).join(',')}]}`
+        : `${this.#tokenPrefix},${batch.events[0]!.json.slice(1)}`;
+    return batch.gzip ? compress(json) : Promise.resolve(json);
+  }
+
+  #handle(batch: Batch, res: ApiResponse): void {
+    const { status } = res;
+    if (status === 200 || status === 207) {
+      this.#gate.success();
+      if (batch.path === '/batch') this.#rows(batch, res);
+      else this.#delivered(batch.events);
+    } else if (status === 413) this.#tooLarge(batch, res);
+    else if (status === 415 && batch.gzip) this.#withoutGzip(batch);
+    else if (status === 401 || status === 403) this.#unauthorized(batch, status);
+    else if (status === 408 || status === 429 || status >= 500) {
+      if (batch.path === '/batch' && status === 500 && rowsOf(res.body)) this.#rows(batch, res);
+      else this.#retryLater(batch, batch.events, parseRetryAfter(res.retryAfter), `HTTP ${status}`);
+    } else {
+      this.#fail(batch.events, `${batch.path} rejected with HTTP ${status}${errorText(res.body)}`, status);
+    }
+  }
+
+  /** Per-row outcome of a `/batch`: accepted rows are done, never resent. */
+  #rows(batch: Batch, res: ApiResponse): void {
+    const rows = rowsOf(res.body);
+    const okByDefault = res.status !== 500;
+    const delivered: QueuedEvent[] = [];
+    const retry: QueuedEvent[] = [];
+    const invalid: RowResult[] = [];
+    const seen = new Set<number>();
+    for (const row of rows ?? []) {
+      const event = batch.events[row.index];
+      if (!event || seen.has(row.index)) continue;
+      seen.add(row.index);
+      if (row.success) delivered.push(event);
+      else if (row.code === 'invalid_event') {
+        invalid.push(row);
+        this.#fail([event], `event rejected as invalid by the API (row ${row.index}): ${row.message ?? 'no reason given'}`, res.status);
+      } else retry.push(event);
+    }
+    // Rows the answer does not mention: a 2xx accepted them (207 without rows: resend, dedup makes it harmless).
+    batch.events.forEach((event, i) => {
+      if (seen.has(i)) return;
+      if (okByDefault && (rows || res.status === 200)) delivered.push(event);
+      else retry.push(event);
+    });
+    this.#delivered(delivered);
+    if (retry.length) this.#retryLater(batch, retry, parseRetryAfter(res.retryAfter), `HTTP ${res.status}: ${retry.length} rows failed queue transport`);
+  }
+
+  /** 413: halve and resend; a single event that is still too large is reported. */
+  #tooLarge(batch: Batch, res: ApiResponse): void {
+    if (batch.events.length === 1) {
+      const limit = (res.body as { limit?: unknown } | undefined)?.limit;
+      this.#fail(batch.events, `event too large for the API (HTTP 413${limit === undefined ? '' : `, limit ${String(limit)}`})`, 413);
+      return;
+    }
+    const mid = Math.ceil(batch.events.length / 2);
+    const halves = [batch.events.slice(0, mid), batch.events.slice(mid)];
+    this.#requeueFront(halves.map((events) => ({ path: batch.path, events, attempts: batch.attempts, gzip: batch.gzip })));
+  }
+
+  /** 415: the API refuses gzip; resend plainly once, and stop compressing. */
+  #withoutGzip(batch: Batch): void {
+    if (this.#gzip) this.#opts.logger.warn({}, 'the Ours API refused a gzip body (415); sending uncompressed from now on');
+    this.#gzip = false;
+    this.#requeueFront([{ path: batch.path, events: batch.events, attempts: batch.attempts, gzip: false }]);
+  }
+
+  #unauthorized(batch: Batch, status: number): void {
+    const msg = `the Ours API refused the token (HTTP ${status}): check OURS_TOKEN / the token option; ${batch.events.length} events lost`;
+    if (this.#log.take('unauthorized') >= 0) this.#opts.logger.error({ status }, msg);
+    this.#fail(batch.events, msg, status);
+  }
+
+  #requeueFront(batches: Batch[]): void {
+    for (const b of batches) this.#retryCount += b.events.length;
+    this.#retry.unshift(...batches);
+  }
+
+  /** A transient failure: back off (all requests together) and resend the same events, or give up. */
+  #retryLater(batch: Batch, events: QueuedEvent[], retryAfterMs: number | undefined, reason: string): void {
+    const attempts = batch.attempts + 1;
+    if (attempts >= this.#opts.retry.maxAttempts || this.#cancel.signal.aborted) {
+      const why = this.#cancel.signal.aborted ? 'shutdown deadline passed' : `gave up after ${attempts} attempts`;
+      this.#fail(events, `${why}; last error: ${reason}; ${events.length} events lost`);
+      return;
+    }
+    this.#stats.retried += events.length;
+    this.#retryCount += events.length;
+    const whole = events === batch.events;
+    this.#retry.push({ path: batch.path, events, attempts, gzip: batch.gzip, body: whole ? batch.body : undefined });
+    const delay = this.#gate.failure(retryAfterMs);
+    if (this.#log.take('retry') >= 0) this.#opts.logger.warn({ reason, delayMs: delay, attempts }, 'Ours API unavailable; retrying with backoff');
+  }
+
+  // --- settling --------------------------------------------------------------
+
+  #settle(events: QueuedEvent[], outcome: 'delivered' | 'failed'): void {
+    for (const event of events) {
+      this.#heldCount--;
+      this.#heldBytes -= event.bytes;
+      event.waiter?.settle(outcome);
+    }
+    this.#stats[outcome] += events.length;
+  }
+
+  #delivered(events: QueuedEvent[]): void {
+    if (events.length) this.#settle(events, 'delivered');
+  }
+
+  #fail(events: QueuedEvent[], message: string, status?: number): void {
+    this.#settle(events, 'failed');
+    this.#report(new OursDeliveryError(message, events.length, status));
+  }
+
+  #drop(reason: DropInfo['reason'], count: number, logMessage?: string): void {
+    this.#stats.dropped += count;
+    this.#droppedSinceFlush += count;
+    if (this.listenerCount('drop') > 0) this.#emitSafely('drop', { reason, count });
+    if (logMessage) {
+      const held = this.#log.take(`drop:${reason}`);
+      if (held >= 0) this.#opts.logger.warn({ reason, dropped: this.#stats.dropped }, `${logMessage} (${held} more since the last report)`);
+    }
+  }
+
+  /** Every failure surfaces here: to `error` listeners, else to the logger (one line a minute per kind). */
+  #report(err: OursError): void {
+    if (this.listenerCount('error') > 0) return this.#emitSafely('error', err);
+    if (this.#log.take(`${err.name}:${err.message.slice(0, 60)}`) >= 0) this.#opts.logger.error({ err: { name: err.name, message: err.message } }, err.message);
+  }
+
+  #emitSafely(event: string, payload: unknown): void {
+    try {
+      this.emit(event, payload);
+    } catch (err) {
+      this.#opts.logger.error({ err }, `an ours-middleware '${event}' listener threw`);
+    }
+  }
+
+  // --- shutdown --------------------------------------------------------------
+
+  async #close(timeoutMs: number): Promise<FlushReport> {
+    this.#closed = true;
+    const flushing = this.flush();
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(resolve, timeoutMs, undefined)));
+    const report = await Promise.race([flushing, timedOut]);
+    clearTimeout(deadline);
+    if (report) return this.#stop(report);
+    // Out of time: cancel what is in flight and give up what still waits.
+    this.#cancel.abort();
+    let waiting = this.#retry.flatMap((b) => b.events);
+    while (this.#store.count > 0) waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
+    this.#retry.length = 0;
+    this.#retryCount = 0;
+    if (waiting.length) this.#fail(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered`);
+    return this.#stop(await flushing);
+  }
+
+  #stop(report: FlushReport): FlushReport {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    return report;
+  }
+}
+
+function rowsOf(body: unknown): RowResult[] | undefined {
+  const results = (body as { results?: unknown } | undefined)?.results;
+  return Array.isArray(results) ? results.filter((r): r is RowResult => typeof r?.index === 'number') : undefined;
+}
+
+function errorText(body: unknown): string {
+  const error = (body as { error?: unknown } | undefined)?.error;
+  return typeof error === 'string' ? `: ${error.slice(0, 500)}` : '';
+}

@@ -1,0 +1,16 @@
+/**
+ * ours-middleware: the framework-free core. The adapters live at
+ * `ours-middleware/express` and `ours-middleware/koa`; a mock API for tests at
+ * `ours-middleware/testing`.
+ */
+export { OursClient } from './client';
+export type { ClientOptions, RetryOptions } from './options';
+export type { ClientStats, DropInfo } from './stats';
+export type { FlushReport } from './flush';
+export type { Logger } from './logger';
+export type { FetchLike, FetchResponseLike } from './transport';
+export type { TrackEvent, IdentifyEvent, Identity, PropertyMap, PropertyValue, UserPropertiesInput } from './events';
+export { OursError, OursConfigError, OursValidationError, OursDeliveryError } from './errors';
+export type { ContractIssue } from './contract/check';
+export type * from './contract/types';
+export { version } from './version';

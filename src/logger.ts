@@ -1,0 +1,44 @@
+/**
+ * A pino-compatible logger: pino, bunyan, winston and `console` all fit.
+ * Only `warn` and `error` carry anything above debug; event bodies (which may
+ * hold health data) are only ever passed to `debug`.
+ */
+export interface Logger {
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+}
+
+const noop = (): void => {};
+
+/** The default: warnings and errors to the console, nothing else. */
+export const consoleLogger: Logger = {
+  debug: noop,
+  info: noop,
+  warn: (obj, msg) => console.warn(`[ours-middleware] ${msg ?? ''}`, obj),
+  error: (obj, msg) => console.error(`[ours-middleware] ${msg ?? ''}`, obj),
+};
+
+/**
+ * Lets a repeated message through at most once per `intervalMs`, counting what
+ * it held back, so an outage or a flood of drops costs one log line a minute.
+ */
+export class RateLimitedLog {
+  #last = new Map<string, number>();
+  #held = new Map<string, number>();
+  constructor(private readonly intervalMs = 60_000) {}
+
+  /** Returns how many were held back since the last one let through, or -1 to hold this one. */
+  take(key: string, now = Date.now()): number {
+    const last = this.#last.get(key);
+    if (last !== undefined && now - last < this.intervalMs) {
+      this.#held.set(key, (this.#held.get(key) ?? 0) + 1);
+      return -1;
+    }
+    this.#last.set(key, now);
+    const held = this.#held.get(key) ?? 0;
+    this.#held.delete(key);
+    return held;
+  }
+}

@@ -1,0 +1,60 @@
+import type { OursClient } from '../client';
+import type { Identity, TrackEvent } from '../events';
+import type { ClientOptions } from '../options';
+import type { TrustSetting } from './client-ip';
+
+/**
+ * Options of `ours()` in every adapter. `Req` is the framework's request
+ * (Express `req`, Koa `ctx`). Pass a shared `client`, or client options to
+ * let the middleware make its own (`ours(opts).client`).
+ */
+export interface MiddlewareOptions<Req> extends ClientOptions {
+  /** A client to share with the rest of the app. Mutually exclusive with client options. */
+  client?: OursClient;
+  /** Cookie holding the Ours Visitor ID. @defaultValue 'ours_device_id' (the browser SDK's) */
+  cookieName?: string;
+  /** Read the end user's IP. `false` leaves it out of every event. @defaultValue true */
+  collectIp?: boolean;
+  /**
+   * Which proxies to trust for `X-Forwarded-For`, with proxy-addr semantics
+   * (hop count, CIDR list, or `(addr, i) => boolean`), for apps that have not
+   * configured their framework's own trust. @defaultValue the framework's setting
+   * (Express `trust proxy`, Koa `app.proxy` + `app.maxIpsCount`)
+   */
+  trustProxy?: TrustSetting;
+  /**
+   * Where else the IP may come from. `'request-ip'` reads the first address in
+   * client-settable headers (`X-Client-IP`, `X-Forwarded-For`, CDN headers):
+   * any client can forge it, so use it only where an edge overwrites those
+   * headers. Needs the `request-ip` package installed. A function wins over all.
+   */
+  clientIp?: 'request-ip' | ((req: Req) => string | undefined);
+  /** Requests to ignore entirely (health checks). Called once, when the request would send. */
+  skip?: (req: Req) => boolean;
+  /** Resolves `externalId`/`email` from the app's session, e.g. `(req) => ({ externalId: req.user?.id })`. */
+  identify?: (req: Req) => Identity | undefined;
+  /** Redact, enrich or drop (`null`) each event before it is queued. */
+  beforeSend?: (event: TrackEvent, req: Req) => TrackEvent | null | undefined;
+  /**
+   * When the browser sends `Sec-GPC: 1`: `'annotate'` sends the event with
+   * `eventProperties.gpc = 'true'` (a place that cannot overwrite stored
+   * consent, so Ours' destination rules can act on it); `'drop'` sends nothing
+   * for that request; `'ignore'` does neither. @defaultValue 'annotate'
+   */
+  gpc?: 'annotate' | 'drop' | 'ignore';
+  /**
+   * Opt-in, a consent decision: when a tracked request has no visitor cookie,
+   * mint a UUID v4, use it as `userId` and set it as the cookie with the
+   * browser SDK's attributes, so the SDK adopts the same visitor. @defaultValue false
+   */
+  setVisitorCookie?: boolean;
+  /** `Domain` of a cookie set by `setVisitorCookie`, e.g. `.example.com`. @defaultValue host-only */
+  cookieDomain?: string;
+  /** Serverless: receives each delivery promise (Vercel's or Cloudflare's `waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /**
+   * Serverless without `waitUntil`: hold `res.end()` until this request's
+   * events are delivered, at most `timeoutMs` (`true`: 2000 ms). @defaultValue false
+   */
+  flushOnResponse?: boolean | { timeoutMs: number };
+}

@@ -1,0 +1,114 @@
+import { OursClient } from '../client';
+import { OursConfigError } from '../errors';
+import type { Identity, TrackEvent } from '../events';
+import type { ClientOptions } from '../options';
+import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
+import { DEFAULT_DEVICE_COOKIE } from './cookies';
+import type { MiddlewareOptions } from './middleware-options';
+import type { RequestSource } from './request-source';
+
+/** Middleware options resolved once, in `ours()`, and shared by every request. */
+export interface TrackerConfig<Req> {
+  readonly client: OursClient;
+  readonly cookieName: string;
+  readonly collectIp: boolean;
+  /** The end user's IP for one request, before normalisation. */
+  readonly ipOf: (source: RequestSource, req: Req) => string | undefined;
+  readonly skip: ((req: Req) => boolean) | undefined;
+  readonly identify: ((req: Req) => Identity | undefined) | undefined;
+  readonly beforeSend: ((event: TrackEvent, req: Req) => TrackEvent | null | undefined) | undefined;
+  readonly gpc: 'annotate' | 'drop' | 'ignore';
+  readonly setVisitorCookie: boolean;
+  readonly cookieDomain: string | undefined;
+  readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  /** Milliseconds `res.end()` may wait for delivery, or undefined when off. */
+  readonly flushOnResponseMs: number | undefined;
+}
+
+const MIDDLEWARE_KEYS = [
+  'client', 'cookieName', 'collectIp', 'trustProxy', 'clientIp', 'skip', 'identify', 'beforeSend',
+  'gpc', 'setVisitorCookie', 'cookieDomain', 'waitUntil', 'flushOnResponse',
+] as const;
+
+/** RFC 6265 token: what a cookie name may be. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') throw new OursConfigError(name, `must be a function, got ${typeof value}`);
+  return value;
+}
+
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+  const v = value ?? fallback;
+  if (!allowed.includes(v)) throw new OursConfigError(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  return v;
+}
+
+/** The client the middleware uses: the one given, or one made from the client options. */
+function clientFrom(options: MiddlewareOptions<unknown>): OursClient {
+  const clientOptions: Record<string, unknown> = { ...options };
+  for (const key of MIDDLEWARE_KEYS) delete clientOptions[key];
+  if (!options.client) return new OursClient(clientOptions as ClientOptions);
+  if (!(options.client instanceof OursClient)) throw new OursConfigError('client', 'must be an OursClient');
+  const extra = Object.keys(clientOptions).filter((k) => clientOptions[k] !== undefined);
+  if (extra.length) throw new OursConfigError('client', `is given, so client options (${extra.join(', ')}) would be ignored: set them on the client`);
+  return options.client;
+}
+
+function ipResolver<Req>(options: MiddlewareOptions<Req>): TrackerConfig<Req>['ipOf'] {
+  const { clientIp, trustProxy } = options;
+  if (typeof clientIp === 'function') return (_source, req) => clientIp(req);
+  if (clientIp === 'request-ip') {
+    try {
+      loadRequestIp(); // now: a missing package is an error of ours(), not of a request
+    } catch (err) {
+      throw new OursConfigError('clientIp', (err as Error).message);
+    }
+    return (source) => requestIpAddress(headersOf(source), source.socketAddress);
+  }
+  if (clientIp !== undefined) throw new OursConfigError('clientIp', `must be 'request-ip' or a function, got ${JSON.stringify(clientIp)}`);
+  if (trustProxy === undefined) return (source) => source.ip() ?? source.socketAddress;
+  let trust: TrustFunction;
+  try {
+    trust = compileTrust(trustProxy);
+  } catch (err) {
+    throw new OursConfigError('trustProxy', `is not a hop count, CIDR list or function: ${(err as Error).message}`);
+  }
+  return (source) => forwardedIp(source.socketAddress, source.header('x-forwarded-for'), trust);
+}
+
+/** The headers request-ip looks at, read through the source. */
+function headersOf(source: RequestSource): Record<string, string | undefined> {
+  const names = ['x-client-ip', 'x-forwarded-for', 'cf-connecting-ip', 'fastly-client-ip', 'true-client-ip', 'x-real-ip', 'x-cluster-client-ip', 'x-forwarded', 'forwarded-for', 'forwarded', 'x-appengine-user-ip', 'cf-pseudo-ipv4'];
+  return Object.fromEntries(names.map((n) => [n, source.header(n)]));
+}
+
+function flushOnResponseMs(value: MiddlewareOptions<unknown>['flushOnResponse']): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return 2000;
+  if (typeof value === 'object' && Number.isInteger(value.timeoutMs) && value.timeoutMs > 0) return value.timeoutMs;
+  throw new OursConfigError('flushOnResponse', 'must be a boolean or { timeoutMs: <positive whole number> }');
+}
+
+/** Checks every middleware option once, so a mistake throws from `ours()`, not on a request. */
+export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}): TrackerConfig<Req> {
+  const cookieName = options.cookieName ?? DEFAULT_DEVICE_COOKIE;
+  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) throw new OursConfigError('cookieName', `is not a valid cookie name: ${JSON.stringify(cookieName)}`);
+  if (options.cookieDomain !== undefined && (typeof options.cookieDomain !== 'string' || !/^\.?[a-z0-9.-]+$/i.test(options.cookieDomain))) {
+    throw new OursConfigError('cookieDomain', `is not a domain: ${JSON.stringify(options.cookieDomain)}`);
+  }
+  return {
+    client: clientFrom(options as MiddlewareOptions<unknown>),
+    cookieName,
+    collectIp: options.collectIp ?? true,
+    ipOf: ipResolver(options),
+    skip: optionalFunction('skip', options.skip),
+    identify: optionalFunction('identify', options.identify),
+    beforeSend: optionalFunction('beforeSend', options.beforeSend),
+    gpc: oneOf('gpc', options.gpc, ['annotate', 'drop', 'ignore'], 'annotate'),
+    setVisitorCookie: options.setVisitorCookie ?? false,
+    cookieDomain: options.cookieDomain,
+    waitUntil: optionalFunction('waitUntil', options.waitUntil),
+    flushOnResponseMs: flushOnResponseMs(options.flushOnResponse),
+  };
+}

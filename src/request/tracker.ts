@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { serialize } from 'cookie';
+import { kReport } from '../client';
+import { OursError } from '../errors';
+import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
+import { extractContext, type RequestContext } from './extract-context';
+import { holdEnd, onResponseDone } from './hand-off';
+import type { RequestSource } from './request-source';
+import type { TrackerConfig } from './tracker-config';
+
+/** Fields of the contract's event that a call may set, winning over what was read. */
+export type TrackOverrides = Omit<TrackEvent, 'event' | 'eventProperties'>;
+/** Fields of an identify call that a call may set. */
+export type IdentifyOverrides = Omit<IdentifyEvent, 'userProperties'>;
+
+interface HeldCall {
+  readonly kind: 'track' | 'identify';
+  readonly name: string;
+  readonly properties: PropertyMap | UserPropertiesInput | undefined;
+  readonly overrides: TrackOverrides | IdentifyOverrides | undefined;
+  readonly identity: Identity | undefined;
+  readonly time: number;
+}
+
+/** A year, as the browser SDK keeps its visitor cookie. */
+const VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
+
+/**
+ * The request-scoped tracker behind `req.ours` / `ctx.ours`. Creating one does
+ * nothing else: the request is read on first use, and calls are held until
+ * the response has been sent, then handed to the shared client, so tracking
+ * never delays a response.
+ *
+ * @example
+ * req.ours.track('Checkout Completed', { orderId: order.id, total: order.total });
+ * req.ours.setIdentity({ externalId: user.id }); // after login
+ * req.ours.identify({ email: user.email });
+ */
+export class RequestTracker<Req = unknown> {
+  readonly #config: TrackerConfig<Req>;
+  readonly #source: RequestSource;
+  readonly #res: ServerResponse;
+  readonly #req: Req;
+  #held: HeldCall[] | undefined;
+  #handedOff = false;
+  #identity: Identity | undefined;
+  #context: RequestContext | undefined;
+  #mintedUserId: string | undefined;
+
+  constructor(config: TrackerConfig<Req>, source: RequestSource, res: ServerResponse, req: Req) {
+    this.#config = config;
+    this.#source = source;
+    this.#res = res;
+    this.#req = req;
+  }
+
+  /** What was read from the request (visitor, device, page, campaign), computed on first read. */
+  get context(): Readonly<RequestContext> {
+    this.#context ??= Object.freeze(extractContext(this.#source, this.#extractOptions(), Date.now()));
+    return this.#context;
+  }
+
+  /**
+   * Tracks an event for this request's visitor. Sent after the response.
+   * @param event - the event name, as allow-listed in the Ours dashboard
+   * @param eventProperties - anything about the event; numbers and booleans become strings
+   * @param overrides - any field of the contract's event; wins over what was read from the request
+   */
+  track(event: string, eventProperties?: PropertyMap, overrides?: TrackOverrides): void {
+    this.#hold({ kind: 'track', name: event, properties: eventProperties, overrides, identity: this.#identity, time: Date.now() });
+  }
+
+  /** Sets properties on this request's visitor (`POST /identify`), after the response. */
+  identify(userProperties: UserPropertiesInput, overrides?: IdentifyOverrides): void {
+    this.#hold({ kind: 'identify', name: '', properties: userProperties, overrides, identity: this.#identity, time: Date.now() });
+  }
+
+  /** Who the visitor is, for every call made after this one in this request (e.g. after login). */
+  setIdentity(identity: Identity): void {
+    this.#identity = { ...this.#identity, ...identity };
+  }
+
+  #hold(call: HeldCall): void {
+    try {
+      if (this.#handedOff) return this.#send([call]);
+      if (!this.#held) this.#start();
+      this.#held!.push(call);
+    } catch (err) {
+      this.#report(err);
+    }
+  }
+
+  /** First call of this request: hook the response end, mint a visitor if asked to. */
+  #start(): void {
+    this.#held = [];
+    if (this.#config.setVisitorCookie) this.#mintVisitor();
+    const ms = this.#config.flushOnResponseMs;
+    if (ms !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), ms);
+    onResponseDone(this.#res, () => void this.#handOff());
+  }
+
+  /** Hands what was held to the client, once; returns the delivery promise when someone waits for it. */
+  #handOff(): Promise<unknown> | undefined {
+    if (this.#handedOff) return undefined;
+    this.#handedOff = true;
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    this.#send(held);
+    const { waitUntil, flushOnResponseMs, client } = this.#config;
+    if (!waitUntil && flushOnResponseMs === undefined) return undefined;
+    const delivery = client.flush();
+    try {
+      waitUntil?.(delivery);
+    } catch (err) {
+      this.#report(err);
+    }
+    return delivery;
+  }
+
+  #send(calls: HeldCall[]): void {
+    if (calls.length === 0) return;
+    const { skip, gpc } = this.#config;
+    let base: Identity;
+    try {
+      if (skip?.(this.#req)) return;
+      if (gpc === 'drop' && this.context.gpc) return;
+      base = this.#baseIdentity();
+    } catch (err) {
+      return this.#report(err);
+    }
+    // One call's failure (a throwing beforeSend, strict validation) loses only that call.
+    for (const call of calls) {
+      try {
+        this.#sendOne(call, base);
+      } catch (err) {
+        this.#report(err);
+      }
+    }
+  }
+
+  #sendOne(call: HeldCall, base: Identity): void {
+    const { client, beforeSend } = this.#config;
+    if (call.kind === 'identify') return client.identify(this.#identifyEvent(call, base));
+    const event = this.#trackEvent(call, base);
+    const final = beforeSend ? beforeSend(event, this.#req) : event;
+    if (final) client.track(final);
+  }
+
+  /** Identity from the request (cookie, then the app's `identify`), before per-call settings. */
+  #baseIdentity(): Identity {
+    const base: Identity = { userId: this.#mintedUserId ?? this.context.userId };
+    return defined(base, this.#config.identify?.(this.#req));
+  }
+
+  #trackEvent(call: HeldCall, base: Identity): TrackEvent {
+    const ctx = this.context;
+    const overrides = call.overrides as TrackOverrides | undefined;
+    let eventProperties = call.properties as PropertyMap | undefined;
+    if (ctx.gpc && this.#config.gpc === 'annotate') eventProperties = { ...eventProperties, gpc: 'true' };
+    return {
+      ...defined(base, call.identity),
+      event: call.name,
+      time: call.time,
+      eventProperties,
+      defaultProperties: overrides?.defaultProperties ? { ...ctx.defaultProperties, ...overrides.defaultProperties } : ctx.defaultProperties,
+      identityContext: ctx.identityContext,
+      ...withoutMerged(overrides),
+    };
+  }
+
+  #identifyEvent(call: HeldCall, base: Identity): IdentifyEvent {
+    const ctx = this.context;
+    const overrides = call.overrides as IdentifyOverrides | undefined;
+    return {
+      ...defined(base, call.identity),
+      userProperties: call.properties as UserPropertiesInput,
+      defaultProperties: overrides?.defaultProperties ? { ...ctx.defaultProperties, ...overrides.defaultProperties } : ctx.defaultProperties,
+      identityContext: ctx.identityContext,
+      ...withoutMerged(overrides),
+    };
+  }
+
+  #extractOptions() {
+    const { cookieName, collectIp, ipOf } = this.#config;
+    return { cookieName, collectIp, ipResolver: (source: RequestSource) => ipOf(source, this.#req) };
+  }
+
+  /**
+   * `setVisitorCookie`: a request without the visitor cookie gets a fresh
+   * UUID v4 as its visitor, set as the cookie the browser SDK reads (path /,
+   * a year, readable by JavaScript), so the SDK adopts it on the next page.
+   */
+  #mintVisitor(): void {
+    if (this.context.userId || this.#res.headersSent) return;
+    this.#mintedUserId = randomUUID();
+    const secure = this.#source.protocol() === 'https';
+    const cookie = serialize(this.#config.cookieName, this.#mintedUserId, {
+      path: '/',
+      maxAge: VISITOR_COOKIE_MAX_AGE,
+      domain: this.#config.cookieDomain,
+      sameSite: secure ? 'none' : 'lax',
+      secure,
+    });
+    const existing = this.#res.getHeader('set-cookie');
+    const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+    this.#res.setHeader('set-cookie', [...list, cookie]);
+  }
+
+  #report(err: unknown): void {
+    const error = err instanceof OursError ? err : new OursError(`ours-middleware: a tracking hook threw: ${(err as Error)?.message ?? String(err)}`);
+    this.#config.client[kReport](error);
+  }
+}
+
+/** `base` with the defined identity fields of `more` on top (an explicit `undefined` does not erase). */
+function defined(base: Identity, more: Identity | undefined): Identity {
+  if (!more) return base;
+  const out = { ...base };
+  if (more.userId !== undefined) out.userId = more.userId;
+  if (more.externalId !== undefined) out.externalId = more.externalId;
+  if (more.email !== undefined) out.email = more.email;
+  return out;
+}
+
+/** Overrides minus `defaultProperties`, which is merged field by field above. */
+function withoutMerged<T extends { defaultProperties?: unknown }>(overrides: T | undefined): Omit<T, 'defaultProperties'> | undefined {
+  if (!overrides) return undefined;
+  const { defaultProperties: _merged, ...rest } = overrides;
+  return rest;
+}

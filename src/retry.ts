@@ -1,0 +1,54 @@
+import type { RetryOptions } from './options';
+
+/**
+ * The contract's backoff for 429 and 5xx: start at `initialDelayMs`, double
+ * per consecutive failure up to `maxDelayMs`, add uniform jitter. `random` is
+ * injectable so tests can pin the jitter.
+ */
+export function backoffDelay(failures: number, retry: Required<RetryOptions>, random = Math.random): number {
+  const exponential = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** Math.max(0, failures - 1));
+  const [min, max] = retry.jitterMs;
+  return exponential + min + Math.floor(random() * (max - min + 1));
+}
+
+/**
+ * `Retry-After` as milliseconds: delta-seconds or an HTTP date. Absurd values
+ * are capped at an hour so a broken proxy cannot park the client forever.
+ */
+export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  if (!Number.isFinite(ms) || ms < 0) return undefined;
+  return Math.min(ms, 3_600_000);
+}
+
+/**
+ * One backoff gate for the whole client: when the API says "slow down", every
+ * request waits, not only the one that was refused. Otherwise N requests in
+ * flight would each retry on their own schedule and keep the API saturated.
+ */
+export class BackoffGate {
+  #failures = 0;
+  #openAt = 0;
+
+  constructor(private readonly retry: Required<RetryOptions>) {}
+
+  /** Milliseconds until requests may go again (0 when open). */
+  waitMs(now = Date.now()): number {
+    return Math.max(0, this.#openAt - now);
+  }
+
+  /** A retryable failure: close the gate for the next backoff, at least `retryAfterMs`. */
+  failure(retryAfterMs: number | undefined, now = Date.now()): number {
+    this.#failures++;
+    const delay = Math.max(backoffDelay(this.#failures, this.retry), retryAfterMs ?? 0);
+    this.#openAt = Math.max(this.#openAt, now + delay);
+    return delay;
+  }
+
+  /** Any success resets the doubling. */
+  success(): void {
+    this.#failures = 0;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Counters of a client since it was made. At any moment
+ * `tracked = delivered + failed + dropped + queued + inFlight`.
+ */
+export interface ClientStats {
+  /** Calls of `track()` and `identify()`. */
+  tracked: number;
+  /** Events waiting to be sent, retries included. */
+  queued: number;
+  /** Events in requests that have not answered yet. */
+  inFlight: number;
+  /** Events the API accepted. */
+  delivered: number;
+  /** Event sends that failed and were scheduled again (an event retried twice counts twice). */
+  retried: number;
+  /** Events given up: rejected by the API, out of retries, or cut off by a shutdown deadline. */
+  failed: number;
+  /** Events never queued: invalid, queue full, or tracked after shutdown. */
+  dropped: number;
+}
+
+/** Why events were dropped, as the `drop` event reports it. */
+export interface DropInfo {
+  reason: 'invalid' | 'queue_full' | 'shutdown';
+  /** How many events this drop covers. */
+  count: number;
+}

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { checkValue, type ContractIssue } from './contract/check';
+import { batchRequestSchema, identifyRequestSchema } from './contract/schema';
+import type { Schema } from './contract/schema-types';
+import type { IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from './events';
+
+/** The contract: `time` must be in the past and within the last 7 days. */
+export const MAX_EVENT_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+/** Leeway for a caller's clock running slightly ahead of ours. */
+const FUTURE_SKEW_MS = 1000;
+
+const has = Object.prototype.hasOwnProperty;
+const batchRow = batchRequestSchema.properties!.events!.items!;
+const trackFields = batchRow.properties!;
+const identifyFields = identifyRequestSchema.properties!;
+const IDENTITY = ['userId', 'externalId', 'email'] as const;
+
+/** A checked event in the exact shape the API takes, or the issues that stop it. */
+export type Checked<T> = { ok: true; body: T } | { ok: false; issues: ContractIssue[] };
+
+/** Wire shape of one `/batch` row (and of `/track` without the token). */
+export type WireEvent = Record<string, unknown> & { event: string; distinctId: string; time: number };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Coerces a custom map to the contract's strings: numbers and booleans become
+ * strings, `undefined` is left out, `null` stays; anything else is an issue.
+ */
+function coerceMap(map: unknown, field: string, issues: ContractIssue[]): Record<string, string | null> | null | undefined {
+  if (map === undefined || map === null) return map;
+  if (!isPlainObject(map)) {
+    issues.push({ field, problem: 'must be an object of strings, numbers or booleans' });
+    return undefined;
+  }
+  const out: Record<string, string | null> = {};
+  for (const key of Object.keys(map)) {
+    const value = (map as PropertyMap)[key];
+    if (value === undefined) continue;
+    if (value === null || typeof value === 'string') out[key] = value;
+    else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) out[key] = String(value);
+    else issues.push({ field: `${field}.${key}`, problem: `must be a string, a finite number or a boolean, got ${Array.isArray(value) ? 'array' : typeof value}` });
+  }
+  return out;
+}
+
+function coerceUserProperties(input: unknown, issues: ContractIssue[]): unknown {
+  if (!isPlainObject(input)) return input; // checkValue reports the wrong type
+  const props = input as UserPropertiesInput;
+  if (props.custom_properties === undefined && props.consent === undefined) return input;
+  const out: Record<string, unknown> = { ...props };
+  out.custom_properties = coerceMap(props.custom_properties, 'userProperties.custom_properties', issues);
+  const consent = coerceMap(props.consent, 'userProperties.consent', issues);
+  // An empty consent object would replace the visitor's stored consent with nothing.
+  out.consent = consent && Object.keys(consent).length === 0 ? undefined : consent;
+  return out;
+}
+
+function checkTime(time: unknown, now: number, issues: ContractIssue[]): number {
+  const ms = time instanceof Date ? time.getTime() : time;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    issues.push({ field: 'time', problem: 'must be a Date or milliseconds since the epoch' });
+  } else if (ms > now + FUTURE_SKEW_MS) {
+    issues.push({ field: 'time', problem: 'is in the future; the API takes only past events' });
+  } else if (ms < now - MAX_EVENT_AGE_MS) {
+    const hint = ms < 1e11 ? ' (it looks like seconds; the API takes milliseconds)' : '';
+    issues.push({ field: 'time', problem: `is more than 7 days old${hint}`, limit: '7 days' });
+  }
+  return ms as number;
+}
+
+/**
+ * Copies the fields of `input` into a wire object, coercing custom maps and
+ * checking every field against the contract schema. Unknown fields are issues.
+ */
+function copyChecked(input: Record<string, unknown>, fields: Record<string, Schema>, skip: readonly string[], issues: ContractIssue[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(input)) {
+    let value = input[key];
+    if (value === undefined || skip.includes(key)) continue;
+    if (!has.call(fields, key) || key === 'token') {
+      issues.push({ field: key, problem: 'is not a field of the Ours API' });
+      continue;
+    }
+    if (key === 'eventProperties') value = coerceMap(value, key, issues);
+    else if (key === 'userProperties') value = coerceUserProperties(value, issues);
+    if (value === undefined) continue;
+    checkValue(fields[key]!, value, key, issues);
+    out[key] = value;
+  }
+  if (!IDENTITY.some((k) => typeof out[k] === 'string')) {
+    issues.push({ field: 'userId', problem: 'is missing, and so are externalId and email: give at least one so Ours can attach the event to a visitor' });
+  }
+  return out;
+}
+
+/** Checks and completes one track event: stamps `distinctId` and `time` once, here. */
+export function checkTrack(input: TrackEvent, now: number): Checked<WireEvent> {
+  if (!isPlainObject(input)) return { ok: false, issues: [{ field: 'event', problem: 'must be an object with at least { event }' }] };
+  const issues: ContractIssue[] = [];
+  const body = copyChecked(input, trackFields, ['time', 'distinctId'], issues);
+  if (input.event === undefined) issues.push({ field: 'event', problem: 'is required' });
+  body.distinctId = input.distinctId ?? randomUUID();
+  checkValue(trackFields.distinctId!, body.distinctId, 'distinctId', issues);
+  body.time = input.time === undefined ? now : checkTime(input.time, now, issues);
+  return issues.length ? { ok: false, issues } : { ok: true, body: body as WireEvent };
+}
+
+/** Checks one identify call against the contract. */
+export function checkIdentify(input: IdentifyEvent): Checked<Record<string, unknown>> {
+  if (!isPlainObject(input)) return { ok: false, issues: [{ field: 'userProperties', problem: 'is required' }] };
+  const issues: ContractIssue[] = [];
+  const body = copyChecked(input, identifyFields, [], issues);
+  if (body.userProperties === undefined) issues.push({ field: 'userProperties', problem: 'is required' });
+  return issues.length ? { ok: false, issues } : { ok: true, body };
+}
