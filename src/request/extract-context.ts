@@ -1,9 +1,9 @@
 import { defaultPropertiesSchema, trackRequestSchema } from '../contract/schema';
 import type { DefaultProperties, IdentityContext } from '../contract/types';
-import { parseCampaign } from './campaign';
+import { parseCampaign, type CampaignField } from './campaign';
 import { applyClientHints, buildUafvl, readClientHints } from './client-hints';
 import { normalizeIp } from './client-ip';
-import { readCookies } from './cookies';
+import { readCookies, type RequestCookies } from './cookies';
 import type { RequestSource } from './request-source';
 import { cutUserAgent, parseUserAgent, truncate } from './user-agent';
 
@@ -45,6 +45,13 @@ const LIMITS = new Map<string, number>(
 const USER_ID_MAX = trackRequestSchema.properties?.['userId']?.maxLength ?? 400;
 /** Meta's `_fbc` format: `fb.<subdomainIndex>.<creation ms>.<fbclid>`. */
 const FBC = /^fb\.\d\.\d+\..+$/;
+const HINT_HEADERS = [
+  'sec-ch-ua', 'sec-ch-ua-full-version-list', 'sec-ch-ua-platform',
+  'sec-ch-ua-platform-version', 'sec-ch-ua-mobile', 'sec-ch-ua-model',
+] as const;
+/** Distinct UA + client-hint combinations kept parsed (oldest evicted). */
+const DEVICE_CACHE_SIZE = 2000;
+const deviceCache = new Map<string, Readonly<DefaultProperties>>();
 
 /**
  * Builds the request context the browser SDK would have sent for this page
@@ -54,27 +61,22 @@ const FBC = /^fb\.\d\.\d+\..+$/;
  * throws on request content.
  */
 export function extractContext(source: RequestSource, options: ExtractOptions, now: number): RequestContext {
-  const dp: DefaultProperties = {};
-  const ip = options.collectIp ? resolveIp(source, options) : undefined;
-  put(dp, 'ip', ip);
   const ua = cutUserAgent(source.header('user-agent'));
-  put(dp, 'user_agent', ua);
-  const hints = readClientHints(source);
-  const uaFields = hints === undefined ? parseUserAgent(ua) : applyClientHints(parseUserAgent(ua), hints);
-  for (const key in uaFields) put(dp, key as StringField, uaFields[key as keyof typeof uaFields]);
-  put(dp, 'uafvl', buildUafvl(hints, uaFields));
-  put(dp, 'browser_language', firstLanguage(source.header('accept-language')));
+  // Spread of a cached frozen object, then named stores only: keyed stores
+  // (`dp[key] = v`) over ~25 fields measured 10x slower on V8.
+  const dp: DefaultProperties = { ...deviceProperties(source, ua) };
+  const ip = options.collectIp ? resolveIp(source, options) : undefined;
+  if (ip !== undefined) dp.ip = ip; // a valid IP is at most 45 chars
+  if (ua !== undefined) dp.user_agent = ua; // already cut to 500
+  const language = firstLanguage(source.header('accept-language'));
+  if (language !== undefined) dp.browser_language = language; // at most 256 chars
   addLocation(dp, source);
   addReferrer(dp, source.header('referer'));
-
   const campaign = parseCampaign(source.url);
-  for (const key in campaign.params) put(dp, key as StringField, campaign.params[key as keyof typeof campaign.params]);
+  const params = campaign.params;
+  for (const key in params) dp[key as CampaignField] = fit(key as CampaignField, params[key as CampaignField]);
   const cookies = readCookies(source.header('cookie'), options.cookieName);
-  put(dp, 'sid', cookies.sid?.startsWith('sid_') ? cookies.sid.slice(4) : cookies.sid);
-  put(dp, 'fbp', cookies.fbp);
-  const fbclid = campaign.params.fbclid;
-  if (cookies.fbc !== undefined && FBC.test(cookies.fbc)) put(dp, 'fbc', cookies.fbc);
-  else if (fbclid !== undefined) put(dp, 'fbc', `fb.1.${Math.floor(now)}.${fbclid}`);
+  addCookies(dp, cookies, params.fbclid, now);
 
   const ctx: RequestContext = { defaultProperties: dp, gpc: source.header('sec-gpc')?.trim() === '1' };
   const userId = pickUserId(campaign.userId) ?? pickUserId(cookies.deviceId);
@@ -83,10 +85,48 @@ export function extractContext(source: RequestSource, options: ExtractOptions, n
   return ctx;
 }
 
-/** Sets a string field cut to its limit; skips anything empty or not a string. */
-function put(dp: DefaultProperties, key: StringField, value: unknown): void {
-  if (typeof value !== 'string' || value.length === 0) return;
-  dp[key] = truncate(value, LIMITS.get(key) ?? UNBOUNDED_FIELD_CAP);
+/** The value cut to the field's contract limit; undefined when empty or not a string. */
+function fit(key: StringField, value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0) return undefined;
+  return truncate(value, LIMITS.get(key) ?? UNBOUNDED_FIELD_CAP);
+}
+
+/**
+ * UA fields corrected by client hints, plus `uafvl`, cut to their limits.
+ * Cached by the UA and the raw hint headers: a server sees the same few
+ * thousand combinations, and parsing hints costs more than the lookup.
+ */
+function deviceProperties(source: RequestSource, ua: string | undefined): Readonly<DefaultProperties> {
+  let key = ua ?? '';
+  for (const name of HINT_HEADERS) {
+    const value = source.header(name);
+    // '\n' cannot occur in a header value, so the key is unambiguous.
+    if (typeof value === 'string' && value.length > 0) key += `\n${name}\n${value}`;
+  }
+  const hit = deviceCache.get(key);
+  if (hit !== undefined) return hit;
+  const hints = readClientHints(source);
+  const fields = hints === undefined ? parseUserAgent(ua) : applyClientHints(parseUserAgent(ua), hints);
+  const out: DefaultProperties = {};
+  for (const name in fields) out[name as StringField] = fit(name as StringField, fields[name as keyof typeof fields]);
+  const uafvl = fit('uafvl', buildUafvl(hints, fields));
+  if (uafvl !== undefined) out.uafvl = uafvl;
+  if (deviceCache.size >= DEVICE_CACHE_SIZE) deviceCache.delete(deviceCache.keys().next().value as string);
+  const frozen = Object.freeze(out);
+  deviceCache.set(key, frozen);
+  return frozen;
+}
+
+function addCookies(dp: DefaultProperties, cookies: RequestCookies, fbclid: string | undefined, now: number): void {
+  const sid = fit('sid', cookies.sid?.startsWith('sid_') ? cookies.sid.slice(4) : cookies.sid);
+  if (sid !== undefined) dp.sid = sid;
+  const fbp = fit('fbp', cookies.fbp);
+  if (fbp !== undefined) dp.fbp = fbp;
+  // A well-formed _fbc cookie wins; else build one as Meta's pixel would,
+  // with subdomainIndex 1 (what a server without the cookie uses).
+  const raw = cookies.fbc !== undefined && FBC.test(cookies.fbc) ? cookies.fbc : undefined;
+  const fbc = fit('fbc', raw ?? (fbclid === undefined ? undefined : `fb.1.${Math.floor(now)}.${fbclid}`));
+  if (fbc !== undefined) dp.fbc = fbc;
 }
 
 function resolveIp(source: RequestSource, options: ExtractOptions): string | undefined {
@@ -115,16 +155,23 @@ function addLocation(dp: DefaultProperties, source: RequestSource): void {
   const url = typeof source.url === 'string' ? source.url : '';
   const host = source.host()?.toLowerCase();
   const protocol = source.protocol();
-  put(dp, 'host', host);
+  let pathname: string | undefined;
+  let currentUrl: string | undefined;
   if (url.startsWith('/')) {
-    put(dp, 'pathname', url.slice(0, pathEnd(url, 0)));
-    if (host && (protocol === 'http' || protocol === 'https')) put(dp, 'current_url', `${protocol}://${host}${url}`);
+    pathname = url.slice(0, pathEnd(url, 0));
+    if (host && (protocol === 'http' || protocol === 'https')) currentUrl = `${protocol}://${host}${url}`;
   } else if (/^https?:\/\//i.test(url)) {
     // absolute-form request target (sent to proxies): it already is the URL
-    put(dp, 'current_url', url);
+    currentUrl = url;
     const slash = url.indexOf('/', url.indexOf('//') + 2);
-    if (slash !== -1 && slash < pathEnd(url, 0)) put(dp, 'pathname', url.slice(slash, pathEnd(url, slash)));
+    if (slash !== -1 && slash < pathEnd(url, 0)) pathname = url.slice(slash, pathEnd(url, slash));
   }
+  const h = fit('host', host);
+  if (h !== undefined) dp.host = h;
+  const p = fit('pathname', pathname);
+  if (p !== undefined) dp.pathname = p;
+  const c = fit('current_url', currentUrl);
+  if (c !== undefined) dp.current_url = c;
 }
 
 function pathEnd(url: string, from: number): number {
@@ -144,6 +191,7 @@ function addReferrer(dp: DefaultProperties, header: unknown): void {
     return;
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return;
-  put(dp, 'referrer', header);
-  put(dp, 'referring_domain', parsed.hostname);
+  dp.referrer = fit('referrer', header);
+  const domain = fit('referring_domain', parsed.hostname);
+  if (domain !== undefined) dp.referring_domain = domain;
 }

@@ -35,15 +35,22 @@ export function answerBatch(
   rowIssues: ReadonlyMap<number, ContractIssue[]>,
   resolve: RowResolver = () => 'ok',
 ): BatchOutcome {
-  const results = rows.map((row, index) => judgeRow(row as MockEvent, index, rowIssues.get(index), resolve));
+  const results = rows.map((row, index) =>
+    judgeRow(row as MockEvent, index, rowIssues.get(index), resolve),
+  );
   const accepted = rows.filter((_, i) => results[i]!.success) as MockEvent[];
   const failed = results.filter((r): r is Extract<RowResult, { success: false }> => !r.success);
   const counts = { accepted: accepted.length, failed: failed.length, results };
-  if (failed.length === 0) return { reply: { status: 200, body: { success: true, ...counts } }, accepted };
+  if (failed.length === 0)
+    return { reply: { status: 200, body: { success: true, ...counts } }, accepted };
   // The contract types `success` as a plain boolean on 207; false signals "not everything".
-  if (accepted.length > 0) return { reply: { status: 207, body: { success: false, ...counts } }, accepted };
+  if (accepted.length > 0)
+    return { reply: { status: 207, body: { success: false, ...counts } }, accepted };
   if (failed.every((r) => r.code === 'invalid_event')) {
-    const detail = failed.slice(0, 3).map((r) => `events[${r.index}]: ${r.message}`).join('; ');
+    const detail = failed
+      .slice(0, 3)
+      .map((r) => `events[${r.index}]: ${r.message}`)
+      .join('; ');
     return { reply: failure('/batch', 400, `every row failed validation: ${detail}`), accepted };
   }
   const error = 'every accepted row failed queue transport';
@@ -57,13 +64,23 @@ function judgeRow(
   resolve: RowResolver,
 ): RowResult {
   if (issues) {
-    return { index, success: false, code: 'invalid_event', message: issues.map(describeIssue).join('; ') };
+    return {
+      index,
+      success: false,
+      code: 'invalid_event',
+      message: issues.map(describeIssue).join('; '),
+    };
   }
   const outcome = resolve(row, index);
   if (!OUTCOMES.includes(outcome)) {
-    throw new TypeError(`mock rows script returned ${String(outcome)} for row ${index}; expected ${OUTCOMES.join(', ')}`);
+    throw new TypeError(
+      `mock rows script returned ${String(outcome)} for row ${index}; expected ${OUTCOMES.join(', ')}`,
+    );
   }
   if (outcome === 'ok') return { index, success: true };
-  const message = outcome === 'queue_failed' ? 'the ingest queue rejected this row (scripted)' : 'rejected by the rows script';
+  const message =
+    outcome === 'queue_failed'
+      ? 'the ingest queue rejected this row (scripted)'
+      : 'rejected by the rows script';
   return { index, success: false, code: outcome, message };
 }

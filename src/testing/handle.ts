@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeIssue, type ContractIssue } from '../contract/check';
+import { describeIssue } from '../contract/check';
 import { answerBatch } from './batch';
-import { readBody, type BodyResult } from './read-body';
+import { readBody } from './read-body';
 import { failure, hang, sendJson, sendPartial, type Reply } from './replies';
 import type { MockScript, RowResolver } from './script';
+import { recordRequest, routeOf } from './record-request';
 import type { MockState } from './state';
 import type { MockEvent, MockIdentify, MockPath, MockRequest } from './types';
 import { checkBody, MAX_BATCH_EVENTS, type BodyCheck } from './validate-body';
@@ -18,11 +19,6 @@ export interface HandlerEnv {
   closing: AbortSignal;
 }
 
-/** The production API lives under /api/v1, so the mock does too (`mock.url` is a drop-in). */
-const BASE = '/api/v1';
-const ENDPOINTS: readonly string[] = ['/track', '/batch', '/identify'];
-const SECRET_HEADER = /authorization|cookie|token|api-key/i;
-
 /**
  * Answers one request: read and check the body, apply the next matching script item,
  * otherwise accept and record it like the real API.
@@ -30,24 +26,40 @@ const SECRET_HEADER = /authorization|cookie|token|api-key/i;
  * @example
  * server.on('request', (req, res) => void handleRequest(env, req, res));
  */
-export async function handleRequest(env: HandlerEnv, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://mock').pathname;
-  const endpoint = path.startsWith(BASE) && ENDPOINTS.includes(path.slice(BASE.length)) ? (path.slice(BASE.length) as MockPath) : null;
+export async function handleRequest(
+  env: HandlerEnv,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const { path, endpoint } = routeOf(req);
   const body = await readBody(req);
   const record = recordRequest(env.state, req, path, endpoint, body);
-  if (!endpoint || req.method !== 'POST') return finish(env, res, record, wrongRoute(env, path, endpoint));
+  if (!endpoint || req.method !== 'POST') {
+    return finish(env, res, record, wrongRoute(env, path, endpoint));
+  }
+  // Checked even when a script decides the answer: violations are about what was sent.
   const check = body.ok ? checkBody(endpoint, body.value) : undefined;
-  env.state.addViolations(path, check ? check.all : [(body as { issue: ContractIssue }).issue]);
+  env.state.addViolations(path, body.ok ? check!.all : [body.issue]);
   const { gzip, wireBytes, decodedBytes } = body;
   const script = env.state.scripts.take({ endpoint, gzip, wireBytes, decodedBytes });
   if (script?.delayMs) await sleep(script.delayMs, undefined, { signal: env.closing });
   if (script?.hang) return hang(res, env.closing);
   if (script?.drop === 'before-response') return void req.socket.destroy();
-  const reply = scripted(endpoint, script) ?? accept(env, endpoint, body, check, script?.rows);
+  const reply =
+    scripted(endpoint, script) ??
+    (body.ok
+      ? accept(env, endpoint, body.value, check!, script?.rows)
+      : failure(endpoint, body.status, describeIssue(body.issue), { limit: body.issue.limit }));
   finish(env, res, record, reply, script?.drop === 'mid-response');
 }
 
-function finish(env: HandlerEnv, res: ServerResponse, record: MockRequest, reply: Reply, partial = false): void {
+function finish(
+  env: HandlerEnv,
+  res: ServerResponse,
+  record: MockRequest,
+  reply: Reply,
+  partial = false,
+): void {
   record.status = reply.status;
   if (partial) sendPartial(res, reply);
   else sendJson(res, reply);
@@ -56,38 +68,52 @@ function finish(env: HandlerEnv, res: ServerResponse, record: MockRequest, reply
 
 /** A client posting elsewhere has the wrong base URL or method: a violation worth seeing. */
 function wrongRoute(env: HandlerEnv, path: string, endpoint: MockPath | null): Reply {
-  const issue = endpoint ? { field: 'method', problem: 'must be POST' } : { field: 'path', problem: 'is not an endpoint of the Ours API' };
+  const issue = endpoint
+    ? { field: 'method', problem: 'must be POST' }
+    : { field: 'path', problem: 'is not an endpoint of the Ours API' };
   env.state.addViolations(path, [issue]);
   return failure(endpoint, endpoint ? 405 : 404, describeIssue(issue));
 }
 
+/** The answer a script item imposes, if it is not the normal one. */
 function scripted(endpoint: MockPath, script: MockScript | undefined): Reply | undefined {
   if (script?.status !== undefined) {
-    const headers = script.retryAfter === undefined ? undefined : { 'retry-after': String(script.retryAfter) };
-    return failure(endpoint, script.status, script.error ?? `scripted failure (${script.status})`, { headers });
+    const headers =
+      script.retryAfter === undefined ? undefined : { 'retry-after': String(script.retryAfter) };
+    return failure(endpoint, script.status, script.error ?? `scripted failure (${script.status})`, {
+      headers,
+    });
   }
   if (script?.maxBodyBytes !== undefined) {
-    return failure(endpoint, 413, 'request body is over the size limit', { limit: script.maxBodyBytes });
+    return failure(endpoint, 413, 'request body is over the size limit', {
+      limit: script.maxBodyBytes,
+    });
   }
   if (script?.rejectGzip) return failure(endpoint, 415, 'Content-Encoding gzip is not supported');
   return undefined;
 }
 
 /** The real API's path: auth, contract checks, then record what was accepted. */
-function accept(env: HandlerEnv, endpoint: MockPath, body: BodyResult, check: BodyCheck | undefined, rows?: RowResolver): Reply {
-  if (!body.ok || !check) {
-    const issue = (body as { issue: ContractIssue }).issue;
-    return failure(endpoint, (body as { status: number }).status, describeIssue(issue), { limit: issue.limit });
-  }
-  const { token, ...rest } = (body.value ?? {}) as Record<string, unknown>;
+function accept(
+  env: HandlerEnv,
+  endpoint: MockPath,
+  value: unknown,
+  check: BodyCheck,
+  rows?: RowResolver,
+): Reply {
+  const { token, ...rest } = (value ?? {}) as Record<string, unknown>;
   // A wrong token is 401 even if the body has other problems; a missing one is a 400 below.
   if (env.token !== undefined && typeof token === 'string' && token !== '' && token !== env.token) {
     return failure(endpoint, 401, 'the token is not valid for this source');
   }
   if (check.tooMany) {
-    return failure(endpoint, 413, `events has more than ${MAX_BATCH_EVENTS} items`, { limit: MAX_BATCH_EVENTS });
+    return failure(endpoint, 413, `events has more than ${MAX_BATCH_EVENTS} items`, {
+      limit: MAX_BATCH_EVENTS,
+    });
   }
-  if (check.whole.length > 0) return failure(endpoint, 400, check.whole.map(describeIssue).join('; '));
+  if (check.whole.length > 0) {
+    return failure(endpoint, 400, check.whole.map(describeIssue).join('; '));
+  }
   if (endpoint === '/batch') {
     const { reply, accepted } = answerBatch(rest.events as unknown[], check.rows, rows);
     env.state.events.push(...accepted);
@@ -96,30 +122,4 @@ function accept(env: HandlerEnv, endpoint: MockPath, body: BodyResult, check: Bo
   if (endpoint === '/track') env.state.events.push(rest as unknown as MockEvent);
   else env.state.identifies.push(rest as unknown as MockIdentify);
   return { status: 200, body: { success: true } };
-}
-
-function recordRequest(state: MockState, req: IncomingMessage, path: string, endpoint: MockPath | null, body: BodyResult): MockRequest {
-  const headers = Object.fromEntries(
-    Object.entries(req.headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? '[redacted]' : value]),
-  );
-  const record: MockRequest = {
-    method: req.method ?? 'GET',
-    path,
-    endpoint,
-    status: null,
-    headers,
-    gzip: body.gzip,
-    bytes: body.wireBytes,
-    body: body.ok ? redactToken(body.value) : undefined,
-    receivedAt: Date.now(),
-  };
-  state.requests.push(record);
-  state.changed();
-  return record;
-}
-
-/** Recorded bodies end up in assertion diffs and CI logs: never keep the token there. */
-function redactToken(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || !('token' in value)) return value;
-  return { ...value, token: '[redacted]' };
 }

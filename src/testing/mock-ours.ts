@@ -1,8 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { handleRequest, type HandlerEnv } from './handle';
-import { sendJson } from './replies';
+import type { HandlerEnv } from './handle';
 import type { MockScript } from './script';
+import { serve, stop, type Served } from './server';
 import { MockState, waitForCount } from './state';
 import type {
   MockEvent,
@@ -18,8 +16,12 @@ import type {
  *
  * @example
  * const mock = await createMockOurs({ token: 'test-token' });
- * const client = new OursClient({ token: 'test-token', apiUrl: mock.url });
- * client.track('Signup', { distinctId: 'order-1' });
+ * // Give your client mock.url as its apiUrl, then send an event with it.
+ * await fetch(`${mock.url}/track`, {
+ *   method: 'POST',
+ *   headers: { 'content-type': 'application/json' },
+ *   body: JSON.stringify({ token: 'test-token', event: 'Signup', distinctId: 'order-1' }),
+ * });
  * await mock.waitFor(1);
  * await mock.close();
  */
@@ -27,15 +29,11 @@ export async function createMockOurs(options: MockOursOptions = {}): Promise<Moc
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
     throw new TypeError('createMockOurs(): token must be a non-empty string');
   }
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return new MockOurs(server, options.token);
+  const state = new MockState();
+  const closing = new AbortController();
+  const env: HandlerEnv = { state, token: options.token, closing: closing.signal };
+  const served = await serve(env, options.port ?? 0, options.host ?? '127.0.0.1');
+  return new MockOurs(served, state, closing);
 }
 
 /**
@@ -50,31 +48,17 @@ export class MockOurs {
   /** The base URL to give a client as its `apiUrl`, e.g. `http://127.0.0.1:41234/api/v1`. */
   readonly url: string;
   readonly port: number;
-  private readonly state = new MockState();
-  private readonly closing = new AbortController();
-  private readonly sockets = new Set<Socket>();
   private closed: Promise<void> | undefined;
 
   /** @internal Use `createMockOurs()`. */
   constructor(
-    private readonly server: Server,
-    token: string | undefined,
+    private readonly served: Served,
+    private readonly state: MockState,
+    private readonly closing: AbortController,
   ) {
-    const { address, port } = server.address() as AddressInfo;
+    const { host, port } = served;
     this.port = port;
-    this.url = `http://${address.includes(':') ? `[${address}]` : address}:${port}/api/v1`;
-    const env: HandlerEnv = { state: this.state, token, closing: this.closing.signal };
-    server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    server.on('request', (req, res) => {
-      handleRequest(env, req, res).catch((err: unknown) => {
-        // A closed mock or a vanished client has nobody to answer; otherwise say what broke.
-        if (this.closing.signal.aborted || res.headersSent || res.destroyed) return void res.destroy();
-        sendJson(res, { status: 500, body: { success: false, error: `mock error: ${String(err)}` } });
-      });
-    });
+    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/api/v1`;
   }
 
   /** Accepted track events in arrival order: `/track` bodies (no token) and accepted `/batch` rows. */
@@ -151,11 +135,9 @@ export class MockOurs {
    * after(() => mock.close());
    */
   close(): Promise<void> {
-    this.closed ??= new Promise<void>((resolve) => {
-      this.closing.abort();
-      this.server.close(() => resolve());
-      for (const socket of this.sockets) socket.destroy();
-    });
+    // Abort first: delays and hangs end, and waiters reject, before sockets go.
+    this.closing.abort();
+    this.closed ??= stop(this.served);
     return this.closed;
   }
 }

@@ -24,10 +24,7 @@ export type BodyResult = {
   wireBytes: number;
   /** Undefined when the body could not be decompressed. */
   decodedBytes: number | undefined;
-} & (
-  | { ok: true; value: unknown }
-  | { ok: false; status: 400 | 413 | 415; issue: ContractIssue }
-);
+} & ({ ok: true; value: unknown } | { ok: false; status: 400 | 413 | 415; issue: ContractIssue });
 
 /**
  * Reads the whole body of `req` and turns it into JSON, checking encoding and type.
@@ -56,7 +53,12 @@ export async function readBody(req: IncomingMessage): Promise<BodyResult> {
   try {
     return { ...decoded, ok: true, value: JSON.parse(text) as unknown };
   } catch {
-    return { ...decoded, ok: false, status: 400, issue: { field: '', problem: 'is not valid JSON' } };
+    return {
+      ...decoded,
+      ok: false,
+      status: 400,
+      issue: { field: '', problem: 'is not valid JSON' },
+    };
   }
 }
 
@@ -67,7 +69,11 @@ function refuseHeaders(headers: IncomingHttpHeaders, encoding: string): Contract
   }
   const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
-    return { field: 'Content-Type', problem: 'must be application/json', limit: 'application/json' };
+    return {
+      field: 'Content-Type',
+      problem: 'must be application/json',
+      limit: 'application/json',
+    };
   }
   return undefined;
 }
@@ -89,7 +95,9 @@ function readRaw(req: IncomingMessage, cap: number): Promise<{ data?: Buffer; wi
       if (wireBytes <= cap) chunks.push(chunk);
       else chunks.length = 0;
     });
-    req.on('end', () => resolve({ data: wireBytes <= cap ? Buffer.concat(chunks) : undefined, wireBytes }));
+    req.on('end', () =>
+      resolve({ data: wireBytes <= cap ? Buffer.concat(chunks) : undefined, wireBytes }),
+    );
     req.on('error', reject);
     // 'close' before 'end' means the client went away mid-upload.
     req.on('close', () => reject(new Error('request closed before its body was read')));

@@ -31,7 +31,12 @@ export interface FailureExtras {
  * failure('/track', 429, 'rate limited').body; // { success: false }
  * failure('/batch', 500, 'queue down').body;   // { success: false, error: 'queue down', retryable: true }
  */
-export function failure(endpoint: MockPath | null, status: number, error: string, extras: FailureExtras = {}): Reply {
+export function failure(
+  endpoint: MockPath | null,
+  status: number,
+  error: string,
+  extras: FailureExtras = {},
+): Reply {
   const key = endpoint?.slice(1) ?? '';
   const declared = responseSchemas[key]?.[status]?.properties;
   const body: Record<string, unknown> = { success: false };

@@ -30,11 +30,13 @@ export class MockState {
   }
 
   addViolations(path: string, issues: readonly ContractIssue[]): void {
-    for (const issue of issues) this.violations.push({ ...issue, path, message: describeIssue(issue) });
+    for (const issue of issues)
+      this.violations.push({ ...issue, path, message: describeIssue(issue) });
   }
 
   reset(): void {
-    for (const list of [this.events, this.identifies, this.requests, this.violations]) list.length = 0;
+    for (const list of [this.events, this.identifies, this.requests, this.violations])
+      list.length = 0;
     this.scripts.clear();
   }
 
@@ -69,7 +71,12 @@ export function waitForCount<T extends 'events' | 'identifies' | 'requests' = 'e
       clearTimeout(timer);
       unsubscribe();
       closed.removeEventListener('abort', onClose);
-      if (error) reject(new Error(`mock.waitFor(${count}${of === 'events' ? '' : `, ${of}`}): ${error}; ${summary(state, of)}`));
+      if (error)
+        reject(
+          new Error(
+            `mock.waitFor(${count}${of === 'events' ? '' : `, ${of}`}): ${error}; ${summary(state, of)}`,
+          ),
+        );
       else resolve([...list] as MockState[T]);
     };
     const onClose = (): void => finish('the mock was closed');

@@ -1,9 +1,5 @@
 import { checkValue, type ContractIssue } from '../contract/check';
-import {
-  batchRequestSchema,
-  identifyRequestSchema,
-  trackRequestSchema,
-} from '../contract/schema';
+import { batchRequestSchema, identifyRequestSchema, trackRequestSchema } from '../contract/schema';
 import type { Schema } from '../contract/schema-types';
 import type { MockPath } from './types';
 
@@ -57,13 +53,15 @@ export function checkBody(endpoint: MockPath, body: unknown, now = Date.now()): 
     else check.rows.set(Number(row[1]), [...(check.rows.get(Number(row[1])) ?? []), issue]);
   }
   const events = (body as { events?: unknown } | null)?.events;
-  check.tooMany = endpoint === '/batch' && Array.isArray(events) && events.length > MAX_BATCH_EVENTS;
+  check.tooMany =
+    endpoint === '/batch' && Array.isArray(events) && events.length > MAX_BATCH_EVENTS;
   return check;
 }
 
 function timeIssues(endpoint: MockPath, body: unknown, now: number): ContractIssue[] {
   if (endpoint === '/identify' || typeof body !== 'object' || body === null) return [];
-  if (endpoint === '/track') return optional(checkTime((body as { time?: unknown }).time, 'time', now));
+  if (endpoint === '/track')
+    return optional(checkTime((body as { time?: unknown }).time, 'time', now));
   const events = (body as { events?: unknown }).events;
   if (!Array.isArray(events)) return [];
   return events.flatMap((row: unknown, i) =>
@@ -83,7 +81,8 @@ export function checkTime(time: unknown, field: string, now: number): ContractIs
     return { field, problem: 'is in the future', limit: '60 s of clock skew' };
   }
   if (time < now - MAX_AGE_MS) {
-    const hint = time < SECONDS_HINT ? ' (it looks like seconds; time is milliseconds since the epoch)' : '';
+    const hint =
+      time < SECONDS_HINT ? ' (it looks like seconds; time is milliseconds since the epoch)' : '';
     return { field, problem: `is more than 7 days in the past${hint}`, limit: '7 days' };
   }
   return undefined;

@@ -3,7 +3,12 @@ import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { checkValue } from '../../src/contract/check';
 import { responseSchemas } from '../../src/contract/schema';
-import { createMockOurs, MAX_BODY_BYTES, type MockOurs, type MockScript } from '../../src/testing/index';
+import {
+  createMockOurs,
+  MAX_BODY_BYTES,
+  type MockOurs,
+  type MockScript,
+} from '../../src/testing/index';
 
 const TOKEN = 'test-token';
 
@@ -21,8 +26,14 @@ interface PostOptions {
 }
 
 /** POSTs JSON to the mock with global fetch, as a client would. */
-async function post(mock: MockOurs, path: string, body: unknown, options: PostOptions = {}): Promise<Answer> {
+async function post(
+  mock: MockOurs,
+  path: string,
+  body: unknown,
+  options: PostOptions = {},
+): Promise<Answer> {
   const json = Buffer.from(JSON.stringify(body));
+  const payload = options.raw ?? (options.gzip ? gzipSync(json) : json);
   const res = await fetch(mock.url + path, {
     method: 'POST',
     headers: {
@@ -30,32 +41,53 @@ async function post(mock: MockOurs, path: string, body: unknown, options: PostOp
       ...(options.gzip ? { 'content-encoding': 'gzip' } : {}),
       ...options.headers,
     },
-    body: options.raw ?? (options.gzip ? gzipSync(json) : json),
+    // A copy into a plain Uint8Array: DOM's BodyInit type does not take a Node Buffer.
+    body: typeof payload === 'string' ? payload : new Uint8Array(payload),
     signal: options.signal,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+    headers: res.headers,
+  };
 }
 
 /** A node:http POST that reports what arrived before the connection ended, if it broke. */
-function rawPost(url: string, body: unknown): Promise<{ status?: number; text: string; error?: Error }> {
+function rawPost(
+  url: string,
+  body: unknown,
+): Promise<{ status?: number; text: string; error?: Error }> {
   return new Promise((resolve) => {
     let status: number | undefined;
     let text = '';
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      status = res.statusCode;
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status, text }));
-      res.on('error', (error) => resolve({ status, text, error }));
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json' } },
+      (res) => {
+        status = res.statusCode;
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status, text }));
+        res.on('error', (error) => resolve({ status, text, error }));
+      },
+    );
     req.on('error', (error) => resolve({ status, text, error }));
     req.end(JSON.stringify(body));
   });
 }
 
 const now = (): number => Date.now();
-const track = (extra: Record<string, unknown> = {}) => ({ token: TOKEN, event: 'Signup', distinctId: 'd-1', ...extra });
-const row = (distinctId: string, extra: Record<string, unknown> = {}) => ({ event: 'Purchase', distinctId, ...extra });
+const track = (extra: Record<string, unknown> = {}) => ({
+  token: TOKEN,
+  event: 'Signup',
+  distinctId: 'd-1',
+  ...extra,
+});
+const row = (distinctId: string, extra: Record<string, unknown> = {}) => ({
+  event: 'Purchase',
+  distinctId,
+  ...extra,
+});
 const batch = (...rows: unknown[]) => ({ token: TOKEN, events: rows });
 
 function expectContractBody(path: 'batch' | 'track' | 'identify', answer: Answer): void {
@@ -76,17 +108,31 @@ describe('ours-middleware/testing: createMockOurs', () => {
       expect(answer).to.include({ status: 200 });
       expect(answer.body).to.deep.equal({ success: true });
       expect(mock.events).to.have.length(1);
-      expect(mock.events[0]).to.include({ event: 'Signup', distinctId: 'd-1' }).and.not.have.property('token');
+      expect(mock.events[0])
+        .to.include({ event: 'Signup', distinctId: 'd-1' })
+        .and.not.have.property('token');
       const [req] = mock.requests;
-      expect(req).to.include({ path: '/api/v1/track', endpoint: '/track', status: 200, gzip: false, method: 'POST' });
-      expect(req!.bytes).to.equal(Buffer.byteLength(JSON.stringify(track({ time: (req!.body as { time: number }).time }))));
+      expect(req).to.include({
+        path: '/api/v1/track',
+        endpoint: '/track',
+        status: 200,
+        gzip: false,
+        method: 'POST',
+      });
+      expect(req!.bytes).to.equal(
+        Buffer.byteLength(JSON.stringify(track({ time: (req!.body as { time: number }).time }))),
+      );
       expect(req!.body).to.include({ token: '[redacted]', event: 'Signup' });
       expect(req!.receivedAt).to.be.closeTo(now(), 5000);
       expect(mock.violations).to.deep.equal([]);
     });
 
     it('records /identify bodies in identifies, not events', async () => {
-      const answer = await post(mock, '/identify', { token: TOKEN, userId: 'u1', userProperties: { email: 'a@b.c' } });
+      const answer = await post(mock, '/identify', {
+        token: TOKEN,
+        userId: 'u1',
+        userProperties: { email: 'a@b.c' },
+      });
       expect(answer.status).to.equal(200);
       expect(mock.identifies).to.deep.equal([{ userId: 'u1', userProperties: { email: 'a@b.c' } }]);
       expect(mock.events).to.deep.equal([]);
@@ -116,8 +162,13 @@ describe('ours-middleware/testing: createMockOurs', () => {
     });
 
     it('redacts credential headers in recorded requests', async () => {
-      await post(mock, '/track', track(), { headers: { authorization: 'Bearer secret', 'x-trace': 'keep' } });
-      expect(mock.requests[0]!.headers).to.include({ authorization: '[redacted]', 'x-trace': 'keep' });
+      await post(mock, '/track', track(), {
+        headers: { authorization: 'Bearer secret', 'x-trace': 'keep' },
+      });
+      expect(mock.requests[0]!.headers).to.include({
+        authorization: '[redacted]',
+        'x-trace': 'keep',
+      });
       expect(JSON.stringify(mock.requests)).not.to.include(TOKEN).and.not.to.include('secret');
     });
 
@@ -134,7 +185,10 @@ describe('ours-middleware/testing: createMockOurs', () => {
     it('understands gzip bodies and records the compressed wire size', async () => {
       const body = batch(row('a'), row('b'));
       expect((await post(mock, '/batch', body, { gzip: true })).status).to.equal(200);
-      expect(mock.requests[0]).to.include({ gzip: true, bytes: gzipSync(JSON.stringify(body)).length });
+      expect(mock.requests[0]).to.include({
+        gzip: true,
+        bytes: gzipSync(JSON.stringify(body)).length,
+      });
       expect(mock.events).to.have.length(2);
     });
 
@@ -147,17 +201,27 @@ describe('ours-middleware/testing: createMockOurs', () => {
     });
 
     it('answers 415 to other encodings and to non-JSON content types', async () => {
-      const br = await post(mock, '/batch', batch(row('a')), { headers: { 'content-encoding': 'br' } });
-      const text = await post(mock, '/track', track(), { headers: { 'content-type': 'text/plain' } });
+      const br = await post(mock, '/batch', batch(row('a')), {
+        headers: { 'content-encoding': 'br' },
+      });
+      const text = await post(mock, '/track', track(), {
+        headers: { 'content-type': 'text/plain' },
+      });
       expect([br.status, text.status]).to.deep.equal([415, 415]);
       expectContractBody('batch', br);
-      expect(mock.violations.map((v) => v.field)).to.deep.equal(['Content-Encoding', 'Content-Type']);
+      expect(mock.violations.map((v) => v.field)).to.deep.equal([
+        'Content-Encoding',
+        'Content-Type',
+      ]);
       expect(mock.events).to.deep.equal([]);
     });
 
     it('answers 400 to invalid JSON', async () => {
       const answer = await post(mock, '/track', null, { raw: '{"event": ' });
-      expect(answer).to.deep.include({ status: 400, body: { success: false, error: 'body is not valid JSON' } });
+      expect(answer).to.deep.include({
+        status: 400,
+        body: { success: false, error: 'body is not valid JSON' },
+      });
     });
 
     it('caps decompressed bodies: a gzip bomb gets 413 with the limit', async () => {
@@ -167,14 +231,29 @@ describe('ours-middleware/testing: createMockOurs', () => {
       expect(answer.body).to.include({ success: false, limit: MAX_BODY_BYTES });
       expectContractBody('batch', answer);
     });
+    it('caps bodies on the wire too: 413, and the mock keeps serving', async () => {
+      const answer = await post(mock, '/track', null, { raw: Buffer.alloc(MAX_BODY_BYTES + 1, 32) });
+      expect(answer.status).to.equal(413);
+      expect(answer.body).to.include({ limit: MAX_BODY_BYTES });
+      expect(mock.requests[0]).to.include({ bytes: MAX_BODY_BYTES + 1, body: undefined });
+      expect((await post(mock, '/track', track())).status).to.equal(200);
+    });
   });
 
   describe('contract validation', () => {
     it('answers 400 naming the offending field, and records nothing', async () => {
-      const answer = await post(mock, '/track', track({ userProperties: { email: 'x'.repeat(2001) } }));
+      const answer = await post(
+        mock,
+        '/track',
+        track({ userProperties: { email: 'x'.repeat(2001) } }),
+      );
       expect(answer.status).to.equal(400);
       expect(answer.body.error).to.include('userProperties.email').and.include('2000');
-      expect(mock.violations[0]).to.include({ field: 'userProperties.email', limit: 2000, path: '/api/v1/track' });
+      expect(mock.violations[0]).to.include({
+        field: 'userProperties.email',
+        limit: 2000,
+        path: '/api/v1/track',
+      });
       expect(mock.events).to.deep.equal([]);
     });
 
@@ -212,32 +291,52 @@ describe('ours-middleware/testing: createMockOurs', () => {
     });
 
     it('gives 207 with invalid_event for bad /batch rows and records the good ones', async () => {
-      const answer = await post(mock, '/batch', batch(row('a'), { event: 'NoId' }, row('c', { time: now() + 3_600_000 })));
+      const answer = await post(
+        mock,
+        '/batch',
+        batch(row('a'), { event: 'NoId' }, row('c', { time: now() + 3_600_000 })),
+      );
       expect(answer.status).to.equal(207);
       expectContractBody('batch', answer);
       expect(answer.body).to.include({ success: false, accepted: 1, failed: 2 });
       const results = answer.body.results as Array<Record<string, unknown>>;
-      expect(results.map((r) => r.code ?? 'ok')).to.deep.equal(['ok', 'invalid_event', 'invalid_event']);
+      expect(results.map((r) => r.code ?? 'ok')).to.deep.equal([
+        'ok',
+        'invalid_event',
+        'invalid_event',
+      ]);
       expect(results[1]!.message).to.include('events[1].distinctId is required');
       expect(results[2]!.message).to.include('events[2].time is in the future');
       expect(mock.events.map((e) => e.distinctId)).to.deep.equal(['a']);
-      expect(mock.violations.map((v) => v.field)).to.deep.equal(['events[1].distinctId', 'events[2].time']);
+      expect(mock.violations.map((v) => v.field)).to.deep.equal([
+        'events[1].distinctId',
+        'events[2].time',
+      ]);
     });
 
     it('answers 400 when every /batch row is invalid, and 413 above 1000 rows', async () => {
       const allBad = await post(mock, '/batch', batch({ event: '' }, { distinctId: 'x' }));
       expect(allBad.status).to.equal(400);
       expect(allBad.body.error).to.include('every row failed validation');
-      const tooMany = await post(mock, '/batch', batch(...Array.from({ length: 1001 }, (_, i) => row(`r${i}`))));
+      const tooMany = await post(
+        mock,
+        '/batch',
+        batch(...Array.from({ length: 1001 }, (_, i) => row(`r${i}`))),
+      );
       expect(tooMany.status).to.equal(413);
       expect(tooMany.body).to.include({ limit: 1000 });
       expect(mock.events).to.deep.equal([]);
     });
 
     it('answers 404 outside the API paths and records a violation', async () => {
-      const res = await fetch(mock.url.replace('/api/v1', '') + '/track', { method: 'POST', body: '{}' });
+      const res = await fetch(mock.url.replace('/api/v1', '') + '/track', {
+        method: 'POST',
+        body: '{}',
+      });
       expect(res.status).to.equal(404);
-      expect(mock.violations.map((v) => v.message)).to.deep.equal(['path is not an endpoint of the Ours API']);
+      expect(mock.violations.map((v) => v.message)).to.deep.equal([
+        'path is not an endpoint of the Ours API',
+      ]);
     });
   });
 
@@ -271,7 +370,11 @@ describe('ours-middleware/testing: createMockOurs', () => {
       mock.respondWith({ status: 500, path: '/identify' }, {}, { status: 502 });
       expect((await post(mock, '/track', track())).status).to.equal(200);
       expect((await post(mock, '/track', track())).status).to.equal(502);
-      const identify = await post(mock, '/identify', { token: TOKEN, userId: 'u', userProperties: {} });
+      const identify = await post(mock, '/identify', {
+        token: TOKEN,
+        userId: 'u',
+        userProperties: {},
+      });
       expect(identify.status).to.equal(500);
     });
 
@@ -288,12 +391,22 @@ describe('ours-middleware/testing: createMockOurs', () => {
 
   describe('respondWith: /batch rows', () => {
     it('gives 207 with per-row results and records only ok rows', async () => {
-      mock.respondWith({ rows: (e, i) => (i === 1 ? 'queue_failed' : e.event === 'Bad' ? 'invalid_event' : 'ok') });
-      const answer = await post(mock, '/batch', batch(row('a'), row('b'), row('c', { event: 'Bad' })));
+      mock.respondWith({
+        rows: (e, i) => (i === 1 ? 'queue_failed' : e.event === 'Bad' ? 'invalid_event' : 'ok'),
+      });
+      const answer = await post(
+        mock,
+        '/batch',
+        batch(row('a'), row('b'), row('c', { event: 'Bad' })),
+      );
       expect(answer.status).to.equal(207);
       expectContractBody('batch', answer);
       const results = answer.body.results as Array<Record<string, unknown>>;
-      expect(results.map((r) => r.code ?? 'ok')).to.deep.equal(['ok', 'queue_failed', 'invalid_event']);
+      expect(results.map((r) => r.code ?? 'ok')).to.deep.equal([
+        'ok',
+        'queue_failed',
+        'invalid_event',
+      ]);
       expect(mock.events.map((e) => e.distinctId)).to.deep.equal(['a']);
     });
 
@@ -321,7 +434,11 @@ describe('ours-middleware/testing: createMockOurs', () => {
       const big = batch(...Array.from({ length: 20 }, (_, i) => row(`r${i}`)));
       const tooBig = await post(mock, '/batch', big, { gzip: true }); // small on the wire, big decoded
       expect(tooBig.status).to.equal(413);
-      expect(tooBig.body).to.deep.equal({ success: false, error: 'request body is over the size limit', limit: 300 });
+      expect(tooBig.body).to.deep.equal({
+        success: false,
+        error: 'request body is over the size limit',
+        limit: 300,
+      });
       expect((await post(mock, '/batch', batch(row('a')))).status).to.equal(200);
       expect(mock.violations).to.deep.equal([]);
     });
@@ -353,7 +470,9 @@ describe('ours-middleware/testing: createMockOurs', () => {
 
     it('hangs until the client gives up, then serves the next request normally', async () => {
       mock.respondWith({ hang: true });
-      const error = await post(mock, '/track', track(), { signal: AbortSignal.timeout(150) }).catch((e: Error) => e);
+      const error = await post(mock, '/track', track(), { signal: AbortSignal.timeout(150) }).catch(
+        (e: Error) => e,
+      );
       expect(error).to.be.instanceOf(Error).with.property('name', 'TimeoutError');
       expect(mock.requests[0]).to.include({ status: null });
       expect(mock.events).to.deep.equal([]);
@@ -374,7 +493,9 @@ describe('ours-middleware/testing: createMockOurs', () => {
       const result = await rawPost(mock.url + '/track', track());
       expect(result.status).to.equal(200);
       expect(result.error).to.be.instanceOf(Error);
-      expect(result.text.length).to.be.greaterThan(0).and.lessThan(JSON.stringify({ success: true }).length);
+      expect(result.text.length)
+        .to.be.greaterThan(0)
+        .and.lessThan(JSON.stringify({ success: true }).length);
       await post(mock, '/track', track()); // the client retries: same distinctId
       expect(mock.duplicates()).to.deep.equal(['d-1']);
     });
