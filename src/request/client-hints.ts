@@ -80,9 +80,11 @@ export function parseBrandList(header: string): Brand[] {
       }
       if (key === 'v') version = value;
     }
-    if (brand.length > 0 && !GREASE.test(brand)) out.push({ brand, version });
     p.i = skipOws(s, p.i);
-    if (p.i >= s.length || s.charCodeAt(p.i) !== 0x2c /* , */) break;
+    const more = s.charCodeAt(p.i) === 0x2c; /* , */
+    if (!more && p.i < s.length) break; // junk after an item: drop it, stop
+    if (brand.length > 0 && !GREASE.test(brand)) out.push({ brand, version });
+    if (!more) break;
     p.i = skipOws(s, p.i + 1);
   }
   return out;
@@ -132,7 +134,11 @@ function skipOws(s: string, i: number): number {
   return i;
 }
 
-function setString(hints: ClientHints, key: 'platform' | 'platformVersion' | 'model', raw: string | undefined): void {
+function setString(
+  hints: ClientHints,
+  key: 'platform' | 'platformVersion' | 'model',
+  raw: string | undefined,
+): void {
   if (typeof raw !== 'string' || raw.length === 0) return;
   const value = parseSfString(raw);
   if (value !== undefined) hints[key] = value;
@@ -144,7 +150,10 @@ function setString(hints: ClientHints, key: 'platform' | 'platformVersion' | 'mo
  * to "K", Android to "10", macOS to "10.15.7", Windows 11 to "10" and the
  * version to "120.0.0.0"; the hints carry the real values.
  */
-export function applyClientHints(fields: Readonly<UserAgentFields>, hints: ClientHints): Readonly<UserAgentFields> {
+export function applyClientHints(
+  fields: Readonly<UserAgentFields>,
+  hints: ClientHints,
+): Readonly<UserAgentFields> {
   const out: UserAgentFields = { ...fields };
   if (hints.model !== undefined) out.device_model = hints.model;
   if (hints.mobile === true) out.device_type = 'mobile';
@@ -189,11 +198,16 @@ function brandVersion(list: Brand[] | undefined, browser: string | undefined): s
  * then `enc(os_name);os_version`, i.e. two brand-shaped pairs; a pair is left
  * out when its name is unknown, its version is empty when unknown.
  */
-export function buildUafvl(hints: ClientHints | undefined, fields: Readonly<UserAgentFields>): string | undefined {
+export function buildUafvl(
+  hints: ClientHints | undefined,
+  fields: Readonly<UserAgentFields>,
+): string | undefined {
   const list = hints?.fullVersionList ?? hints?.brands;
   if (list !== undefined) return list.map((b) => `${encode(b.brand)};${b.version}`).join('|');
   let out = '';
-  if (fields.browser_name !== undefined) out = `${encode(fields.browser_name)};${fields.browser_version ?? ''}`;
+  if (fields.browser_name !== undefined) {
+    out = `${encode(fields.browser_name)};${fields.browser_version ?? ''}`;
+  }
   if (fields.os_name !== undefined) {
     out += `${out === '' ? '' : '|'}${encode(fields.os_name)};${fields.os_version ?? ''}`;
   }

@@ -36,7 +36,8 @@ export function normalizeIp(raw: unknown): string | undefined {
   }
   const zone = s.indexOf('%');
   if (zone !== -1) s = s.slice(0, zone);
-  if (s.length > 7 && s.slice(0, 7).toLowerCase() === '::ffff:' && isIP(s.slice(7)) === 4) s = s.slice(7);
+  const mapped = s.length > 7 && s.slice(0, 7).toLowerCase() === '::ffff:';
+  if (mapped && isIP(s.slice(7)) === 4) s = s.slice(7);
   return isIP(s) === 0 ? undefined : s;
 }
 
@@ -60,7 +61,11 @@ export function compileTrust(value: TrustSetting): TrustFunction {
  * returns): walk from the socket leftwards through `X-Forwarded-For` while
  * each hop is trusted. Normalised; undefined when unknown or invalid.
  */
-export function forwardedIp(socketAddress: string | undefined, xff: string | undefined, trust: TrustFunction): string | undefined {
+export function forwardedIp(
+  socketAddress: string | undefined,
+  xff: string | undefined,
+  trust: TrustFunction,
+): string | undefined {
   if (socketAddress === undefined) return undefined;
   const req = {
     headers: { 'x-forwarded-for': capXff(xff) ?? '' },
@@ -87,7 +92,12 @@ export interface KoaIpResult {
  * as Koa does. On with 0: the rightmost entry, not Koa's leftmost.
  * An empty pick falls back to the socket address, as in Koa.
  */
-export function koaIp(socketAddress: string | undefined, xff: string | undefined, proxy: boolean, maxIpsCount: number): KoaIpResult {
+export function koaIp(
+  socketAddress: string | undefined,
+  xff: string | undefined,
+  proxy: boolean,
+  maxIpsCount: number,
+): KoaIpResult {
   const capped = proxy ? capXff(xff) : undefined;
   if (!capped) return { ip: normalizeIp(socketAddress), usedRightmost: false };
   const ips = capped.split(/\s*,\s*/);
@@ -116,7 +126,9 @@ export function loadRequestIp(): RequestIp {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       requestIp = require('request-ip') as RequestIp;
     } catch {
-      throw new Error('ours-middleware: the `request-ip` option needs the request-ip package: npm install request-ip');
+      throw new Error(
+        'ours-middleware: the `request-ip` option needs the request-ip package: npm install request-ip',
+      );
     }
   }
   return requestIp;
@@ -129,12 +141,17 @@ export function loadRequestIp(): RequestIp {
  * of those headers can be set by the client, so any visitor can choose the IP
  * recorded for them unless a proxy in front overwrites them all. Opt-in only.
  */
-export function requestIpAddress(headers: IncomingHttpHeaders, socketAddress: string | undefined): string | undefined {
+export function requestIpAddress(
+  headers: IncomingHttpHeaders,
+  socketAddress: string | undefined,
+): string | undefined {
   const lib = loadRequestIp();
-  const req = { headers, socket: { remoteAddress: socketAddress }, connection: { remoteAddress: socketAddress } };
+  const socket = { remoteAddress: socketAddress };
+  const req = { headers, socket, connection: socket };
   try {
     return normalizeIp(lib.getClientIp(req));
   } catch {
-    return undefined; // request-ip throws on a non-string X-Forwarded-For
+    // request-ip throws on a non-string X-Forwarded-For: use the socket
+    return normalizeIp(socketAddress);
   }
 }

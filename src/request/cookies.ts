@@ -39,7 +39,10 @@ export interface RequestCookies {
  * (RFC 6265 quoted cookie-value) is dropped, and an empty value counts as
  * absent, so the result never holds `''`.
  */
-export function readCookies(header: unknown, deviceCookieName: string = DEFAULT_DEVICE_COOKIE): RequestCookies {
+export function readCookies(
+  header: unknown,
+  deviceCookieName: string = DEFAULT_DEVICE_COOKIE,
+): RequestCookies {
   const out: RequestCookies = {};
   if (typeof header !== 'string' || header.length < 3) return out;
   const str = capHeader(header);

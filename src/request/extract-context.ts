@@ -1,6 +1,6 @@
 import { defaultPropertiesSchema, trackRequestSchema } from '../contract/schema';
 import type { DefaultProperties, IdentityContext } from '../contract/types';
-import { parseCampaign, type CampaignField } from './campaign';
+import { assignCampaign, parseCampaign } from './campaign';
 import { applyClientHints, buildUafvl, readClientHints } from './client-hints';
 import { normalizeIp } from './client-ip';
 import { readCookies, type RequestCookies } from './cookies';
@@ -40,17 +40,27 @@ type StringField = {
 
 // Read once from the contract so limits follow the generated schema.
 const LIMITS = new Map<string, number>(
-  Object.entries(defaultPropertiesSchema.properties ?? {}).map(([k, s]) => [k, s.maxLength ?? UNBOUNDED_FIELD_CAP]),
+  Object.entries(defaultPropertiesSchema.properties ?? {}).map(([key, schema]) => [
+    key,
+    schema.maxLength ?? UNBOUNDED_FIELD_CAP,
+  ]),
 );
 const USER_ID_MAX = trackRequestSchema.properties?.['userId']?.maxLength ?? 400;
 /** Meta's `_fbc` format: `fb.<subdomainIndex>.<creation ms>.<fbclid>`. */
 const FBC = /^fb\.\d\.\d+\..+$/;
+/** A BCP 47-shaped first tag of Accept-Language (`*` and junk are skipped). */
+const LANGUAGE = /^[ \t]*([a-z]{1,8}(?:-[a-z0-9]{1,8})*)[ \t]*(?:[,;]|$)/i;
 const HINT_HEADERS = [
   'sec-ch-ua', 'sec-ch-ua-full-version-list', 'sec-ch-ua-platform',
   'sec-ch-ua-platform-version', 'sec-ch-ua-mobile', 'sec-ch-ua-model',
 ] as const;
 /** Distinct UA + client-hint combinations kept parsed (oldest evicted). */
 const DEVICE_CACHE_SIZE = 2000;
+/**
+ * Longest cache key we store: with it the cache holds at most ~8 MB even if
+ * clients send huge random hint headers (the UA is already cut to 500).
+ */
+const DEVICE_KEY_MAX = 2048;
 const deviceCache = new Map<string, Readonly<DefaultProperties>>();
 
 /**
@@ -60,7 +70,11 @@ const deviceCache = new Map<string, Readonly<DefaultProperties>>();
  * maxLength. `now` (epoch ms) stamps an `fbc` built from `fbclid`. Never
  * throws on request content.
  */
-export function extractContext(source: RequestSource, options: ExtractOptions, now: number): RequestContext {
+export function extractContext(
+  source: RequestSource,
+  options: ExtractOptions,
+  now: number,
+): RequestContext {
   const ua = cutUserAgent(source.header('user-agent'));
   // Spread of a cached frozen object, then named stores only: keyed stores
   // (`dp[key] = v`) over ~25 fields measured 10x slower on V8.
@@ -74,11 +88,12 @@ export function extractContext(source: RequestSource, options: ExtractOptions, n
   addReferrer(dp, source.header('referer'));
   const campaign = parseCampaign(source.url);
   const params = campaign.params;
-  for (const key in params) dp[key as CampaignField] = fit(key as CampaignField, params[key as CampaignField]);
+  assignCampaign(dp, params, cut);
   const cookies = readCookies(source.header('cookie'), options.cookieName);
   addCookies(dp, cookies, params.fbclid, now);
 
-  const ctx: RequestContext = { defaultProperties: dp, gpc: source.header('sec-gpc')?.trim() === '1' };
+  const gpc = source.header('sec-gpc')?.trim() === '1';
+  const ctx: RequestContext = { defaultProperties: dp, gpc };
   const userId = pickUserId(campaign.userId) ?? pickUserId(cookies.deviceId);
   if (userId !== undefined) ctx.userId = userId;
   if (ip !== undefined && ua !== undefined) ctx.identityContext = { ip, userAgent: ua };
@@ -88,6 +103,11 @@ export function extractContext(source: RequestSource, options: ExtractOptions, n
 /** The value cut to the field's contract limit; undefined when empty or not a string. */
 function fit(key: StringField, value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0) return undefined;
+  return cut(key, value);
+}
+
+/** A non-empty string cut to the field's contract limit. */
+function cut(key: StringField, value: string): string {
   return truncate(value, LIMITS.get(key) ?? UNBOUNDED_FIELD_CAP);
 }
 
@@ -96,28 +116,44 @@ function fit(key: StringField, value: unknown): string | undefined {
  * Cached by the UA and the raw hint headers: a server sees the same few
  * thousand combinations, and parsing hints costs more than the lookup.
  */
-function deviceProperties(source: RequestSource, ua: string | undefined): Readonly<DefaultProperties> {
+function deviceProperties(
+  source: RequestSource,
+  ua: string | undefined,
+): Readonly<DefaultProperties> {
   let key = ua ?? '';
-  for (const name of HINT_HEADERS) {
-    const value = source.header(name);
+  for (let i = 0; i < HINT_HEADERS.length; i++) {
+    const value = source.header(HINT_HEADERS[i] as string);
     // '\n' cannot occur in a header value, so the key is unambiguous.
-    if (typeof value === 'string' && value.length > 0) key += `\n${name}\n${value}`;
+    if (typeof value === 'string' && value.length > 0) key += `\n${i}${value}`;
   }
   const hit = deviceCache.get(key);
   if (hit !== undefined) return hit;
   const hints = readClientHints(source);
-  const fields = hints === undefined ? parseUserAgent(ua) : applyClientHints(parseUserAgent(ua), hints);
+  const parsed = parseUserAgent(ua);
+  const fields = hints === undefined ? parsed : applyClientHints(parsed, hints);
   const out: DefaultProperties = {};
-  for (const name in fields) out[name as StringField] = fit(name as StringField, fields[name as keyof typeof fields]);
+  for (const name in fields) {
+    const value = fit(name as StringField, fields[name as keyof typeof fields]);
+    if (value !== undefined) out[name as StringField] = value;
+  }
   const uafvl = fit('uafvl', buildUafvl(hints, fields));
   if (uafvl !== undefined) out.uafvl = uafvl;
-  if (deviceCache.size >= DEVICE_CACHE_SIZE) deviceCache.delete(deviceCache.keys().next().value as string);
   const frozen = Object.freeze(out);
+  if (key.length > DEVICE_KEY_MAX) return frozen;
+  // Map iterates in insertion order, so the first key is the oldest entry.
+  if (deviceCache.size >= DEVICE_CACHE_SIZE) {
+    deviceCache.delete(deviceCache.keys().next().value as string);
+  }
   deviceCache.set(key, frozen);
   return frozen;
 }
 
-function addCookies(dp: DefaultProperties, cookies: RequestCookies, fbclid: string | undefined, now: number): void {
+function addCookies(
+  dp: DefaultProperties,
+  cookies: RequestCookies,
+  fbclid: string | undefined,
+  now: number,
+): void {
   const sid = fit('sid', cookies.sid?.startsWith('sid_') ? cookies.sid.slice(4) : cookies.sid);
   if (sid !== undefined) dp.sid = sid;
   const fbp = fit('fbp', cookies.fbp);
@@ -125,7 +161,8 @@ function addCookies(dp: DefaultProperties, cookies: RequestCookies, fbclid: stri
   // A well-formed _fbc cookie wins; else build one as Meta's pixel would,
   // with subdomainIndex 1 (what a server without the cookie uses).
   const raw = cookies.fbc !== undefined && FBC.test(cookies.fbc) ? cookies.fbc : undefined;
-  const fbc = fit('fbc', raw ?? (fbclid === undefined ? undefined : `fb.1.${Math.floor(now)}.${fbclid}`));
+  const built = fbclid === undefined ? undefined : `fb.1.${Math.floor(now)}.${fbclid}`;
+  const fbc = fit('fbc', raw ?? built);
   if (fbc !== undefined) dp.fbc = fbc;
 }
 
@@ -145,9 +182,8 @@ function pickUserId(id: string | undefined): string | undefined {
 /** First tag of Accept-Language, lower-cased like the SDK (`en-us`). */
 function firstLanguage(header: unknown): string | undefined {
   if (typeof header !== 'string') return undefined;
-  const head = header.length > 256 ? header.slice(0, 256) : header;
-  const tag = head.split(/[,;]/, 1)[0]?.trim().toLowerCase();
-  return tag !== undefined && /^[a-z]{1,8}(-[a-z0-9]{1,8})*$/.test(tag) ? tag : undefined;
+  const m = LANGUAGE.exec(header.length > 256 ? header.slice(0, 256) : header);
+  return m?.[1]?.toLowerCase();
 }
 
 /** `current_url`, `host`, `pathname` from the framework's protocol and host. */
@@ -159,7 +195,9 @@ function addLocation(dp: DefaultProperties, source: RequestSource): void {
   let currentUrl: string | undefined;
   if (url.startsWith('/')) {
     pathname = url.slice(0, pathEnd(url, 0));
-    if (host && (protocol === 'http' || protocol === 'https')) currentUrl = `${protocol}://${host}${url}`;
+    if (host && (protocol === 'http' || protocol === 'https')) {
+      currentUrl = `${protocol}://${host}${url}`;
+    }
   } else if (/^https?:\/\//i.test(url)) {
     // absolute-form request target (sent to proxies): it already is the URL
     currentUrl = url;
@@ -191,7 +229,8 @@ function addReferrer(dp: DefaultProperties, header: unknown): void {
     return;
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return;
-  dp.referrer = fit('referrer', header);
+  const referrer = fit('referrer', header);
+  if (referrer !== undefined) dp.referrer = referrer;
   const domain = fit('referring_domain', parsed.hostname);
   if (domain !== undefined) dp.referring_domain = domain;
 }

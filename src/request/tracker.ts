@@ -84,8 +84,10 @@ export class RequestTracker<Req = unknown> {
   #hold(call: HeldCall): void {
     try {
       if (this.#handedOff) return this.#send([call]);
-      if (!this.#held) this.#start();
-      this.#held!.push(call);
+      if (this.#held) return void this.#held.push(call);
+      // Held before the hooks: a response that is already over hands it off at once.
+      this.#held = [call];
+      this.#start();
     } catch (err) {
       this.#report(err);
     }
@@ -93,7 +95,6 @@ export class RequestTracker<Req = unknown> {
 
   /** First call of this request: hook the response end, mint a visitor if asked to. */
   #start(): void {
-    this.#held = [];
     if (this.#config.setVisitorCookie) this.#mintVisitor();
     const ms = this.#config.flushOnResponseMs;
     if (ms !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), ms);
@@ -223,9 +224,14 @@ function defined(base: Identity, more: Identity | undefined): Identity {
   return out;
 }
 
-/** Overrides minus `defaultProperties`, which is merged field by field above. */
+/**
+ * Overrides minus `defaultProperties`, which is merged field by field above,
+ * and minus fields left `undefined` (`{ userId: session.id }` with no session
+ * must not erase the visitor read from the cookie; `null` does erase).
+ */
 function withoutMerged<T extends { defaultProperties?: unknown }>(overrides: T | undefined): Omit<T, 'defaultProperties'> | undefined {
   if (!overrides) return undefined;
   const { defaultProperties: _merged, ...rest } = overrides;
+  for (const key of Object.keys(rest) as (keyof typeof rest)[]) if (rest[key] === undefined) delete rest[key];
   return rest;
 }

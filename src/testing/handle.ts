@@ -10,7 +10,12 @@ import type { MockState } from './state';
 import type { MockEvent, MockIdentify, MockPath, MockRequest } from './types';
 import { checkBody, MAX_BATCH_EVENTS, type BodyCheck } from './validate-body';
 
-/** What the handler shares with the server that owns it. */
+/**
+ * What the handler shares with the server that owns it.
+ *
+ * @example
+ * const env: HandlerEnv = { state: new MockState(), token: 'tok', closing: ac.signal };
+ */
 export interface HandlerEnv {
   state: MockState;
   /** The only token accepted, when the mock was given one. */

@@ -14,7 +14,12 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-/** Fields a failure body may carry beyond `success` and `error`. */
+/**
+ * Fields a failure body may carry beyond `success` and `error`.
+ *
+ * @example
+ * failure('/batch', 413, 'too big', { limit: 1000 } satisfies FailureExtras);
+ */
 export interface FailureExtras {
   limit?: number | string;
   results?: unknown[];

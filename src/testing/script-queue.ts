@@ -3,7 +3,12 @@ import type { MockPath } from './types';
 
 const PATHS: readonly string[] = ['/track', '/batch', '/identify'];
 
-/** What the queue needs to know about a request to pick the script item for it. */
+/**
+ * What the queue needs to know about a request to pick the script item for it.
+ *
+ * @example
+ * const ctx: ScriptContext = { endpoint: '/batch', gzip: true, wireBytes: 80, decodedBytes: 400 };
+ */
 export interface ScriptContext {
   endpoint: MockPath;
   gzip: boolean;

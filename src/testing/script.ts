@@ -108,7 +108,12 @@ export interface DropReply {
   drop: 'before-response' | 'mid-response';
 }
 
-/** Keys that choose what a script item does; an item may set at most one. */
+/**
+ * Keys that choose what a script item does; an item may set at most one.
+ *
+ * @example
+ * const chosen = REPLY_KEYS.filter((key) => key in item); // at most one entry
+ */
 export const REPLY_KEYS = ['status', 'rows', 'maxBodyBytes', 'rejectGzip', 'hang', 'drop'] as const;
 type ReplyKey = (typeof REPLY_KEYS)[number];
 

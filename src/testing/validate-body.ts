@@ -9,7 +9,12 @@ const SCHEMAS: Record<MockPath, Schema> = {
   '/identify': identifyRequestSchema,
 };
 
-/** The contract's batch-count limit; over it the API answers 413, not 400. */
+/**
+ * The contract's batch-count limit (1000); over it the API answers 413, not 400.
+ *
+ * @example
+ * const chunks = Math.ceil(events.length / MAX_BATCH_EVENTS);
+ */
 export const MAX_BATCH_EVENTS = batchRequestSchema.properties!.events!.maxItems!;
 
 /** `time` may be this far ahead of the server clock (clients' clocks drift). */

@@ -232,7 +232,9 @@ describe('ours-middleware/testing: createMockOurs', () => {
       expectContractBody('batch', answer);
     });
     it('caps bodies on the wire too: 413, and the mock keeps serving', async () => {
-      const answer = await post(mock, '/track', null, { raw: Buffer.alloc(MAX_BODY_BYTES + 1, 32) });
+      const answer = await post(mock, '/track', null, {
+        raw: Buffer.alloc(MAX_BODY_BYTES + 1, 32),
+      });
       expect(answer.status).to.equal(413);
       expect(answer.body).to.include({ limit: MAX_BODY_BYTES });
       expect(mock.requests[0]).to.include({ bytes: MAX_BODY_BYTES + 1, body: undefined });

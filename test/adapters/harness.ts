@@ -1,0 +1,292 @@
+/**
+ * One harness for the four frameworks the adapters support. Each suite is
+ * written once against it and run for Express 4, Express 5, Koa 2 and Koa 3:
+ *
+ *   adapterSuite('context', (t) => {
+ *     it('reads the visitor', async () => {
+ *       const app = await t.start();
+ *       app.handle(({ ours }) => ours.track('Page Viewed'));
+ *       await app.get('/', { headers: { cookie: 'ours_device_id=v1' } });
+ *       const [event] = await t.mock.waitFor(1);
+ *     });
+ *   });
+ *
+ * Every app is a real server on 127.0.0.1:0 with `ours()` mounted, a fake
+ * auth middleware (the `x-user` header becomes `req.user` / `ctx.state.user`),
+ * one catch-all route that runs the test's handler, and an error handler.
+ * Apps and clients are closed after each test, and the mock must have seen
+ * no contract violation.
+ */
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { expect } from 'chai';
+import express5 from 'express';
+import express4 from 'express4';
+import Koa3 from 'koa';
+import Koa2 from 'koa2';
+import { ours as oursExpress } from '../../adapters/express';
+import { ours as oursKoa } from '../../adapters/koa';
+import type { ClientOptions, OursClient, OursError } from '../../src/index';
+import type { MiddlewareOptions } from '../../src/request/middleware-options';
+import type { RequestTracker } from '../../src/request/tracker';
+import { createMockOurs, type MockOurs } from '../../src/testing';
+import { clientFor } from '../helpers/client';
+
+/** What a handler may do with `req.ours` / `ctx.ours`. */
+export type Tracker = Pick<RequestTracker, 'track' | 'identify' | 'setIdentity' | 'context'>;
+
+export interface HandlerArgs {
+  /** `req.ours` (Express) or `ctx.ours` (Koa). */
+  ours: Tracker;
+  /** Node's request and response under the framework. */
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** What the options' callbacks receive: Express's `req`, Koa's `ctx`. */
+  target: unknown;
+}
+
+/** The response body: a string, a stream, or nothing for `ok`. */
+export type Body = string | Readable | void;
+export type Handler = (h: HandlerArgs) => Body | Promise<Body>;
+
+/** `ours()` options for any of the frameworks (`req` is Express's `req` or Koa's `ctx`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Options = MiddlewareOptions<any>;
+
+/** The logged-in user the fake auth middleware attaches. */
+export interface FakeUser {
+  id: string;
+  email: string;
+}
+
+export interface Framework {
+  readonly name: 'Express 4' | 'Express 5' | 'Koa 2' | 'Koa 3';
+  readonly kind: 'express' | 'koa';
+  /** `ours()` of this framework's adapter. */
+  ours(options?: Options): ((...args: never[]) => unknown) & { readonly client: OursClient };
+  /** Where the fake auth put the user: Express `req.user`, Koa `ctx.state.user`. */
+  userOf(target: unknown): FakeUser | undefined;
+  /** Builds the app around `mw`; `setup` sees the bare app first (trust proxy...). */
+  app(mw: unknown, run: () => Handler, appErrors: unknown[], setup?: (app: any) => void): RequestListener;
+}
+
+const isThenable = (v: unknown): v is PromiseLike<Body> => typeof (v as PromiseLike<unknown>)?.then === 'function';
+
+function fakeUser(header: string | string[] | undefined): FakeUser | undefined {
+  return typeof header === 'string' ? { id: header, email: `${header}@example.com` } : undefined;
+}
+
+function expressFramework(name: 'Express 4' | 'Express 5', create: typeof express5): Framework {
+  return {
+    name,
+    kind: 'express',
+    ours: (options) => oursExpress(options),
+    userOf: (target) => (target as { user?: FakeUser }).user,
+    app(mw, run, appErrors, setup) {
+      const app = create();
+      setup?.(app);
+      app.use((req, _res, next) => {
+        (req as { user?: FakeUser }).user = fakeUser(req.headers['x-user']);
+        next();
+      });
+      app.use(mw as express5.RequestHandler);
+      const send = (res: express5.Response, body: Body): void => {
+        if (res.headersSent) return;
+        if (body instanceof Readable) body.pipe(res);
+        else res.send(body ?? 'ok');
+      };
+      // Called synchronously, so a throw takes Express's own route to the error handler.
+      app.use((req, res, next) => {
+        const out = run()({ ours: req.ours, req, res, target: req });
+        if (isThenable(out)) out.then((body) => send(res, body), next);
+        else send(res, out);
+      });
+      app.use((err: unknown, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
+        appErrors.push(err);
+        res.status(500).send('error');
+      });
+      return app;
+    },
+  };
+}
+
+function koaFramework(name: 'Koa 2' | 'Koa 3', Koa: typeof Koa3): Framework {
+  return {
+    name,
+    kind: 'koa',
+    ours: (options) => oursKoa(options),
+    userOf: (target) => (target as Koa3.Context).state.user as FakeUser | undefined,
+    app(mw, run, appErrors, setup) {
+      const app = new Koa();
+      setup?.(app);
+      app.on('error', (err) => appErrors.push(err)); // also keeps Koa from logging it
+      app.use(async (ctx, next) => {
+        ctx.state.user = fakeUser(ctx.req.headers['x-user']);
+        await next();
+      });
+      app.use(mw as Koa3.Middleware);
+      app.use(async (ctx) => {
+        const body = await run()({ ours: ctx.ours, req: ctx.req, res: ctx.res, target: ctx });
+        ctx.body = body ?? 'ok';
+      });
+      return app.callback();
+    },
+  };
+}
+
+export const FRAMEWORKS: readonly Framework[] = [
+  expressFramework('Express 4', express4),
+  expressFramework('Express 5', express5),
+  koaFramework('Koa 2', Koa2),
+  koaFramework('Koa 3', Koa3),
+];
+
+/** A response as the test client saw it. */
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** From sending the request to the last byte of the body. */
+  ms: number;
+}
+
+export interface RequestOptions {
+  method?: string;
+  /** An object, or raw `[name, value, name, value...]` to repeat a header. */
+  headers?: OutgoingHttpHeaders | string[];
+}
+
+export interface StartOptions {
+  /** `ours()` options; `client` defaults to a fresh client pointed at the mock. */
+  ours?: Options;
+  /** Runs on the bare app before any middleware (`trust proxy`, `app.proxy`...). */
+  setup?: (app: any) => void;
+  /** Node's `maxHeaderSize` for this server. */
+  maxHeaderSize?: number;
+  /** Loopback address to listen on and send to. @defaultValue '127.0.0.1' */
+  host?: '127.0.0.1' | '::1';
+}
+
+/** One running app. */
+export interface TestApp {
+  readonly port: number;
+  /** The middleware's client (given or made by `ours()`). */
+  readonly client: OursClient;
+  /** Every error the client reported on its `error` event. */
+  readonly clientErrors: OursError[];
+  /** Errors that reached the framework's error handling (Express error handler, Koa `error`). */
+  readonly appErrors: unknown[];
+  /** Sets the handler of every path (default: respond `ok`). */
+  handle(handler: Handler): void;
+  get(path: string, options?: RequestOptions): Promise<Reply>;
+}
+
+/** What each test of a suite gets: the mock, the framework, and app factories. */
+export class Bed {
+  mock!: MockOurs;
+  readonly #servers: Server[] = [];
+  readonly #clients: OursClient[] = [];
+
+  constructor(readonly fw: Framework) {}
+
+  /** A client pointed at the mock (fast retries, 20 ms flush interval), shut down after the test. */
+  client(options: ClientOptions = {}): OursClient {
+    const { client } = clientFor(this.mock, options);
+    this.#clients.push(client);
+    return client;
+  }
+
+  /** Starts an app with `ours(options.ours)` mounted, on 127.0.0.1 (or `host`) and a free port. */
+  async start(options: StartOptions = {}): Promise<TestApp> {
+    const oursOptions = { ...options.ours };
+    if (!oursOptions.client && oursOptions.token === undefined) oursOptions.client = this.client();
+    const mw = this.fw.ours(oursOptions);
+    if (!this.#clients.includes(mw.client)) this.#clients.push(mw.client);
+    const clientErrors: OursError[] = [];
+    mw.client.on('error', (err) => clientErrors.push(err));
+    const appErrors: unknown[] = [];
+    let handler: Handler = () => undefined;
+    const listener = this.fw.app(mw, () => handler, appErrors, options.setup);
+    const server = createServer({ maxHeaderSize: options.maxHeaderSize }, listener);
+    this.#servers.push(server);
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      port,
+      client: mw.client,
+      clientErrors,
+      appErrors,
+      handle: (h) => void (handler = h),
+      get: (path, opts) => send(port, path, opts, host),
+    };
+  }
+
+  /** afterEach: close apps, shut clients down (delivering what they hold), check the mock. */
+  async cleanup(): Promise<void> {
+    const servers = this.#servers.splice(0);
+    const clients = this.#clients.splice(0);
+    for (const server of servers) server.closeAllConnections();
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    await Promise.all(clients.map((c) => c.shutdown({ timeoutMs: 500 })));
+    try {
+      expect(this.mock.violations.map((v) => v.message)).to.deep.equal([]);
+    } finally {
+      this.mock.reset();
+    }
+  }
+}
+
+/** Declares `title` once per framework, with a fresh mock per framework. */
+export function adapterSuite(title: string, body: (t: Bed) => void): void {
+  for (const fw of FRAMEWORKS) {
+    describe(`${title} [${fw.name}]`, () => {
+      const bed = new Bed(fw);
+      before(async () => void (bed.mock = await createMockOurs({ token: 'tok_test_secret_123' })));
+      afterEach(() => bed.cleanup());
+      after(() => bed.mock.close());
+      body(bed);
+    });
+  }
+}
+
+/** A GET (or `method`) to the app with node:http, no keep-alive, body read in full. */
+export function send(port: number, path: string, options: RequestOptions = {}, host = '127.0.0.1'): Promise<Reply> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Opens a request, waits for the first body chunk, then aborts it (the client goes away mid-response). */
+export function abortAfterFirstChunk(port: number, path: string, options: RequestOptions = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: options.headers, agent: false }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    req.end();
+  });
+}
+
+/** A body that sends `first`, then waits for `end()` (or forever, if it never comes). */
+export function pendingStream(first = 'first chunk\n'): Readable & { finish(): void } {
+  const stream = new Readable({ read() {} });
+  stream.push(first);
+  return Object.assign(stream, { finish: () => void stream.push(null) });
+}
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { captureLogger } from '../helpers/client';
+import { adapterSuite, type StartOptions } from './harness';
+
+const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
+
+/** Every header a client could use to claim an IP. */
+const SPOOFED = {
+  'x-forwarded-for': '198.51.100.1, 203.0.113.5',
+  'x-real-ip': '198.51.100.2',
+  'x-client-ip': '198.51.100.3',
+  forwarded: 'for="[2001:db8::1]:4711";proto=https',
+  'cf-connecting-ip': '198.51.100.4',
+  'true-client-ip': '198.51.100.5',
+  'x-forwarded-host': 'evil.example',
+  'x-forwarded-proto': 'https',
+};
+
+/** Trusts one proxy in the framework's own way: Express `trust proxy`, Koa `app.proxy` + `maxIpsCount`. */
+const trustOneProxy = (kind: 'express' | 'koa'): StartOptions['setup'] =>
+  kind === 'express'
+    ? (app) => app.set('trust proxy', 1)
+    : (app) => {
+        app.proxy = true;
+        app.maxIpsCount = 1;
+      };
+
+adapterSuite('adapter: which IP is the end user\'s', (t) => {
+  /** Tracks one event with `headers` and returns what the mock got. */
+  async function ipFor(options: StartOptions, headers: Record<string, string>) {
+    const app = await t.start(options);
+    app.handle(({ ours }) => ours.track('E'));
+    await app.get('/page', { headers: { cookie: 'ours_device_id=v', 'user-agent': UA, ...headers } });
+    const [event] = await t.mock.waitFor(1);
+    return { ip: event!.defaultProperties!.ip, identityIp: event!.identityContext?.ip, dp: event!.defaultProperties!, port: app.port };
+  }
+
+  it('by default ignores every forwarding header: the IP is the socket address', async () => {
+    const { ip, identityIp, dp, port } = await ipFor({}, SPOOFED);
+    expect([ip, identityIp]).to.deep.equal(['127.0.0.1', '127.0.0.1']);
+    // Host and protocol come from the framework, which does not trust X-Forwarded-* either.
+    expect(dp).to.deep.include({ host: `127.0.0.1:${port}`, current_url: `http://127.0.0.1:${port}/page` });
+  });
+
+  it('reads an IPv6 socket address, and the bracketed host', async () => {
+    const app = await t.start({ host: '::1' });
+    app.handle(({ ours }) => ours.track('E'));
+    await app.get('/v6', { headers: { cookie: 'ours_device_id=v', 'user-agent': UA } });
+    const [event] = await t.mock.waitFor(1);
+    expect(event!.identityContext).to.deep.equal({ ip: '::1', userAgent: UA });
+    expect(event!.defaultProperties).to.deep.include({ ip: '::1', host: `[::1]:${app.port}`, current_url: `http://[::1]:${app.port}/v6` });
+  });
+
+  it("with the framework trusting one proxy, uses the proxy's hop (rightmost) and its host and protocol", async () => {
+    const { ip, identityIp, dp } = await ipFor({ setup: trustOneProxy(t.fw.kind) }, {
+      'x-forwarded-for': '198.51.100.1, 203.0.113.5',
+      'x-forwarded-host': 'shop.example',
+      'x-forwarded-proto': 'https',
+    });
+    expect([ip, identityIp]).to.deep.equal(['203.0.113.5', '203.0.113.5']);
+    expect(dp).to.deep.include({ host: 'shop.example', current_url: 'https://shop.example/page' });
+  });
+
+  if (t.fw.kind === 'koa') {
+    it('Koa app.proxy with maxIpsCount 0: uses the rightmost entry, not the client-chosen leftmost, and warns once', async () => {
+      const logger = captureLogger();
+      const app = await t.start({
+        ours: { token: 'tok_test_secret_123', apiUrl: t.mock.url, flushIntervalMs: 20, logger },
+        setup: (a) => void (a.proxy = true),
+      });
+      app.handle(({ ours }) => ours.track('E'));
+      const headers = { cookie: 'ours_device_id=v', 'user-agent': UA, 'x-forwarded-for': '198.51.100.66, 203.0.113.7' };
+      await app.get('/', { headers });
+      await app.get('/', { headers });
+      const events = await t.mock.waitFor(2);
+      expect(events.map((e) => e.defaultProperties!.ip)).to.deep.equal(['203.0.113.7', '203.0.113.7']);
+      const warnings = logger.lines.filter((l) => l.level === 'warn');
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]!.msg).to.include('maxIpsCount');
+    });
+  }
+
+  describe('trustProxy option (proxy-addr semantics), whatever the framework is set to', () => {
+    const XFF = { 'x-forwarded-for': '198.51.100.9, 10.1.2.3, 203.0.113.5' };
+
+    it('a hop count of 1 takes the rightmost entry', async () => {
+      expect((await ipFor({ ours: { trustProxy: 1 } }, XFF)).ip).to.equal('203.0.113.5');
+    });
+
+    it('a hop count of 2 takes the next one', async () => {
+      expect((await ipFor({ ours: { trustProxy: 2 } }, XFF)).ip).to.equal('10.1.2.3');
+    });
+
+    it('a CIDR list walks over trusted addresses only', async () => {
+      const xff = { 'x-forwarded-for': '198.51.100.9, 203.0.113.5, 10.1.2.3' };
+      expect((await ipFor({ ours: { trustProxy: ['loopback', '10.0.0.0/8'] } }, xff)).ip).to.equal('203.0.113.5');
+    });
+
+    it('a function decides per address', async () => {
+      const { ip } = await ipFor({ ours: { trustProxy: (addr: string) => addr === '127.0.0.1' } }, XFF);
+      expect(ip).to.equal('203.0.113.5');
+    });
+
+    it('still ignores the other headers', async () => {
+      const { 'x-forwarded-for': _xff, ...others } = SPOOFED;
+      expect((await ipFor({ ours: { trustProxy: 1 } }, others)).ip).to.equal('127.0.0.1');
+    });
+  });
+
+  describe("clientIp: 'request-ip' (opt-in, spoofable)", () => {
+    it('takes X-Client-IP first, as request-ip does', async () => {
+      const { ip, identityIp } = await ipFor({ ours: { clientIp: 'request-ip' } }, SPOOFED);
+      expect([ip, identityIp]).to.deep.equal(['198.51.100.3', '198.51.100.3']);
+    });
+
+    it('falls back to the socket address without such headers', async () => {
+      expect((await ipFor({ ours: { clientIp: 'request-ip' } }, {})).ip).to.equal('127.0.0.1');
+    });
+  });
+
+  it('clientIp as a function wins, and an invalid answer leaves the IP out', async () => {
+    const app = await t.start({ ours: { clientIp: (r) => (t.fw.userOf(r) ? '192.0.2.55' : 'not-an-ip') } });
+    app.handle(({ ours }) => ours.track('E'));
+    await app.get('/', { headers: { cookie: 'ours_device_id=known', 'user-agent': UA, 'x-user': 'u1' } });
+    await app.get('/', { headers: { cookie: 'ours_device_id=anon', 'user-agent': UA } });
+    const events = await t.mock.waitFor(2);
+    const byUser = Object.fromEntries(events.map((e) => [e.userId, [e.defaultProperties!.ip, e.identityContext?.ip]]));
+    expect(byUser).to.deep.equal({ known: ['192.0.2.55', '192.0.2.55'], anon: [undefined, undefined] });
+  });
+});
