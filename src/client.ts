@@ -7,6 +7,7 @@ import { RateLimitedLog } from './logger';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
 import { MemoryStore, type EventPath, type EventStore, type QueuedEvent } from './queue';
 import { BackoffGate, parseRetryAfter } from './retry';
+import { shutdownOnSignals } from './signals';
 import type { ClientStats, DropInfo } from './stats';
 import { compress, post, type ApiResponse } from './transport';
 import { checkIdentify, checkTrack } from './validate';
@@ -80,6 +81,7 @@ export class OursClient extends EventEmitter {
   #waiter: FlushWaiter | undefined;
   #closed = false;
   #shutdown: Promise<FlushReport> | undefined;
+  #removeSignalListeners: (() => void) | undefined;
 
   constructor(options?: ClientOptions) {
     super();
@@ -87,6 +89,7 @@ export class OursClient extends EventEmitter {
     this.#gate = new BackoffGate(this.#opts.retry);
     this.#gzip = this.#opts.gzip;
     this.#tokenPrefix = `{"token":${JSON.stringify(this.#opts.token)}`;
+    if (this.#opts.handleSignals) this.#removeSignalListeners = shutdownOnSignals(this);
   }
 
   /**
@@ -445,6 +448,7 @@ export class OursClient extends EventEmitter {
 
   async #close(timeoutMs: number): Promise<FlushReport> {
     this.#closed = true;
+    this.#removeSignalListeners?.();
     const flushing = this.flush();
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(resolve, timeoutMs, undefined)));

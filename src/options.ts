@@ -55,6 +55,11 @@ export interface ClientOptions {
   fetch?: FetchLike;
   /** A pino-compatible logger, or `false` for silence. @defaultValue warnings and errors to the console */
   logger?: Logger | false;
+  /**
+   * Flush on SIGTERM/SIGINT (within `timeoutMs`), then let the signal end the
+   * process as it would have. @defaultValue false
+   */
+  handleSignals?: boolean;
   /** Throw {@link OursValidationError} from `track()`/`identify()` instead of reporting it. @defaultValue false */
   strict?: boolean;
 }
@@ -76,6 +81,7 @@ export interface ResolvedOptions {
   fetch: FetchLike;
   logger: Logger;
   strict: boolean;
+  handleSignals: boolean;
 }
 
 /** The contract's cap on events per `/batch` request. */
@@ -162,5 +168,6 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     fetch: fetchFn as FetchLike,
     logger: options.logger === false ? silent : (options.logger ?? consoleLogger),
     strict: options.strict ?? false,
+    handleSignals: options.handleSignals ?? false,
   };
 }

@@ -12,7 +12,7 @@ describe('client retries and status codes', () => {
   });
   after(() => mock.close());
 
-  const ids = (list: { distinctId?: string | null }[]) => list.map((e) => e.distinctId);
+  const ids = (list: readonly { distinctId?: string | null }[]) => list.map((e) => e.distinctId);
 
   it('retries a 500 with the same distinctId and delivers once the API is back', async () => {
     const { client } = clientFor(mock);
