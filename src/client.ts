@@ -57,7 +57,7 @@ interface RowResult {
  */
 export class OursClient extends EventEmitter {
   readonly #opts: ResolvedOptions;
-  readonly #store: EventStore = new MemoryStore();
+  readonly #store: EventStore;
   readonly #retry: Batch[] = [];
   readonly #inFlight = new Set<Batch>();
   readonly #gate: BackoffGate;
@@ -89,6 +89,12 @@ export class OursClient extends EventEmitter {
     this.#gate = new BackoffGate(this.#opts.retry);
     this.#gzip = this.#opts.gzip;
     this.#tokenPrefix = `{"token":${JSON.stringify(this.#opts.token)}`;
+    this.#store = options?.store ?? new MemoryStore();
+    this.#store.open?.({
+      recovered: (events) => this.#recovered(events),
+      dropped: (count, why) => this.#drop('expired', count, why),
+      error: (err) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)),
+    });
     if (this.#opts.handleSignals) this.#removeSignalListeners = shutdownOnSignals(this);
   }
 
@@ -213,12 +219,26 @@ export class OursClient extends EventEmitter {
       this.#drop('queue_full', 1, `queue full (${this.#opts.maxQueueSize} events / ${this.#opts.maxQueueBytes} bytes): events dropped`);
       return;
     }
-    this.#store.append({ json, bytes, path });
+    if (!this.#store.append({ json, bytes, path })) {
+      this.#drop('queue_full', 1, 'event store full: events dropped');
+      return;
+    }
     this.#heldCount++;
     this.#heldBytes += bytes;
     this.#appendsSinceFlush++;
     if (this.#store.count >= this.#opts.flushAt) this.#schedulePump();
     else this.#arm(this.#opts.flushIntervalMs);
+  }
+
+  /** Events a durable store kept from an earlier process: held and sent like new ones. */
+  #recovered(events: readonly QueuedEvent[]): void {
+    for (const event of events) {
+      this.#heldCount++;
+      this.#heldBytes += event.bytes;
+    }
+    this.#stats.tracked += events.length;
+    this.#due = true;
+    this.#schedulePump();
   }
 
   // --- scheduling ------------------------------------------------------------
@@ -387,10 +407,11 @@ export class OursClient extends EventEmitter {
   /** A transient failure: back off (all requests together) and resend the same events, or give up. */
   #retryLater(batch: Batch, events: QueuedEvent[], retryAfterMs: number | undefined, reason: string): void {
     const attempts = batch.attempts + 1;
-    if (attempts >= this.#opts.retry.maxAttempts || this.#cancel.signal.aborted) {
-      const why = this.#cancel.signal.aborted ? 'shutdown deadline passed' : `gave up after ${attempts} attempts`;
-      this.#fail(events, `${why}; last error: ${reason}; ${events.length} events lost`);
-      return;
+    if (this.#cancel.signal.aborted) {
+      return this.#abandon(events, `shutdown deadline passed; last error: ${reason}; ${events.length} events not delivered`);
+    }
+    if (attempts >= this.#opts.retry.maxAttempts) {
+      return this.#fail(events, `gave up after ${attempts} attempts; last error: ${reason}; ${events.length} events lost`);
     }
     this.#stats.retried += events.length;
     this.#retryCount += events.length;
@@ -402,7 +423,8 @@ export class OursClient extends EventEmitter {
 
   // --- settling --------------------------------------------------------------
 
-  #settle(events: QueuedEvent[], outcome: 'delivered' | 'failed'): void {
+  #settle(events: QueuedEvent[], outcome: 'delivered' | 'failed', ack = true): void {
+    if (ack) this.#store.ack(events);
     for (const event of events) {
       this.#heldCount--;
       this.#heldBytes -= event.bytes;
@@ -418,6 +440,16 @@ export class OursClient extends EventEmitter {
   #fail(events: QueuedEvent[], message: string, status?: number): void {
     this.#settle(events, 'failed');
     this.#report(new OursDeliveryError(message, events.length, status));
+  }
+
+  /**
+   * Shutdown ran out of time: the events are lost to this process. A durable
+   * store keeps them (no ack) for the next process to deliver.
+   */
+  #abandon(events: QueuedEvent[], message: string): void {
+    if (!this.#store.durable) return this.#fail(events, message);
+    this.#settle(events, 'failed', false);
+    this.#report(new OursDeliveryError(`${message}; they stay in the durable store for the next start`, events.length));
   }
 
   #drop(reason: DropInfo['reason'], count: number, logMessage?: string): void {
@@ -455,19 +487,21 @@ export class OursClient extends EventEmitter {
     const report = await Promise.race([flushing, timedOut]);
     clearTimeout(deadline);
     if (report) return this.#stop(report);
-    // Out of time: cancel what is in flight and give up what still waits.
+    // Out of time: cancel what is in flight and give up what still waits
+    // (a durable store keeps it for the next start: see #keep).
     this.#cancel.abort();
     let waiting = this.#retry.flatMap((b) => b.events);
     while (this.#store.count > 0) waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
     this.#retry.length = 0;
     this.#retryCount = 0;
-    if (waiting.length) this.#fail(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered`);
+    if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered`);
     return this.#stop(await flushing);
   }
 
-  #stop(report: FlushReport): FlushReport {
+  async #stop(report: FlushReport): Promise<FlushReport> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    await this.#store.close?.().catch((err: Error) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)));
     return report;
   }
 }

@@ -7,6 +7,8 @@ export { OursClient } from './client';
 export type { ClientOptions, RetryOptions } from './options';
 export type { ClientStats, DropInfo } from './stats';
 export type { FlushReport } from './flush';
+export { MemoryStore } from './queue';
+export type { EventStore, QueuedEvent, StoreHooks, EventPath } from './queue';
 export type { Logger } from './logger';
 export type { FetchLike, FetchResponseLike } from './transport';
 export type { TrackEvent, IdentifyEvent, Identity, PropertyMap, PropertyValue, UserPropertiesInput } from './events';

@@ -2,6 +2,7 @@ import { API_BASE_URL } from './contract/schema';
 import { OursConfigError } from './errors';
 import { consoleLogger, type Logger } from './logger';
 import type { FetchLike } from './transport';
+import type { EventStore } from './queue';
 
 /** When and how often a failed request is tried again. */
 export interface RetryOptions {
@@ -60,6 +61,12 @@ export interface ClientOptions {
    * process as it would have. @defaultValue false
    */
   handleSignals?: boolean;
+  /**
+   * Where queued events live. The default keeps them in memory: no disk
+   * writes, lost if the process dies. A durable store keeps them across crashes.
+   * @defaultValue in memory
+   */
+  store?: EventStore;
   /** Throw {@link OursValidationError} from `track()`/`identify()` instead of reporting it. @defaultValue false */
   strict?: boolean;
 }

@@ -10,28 +10,54 @@ export interface QueuedEvent {
   /** Size counted against the queue bound (UTF-16 length of `json`: cheap and close to bytes). */
   readonly bytes: number;
   readonly path: EventPath;
+  /** Where a durable store keeps it (segment offset, stream id); the store's own business. */
+  key?: unknown;
   /** The newest `flush()` call that waits for this event, if any. */
   waiter?: FlushWaiter;
 }
 
+/** What the client gives a store when it starts using it. */
+export interface StoreHooks {
+  /** Events found from an earlier process, now waiting in the store: the client counts and sends them. */
+  recovered(events: readonly QueuedEvent[]): void;
+  /** Events the store gave up (too old for the API's 7-day window, unreadable): counted as dropped. */
+  dropped(count: number, why: string): void;
+  /** A store failure that lost nothing yet but needs attention (disk full, Redis down). */
+  error(err: Error): void;
+}
+
 /**
- * Holds events until they are leased into a request. The in-memory store is
- * the default; a durable store implements the same contract.
+ * Holds events from `track()` until the API has them. The in-memory store is
+ * the default; a durable store implements the same contract, persisting in
+ * the background so that no call on it blocks or throws into the hot path.
+ *
+ * Life of an event: `append` → `lease` (in a request) → `ack` once settled
+ * (delivered, or failed for good). A leased event that is never acked (the
+ * process died) is the durable store's to deliver again after a restart.
  */
 export interface EventStore {
+  /** True when events outlive the process; `shutdown()` then leaves undelivered ones stored. */
+  readonly durable: boolean;
   /** Events waiting (not leased). */
   readonly count: number;
   /** Their `bytes`, summed. */
   readonly bytes: number;
-  append(event: QueuedEvent): void;
+  /** Queues an event; false when the store's own bound (e.g. bytes on disk) is reached. */
+  append(event: QueuedEvent): boolean;
   /**
    * Takes up to `maxCount` events (and, beyond the first, up to `maxBytes`)
    * from the head, all bound for the head event's path; an event bound for
    * `/track` or `/identify` is a request of its own, so it is leased alone.
    */
   lease(maxCount: number, maxBytes: number): QueuedEvent[];
+  /** Settled for good: a durable store forgets them. */
+  ack(events: readonly QueuedEvent[]): void;
   /** Visits every waiting event, oldest first. */
   forEach(visit: (event: QueuedEvent) => void): void;
+  /** Called once by the client; a durable store recovers here. */
+  open?(hooks: StoreHooks): void;
+  /** Writes out what is buffered and releases files or connections. */
+  close?(): Promise<void>;
 }
 
 /**
@@ -42,6 +68,7 @@ export class MemoryStore implements EventStore {
   #items: QueuedEvent[] = [];
   #head = 0;
   #bytes = 0;
+  readonly durable = false;
 
   get count(): number {
     return this.#items.length - this.#head;
@@ -51,9 +78,14 @@ export class MemoryStore implements EventStore {
     return this.#bytes;
   }
 
-  append(event: QueuedEvent): void {
+  append(event: QueuedEvent): boolean {
     this.#items.push(event);
     this.#bytes += event.bytes;
+    return true;
+  }
+
+  ack(): void {
+    // Leased events left the array already; nothing is kept elsewhere.
   }
 
   lease(maxCount: number, maxBytes: number): QueuedEvent[] {

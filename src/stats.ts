@@ -21,7 +21,8 @@ export interface ClientStats {
 
 /** Why events were dropped, as the `drop` event reports it. */
 export interface DropInfo {
-  reason: 'invalid' | 'queue_full' | 'shutdown';
+  /** `expired`: a durable store found it older than the API's 7-day window. */
+  reason: 'invalid' | 'queue_full' | 'shutdown' | 'expired';
   /** How many events this drop covers. */
   count: number;
 }
