@@ -4,20 +4,18 @@
  * everything else lives in the core.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request } from 'express';
 import type { OursClient } from '../src/client';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { RequestTracker } from '../src/request/tracker';
 import { resolveTrackerConfig } from '../src/request/tracker-config';
 
-/** The parts of Express's `req` the adapter reads (Express 4 and 5 alike). */
-export interface ExpressRequest extends IncomingMessage {
-  ip?: string;
-  protocol?: string;
-  hostname?: string;
-  originalUrl?: string;
-  ours: RequestTracker<ExpressRequest>;
-}
+/**
+ * Express's request, as option callbacks (`skip`, `identify`, `beforeSend`,
+ * `clientIp`) receive it: with your own augmentations (`req.user`, ...).
+ */
+export type ExpressRequest = Request;
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -90,7 +88,7 @@ class ExpressSource implements RequestSource {
 export function ours(options?: OursExpressOptions): OursExpressMiddleware {
   const config = resolveTrackerConfig(options);
   const middleware = function oursMiddleware(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
-    const expressReq = req as ExpressRequest;
+    const expressReq = req as ExpressRequest; // Express's router has made it one by now
     expressReq.ours = new RequestTracker(config, new ExpressSource(expressReq), res, expressReq);
     next();
   };

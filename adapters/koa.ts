@@ -2,27 +2,20 @@
  * Koa 2 and 3 adapter: `app.use(ours(...))` puts a request-scoped tracker on
  * `ctx.ours`. Only Koa's context is translated here; the rest is the core.
  */
-import type { ServerResponse } from 'node:http';
-import type {} from 'koa';
-import type { OursClient } from '../src/client';
+import type { Context, Next } from 'koa';
+import { kWarn, type OursClient } from '../src/client';
 import { OursConfigError } from '../src/errors';
 import { koaIp } from '../src/request/client-ip';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { RequestTracker } from '../src/request/tracker';
 import { resolveTrackerConfig } from '../src/request/tracker-config';
-import type { Logger } from '../src/logger';
 
-/** The parts of Koa's `ctx` the adapter reads (Koa 2 and 3 alike). */
-export interface KoaContext {
-  req: import('node:http').IncomingMessage;
-  res: ServerResponse;
-  app: { proxy?: boolean; maxIpsCount?: number };
-  protocol: string;
-  host: string;
-  originalUrl: string;
-  ours: RequestTracker<KoaContext>;
-}
+/**
+ * Koa's context, as option callbacks (`skip`, `identify`, `beforeSend`,
+ * `clientIp`) receive it: `ctx.state`, `ctx.path`, your own extensions.
+ */
+export type KoaContext = Context;
 
 declare module 'koa' {
   interface DefaultContext {
@@ -36,7 +29,7 @@ export type OursKoaOptions = MiddlewareOptions<KoaContext>;
 
 /** The middleware, with the client it sends through. */
 export interface OursKoaMiddleware {
-  (ctx: any, next: () => Promise<unknown>): Promise<unknown>;
+  (ctx: KoaContext, next: Next): Promise<unknown>;
   /** The client behind this middleware: flush or shut it down on exit. */
   readonly client: OursClient;
 }
@@ -92,21 +85,21 @@ class KoaSource implements RequestSource {
  * });
  */
 export function ours(options?: OursKoaOptions): OursKoaMiddleware {
+  if (options && 'proxy' in options) throw new OursConfigError('proxy', 'is a Koa app setting (app.proxy), not an ours() option');
   const config = resolveTrackerConfig(options);
-  const logger: Logger | undefined = options?.logger || undefined;
   let warned = false;
   const warnSpoofable = (): void => {
     if (warned) return;
     warned = true;
-    const msg = 'Koa app.proxy is on with maxIpsCount 0: Koa\'s ctx.ip is then the client-chosen leftmost X-Forwarded-For entry. ours-middleware uses the rightmost entry (one proxy); set app.maxIpsCount to your proxy count.';
-    (logger ?? console).warn({}, msg);
+    config.client[kWarn](
+      "Koa app.proxy is on with maxIpsCount 0: Koa's ctx.ip is then the client-chosen leftmost X-Forwarded-For entry. ours-middleware uses the rightmost entry (one proxy); set app.maxIpsCount to your number of proxies.",
+    );
   };
-  const middleware = function oursMiddleware(ctx: KoaContext, next: () => Promise<unknown>): Promise<unknown> {
+  const middleware = function oursMiddleware(ctx: KoaContext, next: Next): Promise<unknown> {
     ctx.ours = new RequestTracker(config, new KoaSource(ctx, warnSpoofable), ctx.res, ctx);
     return next();
   };
-  if (options && 'proxy' in options) throw new OursConfigError('proxy', 'is a Koa app setting (app.proxy), not an ours() option');
-  return Object.assign(middleware, { client: config.client }) as OursKoaMiddleware;
+  return Object.assign(middleware, { client: config.client });
 }
 
 export { RequestTracker } from '../src/request/tracker';

@@ -29,6 +29,9 @@ interface Batch {
  */
 export const kReport = Symbol('ours-middleware.report');
 
+/** Lets an adapter warn through the client's logger. @internal */
+export const kWarn = Symbol('ours-middleware.warn');
+
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
 
@@ -177,6 +180,11 @@ export class OursClient extends EventEmitter {
   /** @internal */
   [kReport](err: OursError): void {
     this.#report(err);
+  }
+
+  /** @internal */
+  [kWarn](message: string): void {
+    this.#opts.logger.warn({}, message);
   }
 
   // --- accepting -------------------------------------------------------------
