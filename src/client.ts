@@ -6,7 +6,8 @@ import { FlushWaiter, type FlushReport } from './flush';
 import { RateLimitedLog } from './logger';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
 import { MemoryStore, type EventPath, type EventStore, type QueuedEvent } from './queue';
-import { BackoffGate, parseRetryAfter } from './retry';
+import { interpret } from './response';
+import { BackoffGate } from './retry';
 import { shutdownOnSignals } from './signals';
 import type { ClientStats, DropInfo } from './stats';
 import { compress, post, type ApiResponse } from './transport';
@@ -34,14 +35,6 @@ export const kWarn = Symbol('ours-middleware.warn');
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
-
-/** One row of a `/batch` result, as the contract gives it. */
-interface RowResult {
-  index: number;
-  success: boolean;
-  code?: 'invalid_event' | 'queue_failed';
-  message?: string;
-}
 
 /**
  * Sends events to the Ours API: checks each against the contract, queues it
@@ -337,74 +330,24 @@ export class OursClient extends EventEmitter {
     return batch.gzip ? compress(json) : Promise.resolve(json);
   }
 
+  /** Acts on what the answer means: settle, resend at once, or back off. */
   #handle(batch: Batch, res: ApiResponse): void {
-    const { status } = res;
-    if (status === 200 || status === 207) {
-      this.#gate.success();
-      if (batch.path === '/batch') this.#rows(batch, res);
-      else this.#delivered(batch.events);
-    } else if (status === 413) this.#tooLarge(batch, res);
-    else if (status === 415 && batch.gzip) this.#withoutGzip(batch);
-    else if (status === 401 || status === 403) this.#unauthorized(batch, status);
-    else if (status === 408 || status === 429 || status >= 500) {
-      if (batch.path === '/batch' && status === 500 && rowsOf(res.body)) this.#rows(batch, res);
-      else this.#retryLater(batch, batch.events, parseRetryAfter(res.retryAfter), `HTTP ${status}`);
-    } else {
-      this.#fail(batch.events, `${batch.path} rejected with HTTP ${status}${errorText(res.body)}`, status);
+    const verdict = interpret(batch, res);
+    if (verdict.ok) this.#gate.success();
+    this.#delivered(verdict.delivered);
+    if (verdict.unauthorized && this.#log.take('unauthorized') >= 0) {
+      this.#opts.logger.error({ status: res.status }, verdict.failed[0]!.message);
     }
-  }
-
-  /** Per-row outcome of a `/batch`: accepted rows are done, never resent. */
-  #rows(batch: Batch, res: ApiResponse): void {
-    const rows = rowsOf(res.body);
-    const okByDefault = res.status !== 500;
-    const delivered: QueuedEvent[] = [];
-    const retry: QueuedEvent[] = [];
-    const invalid: RowResult[] = [];
-    const seen = new Set<number>();
-    for (const row of rows ?? []) {
-      const event = batch.events[row.index];
-      if (!event || seen.has(row.index)) continue;
-      seen.add(row.index);
-      if (row.success) delivered.push(event);
-      else if (row.code === 'invalid_event') {
-        invalid.push(row);
-        this.#fail([event], `event rejected as invalid by the API (row ${row.index}): ${row.message ?? 'no reason given'}`, res.status);
-      } else retry.push(event);
+    for (const { events, message, status } of verdict.failed) this.#fail(events, message, status);
+    if (verdict.resend) {
+      const { parts, gzip } = verdict.resend;
+      if (!gzip && this.#gzip) {
+        this.#gzip = false;
+        this.#opts.logger.warn({}, 'the Ours API refused a gzip body (415); sending uncompressed from now on');
+      }
+      this.#requeueFront(parts.map((events) => ({ path: batch.path, events, attempts: batch.attempts, gzip })));
     }
-    // Rows the answer does not mention: a 2xx accepted them (207 without rows: resend, dedup makes it harmless).
-    batch.events.forEach((event, i) => {
-      if (seen.has(i)) return;
-      if (okByDefault && (rows || res.status === 200)) delivered.push(event);
-      else retry.push(event);
-    });
-    this.#delivered(delivered);
-    if (retry.length) this.#retryLater(batch, retry, parseRetryAfter(res.retryAfter), `HTTP ${res.status}: ${retry.length} rows failed queue transport`);
-  }
-
-  /** 413: halve and resend; a single event that is still too large is reported. */
-  #tooLarge(batch: Batch, res: ApiResponse): void {
-    if (batch.events.length === 1) {
-      const limit = (res.body as { limit?: unknown } | undefined)?.limit;
-      this.#fail(batch.events, `event too large for the API (HTTP 413${limit === undefined ? '' : `, limit ${String(limit)}`})`, 413);
-      return;
-    }
-    const mid = Math.ceil(batch.events.length / 2);
-    const halves = [batch.events.slice(0, mid), batch.events.slice(mid)];
-    this.#requeueFront(halves.map((events) => ({ path: batch.path, events, attempts: batch.attempts, gzip: batch.gzip })));
-  }
-
-  /** 415: the API refuses gzip; resend plainly once, and stop compressing. */
-  #withoutGzip(batch: Batch): void {
-    if (this.#gzip) this.#opts.logger.warn({}, 'the Ours API refused a gzip body (415); sending uncompressed from now on');
-    this.#gzip = false;
-    this.#requeueFront([{ path: batch.path, events: batch.events, attempts: batch.attempts, gzip: false }]);
-  }
-
-  #unauthorized(batch: Batch, status: number): void {
-    const msg = `the Ours API refused the token (HTTP ${status}): check OURS_TOKEN / the token option; ${batch.events.length} events lost`;
-    if (this.#log.take('unauthorized') >= 0) this.#opts.logger.error({ status }, msg);
-    this.#fail(batch.events, msg, status);
+    if (verdict.retry) this.#retryLater(batch, verdict.retry.events, verdict.retry.afterMs, verdict.retry.reason);
   }
 
   #requeueFront(batches: Batch[]): void {
@@ -512,14 +455,4 @@ export class OursClient extends EventEmitter {
     await this.#store.close?.().catch((err: Error) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)));
     return report;
   }
-}
-
-function rowsOf(body: unknown): RowResult[] | undefined {
-  const results = (body as { results?: unknown } | undefined)?.results;
-  return Array.isArray(results) ? results.filter((r): r is RowResult => typeof r?.index === 'number') : undefined;
-}
-
-function errorText(body: unknown): string {
-  const error = (body as { error?: unknown } | undefined)?.error;
-  return typeof error === 'string' ? `: ${error.slice(0, 500)}` : '';
 }

@@ -1,0 +1,114 @@
+import type { QueuedEvent, EventPath } from './queue';
+import { parseRetryAfter } from './retry';
+import type { ApiResponse } from './transport';
+
+/** One row of a `/batch` result, as the contract gives it. */
+interface RowResult {
+  index: number;
+  success: boolean;
+  code?: 'invalid_event' | 'queue_failed';
+  message?: string;
+}
+
+/** Events lost for good, and why. */
+export interface Failure {
+  events: QueuedEvent[];
+  message: string;
+  status?: number;
+}
+
+/** What one answer of the API means for the events of the request that got it. */
+export interface Verdict {
+  /** A 2xx: the API is up, which resets the backoff. */
+  ok: boolean;
+  delivered: QueuedEvent[];
+  failed: Failure[];
+  /** Transient failure: back off, then resend these same events. */
+  retry?: { events: QueuedEvent[]; afterMs: number | undefined; reason: string };
+  /** Resend at once, no backoff: a 413 split in parts, or a 415 without gzip. */
+  resend?: { parts: QueuedEvent[][]; gzip: boolean };
+  /** 401/403: the token is wrong (the client says so loudly, once). */
+  unauthorized: boolean;
+}
+
+/** The request an answer belongs to. */
+export interface SentRequest {
+  readonly path: EventPath;
+  readonly events: QueuedEvent[];
+  readonly gzip: boolean;
+}
+
+/**
+ * Reads an answer the way the contract defines each status: 200 done; 207
+ * per row; 400 and other 4xx final; 401 final and loud; 413 split down to one
+ * event; 415 once more without gzip; 408, 429 and 5xx back off and retry
+ * (a `/batch` 500 with rows: only the rows that failed transport).
+ */
+export function interpret(sent: SentRequest, res: ApiResponse): Verdict {
+  const { status } = res;
+  const verdict: Verdict = { ok: status === 200 || status === 207, delivered: [], failed: [], unauthorized: false };
+  const all = sent.events;
+  if (verdict.ok || (status === 500 && sent.path === '/batch' && rowsOf(res.body))) {
+    if (sent.path === '/batch') readRows(sent, res, verdict);
+    else verdict.delivered = all;
+  } else if (status === 413) {
+    if (all.length > 1) verdict.resend = { parts: halves(all), gzip: sent.gzip };
+    else verdict.failed.push({ events: all, message: `event too large for the API (HTTP 413${limitText(res.body)})`, status });
+  } else if (status === 415 && sent.gzip) {
+    verdict.resend = { parts: [all], gzip: false };
+  } else if (status === 401 || status === 403) {
+    verdict.unauthorized = true;
+    verdict.failed.push({ events: all, message: `the Ours API refused the token (HTTP ${status}): check OURS_TOKEN / the token option; ${all.length} events lost`, status });
+  } else if (status === 408 || status === 429 || status >= 500) {
+    verdict.retry = { events: all, afterMs: parseRetryAfter(res.retryAfter), reason: `HTTP ${status}` };
+  } else {
+    verdict.failed.push({ events: all, message: `${sent.path} rejected with HTTP ${status}${errorText(res.body)}`, status });
+  }
+  return verdict;
+}
+
+/** Per-row outcome of a `/batch`: accepted rows are done, never resent. */
+function readRows(sent: SentRequest, res: ApiResponse, verdict: Verdict): void {
+  const rows = rowsOf(res.body);
+  const retry: QueuedEvent[] = [];
+  const seen = new Set<number>();
+  for (const row of rows ?? []) {
+    const event = sent.events[row.index];
+    if (!event || seen.has(row.index)) continue;
+    seen.add(row.index);
+    if (row.success) verdict.delivered.push(event);
+    else if (row.code === 'invalid_event') {
+      const message = `event rejected as invalid by the API (row ${row.index}): ${row.message ?? 'no reason given'}`;
+      verdict.failed.push({ events: [event], message, status: res.status });
+    } else retry.push(event);
+  }
+  // Rows the answer does not mention: a 200, or a 207 that lists rows, accepted
+  // them. A 207 without rows or a 500: resend (distinctId makes it harmless).
+  const acceptedByDefault = res.status === 200 || (res.status === 207 && rows !== undefined);
+  sent.events.forEach((event, i) => {
+    if (!seen.has(i)) (acceptedByDefault ? verdict.delivered : retry).push(event);
+  });
+  if (retry.length) {
+    verdict.retry = { events: retry, afterMs: parseRetryAfter(res.retryAfter), reason: `HTTP ${res.status}: ${retry.length} rows failed queue transport` };
+  }
+}
+
+function halves<T>(items: T[]): T[][] {
+  const mid = Math.ceil(items.length / 2);
+  return [items.slice(0, mid), items.slice(mid)];
+}
+
+function rowsOf(body: unknown): RowResult[] | undefined {
+  const results = (body as { results?: unknown } | undefined)?.results;
+  return Array.isArray(results) ? results.filter((r): r is RowResult => typeof r?.index === 'number') : undefined;
+}
+
+function errorText(body: unknown): string {
+  const error = (body as { error?: unknown } | undefined)?.error;
+  return typeof error === 'string' ? `: ${error.slice(0, 500)}` : '';
+}
+
+function limitText(body: unknown): string {
+  const limit = (body as { limit?: unknown } | undefined)?.limit;
+  return limit === undefined ? '' : `, limit ${String(limit)}`;
+}
