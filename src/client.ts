@@ -3,14 +3,14 @@ import type { ContractIssue } from './contract/check';
 import { OursDeliveryError, OursError, OursValidationError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
 import { FlushWaiter, type FlushReport } from './flush';
-import { RateLimitedLog } from './logger';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
 import { MemoryStore, type EventPath, type EventStore, type QueuedEvent } from './queue';
+import { Reporter } from './reporter';
 import { interpret } from './response';
 import { BackoffGate } from './retry';
 import { shutdownOnSignals } from './signals';
 import type { ClientStats, DropInfo } from './stats';
-import { compress, post, type ApiResponse } from './transport';
+import { encodeBody, post, type ApiResponse } from './transport';
 import { checkIdentify, checkTrack } from './validate';
 
 /** A request's worth of events, kept whole across retries with its encoded body. */
@@ -58,7 +58,7 @@ export class OursClient extends EventEmitter {
   readonly #inFlight = new Set<Batch>();
   readonly #gate: BackoffGate;
   readonly #cancel = new AbortController();
-  readonly #log = new RateLimitedLog();
+  readonly #reporter: Reporter;
   /** `{"token":"…"` once, spliced into every body; the token appears nowhere else. */
   readonly #tokenPrefix: string;
   #gzip: boolean;
@@ -83,6 +83,7 @@ export class OursClient extends EventEmitter {
     super();
     this.#opts = resolveOptions(options);
     this.#gate = new BackoffGate(this.#opts.retry);
+    this.#reporter = new Reporter(this, this.#opts.logger);
     this.#gzip = this.#opts.gzip;
     this.#tokenPrefix = `{"token":${JSON.stringify(this.#opts.token)}`;
     this.#store = options?.store ?? new MemoryStore();
@@ -309,7 +310,7 @@ export class OursClient extends EventEmitter {
   }
 
   async #send(batch: Batch): Promise<void> {
-    batch.body ??= this.#encode(batch);
+    batch.body ??= encodeBody(this.#tokenPrefix, batch);
     let res: ApiResponse;
     try {
       res = await post(this.#opts.fetch, this.#opts.apiUrl + batch.path, await batch.body, batch.gzip, this.#opts.timeoutMs, this.#cancel.signal);
@@ -321,23 +322,12 @@ export class OursClient extends EventEmitter {
     this.#handle(batch, res);
   }
 
-  /** The JSON body with the token spliced in, gzipped on the thread pool when on. */
-  #encode(batch: Batch): Promise<Uint8Array | string> {
-    const json =
-      batch.path === '/batch'
-        ? `${this.#tokenPrefix},"events":[${batch.events.map((e) => e.json).join(',')}]}`
-        : `${this.#tokenPrefix},${batch.events[0]!.json.slice(1)}`;
-    return batch.gzip ? compress(json) : Promise.resolve(json);
-  }
-
   /** Acts on what the answer means: settle, resend at once, or back off. */
   #handle(batch: Batch, res: ApiResponse): void {
     const verdict = interpret(batch, res);
     if (verdict.ok) this.#gate.success();
     this.#delivered(verdict.delivered);
-    if (verdict.unauthorized && this.#log.take('unauthorized') >= 0) {
-      this.#opts.logger.error({ status: res.status }, verdict.failed[0]!.message);
-    }
+    if (verdict.unauthorized) this.#reporter.warnOnce('unauthorized', { status: res.status }, verdict.failed[0]!.message, 'error');
     for (const { events, message, status } of verdict.failed) this.#fail(events, message, status);
     if (verdict.resend) {
       const { parts, gzip } = verdict.resend;
@@ -369,7 +359,7 @@ export class OursClient extends EventEmitter {
     const whole = events === batch.events;
     this.#retry.push({ path: batch.path, events, attempts, gzip: batch.gzip, body: whole ? batch.body : undefined });
     const delay = this.#gate.failure(retryAfterMs);
-    if (this.#log.take('retry') >= 0) this.#opts.logger.warn({ reason, delayMs: delay, attempts }, 'Ours API unavailable; retrying with backoff');
+    this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, 'Ours API unavailable; retrying with backoff');
   }
 
   // --- settling --------------------------------------------------------------
@@ -406,25 +396,11 @@ export class OursClient extends EventEmitter {
   #drop(reason: DropInfo['reason'], count: number, logMessage?: string): void {
     this.#stats.dropped += count;
     this.#droppedSinceFlush += count;
-    if (this.listenerCount('drop') > 0) this.#emitSafely('drop', { reason, count });
-    if (logMessage) {
-      const held = this.#log.take(`drop:${reason}`);
-      if (held >= 0) this.#opts.logger.warn({ reason, dropped: this.#stats.dropped }, `${logMessage} (${held} more since the last report)`);
-    }
+    this.#reporter.drop({ reason, count }, this.#stats.dropped, logMessage);
   }
 
-  /** Every failure surfaces here: to `error` listeners, else to the logger (one line a minute per kind). */
   #report(err: OursError): void {
-    if (this.listenerCount('error') > 0) return this.#emitSafely('error', err);
-    if (this.#log.take(`${err.name}:${err.message.slice(0, 60)}`) >= 0) this.#opts.logger.error({ err: { name: err.name, message: err.message } }, err.message);
-  }
-
-  #emitSafely(event: string, payload: unknown): void {
-    try {
-      this.emit(event, payload);
-    } catch (err) {
-      this.#opts.logger.error({ err }, `an ours-middleware '${event}' listener threw`);
-    }
+    this.#reporter.error(err);
   }
 
   // --- shutdown --------------------------------------------------------------

@@ -48,6 +48,22 @@ export function compress(json: string): Promise<Buffer> {
   return gzipAsync(json, { level: GZIP_LEVEL });
 }
 
+/**
+ * The request body: the events' JSON (serialised once, when queued) joined
+ * with the token spliced in, gzipped on the thread pool when `gzip` is on.
+ * `tokenPrefix` is `{"token":"…"`, built once per client.
+ */
+export function encodeBody(
+  tokenPrefix: string,
+  request: { path: string; events: readonly { json: string }[]; gzip: boolean },
+): Promise<Uint8Array | string> {
+  const json =
+    request.path === '/batch'
+      ? `${tokenPrefix},"events":[${request.events.map((e) => e.json).join(',')}]}`
+      : `${tokenPrefix},${request.events[0]!.json.slice(1)}`;
+  return request.gzip ? compress(json) : Promise.resolve(json);
+}
+
 /** Cap on a response body we read: the contract's largest is a 1000-row result list. */
 const MAX_RESPONSE_CHARS = 1024 * 1024;
 

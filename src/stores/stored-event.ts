@@ -8,6 +8,10 @@ import { MAX_EVENT_AGE_MS } from '../validate';
 const CODES: Record<EventPath, string> = { '/batch': 'b', '/track': 't', '/identify': 'i' };
 const PATHS: Record<string, EventPath> = { b: '/batch', t: '/track', i: '/identify' };
 
+/** Why the stores report what they give up, in the words the client logs. */
+const EXPIRED_WHY = "stored events older than the API's 7-day window were dropped";
+const UNREADABLE_WHY = 'unreadable stored events (a record torn by a crash, or corrupt) were dropped';
+
 /** An event is sent this long after recovery at worst; past the window less this, the API would refuse it. */
 export const SEND_MARGIN_MS = 60_000;
 
@@ -27,22 +31,32 @@ export function storedEvent(json: string, path: EventPath, key: unknown): Queued
 }
 
 /**
- * True when a stored track event is older than the API's 7-day window (less
- * {@link SEND_MARGIN_MS}): sending it would only earn an `invalid_event`.
- * `/identify` calls carry no time and never expire; JSON that does not parse
- * counts as expired, since it cannot be sent either.
+ * Whether a stored event can still be sent: `expired` when a track event is
+ * older than the API's 7-day window (less {@link SEND_MARGIN_MS}; sending it
+ * would only earn an `invalid_event`), `unreadable` when its JSON does not
+ * parse. `/identify` calls carry no time and never expire.
  */
-export function isExpired(json: string, path: EventPath, now: number): boolean {
-  if (path === '/identify') return false;
-  let time: unknown;
+export function checkStored(json: string, path: EventPath, now: number): 'ok' | 'expired' | 'unreadable' {
+  let parsed: unknown;
   try {
-    time = (JSON.parse(json) as { time?: unknown }).time;
+    parsed = JSON.parse(json);
   } catch {
-    return true;
+    return 'unreadable';
   }
-  return typeof time === 'number' && time < now - MAX_EVENT_AGE_MS + SEND_MARGIN_MS;
+  if (typeof parsed !== 'object' || parsed === null) return 'unreadable';
+  if (path === '/identify') return 'ok';
+  const time = (parsed as { time?: unknown }).time;
+  return typeof time === 'number' && time < now - MAX_EVENT_AGE_MS + SEND_MARGIN_MS ? 'expired' : 'ok';
 }
 
-/** Why the stores report what they give up, in the words the client logs. */
-export const EXPIRED_WHY = 'stored events older than the API\'s 7-day window were dropped';
-export const UNREADABLE_WHY = 'unreadable stored events (a record torn by a crash, or corrupt) were dropped';
+/** Counts what a recovery gave up and reports it through the hooks, one line per kind. */
+export class GiveUps {
+  expired = 0;
+  unreadable = 0;
+
+  report(dropped: (count: number, why: string) => void): void {
+    if (this.expired) dropped(this.expired, `${this.expired} ${EXPIRED_WHY}`);
+    if (this.unreadable) dropped(this.unreadable, `${this.unreadable} ${UNREADABLE_WHY}`);
+    this.expired = this.unreadable = 0;
+  }
+}
