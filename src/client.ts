@@ -89,7 +89,10 @@ export class OursClient extends EventEmitter {
     this.#store = options?.store ?? new MemoryStore();
     this.#store.open?.({
       recovered: (events) => this.#recovered(events),
-      dropped: (count, why) => this.#drop('expired', count, why),
+      dropped: (count, why) => {
+        this.#stats.tracked += count; // tracked by an earlier process, like recovered events
+        this.#drop('expired', count, why);
+      },
       error: (err) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)),
     });
     if (this.#opts.handleSignals) this.#removeSignalListeners = shutdownOnSignals(this);
@@ -249,7 +252,7 @@ export class OursClient extends EventEmitter {
   #schedulePump(): void {
     if (this.#pumpQueued) return;
     this.#pumpQueued = true;
-    setImmediate(this.#pump).unref();
+    setImmediate(this.#pump); // not unref'd: an unref'd immediate waits for other I/O to wake the loop
   }
 
   /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */

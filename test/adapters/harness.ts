@@ -153,8 +153,8 @@ export interface Reply {
 
 export interface RequestOptions {
   method?: string;
-  /** An object, or raw `[name, value, name, value...]` to repeat a header. */
-  headers?: OutgoingHttpHeaders | string[];
+  /** An array value sends the header once per item (Node's client joins `cookie` itself). */
+  headers?: OutgoingHttpHeaders;
 }
 
 export interface StartOptions {
@@ -190,9 +190,9 @@ export class Bed {
 
   constructor(readonly fw: Framework) {}
 
-  /** A client pointed at the mock (fast retries, 20 ms flush interval), shut down after the test. */
+  /** A client pointed at the mock (fast retries, 5 ms flush interval), shut down after the test. */
   client(options: ClientOptions = {}): OursClient {
-    const { client } = clientFor(this.mock, options);
+    const { client } = clientFor(this.mock, { flushIntervalMs: 5, ...options });
     this.#clients.push(client);
     return client;
   }

@@ -1,7 +1,22 @@
+import { connect } from 'node:net';
 import { expect } from 'chai';
 import { adapterSuite } from './harness';
 
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0';
+
+/** A GET written byte for byte on a socket (to repeat headers Node's client would join); resolves with the raw response. */
+function rawGet(port: number, target: string, headerLines: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.end([`GET ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, ...headerLines, 'Connection: close', '', ''].join('\r\n'), 'latin1');
+    });
+    let response = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (response += chunk));
+    socket.on('end', () => resolve(response));
+    socket.on('error', reject);
+  });
+}
 
 /**
  * Malformed or hostile requests are served normally and still send a valid
@@ -76,10 +91,21 @@ adapterSuite('adapter: malformed and hostile input', (t) => {
   it('repeated headers: Node joins Cookie headers and keeps the first User-Agent', async () => {
     const app = await t.start();
     app.handle(({ ours }) => ours.track('E'));
-    await app.get('/', { headers: ['cookie', 'a=1', 'cookie', 'ours_device_id=from-second', 'user-agent', UA, 'user-agent', 'Second/1.0'] });
+    const reply = await rawGet(app.port, '/', ['Cookie: a=1', 'Cookie: ours_device_id=from-second', `User-Agent: ${UA}`, 'User-Agent: Second/1.0']);
+    expect(reply).to.match(/^HTTP\/1\.1 200 /);
     const [event] = await t.mock.waitFor(1);
     expect(event!.userId).to.equal('from-second');
     expect(event!.defaultProperties!.user_agent).to.equal(UA);
+  });
+
+  it('an absolute-form request target and non-ASCII header bytes', async () => {
+    const app = await t.start();
+    app.handle(({ ours }) => ours.track('E'));
+    const reply = await rawGet(app.port, 'http://shop.example/p?utm_source=abs', ['Cookie: ours_device_id=v\xe9', `User-Agent: ${UA} \xfc\xff`]);
+    expect(reply).to.match(/^HTTP\/1\.1 200 /);
+    const [event] = await t.mock.waitFor(1);
+    expect(event!.userId).to.equal('v\xe9');
+    expect(event!.defaultProperties).to.deep.include({ utm_source: 'abs', pathname: '/p', user_agent: `${UA} \xfc\xff` });
   });
 
   it('invalid Referer, Accept-Language and client hints are left out', async () => {

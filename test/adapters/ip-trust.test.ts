@@ -62,12 +62,9 @@ adapterSuite('adapter: which IP is the end user\'s', (t) => {
   });
 
   if (t.fw.kind === 'koa') {
-    it('Koa app.proxy with maxIpsCount 0: uses the rightmost entry, not the client-chosen leftmost, and warns once', async () => {
+    it('Koa app.proxy with maxIpsCount 0: uses the rightmost entry, not the client-chosen leftmost, and warns once through the client\'s logger', async () => {
       const logger = captureLogger();
-      const app = await t.start({
-        ours: { token: 'tok_test_secret_123', apiUrl: t.mock.url, flushIntervalMs: 20, logger },
-        setup: (a) => void (a.proxy = true),
-      });
+      const app = await t.start({ ours: { client: t.client({ logger }) }, setup: (a) => void (a.proxy = true) });
       app.handle(({ ours }) => ours.track('E'));
       const headers = { cookie: 'ours_device_id=v', 'user-agent': UA, 'x-forwarded-for': '198.51.100.66, 203.0.113.7' };
       await app.get('/', { headers });

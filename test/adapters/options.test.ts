@@ -228,6 +228,7 @@ adapterSuite('adapter: middleware options', (t) => {
       ['flushOnResponse', 'flushOnResponse: { timeoutMs: -1 }', () => ({ client: t.client(), flushOnResponse: { timeoutMs: -1 } })],
       ['token', 'no client and no token', () => ({ apiUrl: t.mock.url })],
     ];
+    if (t.fw.kind === 'koa') cases.push(['proxy', 'proxy: true (a Koa app setting)', () => ({ client: t.client(), proxy: true }) as Options]);
     for (const [option, label, options] of cases) {
       it(label, () => {
         const saved = process.env['OURS_TOKEN'];
