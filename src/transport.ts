@@ -93,11 +93,22 @@ export async function post(
     return { status: res.status, body: parseJson(text), retryAfter: res.headers.get('retry-after') };
   } catch (err) {
     // Prefer the abort reason ("timed out") over fetch's generic AbortError.
-    throw controller.signal.aborted ? (controller.signal.reason as Error) : err;
+    throw controller.signal.aborted ? (controller.signal.reason as Error) : withCause(err);
   } finally {
     clearTimeout(timer);
     cancel.removeEventListener('abort', onCancel);
   }
+}
+
+/**
+ * Node's fetch rejects with a bare "fetch failed" and the reason in `cause`
+ * ("connect ECONNREFUSED ...", "self-signed certificate"): put it in the
+ * message, which is what gets reported.
+ */
+function withCause(err: unknown): unknown {
+  const cause = (err as { cause?: { message?: unknown } } | undefined)?.cause;
+  if (!(err instanceof Error) || typeof cause?.message !== 'string' || err.message.includes(cause.message)) return err;
+  return new Error(`${err.message}: ${cause.message}`, { cause: err });
 }
 
 function parseJson(text: string): unknown {

@@ -58,7 +58,8 @@ export function parseCampaign(url: unknown): CampaignParams {
     let end = query.indexOf('&', start);
     if (end === -1) end = query.length;
     const target = matchKey(query, start, end);
-    if (target !== undefined) {
+    // A key already set keeps its first value: a repeated key costs no decoding.
+    if (target !== undefined && !(target === 'ours_user_id' ? result.userId : target === 'li_did' ? liDid : result.params[target])) {
       const value = readValue(query, start, end);
       if (value !== undefined) {
         if (target === 'ours_user_id') result.userId ??= value;
@@ -134,9 +135,20 @@ function matchKey(query: string, start: number, end: number): Target | undefined
   // Cheap length check first (a percent-encoded key is at most 3x longer):
   // most keys of a long query are not ours and need no slice or decode.
   if (eq === start || eq - start > 3 * LONGEST_KEY) return undefined;
-  const key = decodeComponent(query.slice(start, eq));
-  if (key.length > LONGEST_KEY) return undefined;
+  const key = decodeKey(query.slice(start, eq));
+  if (key === undefined || key.length > LONGEST_KEY) return undefined;
   return WANTED.get(key.toLowerCase());
+}
+
+/**
+ * A query key decoded for matching. Every wanted key is ASCII, so a key with
+ * an escape of anything else, or a malformed escape, cannot match and is not
+ * decoded: a query of a thousand `%E0%A4=` keys costs no thrown URIError
+ * (about 15 µs each), only a regex test per key.
+ */
+function decodeKey(raw: string): string | undefined {
+  if (!raw.includes('%')) return raw;
+  return /%(?![2-7][0-9a-f])/i.test(raw) ? undefined : decodeURIComponent(raw);
 }
 
 function readValue(query: string, start: number, end: number): string | undefined {

@@ -1,0 +1,216 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent } from 'node:http';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { OursClient, OursDeliveryError, type OursError } from '../../src/index';
+import { createMockOurs, type MockOurs } from '../../src/testing';
+import { TOKEN } from '../helpers/client';
+import type { ChildConfig } from './fixtures/app-child';
+import { expectBalanced, FRAMEWORK_NAME, hit, idsOf, KINDS, pool, processHooks, send, sleep, startApp, until, type RunningApp } from './support';
+
+const FIXTURES = join(__dirname, 'fixtures');
+
+/** A child process running a fixture under tsx, with its output collected. */
+interface Child {
+  proc: ChildProcess;
+  stdout: string;
+  stderr: string;
+  /** Resolves with how the process ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  /** Resolves with the first stdout line starting with `prefix`, minus the prefix. */
+  line(prefix: string, timeoutMs?: number): Promise<string>;
+}
+
+function runFixture(file: string, arg: unknown): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, file), JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: Child = {
+    proc,
+    stdout: '',
+    stderr: '',
+    exited: new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() }))),
+    line: (prefix, timeoutMs = 15_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${prefix}" line from ${file}; stdout: ${child.stdout}; stderr: ${child.stderr}`)), timeoutMs);
+        const look = (): void => {
+          const found = child.stdout.split('\n').find((l) => l.startsWith(prefix));
+          if (found === undefined) return;
+          clearTimeout(timer);
+          proc.stdout!.off('data', look);
+          resolve(found.slice(prefix.length).trim());
+        };
+        proc.stdout!.on('data', look);
+        look();
+      }),
+  };
+  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (child.stdout += s));
+  proc.stderr!.setEncoding('utf8').on('data', (s: string) => (child.stderr += s));
+  return child;
+}
+
+/** Waits for the child to exit by itself within `ms`; kills it (and fails) otherwise. */
+async function exitWithin(child: Child, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
+  const result = await Promise.race([child.exited, timeout]);
+  clearTimeout(timer);
+  if (result === 'timeout') {
+    child.proc.kill('SIGKILL');
+    throw new Error(`the child did not exit by itself within ${ms} ms; stderr: ${child.stderr}`);
+  }
+  return result;
+}
+
+describe('shutdown', function () {
+  this.timeout(30_000);
+  const hooks = processHooks();
+  let mock: MockOurs;
+  const children: Child[] = [];
+  before(async () => {
+    hooks.install();
+    mock = await createMockOurs({ token: TOKEN });
+  });
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    expect(mock.violations.map((v) => v.message)).to.deep.equal([]);
+    mock.reset();
+  });
+  after(async () => {
+    await mock.close();
+    hooks.check();
+  });
+
+  for (const kind of KINDS) {
+    describe(`client.shutdown() behind a ${FRAMEWORK_NAME[kind]} app`, () => {
+      let agent: Agent;
+      let app: RunningApp | undefined;
+      beforeEach(() => void (agent = new Agent({ keepAlive: true, maxSockets: 8 })));
+      afterEach(async () => {
+        agent.destroy();
+        await app?.close();
+        app = undefined;
+      });
+
+      function makeClient(options: ConstructorParameters<typeof OursClient>[0] = {}) {
+        const client = new OursClient({ token: TOKEN, apiUrl: mock.url, flushAt: 20, maxBatchSize: 20, maxInFlight: 2, flushIntervalMs: 20, logger: false, ...options });
+        const errors: OursError[] = [];
+        client.on('error', (err) => errors.push(err));
+        return { client, errors };
+      }
+
+      it('delivers events queued and in flight within timeoutMs', async () => {
+        const { client, errors } = makeClient();
+        app = await startApp(kind, client);
+        mock.respondWith({ delayMs: 150, times: 'always' });
+        const ids = idsOf(`${kind}-shut`, 100);
+        await hit(app, ids, agent);
+        await until(() => client.stats().tracked === 100, 'events handed off');
+        const s = client.stats();
+        expect(s.inFlight).to.be.greaterThan(0); // some in flight...
+        expect(s.queued).to.be.greaterThan(0); // ...and some still waiting
+        const started = Date.now();
+        const report = await client.shutdown({ timeoutMs: 10_000 });
+        expect(Date.now() - started).to.be.below(10_000);
+        expect(report.failed).to.equal(0);
+        expect(client.stats()).to.include({ tracked: 100, delivered: 100, failed: 0, queued: 0, inFlight: 0 });
+        expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal([...ids].sort());
+        expect(mock.duplicates()).to.deep.equal([]);
+        expect(errors).to.deep.equal([]);
+        // Closed: later events are dropped and counted, never sent.
+        await hit(app, [`${kind}-late`], agent);
+        await until(() => client.stats().tracked === 101, 'late event handed off');
+        expect(client.stats().dropped).to.equal(1);
+        expectBalanced(client);
+      });
+
+      it('what cannot be delivered in time is reported with a count', async () => {
+        const { client, errors } = makeClient({ maxInFlight: 1 });
+        app = await startApp(kind, client);
+        mock.respondWith({ delayMs: 300, times: 'always' });
+        const ids = idsOf(`${kind}-late`, 100); // 5 batches, one at a time: ~1.5 s of work
+        await hit(app, ids, agent);
+        await until(() => client.stats().tracked === 100, 'events handed off');
+        const started = Date.now();
+        const report = await client.shutdown({ timeoutMs: 700 });
+        const took = Date.now() - started;
+        expect(took).to.be.at.least(650).and.below(2000);
+        expect(report.delivered).to.be.greaterThan(0);
+        expect(report.failed).to.be.greaterThan(0);
+        expect(report.delivered + report.failed).to.equal(100);
+        const s = client.stats();
+        expect(s).to.include({ tracked: 100, delivered: report.delivered, failed: report.failed, queued: 0, inFlight: 0 });
+        const counted = errors.reduce((n, e) => n + (e as OursDeliveryError).count, 0);
+        expect(counted).to.equal(report.failed);
+        expect(errors.map((e) => e.message).join('\n')).to.match(/shutdown deadline/);
+        expect(errors.some((e) => /\d+ events not delivered/.test(e.message))).to.equal(true);
+        // The mock may have accepted the cancelled request's rows; none twice, none unknown.
+        expect(mock.duplicates()).to.deep.equal([]);
+        for (const e of mock.events) expect(ids).to.include(e.distinctId);
+        await sleep(400); // let the mock finish the delayed request that was cancelled
+      });
+    });
+  }
+
+  it('handleSignals: SIGTERM with 1,000 events queued in a real Express app delivers all of them, then the process exits by itself', async () => {
+    mock.respondWith({ delayMs: 400, times: 'always' });
+    const config: ChildConfig = { framework: 'express', apiUrl: mock.url, token: TOKEN, handleSignals: true };
+    const child = runFixture('app-child.ts', config);
+    children.push(child);
+    const port = Number(await child.line('READY'));
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    try {
+      const ids = idsOf('sigterm', 1000);
+      const replies = await pool(ids.length, 16, (i) => send(port, `/t?id=${ids[i]}`, {}, agent));
+      expect(replies.every((r, i) => r.status === 200 && r.body === `app:${ids[i]}`)).to.equal(true);
+      const stats = JSON.parse((await send(port, '/stats', {}, agent)).body) as ReturnType<OursClient['stats']>;
+      expect(stats.tracked).to.equal(1000);
+      expect(stats.delivered).to.be.below(1000); // the slow API still holds some
+      expect(mock.events.length).to.be.below(1000);
+      agent.destroy();
+      const signalledAt = Date.now();
+      child.proc.kill('SIGTERM');
+      const { code, signal, at } = await exitWithin(child, 15_000);
+      // The flush ran, then the signal was raised again and ended the process as SIGTERM does.
+      expect({ code, signal }).to.deep.equal({ code: null, signal: 'SIGTERM' });
+      expect(at - signalledAt).to.be.below(10_000);
+      expect(mock.events).to.have.length(1000);
+      expect(new Set(mock.events.map((e) => e.distinctId))).to.deep.equal(new Set(ids));
+      expect(child.stderr).to.equal('');
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('handleSignals with the core client alone: SIGTERM with 1,000 events queued delivers all of them, then the process exits', async () => {
+    mock.respondWith({ delayMs: 400, times: 'always' });
+    const child = runFixture('core-child.ts', { apiUrl: mock.url, token: TOKEN, count: 1000 });
+    children.push(child);
+    const stats = JSON.parse(await child.line('QUEUED')) as ReturnType<OursClient['stats']>;
+    expect(stats.tracked).to.equal(1000);
+    expect(stats.delivered).to.equal(0);
+    const signalledAt = Date.now();
+    child.proc.kill('SIGTERM');
+    const { code, signal, at } = await exitWithin(child, 15_000);
+    expect({ code, signal }).to.deep.equal({ code: null, signal: 'SIGTERM' });
+    expect(at - signalledAt).to.be.below(10_000);
+    expect(new Set(mock.events.map((e) => e.distinctId)).size).to.equal(1000);
+    expect(mock.duplicates()).to.deep.equal([]);
+  });
+
+  for (const [kind, handleSignals] of [['express', false], ['koa', true]] as const) {
+    it(`an idle ${FRAMEWORK_NAME[kind]} process with the middleware mounted exits by itself when its server closes (handleSignals: ${handleSignals})`, async () => {
+      const config: ChildConfig = { framework: kind, apiUrl: mock.url, token: TOKEN, handleSignals };
+      const child = runFixture('app-child.ts', config);
+      children.push(child);
+      const port = Number(await child.line('READY'));
+      const id = `idle-${kind}-${handleSignals}`;
+      expect((await send(port, `/t?id=${id}`)).body).to.equal(`app:${id}`);
+      await mock.waitFor(1, { timeoutMs: 5000 }); // delivered: now idle
+      expect((await send(port, '/close')).body).to.equal('closing');
+      const closedAt = Date.now();
+      const { code, signal, at } = await exitWithin(child, 5000);
+      expect({ code, signal }).to.deep.equal({ code: 0, signal: null });
+      expect(at - closedAt).to.be.below(5000);
+      expect(mock.events.map((e) => e.distinctId)).to.deep.equal([id]);
+    });
+  }
+});

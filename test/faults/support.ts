@@ -1,0 +1,247 @@
+/**
+ * Shared by the fault, fuzz and security suites: real Express 5 and Koa 3
+ * apps with `ours({ client })` mounted, a keep-alive HTTP driver with
+ * bounded concurrency, process-level hooks that catch unhandled rejections
+ * and uncaught exceptions, and the stats invariant.
+ */
+import { createServer, request, Agent, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import express from 'express';
+import express4 from 'express4';
+import Koa from 'koa';
+import Koa2 from 'koa2';
+import { ours as oursExpress } from '../../adapters/express';
+import { ours as oursKoa } from '../../adapters/koa';
+import type { OursClient } from '../../src/index';
+import type { MiddlewareOptions } from '../../src/request/middleware-options';
+import type { RequestTracker } from '../../src/request/tracker';
+
+export type Kind = 'express' | 'koa';
+export const KINDS: readonly Kind[] = ['express', 'koa'];
+export const FRAMEWORK_NAME: Record<Kind, string> = { express: 'Express 5', koa: 'Koa 3' };
+
+/** What a route handler gets, whatever the framework. */
+export interface RouteArgs {
+  ours: RequestTracker<unknown>;
+  req: IncomingMessage;
+  /** Express `req` or Koa `ctx`. */
+  target: unknown;
+}
+
+/** Returns the response body; the default tracks one event with the `x-id` header as distinctId. */
+export type Route = (args: RouteArgs) => string;
+
+/** Tracks `Fault Test` with distinctId `x-id` and answers `app:<id>`. */
+export const trackById: Route = ({ ours, req }) => {
+  const id = String(req.headers['x-id'] ?? 'none');
+  ours.track('Fault Test', { seq: id }, { distinctId: id, externalId: 'user-1' });
+  return `app:${id}`;
+};
+
+export interface AppOptions {
+  route?: Route;
+  /** Runs on the bare app first (trust proxy, app.proxy...). */
+  setup?: (app: any) => void;
+  maxHeaderSize?: number;
+  /** More `ours()` options next to `client`. */
+  ours?: Omit<MiddlewareOptions<any>, 'client'>;
+  /** Express 4 / Koa 2 instead of Express 5 / Koa 3. */
+  previousMajor?: boolean;
+}
+
+export interface RunningApp {
+  readonly kind: Kind;
+  readonly port: number;
+  /** Errors that reached the framework's error handling. */
+  readonly appErrors: unknown[];
+  close(): Promise<void>;
+}
+
+/** A real Express 5 or Koa 3 app (or 4 / 2) on 127.0.0.1 with `ours({ client })` mounted. */
+export async function startApp(kind: Kind, client: OursClient, options: AppOptions = {}): Promise<RunningApp> {
+  const route = options.route ?? trackById;
+  const appErrors: unknown[] = [];
+  let listener: (req: IncomingMessage, res: ServerResponse) => void;
+  if (kind === 'express') {
+    const app = (options.previousMajor ? express4 : express)();
+    options.setup?.(app);
+    app.use(oursExpress({ client, ...options.ours }));
+    app.use((req, res) => {
+      const body = route({ ours: req.ours as RequestTracker<unknown>, req, target: req });
+      res.set('x-app', 'ours-test').send(body);
+    });
+    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      appErrors.push(err);
+      res.status(500).send('app-error');
+    });
+    listener = app;
+  } else {
+    const app = new (options.previousMajor ? Koa2 : Koa)();
+    options.setup?.(app);
+    app.on('error', (err) => appErrors.push(err));
+    app.use(oursKoa({ client, ...options.ours }));
+    app.use(async (ctx) => {
+      const body = route({ ours: ctx.ours as RequestTracker<unknown>, req: ctx.req, target: ctx });
+      ctx.set('x-app', 'ours-test');
+      ctx.body = body;
+    });
+    listener = app.callback();
+  }
+  const server: Server = createServer({ maxHeaderSize: options.maxHeaderSize ?? 16 * 1024 }, listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    kind,
+    port,
+    appErrors,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A response as the driver saw it. */
+export interface Reply {
+  status: number;
+  body: string;
+  headers: IncomingMessage['headers'];
+  /** From sending to the last body byte. */
+  ms: number;
+}
+
+/** One request over `agent` (keep-alive); rejects on a network error. */
+export function send(port: number, path: string, headers: OutgoingHttpHeaders | string[] = {}, agent?: Agent, method = 'GET'): Promise<Reply> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: agent ?? false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers, ms: performance.now() - started }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Runs `count` jobs with at most `concurrency` at once; resolves with their results in order. */
+export async function pool<T>(count: number, concurrency: number, job: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await job(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return results;
+}
+
+/**
+ * Responses are never delayed by tracking: every request is answered by the
+ * app within this, even while the API hangs for longer (generous: the machine
+ * may be busy).
+ */
+export const RESPONSE_BOUND_MS = 500;
+
+/**
+ * Sends one request per id (`x-id` header) to the app and checks every
+ * response is the app's own, on time. Returns the response times.
+ */
+export async function hit(app: RunningApp, ids: readonly string[], agent: Agent, concurrency = 8): Promise<number[]> {
+  const replies = await pool(ids.length, concurrency, (i) => send(app.port, `/page?n=${i}`, { 'x-id': ids[i]!, 'user-agent': 'FaultSuite/1.0' }, agent));
+  replies.forEach((r, i) => {
+    expect(r.status, `status of ${ids[i]}`).to.equal(200);
+    expect(r.body).to.equal(`app:${ids[i]}`);
+    expect(r.headers['x-app']).to.equal('ours-test');
+  });
+  const times = replies.map((r) => r.ms);
+  expect(Math.max(...times), `slowest app response (ms) of ${times.length}`).to.be.below(RESPONSE_BOUND_MS);
+  expect(app.appErrors).to.deep.equal([]);
+  return times;
+}
+
+/** `tracked = delivered + failed + dropped + queued + inFlight`, now. */
+export function expectBalanced(client: OursClient): void {
+  const s = client.stats();
+  expect(s.tracked, JSON.stringify(s)).to.equal(s.delivered + s.failed + s.dropped + s.queued + s.inFlight);
+}
+
+/** Checks the stats invariant every few ms until stopped; `stop()` throws the first imbalance seen. */
+export function watchBalance(client: OursClient, everyMs = 2): { stop(): void; samples: number } {
+  let failure: unknown;
+  const state = { samples: 0 };
+  const timer = setInterval(() => {
+    state.samples++;
+    try {
+      expectBalanced(client);
+    } catch (err) {
+      failure ??= err;
+    }
+  }, everyMs);
+  timer.unref(); // a failed test must not keep the process alive
+  return {
+    get samples() {
+      return state.samples;
+    },
+    stop() {
+      clearInterval(timer);
+      if (failure) throw failure;
+      expectBalanced(client);
+    },
+  };
+}
+
+/**
+ * Records every unhandled rejection and uncaught exception while a suite
+ * runs (installed in `before`, checked and removed in `after`).
+ */
+export function processHooks(): { install(): void; check(): void } {
+  const seen: string[] = [];
+  const onRejection = (reason: unknown): void => void seen.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
+  const onException = (err: Error, origin: string): void => void seen.push(`${origin}: ${String(err?.stack ?? err)}`);
+  return {
+    install() {
+      process.on('unhandledRejection', onRejection);
+      process.on('uncaughtExceptionMonitor', onException);
+    },
+    check() {
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtExceptionMonitor', onException);
+      expect(seen).to.deep.equal([]);
+    },
+  };
+}
+
+/** `[prefix-0, prefix-1, ...]`. */
+export const idsOf = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+
+/** distinctIds of the events in one recorded `/batch` request body. */
+export function batchIds(body: unknown): string[] {
+  const events = (body as { events?: { distinctId?: string }[] } | undefined)?.events ?? [];
+  return events.map((e) => String(e.distinctId));
+}
+
+/** A port nothing listens on (bound, read, released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `cond` every 5 ms until true or `timeoutMs` passes (then throws `what`). */
+export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
