@@ -83,7 +83,7 @@ export class OursClient extends EventEmitter {
     super();
     this.#opts = resolveOptions(options);
     this.#gate = new BackoffGate(this.#opts.retry);
-    this.#reporter = new Reporter(this, this.#opts.logger);
+    this.#reporter = new Reporter(this, this.#opts.logger, this.#opts.token);
     this.#gzip = this.#opts.gzip;
     this.#tokenPrefix = `{"token":${JSON.stringify(this.#opts.token)}`;
     this.#store = options?.store ?? new MemoryStore();
@@ -362,7 +362,7 @@ export class OursClient extends EventEmitter {
     const whole = events === batch.events;
     this.#retry.push({ path: batch.path, events, attempts, gzip: batch.gzip, body: whole ? batch.body : undefined });
     const delay = this.#gate.failure(retryAfterMs);
-    this.#reporter.warnOnce('retry', { reason: redact(reason, this.#opts.token), delayMs: delay, attempts }, 'Ours API unavailable; retrying with backoff');
+    this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, 'Ours API unavailable; retrying with backoff');
   }
 
   // --- settling --------------------------------------------------------------
@@ -402,9 +402,8 @@ export class OursClient extends EventEmitter {
     this.#reporter.drop({ reason, count }, this.#stats.dropped, logMessage);
   }
 
-  /** Every failure, with the token cut out: an answer may echo it (an API or proxy error text). */
   #report(err: OursError): void {
-    this.#reporter.error(redact(err, this.#opts.token));
+    this.#reporter.error(err);
   }
 
   // --- shutdown --------------------------------------------------------------
@@ -435,17 +434,4 @@ export class OursClient extends EventEmitter {
     await this.#store.close?.().catch((err: Error) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)));
     return report;
   }
-}
-
-/**
- * `text` (or an error's message and stack, in place) with every occurrence of
- * `secret` replaced. A secret under 8 characters (a test's `'t'`) is left:
- * replacing it would mangle ordinary words, and real tokens are far longer.
- */
-function redact<T extends string | Error>(value: T, secret: string): T {
-  const cut = (text: string): string => (secret.length >= 8 && text.includes(secret) ? text.split(secret).join('[redacted]') : text);
-  if (typeof value === 'string') return cut(value) as T;
-  value.message = cut(value.message);
-  if (value.stack !== undefined) value.stack = cut(value.stack);
-  return value;
 }
