@@ -18,21 +18,51 @@ function typeName(value: unknown): string {
   return typeof value;
 }
 
-function matchesType(type: Schema['type'], value: unknown): boolean {
+function typeMatcher(type: Schema['type']): (value: unknown) => boolean {
   switch (type) {
     case undefined:
-      return true;
+      return () => true;
     case 'integer':
-      return Number.isInteger(value);
+      return (value) => Number.isInteger(value);
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
+      return (value) => typeof value === 'number' && Number.isFinite(value);
     case 'object':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
+      return (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
     case 'array':
-      return Array.isArray(value);
+      return (value) => Array.isArray(value);
     default:
-      return typeof value === type;
+      return (value) => typeof value === type;
   }
+}
+
+/**
+ * A schema compiled into a closure. `parent` and `key` name the field the way
+ * {@link checkValue} would (`parent.key`, `parent[key]` for an index, or
+ * `parent` alone when `key` is undefined), but the name is only built when an
+ * issue is found: on valid input, checking allocates nothing.
+ */
+export type CompiledCheck = (value: unknown, parent: string, key: string | number | undefined, issues: ContractIssue[]) => void;
+
+const compiled = new WeakMap<Schema, CompiledCheck>();
+
+function fieldOf(parent: string, key: string | number | undefined): string {
+  if (key === undefined) return parent;
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  return parent ? `${parent}.${key}` : key;
+}
+
+/**
+ * The check for `schema`, compiled once and cached per schema object. Same
+ * issues, in the same order, as {@link checkValue}; generated schemas are
+ * constants, so the cache never goes stale.
+ */
+export function compileSchema(schema: Schema): CompiledCheck {
+  let check = compiled.get(schema);
+  if (check === undefined) {
+    check = build(schema);
+    compiled.set(schema, check);
+  }
+  return check;
 }
 
 /**
@@ -47,61 +77,101 @@ export function checkValue(
   field: string,
   issues: ContractIssue[] = [],
 ): ContractIssue[] {
-  if (value === null) {
-    if (!schema.nullable) issues.push({ field, problem: 'must not be null' });
-    return issues;
-  }
-  if (schema.anyOf) {
-    const ok = schema.anyOf.some((s) => checkValue(s, value, field).length === 0);
-    if (!ok) issues.push({ field, problem: 'matches none of the allowed shapes' });
-    return issues;
-  }
-  if (!matchesType(schema.type, value)) {
-    issues.push({ field, problem: `must be ${schema.type === 'integer' ? 'an integer' : `a ${schema.type}`}, got ${typeName(value)}` });
-    return issues;
-  }
-  if (schema.enum && !schema.enum.includes(value)) {
-    issues.push({ field, problem: 'is not an allowed value', limit: schema.enum.join(', ') });
-  }
-  if (typeof value === 'string') checkString(schema, value, field, issues);
-  else if (typeof value === 'number' && schema.minimum !== undefined && value < schema.minimum) {
-    issues.push({ field, problem: `is below the minimum`, limit: schema.minimum });
-  } else if (Array.isArray(value)) checkArray(schema, value, field, issues);
-  else if (typeof value === 'object') checkObject(schema, value as Record<string, unknown>, field, issues);
+  compileSchema(schema)(value, field, undefined, issues);
   return issues;
 }
 
-function checkString(schema: Schema, value: string, field: string, issues: ContractIssue[]): void {
-  if (schema.minLength !== undefined && value.length < schema.minLength) {
-    issues.push({ field, problem: value.length === 0 ? 'must not be empty' : 'is too short', limit: schema.minLength });
+function build(schema: Schema): CompiledCheck {
+  const nullable = Boolean(schema.nullable);
+  if (schema.anyOf) {
+    const shapes = schema.anyOf.map(compileSchema);
+    return (value, parent, key, issues) => {
+      if (value === null) {
+        if (!nullable) issues.push({ field: fieldOf(parent, key), problem: 'must not be null' });
+        return;
+      }
+      const ok = shapes.some((shape) => {
+        const found: ContractIssue[] = [];
+        shape(value, parent, key, found);
+        return found.length === 0;
+      });
+      if (!ok) issues.push({ field: fieldOf(parent, key), problem: 'matches none of the allowed shapes' });
+    };
   }
-  if (schema.maxLength !== undefined && value.length > schema.maxLength) {
-    issues.push({ field, problem: `is ${value.length} characters, over the maximum`, limit: schema.maxLength });
-  }
+  const type = schema.type;
+  const matches = typeMatcher(type);
+  const expected = `must be ${type === 'integer' ? 'an integer' : `a ${type}`}, got `;
+  const allowed = schema.enum;
+  const { minLength, maxLength, minimum } = schema;
+  const array = arrayCheck(schema);
+  const object = objectCheck(schema);
+  return (value, parent, key, issues) => {
+    if (value === null) {
+      if (!nullable) issues.push({ field: fieldOf(parent, key), problem: 'must not be null' });
+      return;
+    }
+    if (!matches(value)) {
+      issues.push({ field: fieldOf(parent, key), problem: expected + typeName(value) });
+      return;
+    }
+    if (allowed && !allowed.includes(value)) {
+      issues.push({ field: fieldOf(parent, key), problem: 'is not an allowed value', limit: allowed.join(', ') });
+    }
+    if (typeof value === 'string') {
+      if (minLength !== undefined && value.length < minLength) {
+        issues.push({ field: fieldOf(parent, key), problem: value.length === 0 ? 'must not be empty' : 'is too short', limit: minLength });
+      }
+      if (maxLength !== undefined && value.length > maxLength) {
+        issues.push({ field: fieldOf(parent, key), problem: `is ${value.length} characters, over the maximum`, limit: maxLength });
+      }
+    } else if (typeof value === 'number' && minimum !== undefined && value < minimum) {
+      issues.push({ field: fieldOf(parent, key), problem: `is below the minimum`, limit: minimum });
+    } else if (Array.isArray(value)) array(value, fieldOf(parent, key), issues);
+    else if (typeof value === 'object') object(value as Record<string, unknown>, fieldOf(parent, key), issues);
+  };
 }
 
-function checkArray(schema: Schema, value: unknown[], field: string, issues: ContractIssue[]): void {
-  if (schema.minItems !== undefined && value.length < schema.minItems) {
-    issues.push({ field, problem: `has ${value.length} items, under the minimum`, limit: schema.minItems });
-  }
-  if (schema.maxItems !== undefined && value.length > schema.maxItems) {
-    issues.push({ field, problem: `has ${value.length} items, over the maximum`, limit: schema.maxItems });
-  }
-  if (schema.items) value.forEach((item, i) => checkValue(schema.items!, item, `${field}[${i}]`, issues));
+function arrayCheck(schema: Schema): (value: unknown[], field: string, issues: ContractIssue[]) => void {
+  const { minItems, maxItems } = schema;
+  let items: CompiledCheck | undefined;
+  return (value, field, issues) => {
+    if (minItems !== undefined && value.length < minItems) {
+      issues.push({ field, problem: `has ${value.length} items, under the minimum`, limit: minItems });
+    }
+    if (maxItems !== undefined && value.length > maxItems) {
+      issues.push({ field, problem: `has ${value.length} items, over the maximum`, limit: maxItems });
+    }
+    if (schema.items) {
+      const check = (items ??= compileSchema(schema.items));
+      value.forEach((item, i) => check(item, field, i, issues));
+    }
+  };
 }
 
-function checkObject(schema: Schema, value: Record<string, unknown>, field: string, issues: ContractIssue[]): void {
-  const prefix = field ? `${field}.` : '';
-  for (const key of schema.required ?? []) {
-    if (!has.call(value, key) || value[key] === undefined) issues.push({ field: prefix + key, problem: 'is required' });
-  }
-  for (const key of Object.keys(value)) {
-    const sub = value[key];
-    if (sub === undefined) continue;
-    const propSchema = schema.properties && has.call(schema.properties, key) ? schema.properties[key] : schema.additionalProperties;
-    if (!propSchema) issues.push({ field: prefix + key, problem: 'is not a field of the Ours API' });
-    else checkValue(propSchema, sub, prefix + key, issues);
-  }
+function objectCheck(schema: Schema): (value: Record<string, unknown>, field: string, issues: ContractIssue[]) => void {
+  const required = schema.required ?? [];
+  // Compiled on first use: a schema may only be reached through rare shapes.
+  let properties: Map<string, CompiledCheck> | undefined;
+  let additional: CompiledCheck | undefined;
+  return (value, field, issues) => {
+    if (properties === undefined) {
+      properties = new Map();
+      for (const key of Object.keys(schema.properties ?? {})) properties.set(key, compileSchema(schema.properties![key]!));
+      if (schema.additionalProperties) additional = compileSchema(schema.additionalProperties);
+    }
+    for (let i = 0; i < required.length; i++) {
+      const key = required[i]!;
+      if (!has.call(value, key) || value[key] === undefined) issues.push({ field: fieldOf(field, key), problem: 'is required' });
+    }
+    for (const key in value) {
+      if (!has.call(value, key)) continue;
+      const sub = value[key];
+      if (sub === undefined) continue;
+      const check = properties.get(key) ?? additional;
+      if (!check) issues.push({ field: fieldOf(field, key), problem: 'is not a field of the Ours API' });
+      else check(sub, field, key, issues);
+    }
+  };
 }
 
 /** `a.b is 2300 characters, over the maximum (limit 2000)`: one issue in words. */

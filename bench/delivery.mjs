@@ -1,0 +1,125 @@
+// Workload 3, delivery throughput, one mode per process (bench/run.mjs starts
+// each in a fresh process):
+//   node bench/delivery.mjs floor  <count>
+//   node bench/delivery.mjs burst  <count> <apiUrl>   # tight loop of track(), then flush()
+//   node bench/delivery.mjs paced  <count> <apiUrl>   # 1,000 track() per event-loop turn, then flush()
+//   node bench/delivery.mjs segment|posthog <count> <host> <deadlineMs>   # the anchors, paced
+// Reports one JSON line: { mode, count, ms, eventsPerS, maxRssBytes, cpuUs, ... }.
+import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { setImmediate as tick } from 'node:timers/promises';
+
+const require = createRequire(import.meta.url);
+/** The built package: bench/run.mjs's snapshot of dist/, or dist/ itself when run alone. */
+const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname;
+const [mode, countArg, target, deadlineArg] = process.argv.slice(2);
+const COUNT = Number(countArg ?? 200_000);
+const TOKEN = 'bench-token';
+/** The client's own level (src/transport.ts). */
+const GZIP_LEVEL = 1;
+const BATCH = 500;
+const EVENT_NAMES = ['Order Completed', 'Product Viewed', 'Signed Up', 'Subscription Renewed'];
+
+/**
+ * One backend event, as a server calls `client.track()` outside a request:
+ * an identity, a handful of properties, the user's IP. About 300 bytes of
+ * JSON on the wire with its distinctId and time.
+ */
+function makeEvent(i) {
+  return {
+    event: EVENT_NAMES[i & 3],
+    externalId: `user_${i % 20_000}`,
+    eventProperties: { order_id: `ord_${100_000 + i}`, total: 19.99 + (i % 100), currency: 'USD', items: 1 + (i % 5), coupon: i % 7 === 0 ? 'SPRING24' : null },
+    defaultProperties: { ip: `203.0.113.${i & 255}`, current_url: 'https://shop.example.com/checkout/complete' },
+  };
+}
+
+function report(extra) {
+  const cpu = process.cpuUsage();
+  console.log(JSON.stringify({ mode, count: COUNT, maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuUs: cpu.user + cpu.system, ...extra }));
+}
+
+/** JSON.stringify + gzip (level 1, synchronous) of the same events in batches of 500: the serialisation floor. */
+function floor() {
+  const t0 = performance.now();
+  let batch = [];
+  let wire = 0;
+  let json = 0;
+  const now = Date.now();
+  for (let i = 0; i < COUNT; i++) {
+    const e = makeEvent(i);
+    e.distinctId = randomUUID();
+    e.time = now;
+    batch.push(e);
+    if (batch.length === BATCH || i === COUNT - 1) {
+      const body = JSON.stringify({ token: TOKEN, events: batch });
+      json += body.length;
+      wire += gzipSync(body, { level: GZIP_LEVEL }).length;
+      batch = [];
+    }
+  }
+  const ms = performance.now() - t0;
+  report({ ms, eventsPerS: (COUNT / ms) * 1000, jsonBytesPerEvent: json / COUNT, gzipRatio: json / wire });
+}
+
+async function ours(paced) {
+  const { OursClient } = require(DIST + '/cjs/src/index.js');
+  // Defaults, except that a burst must fit the queue: maxQueueSize defaults to
+  // 100,000 events and a tight loop never yields, so nothing is sent during it.
+  const client = new OursClient({ token: TOKEN, apiUrl: target, logger: false, ...(paced ? {} : { maxQueueSize: COUNT }) });
+  let dropped = 0;
+  client.on('drop', (d) => (dropped += d.count));
+  client.on('error', () => {});
+  const t0 = performance.now();
+  if (paced) {
+    for (let i = 0; i < COUNT; i++) {
+      client.track(makeEvent(i));
+      if (i % 1000 === 999) await tick();
+    }
+  } else {
+    for (let i = 0; i < COUNT; i++) client.track(makeEvent(i));
+  }
+  const tLoop = performance.now() - t0;
+  const flushed = await client.flush();
+  const ms = performance.now() - t0;
+  const stats = client.stats();
+  report({ ms, loopMs: tLoop, eventsPerS: (COUNT / ms) * 1000, trackNs: (tLoop * 1e6) / COUNT, flushed, dropped, stats, ackAt: performance.timeOrigin + performance.now() });
+  await client.shutdown();
+}
+
+/** The anchors, paced (1,000 calls per turn) as the issue measured them, with a deadline to close. */
+async function anchor(kind) {
+  const deadline = Number(deadlineArg ?? 20_000);
+  let send;
+  let close;
+  if (kind === 'segment') {
+    const { Analytics } = require('@segment/analytics-node');
+    const analytics = new Analytics({ writeKey: 'bench-write-key', host: target });
+    send = (e) => analytics.track({ userId: e.externalId, event: e.event, properties: e.eventProperties, context: { ip: e.defaultProperties.ip } });
+    close = () => analytics.closeAndFlush({ timeout: deadline });
+  } else {
+    const { PostHog } = require('posthog-node');
+    const posthog = new PostHog('phc_bench_key', { host: target });
+    send = (e) => posthog.capture({ distinctId: e.externalId, event: e.event, properties: { ...e.eventProperties, $ip: e.defaultProperties.ip } });
+    close = () => posthog.shutdown(deadline);
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < COUNT; i++) {
+    send(makeEvent(i));
+    if (i % 1000 === 999) await tick();
+  }
+  const tLoop = performance.now() - t0;
+  await close();
+  const ms = performance.now() - t0;
+  report({ ms, loopMs: tLoop, eventsPerS: (COUNT / ms) * 1000 });
+}
+
+if (mode === 'floor') floor();
+else if (mode === 'burst' || mode === 'paced') await ours(mode === 'paced');
+else if (mode === 'segment' || mode === 'posthog') await anchor(mode);
+else {
+  console.error(`unknown mode ${mode}`);
+  process.exit(2);
+}
+setTimeout(() => process.exit(0), 100).unref();

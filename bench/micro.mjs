@@ -1,0 +1,151 @@
+// Workload 4, hot-path micro-costs, on the BUILT package (dist/cjs). Run alone
+// with `node bench/micro.mjs [--quick] [--json]` or through bench/run.mjs.
+//
+// Method: each case runs a warm-up (so V8 has optimised it), then R timed
+// rounds of N calls each; a round is timed with process.hrtime.bigint around
+// a plain loop, and the reported figure is the median round's ns per call
+// (min and max rounds beside it). Between rounds the event loop is let run,
+// so a client can send what it queued outside the timed region: `track()`
+// is timed for what it costs the caller, its delivery is workload 3's.
+import { createRequire } from 'node:module';
+import { setImmediate as tick } from 'node:timers/promises';
+import { realisticRequests, USER_AGENTS } from './user-agents.mjs';
+
+const require = createRequire(import.meta.url);
+/** The built package: bench/run.mjs's snapshot of dist/, or dist/ itself when run alone. */
+const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname;
+const { OursClient } = require(DIST + '/cjs/src/index.js');
+const { extractContext } = require(DIST + '/cjs/src/request/extract-context.js');
+const { resolveTrackerConfig } = require(DIST + '/cjs/src/request/tracker-config.js');
+const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 5 : 9;
+
+/** A RequestSource over a plain request description, shaped like the Express adapter's. */
+class Source {
+  constructor(req) {
+    this.req = req;
+    this.url = req.path;
+    this.socketAddress = '127.0.0.1';
+  }
+  header(name) {
+    return this.req.headers[name];
+  }
+  ip() {
+    return '203.0.113.7';
+  }
+  protocol() {
+    return 'https';
+  }
+  host() {
+    return 'shop.example.com';
+  }
+}
+
+/** A fetch that answers 200 at once, so the client under test never waits on I/O. */
+const okFetch = async () => ({ status: 200, headers: { get: () => null }, text: async () => '{"success":true}' });
+
+async function measure(name, n, setup, body) {
+  const state = setup ? await setup() : undefined;
+  const rounds = [];
+  for (let r = -2; r < ROUNDS; r++) {
+    // r < 0: warm-up rounds, not recorded.
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) body(i, state);
+    const ns = Number(process.hrtime.bigint() - t0) / n;
+    if (r >= 0) rounds.push(ns);
+    await state?.between?.();
+    await tick();
+  }
+  rounds.sort((a, b) => a - b);
+  return { name, n, rounds: ROUNDS, median: rounds[rounds.length >> 1], min: rounds[0], max: rounds[rounds.length - 1] };
+}
+
+const requests = realisticRequests().map((r) => new Source(r));
+const extractOptions = { cookieName: 'ours_device_id', collectIp: true, ipResolver: (s) => s.ip() };
+const context = extractContext(requests[0], extractOptions, Date.now());
+
+/** The event the middleware produces for one realistic request. */
+const event = {
+  event: 'Page Viewed',
+  userId: context.userId,
+  time: Date.now(),
+  eventProperties: { plan: 'pro', section: 'home' },
+  defaultProperties: context.defaultProperties,
+  identityContext: context.identityContext,
+};
+
+export async function runMicro() {
+  const results = [];
+  const N = quick ? 2000 : 5000;
+
+  // 1. client.track(): validate, stamp, serialise, enqueue.
+  results.push(
+    await measure('client.track() (realistic event)', N, async () => {
+      const client = new OursClient({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: okFetch, logger: false });
+      return { client, between: () => client.flush() };
+    }, (i, { client }) => {
+      event.time = Date.now();
+      client.track(event);
+    }),
+  );
+
+  // 2. extractContext with a User-Agent already in the cache (383 real UAs, all seen).
+  for (const s of requests) extractContext(s, extractOptions, Date.now());
+  results.push(
+    await measure('extractContext, cached UA', N, undefined, (i) => {
+      extractContext(requests[i % requests.length], extractOptions, Date.now());
+    }),
+  );
+
+  // 3. extractContext with a User-Agent never seen: a fresh string each call (parse + isbot + hints).
+  let fresh = 0;
+  const uncachedSources = requests.map((s) => new Source({ path: s.url, headers: { ...s.req.headers } }));
+  results.push(
+    await measure('extractContext, uncached UA', quick ? 300 : 1000, undefined, (i) => {
+      const s = uncachedSources[i % uncachedSources.length];
+      s.req.headers['user-agent'] = `${USER_AGENTS[i % USER_AGENTS.length].ua} bench/${fresh++}`;
+      extractContext(s, extractOptions, Date.now());
+    }),
+  );
+
+  // 4. The middleware's whole share of one tracked request, without the framework:
+  //    tracker, context (cached UA), track(), hand-off to the client after the response.
+  results.push(
+    await measure('tracker: req.ours.track() + hand-off', N, async () => {
+      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: okFetch, logger: false });
+      const res = { writableFinished: true, destroyed: false };
+      return { config, res, between: () => config.client.flush() };
+    }, (i, { config, res }) => {
+      const source = requests[i % requests.length];
+      const tracker = new RequestTracker(config, source, res, source.req);
+      tracker.track('Page Viewed', event.eventProperties);
+    }),
+  );
+
+  // 5. Mounted but unused: the tracker a request gets when it tracks nothing.
+  results.push(
+    await measure('tracker: created, nothing tracked', N * 4, async () => {
+      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: okFetch, logger: false });
+      return { config, res: {} };
+    }, (i, { config, res }) => {
+      const source = requests[i % requests.length];
+      new RequestTracker(config, source, res, source.req);
+    }),
+  );
+  return results;
+}
+
+export function formatMicro(results) {
+  const rows = results.map((r) => `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)} – ${fmt(r.max)} | ${r.rounds} × ${r.n} |`);
+  return ['| operation | median ns/call | range of rounds | rounds × calls |', '| --- | ---: | ---: | ---: |', ...rows].join('\n');
+}
+
+const fmt = (ns) => (ns >= 10_000 ? Math.round(ns).toLocaleString('en-US') : ns.toFixed(0));
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const results = await runMicro();
+  if (process.argv.includes('--json')) console.log(JSON.stringify(results));
+  else console.log(formatMicro(results));
+}
