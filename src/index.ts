@@ -16,3 +16,5 @@ export { OursError, OursConfigError, OursValidationError, OursDeliveryError } fr
 export type { ContractIssue } from './contract/check';
 export type * from './contract/types';
 export { version } from './version';
+export { fileStore, type FileStore, type FileStoreOptions } from './stores/file-store';
+export { redisStore, type RedisStore, type RedisStoreOptions, type RedisLike } from './stores/redis-store';

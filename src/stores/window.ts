@@ -10,7 +10,8 @@ const REPORT_EVERY_MS = 60_000;
  * failing) and tried again with a doubling delay; nothing is thrown.
  *
  * The timer holds the process open for at most one window, so that a script
- * that ends on its own still writes what it tracked.
+ * that ends on its own still writes what it tracked (a retry after a failure
+ * does not hold it).
  */
 export class WriteWindow {
   #timer: NodeJS.Timeout | undefined;
@@ -29,8 +30,12 @@ export class WriteWindow {
   /** Work is waiting: run within the window (or the backoff, while failing). */
   arm(): void {
     if (this.#timer || this.#closed) return;
-    const delay = this.#failures ? Math.min(this.ms * 2 ** this.#failures, MAX_BACKOFF_MS) : this.ms;
-    this.#timer = setTimeout(this.#fire, delay);
+    if (!this.#failures) {
+      this.#timer = setTimeout(this.#fire, this.ms);
+      return;
+    }
+    // Retrying a failure must not keep a process alive that is otherwise done.
+    this.#timer = setTimeout(this.#fire, Math.min(this.ms * 2 ** this.#failures, MAX_BACKOFF_MS)).unref();
   }
 
   #fire = (): void => {
@@ -78,4 +83,13 @@ export class WriteWindow {
     this.#timer = undefined;
     await this.flush();
   }
+}
+
+/** Resolves true when `work` settled within `ms`, false when it is still running then. */
+export async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  const done = await Promise.race([work.then(() => true), late]);
+  clearTimeout(timer);
+  return done;
 }

@@ -29,16 +29,17 @@ function seal(buf: Buffer, pos: number, length: number): void {
   buf.writeUInt32LE(crc32(buf, pos + 4, pos + HEADER + length), pos);
 }
 
-/** Encodes events (with sizes from {@link recordSize}) as consecutive frames. */
-export function encodeRecords(events: readonly { json: string; path: EventPath; size: number }[], total: number): Buffer {
+/** Encodes events as consecutive frames; `sizes[i]` is `recordSize(events[i].json)`. */
+export function encodeRecords(events: readonly { json: string; path: EventPath }[], sizes: readonly number[], total: number): Buffer {
   const buf = Buffer.allocUnsafe(total);
   let pos = 0;
-  for (const { json, path, size } of events) {
+  events.forEach(({ json, path }, i) => {
+    const size = sizes[i]!;
     buf[pos + HEADER] = pathCode(path).charCodeAt(0);
     buf.write(json, pos + HEADER + 1, 'utf8');
     seal(buf, pos, size - HEADER);
     pos += size;
-  }
+  });
   return buf;
 }
 
