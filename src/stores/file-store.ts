@@ -1,0 +1,148 @@
+import { mkdir } from 'node:fs/promises';
+import { MemoryStore, type EventStore, type QueuedEvent, type StoreHooks } from '../queue';
+import { recordSize } from './file/frame';
+import { lockDir } from './file/lock';
+import { resolveFileStoreOptions, type FileStoreOptions } from './file/options';
+import { recoverDir } from './file/recovery';
+import { isRecordKey, SegmentWriter, type RecordKey } from './file/segment-writer';
+import { WriteWindow } from './window';
+
+export type { FileStoreOptions } from './file/options';
+
+/**
+ * The embedded durable store: events wait in memory (so leasing a batch costs
+ * what it costs in the memory store) and reach append-only segment files in
+ * one write per window; a restarted process delivers what the last one left.
+ * See {@link fileStore}.
+ */
+export class FileStore implements EventStore {
+  readonly durable = true;
+  readonly dir: string;
+  readonly #mirror = new MemoryStore();
+  readonly #maxBytes: number;
+  readonly #writer: SegmentWriter;
+  readonly #window: WriteWindow;
+  #hooks: StoreHooks | undefined;
+  #opening: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #release: (() => Promise<void>) | undefined;
+
+  constructor(options: FileStoreOptions) {
+    const { dir, flushMs, maxBytes, fsync, segmentBytes } = resolveFileStoreOptions(options);
+    this.dir = dir;
+    this.#maxBytes = maxBytes;
+    this.#writer = new SegmentWriter(dir, segmentBytes, fsync);
+    this.#window = new WriteWindow(flushMs, () => this.#writer.runWindow(), (err) => this.#error(err));
+  }
+
+  get count(): number {
+    return this.#mirror.count;
+  }
+
+  get bytes(): number {
+    return this.#mirror.bytes;
+  }
+
+  /** Bytes the store's files take, counting what the current window will write. */
+  get diskBytes(): number {
+    return this.#writer.diskBytes;
+  }
+
+  append(event: QueuedEvent): boolean {
+    const size = recordSize(event.json);
+    if (!this.#writer.disabled && this.#writer.diskBytes + size > this.#maxBytes) return false;
+    const key: RecordKey = { seg: undefined, offset: -1, size, settled: false };
+    event.key = key;
+    this.#mirror.append(event);
+    this.#writer.add(event as QueuedEvent & { key: RecordKey });
+    this.#window.arm();
+    return true;
+  }
+
+  lease(maxCount: number, maxBytes: number): QueuedEvent[] {
+    return this.#mirror.lease(maxCount, maxBytes);
+  }
+
+  ack(events: readonly QueuedEvent[]): void {
+    for (const { key } of events) if (isRecordKey(key)) this.#writer.settle(key);
+    this.#window.arm();
+  }
+
+  forEach(visit: (event: QueuedEvent) => void): void {
+    this.#mirror.forEach(visit);
+  }
+
+  open(hooks: StoreHooks): void {
+    if (this.#hooks) return;
+    this.#hooks = hooks;
+    process.on('exit', this.#onExit);
+    this.#opening = this.#open(hooks);
+  }
+
+  /** Writes what the window holds, deletes settled segments, closes the files and frees the directory. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.#opening;
+    await this.#window.close();
+    try {
+      await this.#writer.closeFiles();
+      await this.#release?.();
+    } catch (err) {
+      this.#error(err as Error);
+    }
+    process.off('exit', this.#onExit);
+  }
+
+  async #open(hooks: StoreHooks): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+      const lock = await lockDir(this.dir);
+      if (typeof lock === 'string') {
+        this.#disable(`${this.dir} is in use (${lock}); give each process its own directory`);
+        return;
+      }
+      this.#release = lock;
+      await recoverDir(this.#writer, (event) => this.#mirror.append(event), hooks, (err) => this.#error(err));
+    } catch (err) {
+      // No directory, or no listing of it: writing could clobber segments not seen.
+      this.#disable(`${this.dir} cannot be used: ${(err as Error).message}`);
+    } finally {
+      this.#writer.ready = true;
+      this.#window.arm();
+    }
+  }
+
+  /** A `process.exit()` (or the end of the event loop without `shutdown()`) still writes the window. */
+  #onExit = (): void => {
+    try {
+      this.#writer.writeSync();
+    } catch {
+      // The process is ending; there is no one left to tell.
+    }
+  };
+
+  #disable(message: string): void {
+    this.#writer.disable();
+    this.#error(new Error(`${message}; events are kept in memory only`));
+  }
+
+  #error(err: Error): void {
+    this.#hooks?.error(new Error(`fileStore: ${err.message}`));
+  }
+}
+
+/**
+ * A durable {@link EventStore} on the local disk, for one process: events
+ * survive a crash, a deploy and an outage, and a restarted process delivers
+ * them (at least once; `distinctId` makes a resend harmless).
+ *
+ * @example
+ * const client = new OursClient({ store: fileStore({ dir: '/var/lib/myapp/ours' }) });
+ */
+export function fileStore(options: FileStoreOptions): FileStore {
+  return new FileStore(options);
+}

@@ -1,0 +1,43 @@
+import { OursConfigError } from '../../errors';
+
+/** Options of `fileStore()`. */
+export interface FileStoreOptions {
+  /** Directory for the events of ONE process (created if missing); give each process or worker its own. */
+  dir: string;
+  /** The write window: appends are written together this long after the first; what a crash can lose. @defaultValue 100 */
+  flushMs?: number;
+  /** Bytes the directory may hold; `track()` drops new events (reported as `queue_full`) past it. @defaultValue 268435456 (256 MiB) */
+  maxBytes?: number;
+  /** `fdatasync` the segment files written in each window, so that a power cut loses no more than a crash. @defaultValue true */
+  fsync?: boolean;
+  /** Size at which a new segment file starts. @defaultValue maxBytes / 16, from 4 KiB to 8 MiB */
+  segmentBytes?: number;
+}
+
+export type ResolvedFileStoreOptions = Required<FileStoreOptions>;
+
+const MIB = 1024 * 1024;
+
+function whole(option: string, value: number | undefined, fallback: number, min: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) {
+    throw new OursConfigError(`fileStore.${option}`, `must be a whole number of at least ${min}, got ${String(value)}`);
+  }
+  return v;
+}
+
+/** Defaults applied and every value checked, at construction (the only time a store throws). */
+export function resolveFileStoreOptions(options: FileStoreOptions): ResolvedFileStoreOptions {
+  if (typeof options?.dir !== 'string' || options.dir === '') {
+    throw new OursConfigError('fileStore.dir', 'must be a directory path');
+  }
+  const maxBytes = whole('maxBytes', options.maxBytes, 256 * MIB, 4096);
+  const segmentDefault = Math.min(8 * MIB, Math.max(4096, Math.floor(maxBytes / 16)));
+  return {
+    dir: options.dir,
+    flushMs: whole('flushMs', options.flushMs, 100, 1),
+    maxBytes,
+    fsync: options.fsync ?? true,
+    segmentBytes: whole('segmentBytes', options.segmentBytes, segmentDefault, 1),
+  };
+}

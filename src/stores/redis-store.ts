@@ -1,0 +1,149 @@
+import { MemoryStore, type EventStore, type QueuedEvent, type StoreHooks } from '../queue';
+import { Claimer } from './redis/claimer';
+import { ensureGroup, type RedisLike, type StreamNames } from './redis/commands';
+import { ownPending, type StoredEntry } from './redis/entries';
+import { resolveRedisStoreOptions, type RedisStoreOptions } from './redis/options';
+import { isEntryKey, StreamWriter, type EntryKey } from './redis/stream-writer';
+import { checkStored, GiveUps, storedEvent } from './stored-event';
+import { within, WriteWindow } from './window';
+
+export type { RedisLike } from './redis/commands';
+export type { RedisStoreOptions } from './redis/options';
+
+/** How long `close()` waits for Redis to take the last window. */
+const CLOSE_TIMEOUT_MS = 2000;
+
+/**
+ * The fleet's durable store: events wait in this instance's memory and reach
+ * a Redis Stream shared by every instance, owned by this instance's consumer;
+ * when an instance dies, a live one claims its entries. See {@link redisStore}.
+ */
+export class RedisStore implements EventStore {
+  readonly durable = true;
+  readonly names: StreamNames;
+  readonly #redis: RedisLike;
+  readonly #mirror = new MemoryStore();
+  readonly #writer: StreamWriter;
+  readonly #window: WriteWindow;
+  readonly #claimer: Claimer;
+  #ready = false;
+  #hooks: StoreHooks | undefined;
+  #opening: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RedisStoreOptions) {
+    const { redis, names, claimIdleMs, flushMs } = resolveRedisStoreOptions(options);
+    this.#redis = redis;
+    this.names = names;
+    this.#writer = new StreamWriter(redis, names);
+    this.#window = new WriteWindow(flushMs, () => (this.#ready ? this.#writer.write() : Promise.resolve()), (err) => this.#error(err));
+    this.#claimer = new Claimer(redis, names, claimIdleMs, {
+      heldIds: () => [...this.#writer.held.keys()],
+      adopt: (entries) => this.#adopt(entries),
+      report: (err) => this.#error(err),
+    });
+  }
+
+  get count(): number {
+    return this.#mirror.count;
+  }
+
+  get bytes(): number {
+    return this.#mirror.bytes;
+  }
+
+  append(event: QueuedEvent): boolean {
+    event.key = { id: undefined, settled: false } satisfies EntryKey;
+    this.#mirror.append(event);
+    this.#writer.add(event);
+    this.#window.arm();
+    return true;
+  }
+
+  lease(maxCount: number, maxBytes: number): QueuedEvent[] {
+    return this.#mirror.lease(maxCount, maxBytes);
+  }
+
+  ack(events: readonly QueuedEvent[]): void {
+    for (const { key } of events) if (isEntryKey(key)) this.#writer.settle(key);
+    this.#window.arm();
+  }
+
+  forEach(visit: (event: QueuedEvent) => void): void {
+    this.#mirror.forEach(visit);
+  }
+
+  open(hooks: StoreHooks): void {
+    if (this.#hooks) return;
+    this.#hooks = hooks;
+    this.#opening = this.#open();
+  }
+
+  /** Writes the last window (waiting at most 2 s for Redis) and stops claiming; the Redis connection stays the caller's. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const work = Promise.all([this.#claimer.stop(), this.#opening]).then(() => this.#window.close());
+    if (!(await within(CLOSE_TIMEOUT_MS, work))) {
+      this.#error(new Error(`Redis did not take the last ${this.#writer.unwritten} events within ${CLOSE_TIMEOUT_MS} ms; they were not stored`));
+    }
+  }
+
+  async #open(): Promise<void> {
+    try {
+      await ensureGroup(this.#redis, this.names);
+      for await (const entries of ownPending(this.#redis, this.names)) this.#adopt(entries);
+    } catch (err) {
+      this.#error(err as Error);
+    } finally {
+      this.#ready = true;
+      this.#window.arm();
+      if (!this.#closing) this.#claimer.start();
+    }
+  }
+
+  /** Takes over entries of an earlier process or a dead peer: sends what can be sent, discards the rest. */
+  #adopt(entries: StoredEntry[]): void {
+    const now = Date.now();
+    const giveUps = new GiveUps();
+    const events: QueuedEvent[] = [];
+    for (const { id, path, json, deleted } of entries) {
+      if (this.#writer.held.has(id)) continue;
+      const state = deleted ? 'deleted' : path && json !== undefined ? checkStored(json, path, now) : 'unreadable';
+      if (state !== 'ok') {
+        if (state !== 'deleted') giveUps[state]++;
+        this.#writer.discard(id);
+        continue;
+      }
+      const event = storedEvent(json!, path!, { id, settled: false } satisfies EntryKey);
+      this.#writer.held.set(id, event);
+      this.#mirror.append(event);
+      events.push(event);
+    }
+    if (events.length) this.#hooks?.recovered(events);
+    giveUps.report((count, why) => this.#hooks?.dropped(count, why));
+    if (this.#writer.hasWork) this.#window.arm();
+  }
+
+  #error(err: Error): void {
+    this.#hooks?.error(new Error(`redisStore(${this.names.stream}): ${err.message}`));
+  }
+}
+
+/**
+ * A durable {@link EventStore} for a fleet: every instance of the app appends
+ * to one Redis Stream (ioredis v5, Redis 6.2 or later), and the events of an
+ * instance that dies are delivered by another once idle for `claimIdleMs`.
+ * At least once; `distinctId` makes a resend harmless. `ioredis` is an
+ * optional peer dependency: this package never loads it, you pass your client.
+ *
+ * @example
+ * import Redis from 'ioredis';
+ * const client = new OursClient({ store: redisStore({ redis: new Redis(process.env.REDIS_URL) }) });
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}

@@ -1,0 +1,57 @@
+import { hostname } from 'node:os';
+import { OursConfigError } from '../../errors';
+import type { RedisLike, StreamNames } from './commands';
+
+/** Options of `redisStore()`. */
+export interface RedisStoreOptions {
+  /** An ioredis (v5) `Redis` or `Cluster` instance; the store never connects or quits it. */
+  redis: RedisLike;
+  /** The stream all instances of the app share. @defaultValue 'ours:events' */
+  stream?: string;
+  /** Its consumer group. @defaultValue 'ours' */
+  group?: string;
+  /** This instance's name in the group, unique among live instances. @defaultValue `<hostname>-<pid>` */
+  consumer?: string;
+  /** Entries idle this long belong to a dead instance and are claimed by a live one. @defaultValue 60000 */
+  claimIdleMs?: number;
+  /** The write window: appends go to Redis together this long after the first; what a crash can lose. @defaultValue 20 */
+  flushMs?: number;
+}
+
+export interface ResolvedRedisStoreOptions {
+  redis: RedisLike;
+  names: StreamNames;
+  claimIdleMs: number;
+  flushMs: number;
+}
+
+function text(option: string, value: string | undefined, fallback: string): string {
+  const v = value ?? fallback;
+  if (typeof v !== 'string' || v === '') throw new OursConfigError(`redisStore.${option}`, 'must be a non-empty string');
+  return v;
+}
+
+function whole(option: string, value: number | undefined, fallback: number, min: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) {
+    throw new OursConfigError(`redisStore.${option}`, `must be a whole number of at least ${min}, got ${String(value)}`);
+  }
+  return v;
+}
+
+/** Defaults applied and every value checked, at construction (the only time a store throws). */
+export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRedisStoreOptions {
+  if (typeof options?.redis?.call !== 'function') {
+    throw new OursConfigError('redisStore.redis', 'must be an ioredis (v5) instance, or anything with its call(command, ...args) method');
+  }
+  return {
+    redis: options.redis,
+    names: {
+      stream: text('stream', options.stream, 'ours:events'),
+      group: text('group', options.group, 'ours'),
+      consumer: text('consumer', options.consumer, `${hostname()}-${process.pid}`),
+    },
+    claimIdleMs: whole('claimIdleMs', options.claimIdleMs, 60_000, 30),
+    flushMs: whole('flushMs', options.flushMs, 20, 1),
+  };
+}
