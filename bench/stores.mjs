@@ -177,6 +177,22 @@ async function abRole([sink, redisPort, dir]) {
   process.send({ type: 'ready', port: server.address().port });
 }
 
+/**
+ * Each phase of a durable store against the memory phases just before and
+ * after it (their mean): the drift of the machine over a few seconds cancels.
+ */
+function pairedRatios(sequence) {
+  const ratios = {};
+  sequence.forEach(([store, us], i) => {
+    if (store === 'memory') return;
+    const before = sequence.slice(0, i).reverse().find(([s]) => s === 'memory');
+    const after = sequence.slice(i + 1).find(([s]) => s === 'memory');
+    const near = [before, after].filter(Boolean).map(([, m]) => m);
+    if (near.length) (ratios[store] ??= []).push(us / (near.reduce((a, b) => a + b, 0) / near.length));
+  });
+  return ratios;
+}
+
 async function abSection(sinks, redisPort, phases, phaseMs) {
   const autocannon = require('autocannon');
   const result = {};
@@ -186,25 +202,27 @@ async function abSection(sinks, redisPort, phases, phaseMs) {
     const load = autocannon({ url: `http://127.0.0.1:${ready.port}/`, connections: 10, headers: HEADERS, duration: Math.ceil((phases * AB.length * phaseMs) / 1000) + 5 });
     await new Promise((resolve) => setTimeout(resolve, 2000)); // warm-up, in phase AB[0], discarded
     const runs = Object.fromEntries(AB.map((store) => [store, []]));
+    const sequence = []; // [store, µs/request] of every phase, in order
     for (let p = 0; p < phases * AB.length; p++) {
       // The order within each cycle rotates, so that no store always follows the same one.
       const cycle = Math.floor(p / AB.length);
       const store = AB[(p + cycle) % AB.length];
       child.send({ type: 'phase', store });
       const ended = await nextMessage(child, 'phase');
-      if (p > 0) runs[ended.store].push(ended.cpuUs / ended.requests);
+      if (p > 0) sequence.push([ended.store, ended.cpuUs / ended.requests]);
       await new Promise((resolve) => setTimeout(resolve, phaseMs));
     }
     child.send({ type: 'phase', store: AB[0] });
     const last = await nextMessage(child, 'phase');
-    runs[last.store].push(last.cpuUs / last.requests);
+    sequence.push([last.store, last.cpuUs / last.requests]);
+    for (const [store, us] of sequence) runs[store].push(us);
     load.stop?.();
     child.send({ type: 'finish' });
     const { lost } = await nextMessage(child, 'finish');
     await load;
     rmSync(dir, { recursive: true, force: true });
-    result[cond] = { runs, lost };
-    for (const store of AB) console.error(`ab ${cond} ${store}: median ${median(runs[store]).toFixed(1)} µs CPU/req over ${runs[store].length} phases`);
+    result[cond] = { runs, paired: pairedRatios(sequence), lost };
+    for (const store of AB) console.error(`ab ${cond} ${store}: median ${median(runs[store]).toFixed(1)} µs CPU/req over ${runs[store].length} phases${result[cond].paired[store] ? `, paired × memory ${quartiles(result[cond].paired[store])}` : ''}`);
   }
   return result;
 }
@@ -228,9 +246,15 @@ function start(cpu, cmd, args, { ipc = true, stderr = 'inherit' } = {}) {
 
 const nextMessage = (child, type) =>
   new Promise((resolve, reject) => {
-    const onMessage = (msg) => msg.type === type && (child.off('message', onMessage), resolve(msg));
+    const onExit = (code) => reject(new Error(`child exited (${code}) before '${type}'`));
+    const onMessage = (msg) => {
+      if (msg.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(msg);
+    };
     child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before '${type}'`)));
+    child.once('exit', onExit);
   });
 
 async function node(cpu, args) {
@@ -263,6 +287,12 @@ const HEADERS = {
 };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Median and quartiles, e.g. `1.012 (0.980–1.041)`. */
+function quartiles(xs) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return `${at(0.5).toFixed(3)} (${at(0.25).toFixed(3)}–${at(0.75).toFixed(3)})`;
+}
 /** Median ratio and the range over rounds, e.g. `1.012 (0.951–1.080)`. */
 const spread = (xs) => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
 
@@ -388,16 +418,16 @@ function report({ command, rounds, seconds, events, ab, phases, phaseMs, http, d
       '',
       '## HTTP overhead, A/B in one process (the headline number)',
       '',
-      `One app process holds one client per store; requests go through the store of the current phase, which changes every ${phaseMs / 1000} s (${phases} phases per store, order rotated, the first discarded) while autocannon (10 connections) runs without a break. CPU is the app process's user+system time per request in the phase, the store's background work (writes, fsync, acks, delivery) included. Each store's phases sit between the others', so they share the machine's drift.`,
+      `One app process holds one client per store; requests go through the store of the current phase, which changes every ${phaseMs / 1000} s (${phases} phases per store, order rotated, the first discarded) while autocannon (10 connections) runs without a break. CPU is the app process's user+system time per request in the phase, the store's background work (writes, fsync, acks, delivery) included. Each phase of a durable store is compared with the memory phases just before and after it, so that the machine's drift cancels; the median of those ratios, and its quartiles, over ${phases} phases.`,
       '',
-      '| API | store | CPU µs/request (median of phases) | × memory |',
+      '| API | store | CPU µs/request (median of phases) | × memory, paired (median, quartiles) |',
       '| --- | --- | ---: | ---: |',
     );
     for (const cond of ['fast', 'slow']) {
-      const base = median(ab[cond].runs.memory);
       for (const store of AB) {
         const m = median(ab[cond].runs[store]);
-        lines.push(`| ${LABEL[cond]} | ${store} | ${m.toFixed(1)} | ${(m / base).toFixed(3)} |`);
+        const paired = ab[cond].paired[store];
+        lines.push(`| ${LABEL[cond]} | ${store} | ${m.toFixed(1)} | ${paired ? quartiles(paired) : '1'} |`);
       }
     }
     lines.push('', `Events lost (tracked minus delivered after shutdown, all three clients): ${ab.fast.lost} with the fast API, ${ab.slow.lost} with the slow one.`);

@@ -4,7 +4,8 @@ import { recordSize } from './file/frame';
 import { lockDir } from './file/lock';
 import { resolveFileStoreOptions, type FileStoreOptions } from './file/options';
 import { recoverDir } from './file/recovery';
-import { isRecordKey, SegmentWriter, type RecordKey } from './file/segment-writer';
+import { isRecordKey, type RecordKey } from './file/segment';
+import { IDLE_MS, SegmentWriter } from './file/segment-writer';
 import { WriteWindow } from './window';
 
 export type { FileStoreOptions } from './file/options';
@@ -26,13 +27,14 @@ export class FileStore implements EventStore {
   #opening: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #release: (() => Promise<void>) | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: FileStoreOptions) {
     const { dir, flushMs, maxBytes, fsync, segmentBytes } = resolveFileStoreOptions(options);
     this.dir = dir;
     this.#maxBytes = maxBytes;
     this.#writer = new SegmentWriter(dir, segmentBytes, fsync);
-    this.#window = new WriteWindow(flushMs, () => this.#writer.runWindow(), (err) => this.#error(err));
+    this.#window = new WriteWindow(flushMs, () => this.#runWindow(), (err) => this.#error(err));
   }
 
   get count(): number {
@@ -87,6 +89,7 @@ export class FileStore implements EventStore {
 
   async #close(): Promise<void> {
     await this.#opening;
+    clearTimeout(this.#idleTimer);
     await this.#window.close();
     try {
       await this.#writer.closeFiles();
@@ -113,6 +116,17 @@ export class FileStore implements EventStore {
     } finally {
       this.#writer.ready = true;
       this.#window.arm();
+    }
+  }
+
+  async #runWindow(): Promise<void> {
+    await this.#writer.runWindow(this.#closing !== undefined);
+    // A settled active segment is deleted once idle: look again then, without holding the process.
+    if (this.#writer.idleActive && !this.#idleTimer) {
+      this.#idleTimer = setTimeout(() => {
+        this.#idleTimer = undefined;
+        this.#window.arm();
+      }, IDLE_MS + 10).unref();
     }
   }
 

@@ -104,7 +104,7 @@ describe('fileStore: delivery', () => {
     await until('segments on disk', () => segments(dir).length >= 3);
     mock.reset();
     await client.flush();
-    await until('settled segments to be deleted', () => segments(dir).length === 0, 2000);
+    await until('settled segments to be deleted', () => segments(dir).length === 0, 5000);
     expect(mock.events).to.have.length(300);
     await client.shutdown();
   });

@@ -2,8 +2,8 @@ import { readdir } from 'node:fs/promises';
 import type { QueuedEvent, StoreHooks } from '../../queue';
 import { checkStored, GiveUps, storedEvent } from '../stored-event';
 import { readSegment } from './recover';
-import { Segment, segmentSeqs } from './segment';
-import type { RecordKey, SegmentWriter } from './segment-writer';
+import { Segment, segmentSeqs, type RecordKey } from './segment';
+import type { SegmentWriter } from './segment-writer';
 
 /**
  * Takes over what earlier processes left in the directory, segment by

@@ -1,27 +1,19 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import type { QueuedEvent } from '../../queue';
 import { encodeAcks, encodeRecords } from './frame';
-import { Segment, segmentSeqs } from './segment';
+import { Segment, segmentSeqs, type RecordKey } from './segment';
 import { WriteQueue } from './write-queue';
 
-/** Where an event's record is: the event's `key` in a file store. */
-export interface RecordKey {
-  /** Unset until the write window assigns the record a place. */
-  seg: Segment | undefined;
-  offset: number;
-  /** Bytes of the record on disk. */
-  size: number;
-  settled: boolean;
-}
-
-export const isRecordKey = (key: unknown): key is RecordKey => typeof key === 'object' && key !== null && 'settled' in key;
+/** How long a settled active segment is kept for new records before it is deleted. */
+export const IDLE_MS = 1000;
 
 /**
  * The disk side of a file store. Each window `assign()`s the records appended
  * since the last one to the active segment (rolling to a new one past
  * `segmentBytes`) and the acks to their segments' ack files, encoding each
- * file's share as one buffer for the {@link WriteQueue}; `clean()` deletes the segments whose every record is settled. A record
- * settled before its window never reaches the disk.
+ * file's share as one buffer for the {@link WriteQueue}; `clean()` deletes
+ * the segments whose every record is settled. A record settled before its
+ * window never reaches the disk.
  */
 export class SegmentWriter {
   readonly segments = new Map<number, Segment>();
@@ -33,6 +25,8 @@ export class SegmentWriter {
   /** Set when the directory cannot be used: events then live in memory only. */
   disabled = false;
   #active: Segment | undefined;
+  /** When the active segment last got a record. */
+  #activeAt = 0;
   #pending: QueuedEvent[] = [];
   readonly #queue: WriteQueue;
 
@@ -83,6 +77,7 @@ export class SegmentWriter {
       group.events.push(event);
       group.sizes.push(key.size);
       group.total += key.size;
+      this.#activeAt = Date.now();
       key.seg = seg;
       key.offset = seg.size;
       seg.size += key.size;
@@ -111,21 +106,36 @@ export class SegmentWriter {
   }
 
   /** One window: place what came since the last, put it on disk, delete what is all settled. */
-  async runWindow(): Promise<void> {
+  async runWindow(final = false): Promise<void> {
     this.assign();
     await this.#queue.drain();
-    await this.clean();
+    await this.clean(final);
   }
 
-  /** Deletes every segment whose records are all settled and written. */
-  async clean(): Promise<void> {
+  /**
+   * Deletes every segment whose records are all settled and written. The
+   * active one goes only once it has had no new record for {@link IDLE_MS}
+   * (or at close): under steady traffic it is all settled between most
+   * windows, and creating and deleting a file each window costs more than
+   * the rest of the store.
+   */
+  async clean(final = false): Promise<void> {
+    const now = Date.now();
     for (const seg of [...this.segments.values()]) {
       if (seg.live > 0 || seg.unwritten > 0) continue;
-      if (seg === this.#active) this.#active = undefined;
+      if (seg === this.#active) {
+        if (!final && now - this.#activeAt < IDLE_MS) continue;
+        this.#active = undefined;
+      }
       this.segments.delete(seg.seq);
       this.diskBytes -= seg.diskBytes;
       await seg.remove();
     }
+  }
+
+  /** A settled active segment waits for {@link IDLE_MS} without records before it is deleted. */
+  get idleActive(): boolean {
+    return this.#active !== undefined && this.#active.live === 0;
   }
 
   /** At process exit: the same writes, synchronously (positional, so a write also in flight is harmless). */

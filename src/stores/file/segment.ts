@@ -22,6 +22,18 @@ export function segmentSeqs(names: readonly string[]): number[] {
 
 export type FileKind = 'seg' | 'ack';
 
+/** Where an event's record is: the event's `key` in a file store. */
+export interface RecordKey {
+  /** Unset until the write window assigns the record a place. */
+  seg: Segment | undefined;
+  offset: number;
+  /** Bytes of the record on disk. */
+  size: number;
+  settled: boolean;
+}
+
+export const isRecordKey = (key: unknown): key is RecordKey => typeof key === 'object' && key !== null && 'settled' in key;
+
 /**
  * One segment: its two files, their logical sizes (what has been assigned,
  * written or not), and how many of its records are still unsettled. Files are
