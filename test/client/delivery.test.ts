@@ -1,32 +1,25 @@
 import { expect } from 'chai';
-import { createMockOurs, type MockOurs } from '../../src/testing';
 import { OursDeliveryError } from '../../src/index';
-import { clientFor, TOKEN } from '../helpers/client';
+import { clientFor, TOKEN, withMock } from '../helpers/client';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('client delivery', () => {
-  let mock: MockOurs;
-  before(async () => (mock = await createMockOurs({ token: TOKEN })));
-  afterEach(() => {
-    expect(mock.violations.map((v) => v.message)).to.deep.equal([]);
-    mock.reset();
-  });
-  after(() => mock.close());
+  const t = withMock();
 
   it('sends track events as one gzip /batch with a distinctId and time stamped at track()', async () => {
-    const { client, errors } = clientFor(mock);
+    const { client, errors } = clientFor(t.mock);
     const before = Date.now();
     client.track({ event: 'Signed Up', userId: 'v1', eventProperties: { plan: 'pro', seats: 3, trial: false } });
     client.track({ event: 'Upgraded', externalId: 'u_42' });
     const report = await client.flush();
     expect(report).to.deep.equal({ delivered: 2, failed: 0, dropped: 0 });
-    expect(mock.requests).to.have.length(1);
-    const [req] = mock.requests;
+    expect(t.mock.requests).to.have.length(1);
+    const [req] = t.mock.requests;
     expect(req!.endpoint).to.equal('/batch');
     expect(req!.gzip).to.equal(true);
     expect(req!.headers['user-agent']).to.match(/^ours-middleware\/\d+\.\d+\.\d+ node\//);
-    const [signedUp, upgraded] = mock.events;
+    const [signedUp, upgraded] = t.mock.events;
     expect(signedUp!.eventProperties).to.deep.equal({ plan: 'pro', seats: '3', trial: 'false' });
     expect(signedUp!.distinctId).to.match(UUID_V4);
     expect(signedUp!.time).to.be.within(before, Date.now());
@@ -36,39 +29,39 @@ describe('client delivery', () => {
   });
 
   it('sends identify calls one each to /identify', async () => {
-    const { client } = clientFor(mock);
+    const { client } = clientFor(t.mock);
     client.identify({ externalId: 'u_42', userProperties: { email: 'a@b.co', custom_properties: { plan: 'pro', seats: 2 } } });
     await client.flush();
-    expect(mock.identifies).to.have.length(1);
-    expect(mock.identifies[0]!.userProperties).to.deep.equal({ email: 'a@b.co', custom_properties: { plan: 'pro', seats: '2' } });
+    expect(t.mock.identifies).to.have.length(1);
+    expect(t.mock.identifies[0]!.userProperties).to.deep.equal({ email: 'a@b.co', custom_properties: { plan: 'pro', seats: '2' } });
     await client.shutdown();
   });
 
   it("with endpoint 'track' sends one POST /track per event", async () => {
-    const { client } = clientFor(mock, { endpoint: 'track' });
+    const { client } = clientFor(t.mock, { endpoint: 'track' });
     for (let i = 0; i < 3; i++) client.track({ event: 'Page Viewed', userId: `v${i}` });
     await client.flush();
-    expect(mock.requests.map((r) => r.endpoint)).to.deep.equal(['/track', '/track', '/track']);
-    expect(mock.events.map((e) => e.userId).sort()).to.deep.equal(['v0', 'v1', 'v2']);
+    expect(t.mock.requests.map((r) => r.endpoint)).to.deep.equal(['/track', '/track', '/track']);
+    expect(t.mock.events.map((e) => e.userId).sort()).to.deep.equal(['v0', 'v1', 'v2']);
     await client.shutdown();
   });
 
   it('splits at maxBatchSize and starts a request once flushAt events wait', async () => {
-    const { client } = clientFor(mock, { maxBatchSize: 10, flushAt: 10, flushIntervalMs: 60_000 });
+    const { client } = clientFor(t.mock, { maxBatchSize: 10, flushAt: 10, flushIntervalMs: 60_000 });
     for (let i = 0; i < 25; i++) client.track({ event: 'E', userId: `v${i}` });
-    await mock.waitFor(20, { timeoutMs: 2000 }); // two full batches go without waiting for the interval
+    await t.mock.waitFor(20, { timeoutMs: 2000 }); // two full batches go without waiting for the interval
     await client.flush();
-    const sizes = mock.requests.map((r) => (r.body as { events: unknown[] }).events.length);
+    const sizes = t.mock.requests.map((r) => (r.body as { events: unknown[] }).events.length);
     expect(sizes).to.deep.equal([10, 10, 5]);
     await client.shutdown();
   });
 
   it('sends plain JSON when gzip is off', async () => {
-    const { client } = clientFor(mock, { gzip: false });
+    const { client } = clientFor(t.mock, { gzip: false });
     client.track({ event: 'E', userId: 'v' });
     await client.flush();
-    expect(mock.requests[0]!.gzip).to.equal(false);
-    expect(mock.events).to.have.length(1);
+    expect(t.mock.requests[0]!.gzip).to.equal(false);
+    expect(t.mock.events).to.have.length(1);
     await client.shutdown();
   });
 
@@ -76,17 +69,17 @@ describe('client delivery', () => {
     const { default: nodeFetch } = await import('node-fetch');
     let calls = 0;
     const fetch = ((url: string, init: object) => (calls++, nodeFetch(url, init))) as never;
-    const { client } = clientFor(mock, { fetch });
+    const { client } = clientFor(t.mock, { fetch });
     client.track({ event: 'E', userId: 'v' });
     await client.flush();
     expect(calls).to.equal(1);
-    expect(mock.events).to.have.length(1);
+    expect(t.mock.events).to.have.length(1);
     await client.shutdown();
   });
 
   it('never puts the token anywhere but the request body', async () => {
-    const { client, errors } = clientFor(mock);
-    mock.respondWith({ status: 400, error: 'bad' });
+    const { client, errors } = clientFor(t.mock);
+    t.mock.respondWith({ status: 400, error: 'bad' });
     client.track({ event: 'E', userId: 'v' });
     await client.flush();
     expect(errors).to.have.length(1);
@@ -96,12 +89,12 @@ describe('client delivery', () => {
   });
 
   it('reports a 400 and does not retry it', async () => {
-    const { client, errors } = clientFor(mock);
-    mock.respondWith({ status: 400, error: 'every row failed validation' });
+    const { client, errors } = clientFor(t.mock);
+    t.mock.respondWith({ status: 400, error: 'every row failed validation' });
     client.track({ event: 'E', userId: 'v' });
     const report = await client.flush();
     expect(report).to.deep.equal({ delivered: 0, failed: 1, dropped: 0 });
-    expect(mock.requests).to.have.length(1);
+    expect(t.mock.requests).to.have.length(1);
     expect(errors[0]).to.be.instanceOf(OursDeliveryError);
     expect(errors[0]!.message).to.include('HTTP 400').and.include('every row failed validation');
     await client.shutdown();

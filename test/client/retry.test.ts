@@ -1,86 +1,79 @@
 import { expect } from 'chai';
-import { createMockOurs, type MockOurs } from '../../src/testing';
 import { OursDeliveryError } from '../../src/index';
-import { captureLogger, clientFor, TOKEN } from '../helpers/client';
+import { captureLogger, clientFor, TOKEN, withMock } from '../helpers/client';
 
 describe('client retries and status codes', () => {
-  let mock: MockOurs;
-  before(async () => (mock = await createMockOurs({ token: TOKEN })));
-  afterEach(() => {
-    expect(mock.violations.map((v) => v.message)).to.deep.equal([]);
-    mock.reset();
-  });
-  after(() => mock.close());
+  const t = withMock();
 
   const ids = (list: readonly { distinctId?: string | null }[]) => list.map((e) => e.distinctId);
 
   it('retries a 500 with the same distinctId and delivers once the API is back', async () => {
-    const { client } = clientFor(mock);
-    mock.respondWith({ status: 500, times: 2 });
+    const { client } = clientFor(t.mock);
+    t.mock.respondWith({ status: 500, times: 2 });
     client.track({ event: 'E', userId: 'v', distinctId: 'order-1' });
     const report = await client.flush();
     expect(report.delivered).to.equal(1);
-    expect(mock.requests.map((r) => r.status)).to.deep.equal([500, 500, 200]);
-    const sent = mock.requests.map((r) => (r.body as { events: { distinctId: string }[] }).events[0]!.distinctId);
+    expect(t.mock.requests.map((r) => r.status)).to.deep.equal([500, 500, 200]);
+    const sent = t.mock.requests.map((r) => (r.body as { events: { distinctId: string }[] }).events[0]!.distinctId);
     expect(sent).to.deep.equal(['order-1', 'order-1', 'order-1']);
     expect(client.stats()).to.include({ delivered: 1, retried: 2, failed: 0 });
     await client.shutdown();
   });
 
   it('retries network errors: a connection dropped before the answer', async () => {
-    const { client } = clientFor(mock);
-    mock.respondWith({ drop: 'before-response' });
+    const { client } = clientFor(t.mock);
+    t.mock.respondWith({ drop: 'before-response' });
     client.track({ event: 'E', userId: 'v' });
     await client.flush();
-    expect(mock.events).to.have.length(1);
+    expect(t.mock.events).to.have.length(1);
     await client.shutdown();
   });
 
   it('times out a request that never answers, then retries it', async () => {
-    const { client, errors } = clientFor(mock, { timeoutMs: 150 });
-    mock.respondWith({ hang: true });
+    const { client, errors } = clientFor(t.mock, { timeoutMs: 150 });
+    t.mock.respondWith({ hang: true });
     client.track({ event: 'E', userId: 'v' });
     const started = Date.now();
     await client.flush();
     expect(Date.now() - started).to.be.at.least(140);
-    expect(mock.events).to.have.length(1);
+    expect(t.mock.events).to.have.length(1);
     expect(errors).to.deep.equal([]);
     await client.shutdown();
   });
 
   it('honours Retry-After on 429 as a minimum wait', async () => {
-    const { client } = clientFor(mock);
-    mock.respondWith({ status: 429, retryAfter: 1 });
+    const { client } = clientFor(t.mock);
+    t.mock.respondWith({ status: 429, retryAfter: 1 });
     client.track({ event: 'E', userId: 'v' });
     await client.flush();
-    const [first, second] = mock.requests;
+    const [first, second] = t.mock.requests;
     expect(second!.receivedAt - first!.receivedAt).to.be.at.least(950);
-    expect(mock.events).to.have.length(1);
+    expect(t.mock.events).to.have.length(1);
     await client.shutdown();
   });
 
   it('pauses every request behind one backoff gate', async () => {
-    const { client } = clientFor(mock, { maxBatchSize: 1, flushAt: 1, maxInFlight: 4, retry: { initialDelayMs: 300, maxDelayMs: 300, jitterMs: [0, 0] } });
-    mock.respondWith({ status: 503 });
+    const { client } = clientFor(t.mock, { maxBatchSize: 1, flushAt: 1, maxInFlight: 4, retry: { initialDelayMs: 300, maxDelayMs: 300, jitterMs: [0, 0] } });
+    t.mock.respondWith({ status: 503 });
     client.track({ event: 'A', userId: 'v' });
-    await mock.waitFor(1, { of: 'requests' });
+    await t.mock.waitFor(1, { of: 'requests' });
     await new Promise((r) => setTimeout(r, 20));
     client.track({ event: 'B', userId: 'v' }); // queued while the gate is closed
     await client.flush();
-    const [failed, ...later] = mock.requests;
+    const [failed, ...later] = t.mock.requests;
     for (const req of later) expect(req.receivedAt - failed!.receivedAt).to.be.at.least(280);
-    expect(mock.events.map((e) => e.event).sort()).to.deep.equal(['A', 'B']);
+    expect(t.mock.events.map((e) => e.event).sort()).to.deep.equal(['A', 'B']);
     await client.shutdown();
   });
 
   it('gives up after maxAttempts and reports how many events were lost', async () => {
-    const { client, errors } = clientFor(mock, { retry: { initialDelayMs: 1, maxDelayMs: 2, jitterMs: [0, 0], maxAttempts: 3 } });
-    mock.respondWith({ status: 500, times: 'always' });
+    const { client, errors } = clientFor(t.mock, { retry: { initialDelayMs: 1, maxDelayMs: 2, jitterMs: [0, 0], maxAttempts: 3 } });
+    t.mock.respondWith({ status: 500, times: 'always' });
     client.track({ event: 'A', userId: 'v' });
     client.track({ event: 'B', userId: 'v' });
     const report = await client.flush();
     expect(report).to.deep.equal({ delivered: 0, failed: 2, dropped: 0 });
-    expect(mock.requests).to.have.length(3);
+    expect(t.mock.requests).to.have.length(3);
     expect(errors).to.have.length(1);
     expect(errors[0]).to.be.instanceOf(OursDeliveryError);
     expect((errors[0] as OursDeliveryError).count).to.equal(2);
@@ -89,32 +82,32 @@ describe('client retries and status codes', () => {
   });
 
   it('207: resends only queue_failed rows, reports invalid rows, never resends accepted rows', async () => {
-    const { client, errors } = clientFor(mock);
-    mock.respondWith({ rows: (e) => (e.event === 'Retry me' ? 'queue_failed' : e.event === 'Bad' ? 'invalid_event' : 'ok') });
+    const { client, errors } = clientFor(t.mock);
+    t.mock.respondWith({ rows: (e) => (e.event === 'Retry me' ? 'queue_failed' : e.event === 'Bad' ? 'invalid_event' : 'ok') });
     client.track({ event: 'OK', userId: 'v', distinctId: 'ok-1' });
     client.track({ event: 'Retry me', userId: 'v', distinctId: 'retry-1' });
     client.track({ event: 'Bad', userId: 'v', distinctId: 'bad-1' });
     const report = await client.flush();
     expect(report).to.deep.equal({ delivered: 2, failed: 1, dropped: 0 });
-    expect(mock.requests.map((r) => r.status)).to.deep.equal([207, 200]);
-    const second = (mock.requests[1]!.body as { events: { distinctId: string }[] }).events;
+    expect(t.mock.requests.map((r) => r.status)).to.deep.equal([207, 200]);
+    const second = (t.mock.requests[1]!.body as { events: { distinctId: string }[] }).events;
     expect(second.map((e) => e.distinctId)).to.deep.equal(['retry-1']);
-    expect(ids(mock.events).sort()).to.deep.equal(['ok-1', 'retry-1']);
-    expect(mock.duplicates()).to.deep.equal([]);
+    expect(ids(t.mock.events).sort()).to.deep.equal(['ok-1', 'retry-1']);
+    expect(t.mock.duplicates()).to.deep.equal([]);
     expect(errors).to.have.length(1);
     expect(errors[0]!.message).to.include('row 2');
     await client.shutdown();
   });
 
   it('413: halves the batch until it fits, and reports a single event that is too large', async () => {
-    const { client, errors } = clientFor(mock, { gzip: false });
-    mock.respondWith({ maxBodyBytes: 1500, times: 'always' });
+    const { client, errors } = clientFor(t.mock, { gzip: false });
+    t.mock.respondWith({ maxBodyBytes: 1500, times: 'always' });
     for (let i = 0; i < 8; i++) client.track({ event: 'Small', userId: 'v', distinctId: `s${i}`, eventProperties: { pad: 'x'.repeat(100) } });
     client.track({ event: 'Huge', userId: 'v', eventProperties: { pad: 'x'.repeat(5000) } });
     const report = await client.flush();
     expect(report).to.deep.equal({ delivered: 8, failed: 1, dropped: 0 });
-    expect(ids(mock.events).sort()).to.deep.equal(['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7']);
-    expect(mock.requests.some((r) => r.status === 413)).to.equal(true);
+    expect(ids(t.mock.events).sort()).to.deep.equal(['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7']);
+    expect(t.mock.requests.some((r) => r.status === 413)).to.equal(true);
     expect(errors).to.have.length(1);
     expect(errors[0]!.message).to.include('too large').and.include('413');
     await client.shutdown();
@@ -122,26 +115,26 @@ describe('client retries and status codes', () => {
 
   it('415: resends once without gzip and keeps gzip off after', async () => {
     const logger = captureLogger();
-    const { client } = clientFor(mock, { logger });
-    mock.respondWith({ rejectGzip: true, times: 'always' });
+    const { client } = clientFor(t.mock, { logger });
+    t.mock.respondWith({ rejectGzip: true, times: 'always' });
     client.track({ event: 'A', userId: 'v' });
     await client.flush();
     client.track({ event: 'B', userId: 'v' });
     await client.flush();
-    expect(mock.requests.map((r) => [r.gzip, r.status])).to.deep.equal([[true, 415], [false, 200], [false, 200]]);
+    expect(t.mock.requests.map((r) => [r.gzip, r.status])).to.deep.equal([[true, 415], [false, 200], [false, 200]]);
     expect(logger.lines.filter((l) => l.level === 'warn')).to.have.length(1);
     await client.shutdown();
   });
 
   it('401: fails without retrying and says once, loudly, that the token is wrong', async () => {
     const logger = captureLogger();
-    const { client, errors } = clientFor(mock, { token: 'wrong-token', logger });
+    const { client, errors } = clientFor(t.mock, { token: 'wrong-token', logger });
     client.track({ event: 'A', userId: 'v' });
     await client.flush();
     client.track({ event: 'B', userId: 'v' });
     const report = await client.flush();
     expect(report.failed).to.equal(1);
-    expect(mock.requests).to.have.length(2);
+    expect(t.mock.requests).to.have.length(2);
     expect(errors).to.have.length(2);
     expect(errors[0]!.message).to.include('refused the token');
     const loud = logger.lines.filter((l) => l.level === 'error');

@@ -1,26 +1,19 @@
 import { expect } from 'chai';
-import { createMockOurs, type MockOurs } from '../../src/testing';
 import { OursClient, OursValidationError, type TrackEvent } from '../../src/index';
-import { clientFor, TOKEN } from '../helpers/client';
+import { clientFor, TOKEN, withMock } from '../helpers/client';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 describe('client validation against the contract', () => {
-  let mock: MockOurs;
-  before(async () => (mock = await createMockOurs({ token: TOKEN })));
-  afterEach(() => {
-    expect(mock.violations.map((v) => v.message)).to.deep.equal([]);
-    mock.reset();
-  });
-  after(() => mock.close());
+  const t = withMock();
 
   /** Tracks one invalid event and returns the error it was reported with. */
   async function rejected(event: unknown): Promise<OursValidationError> {
-    const { client, errors } = clientFor(mock);
+    const { client, errors } = clientFor(t.mock);
     client.track(event as TrackEvent);
     client.track({ event: 'Still fine', userId: 'v' }); // one bad event loses nothing else
     await client.flush();
-    expect(mock.events.map((e) => e.event)).to.deep.equal(['Still fine']);
+    expect(t.mock.events.map((e) => e.event)).to.deep.equal(['Still fine']);
     expect(client.stats()).to.include({ tracked: 2, dropped: 1, delivered: 1 });
     await client.shutdown();
     expect(errors).to.have.length(1);
@@ -59,38 +52,38 @@ describe('client validation against the contract', () => {
   }
 
   it('coerces custom values to strings, leaves out undefined, keeps explicit null', async () => {
-    const { client } = clientFor(mock);
+    const { client } = clientFor(t.mock);
     client.track({
       event: 'E', userId: 'v',
       eventProperties: { n: 1.5, b: true, s: 's', u: undefined, z: null },
       userProperties: { custom_properties: { age: 40 }, first_name: null },
     });
     await client.flush();
-    const [sent] = mock.events;
+    const [sent] = t.mock.events;
     expect(sent!.eventProperties).to.deep.equal({ n: '1.5', b: 'true', s: 's', z: null });
     expect(sent!.userProperties).to.deep.equal({ custom_properties: { age: '40' }, first_name: null });
     await client.shutdown();
   });
 
   it('never sends an empty consent object (it would wipe stored consent)', async () => {
-    const { client } = clientFor(mock);
+    const { client } = clientFor(t.mock);
     client.track({ event: 'E', userId: 'v', userProperties: { consent: { ads: undefined } } });
     await client.flush();
-    expect(mock.events[0]!.userProperties).to.deep.equal({});
+    expect(t.mock.events[0]!.userProperties).to.deep.equal({});
     await client.shutdown();
   });
 
   it('accepts a Date for time and keeps a given distinctId', async () => {
-    const { client } = clientFor(mock);
+    const { client } = clientFor(t.mock);
     const when = new Date(Date.now() - DAY);
     client.track({ event: 'E', email: 'a@b.co', time: when, distinctId: 'pi_123' });
     await client.flush();
-    expect(mock.events[0]).to.include({ time: when.getTime(), distinctId: 'pi_123' });
+    expect(t.mock.events[0]).to.include({ time: when.getTime(), distinctId: 'pi_123' });
     await client.shutdown();
   });
 
   it('throws the same error from the call with strict: true', async () => {
-    const { client } = clientFor(mock, { strict: true });
+    const { client } = clientFor(t.mock, { strict: true });
     expect(() => client.track({ event: '', userId: 'v' })).to.throw(OursValidationError, /event must not be empty \(limit: 1\)/);
     expect(() => client.identify({ userId: 'v' } as never)).to.throw(OursValidationError, /userProperties is required/);
     expect(client.stats().dropped).to.equal(2);
@@ -98,7 +91,7 @@ describe('client validation against the contract', () => {
   });
 
   it('never throws or rejects for bad input without strict', async () => {
-    const client = new OursClient({ token: TOKEN, apiUrl: mock.url, logger: false });
+    const client = new OursClient({ token: TOKEN, apiUrl: t.mock.url, logger: false });
     for (const bad of [undefined, null, 42, 'str', [], { event: Symbol('x') }, { event: 'E', userId: 'v', eventProperties: { big: 10n } }]) {
       expect(() => client.track(bad as never)).not.to.throw();
       expect(() => client.identify(bad as never)).not.to.throw();

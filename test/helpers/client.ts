@@ -1,5 +1,6 @@
 import { OursClient, type ClientOptions, type Logger, type OursError } from '../../src/index';
-import type { MockOurs } from '../../src/testing';
+import { expect } from 'chai';
+import { createMockOurs, type MockOurs } from '../../src/testing';
 
 export const TOKEN = 'tok_test_secret_123';
 
@@ -19,4 +20,19 @@ export function clientFor(mock: MockOurs, options: ClientOptions = {}): { client
   const errors: OursError[] = [];
   client.on('error', (err) => errors.push(err));
   return { client, errors };
+}
+
+/**
+ * One mock Ours API for a suite (`t.mock`), reset after each test, which must
+ * have sent nothing that breaks the contract.
+ */
+export function withMock(): { readonly mock: MockOurs } {
+  const box = {} as { mock: MockOurs };
+  before(async () => (box.mock = await createMockOurs({ token: TOKEN })));
+  afterEach(() => {
+    expect(box.mock.violations.map((v) => v.message)).to.deep.equal([]);
+    box.mock.reset();
+  });
+  after(() => box.mock.close());
+  return box;
 }
