@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { MemoryStore, type EventStore, type QueuedEvent, type StoreHooks } from '../queue';
 import { recordSize } from './file/frame';
 import { lockDir } from './file/lock';
@@ -102,7 +101,8 @@ export class FileStore implements EventStore {
 
   async #open(hooks: StoreHooks): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true });
+      // lockDir claims the directory within this process before its first
+      // await, so of two stores on one directory the first made wins.
       const lock = await lockDir(this.dir);
       if (typeof lock === 'string') {
         this.#disable(`${this.dir} is in use (${lock}); give each process its own directory`);

@@ -1,4 +1,4 @@
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -45,6 +45,7 @@ export async function lockDir(dir: string): Promise<(() => Promise<void>) | stri
   const path = join(dir, 'LOCK');
   const me = `${process.pid} ${hostname()}\n`;
   try {
+    await mkdir(dir, { recursive: true });
     const holder = await take(path, me);
     if (holder) {
       held.delete(key);
