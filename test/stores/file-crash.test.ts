@@ -2,71 +2,62 @@ import { expect } from 'chai';
 import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileStore } from '../../src/index';
-import { createMockOurs, type MockOurs } from '../../src/testing';
-import { clientFor, TOKEN } from '../helpers/client';
+import { clientFor, TOKEN, withMock } from '../helpers/client';
 import { forkTracker } from './support/fork';
 import { balanced, drops, ids, PATIENT_RETRY, segments, sleep, tempDirs, until } from './support/helpers';
 
 describe('fileStore: crashes', () => {
-  let mock: MockOurs;
+  const t = withMock();
   const dirs = tempDirs();
-  before(async () => (mock = await createMockOurs({ token: TOKEN })));
-  afterEach(() => {
-    expect(mock.violations.map((v) => v.message)).to.deep.equal([]);
-    mock.reset();
-  });
-  after(async () => {
-    await mock.close();
-    dirs.cleanup();
-  });
+  after(() => dirs.cleanup());
 
   /** What a process killed during an outage leaves: `n` events in one segment. */
   async function leftBehind(prefix: string, n: number): Promise<string> {
     const dir = dirs.make();
-    mock.respondWith({ status: 503, times: 'always' });
-    const tracker = forkTracker({ apiUrl: mock.url, token: TOKEN, count: n, prefix, file: { dir } });
+    t.mock.respondWith({ status: 503, times: 'always' });
+    const tracker = forkTracker({ apiUrl: t.mock.url, token: TOKEN, count: n, prefix, file: { dir } });
     await tracker.next('tracked');
     await tracker.kill();
-    mock.reset();
+    t.mock.reset();
     return dir;
   }
 
   function recoveringClient(dir: string) {
-    return clientFor(mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
+    return clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
   }
 
   it('SIGKILL with 1,000 events tracked and the API down: a new process delivers all 1,000, once each', async () => {
     const dir = dirs.make();
-    mock.respondWith({ status: 503, times: 'always' });
-    const first = forkTracker({ apiUrl: mock.url, token: TOKEN, count: 1000, prefix: 'k', file: { dir } });
+    t.mock.respondWith({ status: 503, times: 'always' });
+    const first = forkTracker({ apiUrl: t.mock.url, token: TOKEN, count: 1000, prefix: 'k', file: { dir } });
     const tracked = await first.next('tracked');
     expect(tracked.stats).to.include({ tracked: 1000, dropped: 0, delivered: 0 });
-    expect(mock.requests.length).to.be.above(0); // it did try, and the API said 503
-    expect(mock.events).to.have.length(0);
+    expect(t.mock.requests.length).to.be.above(0); // it did try, and the API said 503
+    expect(t.mock.events).to.have.length(0);
     await first.kill();
     expect((await first.exited)[1]).to.equal('SIGKILL');
-    mock.reset();
+    t.mock.reset();
 
-    const second = forkTracker({ apiUrl: mock.url, token: TOKEN, count: 0, prefix: 'unused', file: { dir } });
-    await mock.waitFor(1000, { timeoutMs: 20_000 });
+    const second = forkTracker({ apiUrl: t.mock.url, token: TOKEN, count: 0, prefix: 'unused', file: { dir } });
+    await t.mock.waitFor(1000, { timeoutMs: 20_000 });
     await sleep(200); // a duplicate would arrive now
     const done = await second.shutdown();
     expect(done.stats).to.include({ tracked: 1000, delivered: 1000, failed: 0, dropped: 0 });
     expect(done.errors).to.deep.equal([]);
-    expect(mock.events).to.have.length(1000);
-    expect(mock.duplicates()).to.deep.equal([]);
-    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('k', 1000));
+    expect(t.mock.events).to.have.length(1000);
+    expect(t.mock.duplicates()).to.deep.equal([]);
+    expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('k', 1000));
     expect(segments(dir)).to.deep.equal([]);
   });
 
   it('process.exit() right after track() still writes the window (at exit, synchronously)', async () => {
     const dir = dirs.make();
-    const tracker = forkTracker({ apiUrl: mock.url, token: TOKEN, count: 5, prefix: 'x', file: { dir, flushMs: 60_000 }, exitAtOnce: true });
+    const tracker = forkTracker({ apiUrl: t.mock.url, token: TOKEN, count: 5, prefix: 'x', file: { dir, flushMs: 60_000 }, exitAtOnce: true });
     expect((await tracker.exited)[0]).to.equal(0);
-    expect(mock.events).to.have.length(0);
+    expect(t.mock.events).to.have.length(0);
     const { client } = recoveringClient(dir);
-    await mock.waitFor(5);
-    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('x', 5));
+    await t.mock.waitFor(5);
+    expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('x', 5));
     await client.shutdown();
   });
 
@@ -77,9 +68,9 @@ describe('fileStore: crashes', () => {
     truncateSync(path, statSync(path).size - 10); // the crash cut the last write mid-record
     const { client, errors } = recoveringClient(dir);
     const dropped = drops(client);
-    await mock.waitFor(19);
+    await t.mock.waitFor(19);
     await sleep(100);
-    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('t', 19));
+    expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('t', 19));
     expect(dropped).to.deep.equal([{ reason: 'expired', count: 1 }]); // the hook's one reason; the log line says "unreadable"
     expect(errors).to.deep.equal([]);
     await until('balanced stats', () => client.stats().delivered === 19 && balanced(client));
@@ -98,9 +89,9 @@ describe('fileStore: crashes', () => {
     appendFileSync(path, Buffer.alloc(4096)); // what a power cut can leave after the last write
     const { client, errors } = recoveringClient(dir);
     const dropped = drops(client);
-    await mock.waitFor(19);
+    await t.mock.waitFor(19);
     await sleep(100);
-    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('c', 20).filter((id) => id !== 'c-10'));
+    expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('c', 20).filter((id) => id !== 'c-10'));
     expect(dropped.reduce((n, d) => n + d.count, 0)).to.equal(2); // the corrupt record, and the zeroed stretch
     expect(errors).to.deep.equal([]);
     await client.shutdown();
