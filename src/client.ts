@@ -20,6 +20,8 @@ interface Batch {
   attempts: number;
   gzip: boolean;
   body?: Promise<Uint8Array | string>;
+  /** The backoff round it was last sent in (see `BackoffGate`). */
+  round?: number;
 }
 
 /**
@@ -299,6 +301,7 @@ export class OursClient extends EventEmitter {
   #dispatch(batch: Batch): void {
     this.#inFlight.add(batch);
     this.#inFlightCount += batch.events.length;
+    batch.round = this.#gate.round;
     this.#send(batch)
       .catch((err: Error) => {
         this.#landed(batch);
@@ -361,7 +364,7 @@ export class OursClient extends EventEmitter {
     this.#retryCount += events.length;
     const whole = events === batch.events;
     this.#retry.push({ path: batch.path, events, attempts, gzip: batch.gzip, body: whole ? batch.body : undefined });
-    const delay = this.#gate.failure(retryAfterMs);
+    const delay = this.#gate.failure(retryAfterMs, batch.round);
     this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, 'Ours API unavailable; retrying with backoff');
   }
 

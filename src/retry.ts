@@ -27,22 +27,40 @@ export function parseRetryAfter(header: string | null | undefined, now = Date.no
  * One backoff gate for the whole client: when the API says "slow down", every
  * request waits, not only the one that was refused. Otherwise N requests in
  * flight would each retry on their own schedule and keep the API saturated.
+ *
+ * The doubling counts rounds, not requests: the requests sent together in one
+ * round that all fail are one failure of the API, not `maxInFlight` of them.
+ * Counting each would jump from 2 s to 16 s at once and soon sit at 60 s, past
+ * the end of a short outage (the soak in `bench/` measured exactly that).
  */
 export class BackoffGate {
   #failures = 0;
   #openAt = 0;
+  #round = 0;
 
   constructor(private readonly retry: Required<RetryOptions>) {}
+
+  /** The round a request sent now belongs to; hand it back to `failure`. */
+  get round(): number {
+    return this.#round;
+  }
 
   /** Milliseconds until requests may go again (0 when open). */
   waitMs(now = Date.now()): number {
     return Math.max(0, this.#openAt - now);
   }
 
-  /** A retryable failure: close the gate for the next backoff, at least `retryAfterMs`. */
-  failure(retryAfterMs: number | undefined, now = Date.now()): number {
-    this.#failures++;
-    const delay = Math.max(backoffDelay(this.#failures, this.retry), retryAfterMs ?? 0);
+  /**
+   * A retryable failure of a request sent in `sentInRound`: close the gate for
+   * the next backoff, at least `retryAfterMs`. Only the first failure of a
+   * round doubles the wait; the others keep the gate closed at least as long.
+   */
+  failure(retryAfterMs: number | undefined, sentInRound = this.#round, now = Date.now()): number {
+    if (sentInRound === this.#round) {
+      this.#failures++;
+      this.#round++;
+    }
+    const delay = Math.max(backoffDelay(Math.max(1, this.#failures), this.retry), retryAfterMs ?? 0);
     this.#openAt = Math.max(this.#openAt, now + delay);
     return delay;
   }

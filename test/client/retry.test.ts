@@ -66,6 +66,21 @@ describe('client retries and status codes', () => {
     await client.shutdown();
   });
 
+  it('requests that fail together double the backoff once, not once per request', async () => {
+    const { client } = clientFor(t.mock, { maxBatchSize: 1, flushAt: 1, maxInFlight: 4, retry: { initialDelayMs: 200, maxDelayMs: 60_000, jitterMs: [0, 0] } });
+    t.mock.respondWith({ status: 503, times: 4 });
+    for (const event of ['A', 'B', 'C', 'D']) client.track({ event, userId: 'v' });
+    await client.flush();
+    const failed = t.mock.requests.filter((r) => r.status === 503);
+    const retried = t.mock.requests.filter((r) => r.status === 200);
+    expect(failed).to.have.length(4);
+    expect(retried).to.have.length(4);
+    // One round failed: the next wait is 200 ms. Counting each request would make it 200 × 2³ = 1.6 s.
+    const gap = retried[0]!.receivedAt - Math.max(...failed.map((r) => r.receivedAt));
+    expect(gap).to.be.within(150, 1000);
+    await client.shutdown();
+  });
+
   it('gives up after maxAttempts and reports how many events were lost', async () => {
     const { client, errors } = clientFor(t.mock, { retry: { initialDelayMs: 1, maxDelayMs: 2, jitterMs: [0, 0], maxAttempts: 3 } });
     t.mock.respondWith({ status: 500, times: 'always' });

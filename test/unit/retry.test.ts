@@ -20,12 +20,25 @@ describe('backoff (the contract: 2 s doubling to 60 s, plus 1 to 5 s of jitter)'
     const gate = new BackoffGate({ ...CONTRACT, jitterMs: [0, 0] });
     const now = 1_000_000;
     expect(gate.waitMs(now)).to.equal(0);
-    expect(gate.failure(undefined, now)).to.equal(2000);
+    expect(gate.failure(undefined, gate.round, now)).to.equal(2000);
     expect(gate.waitMs(now + 500)).to.equal(1500);
-    expect(gate.failure(undefined, now)).to.equal(4000);
+    expect(gate.failure(undefined, gate.round, now)).to.equal(4000);
     gate.success();
-    expect(gate.failure(30_000, now)).to.equal(30_000);
+    expect(gate.failure(30_000, gate.round, now)).to.equal(30_000);
     expect(gate.waitMs(now)).to.equal(30_000);
+  });
+
+  it('requests sent together that fail together double the wait once, not once each', () => {
+    const gate = new BackoffGate({ ...CONTRACT, jitterMs: [0, 0] });
+    const now = 1_000_000;
+    const sentTogether = gate.round;
+    const delays = [1, 2, 3, 4].map(() => gate.failure(undefined, sentTogether, now));
+    expect(delays).to.deep.equal([2000, 2000, 2000, 2000]);
+    const retryRound = gate.round;
+    expect(retryRound).to.not.equal(sentTogether);
+    expect(gate.failure(undefined, retryRound, now + 2000)).to.equal(4000);
+    expect(gate.failure(undefined, retryRound, now + 2000)).to.equal(4000);
+    expect(gate.failure(undefined, gate.round, now + 6000)).to.equal(8000);
   });
 
   it('parses Retry-After as seconds or an HTTP date, and ignores nonsense', () => {
