@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { defaultPropertiesSchema } from '../../src/contract/schema';
-import { extractContext, UNBOUNDED_FIELD_CAP, type ExtractOptions } from '../../src/request/extract-context';
+import { extractContext, httpHostname, UNBOUNDED_FIELD_CAP, type ExtractOptions } from '../../src/request/extract-context';
 import type { RequestSource } from '../../src/request/request-source';
 
 const CHROME_WIN =
@@ -187,6 +187,33 @@ describe('request/extract-context: extractContext', () => {
         const dp = ref(bad);
         expect(dp, bad).not.to.have.property('referrer');
         expect(dp, bad).not.to.have.property('referring_domain');
+      }
+    });
+  });
+
+  describe('httpHostname (the fast path for plain Referers)', () => {
+    const viaUrl = (url: string): string | undefined => {
+      try {
+        const u = new URL(url);
+        return u.protocol === 'http:' || u.protocol === 'https:' ? u.hostname : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    it('agrees with new URL() on tricky hosts', () => {
+      const cases = ['https://www.google.com/', 'HTTP://Example.COM', 'https://a.b:8443/x?y#z', 'https://a.b:65536/', 'http://1234/', 'http://0x7f.1/',
+        'http://192.168.0.1/', 'http://example.com./', 'http://ex_ample.com/', 'https://xn--nxasmq6b.com/', 'https://xn--bad/', 'http://a..b/',
+        'https://evil.com\\@good.com', 'https://x.com?q', 'https://x.com:/', 'https://[::1]/', ' https://a.com/', 'https://a.com%2f/', 'http://a.09/'];
+      for (const url of cases) expect(httpHostname(url), url).to.equal(viaUrl(url));
+    });
+    it('agrees with new URL() on 5,000 seeded random URLs', () => {
+      let seed = 42;
+      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+      const parts = ['http://', 'https://', 'HTTPS://', 'ftp://', 'a', 'B', '0', '9', '-', '.', ':', '80', '99999', '0x', 'xn--', '/', '?', '#', '@', '[', ']', '%', '\\', ' ', '_', 'com', 'é'];
+      for (let i = 0; i < 5000; i++) {
+        let url = parts[rand(3)]!;
+        for (let n = rand(12); n > 0; n--) url += parts[rand(parts.length)];
+        expect(httpHostname(url), url).to.equal(viaUrl(url));
       }
     });
   });
