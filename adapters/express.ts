@@ -37,12 +37,12 @@ export interface OursExpressMiddleware {
   readonly client: OursClient;
 }
 
-/** Reads an Express request; every member is lazy. */
+/** Reads an Express request; made when the request first tracks, every member lazy. */
 class ExpressSource implements RequestSource {
   readonly socketAddress: string | undefined;
   readonly url: string;
   constructor(private readonly req: ExpressRequest) {
-    // Read now: the socket's address can be gone once the client disconnects.
+    // Read now (the first track() of the request): the socket's address can be gone once the client disconnects.
     this.socketAddress = req.socket?.remoteAddress;
     this.url = req.originalUrl ?? req.url ?? '/';
   }
@@ -69,6 +69,8 @@ class ExpressSource implements RequestSource {
   }
 }
 
+const expressSource = (req: ExpressRequest): RequestSource => new ExpressSource(req);
+
 /**
  * Express middleware that attaches `req.ours`.
  *
@@ -89,7 +91,7 @@ export function ours(options?: OursExpressOptions): OursExpressMiddleware {
   const config = resolveTrackerConfig(options);
   const middleware = function oursMiddleware(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
     const expressReq = req as ExpressRequest; // Express's router has made it one by now
-    expressReq.ours = new RequestTracker(config, new ExpressSource(expressReq), res, expressReq);
+    expressReq.ours = new RequestTracker(config, expressSource, res, expressReq);
     next();
   };
   return Object.assign(middleware, { client: config.client });

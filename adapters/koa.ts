@@ -34,7 +34,7 @@ export interface OursKoaMiddleware {
   readonly client: OursClient;
 }
 
-/** Reads a Koa context; every member is lazy. */
+/** Reads a Koa context; made when the request first tracks, every member lazy. */
 class KoaSource implements RequestSource {
   readonly socketAddress: string | undefined;
   readonly url: string;
@@ -42,7 +42,7 @@ class KoaSource implements RequestSource {
     private readonly ctx: KoaContext,
     private readonly warnSpoofable: () => void,
   ) {
-    // Read now: the socket's address can be gone once the client disconnects.
+    // Read now (the first track() of the request): the socket's address can be gone once the client disconnects.
     this.socketAddress = ctx.req.socket?.remoteAddress;
     this.url = ctx.originalUrl;
   }
@@ -95,8 +95,9 @@ export function ours(options?: OursKoaOptions): OursKoaMiddleware {
       "Koa app.proxy is on with maxIpsCount 0: Koa's ctx.ip is then the client-chosen leftmost X-Forwarded-For entry. ours-middleware uses the rightmost entry (one proxy); set app.maxIpsCount to your number of proxies.",
     );
   };
+  const sourceOf = (ctx: KoaContext): RequestSource => new KoaSource(ctx, warnSpoofable);
   const middleware = function oursMiddleware(ctx: KoaContext, next: Next): Promise<unknown> {
-    ctx.ours = new RequestTracker(config, new KoaSource(ctx, warnSpoofable), ctx.res, ctx);
+    ctx.ours = new RequestTracker(config, sourceOf, ctx.res, ctx);
     return next();
   };
   return Object.assign(middleware, { client: config.client });

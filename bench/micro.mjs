@@ -63,6 +63,8 @@ async function measure(name, n, setup, body) {
 }
 
 const requests = realisticRequests().map((r) => new Source(r));
+/** The adapters' `sourceOf`: the tracker builds the request view on first use. */
+const sourceOf = (req) => new Source(req);
 const extractOptions = { cookieName: 'ours_device_id', collectIp: true, ipResolver: (s) => s.ip() };
 const context = extractContext(requests[0], extractOptions, Date.now());
 
@@ -119,7 +121,7 @@ export async function runMicro() {
       return { config, res, between: () => config.client.flush() };
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
-      const tracker = new RequestTracker(config, source, res, source.req);
+      const tracker = new RequestTracker(config, sourceOf, res, source.req);
       tracker.track('Page Viewed', event.eventProperties);
     }),
   );
@@ -131,7 +133,7 @@ export async function runMicro() {
       return { config, res: {} };
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
-      new RequestTracker(config, source, res, source.req);
+      new RequestTracker(config, sourceOf, res, source.req);
     }),
   );
   return results;

@@ -39,7 +39,8 @@ const VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
  */
 export class RequestTracker<Req = unknown> {
   readonly #config: TrackerConfig<Req>;
-  readonly #source: RequestSource;
+  readonly #sourceOf: (req: Req) => RequestSource;
+  #source: RequestSource | undefined;
   readonly #res: ServerResponse;
   readonly #req: Req;
   #held: HeldCall[] | undefined;
@@ -48,17 +49,29 @@ export class RequestTracker<Req = unknown> {
   #context: RequestContext | undefined;
   #mintedUserId: string | undefined;
 
-  constructor(config: TrackerConfig<Req>, source: RequestSource, res: ServerResponse, req: Req) {
+  /**
+   * Made for every request, so it only stores: the adapter's view of the
+   * request (`sourceOf`) is built on first use, and a request that tracks
+   * nothing costs four stores.
+   * @internal
+   */
+  constructor(config: TrackerConfig<Req>, sourceOf: (req: Req) => RequestSource, res: ServerResponse, req: Req) {
     this.#config = config;
-    this.#source = source;
+    this.#sourceOf = sourceOf;
     this.#res = res;
     this.#req = req;
   }
 
   /** What was read from the request (visitor, device, page, campaign), computed on first read. */
   get context(): Readonly<RequestContext> {
-    this.#context ??= Object.freeze(extractContext(this.#source, this.#extractOptions(), Date.now()));
+    this.#context ??= Object.freeze(extractContext(this.#request(), this.#extractOptions(), Date.now()));
     return this.#context;
+  }
+
+  /** The adapter's view of the request, made on first use (while the request is live: it reads the socket). */
+  #request(): RequestSource {
+    this.#source ??= this.#sourceOf(this.#req);
+    return this.#source;
   }
 
   /**
@@ -95,6 +108,7 @@ export class RequestTracker<Req = unknown> {
 
   /** First call of this request: hook the response end, mint a visitor if asked to. */
   #start(): void {
+    this.#request(); // now, not after the response: the client may be gone by then
     if (this.#config.setVisitorCookie) this.#mintVisitor();
     const ms = this.#config.flushOnResponseMs;
     if (ms !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), ms);
@@ -209,7 +223,7 @@ export class RequestTracker<Req = unknown> {
   #mintVisitor(): void {
     if (this.context.userId || this.#res.headersSent) return;
     this.#mintedUserId = randomUUID();
-    const secure = this.#source.protocol() === 'https';
+    const secure = this.#request().protocol() === 'https';
     const cookie = serialize(this.#config.cookieName, this.#mintedUserId, {
       path: '/',
       maxAge: VISITOR_COOKIE_MAX_AGE,
