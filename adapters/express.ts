@@ -41,13 +41,16 @@ export interface OursExpressMiddleware {
 class ExpressSource implements RequestSource {
   readonly socketAddress: string | undefined;
   readonly url: string;
+  /** Node builds `req.headers` in a getter; one read instead of one per header. */
+  readonly #headers: IncomingMessage['headers'];
   constructor(private readonly req: ExpressRequest) {
+    this.#headers = req.headers;
     // Read now (the first track() of the request): the socket's address can be gone once the client disconnects.
     this.socketAddress = req.socket?.remoteAddress;
     this.url = req.originalUrl ?? req.url ?? '/';
   }
   header(name: string): string | undefined {
-    const value = this.req.headers[name];
+    const value = this.#headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   }
   /** Express's `req.ip` honours the app's `trust proxy` setting. */

@@ -4,6 +4,7 @@
 //
 //   node bench/run.mjs                 # every workload (npm run bench)
 //   node bench/run.mjs overhead        # 1: per-request overhead, Express 5 and Koa 3
+//   node bench/run.mjs parts           # 1b: where a tracked request's CPU goes (one process, variants by phase)
 //   node bench/run.mjs slow-api        # 2: tracking while the API is slow (2 s) or failing (500)
 //   node bench/run.mjs delivery        # 3: 200,000 track() calls to acknowledged, vs the serialisation floor
 //   node bench/run.mjs micro           # 4: ns per track() and per context extraction
@@ -30,7 +31,7 @@ const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const roundsArg = args.indexOf('--rounds');
 const ROUNDS = Math.max(3, roundsArg === -1 ? 3 : Number(args[roundsArg + 1]));
-const ALL = ['overhead', 'slow-api', 'delivery', 'micro'];
+const ALL = ['overhead', 'parts', 'slow-api', 'delivery', 'micro'];
 const chosen = args.filter((a) => ALL.includes(a));
 const workloads = chosen.length ? chosen : ALL;
 const unknown = args.filter((a, i) => a.startsWith('-') ? !['--quick', '--rounds', '--no-build', '--build'].includes(a) : !ALL.includes(a) && args[i - 1] !== '--rounds');
@@ -175,6 +176,76 @@ async function overhead() {
         return [VARIANT_LABEL[v], f0(rps), pct(rps / bare), f2(median(rs.map((r) => r.p50))), f2(median(rs.map((r) => r.p99))), f1(cpu), v === 'bare' ? '' : f1(cpu - bareCpu), del.length ? pct(Math.min(...del)) : '', rs.map((r) => f0(r.rps)).join(' / ')];
       }),
     );
+  }
+}
+
+const PART_LABEL = {
+  bare: 'bare app',
+  mounted: 'ours() mounted, tracks nothing',
+  context: 'reads the request, builds the event, drops it (`beforeSend: () => null`)',
+  track: 'tracks one event (default options)',
+  'track-nogzip': 'tracks one event, `gzip: false`',
+};
+const PART_PHASE_MS = 1000;
+const PART_SECONDS = QUICK ? 30 : 60;
+
+/** Per phase of one variant: its CPU per request minus the mean of the bare phases just before and after. */
+function pairedExtra(phases, variant) {
+  const perReq = (p) => p.cpuUs / p.requests;
+  const extra = [];
+  phases.forEach((p, i) => {
+    if (p.variant !== variant || p.requests < 100) return;
+    const before = phases.slice(0, i).reverse().find((q) => q.variant === 'bare');
+    const after = phases.slice(i + 1).find((q) => q.variant === 'bare');
+    if (before && after) extra.push(perReq(p) - (perReq(before) + perReq(after)) / 2);
+  });
+  return extra;
+}
+
+const quartiles = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? [s[Math.floor(s.length / 4)], median(s), s[Math.floor((s.length * 3) / 4)]] : [NaN, NaN, NaN];
+};
+
+async function parts() {
+  print('## 1b. Where a tracked request\'s CPU goes (one process, variants by phase)');
+  print();
+  print(`One app process per framework serves every variant below, switching every ${PART_PHASE_MS / 1000} s (in this order, round after round) while the load generator runs without a break for ${PART_SECONDS} s (${LOAD.connections} connections, the realistic requests); the first round is warm-up. Each phase's CPU per request is compared with the mean of the bare phases just before and after it, which cancels the machine's drift; the table gives the median of those differences over the phases and its quartiles. The sink answers at once; the delivery of a phase's events (gzip, send) lands mostly in that phase.`);
+  print();
+  json.parts = {};
+  const load = await loadGenerator();
+  for (const framework of ['express', 'koa']) {
+    const sink = await startChild(join(here, 'sink.mjs'), [], { cpu: LOAD_CPU });
+    let app;
+    try {
+      app = await startChild(join(here, 'parts-app.mjs'), [framework, `http://127.0.0.1:${sink.ready.port}`, String(PART_PHASE_MS)], { cpu: APP_CPU });
+      const base = { url: `http://127.0.0.1:${app.ready.port}`, requests: REQUESTS, connections: LOAD.connections };
+      await load.ask('run', { ...base, durationS: LOAD.warmupS }, { timeoutMs: 60_000 });
+      const running = load.ask('run', { ...base, durationS: PART_SECONDS + 2 }, { timeoutMs: (PART_SECONDS + 60) * 1000 });
+      await sleep(500);
+      await app.ask('start');
+      process.stderr.write(`  parts ${framework}: ${PART_SECONDS} s ... `);
+      await sleep(PART_SECONDS * 1000);
+      const { phases } = await app.ask('stop');
+      await running;
+      const names = Object.keys(PART_LABEL);
+      const measured = phases.slice(names.length); // the first round warms up
+      json.parts[framework] = measured;
+      process.stderr.write(`${measured.length} phases\n`);
+      print(`### ${framework === 'express' ? 'Express 5' : 'Koa 3'}`);
+      print();
+      table(
+        ['variant', 'CPU µs/req (median of phases)', 'extra vs bare, µs/req (median, quartiles)', 'phases'],
+        names.map((v) => {
+          const own = measured.filter((p) => p.variant === v && p.requests >= 100).map((p) => p.cpuUs / p.requests);
+          const [q1, med, q3] = quartiles(pairedExtra(measured, v));
+          return [PART_LABEL[v], f1(median(own)), v === 'bare' ? '' : `${f1(med)} (${f1(q1)} – ${f1(q3)})`, String(own.length)];
+        }),
+      );
+    } finally {
+      await app?.stop();
+      await sink.stop();
+    }
   }
 }
 
@@ -344,6 +415,7 @@ try {
   for (const w of workloads) {
     process.stderr.write(`workload ${w}\n`);
     if (w === 'overhead') await overhead();
+    else if (w === 'parts') await parts();
     else if (w === 'slow-api') await slowApi();
     else if (w === 'delivery') await delivery();
     else if (w === 'micro') await micro();

@@ -1,26 +1,17 @@
 import type { ServerResponse } from 'node:http';
 
 /**
- * Calls `done` once, when the response is over: `finish` when it was sent,
- * or `close` when the client went away first (an aborted request fires only
- * `close`). Both frameworks end on Node's ServerResponse, so hooking it works
- * for Koa too, where code after `await next()` runs before the body is written.
+ * Calls `done` when the response is over. Node's ServerResponse emits `close`
+ * once it has been sent (a tick after `finish`) and also when the client went
+ * away first, so one plain listener covers both; `done` must tolerate a second
+ * call. `once()` and removing listeners would cost more than the rest of the
+ * hand-off (bench `parts`), and the response is dropped right after anyway.
+ * Both frameworks end on Node's ServerResponse, so this works for Koa too,
+ * where code after `await next()` runs before the body is written.
  */
 export function onResponseDone(res: ServerResponse, done: () => void): void {
-  if (res.writableFinished || res.destroyed) {
-    done();
-    return;
-  }
-  let called = false;
-  const once = (): void => {
-    if (called) return;
-    called = true;
-    res.removeListener('finish', once);
-    res.removeListener('close', once);
-    done();
-  };
-  res.once('finish', once);
-  res.once('close', once);
+  if (res.writableFinished || res.destroyed) done();
+  else res.on('close', done);
 }
 
 /**

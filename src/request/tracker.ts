@@ -112,7 +112,7 @@ export class RequestTracker<Req = unknown> {
     if (this.#config.setVisitorCookie) this.#mintVisitor();
     const ms = this.#config.flushOnResponseMs;
     if (ms !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), ms);
-    onResponseDone(this.#res, () => void this.#handOff());
+    onResponseDone(this.#res, () => void this.#handOff()); // #handOff runs once
   }
 
   /** Hands what was held to the client, once; returns the delivery promise when someone waits for it. */

@@ -1,0 +1,93 @@
+// Workload 1b, "where the time goes": ONE app process serves every variant,
+// switching variant every phase while the load runs without a break, and
+// measures its own CPU per request in each phase. Neighbouring phases see the
+// same machine, so comparing each phase with the bare phases around it
+// cancels the drift that separate processes suffer on a shared VM.
+// Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa> <sinkUrl> <phaseMs>
+import { createRequire } from 'node:module';
+import { guardChild } from './lib/proc.mjs';
+
+guardChild();
+const require = createRequire(import.meta.url);
+const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname;
+const [framework, sinkUrl, phaseMsArg] = process.argv.slice(2);
+const PHASE_MS = Number(phaseMsArg);
+const PROPS = { plan: 'pro', section: 'home' };
+const BODY = 'Hello World!';
+
+/** The variants, in phase order. Each `ours()` has its own client, all on the same sink. */
+const PARTS = ['bare', 'mounted', 'context', 'track', 'track-nogzip'];
+const { ours } = require(`${DIST}/cjs/adapters/${framework}.js`);
+const base = { token: 'bench-token', apiUrl: `${sinkUrl}/api/v1`, logger: false };
+const middleware = {
+  bare: undefined,
+  mounted: ours(base),
+  context: ours({ ...base, beforeSend: () => null }), // reads the request and builds the event, then drops it
+  track: ours(base),
+  'track-nogzip': ours({ ...base, gzip: false }),
+};
+const tracks = (v) => v === 'context' || v.startsWith('track');
+
+let phase = 0;
+let handled = 0;
+const current = () => process.env.PARTS_ONLY || PARTS[phase % PARTS.length];
+
+function expressApp() {
+  const app = require('express')();
+  app.use((req, res, next) => {
+    const mw = middleware[current()];
+    return mw ? mw(req, res, next) : next();
+  });
+  app.get('/', (req, res) => {
+    handled++;
+    if (req.ours && tracks(current())) req.ours.track('Page Viewed', PROPS);
+    res.send(BODY);
+  });
+  return app.listen(0, '127.0.0.1');
+}
+
+function koaApp() {
+  const Koa = require('koa');
+  const app = new Koa();
+  app.use((ctx) => {
+    const v = current();
+    const handler = () => {
+      handled++;
+      if (tracks(v)) ctx.ours.track('Page Viewed', PROPS);
+      ctx.body = BODY;
+    };
+    const mw = middleware[v];
+    return mw ? mw(ctx, handler) : handler();
+  });
+  return app.listen(0, '127.0.0.1');
+}
+
+const server = framework === 'koa' ? koaApp() : expressApp();
+server.keepAliveTimeout = 60_000;
+
+const phases = [];
+let timer;
+let mark;
+function endPhase() {
+  const cpu = process.cpuUsage(mark.cpu);
+  phases.push({ variant: current(), cpuUs: cpu.user + cpu.system, requests: handled - mark.handled });
+  phase++;
+  mark = { cpu: process.cpuUsage(), handled };
+}
+
+process.on('message', (msg) => {
+  if (msg.type === 'start') {
+    phase = 0;
+    phases.length = 0;
+    mark = { cpu: process.cpuUsage(), handled };
+    timer = setInterval(endPhase, PHASE_MS);
+    process.send({ type: 'start' });
+  } else if (msg.type === 'stop') {
+    clearInterval(timer);
+    phase = 0; // bare until exit
+    process.send({ type: 'stop', phases });
+  }
+  // 'exit' is guardChild's.
+});
+
+server.on('listening', () => process.send({ type: 'ready', port: server.address().port }));
