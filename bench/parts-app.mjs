@@ -4,6 +4,7 @@
 // same machine, so comparing each phase with the bare phases around it
 // cancels the drift that separate processes suffer on a shared VM.
 // Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa> <sinkUrl> <phaseMs>
+// PARTS_ONLY=<variant> serves that variant alone (to profile one part with --cpu-prof).
 import { createRequire } from 'node:module';
 import { guardChild } from './lib/proc.mjs';
 

@@ -151,11 +151,20 @@ const VARIANT_LABEL = {
   naive: 'naive: await fetch(/track) per request',
 };
 
+/**
+ * req/s over the bare app's req/s of the same round, median over rounds: the
+ * variants of a round run back to back, so this cancels drift that spans
+ * rounds (on this VM the bare app alone swings by a third between rounds).
+ */
+function perRoundRatio(rounds, bareRounds) {
+  return median(rounds.map((r, i) => r.rps / bareRounds[i].rps));
+}
+
 async function overhead() {
   print('## 1. Per-request overhead (trivial `GET /`, realistic browser requests)');
   print();
   const tool = (await loadGenerator()).ready.tool;
-  print(`${tool === 'wrk' ? 'wrk (1 thread)' : 'autocannon'}, ${LOAD.connections} connections, ${LOAD.warmupS} s warm-up + ${LOAD.durationS} s measured per variant and round, ${ROUNDS} rounds interleaved. App on CPU ${APP_CPU}; load generator and sink on CPU ${LOAD_CPU}. Sink: bench/sink.mjs (answers 200 at once, counts events). Latency percentiles are per response (wrk: µs resolution; with autocannon, recorded per response rather than from its 1 ms buckets). CPU/req is the app process's user+system CPU over the measured window divided by requests served. Delivered = events the sink received after the app flushed, over requests handled.`);
+  print(`${tool === 'wrk' ? 'wrk (1 thread)' : 'autocannon'}, ${LOAD.connections} connections, ${LOAD.warmupS} s warm-up + ${LOAD.durationS} s measured per variant and round, ${ROUNDS} rounds interleaved. App on CPU ${APP_CPU}; load generator and sink on CPU ${LOAD_CPU}. Sink: bench/sink.mjs (answers 200 at once, counts events). Latency percentiles are per response (wrk: µs resolution; with autocannon, recorded per response rather than from its 1 ms buckets). "vs bare, per round" divides each round's req/s by the bare app's in that same round and takes the median over rounds. CPU/req is the app process's user+system CPU over the measured window divided by requests served. Delivered = events the sink received after the app flushed, over requests handled.`);
   print();
   json.overhead = {};
   const variants = ['bare', 'ours-idle', 'ours-track', 'segment', 'posthog', 'naive'];
@@ -167,13 +176,13 @@ async function overhead() {
     print(`### ${framework === 'express' ? 'Express 5' : 'Koa 3'}`);
     print();
     table(
-      ['variant', 'req/s (median)', 'vs bare', 'p50 ms', 'p99 ms', 'CPU µs/req', 'extra CPU µs/req', 'delivered', 'rounds (req/s)'],
+      ['variant', 'req/s (median)', 'vs bare', 'vs bare, per round (median)', 'p50 ms', 'p99 ms', 'CPU µs/req', 'extra CPU µs/req', 'delivered', 'rounds (req/s)'],
       variants.map((v) => {
         const rs = results[v];
         const rps = median(rs.map((r) => r.rps));
         const cpu = median(rs.map((r) => r.cpuUsPerReq));
         const del = rs.map((r) => r.delivered).filter((d) => d !== undefined);
-        return [VARIANT_LABEL[v], f0(rps), pct(rps / bare), f2(median(rs.map((r) => r.p50))), f2(median(rs.map((r) => r.p99))), f1(cpu), v === 'bare' ? '' : f1(cpu - bareCpu), del.length ? pct(Math.min(...del)) : '', rs.map((r) => f0(r.rps)).join(' / ')];
+        return [VARIANT_LABEL[v], f0(rps), pct(rps / bare), pct(perRoundRatio(rs, results.bare)), f2(median(rs.map((r) => r.p50))), f2(median(rs.map((r) => r.p99))), f1(cpu), v === 'bare' ? '' : f1(cpu - bareCpu), del.length ? pct(Math.min(...del)) : '', rs.map((r) => f0(r.rps)).join(' / ')];
       }),
     );
   }
