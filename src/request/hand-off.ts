@@ -3,9 +3,9 @@ import type { ServerResponse } from 'node:http';
 /**
  * Calls `done` when the response is over. Node's ServerResponse emits `close`
  * once it has been sent (a tick after `finish`) and also when the client went
- * away first, so one plain listener covers both; `done` must tolerate a second
- * call. `once()` and removing listeners would cost more than the rest of the
- * hand-off (bench `parts`), and the response is dropped right after anyway.
+ * away first, so one plain listener covers both. `once()` wrappers and
+ * removing listeners cost more than the rest of the hand-off (bench `parts`),
+ * and the response is dropped right after anyway.
  * Both frameworks end on Node's ServerResponse, so this works for Koa too,
  * where code after `await next()` runs before the body is written.
  */
