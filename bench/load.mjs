@@ -118,7 +118,8 @@ function runWrk({ url, requests, connections, durationS }) {
 process.on('message', async (msg) => {
   if (msg.type !== 'run') return;
   try {
-    process.send({ type: 'run', ok: true, result: WRK ? await runWrk(msg) : { ...(await run(msg)), tool: 'autocannon' } });
+    // wrk cannot hold a fixed rate: a run at a given rate is autocannon's.
+    process.send({ type: 'run', ok: true, result: WRK && !msg.rate ? await runWrk(msg) : { ...(await run(msg)), tool: 'autocannon' } });
   } catch (err) {
     process.send({ type: 'run', ok: false, error: String(err?.stack ?? err) });
   }
