@@ -18,7 +18,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -148,6 +148,7 @@ const total = Math.round((runMs / 1000) * RATE);
 const phases = []; // { at, name }
 console.log(`soak: ${MINUTES} min at ${RATE} req/s (${total} requests), API flapping every ${FLAP_S} s, app pid ${child.pid}, ${cpus().length} cores`);
 const start = Date.now();
+const startLoad = loadavg()[0]; // the 1-minute load average before the run: how quiet the machine was
 let seq = 0;
 let phase = -1;
 let minute = 0;
@@ -264,7 +265,7 @@ const ok = checks.every(([, pass]) => pass);
 const lines = [
   '## Soak',
   '',
-  `Run by \`node bench/soak.mjs --minutes ${MINUTES}\` on ${new Date(start).toISOString().slice(0, 10)} (Node ${process.versions.node}, ${cpus().length} cores, shared with other work).`,
+  `Run by \`node bench/soak.mjs --minutes ${MINUTES}\` on ${new Date(start).toISOString().slice(0, 10)} (Node ${process.versions.node}, ${cpus().length} cores, 1-minute load average ${startLoad.toFixed(2)} at the start).`,
   `The full soak is 10 minutes: \`node bench/soak.mjs\` (options: \`--minutes N\`, \`--rate R\`, \`--flap S\`, \`--warmup M\`, \`--no-write\`, \`--build\`). Not part of \`npm test\`.`,
   '',
   `An Express 5 app with \`ours({ client })\` (the built package, client on its defaults: backoff 2 s doubling to 60 s, 10 attempts, 10 s timeout) in a child process takes a steady ${RATE} req/s, each tracking one event, while the mock API flaps every ${FLAP_S} s between healthy and failing, the failure changing each time: ${FAILURES.map((x) => x.name).join(', ')}. The app samples RSS and event-loop delay (\`monitorEventLoopDelay\`, 10 ms resolution, the resolution subtracted) every second. After the last minute the API stays healthy until every event is settled (${drainS} s here), then the checks run.`,
