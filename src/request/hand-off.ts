@@ -1,17 +1,19 @@
 import type { ServerResponse } from 'node:http';
 
 /**
- * Calls `done` when the response is over. Node's ServerResponse emits `close`
- * once it has been sent (a tick after `finish`) and also when the client went
- * away first, so one plain listener covers both. `once()` wrappers and
- * removing listeners cost more than the rest of the hand-off (bench `parts`),
- * and the response is dropped right after anyway.
+ * Calls `done` when the response is over: `finish` once it was sent, `close`
+ * when the client went away first. Node 20 also emits `close` after `finish`,
+ * for HTTP/1 and HTTP/2 responses alike; listening to both does not rely on
+ * it. `done` runs once or twice and must tolerate the second call.
+ * Plain listeners: `once()` wrappers and removing them cost more than the
+ * rest of the hand-off (bench `parts`), and the response is dropped right after.
  * Both frameworks end on Node's ServerResponse, so this works for Koa too,
  * where code after `await next()` runs before the body is written.
  */
 export function onResponseDone(res: ServerResponse, done: () => void): void {
-  if (res.writableFinished || res.destroyed) done();
-  else res.on('close', done);
+  if (res.writableFinished || res.destroyed) return done();
+  res.on('finish', done);
+  res.on('close', done);
 }
 
 /**

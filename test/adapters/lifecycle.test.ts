@@ -156,11 +156,11 @@ adapterSuite('adapter: when events leave', (t) => {
     expect(t.mock.requests).to.have.length(0);
     expect(counts['/silent']![0]).to.equal(counts['/silent']![1]);
     expect(headerReads.filter((h) => ['cookie', 'user-agent', 'referer', 'sec-gpc', 'accept-language'].includes(h))).to.deep.equal([]);
-    // The control: a request that tracks attaches one close listener, once, and reads the request.
+    // The control: a request that tracks attaches one finish and one close listener, once, and reads the request.
     await app.get('/tracked', { headers });
     await t.mock.waitFor(2);
     const [start, afterFirst, afterSecond] = counts['/tracked']!;
-    expect([afterFirst! - start!, afterSecond! - start!]).to.deep.equal([1, 1]);
+    expect([afterFirst! - start!, afterSecond! - start!]).to.deep.equal([2, 2]);
     expect(headerReads).to.include.members(['cookie', 'user-agent', 'referer', 'sec-gpc']);
   });
 
