@@ -21,6 +21,7 @@ import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { neighbours } from './lib/phases.mjs';
 import { APP_CPU, LOAD_CPU, PINNING, startChild, sleep } from './lib/proc.mjs';
 import { realisticRequests } from './user-agents.mjs';
 
@@ -204,9 +205,8 @@ function pairedExtra(phases, variant) {
   const extra = [];
   phases.forEach((p, i) => {
     if (p.variant !== variant || p.requests < 100) return;
-    const before = phases.slice(0, i).reverse().find((q) => q.variant === 'bare');
-    const after = phases.slice(i + 1).find((q) => q.variant === 'bare');
-    if (before && after) extra.push(perReq(p) - (perReq(before) + perReq(after)) / 2);
+    const near = neighbours(phases, i, (q) => q.variant === 'bare');
+    if (near.length === 2) extra.push(perReq(p) - (perReq(near[0]) + perReq(near[1])) / 2);
   });
   return extra;
 }

@@ -24,6 +24,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { neighbours } from './lib/phases.mjs';
 
 const require = createRequire(import.meta.url);
 const SELF = fileURLToPath(import.meta.url);
@@ -185,9 +186,7 @@ function pairedRatios(sequence) {
   const ratios = {};
   sequence.forEach(([store, us], i) => {
     if (store === 'memory') return;
-    const before = sequence.slice(0, i).reverse().find(([s]) => s === 'memory');
-    const after = sequence.slice(i + 1).find(([s]) => s === 'memory');
-    const near = [before, after].filter(Boolean).map(([, m]) => m);
+    const near = neighbours(sequence, i, ([s]) => s === 'memory').map(([, m]) => m);
     if (near.length) (ratios[store] ??= []).push(us / (near.reduce((a, b) => a + b, 0) / near.length));
   });
   return ratios;
