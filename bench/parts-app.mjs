@@ -31,7 +31,9 @@ const tracks = (v) => v === 'context' || v.startsWith('track');
 
 let phase = 0;
 let handled = 0;
-const current = () => process.env.PARTS_ONLY || PARTS[phase % PARTS.length];
+/** Read once: \`process.env\` is a C++ lookup on every access, and this runs per request. */
+const ONLY = process.env.PARTS_ONLY;
+const current = () => ONLY || PARTS[phase % PARTS.length];
 
 function expressApp() {
   const app = require('express')();
