@@ -35,6 +35,9 @@ export const kReport = Symbol('ours-middleware.report');
 /** Lets an adapter warn through the client's logger. @internal */
 export const kWarn = Symbol('ours-middleware.warn');
 
+/** Lets the middleware hand its waiting events over before a flush or shutdown looks at the queue. @internal */
+export const kBeforeFlush = Symbol('ours-middleware.beforeFlush');
+
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
 
@@ -80,6 +83,7 @@ export class OursClient extends EventEmitter {
   #closed = false;
   #shutdown: Promise<FlushReport> | undefined;
   #removeSignalListeners: (() => void) | undefined;
+  readonly #beforeFlush = new Set<() => void>();
 
   constructor(options?: ClientOptions) {
     super();
@@ -129,6 +133,7 @@ export class OursClient extends EventEmitter {
    * const { delivered, failed, dropped } = await client.flush();
    */
   flush(): Promise<FlushReport> {
+    this.#takeHandOffs();
     const previous = this.#waiter && !this.#waiter.done ? this.#waiter : undefined;
     if (previous && this.#appendsSinceFlush === 0) return previous.promise;
     const waiter = new FlushWaiter(previous, this.#droppedSinceFlush);
@@ -184,6 +189,16 @@ export class OursClient extends EventEmitter {
   /** @internal */
   [kWarn](message: string): void {
     this.#opts.logger.warn({}, message);
+  }
+
+  /** @internal */
+  [kBeforeFlush](handOver: () => void): void {
+    this.#beforeFlush.add(handOver);
+  }
+
+  /** Events the middleware holds for the end of this turn are queued now, so a flush covers them. */
+  #takeHandOffs(): void {
+    for (const handOver of this.#beforeFlush) handOver();
   }
 
   // --- accepting -------------------------------------------------------------
@@ -412,6 +427,7 @@ export class OursClient extends EventEmitter {
   // --- shutdown --------------------------------------------------------------
 
   async #close(timeoutMs: number): Promise<FlushReport> {
+    this.#takeHandOffs(); // before closing: they were tracked before shutdown()
     this.#closed = true;
     this.#removeSignalListeners?.();
     const flushing = this.flush();

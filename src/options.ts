@@ -2,6 +2,7 @@ import { API_BASE_URL } from './contract/schema';
 import { OursConfigError } from './errors';
 import { consoleLogger, type Logger } from './logger';
 import type { FetchLike } from './transport';
+import { httpFetch } from './http-fetch';
 import type { EventStore } from './queue';
 
 /** When and how often a failed request is tried again. */
@@ -52,7 +53,10 @@ export interface ClientOptions {
    * @defaultValue 'batch'
    */
   endpoint?: 'batch' | 'track';
-  /** Any fetch-compatible function (undici, node-fetch). @defaultValue `globalThis.fetch` */
+  /**
+   * Any fetch-compatible function (Node's global fetch, node-fetch, undici).
+   * @defaultValue Node's `http`/`https` client with kept-alive connections (`maxInFlight` of them)
+   */
   fetch?: FetchLike;
   /** A pino-compatible logger, or `false` for silence. @defaultValue warnings and errors to the console */
   logger?: Logger | false;
@@ -155,10 +159,10 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   if (endpoint !== 'batch' && endpoint !== 'track') {
     throw new OursConfigError('endpoint', `must be 'batch' or 'track', got ${JSON.stringify(endpoint)}`);
   }
-  const fetchFn = options.fetch ?? globalThis.fetch;
-  if (typeof fetchFn !== 'function') {
-    throw new OursConfigError('fetch', 'must be a fetch-compatible function (this Node.js has no global fetch: pass node-fetch)');
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new OursConfigError('fetch', 'must be a fetch-compatible function');
   }
+  const maxInFlight = count('maxInFlight', options.maxInFlight, 4, 1, 256);
   return {
     token: resolveToken(options.token),
     apiUrl: resolveApiUrl(options.apiUrl, options.allowInsecureHttp === true),
@@ -167,12 +171,12 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     maxBatchSize,
     maxQueueSize: count('maxQueueSize', options.maxQueueSize, 100_000),
     maxQueueBytes: count('maxQueueBytes', options.maxQueueBytes, 64 * 1024 * 1024, 1024),
-    maxInFlight: count('maxInFlight', options.maxInFlight, 4, 1, 256),
+    maxInFlight,
     timeoutMs: count('timeoutMs', options.timeoutMs, 10_000),
     gzip: options.gzip ?? true,
     retry: resolveRetry(options.retry),
     endpoint,
-    fetch: fetchFn as FetchLike,
+    fetch: options.fetch ?? httpFetch(maxInFlight),
     logger: options.logger === false ? silent : (options.logger ?? consoleLogger),
     strict: options.strict ?? false,
     handleSignals: options.handleSignals ?? false,

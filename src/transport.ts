@@ -65,7 +65,7 @@ export function encodeBody(
 }
 
 /** Cap on a response body we read: the contract's largest is a 1000-row result list. */
-const MAX_RESPONSE_CHARS = 1024 * 1024;
+export const MAX_RESPONSE_CHARS = 1024 * 1024;
 
 /**
  * POSTs one body under one absolute deadline that covers the response body

@@ -1,9 +1,10 @@
-import { OursClient } from '../client';
-import { OursConfigError } from '../errors';
+import { kBeforeFlush, kReport, OursClient } from '../client';
+import { OursConfigError, OursError } from '../errors';
 import type { Identity, TrackEvent } from '../events';
 import type { ClientOptions } from '../options';
 import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
+import { HandOffBatch } from './hand-off-batch';
 import type { MiddlewareOptions } from './middleware-options';
 import type { RequestSource } from './request-source';
 
@@ -23,6 +24,11 @@ export interface TrackerConfig<Req> {
   readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   /** Milliseconds `res.end()` may wait for delivery, or undefined when off. */
   readonly flushOnResponseMs: number | undefined;
+  /**
+   * Where finished responses' hand-offs wait for the end of the turn; undefined
+   * with `waitUntil` or `flushOnResponse`, whose delivery starts at the response.
+   */
+  readonly handOffs: HandOffBatch | undefined;
 }
 
 const MIDDLEWARE_KEYS = [
@@ -97,8 +103,11 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
   if (options.cookieDomain !== undefined && (typeof options.cookieDomain !== 'string' || !/^\.?[a-z0-9.-]+$/i.test(options.cookieDomain))) {
     throw new OursConfigError('cookieDomain', `is not a domain: ${JSON.stringify(options.cookieDomain)}`);
   }
+  const client = clientFrom(options as MiddlewareOptions<unknown>);
+  const waitUntil = optionalFunction('waitUntil', options.waitUntil);
+  const flushMs = flushOnResponseMs(options.flushOnResponse);
   return {
-    client: clientFrom(options as MiddlewareOptions<unknown>),
+    client,
     cookieName,
     collectIp: options.collectIp ?? true,
     ipOf: ipResolver(options),
@@ -108,7 +117,15 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
     gpc: oneOf('gpc', options.gpc, ['annotate', 'drop', 'ignore'], 'annotate'),
     setVisitorCookie: options.setVisitorCookie ?? false,
     cookieDomain: options.cookieDomain,
-    waitUntil: optionalFunction('waitUntil', options.waitUntil),
-    flushOnResponseMs: flushOnResponseMs(options.flushOnResponse),
+    waitUntil,
+    flushOnResponseMs: flushMs,
+    handOffs: waitUntil || flushMs !== undefined ? undefined : handOffBatch(client),
   };
+}
+
+/** One per middleware; a client shared by several takes each one's hand-offs before it flushes. */
+function handOffBatch(client: OursClient): HandOffBatch {
+  const batch = new HandOffBatch((err) => client[kReport](new OursError(`ours-middleware: a hand-off failed: ${(err as Error)?.message ?? String(err)}`)));
+  client[kBeforeFlush](() => batch.drain());
+  return batch;
 }

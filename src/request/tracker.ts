@@ -112,7 +112,9 @@ export class RequestTracker<Req = unknown> {
     if (this.#config.setVisitorCookie) this.#mintVisitor();
     const ms = this.#config.flushOnResponseMs;
     if (ms !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), ms);
-    onResponseDone(this.#res, () => void this.#handOff()); // #handOff runs once
+    const handOff = (): void => void this.#handOff(); // runs once, however often it is called
+    const { handOffs } = this.#config;
+    onResponseDone(this.#res, handOffs ? () => handOffs.add(handOff) : handOff);
   }
 
   /** Hands what was held to the client, once; returns the delivery promise when someone waits for it. */

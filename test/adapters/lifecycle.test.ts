@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { expect } from 'chai';
 import { abortAfterFirstChunk, adapterSuite, pendingStream, sleep, type Tracker } from './harness';
 
@@ -60,6 +61,33 @@ adapterSuite('adapter: when events leave', (t) => {
     expect(event!.userId).to.equal('v1');
     expect(event!.defaultProperties!.ip).to.equal('127.0.0.1'); // read at the start, still known
     expect(event!.identityContext).to.deep.equal({ ip: '127.0.0.1', userAgent: VISITOR['user-agent'] });
+  });
+
+  it('a shutdown() called as the response finishes still delivers its events: waiting hand-offs go first', async () => {
+    const app = await t.start();
+    let shutdown: Promise<unknown> | undefined;
+    app.handle(({ ours, res }) => {
+      ours.track('Last One');
+      // Registered after the tracker's own listener, so its hand-off already waits for the end of the turn.
+      res.on('finish', () => (shutdown = app.client.shutdown()));
+    });
+    await app.get('/', { headers: VISITOR });
+    await shutdown;
+    expect(t.mock.events.map((e) => e.event)).to.deep.equal(['Last One']);
+    expect(app.client.stats()).to.include({ tracked: 1, delivered: 1, dropped: 0 });
+  });
+
+  it('runs the hooks outside the request\'s AsyncLocalStorage context (hand-offs run in one batch)', async () => {
+    const als = new AsyncLocalStorage<{ requestId: string }>();
+    const seen: unknown[] = [];
+    const app = await t.start({ ours: { beforeSend: (event) => (seen.push(als.getStore()), event) } });
+    app.handle(({ ours }) => {
+      als.enterWith({ requestId: 'r1' });
+      ours.track('In Context');
+    });
+    await app.get('/', { headers: VISITOR });
+    await t.mock.waitFor(1);
+    expect(seen).to.deep.equal([undefined]);
   });
 
   it('hands events over once only, even with several calls and both finish and close', async () => {

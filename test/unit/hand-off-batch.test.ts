@@ -1,0 +1,54 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { expect } from 'chai';
+import { HandOffBatch } from '../../src/request/hand-off-batch';
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('request/hand-off-batch', () => {
+  it('runs hand-offs at the end of the turn, in the order they came, once', async () => {
+    const ran: string[] = [];
+    const batch = new HandOffBatch(() => undefined);
+    batch.add(() => ran.push('a'));
+    batch.add(() => ran.push('b'));
+    expect(ran).to.deep.equal([]); // not synchronously: the response is still being sent
+    await turn();
+    expect(ran).to.deep.equal(['a', 'b']);
+    await turn();
+    expect(ran).to.deep.equal(['a', 'b']);
+  });
+
+  it('drain() runs what waits at once, and the end of the turn does not run it again', async () => {
+    const ran: string[] = [];
+    const batch = new HandOffBatch(() => undefined);
+    batch.add(() => ran.push('a'));
+    batch.drain();
+    expect(ran).to.deep.equal(['a']);
+    batch.add(() => ran.push('b'));
+    await turn();
+    expect(ran).to.deep.equal(['a', 'b']);
+  });
+
+  it('a hand-off that throws is reported and the others still run', async () => {
+    const ran: string[] = [];
+    const errors: unknown[] = [];
+    const batch = new HandOffBatch((err) => errors.push(err));
+    batch.add(() => ran.push('a'));
+    batch.add(() => {
+      throw new Error('boom');
+    });
+    batch.add(() => ran.push('c'));
+    await turn();
+    expect(ran).to.deep.equal(['a', 'c']);
+    expect(errors.map((e) => (e as Error).message)).to.deep.equal(['boom']);
+  });
+
+  it("runs outside the async context of the request that queued first, so no request sees another's store", async () => {
+    const als = new AsyncLocalStorage<{ request: number }>();
+    const batch = new HandOffBatch(() => undefined);
+    const seen: unknown[] = [];
+    als.run({ request: 1 }, () => batch.add(() => seen.push(als.getStore())));
+    als.run({ request: 2 }, () => batch.add(() => seen.push(als.getStore())));
+    await turn();
+    expect(seen).to.deep.equal([undefined, undefined]);
+  });
+});
