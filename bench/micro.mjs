@@ -123,6 +123,7 @@ export async function runMicro() {
       const source = requests[i % requests.length];
       const tracker = new RequestTracker(config, sourceOf, res, source.req);
       tracker.track('Page Viewed', event.eventProperties);
+      config.handOffs.drain(); // the hand-off waits for the end of the turn; run it here, inside the timed loop
     }),
   );
 
