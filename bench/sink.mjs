@@ -83,7 +83,10 @@ const server = createServer(async (req, res) => {
 server.keepAliveTimeout = 60_000;
 
 process.on('message', (msg) => {
-  if (msg.type === 'stats') process.send({ type: 'stats', ...counts, duplicates, unique: ids?.size, lastAt, timeOrigin: performance.timeOrigin });
+  if (msg.type === 'stats') {
+    const cpu = process.cpuUsage(); // since start: the sink is a fresh process per run
+    process.send({ type: 'stats', ...counts, duplicates, unique: ids?.size, lastAt, timeOrigin: performance.timeOrigin, cpuUs: cpu.user + cpu.system });
+  }
   if (msg.type === 'reset') {
     for (const k of Object.keys(counts)) counts[k] = 0;
     ids?.clear();

@@ -35,7 +35,7 @@ export const kReport = Symbol('ours-middleware.report');
 /** Lets an adapter warn through the client's logger. @internal */
 export const kWarn = Symbol('ours-middleware.warn');
 
-/** Lets the middleware hand its waiting events over before a flush or shutdown looks at the queue. @internal */
+/** Lets the middleware (one batch per client) hand its waiting events over before a flush or shutdown looks at the queue. @internal */
 export const kBeforeFlush = Symbol('ours-middleware.beforeFlush');
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
@@ -83,7 +83,8 @@ export class OursClient extends EventEmitter {
   #closed = false;
   #shutdown: Promise<FlushReport> | undefined;
   #removeSignalListeners: (() => void) | undefined;
-  readonly #beforeFlush = new Set<() => void>();
+  /** The middleware's waiting hand-offs, run before a flush (see `HandOffBatch`). */
+  #handOver: (() => void) | undefined;
 
   constructor(options?: ClientOptions) {
     super();
@@ -133,7 +134,7 @@ export class OursClient extends EventEmitter {
    * const { delivered, failed, dropped } = await client.flush();
    */
   flush(): Promise<FlushReport> {
-    this.#takeHandOffs();
+    this.#handOver?.(); // events the middleware holds for the end of this turn: queued now, so the flush covers them
     const previous = this.#waiter && !this.#waiter.done ? this.#waiter : undefined;
     if (previous && this.#appendsSinceFlush === 0) return previous.promise;
     const waiter = new FlushWaiter(previous, this.#droppedSinceFlush);
@@ -193,12 +194,7 @@ export class OursClient extends EventEmitter {
 
   /** @internal */
   [kBeforeFlush](handOver: () => void): void {
-    this.#beforeFlush.add(handOver);
-  }
-
-  /** Events the middleware holds for the end of this turn are queued now, so a flush covers them. */
-  #takeHandOffs(): void {
-    for (const handOver of this.#beforeFlush) handOver();
+    this.#handOver = handOver;
   }
 
   // --- accepting -------------------------------------------------------------
@@ -427,7 +423,7 @@ export class OursClient extends EventEmitter {
   // --- shutdown --------------------------------------------------------------
 
   async #close(timeoutMs: number): Promise<FlushReport> {
-    this.#takeHandOffs(); // before closing: they were tracked before shutdown()
+    this.#handOver?.(); // before closing: they were tracked before shutdown()
     this.#closed = true;
     this.#removeSignalListeners?.();
     const flushing = this.flush();

@@ -123,9 +123,18 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
   };
 }
 
-/** One per middleware; a client shared by several takes each one's hand-offs before it flushes. */
+const batches = new WeakMap<OursClient, HandOffBatch>();
+
+/**
+ * One per client, shared by every middleware made with it (even one made per
+ * request by mistake), and drained by the client before it flushes.
+ */
 function handOffBatch(client: OursClient): HandOffBatch {
-  const batch = new HandOffBatch((err) => client[kReport](new OursError(`ours-middleware: a hand-off failed: ${(err as Error)?.message ?? String(err)}`)));
-  client[kBeforeFlush](() => batch.drain());
+  let batch = batches.get(client);
+  if (!batch) {
+    const made = new HandOffBatch((err) => client[kReport](new OursError(`ours-middleware: a hand-off failed: ${(err as Error)?.message ?? String(err)}`)));
+    client[kBeforeFlush](() => made.drain());
+    batches.set(client, (batch = made));
+  }
   return batch;
 }

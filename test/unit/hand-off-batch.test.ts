@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { expect } from 'chai';
+import { OursClient } from '../../src/client';
 import { HandOffBatch } from '../../src/request/hand-off-batch';
+import { resolveTrackerConfig } from '../../src/request/tracker-config';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -50,5 +52,27 @@ describe('request/hand-off-batch', () => {
     als.run({ request: 2 }, () => batch.add(() => seen.push(als.getStore())));
     await turn();
     expect(seen).to.deep.equal([undefined, undefined]);
+  });
+});
+
+describe('request/tracker-config: the hand-off batch', () => {
+  it('is one per client, however many middlewares share it, and none with waitUntil or flushOnResponse', async () => {
+    const client = new OursClient({ token: 't', apiUrl: 'http://127.0.0.1:9/api/v1', logger: false });
+    const first = resolveTrackerConfig({ client });
+    expect(first.handOffs).to.be.an.instanceOf(HandOffBatch);
+    expect(resolveTrackerConfig({ client }).handOffs).to.equal(first.handOffs);
+    expect(resolveTrackerConfig({ client, waitUntil: () => undefined }).handOffs).to.equal(undefined);
+    expect(resolveTrackerConfig({ client, flushOnResponse: true }).handOffs).to.equal(undefined);
+    await client.shutdown();
+  });
+
+  it("the client's flush() runs the hand-offs that wait, before it looks at the queue", async () => {
+    const client = new OursClient({ token: 't', apiUrl: 'http://127.0.0.1:9/api/v1', logger: false });
+    const { handOffs } = resolveTrackerConfig({ client });
+    handOffs!.add(() => client.track({ event: 'Waiting', userId: 'v1' }));
+    const flushing = client.flush(); // nothing listens on port 9: the event is queued, then fails or waits
+    expect(client.stats().tracked).to.equal(1);
+    await client.shutdown({ timeoutMs: 50 });
+    await flushing;
   });
 });
