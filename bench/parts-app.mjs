@@ -17,13 +17,16 @@ const PROPS = { plan: 'pro', section: 'home' };
 const BODY = 'Hello World!';
 
 /** The variants, in phase order. Each `ours()` has its own client, all on the same sink. */
-const PARTS = ['bare', 'mounted', 'context', 'track', 'track-nogzip'];
+const PARTS = ['bare', 'mounted', 'context', 'track-nohttp', 'track', 'track-nogzip'];
 const { ours } = require(`${DIST}/cjs/adapters/${framework}.js`);
 const base = { token: 'bench-token', apiUrl: `${sinkUrl}/api/v1`, logger: false };
+/** A fetch that answers 200 at once: everything but the HTTP request (and the sink's answer). */
+const answerAtOnce = async () => ({ status: 200, headers: { get: () => null }, text: async () => '{"success":true}' });
 const middleware = {
   bare: undefined,
   mounted: ours(base),
   context: ours({ ...base, beforeSend: () => null }), // reads the request and builds the event, then drops it
+  'track-nohttp': ours({ ...base, fetch: answerAtOnce }),
   track: ours(base),
   'track-nogzip': ours({ ...base, gzip: false }),
 };

@@ -193,6 +193,7 @@ const PART_LABEL = {
   bare: 'bare app',
   mounted: 'ours() mounted, tracks nothing',
   context: 'reads the request, builds the event, drops it (`beforeSend: () => null`)',
+  'track-nohttp': 'tracks one event, checked, serialised, gzipped, but not sent (a `fetch` that answers 200 at once)',
   track: 'tracks one event (default options)',
   'track-nogzip': 'tracks one event, `gzip: false`',
 };
