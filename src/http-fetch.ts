@@ -22,8 +22,8 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
  * no redirects (refused, like `redirect: 'error'`), no decompression (we
  * send no Accept-Encoding), a response body read up to the cap the client parses.
  */
-export function httpFetch(maxSockets: number): FetchLike {
-  const options = { keepAlive: true, maxSockets, timeout: IDLE_SOCKET_MS };
+export function httpFetch(maxSockets: number, idleSocketMs = IDLE_SOCKET_MS): FetchLike {
+  const options = { keepAlive: true, maxSockets, timeout: idleSocketMs };
   const agents = { http: new http.Agent(options), https: new https.Agent(options) };
 
   const send = (url: URL, init: Parameters<FetchLike>[1], firstTry: boolean): Promise<FetchResponseLike> =>

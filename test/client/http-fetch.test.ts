@@ -9,6 +9,8 @@ import { MAX_RESPONSE_CHARS } from '../../src/transport';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, nth: number) => void;
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** A loopback server that numbers the requests of each connection (1, 2, ...). */
 async function serve(handler: Handler): Promise<{ url: string; sockets: Set<Socket>; server: Server }> {
   const sockets = new Set<Socket>();
@@ -106,6 +108,17 @@ describe('client transport: the default fetch (node:http, kept alive)', () => {
     const reading = res.text().then(() => 'read', (e: Error) => `${e.name}: ${e.message}`);
     controller.abort(new Error('deadline'));
     expect(await reading).to.equal('Error: aborted'); // the client's post() reports the signal's reason instead
+  });
+
+  it('closes a socket idle past its timeout, and never a busy one (an answer slower than that still arrives)', async () => {
+    const { url, sockets } = await start((_req, res) => setTimeout(() => res.end('{"success":true}'), 300));
+    const fetchFn = httpFetch(4, 100);
+    const res = await fetchFn(url, init()); // busy for 300 ms, three times the idle timeout
+    expect(res.status).to.equal(200);
+    expect(await res.text()).to.equal('{"success":true}');
+    const [socket] = sockets;
+    await sleep(250); // idle now, past 100 ms
+    expect(socket!.destroyed).to.equal(true);
   });
 
   it('leaves no kept-alive socket that keeps the process alive', async () => {
