@@ -56,6 +56,18 @@ describe('client delivery', () => {
     await client.shutdown();
   });
 
+  it('keeps every character of a gzip batch intact: accents, CJK, emoji, escapes, one byte to four in UTF-8', async () => {
+    const { client } = clientFor(t.mock);
+    const texts = ['café', '東京', 'ok ✓', '😀 and 👍🏽', 'quote " backslash \\ newline \n', 'plain'];
+    texts.forEach((text, i) => client.track({ event: 'Said', userId: `v${i}`, eventProperties: { text } }));
+    await client.flush();
+    expect(t.mock.requests).to.have.length(1);
+    expect(t.mock.requests[0]!.gzip).to.equal(true);
+    expect(t.mock.events.map((e) => e.eventProperties!.text)).to.deep.equal(texts);
+    expect(t.mock.violations).to.deep.equal([]);
+    await client.shutdown();
+  });
+
   it('sends plain JSON when gzip is off', async () => {
     const { client } = clientFor(t.mock, { gzip: false });
     client.track({ event: 'E', userId: 'v' });
