@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import { setImmediate as tick } from 'node:timers/promises';
 import { realisticRequests, USER_AGENTS } from './user-agents.mjs';
+import { answerAtOnce } from './lib/fetch-stub.mjs';
 
 const require = createRequire(import.meta.url);
 /** The built package: bench/run.mjs's snapshot of dist/, or dist/ itself when run alone. */
@@ -44,7 +45,6 @@ class Source {
 }
 
 /** A fetch that answers 200 at once, so the client under test never waits on I/O. */
-const okFetch = async () => ({ status: 200, headers: { get: () => null }, text: async () => '{"success":true}' });
 
 async function measure(name, n, setup, body) {
   const state = setup ? await setup() : undefined;
@@ -85,7 +85,7 @@ export async function runMicro() {
   // 1. client.track(): validate, stamp, serialise, enqueue.
   results.push(
     await measure('client.track() (realistic event)', N, async () => {
-      const client = new OursClient({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: okFetch, logger: false });
+      const client = new OursClient({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
       return { client, between: () => client.flush() };
     }, (i, { client }) => {
       event.time = Date.now();
@@ -116,7 +116,7 @@ export async function runMicro() {
   //    tracker, context (cached UA), track(), hand-off to the client after the response.
   results.push(
     await measure('tracker: req.ours.track() + hand-off', N, async () => {
-      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: okFetch, logger: false });
+      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
       const res = { writableFinished: true, destroyed: false };
       return { config, res, between: () => config.client.flush() };
     }, (i, { config, res }) => {
@@ -130,7 +130,7 @@ export async function runMicro() {
   // 5. Mounted but unused: the tracker a request gets when it tracks nothing.
   results.push(
     await measure('tracker: created, nothing tracked', N * 4, async () => {
-      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: okFetch, logger: false });
+      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
       return { config, res: {} };
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];

@@ -6,6 +6,7 @@
 // Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa> <sinkUrl> <phaseMs>
 // PARTS_ONLY=<variant> serves that variant alone (to profile one part with --cpu-prof).
 import { createRequire } from 'node:module';
+import { answerAtOnce } from './lib/fetch-stub.mjs';
 import { guardChild } from './lib/proc.mjs';
 
 guardChild();
@@ -20,8 +21,6 @@ const BODY = 'Hello World!';
 const PARTS = ['bare', 'mounted', 'context', 'track-nohttp', 'track', 'track-nogzip'];
 const { ours } = require(`${DIST}/cjs/adapters/${framework}.js`);
 const base = { token: 'bench-token', apiUrl: `${sinkUrl}/api/v1`, logger: false };
-/** A fetch that answers 200 at once: everything but the HTTP request (and the sink's answer). */
-const answerAtOnce = async () => ({ status: 200, headers: { get: () => null }, text: async () => '{"success":true}' });
 const middleware = {
   bare: undefined,
   mounted: ours(base),

@@ -3,13 +3,13 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { httpFetch } from '../../src/http-fetch';
 import { MAX_RESPONSE_CHARS } from '../../src/transport';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, nth: number) => void;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A loopback server that numbers the requests of each connection (1, 2, ...). */
 async function serve(handler: Handler): Promise<{ url: string; sockets: Set<Socket>; server: Server }> {
