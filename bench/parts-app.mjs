@@ -33,7 +33,7 @@ const tracks = (v) => v === 'context' || v.startsWith('track');
 
 let phase = 0;
 let handled = 0;
-/** Read once: \`process.env\` is a C++ lookup on every access, and this runs per request. */
+/** Read once: `process.env` is a C++ lookup on every access, and this runs per request. */
 const ONLY = process.env.PARTS_ONLY;
 const current = () => ONLY || PARTS[phase % PARTS.length];
 

@@ -6,6 +6,7 @@ import { FlushWaiter, type FlushReport } from './flush';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
 import { MemoryStore, type EventPath, type EventStore, type QueuedEvent } from './queue';
 import { Reporter } from './reporter';
+import { HandOffBatch } from './request/hand-off-batch';
 import { interpret } from './response';
 import { BackoffGate } from './retry';
 import { shutdownOnSignals } from './signals';
@@ -35,8 +36,8 @@ export const kReport = Symbol('ours-middleware.report');
 /** Lets an adapter warn through the client's logger. @internal */
 export const kWarn = Symbol('ours-middleware.warn');
 
-/** Lets the middleware (one batch per client) hand its waiting events over before a flush or shutdown looks at the queue. @internal */
-export const kBeforeFlush = Symbol('ours-middleware.beforeFlush');
+/** The middleware's hand-off batch of this client (see `HandOffBatch`). @internal */
+export const kHandOffs = Symbol('ours-middleware.handOffs');
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -83,8 +84,8 @@ export class OursClient extends EventEmitter {
   #closed = false;
   #shutdown: Promise<FlushReport> | undefined;
   #removeSignalListeners: (() => void) | undefined;
-  /** The middleware's waiting hand-offs, run before a flush (see `HandOffBatch`). */
-  #handOver: (() => void) | undefined;
+  /** One per client, made when a middleware first uses it; drained before a flush looks at the queue. */
+  #handOffs: HandOffBatch | undefined;
 
   constructor(options?: ClientOptions) {
     super();
@@ -134,7 +135,7 @@ export class OursClient extends EventEmitter {
    * const { delivered, failed, dropped } = await client.flush();
    */
   flush(): Promise<FlushReport> {
-    this.#handOver?.(); // events the middleware holds for the end of this turn: queued now, so the flush covers them
+    this.#handOffs?.drain(); // events the middleware holds for the end of this turn: queued now, so the flush covers them
     const previous = this.#waiter && !this.#waiter.done ? this.#waiter : undefined;
     if (previous && this.#appendsSinceFlush === 0) return previous.promise;
     const waiter = new FlushWaiter(previous, this.#droppedSinceFlush);
@@ -193,8 +194,11 @@ export class OursClient extends EventEmitter {
   }
 
   /** @internal */
-  [kBeforeFlush](handOver: () => void): void {
-    this.#handOver = handOver;
+  [kHandOffs](): HandOffBatch {
+    this.#handOffs ??= new HandOffBatch((err) =>
+      this.#report(new OursError(`ours-middleware: a hand-off failed: ${(err as Error)?.message ?? String(err)}`)),
+    );
+    return this.#handOffs;
   }
 
   // --- accepting -------------------------------------------------------------
@@ -423,7 +427,7 @@ export class OursClient extends EventEmitter {
   // --- shutdown --------------------------------------------------------------
 
   async #close(timeoutMs: number): Promise<FlushReport> {
-    this.#handOver?.(); // before closing: they were tracked before shutdown()
+    this.#handOffs?.drain(); // before closing: they were tracked before shutdown()
     this.#closed = true;
     this.#removeSignalListeners?.();
     const flushing = this.flush();

@@ -1,10 +1,10 @@
-import { kBeforeFlush, kReport, OursClient } from '../client';
-import { OursConfigError, OursError } from '../errors';
+import { kHandOffs, OursClient } from '../client';
+import { OursConfigError } from '../errors';
 import type { Identity, TrackEvent } from '../events';
 import type { ClientOptions } from '../options';
 import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
-import { HandOffBatch } from './hand-off-batch';
+import type { HandOffBatch } from './hand-off-batch';
 import type { MiddlewareOptions } from './middleware-options';
 import type { RequestSource } from './request-source';
 
@@ -119,22 +119,7 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
     cookieDomain: options.cookieDomain,
     waitUntil,
     flushOnResponseMs: flushMs,
-    handOffs: waitUntil || flushMs !== undefined ? undefined : handOffBatch(client),
+    // One batch per client, shared by every middleware made with it (even one made per request by mistake).
+    handOffs: waitUntil || flushMs !== undefined ? undefined : client[kHandOffs](),
   };
-}
-
-const batches = new WeakMap<OursClient, HandOffBatch>();
-
-/**
- * One per client, shared by every middleware made with it (even one made per
- * request by mistake), and drained by the client before it flushes.
- */
-function handOffBatch(client: OursClient): HandOffBatch {
-  let batch = batches.get(client);
-  if (!batch) {
-    const made = new HandOffBatch((err) => client[kReport](new OursError(`ours-middleware: a hand-off failed: ${(err as Error)?.message ?? String(err)}`)));
-    client[kBeforeFlush](() => made.drain());
-    batches.set(client, (batch = made));
-  }
-  return batch;
 }
