@@ -9,10 +9,10 @@ import { Reporter } from './reporter';
 import { HandOffBatch } from './request/hand-off-batch';
 import { interpret } from './response';
 import { BackoffGate } from './retry';
-import { shutdownOnSignals } from './signals';
+import { watchSignals, type SignalClient } from './signals';
 import type { ClientStats, DropInfo } from './stats';
 import { encodeBody, post, type ApiResponse } from './transport';
-import { checkIdentify, checkTrack } from './validate';
+import { checkIdentify, checkTrack, NO_VISITOR } from './validate';
 
 /** A request's worth of events, kept whole across retries with its encoded body. */
 interface Batch {
@@ -38,6 +38,15 @@ export const kWarn = Symbol('ours-middleware.warn');
 
 /** The middleware's hand-off batch of this client (see `HandOffBatch`). @internal */
 export const kHandOffs = Symbol('ours-middleware.handOffs');
+
+/**
+ * What a `no_visitor` drop says, with every way to fix it: it is what a new
+ * user meets first (a curl test, a first visit), so it names the remedies.
+ */
+const NO_VISITOR_MESSAGE = (kind: string): string =>
+  `a ${kind} was dropped because it names no visitor: the request had no ours_device_id cookie (set by the Ours browser SDK) and no userId, externalId or email was given. ` +
+  'Give it one: `setVisitorCookie: true` in ours() (mints the cookie; a consent decision), an `identify: (req) => ({ externalId: req.user?.id })` option, ' +
+  '`req.ours.setIdentity({ externalId })` in the route, or an id on the event itself (`client.track({ event, externalId })`)';
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -83,7 +92,15 @@ export class OursClient extends EventEmitter {
   #waiter: FlushWaiter | undefined;
   #closed = false;
   #shutdown: Promise<FlushReport> | undefined;
-  #removeSignalListeners: (() => void) | undefined;
+  /** What the process-wide signal and exit listeners call (see `signals.ts`); held here, weakly there. */
+  readonly #signalHooks: SignalClient = {
+    shutdown: () => this.shutdown(),
+    deliverSoon: () => this.#deliverSoon(),
+    reportUndelivered: () => this.#reportUndelivered(),
+  };
+  #unwatchSignals: (() => void) | undefined;
+  /** After a signal the app handles itself: delivery no longer holds the process open. */
+  #released = false;
   /** One per client, made when a middleware first uses it; drained before a flush looks at the queue. */
   #handOffs: HandOffBatch | undefined;
 
@@ -101,9 +118,9 @@ export class OursClient extends EventEmitter {
         this.#stats.tracked += count; // tracked by an earlier process, like recovered events
         this.#drop('expired', count, why);
       },
-      error: (err) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)),
+      error: (err) => this.#report(new OursError(`event store: ${err.message}`)),
     });
-    if (this.#opts.handleSignals) this.#removeSignalListeners = shutdownOnSignals(this);
+    if (this.#opts.handleSignals) this.#unwatchSignals = watchSignals(this.#signalHooks);
   }
 
   /**
@@ -148,7 +165,7 @@ export class OursClient extends EventEmitter {
     this.#waiter = waiter;
     this.#due = true;
     // An awaited flush keeps the process alive through a backoff; an idle client does not.
-    this.#timer?.ref();
+    if (!this.#released) this.#timer?.ref();
     void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref());
     this.#schedulePump();
     return waiter.promise;
@@ -196,7 +213,7 @@ export class OursClient extends EventEmitter {
   /** @internal */
   [kHandOffs](): HandOffBatch {
     this.#handOffs ??= new HandOffBatch((err) =>
-      this.#report(new OursError(`ours-middleware: a hand-off failed: ${(err as Error)?.message ?? String(err)}`)),
+      this.#report(new OursError(`a hand-off failed: ${(err as Error)?.message ?? String(err)}`)),
     );
     return this.#handOffs;
   }
@@ -214,7 +231,7 @@ export class OursClient extends EventEmitter {
       checked = check();
     } catch (err) {
       this.#drop('invalid', 1);
-      this.#report(new OursError(`ours-middleware: ${kind} dropped: ${(err as Error).message}`));
+      this.#report(new OursError(`${kind} dropped: ${(err as Error).message}`));
       return;
     }
     if (!checked.ok) return this.#invalid(kind, checked.issues);
@@ -223,8 +240,12 @@ export class OursClient extends EventEmitter {
 
   #invalid(kind: 'track' | 'identify', issues: ContractIssue[]): void {
     const err = new OursValidationError(kind, issues);
+    if (this.#opts.strict) {
+      this.#drop('invalid', 1);
+      throw err;
+    }
+    if (issues.length === 1 && issues[0] === NO_VISITOR) return this.#drop('no_visitor', 1, NO_VISITOR_MESSAGE(kind));
     this.#drop('invalid', 1);
-    if (this.#opts.strict) throw err;
     this.#report(err);
   }
 
@@ -279,7 +300,7 @@ export class OursClient extends EventEmitter {
     clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(this.#onTimer, ms);
-    if (!this.#waiter || this.#waiter.done) this.#timer.unref();
+    if (!this.#waiter || this.#waiter.done || this.#released) this.#timer.unref();
   }
 
   #onTimer = (): void => {
@@ -429,7 +450,6 @@ export class OursClient extends EventEmitter {
   async #close(timeoutMs: number): Promise<FlushReport> {
     this.#handOffs?.drain(); // before closing: they were tracked before shutdown()
     this.#closed = true;
-    this.#removeSignalListeners?.();
     const flushing = this.flush();
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(resolve, timeoutMs, undefined)));
@@ -450,8 +470,29 @@ export class OursClient extends EventEmitter {
   async #stop(report: FlushReport): Promise<FlushReport> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#store.close?.().catch((err: Error) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)));
+    await this.#store.close?.().catch((err: Error) => this.#report(new OursError(`event store: ${err.message}`)));
+    this.#unwatchSignals?.();
     return report;
+  }
+
+  /** A signal the app handles itself: deliver now, but let the app's own exit happen. */
+  #deliverSoon(): void {
+    void this.flush();
+    setTimeout(() => {
+      this.#released = true;
+      this.#timer?.unref();
+    }, this.#opts.timeoutMs).unref();
+  }
+
+  /** The process is ending: say what it takes with it, once, synchronously. */
+  #reportUndelivered(): void {
+    this.#handOffs?.drain(); // responses already sent whose events were still waiting for the end of the turn
+    const left = this.#store.count + this.#retryCount + this.#inFlightCount;
+    if (left === 0) return;
+    const fate = this.#store.durable
+      ? 'the durable store keeps them for the next start'
+      : 'they are lost. To deliver them, `await client.shutdown()` (or `tracking.client.shutdown()`) before the process exits';
+    this.#opts.logger.error({ undelivered: left }, `${left} events were not delivered before the process exited: ${fate}`);
   }
 }
 

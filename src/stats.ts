@@ -15,14 +15,19 @@ export interface ClientStats {
   retried: number;
   /** Events given up: rejected by the API, out of retries, or cut off by a shutdown deadline. */
   failed: number;
-  /** Events never queued: invalid, queue full, or tracked after shutdown. */
+  /** Events never queued: without a visitor, invalid, queue full, or tracked after shutdown. */
   dropped: number;
 }
 
 /** Why events were dropped, as the `drop` event reports it. */
 export interface DropInfo {
-  /** `expired`: a durable store found it older than the API's 7-day window. */
-  reason: 'invalid' | 'queue_full' | 'shutdown' | 'expired';
+  /**
+   * `no_visitor`: the event named no visitor (no `ours_device_id` cookie, no
+   * `userId`, `externalId` or `email`). `invalid`: it broke the contract in
+   * another way. `expired`: a durable store found it older than the API's
+   * 7-day window.
+   */
+  reason: 'no_visitor' | 'invalid' | 'queue_full' | 'shutdown' | 'expired';
   /** How many events this drop covers. */
   count: number;
 }
