@@ -36,6 +36,9 @@ export const kReport = Symbol('ours-middleware.report');
 /** Lets an adapter warn through the client's logger. @internal */
 export const kWarn = Symbol('ours-middleware.warn');
 
+/** Whether `shutdown()` has been called: a closed client is never shared again. @internal */
+export const kIsClosed = Symbol('ours-middleware.isClosed');
+
 /** The middleware's hand-off batch of this client (see `HandOffBatch`). @internal */
 export const kHandOffs = Symbol('ours-middleware.handOffs');
 
@@ -208,6 +211,11 @@ export class OursClient extends EventEmitter {
   /** @internal */
   [kWarn](message: string): void {
     this.#opts.logger.warn({}, message);
+  }
+
+  /** @internal */
+  [kIsClosed](): boolean {
+    return this.#closed;
   }
 
   /** @internal */

@@ -130,7 +130,7 @@ function flag(name: string, value: boolean | undefined, fallback: boolean): bool
 }
 
 function resolveToken(token: string | undefined): string {
-  const env = token === undefined ? 'OURS_TOKEN' : undefined;
+  const env = token === undefined && process.env.OURS_TOKEN !== undefined ? 'OURS_TOKEN' : undefined;
   const value = token ?? process.env.OURS_TOKEN;
   if (value === undefined || value === '') {
     const how = 'pass `{ token }` or set the OURS_TOKEN environment variable to the Source token from the Ours dashboard';

@@ -10,7 +10,7 @@ import { describeValue, OursConfigError } from './errors';
 export function refuseUnknownOptions(options: unknown, known: readonly string[], where: string, prefix = ''): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new OursConfigError(prefix.replace(/\.$/, '') || 'options', `of ${where} must be an object, got ${describeValue(options)}`);
+    throw new OursConfigError(prefix ? prefix.slice(0, -1) : `options of ${where}`, `must be an object, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;

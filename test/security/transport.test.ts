@@ -57,14 +57,14 @@ describe('security: transport', function () {
     });
 
     it('allows loopback over http (local mocks and sidecars)', () => {
-      for (const apiUrl of ['http://127.0.0.1:8080/api/v1', 'http://127.1.2.3', 'http://localhost:3000', 'http://LOCALHOST', 'http://[::1]:9000/api/v1']) {
+      for (const apiUrl of ['http://127.0.0.1:8080/api/v1', 'http://127.1.2.3/api/v1', 'http://localhost:3000/api/v1', 'http://LOCALHOST/api/v1', 'http://[::1]:9000/api/v1']) {
         expect(() => new OursClient({ token: TOKEN, apiUrl, logger: false }), apiUrl).not.to.throw();
       }
     });
 
     it('allows a remote http:// only with allowInsecureHttp: true', () => {
-      expect(() => new OursClient({ token: TOKEN, apiUrl: 'http://api.example.com', allowInsecureHttp: true, logger: false })).not.to.throw();
-      expect(() => oursExpress({ token: TOKEN, apiUrl: 'http://api.example.com', allowInsecureHttp: true, logger: false })).not.to.throw();
+      expect(() => new OursClient({ token: TOKEN, apiUrl: 'http://api.example.com/api/v1', allowInsecureHttp: true, logger: false })).not.to.throw();
+      expect(() => oursExpress({ token: TOKEN, apiUrl: 'http://api.example.com/api/v1', allowInsecureHttp: true, logger: false })).not.to.throw();
       expect(() => new OursClient({ token: TOKEN, apiUrl: 'http://api.example.com', allowInsecureHttp: 'yes' as never })).to.throw(OursConfigError);
     });
 
