@@ -361,20 +361,21 @@ export class OursClient extends EventEmitter {
 
   async #send(batch: Batch): Promise<void> {
     batch.body ??= encodeBody(this.#tokenPrefix, batch);
+    const url = this.#opts.apiUrl + batch.path; // shown in every error about this request; the token is in the body, never here
     let res: ApiResponse;
     try {
-      res = await post(this.#opts.fetch, this.#opts.apiUrl + batch.path, await batch.body, batch.gzip, this.#opts.timeoutMs, this.#cancel.signal);
+      res = await post(this.#opts.fetch, url, await batch.body, batch.gzip, this.#opts.timeoutMs, this.#cancel.signal);
     } catch (err) {
       this.#landed(batch);
-      return this.#retryLater(batch, batch.events, undefined, `network error: ${(err as Error).message}`);
+      return this.#retryLater(batch, batch.events, undefined, `network error on POST ${url}: ${(err as Error).message}`);
     }
     this.#landed(batch);
-    this.#handle(batch, res);
+    this.#handle(batch, res, url);
   }
 
   /** Acts on what the answer means: settle, resend at once, or back off. */
-  #handle(batch: Batch, res: ApiResponse): void {
-    const verdict = interpret(batch, res);
+  #handle(batch: Batch, res: ApiResponse, url: string): void {
+    const verdict = interpret(batch, res, url);
     if (verdict.ok) this.#gate.success();
     this.#delivered(verdict.delivered);
     if (verdict.unauthorized) this.#reporter.warnOnce('unauthorized', { status: res.status }, verdict.failed[0]!.message, 'error');
@@ -383,7 +384,7 @@ export class OursClient extends EventEmitter {
       const { parts, gzip } = verdict.resend;
       if (!gzip && this.#gzip) {
         this.#gzip = false;
-        this.#opts.logger.warn({}, 'the Ours API refused a gzip body (415); sending uncompressed from now on');
+        this.#opts.logger.warn({ status: 415 }, `the Ours API refused a gzip body (HTTP 415 from POST ${url}); sending uncompressed from now on`);
       }
       this.#requeueFront(parts.map((events) => ({ path: batch.path, events, attempts: batch.attempts, gzip })));
     }
@@ -409,7 +410,7 @@ export class OursClient extends EventEmitter {
     const whole = events === batch.events;
     this.#retry.push({ path: batch.path, events, attempts, gzip: batch.gzip, body: whole ? batch.body : undefined });
     const delay = this.#gate.failure(retryAfterMs, batch.round);
-    this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, 'Ours API unavailable; retrying with backoff');
+    this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, `the Ours API is unavailable (${reason}); retrying in ${delay} ms, with backoff`);
   }
 
   // --- settling --------------------------------------------------------------
