@@ -47,7 +47,7 @@ export const kHandOffs = Symbol('ours-middleware.handOffs');
  * user meets first (a curl test, a first visit), so it names the remedies.
  */
 const NO_VISITOR_MESSAGE = (kind: string): string =>
-  `a ${kind} was dropped because it names no visitor: the request had no ours_device_id cookie (set by the Ours browser SDK) and no userId, externalId or email was given. ` +
+  `${kind === 'track' ? 'an event' : 'an identify call'} was dropped because it names no visitor: the request had no ours_device_id cookie (set by the Ours browser SDK) and no userId, externalId or email was given. ` +
   'Give it one: `setVisitorCookie: true` in ours() (mints the cookie; a consent decision), an `identify: (req) => ({ externalId: req.user?.id })` option, ' +
   '`req.ours.setIdentity({ externalId })` in the route, or an id on the event itself (`client.track({ event, externalId })`)';
 
