@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { OursClient, OursConfigError, type ClientOptions } from '../../src/index';
+import { ours as oursExpress } from '../../adapters/express';
+import { ours as oursKoa } from '../../adapters/koa';
+import { fileStore, OursClient, OursConfigError, redisStore, type ClientOptions } from '../../src/index';
 import { resolveOptions } from '../../src/options';
 
 describe('client options', () => {
@@ -84,6 +86,16 @@ describe('client options', () => {
       } catch (err) {
         expect((err as OursConfigError).option).to.equal('cookiename');
       }
+    });
+
+    it('refuses unknown options of ours() (middleware and client ones alike), fileStore() and redisStore()', () => {
+      const base = { token: 't', logger: false as const };
+      expect(() => oursExpress({ ...base, cookiename: 'sid' } as never)).to.throw(OursConfigError, /^option `cookiename` is not an option of ours\(\): did you mean `cookieName`\?$/);
+      expect(() => oursKoa({ ...base, apiURL: 'https://x.example/api/v1' } as never)).to.throw(OursConfigError, /did you mean `apiUrl`\?/);
+      expect(() => oursExpress({ ...base, setVisitorCookies: true } as never)).to.throw(OursConfigError, /did you mean `setVisitorCookie`\?/);
+      expect(() => fileStore({ dir: '/tmp/x', fsynch: false } as never)).to.throw(OursConfigError, /^option `fileStore.fsynch` is not an option of fileStore\(\): did you mean `fileStore.fsync`\?$/);
+      const redis = { call: async () => null };
+      expect(() => redisStore({ redis, streem: 's' } as never)).to.throw(OursConfigError, /option `redisStore.streem` .*did you mean `redisStore.stream`\?/);
     });
 
     it('says NaN and a numeric string for what they are, once, without a prefix', () => {
