@@ -501,7 +501,8 @@ export class OursClient extends EventEmitter {
     const fate = this.#store.durable
       ? 'the durable store keeps them for the next start'
       : 'they are lost. To deliver them, `await client.shutdown()` (or `tracking.client.shutdown()`) before the process exits';
-    this.#opts.logger.error({ undelivered: left }, `${left} events were not delivered before the process exited: ${fate}`);
+    const events = left === 1 ? '1 event was' : `${left} events were`;
+    this.#opts.logger.error({ undelivered: left }, `${events} not delivered before the process exited: ${fate}`);
   }
 }
 
