@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { kIsClosed, kWarn, OursClient } from '../client';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
 
@@ -47,26 +46,27 @@ export function sharedClient(options: ClientOptions): OursClient {
   return client;
 }
 
-/** More middlewares for one client than an app mounts, made within a second: made per request. */
+/**
+ * More middlewares for one client than any app mounts: they are being made
+ * per request. A count, not a rate, so a quiet app with the mistake is told too.
+ */
 const PER_REQUEST_COUNT = 20;
-const WINDOW_MS = 1000;
-/** Per client: when its current window began, how many middlewares were made for it since, and whether it warned. */
-const made = new WeakMap<OursClient, { start: number; count: number; warned: boolean }>();
+/** Middlewares made per client; -1 once it has been warned. */
+const made = new WeakMap<OursClient, number>();
 
 /**
  * Counts the middlewares made for each client and warns, once per client,
- * when they come faster than any app mounts middleware: they are then made
- * per request, which re-checks every option on every request.
+ * past `PER_REQUEST_COUNT`: made per request, the middleware re-checks every
+ * option on every request (and, with a client made per request too, sends
+ * one API request per event).
  */
 export function noteMiddlewareMade(client: OursClient): void {
-  const now = performance.now();
-  let seen = made.get(client);
-  if (!seen) made.set(client, (seen = { start: now, count: 0, warned: false }));
-  if (now - seen.start > WINDOW_MS) [seen.start, seen.count] = [now, 0];
-  if (++seen.count < PER_REQUEST_COUNT || seen.warned) return;
-  seen.warned = true;
+  const count = made.get(client) ?? 0;
+  if (count < 0) return;
+  if (count + 1 < PER_REQUEST_COUNT) return void made.set(client, count + 1);
+  made.set(client, -1);
   client[kWarn](
-    `ours() was called ${seen.count} times within a second for one client: the middleware is being made per request ` +
+    `ours() was called ${PER_REQUEST_COUNT} times for one client: the middleware is being made per request ` +
       '(e.g. `app.use((req, res, next) => ours({...})(req, res, next))`). Make it once, at startup: ' +
       '`const tracking = ours({...}); app.use(tracking);`, and call `tracking.client.shutdown()` on exit.',
   );

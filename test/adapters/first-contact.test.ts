@@ -75,9 +75,10 @@ describe('first contact: a middleware made per request', function () {
   }
 
   for (const kind of ['express', 'koa'] as const) {
-    it(`${kind}: 100 requests share one client (a few API requests, not 100) and the log says, once, to make ours() at startup`, async () => {
+    it(`${kind}: 100 requests share one client (one API request, not 100) and the log says, once, to make ours() at startup`, async () => {
       const logger = captureLogger();
-      const options = { token: TOKEN, apiUrl: t.mock.url, retry: FAST_RETRY, flushIntervalMs: 50, logger };
+      // A minute's interval: everything waits for the shutdown below, however slow the machine.
+      const options = { token: TOKEN, apiUrl: t.mock.url, retry: FAST_RETRY, flushIntervalMs: 60_000, logger };
       const clients = new Set<OursClient>();
       let listener: RequestListener;
       if (kind === 'express') {
@@ -111,7 +112,7 @@ describe('first contact: a middleware made per request', function () {
       const [client] = clients;
       await client!.shutdown();
       expect(t.mock.events).to.have.length(100);
-      expect(t.mock.requests.length).to.be.at.most(10);
+      expect(t.mock.requests).to.have.length(1);
       const warnings = logger.lines.filter((l) => l.level === 'warn' && /per request/.test(l.msg ?? ''));
       expect(warnings).to.have.length(1);
       expect(warnings[0]!.msg).to.match(/Make it once, at startup: `const tracking = ours\(\{\.\.\.\}\); app\.use\(tracking\);`/);

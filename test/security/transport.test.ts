@@ -139,7 +139,7 @@ describe('security: transport', function () {
       await until(() => handshakeErrors >= 3, 'the server to see 3 refused handshakes', 2000); // every attempt
       expect(errors).to.have.length(1);
       expect(errors[0]).to.be.instanceOf(OursDeliveryError);
-      expect(errors[0]!.message).to.match(/gave up after 3 attempts; last error: network error: .*certificate/);
+      expect(errors[0]!.message).to.match(/gave up after 3 attempts; last error: network error on POST https:\/\/127\.0\.0\.1:\d+\/api\/v1\/batch: .*certificate/);
       expect((errors[0] as OursDeliveryError).count).to.equal(2);
     });
 
