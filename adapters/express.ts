@@ -89,7 +89,7 @@ const expressSource = (req: ExpressRequest): RequestSource => new ExpressSource(
  *   req.ours.track('Checkout Completed', { orderId: '42' });
  *   res.sendStatus(204);
  * });
- * process.on('SIGTERM', () => tracking.client.shutdown());
+ * app.listen(3000); // Ctrl-C or SIGTERM delivers what is queued first (`handleSignals`)
  */
 export function ours(options?: OursExpressOptions): OursExpressMiddleware {
   const config = resolveTrackerConfig(options);

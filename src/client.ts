@@ -47,7 +47,8 @@ export const kHandOffs = Symbol('ours-middleware.handOffs');
  * user meets first (a curl test, a first visit), so it names the remedies.
  */
 const NO_VISITOR_MESSAGE = (kind: string): string =>
-  `${kind === 'track' ? 'an event' : 'an identify call'} was dropped because it names no visitor: the request had no ours_device_id cookie (set by the Ours browser SDK) and no userId, externalId or email was given. ` +
+  `${kind === 'track' ? 'an event' : 'an identify call'} was dropped because it names no visitor: no userId, externalId or email ` +
+  '(from a request: no ours_device_id cookie, which the Ours browser SDK sets, and no identity from the app). ' +
   'Give it one: `setVisitorCookie: true` in ours() (mints the cookie; a consent decision), an `identify: (req) => ({ externalId: req.user?.id })` option, ' +
   '`req.ours.setIdentity({ externalId })` in the route, or an id on the event itself (`client.track({ event, externalId })`)';
 
@@ -247,13 +248,11 @@ export class OursClient extends EventEmitter {
   }
 
   #invalid(kind: 'track' | 'identify', issues: ContractIssue[]): void {
+    // A missing visitor is a setup step, not a malformed event: its own reason and advice.
+    if (!this.#opts.strict && issues.length === 1 && issues[0] === NO_VISITOR) return this.#drop('no_visitor', 1, NO_VISITOR_MESSAGE(kind));
     const err = new OursValidationError(kind, issues);
-    if (this.#opts.strict) {
-      this.#drop('invalid', 1);
-      throw err;
-    }
-    if (issues.length === 1 && issues[0] === NO_VISITOR) return this.#drop('no_visitor', 1, NO_VISITOR_MESSAGE(kind));
     this.#drop('invalid', 1);
+    if (this.#opts.strict) throw err;
     this.#report(err);
   }
 

@@ -32,7 +32,8 @@ describe('examples: npm run demo', function () {
     // The curl request (no cookie, no login): not sent, and the log says how to fix it.
     expect(stdout).to.match(/200 GET +\/\?from=curl +curl: no cookie/);
     expect(stdout).to.include("Not sent: 1 event (reason no_visitor). The app's log said:");
-    for (const remedy of ['no ours_device_id cookie', 'setVisitorCookie: true', 'identify: (req) =>', 'req.ours.setIdentity(']) expect(stdout).to.include(remedy);
+    const unwrapped = stdout.replace(/\n {2}(?=\S)/g, ' '); // the demo wraps the log line at 100 columns
+    for (const remedy of ['no ours_device_id cookie', 'setVisitorCookie: true', 'identify: (req) =>', 'req.ours.setIdentity(']) expect(unwrapped).to.include(remedy);
     // --json: the bodies as Ours received them, with the wire field names.
     expect(stdout).to.include('The request bodies exactly as Ours received them (--json):');
     expect(stdout).to.match(/^POST \/api\/v1\/batch \(gzip, \d+ bytes on the wire\) -> 200$/m);
