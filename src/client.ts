@@ -232,7 +232,7 @@ export class OursClient extends EventEmitter {
   #accept(kind: 'track' | 'identify', check: () => ReturnType<typeof checkTrack> | ReturnType<typeof checkIdentify>, path: EventPath): void {
     this.#stats.tracked++;
     if (this.#closed) {
-      this.#drop('shutdown', 1, `${kind} after shutdown() was dropped`);
+      this.#drop('shutdown', 1, `a ${kind} after shutdown() was dropped: the client no longer sends; track before shutting it down`);
       return;
     }
     let checked;
@@ -266,11 +266,11 @@ export class OursClient extends EventEmitter {
   #enqueue(path: EventPath, json: string): void {
     const bytes = json.length;
     if (this.#heldCount >= this.#opts.maxQueueSize || this.#heldBytes + bytes > this.#opts.maxQueueBytes) {
-      this.#drop('queue_full', 1, `queue full (${this.#opts.maxQueueSize} events / ${this.#opts.maxQueueBytes} bytes): events dropped`);
+      this.#drop('queue_full', 1, `queue full (${this.#opts.maxQueueSize} events or ${this.#opts.maxQueueBytes} bytes held): new events are dropped until the API catches up; if this happens in normal traffic, raise maxQueueSize or maxQueueBytes`);
       return;
     }
     if (!this.#store.append({ json, bytes, path })) {
-      this.#drop('queue_full', 1, 'event store full: events dropped');
+      this.#drop('queue_full', 1, "the event store is full: new events are dropped until it drains; if this happens in normal traffic, raise the store's maxBytes");
       return;
     }
     this.#heldCount++;
