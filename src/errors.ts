@@ -28,12 +28,12 @@ export class OursConfigError extends OursError {
 /**
  * A wrong value, as an error message should show it: `NaN`, `the string '10'`
  * (not `10`, which reads as a number), `an object`. Strings are cut at 60
- * characters; nothing here is a secret (the token is never described).
+ * characters. Only configuration values and non-finite numbers are ever
+ * described in full (never the token, never an event's contents).
  */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `the string '${value.length > 60 ? `${value.slice(0, 59)}…` : value}'`;
   if (value === null || typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
-  if (typeof value === 'bigint') return `${value}n`;
   if (Array.isArray(value)) return 'an array';
   return `${typeof value === 'object' ? 'an' : 'a'} ${typeof value}`;
 }
