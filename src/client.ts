@@ -471,7 +471,7 @@ export class OursClient extends EventEmitter {
     while (this.#store.count > 0) waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
     this.#retry.length = 0;
     this.#retryCount = 0;
-    if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered`);
+    if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered to ${this.#opts.apiUrl}`);
     return this.#stop(await flushing);
   }
 
