@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { ContractIssue } from './contract/check';
 import { OursDeliveryError, OursError, OursValidationError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
+import { Experiments } from './experiments/experiments';
+import { resolveExperimentOptions, type ResolvedExperimentOptions } from './experiments/options';
 import { FlushWaiter, type FlushReport } from './flush';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
 import { MemoryStore, type EventPath, type EventStore, type QueuedEvent } from './queue';
@@ -38,6 +40,9 @@ export const kWarn = Symbol('ours-middleware.warn');
 
 /** The middleware's hand-off batch of this client (see `HandOffBatch`). @internal */
 export const kHandOffs = Symbol('ours-middleware.handOffs');
+
+/** The client's server-side experiments (see `Experiments`), made on first use. @internal */
+export const kExperiments = Symbol('ours-middleware.experiments');
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -86,10 +91,13 @@ export class OursClient extends EventEmitter {
   #removeSignalListeners: (() => void) | undefined;
   /** One per client, made when a middleware first uses it; drained before a flush looks at the queue. */
   #handOffs: HandOffBatch | undefined;
+  readonly #experimentOptions: ResolvedExperimentOptions;
+  #experiments: Experiments | undefined;
 
   constructor(options?: ClientOptions) {
     super();
     this.#opts = resolveOptions(options);
+    this.#experimentOptions = resolveExperimentOptions(options);
     this.#gate = new BackoffGate(this.#opts.retry);
     this.#reporter = new Reporter(this, this.#opts.logger, this.#opts.token);
     this.#gzip = this.#opts.gzip;
@@ -199,6 +207,12 @@ export class OursClient extends EventEmitter {
       this.#report(new OursError(`ours-middleware: a hand-off failed: ${(err as Error)?.message ?? String(err)}`)),
     );
     return this.#handOffs;
+  }
+
+  /** @internal */
+  [kExperiments](): Experiments {
+    this.#experiments ??= new Experiments({ options: this.#experimentOptions, apiUrl: this.#opts.apiUrl, report: (err) => this.#report(err) });
+    return this.#experiments;
   }
 
   // --- accepting -------------------------------------------------------------
@@ -429,6 +443,7 @@ export class OursClient extends EventEmitter {
   async #close(timeoutMs: number): Promise<FlushReport> {
     this.#handOffs?.drain(); // before closing: they were tracked before shutdown()
     this.#closed = true;
+    this.#experiments?.close();
     this.#removeSignalListeners?.();
     const flushing = this.flush();
     let deadline: NodeJS.Timeout | undefined;

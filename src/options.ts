@@ -4,6 +4,7 @@ import { consoleLogger, type Logger } from './logger';
 import type { FetchLike } from './transport';
 import { httpFetch } from './http-fetch';
 import type { EventStore } from './queue';
+import type { ExperimentClientOptions } from './experiments/options';
 
 /** When and how often a failed request is tried again. */
 export interface RetryOptions {
@@ -22,7 +23,7 @@ export interface RetryOptions {
 }
 
 /** Options of {@link OursClient}. Every one is optional but the token. */
-export interface ClientOptions {
+export interface ClientOptions extends ExperimentClientOptions {
   /** Source token from the Ours dashboard. @defaultValue `process.env.OURS_TOKEN` */
   token?: string;
   /** API base URL. @defaultValue `process.env.OURS_API_URL`, else `https://api.oursprivacy.com/api/v1` */
