@@ -49,7 +49,7 @@ function whole(name: string, value: number | undefined, fallback: number, min: n
 
 /** Checks the experiment options once, when the client is made (a mistake throws there, not on a request). */
 export function resolveExperimentOptions(options: ExperimentClientOptions & { fetch?: FetchLike } = {}): ResolvedExperimentOptions {
-  const token = options.experimentToken ?? process.env.OURS_EXPERIMENT_TOKEN;
+  const token = options.experimentToken ?? (process.env.OURS_EXPERIMENT_TOKEN || undefined);
   if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > 250)) {
     throw new OursConfigError('experimentToken', 'must be a string of 1 to 250 characters (the exp_… token from the dashboard)');
   }
@@ -58,7 +58,7 @@ export function resolveExperimentOptions(options: ExperimentClientOptions & { fe
     throw new OursConfigError('experimentCache', 'must be { maxEntries?, ttlMs? } or false');
   }
   return {
-    token: token || undefined,
+    token,
     budgetMs: whole('experimentBudgetMs', options.experimentBudgetMs, 150, 1, MAX_BUDGET_MS),
     maxEntries: cache === false ? 0 : whole('experimentCache.maxEntries', cache.maxEntries, 10_000, 0, 10_000_000),
     ttlMs: cache === false ? 0 : whole('experimentCache.ttlMs', cache.ttlMs, 60_000, 0, 24 * 60 * 60 * 1000),
