@@ -1,4 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import { OursError } from '../errors';
+import { flatten } from '../flatten';
 import { httpFetch } from '../http-fetch';
 import { RateLimitedLog } from '../logger';
 import { ExperimentsApi, type ApiOutcome, type PageContext } from './api';
@@ -69,6 +71,9 @@ export class Experiments {
     this.#now = now;
     this.#cache = new TtlCache(options.maxEntries, options.ttlMs, now);
     this.#circuit = new Circuit(COOL_DOWN_MS, now);
+    // Every request in flight listens to it, and a slow API with many visitors has many in flight:
+    // without this, Node would print a MaxListenersExceededWarning into the app's logs.
+    setMaxListeners(0, this.#cancel.signal);
     if (options.token !== undefined) {
       const fetch = options.fetch ?? httpFetch(SOCKETS);
       const timeoutMs = Math.max(options.budgetMs, REQUEST_TIMEOUT_MS);
@@ -195,7 +200,8 @@ export class Experiments {
       const [status, why] = outcome.kind === 'ok' ? [200, 'an answer of unexpected shape'] : [outcome.status, `a refusal (${outcome.reason})`];
       this.#warn(`final:${label}:${status}`, `the experiments API gave ${why}: control path`, label);
     }
-    this.#cache.set(cacheKey, { value: value ?? fallback, impression });
+    // Flat: a key built from a cookie's value would otherwise keep the whole Cookie header alive.
+    this.#cache.set(flatten(cacheKey), { value: value ?? fallback, impression });
     return value ?? fallback;
   }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { assertExperiment, type MockExperiment, type MockImpression, type MockPersonalization } from './experiments';
 import type { HandlerEnv } from './handle';
 import type { MockScript } from './script';
@@ -32,6 +33,7 @@ export async function createMockOurs(options: MockOursOptions = {}): Promise<Moc
   }
   const state = new MockState();
   const closing = new AbortController();
+  setMaxListeners(0, closing.signal); // each delayed or hung request listens: a test may hang many
   const env: HandlerEnv = { state, token: options.token, experimentToken: options.experimentToken, closing: closing.signal };
   const served = await serve(env, options.port ?? 0, options.host ?? '127.0.0.1');
   return new MockOurs(served, state, closing);
