@@ -84,7 +84,7 @@ async function fillCache(entries) {
   for (let i = 0; i < entries; i++) {
     const header = `_ga=GA1.1.${'1'.repeat(900)}; ours_device_id=${crypto.randomUUID()}; _fbp=fb.1.1700000000000.123`;
     const visitor = header.slice(header.indexOf('ours_device_id=') + 15, header.indexOf(';', header.indexOf('ours_device_id=')));
-    await experiments.assign('checkout', { visitorId: () => visitor, page: () => page });
+    await experiments.assign('checkout', { visitorId: () => visitor, page: () => page, mayRecord: () => true });
   }
   return experiments;
 }

@@ -16,6 +16,8 @@ import { within } from './within';
 export interface Visit {
   visitorId(): string | null | undefined;
   page(): PageContext | undefined;
+  /** May this request record an impression (false when the app skips it, or drops Global Privacy Control requests)? */
+  mayRecord(): boolean;
 }
 
 /** What the experiments need from their client. @internal */
@@ -105,10 +107,11 @@ export class Experiments {
     }
     const asked = this.#read(visit, key);
     if (!asked) return controlOf(key);
-    const page = asked.page;
+    const { page } = asked;
+    const impression = trackImpression && asked.mayRecord;
     const cacheKey = `a${asked.visitorId.length}:${asked.visitorId}${key.length}:${key}${page?.url ?? ''}`;
-    return this.#answer(cacheKey, key, trackImpression, controlOf(key), parseAssignment, (api, impression) =>
-      api.assignment(key, asked.visitorId, page, impression),
+    return this.#answer(cacheKey, key, impression, controlOf(key), parseAssignment, (api, record) =>
+      api.assignment(key, asked.visitorId, page, record),
     );
   }
 
@@ -126,16 +129,18 @@ export class Experiments {
   }
 
   /** The visitor and page, or undefined (reported) when there is nothing to ask about. */
-  #read(visit: Visit, what: string): { visitorId: string; page: PageContext | undefined } | undefined {
+  #read(visit: Visit, what: string): { visitorId: string; page: PageContext | undefined; mayRecord: boolean } | undefined {
     if (!this.#api || this.#cancel.signal.aborted) {
       if (!this.#api) this.#warn('no-token', 'no experimentToken (or OURS_EXPERIMENT_TOKEN): every experiment call takes the control path', what);
       return undefined;
     }
     let visitorId: string | null | undefined;
     let page: PageContext | undefined;
+    let mayRecord: boolean;
     try {
       visitorId = visit.visitorId();
       page = visit.page();
+      mayRecord = visit.mayRecord();
     } catch (err) {
       this.#warn('hook', `reading the request failed: ${(err as Error)?.message ?? String(err)}`, what);
       return undefined;
@@ -144,7 +149,7 @@ export class Experiments {
       this.#warn('no-visitor', 'the request has no visitor id (no ours_device_id cookie, no userId): control path. setVisitorCookie: true mints one', what);
       return undefined;
     }
-    return { visitorId, page };
+    return { visitorId, page, mayRecord };
   }
 
   /**

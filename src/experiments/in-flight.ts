@@ -25,7 +25,8 @@ export class InFlight<V> {
     if (pending !== undefined) return pending;
     const promise = start();
     this.#pending.set(key, promise);
-    void promise.finally(() => this.#pending.delete(key));
+    const forget = (): void => void this.#pending.delete(key);
+    promise.then(forget, forget); // not .finally(): that would be a second promise to reject unhandled
     return promise;
   }
 }

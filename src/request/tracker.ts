@@ -147,6 +147,8 @@ export class RequestTracker<Req = unknown> {
         return this.#baseIdentity().userId;
       },
       page: () => pageContext(this.context.defaultProperties.current_url),
+      // An impression is an event: not for a request the app skips, nor one whose visitor said no (gpc: 'drop').
+      mayRecord: () => !this.#config.skip?.(this.#req) && !(this.#config.gpc === 'drop' && this.context.gpc),
     };
   }
 

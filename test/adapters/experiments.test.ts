@@ -64,6 +64,19 @@ adapterSuite('adapter: experiments', (t) => {
     expect(t.mock.impressions).to.deep.equal([]);
   });
 
+  it('records no impression for a request the app skips, nor for Global Privacy Control under gpc: drop', async () => {
+    t.mock.experiment('checkout', CHECKOUT);
+    const app = await start({}, { gpc: 'drop', skip: (req: { url?: string }) => String(req.url).includes('health') });
+    app.handle(async ({ ours }) => (await ours.experiment('checkout')).variantId ?? 'none');
+    const replies = [
+      await app.get('/a', { headers: { ...VISITOR, 'sec-gpc': '1' } }),
+      await app.get('/health', { headers: VISITOR }),
+    ];
+    expect(replies.map((r) => r.body).every((b) => b.startsWith('var_'))).to.equal(true); // still assigned
+    expect(assignments().map((r) => (r.body as { track_impression: boolean }).track_impression)).to.deep.equal([false, false]);
+    expect(t.mock.impressions).to.deep.equal([]);
+  });
+
   it('personalization: the visitor\'s properties', async () => {
     t.mock.personalization('visitor-1', { properties: { segment: 'returning' } });
     const app = await start();

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { kExperiments, OursClient } from '../../src/client';
 import type { OursError } from '../../src/errors';
 import { Experiments, type Visit } from '../../src/experiments/experiments';
 import { resolveExperimentOptions, type ExperimentClientOptions } from '../../src/experiments/options';
@@ -6,7 +7,7 @@ import { withMock } from '../helpers/client';
 
 const TOKEN = 'exp_test_token_123';
 const CHECKOUT = { variants: [{ id: 'var_ctl', name: 'control', isControl: true }, { id: 'var_b', name: 'one-page' }] };
-const visit = (visitorId: string | undefined, url = 'https://shop.example/checkout?utm_source=meta'): Visit => ({ visitorId: () => visitorId, page: () => ({ url, search: '?utm_source=meta' }) });
+const visit = (visitorId: string | undefined, url = 'https://shop.example/checkout?utm_source=meta'): Visit => ({ visitorId: () => visitorId, page: () => ({ url, search: '?utm_source=meta' }), mayRecord: () => true });
 
 /** Experiments of a client pointed at the mock, on a clock the test moves by hand. */
 function setup(mockUrl: string, options: ExperimentClientOptions = {}) {
@@ -137,7 +138,7 @@ describe('experiments against the mock API', () => {
     expect((await noToken.personalization(visit('v1'))).personalizations).to.deep.equal([]);
     expect(said.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'checkout': no experimentToken (or OURS_EXPERIMENT_TOKEN): every experiment call takes the control path`]);
     const { experiments, errors } = setup(t.mock.url);
-    const throwing: Visit = { visitorId: () => { throw new Error('session store down'); }, page: () => undefined };
+    const throwing: Visit = { visitorId: () => { throw new Error('session store down'); }, page: () => undefined, mayRecord: () => true };
     const outs = [
       await experiments.assign('checkout', visit(undefined)),
       await experiments.assign('checkout', visit(undefined)),
@@ -171,6 +172,32 @@ describe('experiments against the mock API', () => {
       { token: '[redacted]', visitor_id: 'v2' },
     ]);
     expect(t.mock.impressions).to.deep.equal([]);
+  });
+});
+
+describe('experiments of a client', () => {
+  const t = withMock();
+
+  it('shutdown() cancels a call waiting on a hung API at once, and later calls take the control path without a request', async () => {
+    t.mock.experiment('checkout', CHECKOUT).respondWith({ hang: true, path: '/experiments/assignments' });
+    const client = new OursClient({ token: 'tok_test_secret_123', apiUrl: t.mock.url, logger: false, experimentToken: TOKEN, experimentBudgetMs: 5000 });
+    const errors: OursError[] = [];
+    client.on('error', (err) => errors.push(err));
+    const started = performance.now();
+    const pending = client[kExperiments]().assign('checkout', visit('v1'));
+    await t.mock.waitFor(1, { of: 'requests' });
+    await client.shutdown();
+    expect((await pending).isControl).to.equal(true);
+    expect(performance.now() - started).to.be.below(4000); // not the 5 s budget
+    expect((await client[kExperiments]().assign('checkout', visit('v2'))).isControl).to.equal(true);
+    expect(t.mock.requests).to.have.length(1);
+    expect(errors).to.deep.equal([]); // cancelling is not a failure of the API
+  });
+
+  it('rejects bad experiment options when the client is made, naming the option', () => {
+    expect(() => new OursClient({ token: 't', experimentBudgetMs: 0 })).to.throw('`experimentBudgetMs` must be a whole number from 1 to 10000');
+    expect(() => new OursClient({ token: 't', experimentCache: { ttlMs: -1 } })).to.throw('`experimentCache.ttlMs`');
+    expect(() => new OursClient({ token: 't', experimentToken: 42 as unknown as string })).to.throw('`experimentToken`');
   });
 });
 
