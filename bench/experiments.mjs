@@ -14,6 +14,7 @@
 //   API hung, circuit   the calls after that one: the circuit is open, no request
 // Then the cache's memory: heap per entry with 10,000 realistic entries.
 import { createRequire } from 'node:module';
+import { Source } from './lib/source.mjs';
 
 const require = createRequire(import.meta.url);
 const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname;
@@ -27,26 +28,11 @@ const { createMockOurs } = require(DIST + '/cjs/src/testing/index.js');
 const quick = process.argv.includes('--quick');
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
-/** A request as the Express adapter's source reads it. */
-class Source {
-  constructor(visitor) {
-    this.url = '/checkout?utm_source=meta&utm_campaign=spring';
-    this.socketAddress = '127.0.0.1';
-    this.headers = { cookie: `ours_device_id=${visitor}`, 'user-agent': UA, 'accept-language': 'en-US,en;q=0.9' };
-  }
-  header(name) {
-    return this.headers[name];
-  }
-  ip() {
-    return '203.0.113.7';
-  }
-  protocol() {
-    return 'https';
-  }
-  host() {
-    return 'shop.example.com';
-  }
-}
+/** A request of `visitor` to the checkout page, as the Express adapter's source reads it. */
+const checkoutRequest = (visitor) => ({
+  path: '/checkout?utm_source=meta&utm_campaign=spring',
+  headers: { cookie: `ours_device_id=${visitor}`, 'user-agent': UA, 'accept-language': 'en-US,en;q=0.9' },
+});
 const res = { headersSent: false, getHeader() {}, setHeader() {}, on() {}, once() {} };
 
 function percentiles(ms) {
@@ -70,7 +56,7 @@ function middleware(mock, options = {}) {
   client.on('error', () => {});
   return resolveTrackerConfig({ client });
 }
-const tracker = (config, visitor) => new RequestTracker(config, (v) => new Source(v), res, visitor);
+const tracker = (config, visitor) => new RequestTracker(config, (req) => new Source(req), res, checkoutRequest(visitor));
 
 // Memory: what the cache holds per entry, filled through Experiments.assign() with a fetch that answers
 // at once. Each visitor id is cut from its own 1 KB Cookie header, as the cookie parser gives it.

@@ -29,6 +29,18 @@ export interface ExperimentsDeps {
   now?: () => number;
 }
 
+/** One question to the API: where its answer is cached, and how to ask for it and read it. */
+interface Question<V> {
+  cacheKey: string;
+  /** The experiment key (or `personalization`), for reports. */
+  label: string;
+  impression: boolean;
+  /** The answer when there is none: the control path, or no personalization. */
+  fallback: V;
+  parse(body: unknown, key: string): V | undefined;
+  ask(api: ExperimentsApi, impression: boolean): Promise<ApiOutcome>;
+}
+
 interface Cached<V> {
   value: V;
   /** An impression was recorded when this answer was fetched. */
@@ -110,16 +122,27 @@ export class Experiments {
     const { page } = asked;
     const impression = trackImpression && asked.mayRecord;
     const cacheKey = `a${asked.visitorId.length}:${asked.visitorId}${key.length}:${key}${page?.url ?? ''}`;
-    return this.#answer(cacheKey, key, impression, controlOf(key), parseAssignment, (api, record) =>
-      api.assignment(key, asked.visitorId, page, record),
-    );
+    return this.#answer({
+      cacheKey,
+      label: key,
+      impression,
+      fallback: controlOf(key),
+      parse: parseAssignment,
+      ask: (api, record) => api.assignment(key, asked.visitorId, page, record),
+    });
   }
 
   async #personalization(visit: Visit): Promise<Personalization> {
     const asked = this.#read(visit, 'personalization');
     if (!asked) return NO_PERSONALIZATION;
-    const cacheKey = `p${asked.visitorId}`;
-    return this.#answer(cacheKey, 'personalization', false, NO_PERSONALIZATION, parsePersonalization, (api) => api.personalization(asked.visitorId));
+    return this.#answer({
+      cacheKey: `p${asked.visitorId}`,
+      label: 'personalization',
+      impression: false,
+      fallback: NO_PERSONALIZATION,
+      parse: parsePersonalization,
+      ask: (api) => api.personalization(asked.visitorId),
+    });
   }
 
   /** The last safety net: a bug of ours becomes a report and the control path, never a rejection in the app. */
@@ -156,41 +179,23 @@ export class Experiments {
    * The cached answer; else the API's within the budget; else `fallback`.
    * Asked with an impression, a cached answer fetched without one does not count.
    */
-  async #answer<V>(
-    cacheKey: string,
-    label: string,
-    impression: boolean,
-    fallback: V,
-    parse: (body: unknown, key: string) => V | undefined,
-    ask: (api: ExperimentsApi, impression: boolean) => Promise<ApiOutcome>,
-  ): Promise<V> {
+  async #answer<V>(question: Question<V>): Promise<V> {
+    const { cacheKey, impression, fallback } = question;
     const hit = this.#cache.get(cacheKey) as Cached<V> | undefined;
     if (hit && (hit.impression || !impression)) return hit.value;
     // A call without an impression may join one with; not the other way round.
     const joined = (this.#inFlight.get(`${cacheKey}1`) ?? (impression ? undefined : this.#inFlight.get(`${cacheKey}0`))) as Promise<V> | undefined;
     if (!joined && !this.#circuit.allows()) return fallback;
-    const started = this.#now();
-    const pending =
-      joined ??
-      (this.#inFlight.share(`${cacheKey}${impression ? 1 : 0}`, () =>
-        this.#fetch(cacheKey, label, impression, fallback, parse, ask),
-      ) as Promise<V>);
-    const answer = await within(pending, Math.max(0, this.#opts.budgetMs - (this.#now() - started)));
+    const pending = joined ?? (this.#inFlight.share(`${cacheKey}${impression ? 1 : 0}`, () => this.#fetch(question)) as Promise<V>);
+    const answer = await within(pending, this.#opts.budgetMs);
     if (answer !== undefined) return answer;
     this.#circuit.failure();
-    this.#warn('budget', `the experiments API did not answer within experimentBudgetMs (${this.#opts.budgetMs} ms): control path`, label);
+    this.#warn('budget', `the experiments API did not answer within experimentBudgetMs (${this.#opts.budgetMs} ms): control path`, question.label);
     return fallback;
   }
 
   /** One request: its answer is cached (a final refusal as the fallback, so it is not asked again at once). */
-  async #fetch<V>(
-    cacheKey: string,
-    label: string,
-    impression: boolean,
-    fallback: V,
-    parse: (body: unknown, key: string) => V | undefined,
-    ask: (api: ExperimentsApi, impression: boolean) => Promise<ApiOutcome>,
-  ): Promise<V> {
+  async #fetch<V>({ cacheKey, label, impression, fallback, parse, ask }: Question<V>): Promise<V> {
     const outcome = await ask(this.#api!, impression);
     if (outcome.kind === 'transient') {
       if (!this.#cancel.signal.aborted) {
@@ -199,7 +204,9 @@ export class Experiments {
       }
       return fallback;
     }
-    this.#circuit.success();
+    // A refused token will not be accepted for the next visitor either: stop asking for a while.
+    if (outcome.kind === 'final' && (outcome.status === 401 || outcome.status === 403)) this.#circuit.failure();
+    else this.#circuit.success();
     const value = outcome.kind === 'ok' ? parse(outcome.body, label) : undefined;
     if (value === undefined) {
       const [status, why] = outcome.kind === 'ok' ? [200, 'an answer of unexpected shape'] : [outcome.status, `a refusal (${outcome.reason})`];

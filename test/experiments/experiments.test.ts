@@ -120,6 +120,14 @@ describe('experiments against the mock API', () => {
     expect((await experiments.assign('checkout', visit('v10'))).inExperiment).to.equal(true);
   });
 
+  it('a refused token: the control path, reported once without the token, and no request during the cool-down', async () => {
+    t.mock.experiment('checkout', CHECKOUT).respondWith({ status: 401, error: `token ${TOKEN} is not valid`, path: '/experiments/assignments', times: 'always' });
+    const { experiments, errors } = setup(t.mock.url);
+    for (let i = 0; i < 3; i++) expect((await experiments.assign('checkout', visit(`v${i}`))).isControl).to.equal(true);
+    expect(assignments()).to.have.length(1);
+    expect(errors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'checkout': the experiments API gave a refusal (HTTP 401: token [redacted] is not valid): control path`]);
+  });
+
   it('a hung API: resolves at the budget, the control path, one report', async () => {
     t.mock.experiment('checkout', CHECKOUT).respondWith({ hang: true, path: '/experiments/assignments' });
     const { experiments, errors } = setup(t.mock.url, { experimentBudgetMs: 30 });
