@@ -138,4 +138,23 @@ adapterSuite('adapter: experiments', (t) => {
       `ours-middleware: experiment 'landing-2': redirect refused because a protocol-relative URL leaves the site`,
     ]);
   });
+
+  it('redirect(): not when the response has started (reported), nor to the page the visitor is on', async () => {
+    t.mock.experiment('started', { variants: [{ id: 'var_b', redirect: '/b' }] });
+    t.mock.experiment('here', { variants: [{ id: 'var_b', redirect: '/here?x=1' }] });
+    const app = await start();
+    app.handle(async ({ ours, res, req }) => {
+      if (req.url === '/started') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('streaming… ');
+        ours.redirect(await ours.experiment('started'));
+        res.end('control page');
+        return;
+      }
+      return ours.redirect(await ours.experiment('here')) ? undefined : 'control page';
+    });
+    const replies = [await app.get('/started', { headers: VISITOR }), await app.get('/here?x=1', { headers: VISITOR })];
+    expect(replies.map((r) => [r.status, r.body])).to.deep.equal([[200, 'streaming… control page'], [200, 'control page']]);
+    expect(app.clientErrors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'started': cannot redirect, the response has already started`]);
+  });
 });
