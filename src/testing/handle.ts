@@ -58,9 +58,7 @@ export async function handleRequest(
     scripted(endpoint, script) ??
     (body.ok
       ? experiment
-        ? check!.all.length > 0
-          ? failure(endpoint, 400, check!.all.map(describeIssue).join('; '))
-          : answerExperiment(env.state.experiments, env.experimentToken, experiment.endpoint, experiment.key, body.value)
+        ? experimentReply(env, experiment, body.value, check!)
         : accept(env, endpoint, body.value, check!, script?.rows)
       : failure(endpoint, body.status, describeIssue(body.issue), { limit: body.issue.limit }));
   finish(env, res, record, reply, script?.drop === 'mid-response');
@@ -106,10 +104,18 @@ function scripted(endpoint: MockPath, script: MockScript | undefined): Reply | u
   return undefined;
 }
 
+type ExperimentRoute = NonNullable<ReturnType<typeof experimentRoute>>;
+
 /** An experiments body's issues, shaped like the event endpoints' (each one rejects the request). */
-function experimentCheck(route: NonNullable<ReturnType<typeof experimentRoute>>, value: unknown): BodyCheck {
+function experimentCheck(route: ExperimentRoute, value: unknown): BodyCheck {
   const all = checkExperimentBody(route.endpoint, route.key, value);
   return { all, whole: all, rows: new Map(), tooMany: false };
+}
+
+/** 400 for a body that breaks the experiments contract, else the declared experiment's answer. */
+function experimentReply(env: HandlerEnv, route: ExperimentRoute, value: unknown, check: BodyCheck): Reply {
+  if (check.all.length > 0) return failure(route.endpoint, 400, check.all.map(describeIssue).join('; '));
+  return answerExperiment(env.state.experiments, env.experimentToken, route.endpoint, route.key, value);
 }
 
 /** The real API's path: auth, contract checks, then record what was accepted. */
