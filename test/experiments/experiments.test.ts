@@ -3,6 +3,7 @@ import { kExperiments, OursClient } from '../../src/client';
 import type { OursError } from '../../src/errors';
 import { Experiments, type Visit } from '../../src/experiments/experiments';
 import { resolveExperimentOptions, type ExperimentClientOptions } from '../../src/experiments/options';
+import { createMockOurs } from '../../src/testing';
 import { withMock } from '../helpers/client';
 
 const TOKEN = 'exp_test_token_123';
@@ -221,5 +222,30 @@ describe('experiments: the mock checks the request contract', () => {
     expect(res.status).to.equal(400);
     expect(t.mock.violations.map((v) => v.field).sort()).to.deep.equal(['context.path', 'context.url', 'extra', 'token', 'track_impression', 'visitor_id']);
     t.mock.reset();
+  });
+});
+
+describe('experiments: the mock API\'s own options', () => {
+  const post = (url: string, body: unknown) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('experimentToken: another exp_ token gets 401; assign() and url decide; a bad declaration throws', async () => {
+    const mock = await createMockOurs({ experimentToken: TOKEN });
+    try {
+      mock.experiment('pricing', { variants: [{ id: 'b' }], url: /\/pricing$/, assign: (visitorId) => (visitorId === 'v1' ? 'b' : null) });
+      const ask = async (token: string, visitor: string, url: string) => {
+        const res = await post(`${mock.url}/experiments/assignments/pricing`, { token, visitor_id: visitor, context: { url } });
+        return [res.status, ((await res.json()) as { in_experiment?: boolean }).in_experiment];
+      };
+      expect(await ask('exp_other_token', 'v1', 'https://s.example/pricing')).to.deep.equal([401, undefined]);
+      expect(await ask(TOKEN, 'v1', 'https://s.example/pricing')).to.deep.equal([200, true]);
+      expect(await ask(TOKEN, 'v2', 'https://s.example/pricing')).to.deep.equal([200, false]);
+      expect(await ask(TOKEN, 'v1', 'https://s.example/other')).to.deep.equal([200, false]);
+      expect(mock.violations).to.deep.equal([]);
+      expect(() => mock.experiment('x', { variants: [] })).to.throw(TypeError, 'variants must list at least one variant');
+      expect(() => mock.experiment('', { variants: [{ id: 'a' }] })).to.throw(TypeError, 'the key must be a non-empty string');
+    } finally {
+      await mock.close();
+    }
   });
 });
