@@ -53,6 +53,12 @@ const REQUEST_TIMEOUT_MS = 2000;
 const COOL_DOWN_MS = 1000;
 /** Sockets of the experiments' own pool, apart from event delivery's: neither waits behind the other. */
 const SOCKETS = 16;
+/**
+ * Requests in flight at most (4 per socket). Past it a call takes the control
+ * path at once: a burst of new visitors against a slow API would otherwise
+ * queue hundreds of requests, whose setting up alone outlasts every budget.
+ */
+const MAX_PENDING = 64;
 /** Longest experiment key / visitor id sent (the contract's userId is at most 400). */
 const MAX_KEY = 256;
 const MAX_VISITOR = 400;
@@ -186,6 +192,10 @@ export class Experiments {
     // A call without an impression may join one with; not the other way round.
     const joined = (this.#inFlight.get(`${cacheKey}1`) ?? (impression ? undefined : this.#inFlight.get(`${cacheKey}0`))) as Promise<V> | undefined;
     if (!joined && !this.#circuit.allows()) return fallback;
+    if (!joined && this.#inFlight.size >= MAX_PENDING) {
+      this.#warn('busy', `${MAX_PENDING} requests to the experiments API are already waiting: control path`, question.label);
+      return fallback;
+    }
     const pending = joined ?? (this.#inFlight.share(`${cacheKey}${impression ? 1 : 0}`, () => this.#fetch(question)) as Promise<V>);
     const answer = await within(pending, this.#opts.budgetMs);
     if (answer !== undefined) return answer;

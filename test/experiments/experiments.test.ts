@@ -79,6 +79,15 @@ describe('experiments against the mock API', () => {
     expect(new Set(answers.map((a) => a.variantId)).size).to.equal(1);
   });
 
+  it('a burst past 64 requests in flight: the calls beyond take the control path at once, said once', async () => {
+    t.mock.experiment('checkout', { variants: [{ id: 'var_b' }] }).respondWith({ delayMs: 20, times: 'always', path: '/experiments/assignments' });
+    const { experiments, errors } = setup(t.mock.url, { experimentBudgetMs: 5000 });
+    const answers = await Promise.all(Array.from({ length: 70 }, (_, i) => experiments.assign('checkout', visit(`burst-${i}`))));
+    expect(answers.filter((a) => a.inExperiment)).to.have.length(64);
+    expect(assignments()).to.have.length(64);
+    expect(errors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'checkout': 64 requests to the experiments API are already waiting: control path`]);
+  });
+
   it('without an impression: sends track_impression false, records none, and a later call that wants one asks again', async () => {
     t.mock.experiment('checkout', CHECKOUT);
     const { experiments } = setup(t.mock.url);
