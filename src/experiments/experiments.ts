@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { OursError } from '../errors';
 import { flatten } from '../flatten';
@@ -127,9 +128,8 @@ export class Experiments {
     if (!asked) return controlOf(key);
     const { page } = asked;
     const impression = trackImpression && asked.mayRecord;
-    const cacheKey = `a${asked.visitorId.length}:${asked.visitorId}${key.length}:${key}${page?.url ?? ''}`;
     return this.#answer({
-      cacheKey,
+      cacheKey: cacheKeyOf(`a${asked.visitorId.length}:${asked.visitorId}${key.length}:${key}${page?.url ?? ''}`),
       label: key,
       impression,
       fallback: controlOf(key),
@@ -142,7 +142,7 @@ export class Experiments {
     const asked = this.#read(visit, 'personalization');
     if (!asked) return NO_PERSONALIZATION;
     return this.#answer({
-      cacheKey: `p${asked.visitorId}`,
+      cacheKey: cacheKeyOf(`p${asked.visitorId}`),
       label: 'personalization',
       impression: false,
       fallback: NO_PERSONALIZATION,
@@ -234,4 +234,16 @@ export class Experiments {
     const text = `ours-middleware: experiment '${label.slice(0, 80)}': ${message}`;
     this.#report(new OursError(token && token.length >= 8 ? text.split(token).join('[redacted]') : text));
   }
+}
+
+/** Longest cache key kept as is; longer ones are hashed. */
+const MAX_KEY_CHARS = 256;
+
+/**
+ * The key as is, or its SHA-256 when long: the visitor id (a cookie) and the
+ * page URL (query string included) come from the request, and a client
+ * sending 4 KB URLs must not make each cache entry hold 4 KB.
+ */
+function cacheKeyOf(raw: string): string {
+  return raw.length <= MAX_KEY_CHARS ? raw : `#${createHash('sha256').update(raw).digest('base64')}`;
 }

@@ -71,6 +71,16 @@ describe('experiments against the mock API', () => {
     expect(assignments()).to.have.length(5);
   });
 
+  it('a long page URL (a client\'s 4 KB query string) is still cached, under a short key, and kept apart from others', async () => {
+    t.mock.experiment('checkout', CHECKOUT);
+    const { experiments } = setup(t.mock.url);
+    const long = (n: number) => `https://shop.example/checkout?junk=${String(n).repeat(4000)}`;
+    await experiments.assign('checkout', visit('v1', long(1)));
+    await experiments.assign('checkout', visit('v1', long(1)));
+    await experiments.assign('checkout', visit('v1', long(2)));
+    expect(assignments()).to.have.length(2);
+  });
+
   it('concurrent calls for one visitor and key share one request', async () => {
     t.mock.experiment('checkout', CHECKOUT).respondWith({ delayMs: 50, path: '/experiments/assignments' });
     const { experiments } = setup(t.mock.url);
