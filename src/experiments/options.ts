@@ -1,7 +1,13 @@
 import { OursConfigError } from '../errors';
 import type { FetchLike } from '../transport';
 
-/** The experiment cache: one entry per visitor, experiment and page. */
+/**
+ * The experiment cache: one entry per visitor, experiment and page (about
+ * 350 bytes each; see docs/experiments.md).
+ *
+ * @example
+ * new OursClient({ experimentCache: { maxEntries: 50_000, ttlMs: 5 * 60_000 } });
+ */
 export interface ExperimentCacheOptions {
   /** Entries kept; the least recently used goes first. @defaultValue 10000 */
   maxEntries?: number;
@@ -9,7 +15,12 @@ export interface ExperimentCacheOptions {
   ttlMs?: number;
 }
 
-/** Client options of server-side experiments (`req.ours.experiment()`). */
+/**
+ * Client options of server-side experiments (`req.ours.experiment()`).
+ *
+ * @example
+ * app.use(ours({ token: process.env.OURS_TOKEN, experimentToken: process.env.OURS_EXPERIMENT_TOKEN, experimentBudgetMs: 100 }));
+ */
 export interface ExperimentClientOptions {
   /**
    * The experiment token (`exp_…`, from the dashboard; not the Source token).

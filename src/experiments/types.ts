@@ -27,7 +27,12 @@ export interface ExperimentAssignment {
   readonly redirect?: string;
 }
 
-/** One active personalization of a visitor. */
+/**
+ * One active personalization of a visitor.
+ *
+ * @example
+ * const hero = (await req.ours.personalization()).personalizations.find((p) => p.experimentKey === 'hero');
+ */
 export interface PersonalizationEntry {
   /** When the visitor was assigned (as the API gives it, a number). */
   readonly assignedAt: number;
