@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent } from 'node:http';
+import { Agent, request, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { OursClient, OursDeliveryError, type OursError } from '../../src/index';
@@ -58,6 +58,17 @@ async function exitWithin(child: Child, ms: number): Promise<{ code: number | nu
     throw new Error(`the child did not exit by itself within ${ms} ms; stderr: ${child.stderr}`);
   }
   return result;
+}
+
+/** A GET whose body never ends: resolves `firstChunk` once the first bytes arrive. */
+function openDownload(port: number, path: string): { firstChunk: Promise<void>; abort(): void } {
+  let req: ClientRequest | undefined;
+  const firstChunk = new Promise<void>((resolve, reject) => {
+    req = request({ host: '127.0.0.1', port, path, agent: false, headers: { 'user-agent': 'curl/8' } }, (res) => res.once('data', () => resolve()));
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    req.end();
+  });
+  return { firstChunk, abort: () => req?.destroy() };
 }
 
 describe('shutdown', function () {
@@ -179,6 +190,28 @@ describe('shutdown', function () {
       agent.destroy();
     }
   });
+
+  for (const kind of KINDS) {
+    it(`SIGTERM with the README's handler while four downloads still stream in a real ${FRAMEWORK_NAME[kind]} app: their four events are delivered and the report adds up`, async () => {
+      const config: ChildConfig = { framework: kind, apiUrl: mock.url, token: TOKEN, handleSignals: false, readmeHandler: true };
+      const child = runFixture('app-child.ts', config);
+      children.push(child);
+      const port = Number(await child.line('READY'));
+      const ids = idsOf(`${kind}-download`, 4);
+      const downloads = ids.map((id) => openDownload(port, `/stream?id=${id}`));
+      await Promise.all(downloads.map((d) => d.firstChunk));
+      const stats = JSON.parse((await send(port, '/stats')).body) as ReturnType<OursClient['stats']>;
+      expect(stats).to.include({ tracked: 4, held: 4, delivered: 0 });
+      child.proc.kill('SIGTERM');
+      const { report, stats: after } = JSON.parse(await child.line('REPORT')) as { report: unknown; stats: ReturnType<OursClient['stats']> };
+      await exitWithin(child, 15_000);
+      expect(report).to.deep.equal({ delivered: 4, failed: 0, dropped: 0 });
+      expect(after).to.include({ tracked: 4, delivered: 4, failed: 0, dropped: 0, queued: 0, inFlight: 0, held: 0 });
+      expect(new Set(mock.events.map((e) => e.distinctId))).to.deep.equal(new Set(ids));
+      expect(child.stderr).to.equal('');
+      for (const d of downloads) d.abort();
+    });
+  }
 
   it('handleSignals with the core client alone: SIGTERM with 1,000 events queued delivers all of them, then the process exits', async () => {
     mock.respondWith({ delayMs: 400, times: 'always' });
