@@ -8,7 +8,7 @@ import { OursConfigError } from '../src/errors';
 import { koaIp } from '../src/request/client-ip';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
-import { RequestTracker } from '../src/request/tracker';
+import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveTrackerConfig } from '../src/request/tracker-config';
 
 /**
@@ -100,7 +100,7 @@ export function ours(options?: OursKoaOptions): OursKoaMiddleware {
   };
   const sourceOf = (ctx: KoaContext): RequestSource => new KoaSource(ctx, warnSpoofable);
   const middleware = function oursMiddleware(ctx: KoaContext, next: Next): Promise<unknown> {
-    ctx.ours = new RequestTracker(config, sourceOf, ctx.res, ctx);
+    ctx.ours = requestTracker(ctx.ours, config, sourceOf, ctx.res, ctx);
     return next();
   };
   return Object.assign(middleware, { client: config.client });

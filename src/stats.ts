@@ -1,10 +1,16 @@
 /**
  * Counters of a client since it was made. At any moment
- * `tracked = delivered + failed + dropped + queued + inFlight`.
+ * `tracked = delivered + failed + dropped + queued + inFlight + held`.
  */
 export interface ClientStats {
-  /** Calls of `track()` and `identify()`. */
+  /** Calls of `track()` and `identify()`, on the client or on `req.ours` (counted when made). */
   tracked: number;
+  /**
+   * `req.ours` calls held by their request: until its response ends (a
+   * streaming download holds them to its end), then while async hooks run.
+   * `flush()` and `shutdown()` take them.
+   */
+  held: number;
   /** Events waiting to be sent, retries included. */
   queued: number;
   /** Events in requests that have not answered yet. */
@@ -15,14 +21,18 @@ export interface ClientStats {
   retried: number;
   /** Events given up: rejected by the API, out of retries, or cut off by a shutdown deadline. */
   failed: number;
-  /** Events never queued: invalid, queue full, or tracked after shutdown. */
+  /** Events never queued: invalid, queue full, tracked after shutdown, filtered by a hook, or a hook failed. */
   dropped: number;
 }
 
 /** Why events were dropped, as the `drop` event reports it. */
 export interface DropInfo {
-  /** `expired`: a durable store found it older than the API's 7-day window. */
-  reason: 'invalid' | 'queue_full' | 'shutdown' | 'expired';
+  /**
+   * `expired`: a durable store found it older than the API's 7-day window.
+   * `filtered`: the app chose not to send it (`skip`, `gpc: 'drop'`, `beforeSend` returned `null`).
+   * `hook_failed`: `skip`, `identify` or `beforeSend` threw, rejected or did not settle in time (also an `error`).
+   */
+  reason: 'invalid' | 'queue_full' | 'shutdown' | 'expired' | 'filtered' | 'hook_failed';
   /** How many events this drop covers. */
   count: number;
 }

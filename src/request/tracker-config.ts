@@ -1,6 +1,5 @@
-import { kHandOffs, OursClient } from '../client';
+import { kDebug, kHandOffs, OursClient } from '../client';
 import { OursConfigError } from '../errors';
-import type { Identity, TrackEvent } from '../events';
 import type { ClientOptions } from '../options';
 import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
@@ -15,25 +14,30 @@ export interface TrackerConfig<Req> {
   readonly collectIp: boolean;
   /** The end user's IP for one request, before normalisation. */
   readonly ipOf: (source: RequestSource, req: Req) => string | undefined;
-  readonly skip: ((req: Req) => boolean) | undefined;
-  readonly identify: ((req: Req) => Identity | undefined) | undefined;
-  readonly beforeSend: ((event: TrackEvent, req: Req) => TrackEvent | null | undefined) | undefined;
+  readonly skip: MiddlewareOptions<Req>['skip'];
+  readonly identify: MiddlewareOptions<Req>['identify'];
+  readonly beforeSend: MiddlewareOptions<Req>['beforeSend'];
+  readonly hookTimeoutMs: number;
   readonly gpc: 'annotate' | 'drop' | 'ignore';
   readonly setVisitorCookie: boolean;
   readonly cookieDomain: string | undefined;
   readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   /** Milliseconds `res.end()` may wait for delivery, or undefined when off. */
   readonly flushOnResponseMs: number | undefined;
+  /** The client's hand-offs: what `flush()` and `shutdown()` take and wait for. */
+  readonly handOffs: HandOffBatch;
   /**
-   * Where finished responses' hand-offs wait for the end of the turn; undefined
-   * with `waitUntil` or `flushOnResponse`, whose delivery starts at the response.
+   * Finished responses' hand-offs wait for the end of the turn; not with
+   * `waitUntil` or `flushOnResponse`, whose delivery starts at the response.
    */
-  readonly handOffs: HandOffBatch | undefined;
+  readonly batchHandOffs: boolean;
+  /** A request already had a tracker from another `ours()`: said once, at debug level. */
+  readonly noteMountedTwice: () => void;
 }
 
 const MIDDLEWARE_KEYS = [
   'client', 'cookieName', 'collectIp', 'trustProxy', 'clientIp', 'skip', 'identify', 'beforeSend',
-  'gpc', 'setVisitorCookie', 'cookieDomain', 'waitUntil', 'flushOnResponse',
+  'gpc', 'setVisitorCookie', 'cookieDomain', 'waitUntil', 'flushOnResponse', 'hookTimeoutMs',
 ] as const;
 
 /** RFC 6265 token: what a cookie name may be. */
@@ -96,6 +100,22 @@ function flushOnResponseMs(value: MiddlewareOptions<unknown>['flushOnResponse'])
   throw new OursConfigError('flushOnResponse', 'must be a boolean or { timeoutMs: <positive whole number> }');
 }
 
+function positiveMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new OursConfigError(name, `must be a positive whole number of milliseconds, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Says once per middleware that another `ours()` serves its requests. */
+function mountedTwiceNote(client: OursClient): () => void {
+  let said = false;
+  return () => {
+    if (said) return;
+    said = true;
+    client[kDebug]('ours() mounted twice on one request (app level and a router, or two ours()): the tracker the first one made serves the whole request, with its options');
+  };
+}
+
 /** Checks every middleware option once, so a mistake throws from `ours()`, not on a request. */
 export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}): TrackerConfig<Req> {
   const cookieName = options.cookieName ?? DEFAULT_DEVICE_COOKIE;
@@ -114,12 +134,15 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
     skip: optionalFunction('skip', options.skip),
     identify: optionalFunction('identify', options.identify),
     beforeSend: optionalFunction('beforeSend', options.beforeSend),
+    hookTimeoutMs: positiveMs('hookTimeoutMs', options.hookTimeoutMs, 5000),
     gpc: oneOf('gpc', options.gpc, ['annotate', 'drop', 'ignore'], 'annotate'),
     setVisitorCookie: options.setVisitorCookie ?? false,
     cookieDomain: options.cookieDomain,
     waitUntil,
     flushOnResponseMs: flushMs,
-    // One batch per client, shared by every middleware made with it (even one made per request by mistake).
-    handOffs: waitUntil || flushMs !== undefined ? undefined : client[kHandOffs](),
+    // One per client, shared by every middleware made with it (even one made per request by mistake).
+    handOffs: client[kHandOffs](),
+    batchHandOffs: !waitUntil && flushMs === undefined,
+    noteMountedTwice: mountedTwiceNote(client),
   };
 }

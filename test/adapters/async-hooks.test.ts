@@ -3,7 +3,7 @@ import type { OursClient, TrackEvent } from '../../src/index';
 import { adapterSuite, sleep } from './harness';
 
 const VISITOR = { cookie: 'ours_device_id=v1', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
-const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+const never = (): Promise<never> => new Promise<never>(() => undefined);
 
 function expectBalanced(client: OursClient): void {
   const s = client.stats();
