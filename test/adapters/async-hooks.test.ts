@@ -1,14 +1,10 @@
 import { expect } from 'chai';
-import type { OursClient, TrackEvent } from '../../src/index';
+import type { TrackEvent } from '../../src/index';
+import { expectBalanced } from '../helpers/client';
 import { adapterSuite, sleep } from './harness';
 
 const VISITOR = { cookie: 'ours_device_id=v1', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
 const never = (): Promise<never> => new Promise<never>(() => undefined);
-
-function expectBalanced(client: OursClient): void {
-  const s = client.stats();
-  expect(s.tracked, JSON.stringify(s)).to.equal(s.delivered + s.failed + s.dropped + s.queued + s.inFlight + s.held);
-}
 
 adapterSuite('adapter: async hooks', (t) => {
   const rejections: unknown[] = [];
