@@ -19,6 +19,8 @@ const { OursClient } = require(DIST + '/cjs/src/index.js');
 const { extractContext } = require(DIST + '/cjs/src/request/extract-context.js');
 const { resolveTrackerConfig } = require(DIST + '/cjs/src/request/tracker-config.js');
 const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
+const { ours: expressOurs } = require(DIST + '/cjs/adapters/express.js');
+const noop = () => undefined;
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 5 : 9;
@@ -127,6 +129,23 @@ export async function runMicro() {
     }),
   );
 
+  // 4b. Three events through a sync beforeSend: each event is built with its
+  //     own defaultProperties, identityContext and eventProperties (issue 18).
+  results.push(
+    await measure('tracker: 3 × track() + hand-off, sync beforeSend', N, async () => {
+      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false, beforeSend: (e) => e });
+      const res = { writableFinished: true, destroyed: false };
+      return { config, res, between: () => config.client.flush() };
+    }, (i, { config, res }) => {
+      const source = requests[i % requests.length];
+      const tracker = new RequestTracker(config, sourceOf, res, source.req);
+      tracker.track('Page Viewed', event.eventProperties);
+      tracker.track('Product Viewed', event.eventProperties);
+      tracker.track('Added To Cart', event.eventProperties);
+      config.handOffs.drain();
+    }),
+  );
+
   // 5. Mounted but unused: the tracker a request gets when it tracks nothing.
   results.push(
     await measure('tracker: created, nothing tracked', N * 4, async () => {
@@ -135,6 +154,15 @@ export async function runMicro() {
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
       new RequestTracker(config, sourceOf, res, source.req);
+    }),
+  );
+  // 6. The Express middleware on a request that tracks nothing (a fresh request object each call).
+  results.push(
+    await measure('express ours() middleware, nothing tracked', N * 4, async () => {
+      const mw = expressOurs({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
+      return { mw, res: {} };
+    }, (i, { mw, res }) => {
+      mw({ headers: requests[i % requests.length].req.headers }, res, noop);
     }),
   );
   return results;

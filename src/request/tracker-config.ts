@@ -1,9 +1,10 @@
-import { kDebug, kHandOffs, OursClient } from '../client';
-import { OursConfigError } from '../errors';
+import { kDebug, kHandOffs, kReport, OursClient } from '../client';
+import { OursConfigError, OursError } from '../errors';
 import type { ClientOptions } from '../options';
 import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
 import type { HandOffBatch } from './hand-off-batch';
+import { isThenable } from './hook';
 import type { MiddlewareOptions } from './middleware-options';
 import type { RequestSource } from './request-source';
 
@@ -65,9 +66,9 @@ function clientFrom(options: MiddlewareOptions<unknown>): OursClient {
   return options.client;
 }
 
-function ipResolver<Req>(options: MiddlewareOptions<Req>): TrackerConfig<Req>['ipOf'] {
+function ipResolver<Req>(options: MiddlewareOptions<Req>, client: OursClient): TrackerConfig<Req>['ipOf'] {
   const { clientIp, trustProxy } = options;
-  if (typeof clientIp === 'function') return (_source, req) => clientIp(req);
+  if (typeof clientIp === 'function') return (_source, req) => appIp(clientIp, req, client);
   if (clientIp === 'request-ip') {
     try {
       loadRequestIp(); // now: a missing package is an error of ours(), not of a request
@@ -85,6 +86,25 @@ function ipResolver<Req>(options: MiddlewareOptions<Req>): TrackerConfig<Req>['i
     throw new OursConfigError('trustProxy', `is not a hop count, CIDR list or function: ${(err as Error).message}`);
   }
   return (source) => forwardedIp(source.socketAddress, source.header('x-forwarded-for'), trust);
+}
+
+/**
+ * The app's `clientIp(req)`. The IP is read while the request is live, so
+ * synchronously: a Promise (an async function) is not awaited, and it and a
+ * throw are reported; the event goes without the IP rather than not at all.
+ */
+function appIp<Req>(clientIp: (req: Req) => string | undefined, req: Req, client: OursClient): string | undefined {
+  let ip: unknown;
+  try {
+    ip = clientIp(req);
+  } catch (err) {
+    client[kReport](new OursError(`ours-middleware: clientIp threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`));
+    return undefined;
+  }
+  if (!isThenable(ip)) return ip as string | undefined;
+  ip.then(undefined, () => undefined); // its rejection is not the host's either
+  client[kReport](new OursError('ours-middleware: clientIp returned a Promise; it must return the IP (a string) synchronously; the event goes without an IP'));
+  return undefined;
 }
 
 /** The headers request-ip looks at, read through the source. */
@@ -130,7 +150,7 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
     client,
     cookieName,
     collectIp: options.collectIp ?? true,
-    ipOf: ipResolver(options),
+    ipOf: ipResolver(options, client),
     skip: optionalFunction('skip', options.skip),
     identify: optionalFunction('identify', options.identify),
     beforeSend: optionalFunction('beforeSend', options.beforeSend),

@@ -293,7 +293,7 @@ export class RequestTracker<Req = unknown> {
         event: call.name,
         time: call.time,
         eventProperties,
-        defaultProperties: overrides.defaultProperties ? { ...ctx.defaultProperties, ...overrides.defaultProperties } : own ? { ...ctx.defaultProperties } : ctx.defaultProperties,
+        defaultProperties: overrides.defaultProperties ? { ...ctx.defaultProperties, ...overrides.defaultProperties } : own ? ownCopy(ctx.defaultProperties) : ctx.defaultProperties,
         identityContext,
         ...withoutMerged(overrides),
       };
@@ -307,7 +307,7 @@ export class RequestTracker<Req = unknown> {
     event.event = call.name;
     event.time = call.time;
     event.eventProperties = eventProperties;
-    event.defaultProperties = own ? { ...ctx.defaultProperties } : ctx.defaultProperties;
+    event.defaultProperties = own ? ownCopy(ctx.defaultProperties) : ctx.defaultProperties;
     event.identityContext = identityContext;
     return event;
   }
@@ -397,6 +397,14 @@ function copyIdentity(identity: Identity): Identity {
   const keys = Object.keys(identity) as (keyof Identity)[];
   for (let i = 0; i < keys.length; i++) out[keys[i]!] = identity[keys[i]!];
   return out;
+}
+
+/**
+ * A copy a hook may change freely. `Object.assign` over the ~25 fields of
+ * `defaultProperties`: cheaper than a spread on V8 11 (docs/requests-and-hooks.md).
+ */
+function ownCopy<T extends object>(shared: T): T {
+  return Object.assign({}, shared);
 }
 
 /**

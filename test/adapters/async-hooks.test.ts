@@ -130,6 +130,42 @@ adapterSuite('adapter: async hooks', (t) => {
     }
   });
 
+  describe('the other hooks of the package', () => {
+    for (const [how, clientIp, message] of [
+      ['throwing', () => { throw new Error('no edge header'); }, /clientIp threw: no edge header/],
+      ['async', async () => '203.0.113.9', /clientIp returned a Promise/],
+    ] as const) {
+      it(`a ${how} clientIp is reported and the event goes without an IP`, async () => {
+        const app = await t.start({ ours: { clientIp: clientIp as () => string } });
+        await oneEvent(app);
+        expect(t.mock.events).to.have.length(1);
+        expect(t.mock.events[0]!.defaultProperties).not.to.have.property('ip');
+        expect(app.clientErrors.map((e) => e.message)).to.satisfy((m: string[]) => m.length === 1 && message.test(m[0]!));
+      });
+    }
+
+    it('a waitUntil that rejects is reported, not an unhandled rejection', async () => {
+      const app = await t.start({ ours: { waitUntil: async () => Promise.reject(new Error('platform refused')) } });
+      await oneEvent(app);
+      await sleep(5);
+      expect(t.mock.events).to.have.length(1);
+      expect(app.clientErrors.map((e) => e.message).join()).to.match(/platform refused/);
+    });
+
+    it('a logger that throws never reaches the request (here: the debug line of a second ours())', async () => {
+      const fail = (): never => {
+        throw new Error('log sink down');
+      };
+      const client = t.client({ logger: { debug: fail, info: fail, warn: fail, error: fail } });
+      const app = await t.start({ ours: { client }, mountAgain: { ours: { client, gpc: 'drop' } } });
+      app.handle(({ ours }) => ours.track('E'));
+      const reply = await app.get('/', { headers: VISITOR });
+      expect(reply.status).to.equal(200);
+      await t.mock.waitFor(1);
+      expect(app.appErrors).to.deep.equal([]);
+    });
+  });
+
   it('shutdown() waits for pending async hooks, within its deadline', async () => {
     const app = await t.start({ ours: { identify: async () => (await sleep(40), { externalId: 'u_s' }) } });
     app.handle(({ ours }) => ours.track('E'));
