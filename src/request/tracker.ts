@@ -29,10 +29,13 @@ interface HeldCall {
  * What a request sends as: the identity of its calls, or why it sends
  * nothing (the app filtered it, or one of its hooks failed).
  */
-type Decision = Identity | 'filtered' | 'hook_failed';
+type Decision = Identity | 'filtered' | 'hook_failed' | 'invalid';
 
 const VISITOR_TOO_LATE =
   "ours-middleware: setVisitorCookie: the response headers were already sent at the request's first track(), so no visitor cookie could be set, and the event has no visitor (no ours_device_id, identify or setIdentity): not sent. Track before the response starts streaming.";
+
+/** Whether an `ours()` with this config made the tracker (see `requestTracker`). @internal */
+const kMadeBy = Symbol('ours-middleware.madeBy');
 
 /** A year, as the browser SDK keeps its visitor cookie. */
 const VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
@@ -79,8 +82,8 @@ export class RequestTracker<Req = unknown> {
     this.#req = req;
   }
 
-  /** Whether `ours()` with this config made it. @internal */
-  madeBy(config: TrackerConfig<Req>): boolean {
+  /** @internal */
+  [kMadeBy](config: TrackerConfig<Req>): boolean {
     return this.#config === config;
   }
 
@@ -132,8 +135,12 @@ export class RequestTracker<Req = unknown> {
   /** First call of this request: hook the response end, mint a visitor if asked to. */
   #start(): void {
     this.#request(); // now, not after the response: the client may be gone by then
-    if (this.#config.setVisitorCookie) this.#mintVisitor();
-    const { handOffs, batchHandOffs, flushOnResponseMs } = this.#config;
+    const { handOffs, batchHandOffs, flushOnResponseMs, setVisitorCookie } = this.#config;
+    try {
+      if (setVisitorCookie) this.#mintVisitor();
+    } catch (err) {
+      this.#report(err); // the calls are still held and handed over
+    }
     const handOff = (): void => void this.#handOff(); // runs once, however often it is called
     this.#handOffNow = handOff;
     handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
@@ -169,7 +176,13 @@ export class RequestTracker<Req = unknown> {
    */
   #send(calls: HeldCall[]): Promise<void> | undefined {
     if (calls.length === 0) return undefined;
-    const decision = (this.#decision ??= this.#decide());
+    let decision: Decision | Promise<Decision>;
+    try {
+      decision = this.#decision ??= this.#decide();
+    } catch (err) {
+      this.#report(err); // the request could not be read
+      decision = this.#decision = 'invalid';
+    }
     const sending = isThenable(decision) ? decision.then((d) => this.#sendAll(calls, d)) : this.#sendAll(calls, decision);
     if (sending) this.#config.handOffs.wait(sending);
     return sending;
@@ -194,9 +207,11 @@ export class RequestTracker<Req = unknown> {
    */
   #decide(): Decision | Promise<Decision> {
     const { skip, gpc } = this.#config;
+    // The request is read now, synchronously (a throw is #send's to catch):
+    // what runs after an async hook must not throw.
+    if (this.context.gpc && gpc === 'drop') return 'filtered';
     let skipped: boolean | PromiseLike<boolean>;
     try {
-      if (gpc === 'drop' && this.context.gpc) return 'filtered';
       skipped = skip ? skip(this.#req) : false;
     } catch (err) {
       return this.#hookFailed(hookError('skip', 'threw', err));
@@ -210,10 +225,9 @@ export class RequestTracker<Req = unknown> {
 
   /** The request's identity: the visitor (cookie or minted), then what the app's `identify` resolves. */
   #identify(): Decision | Promise<Decision> {
-    let base: Identity;
+    const base: Identity = { userId: this.#mintedUserId ?? this.#context?.userId };
     let found: ReturnType<NonNullable<TrackerConfig<Req>['identify']>>;
     try {
-      base = { userId: this.#mintedUserId ?? this.context.userId };
       found = this.#config.identify?.(this.#req);
     } catch (err) {
       return this.#hookFailed(hookError('identify', 'threw', err));
@@ -373,7 +387,7 @@ export function requestTracker<Req>(
   req: Req,
 ): RequestTracker<Req> {
   if (!(existing instanceof RequestTracker)) return new RequestTracker(config, sourceOf, res, req);
-  if (!existing.madeBy(config)) config.noteMountedTwice();
+  if (!existing[kMadeBy](config)) config.noteMountedTwice();
   return existing;
 }
 
