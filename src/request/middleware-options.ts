@@ -4,6 +4,12 @@ import type { ClientOptions } from '../options';
 import type { TrustSetting } from './client-ip';
 
 /**
+ * What `beforeSend` returns: the event to send, `null` to drop it, or
+ * nothing (`void`: a hook that only changes the event in place) to send it as the hook left it.
+ */
+export type BeforeSendResult = TrackEvent | null | undefined | void;
+
+/**
  * Options of `ours()` in every adapter. `Req` is the framework's request
  * (Express `req`, Koa `ctx`). Pass a shared `client`, or client options to
  * let the middleware make its own (`ours(opts).client`).
@@ -47,7 +53,7 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
    * nothing to send it as the hook left it. Each call gets its own event: a
    * change to one never shows in another.
    */
-  beforeSend?: (event: TrackEvent, req: Req) => TrackEvent | null | undefined | Promise<TrackEvent | null | undefined>;
+  beforeSend?: (event: TrackEvent, req: Req) => BeforeSendResult | Promise<BeforeSendResult>;
   /**
    * How long an async `skip`, `identify` or `beforeSend` may take. A hook that
    * throws, rejects or does not settle in time is reported on the client's

@@ -8,6 +8,7 @@ import { extractContext, type RequestContext } from './extract-context';
 import { addSetCookie, keepCookieOnWriteHead } from './visitor-cookie';
 import { holdEnd, onResponseDone } from './hand-off';
 import { hookError, isThenable, settleHook } from './hook';
+import type { BeforeSendResult } from './middleware-options';
 import type { RequestSource } from './request-source';
 import type { TrackerConfig } from './tracker-config';
 
@@ -274,7 +275,7 @@ export class RequestTracker<Req = unknown> {
   }
 
   /** What `beforeSend` returned: `null` drops; `undefined` keeps the event as the hook left it. */
-  #sendFinal(out: TrackEvent | null | undefined, event: TrackEvent): undefined {
+  #sendFinal(out: BeforeSendResult, event: TrackEvent): undefined {
     if (out === null || (out as unknown) === false) return void this.#config.client[kRelease]('filtered', 1);
     return this.#queue('track', out ?? event);
   }
