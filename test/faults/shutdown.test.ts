@@ -114,7 +114,7 @@ describe('shutdown', function () {
         mock.respondWith({ delayMs: 150, times: 'always' });
         const ids = idsOf(`${kind}-shut`, 100);
         await hit(app, ids, agent);
-        await until(() => client.stats().tracked === 100, 'events handed off');
+        await until(() => client.stats().tracked === 100 && client.stats().held === 0, 'events handed off');
         const s = client.stats();
         expect(s.inFlight).to.be.greaterThan(0); // some in flight...
         expect(s.queued).to.be.greaterThan(0); // ...and some still waiting
@@ -128,7 +128,7 @@ describe('shutdown', function () {
         expect(errors).to.deep.equal([]);
         // Closed: later events are dropped and counted, never sent.
         await hit(app, [`${kind}-late`], agent);
-        await until(() => client.stats().tracked === 101, 'late event handed off');
+        await until(() => client.stats().tracked === 101 && client.stats().held === 0, 'late event handed off');
         expect(client.stats().dropped).to.equal(1);
         expectBalanced(client);
       });
@@ -139,7 +139,7 @@ describe('shutdown', function () {
         mock.respondWith({ delayMs: 300, times: 'always' });
         const ids = idsOf(`${kind}-late`, 100); // 5 batches, one at a time: ~1.5 s of work
         await hit(app, ids, agent);
-        await until(() => client.stats().tracked === 100, 'events handed off');
+        await until(() => client.stats().tracked === 100 && client.stats().held === 0, 'events handed off');
         const started = Date.now();
         const report = await client.shutdown({ timeoutMs: 700 });
         const took = Date.now() - started;
