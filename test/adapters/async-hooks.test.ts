@@ -187,6 +187,13 @@ adapterSuite('adapter: async hooks', (t) => {
     expectBalanced(app.client);
   });
 
+  it('flushOnResponse holds the response until the events of its async hooks are delivered', async () => {
+    const app = await t.start({ ours: { identify: async () => (await sleep(30), { externalId: 'u_f' }), flushOnResponse: { timeoutMs: 2000 } } });
+    app.handle(({ ours }) => ours.track('E'));
+    await app.get('/', { headers: VISITOR });
+    expect(t.mock.events.map((e) => e.externalId)).to.deep.equal(['u_f']); // already there when the response ended
+  });
+
   it('waitUntil receives a delivery that includes the async hooks of its request', async () => {
     const promises: Promise<unknown>[] = [];
     const app = await t.start({
