@@ -247,7 +247,7 @@ export class OursClient extends EventEmitter {
     else this.#accept('identify', () => checkIdentify(event as IdentifyEvent), '/identify', true);
   }
 
-  /** Held calls that will not be sent: `filtered` by the app's hooks, or a `hook_failed`. @internal */
+  /** Held calls that will not be sent: `filtered` by the app's hooks, a `hook_failed`, or `invalid`. @internal */
   [kRelease](reason: DropInfo['reason'], count: number): void {
     if (this.#stopped) return;
     this.#held -= count;
@@ -527,12 +527,11 @@ export class OursClient extends EventEmitter {
    * waiting for their hooks are counted as dropped now, in the report, and
    * never queued when the hooks settle.
    */
-  #dropHeld(): number {
+  #dropHeld(): void {
     const held = this.#held;
     this.#stopped = true;
     this.#held = 0;
     if (held > 0) this.#drop('shutdown', held, `shutdown deadline passed with ${held} req.ours calls waiting for their hooks: dropped`);
-    return held;
   }
 
   async #stop(report: FlushReport): Promise<FlushReport> {

@@ -135,12 +135,12 @@ export class RequestTracker<Req = unknown> {
 
   /** First call of this request: hook the response end, mint a visitor if asked to. */
   #start(): void {
-    this.#request(); // now, not after the response: the client may be gone by then
     const { handOffs, batchHandOffs, flushOnResponseMs, setVisitorCookie } = this.#config;
     try {
+      this.#request(); // now, not after the response: the client may be gone by then
       if (setVisitorCookie) this.#mintVisitor();
     } catch (err) {
-      this.#report(err); // the calls are still held and handed over
+      this.#report(err); // the calls are still held, and handed over below
     }
     const handOff = (): void => void this.#handOff(); // runs once, however often it is called
     this.#handOffNow = handOff;
