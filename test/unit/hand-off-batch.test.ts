@@ -55,6 +55,31 @@ describe('request/hand-off-batch', () => {
   });
 });
 
+describe('request/hand-off-batch: settle(), for flush() and shutdown()', () => {
+  it('runs what waits, hands over requests still open, and waits for pending work', async () => {
+    const ran: string[] = [];
+    const batch = new HandOffBatch(() => undefined);
+    batch.add(() => ran.push('finished'));
+    const open = (): void => void ran.push('still streaming');
+    batch.open(open);
+    const closedAgain = (): void => void ran.push('closed');
+    batch.open(closedAgain);
+    batch.closed(closedAgain);
+    let release!: () => void;
+    batch.wait(new Promise<void>((resolve) => (release = resolve)));
+    const settling = batch.settle();
+    expect(ran).to.deep.equal(['finished', 'still streaming']);
+    expect(settling).to.be.an.instanceOf(Promise);
+    let settled = false;
+    void settling!.then(() => (settled = true));
+    await turn();
+    expect(settled).to.equal(false);
+    release();
+    await settling;
+    expect(batch.settle()).to.equal(undefined); // nothing pending any more
+  });
+});
+
 describe('request/tracker-config: the hand-off batch', () => {
   it('is one per client, however many middlewares share it; waitUntil and flushOnResponse do not batch', async () => {
     const client = new OursClient({ token: 't', apiUrl: 'http://127.0.0.1:9/api/v1', logger: false });
