@@ -502,8 +502,8 @@ export class OursClient extends EventEmitter {
     const handing = this.#handOffs?.settle(); // before closing: they were tracked before shutdown()
     this.#closed = true;
     this.#removeSignalListeners?.();
-    const queued = this.#flushQueued();
-    const flushing = handing ? handing.then(() => this.#flushQueued(queued).promise) : queued.promise;
+    let waiter = this.#flushQueued(); // then joined by what async hooks hand over
+    const flushing = handing ? handing.then(() => (waiter = this.#flushQueued(waiter)).promise) : waiter.promise;
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(resolve, timeoutMs, undefined)));
     const report = await Promise.race([flushing, timedOut]);
@@ -519,7 +519,7 @@ export class OursClient extends EventEmitter {
     this.#retry.length = 0;
     this.#retryCount = 0;
     if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered`);
-    return this.#stop(await this.#flushQueued(queued).promise); // joined by the drops since
+    return this.#stop(await this.#flushQueued(waiter).promise); // joined by the drops since
   }
 
   /**

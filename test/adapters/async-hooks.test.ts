@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { TrackEvent } from '../../src/index';
 import { expectBalanced } from '../helpers/client';
-import { adapterSuite, sleep } from './harness';
+import { adapterSuite, pendingStream, sleep } from './harness';
 
 const VISITOR = { cookie: 'ours_device_id=v1', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
 const never = (): Promise<never> => new Promise<never>(() => undefined);
@@ -192,6 +192,31 @@ adapterSuite('adapter: async hooks', (t) => {
     app.handle(({ ours }) => ours.track('E'));
     await app.get('/', { headers: VISITOR });
     expect(t.mock.events.map((e) => e.externalId)).to.deep.equal(['u_f']); // already there when the response ended
+  });
+
+  it('all at once: mounted twice, a minted visitor, an async identify, downloads still streaming, a hung API, shutdown with a deadline', async () => {
+    const app = await t.start({
+      ours: { client: t.client({ timeoutMs: 5000 }), setVisitorCookie: true, identify: async () => (await sleep(20), { externalId: 'u_all' }) },
+      mountAgain: { ours: 'same' },
+    });
+    t.mock.respondWith({ hang: true, times: 'always' });
+    const bodies = [pendingStream(), pendingStream(), pendingStream()];
+    let started = 0;
+    app.handle(({ ours }) => {
+      ours.track('Download Started');
+      return bodies[started++];
+    });
+    const replies = bodies.map(() => app.get('/file', { headers: { 'user-agent': VISITOR['user-agent'] } }).catch(() => undefined));
+    while (started < 3) await sleep(5);
+    expect(app.client.stats()).to.include({ tracked: 3, held: 3 });
+    const began = performance.now();
+    const report = await app.client.shutdown({ timeoutMs: 300 });
+    expect(performance.now() - began).to.be.below(2000);
+    expect(report).to.deep.equal({ delivered: 0, failed: 3, dropped: 0 }); // cut off by the deadline, reported
+    expect(app.client.stats()).to.include({ tracked: 3, held: 0, queued: 0, inFlight: 0 });
+    expectBalanced(app.client);
+    for (const body of bodies) body.finish();
+    await Promise.all(replies);
   });
 
   it('waitUntil receives a delivery that includes the async hooks of its request', async () => {
