@@ -8,7 +8,7 @@ import type { Request } from 'express';
 import type { OursClient } from '../src/client';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
-import { RequestTracker } from '../src/request/tracker';
+import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveTrackerConfig } from '../src/request/tracker-config';
 import { defineOursAccessor } from '../src/request/unmounted';
 
@@ -98,7 +98,7 @@ export function ours(options?: OursExpressOptions): OursExpressMiddleware {
   defineOursAccessor(IncomingMessage.prototype, 'req');
   const middleware = function oursMiddleware(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
     const expressReq = req as ExpressRequest; // Express's router has made it one by now
-    expressReq.ours = new RequestTracker(config, expressSource, res, expressReq);
+    expressReq.ours = requestTracker(expressReq.ours, config, expressSource, res, expressReq);
     next();
   };
   return Object.assign(middleware, { client: config.client });

@@ -8,7 +8,7 @@ import { OursConfigError } from '../src/errors';
 import { koaIp } from '../src/request/client-ip';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
-import { RequestTracker } from '../src/request/tracker';
+import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveTrackerConfig } from '../src/request/tracker-config';
 import { defineOursAccessor } from '../src/request/unmounted';
 
@@ -105,7 +105,7 @@ export function ours(options?: OursKoaOptions): OursKoaMiddleware {
   const middleware = function oursMiddleware(ctx: KoaContext, next: Next): Promise<unknown> {
     // The app's own context prototype: covers a Koa copy other than the one require() finds.
     if (appContext !== Object.getPrototypeOf(ctx)) defineOursAccessor((appContext = Object.getPrototypeOf(ctx) as object), 'ctx');
-    ctx.ours = new RequestTracker(config, sourceOf, ctx.res, ctx);
+    ctx.ours = requestTracker(ctx.ours, config, sourceOf, ctx.res, ctx);
     return next();
   };
   return Object.assign(middleware, { client: config.client });

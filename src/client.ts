@@ -46,6 +46,7 @@ export const kIsClosed = Symbol('ours-middleware.isClosed');
 export const kHandOffs = Symbol('ours-middleware.handOffs');
 
 /**
+/**
  * What a `no_visitor` drop says, with every way to fix it: it is what a new
  * user meets first (a curl test, a first visit), so it names the remedies.
  */
@@ -57,6 +58,22 @@ const NO_VISITOR_MESSAGE = (kind: string): string =>
 
 /** The client's server-side experiments (see `Experiments`), made on first use. @internal */
 export const kExperiments = Symbol('ours-middleware.experiments');
+
+/**
+ * The middleware's side of `stats()`: a `req.ours` call is tracked when it is
+ * made (`kHold`), held until its response ends and its hooks have run, then
+ * queued (`kAcceptHeld`) or dropped with a reason (`kRelease`).
+ * @internal
+ */
+export const kHold = Symbol('ours-middleware.hold');
+/** @internal */
+export const kAcceptHeld = Symbol('ours-middleware.acceptHeld');
+/** @internal */
+export const kRelease = Symbol('ours-middleware.release');
+/** `flush()` without taking requests still running: for `waitUntil`/`flushOnResponse`, per response. @internal */
+export const kFlushQueued = Symbol('ours-middleware.flushQueued');
+/** Lets an adapter log at debug level through the client's logger. @internal */
+export const kDebug = Symbol('ours-middleware.debug');
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -88,6 +105,8 @@ export class OursClient extends EventEmitter {
   readonly #tokenPrefix: string;
   #gzip: boolean;
   #stats = { tracked: 0, delivered: 0, retried: 0, failed: 0, dropped: 0 };
+  /** `req.ours` calls tracked and not yet queued or dropped (see `kHold`). */
+  #held = 0;
   #retryCount = 0;
   #inFlightCount = 0;
   #heldCount = 0;
@@ -101,6 +120,8 @@ export class OursClient extends EventEmitter {
   #due = false;
   #waiter: FlushWaiter | undefined;
   #closed = false;
+  /** Past the shutdown deadline (or done): held calls were counted as dropped, and nothing more is queued. */
+  #stopped = false;
   #shutdown: Promise<FlushReport> | undefined;
   /** What the process-wide signal and exit listeners call (see `signals.ts`); held here, weakly there. */
   readonly #signalHooks: SignalClient = {
@@ -144,7 +165,7 @@ export class OursClient extends EventEmitter {
    * client.track({ event: 'Order Completed', externalId: user.id, eventProperties: { total: 42.5 } });
    */
   track(event: TrackEvent): void {
-    this.#accept('track', () => checkTrack(event, Date.now()), this.#opts.endpoint === 'batch' ? '/batch' : '/track');
+    this.#accept('track', () => checkTrack(event, Date.now()), this.#trackPath());
   }
 
   /**
@@ -165,23 +186,32 @@ export class OursClient extends EventEmitter {
    * const { delivered, failed, dropped } = await client.flush();
    */
   flush(): Promise<FlushReport> {
-    this.#handOffs?.drain(); // events the middleware holds for the end of this turn: queued now, so the flush covers them
-    const previous = this.#waiter && !this.#waiter.done ? this.#waiter : undefined;
-    if (previous && this.#appendsSinceFlush === 0) return previous.promise;
+    // Calls the middleware holds (for the end of this turn, for a response
+    // still streaming, for an async hook) were tracked before this flush: queued first.
+    const handing = this.#handOffs?.settle();
+    const queued = this.#flushQueued();
+    // What async hooks hand over joins this flush (events queued now may be delivered meanwhile).
+    return handing ? handing.then(() => this.#flushQueued(queued).promise) : queued.promise;
+  }
+
+  /** The flush of what is queued now; `after`: the waiter of the same flush, joined even when done. */
+  #flushQueued(after?: FlushWaiter): FlushWaiter {
+    const previous = after ?? (this.#waiter && !this.#waiter.done ? this.#waiter : undefined);
+    if (previous && this.#appendsSinceFlush === 0 && this.#droppedSinceFlush === 0) return previous;
     const waiter = new FlushWaiter(previous, this.#droppedSinceFlush);
     this.#droppedSinceFlush = 0;
     this.#appendsSinceFlush = 0;
     this.#store.forEach((e) => waiter.adopt(e));
     for (const batch of [...this.#retry, ...this.#inFlight]) batch.events.forEach((e) => waiter.adopt(e));
     waiter.resolveIfDone();
-    if (waiter.done && !previous) return waiter.promise;
+    if (waiter.done && !previous) return waiter;
     this.#waiter = waiter;
     this.#due = true;
     // An awaited flush keeps the process alive through a backoff; an idle client does not.
     if (!this.#released) this.#timer?.ref();
     void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref());
     this.#schedulePump();
-    return waiter.promise;
+    return waiter;
   }
 
   /**
@@ -203,6 +233,7 @@ export class OursClient extends EventEmitter {
       ...this.#stats,
       queued: this.#store.count + this.#retryCount,
       inFlight: this.#inFlightCount,
+      held: this.#held,
     };
   }
 
@@ -229,6 +260,43 @@ export class OursClient extends EventEmitter {
   }
 
   /** @internal */
+  [kDebug](message: string): void {
+    this.#opts.logger.debug({}, message);
+  }
+
+  /** A `req.ours` call: tracked now, held by its request. False (and dropped) once shut down. @internal */
+  [kHold](): boolean {
+    this.#stats.tracked++;
+    if (this.#closed) {
+      this.#drop('shutdown', 1, 'req.ours call after shutdown() was dropped');
+      return false;
+    }
+    this.#held++;
+    return true;
+  }
+
+  /** A held call, built: queued like `track()`/`identify()`, counted once. @internal */
+  [kAcceptHeld](kind: 'track' | 'identify', event: TrackEvent | IdentifyEvent): void {
+    if (this.#stopped) return; // counted as dropped at the shutdown deadline
+    this.#held--;
+    if (kind === 'track') this.#accept('track', () => checkTrack(event as TrackEvent, Date.now()), this.#trackPath(), true);
+    else this.#accept('identify', () => checkIdentify(event as IdentifyEvent), '/identify', true);
+  }
+
+  /** Held calls that will not be sent: `filtered` by the app's hooks, a `hook_failed`, or `invalid`. @internal */
+  [kRelease](reason: DropInfo['reason'], count: number): void {
+    if (this.#stopped) return;
+    this.#held -= count;
+    this.#drop(reason, count);
+  }
+
+  /** @internal */
+  [kFlushQueued](): Promise<FlushReport> {
+    this.#handOffs?.drain();
+    return this.#flushQueued().promise;
+  }
+
+  /** @internal */
   [kHandOffs](): HandOffBatch {
     this.#handOffs ??= new HandOffBatch((err) =>
       this.#report(new OursError(`a hand-off failed: ${(err as Error)?.message ?? String(err)}`)),
@@ -244,9 +312,14 @@ export class OursClient extends EventEmitter {
 
   // --- accepting -------------------------------------------------------------
 
-  #accept(kind: 'track' | 'identify', check: () => ReturnType<typeof checkTrack> | ReturnType<typeof checkIdentify>, path: EventPath): void {
-    this.#stats.tracked++;
-    if (this.#closed) {
+  #trackPath(): EventPath {
+    return this.#opts.endpoint === 'batch' ? '/batch' : '/track';
+  }
+
+  /** `held`: a `req.ours` call, already counted, and tracked before any shutdown. */
+  #accept(kind: 'track' | 'identify', check: () => ReturnType<typeof checkTrack> | ReturnType<typeof checkIdentify>, path: EventPath, held = false): void {
+    if (!held) this.#stats.tracked++;
+    if (this.#closed && !held) {
       this.#drop('shutdown', 1, `a ${kind} after shutdown() was dropped: the client no longer sends; track before shutting it down`);
       return;
     }
@@ -471,15 +544,18 @@ export class OursClient extends EventEmitter {
   // --- shutdown --------------------------------------------------------------
 
   async #close(timeoutMs: number): Promise<FlushReport> {
-    this.#handOffs?.drain(); // before closing: they were tracked before shutdown()
+    const handing = this.#handOffs?.settle(); // before closing: they were tracked before shutdown()
     this.#closed = true;
     this.#experiments?.close();
-    const flushing = this.flush();
+    let waiter = this.#flushQueued(); // then joined by what async hooks hand over
+    const flushing = handing ? handing.then(() => (waiter = this.#flushQueued(waiter)).promise) : waiter.promise;
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(resolve, timeoutMs, undefined)));
     const report = await Promise.race([flushing, timedOut]);
     clearTimeout(deadline);
     if (report) return this.#stop(report);
+    // Hooks still pending give their calls up now: they do not wait past the deadline.
+    this.#dropHeld();
     // Out of time: cancel what is in flight and give up what still waits
     // (a durable store keeps it for the next start: see #keep).
     this.#cancel.abort();
@@ -488,10 +564,23 @@ export class OursClient extends EventEmitter {
     this.#retry.length = 0;
     this.#retryCount = 0;
     if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered to ${this.#opts.apiUrl}`);
-    return this.#stop(await flushing);
+    return this.#stop(await this.#flushQueued(waiter).promise); // joined by the drops since
+  }
+
+  /**
+   * From the deadline on (or the end), nothing more is queued: calls still
+   * waiting for their hooks are counted as dropped now, in the report, and
+   * never queued when the hooks settle.
+   */
+  #dropHeld(): void {
+    const held = this.#held;
+    this.#stopped = true;
+    this.#held = 0;
+    if (held > 0) this.#drop('shutdown', held, `shutdown deadline passed with ${held} req.ours calls waiting for their hooks: dropped`);
   }
 
   async #stop(report: FlushReport): Promise<FlushReport> {
+    this.#dropHeld();
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#store.close?.().catch((err: Error) => this.#report(new OursError(`event store: ${err.message}`)));
@@ -511,7 +600,7 @@ export class OursClient extends EventEmitter {
   /** The process is ending: say what it takes with it, once, synchronously. */
   #reportUndelivered(): void {
     this.#handOffs?.drain(); // responses already sent whose events were still waiting for the end of the turn
-    const left = this.#store.count + this.#retryCount + this.#inFlightCount;
+    const left = this.#store.count + this.#retryCount + this.#inFlightCount + this.#held;
     if (left === 0) return;
     const fate = this.#store.durable
       ? 'the durable store keeps them for the next start'

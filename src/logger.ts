@@ -46,3 +46,18 @@ export class RateLimitedLog {
     return held;
   }
 }
+
+/**
+ * The app's logger, made unable to throw into the code that reports through
+ * it (a failure report must never become the host's exception).
+ */
+export function safeLogger(logger: Logger): Logger {
+  const guard = (level: keyof Logger) => (obj: unknown, msg?: string): void => {
+    try {
+      logger[level](obj, msg);
+    } catch {
+      // nowhere left to report it
+    }
+  };
+  return { debug: guard('debug'), info: guard('info'), warn: guard('warn'), error: guard('error') };
+}

@@ -1,6 +1,6 @@
 import { API_BASE_URL } from './contract/schema';
 import { describeValue, OursConfigError } from './errors';
-import { consoleLogger, type Logger } from './logger';
+import { consoleLogger, safeLogger, type Logger } from './logger';
 import type { FetchLike } from './transport';
 import { httpFetch } from './http-fetch';
 import type { EventStore } from './queue';
@@ -221,7 +221,7 @@ export function resolveOptions(options: ClientOptions = {}, where = 'new OursCli
     retry: resolveRetry(options.retry),
     endpoint,
     fetch: options.fetch ?? httpFetch(maxInFlight),
-    logger: options.logger === false ? silent : (options.logger ?? consoleLogger),
+    logger: options.logger === false ? silent : options.logger ? safeLogger(options.logger) : consoleLogger,
     strict: flag('strict', options.strict, false),
     handleSignals: flag('handleSignals', options.handleSignals, true),
   };

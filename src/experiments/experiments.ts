@@ -18,7 +18,7 @@ export interface Visit {
   visitorId(): string | null | undefined;
   page(): PageContext | undefined;
   /** May this request record an impression (false when the app skips it, or drops Global Privacy Control requests)? */
-  mayRecord(): boolean;
+  mayRecord(): boolean | PromiseLike<boolean>;
 }
 
 /** What the experiments need from their client. @internal */
@@ -127,7 +127,8 @@ export class Experiments {
     const asked = this.#read(visit, key);
     if (!asked) return controlOf(key);
     const { page } = asked;
-    const impression = trackImpression && asked.mayRecord;
+    // An async `skip` shares the budget: no answer in time records no impression.
+    const impression = trackImpression && (typeof asked.mayRecord === 'boolean' ? asked.mayRecord : (await within(Promise.resolve(asked.mayRecord), this.#opts.budgetMs)) === true);
     return this.#answer({
       cacheKey: cacheKeyOf(`a${asked.visitorId.length}:${asked.visitorId}${key.length}:${key}${page?.url ?? ''}`),
       label: key,
@@ -158,14 +159,14 @@ export class Experiments {
   }
 
   /** The visitor and page, or undefined (reported) when there is nothing to ask about. */
-  #read(visit: Visit, what: string): { visitorId: string; page: PageContext | undefined; mayRecord: boolean } | undefined {
+  #read(visit: Visit, what: string): { visitorId: string; page: PageContext | undefined; mayRecord: boolean | PromiseLike<boolean> } | undefined {
     if (!this.#api || this.#cancel.signal.aborted) {
       if (!this.#api) this.#warn('no-token', 'no experimentToken (or OURS_EXPERIMENT_TOKEN): every experiment call takes the control path', what);
       return undefined;
     }
     let visitorId: string | null | undefined;
     let page: PageContext | undefined;
-    let mayRecord: boolean;
+    let mayRecord: boolean | PromiseLike<boolean>;
     try {
       visitorId = visit.visitorId();
       page = visit.page();

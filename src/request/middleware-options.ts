@@ -4,6 +4,12 @@ import type { ClientOptions } from '../options';
 import type { TrustSetting } from './client-ip';
 
 /**
+ * What `beforeSend` returns: the event to send, `null` to drop it, or
+ * nothing (`void`: a hook that only changes the event in place) to send it as the hook left it.
+ */
+export type BeforeSendResult = TrackEvent | null | undefined | void;
+
+/**
  * Options of `ours()` in every adapter. `Req` is the framework's request
  * (Express `req`, Koa `ctx`). Pass a shared `client`, or client options to
  * let the middleware make its own (`ours(opts).client`).
@@ -33,12 +39,32 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
    * headers. Needs the `request-ip` package installed. A function wins over all.
    */
   clientIp?: 'request-ip' | ((req: Req) => string | undefined);
-  /** Requests to ignore entirely (health checks). Called once, when the request would send. */
-  skip?: (req: Req) => boolean;
-  /** Resolves `externalId`/`email` from the app's session, e.g. `(req) => ({ externalId: req.user?.id })`. */
-  identify?: (req: Req) => Identity | undefined;
-  /** Redact, enrich or drop (`null`) each event before it is queued. */
-  beforeSend?: (event: TrackEvent, req: Req) => TrackEvent | null | undefined;
+  /**
+   * Requests to ignore entirely (health checks): `true` sends none of the
+   * request's calls (counted as dropped, reason `filtered`). Asked once per
+   * request, after its response, and may be async.
+   */
+  skip?: (req: Req) => boolean | Promise<boolean>;
+  /**
+   * Resolves `externalId`/`email` from the app's session, e.g.
+   * `(req) => ({ externalId: req.user?.id })`, or `async (req) => ...`.
+   * Asked once per request, after its response.
+   */
+  identify?: (req: Req) => Identity | undefined | Promise<Identity | undefined>;
+  /**
+   * Redact, enrich or drop each event before it is queued; may be async.
+   * Return the event (changed in place or a new one), `null` to drop it, or
+   * nothing to send it as the hook left it. Each call gets its own event: a
+   * change to one never shows in another.
+   */
+  beforeSend?: (event: TrackEvent, req: Req) => BeforeSendResult | Promise<BeforeSendResult>;
+  /**
+   * How long an async `skip`, `identify` or `beforeSend` may take. A hook that
+   * throws, rejects or does not settle in time is reported on the client's
+   * `error` event, and the events it decides on are dropped (reason
+   * `hook_failed`), never sent unchecked. @defaultValue 5000
+   */
+  hookTimeoutMs?: number;
   /**
    * When the browser sends `Sec-GPC: 1`: `'annotate'` sends the event with
    * `eventProperties.gpc = 'true'` (a place that cannot overwrite stored

@@ -1,11 +1,11 @@
-import { kHandOffs, OursClient } from '../client';
-import { describeValue, OursConfigError } from '../errors';
-import type { Identity, TrackEvent } from '../events';
+import { kDebug, kHandOffs, kReport, OursClient } from '../client';
+import { describeValue, OursConfigError, OursError } from '../errors';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
 import { optionNames, refuseUnknownOptions } from '../unknown-options';
 import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
 import type { HandOffBatch } from './hand-off-batch';
+import { isThenable } from './hook';
 import type { MiddlewareOptions } from './middleware-options';
 import type { RequestSource } from './request-source';
 import { noteMiddlewareMade, sharedClient } from './shared-client';
@@ -17,26 +17,32 @@ export interface TrackerConfig<Req> {
   readonly collectIp: boolean;
   /** The end user's IP for one request, before normalisation. */
   readonly ipOf: (source: RequestSource, req: Req) => string | undefined;
-  readonly skip: ((req: Req) => boolean) | undefined;
-  readonly identify: ((req: Req) => Identity | undefined) | undefined;
-  readonly beforeSend: ((event: TrackEvent, req: Req) => TrackEvent | null | undefined) | undefined;
+  readonly skip: MiddlewareOptions<Req>['skip'];
+  readonly identify: MiddlewareOptions<Req>['identify'];
+  readonly beforeSend: MiddlewareOptions<Req>['beforeSend'];
+  readonly hookTimeoutMs: number;
   readonly gpc: 'annotate' | 'drop' | 'ignore';
   readonly setVisitorCookie: boolean;
   readonly cookieDomain: string | undefined;
   readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   /** Milliseconds `res.end()` may wait for delivery, or undefined when off. */
   readonly flushOnResponseMs: number | undefined;
+  /** The client's hand-offs: what `flush()` and `shutdown()` take and wait for. */
+  readonly handOffs: HandOffBatch;
   /**
-   * Where finished responses' hand-offs wait for the end of the turn; undefined
-   * with `waitUntil` or `flushOnResponse`, whose delivery starts at the response.
+   * Finished responses' hand-offs wait for the end of the turn; not with
+   * `waitUntil` or `flushOnResponse`, whose delivery starts at the response.
    */
-  readonly handOffs: HandOffBatch | undefined;
+  readonly batchHandOffs: boolean;
+  /** A request already had a tracker from another `ours()`: said once, at debug level. */
+  readonly noteMountedTwice: () => void;
 }
 
 /** The options of `ours()` that are not client options. */
 const MIDDLEWARE_KEYS = optionNames<Omit<MiddlewareOptions<unknown>, keyof ClientOptions>>({
   client: true, cookieName: true, collectIp: true, trustProxy: true, clientIp: true, skip: true, identify: true,
   beforeSend: true, gpc: true, setVisitorCookie: true, cookieDomain: true, waitUntil: true, flushOnResponse: true,
+  hookTimeoutMs: true,
 });
 const ALL_KEYS = [...MIDDLEWARE_KEYS, ...CLIENT_OPTIONS];
 
@@ -65,9 +71,9 @@ function clientFrom(options: MiddlewareOptions<unknown>): OursClient {
   return options.client;
 }
 
-function ipResolver<Req>(options: MiddlewareOptions<Req>): TrackerConfig<Req>['ipOf'] {
+function ipResolver<Req>(options: MiddlewareOptions<Req>, client: OursClient): TrackerConfig<Req>['ipOf'] {
   const { clientIp, trustProxy } = options;
-  if (typeof clientIp === 'function') return (_source, req) => clientIp(req);
+  if (typeof clientIp === 'function') return (_source, req) => appIp(clientIp, req, client);
   if (clientIp === 'request-ip') {
     try {
       loadRequestIp(); // now: a missing package is an error of ours(), not of a request
@@ -87,6 +93,25 @@ function ipResolver<Req>(options: MiddlewareOptions<Req>): TrackerConfig<Req>['i
   return (source) => forwardedIp(source.socketAddress, source.header('x-forwarded-for'), trust);
 }
 
+/**
+ * The app's `clientIp(req)`. The IP is read while the request is live, so
+ * synchronously: a Promise (an async function) is not awaited, and it and a
+ * throw are reported; the event goes without the IP rather than not at all.
+ */
+function appIp<Req>(clientIp: (req: Req) => string | undefined, req: Req, client: OursClient): string | undefined {
+  let ip: unknown;
+  try {
+    ip = clientIp(req);
+  } catch (err) {
+    client[kReport](new OursError(`ours-middleware: clientIp threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`));
+    return undefined;
+  }
+  if (!isThenable(ip)) return ip as string | undefined;
+  ip.then(undefined, () => undefined); // its rejection is not the host's either
+  client[kReport](new OursError('ours-middleware: clientIp returned a Promise; it must return the IP (a string) synchronously; the event goes without an IP'));
+  return undefined;
+}
+
 /** The headers request-ip looks at, read through the source. */
 function headersOf(source: RequestSource): Record<string, string | undefined> {
   const names = ['x-client-ip', 'x-forwarded-for', 'cf-connecting-ip', 'fastly-client-ip', 'true-client-ip', 'x-real-ip', 'x-cluster-client-ip', 'x-forwarded', 'forwarded-for', 'forwarded', 'x-appengine-user-ip', 'cf-pseudo-ipv4'];
@@ -98,6 +123,22 @@ function flushOnResponseMs(value: MiddlewareOptions<unknown>['flushOnResponse'])
   if (value === true) return 2000;
   if (typeof value === 'object' && Number.isInteger(value.timeoutMs) && value.timeoutMs > 0) return value.timeoutMs;
   throw new OursConfigError('flushOnResponse', `must be true, false or { timeoutMs: <positive whole number> }, got ${describeValue(value)}`);
+}
+
+function positiveMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new OursConfigError(name, `must be a positive whole number of milliseconds, got ${describeValue(value)}`);
+  return value;
+}
+
+/** Says once per middleware that another `ours()` serves its requests. */
+function mountedTwiceNote(client: OursClient): () => void {
+  let said = false;
+  return () => {
+    if (said) return;
+    said = true;
+    client[kDebug]('ours() mounted twice on one request (app level and a router, or two ours()): the tracker the first one made serves the whole request, with its options');
+  };
 }
 
 /** Checks every middleware option once, so a mistake throws from `ours()`, not on a request. */
@@ -116,16 +157,19 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
     client,
     cookieName,
     collectIp: options.collectIp ?? true,
-    ipOf: ipResolver(options),
+    ipOf: ipResolver(options, client),
     skip: optionalFunction('skip', options.skip),
     identify: optionalFunction('identify', options.identify),
     beforeSend: optionalFunction('beforeSend', options.beforeSend),
+    hookTimeoutMs: positiveMs('hookTimeoutMs', options.hookTimeoutMs, 5000),
     gpc: oneOf('gpc', options.gpc, ['annotate', 'drop', 'ignore'], 'annotate'),
     setVisitorCookie: options.setVisitorCookie ?? false,
     cookieDomain: options.cookieDomain,
     waitUntil,
     flushOnResponseMs: flushMs,
-    // One batch per client, shared by every middleware made with it (even one made per request by mistake).
-    handOffs: waitUntil || flushMs !== undefined ? undefined : client[kHandOffs](),
+    // One per client, shared by every middleware made with it (even one made per request by mistake).
+    handOffs: client[kHandOffs](),
+    batchHandOffs: !waitUntil && flushMs === undefined,
+    noteMountedTwice: mountedTwiceNote(client),
   };
 }

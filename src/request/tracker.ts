@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { serialize } from 'cookie';
-import { kExperiments, kReport } from '../client';
+import { kAcceptHeld, kExperiments, kFlushQueued, kHold, kRelease, kReport } from '../client';
 import { OursError } from '../errors';
 import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
 import { pageContext } from '../experiments/api';
@@ -9,7 +9,10 @@ import type { Visit } from '../experiments/experiments';
 import { answerRedirect } from '../experiments/redirect';
 import type { ExperimentAssignment, ExperimentCallOptions, Personalization, PersonalizationCallOptions } from '../experiments/types';
 import { extractContext, type RequestContext } from './extract-context';
+import { addSetCookie, keepCookieOnWriteHead } from './visitor-cookie';
 import { holdEnd, onResponseDone } from './hand-off';
+import { hookError, isThenable, settleHook } from './hook';
+import type { BeforeSendResult } from './middleware-options';
 import type { RequestSource } from './request-source';
 import type { TrackerConfig } from './tracker-config';
 
@@ -26,6 +29,18 @@ interface HeldCall {
   readonly identity: Identity | undefined;
   readonly time: number;
 }
+
+/**
+ * What a request sends as: the identity of its calls, or why it sends
+ * nothing (the app filtered it, or one of its hooks failed).
+ */
+type Decision = Identity | 'filtered' | 'hook_failed' | 'invalid';
+
+const VISITOR_TOO_LATE =
+  "ours-middleware: setVisitorCookie: the response headers were already sent at the request's first track(), so no visitor cookie could be set, and the event has no visitor (no ours_device_id, identify or setIdentity): not sent. Track before the response starts streaming.";
+
+/** Whether an `ours()` with this config made the tracker (see `requestTracker`). @internal */
+const kMadeBy = Symbol('ours-middleware.madeBy');
 
 /** A year, as the browser SDK keeps its visitor cookie. */
 const VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
@@ -52,6 +67,14 @@ export class RequestTracker<Req = unknown> {
   #identity: Identity | undefined;
   #context: RequestContext | undefined;
   #mintedUserId: string | undefined;
+  /** `setVisitorCookie` found the headers already sent: no visitor could be given. */
+  #visitorCookieTooLate = false;
+  /** skip, gpc and identify, asked once per request at its first hand-off. */
+  #decision: Decision | Promise<Decision> | undefined;
+  /** What `skip` said for this request (see `#skip`). */
+  #skipped: boolean | Promise<boolean> | undefined;
+  /** This request's hand-off, while its response runs (see `HandOffBatch.open`). */
+  #handOffNow: (() => void) | undefined;
 
   /**
    * Made for every request, so it only stores: the adapter's view of the
@@ -64,6 +87,11 @@ export class RequestTracker<Req = unknown> {
     this.#sourceOf = sourceOf;
     this.#res = res;
     this.#req = req;
+  }
+
+  /** @internal */
+  [kMadeBy](config: TrackerConfig<Req>): boolean {
+    return this.#config === config;
   }
 
   /** What was read from the request (visitor, device, page, campaign), computed on first read. */
@@ -144,17 +172,23 @@ export class RequestTracker<Req = unknown> {
         const given = visitorId ?? this.#identity?.userId;
         if (given !== undefined) return given;
         if (this.#config.setVisitorCookie) this.#mintVisitor();
-        return this.#baseIdentity().userId;
+        // Not the `identify` hook: it may be async and is asked once, at the hand-off, when the route is done.
+        return this.#mintedUserId ?? this.context.userId;
       },
       page: () => pageContext(this.context.defaultProperties.current_url),
       // An impression is an event: not for a request the app skips, nor one whose visitor said no (gpc: 'drop').
-      mayRecord: () => !this.#config.skip?.(this.#req) && !(this.#config.gpc === 'drop' && this.context.gpc),
+      mayRecord: () => {
+        if (this.#config.gpc === 'drop' && this.context.gpc) return false;
+        const skipped = this.#skip();
+        return isThenable(skipped) ? skipped.then((yes) => !yes) : !skipped;
+      },
     };
   }
 
   #hold(call: HeldCall): void {
     try {
-      if (this.#handedOff) return this.#send([call]);
+      if (!this.#config.client[kHold]()) return; // counted, and dropped once the client is shut down
+      if (this.#handedOff) return void this.#send([call]);
       if (this.#held) return void this.#held.push(call);
       // Held before the hooks: a response that is already over hands it off at once.
       this.#held = [call];
@@ -166,81 +200,194 @@ export class RequestTracker<Req = unknown> {
 
   /** First call of this request: hook the response end, mint a visitor if asked to. */
   #start(): void {
-    this.#request(); // now, not after the response: the client may be gone by then
-    if (this.#config.setVisitorCookie) this.#mintVisitor();
-    const ms = this.#config.flushOnResponseMs;
-    if (ms !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), ms);
+    const { handOffs, batchHandOffs, flushOnResponseMs, setVisitorCookie } = this.#config;
+    try {
+      this.#request(); // now, not after the response: the client may be gone by then
+      if (setVisitorCookie) this.#mintVisitor();
+    } catch (err) {
+      this.#report(err); // the calls are still held, and handed over below
+    }
     const handOff = (): void => void this.#handOff(); // runs once, however often it is called
-    const { handOffs } = this.#config;
-    onResponseDone(this.#res, handOffs ? () => handOffs.add(handOff) : handOff);
+    this.#handOffNow = handOff;
+    handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
+    if (flushOnResponseMs !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
+    onResponseDone(this.#res, batchHandOffs ? () => handOffs.add(handOff) : handOff);
   }
 
   /** Hands what was held to the client, once; returns the delivery promise when someone waits for it. */
   #handOff(): Promise<unknown> | undefined {
     if (this.#handedOff) return undefined;
     this.#handedOff = true;
+    const { handOffs, waitUntil, flushOnResponseMs, client } = this.#config;
+    if (this.#handOffNow) handOffs.closed(this.#handOffNow);
     const held = this.#held ?? [];
     this.#held = undefined;
-    this.#send(held);
-    const { waitUntil, flushOnResponseMs, client } = this.#config;
+    const sending = this.#send(held);
     if (!waitUntil && flushOnResponseMs === undefined) return undefined;
-    const delivery = client.flush();
+    // This request's delivery: other requests still running keep their calls.
+    const delivery = sending ? sending.then(() => client[kFlushQueued]()) : client[kFlushQueued]();
     try {
-      waitUntil?.(delivery);
+      const result: unknown = waitUntil?.(delivery);
+      if (isThenable(result)) result.then(undefined, (err: unknown) => this.#report(err));
     } catch (err) {
       this.#report(err);
     }
     return delivery;
   }
 
-  #send(calls: HeldCall[]): void {
-    if (calls.length === 0) return;
-    const { skip, gpc } = this.#config;
-    let base: Identity;
+  /**
+   * Builds and queues `calls` once the request's decision is known; returns
+   * the work still waiting for an async hook (which `flush()` waits for),
+   * else undefined. Never throws, and every call ends queued or dropped.
+   */
+  #send(calls: HeldCall[]): Promise<void> | undefined {
+    if (calls.length === 0) return undefined;
+    let decision: Decision | Promise<Decision>;
     try {
-      if (skip?.(this.#req)) return;
-      if (gpc === 'drop' && this.context.gpc) return;
-      base = this.#baseIdentity();
+      decision = this.#decision ??= this.#decide();
     } catch (err) {
-      return this.#report(err);
+      this.#report(err); // the request could not be read
+      decision = this.#decision = 'invalid';
     }
+    const sending = isThenable(decision) ? decision.then((d) => this.#sendAll(calls, d)) : this.#sendAll(calls, decision);
+    if (sending) this.#config.handOffs.wait(sending);
+    return sending;
+  }
+
+  #sendAll(calls: HeldCall[], decision: Decision): Promise<void> | undefined {
+    if (typeof decision === 'string') return void this.#config.client[kRelease](decision, calls.length);
+    let waits: Promise<void>[] | undefined;
     // One call's failure (a throwing beforeSend, strict validation) loses only that call.
     for (const call of calls) {
-      try {
-        this.#sendOne(call, base);
-      } catch (err) {
-        this.#report(err);
-      }
+      const waiting = this.#sendOne(call, decision);
+      if (waiting) (waits ??= []).push(waiting);
     }
+    return waits && Promise.all(waits).then(() => undefined);
   }
 
-  #sendOne(call: HeldCall, base: Identity): void {
+  /**
+   * Whether the request sends, and as whom: `skip`, `gpc: 'drop'` and
+   * `identify`, asked once per request (the calls after the response reuse
+   * it). Sync hooks decide synchronously; an async one makes it a Promise,
+   * which never rejects.
+   */
+  #decide(): Decision | Promise<Decision> {
+    const { gpc } = this.#config;
+    // The request is read now, synchronously (a throw is #send's to catch):
+    // what runs after an async hook must not throw.
+    if (this.context.gpc && gpc === 'drop') return 'filtered';
+    let skipped: boolean | Promise<boolean>;
+    try {
+      skipped = this.#skip();
+    } catch (err) {
+      return this.#hookFailed(hookError('skip', 'threw', err));
+    }
+    if (!isThenable(skipped)) return skipped ? 'filtered' : this.#identify();
+    return skipped.then(
+      (yes) => (yes ? 'filtered' : this.#identify()),
+      (err: OursError) => this.#hookFailed(err),
+    );
+  }
+
+  /**
+   * `skip`, asked once per request, by the hand-off or by an experiment's
+   * impression, whichever needs it first. A sync throw is the caller's; an
+   * async answer settles within `hookTimeoutMs` or rejects with the report.
+   */
+  #skip(): boolean | Promise<boolean> {
+    if (this.#skipped === undefined) {
+      const answer = this.#config.skip?.(this.#req) ?? false;
+      this.#skipped = isThenable(answer) ? settleHook('skip', answer, this.#config.hookTimeoutMs) : Boolean(answer);
+    }
+    return this.#skipped;
+  }
+
+  /** The request's identity: the visitor (cookie or minted), then what the app's `identify` resolves. */
+  #identify(): Decision | Promise<Decision> {
+    const base: Identity = { userId: this.#mintedUserId ?? this.#context?.userId };
+    let found: ReturnType<NonNullable<TrackerConfig<Req>['identify']>>;
+    try {
+      found = this.#config.identify?.(this.#req);
+    } catch (err) {
+      return this.#hookFailed(hookError('identify', 'threw', err));
+    }
+    if (!isThenable(found)) return defined(base, found);
+    return settleHook('identify', found, this.#config.hookTimeoutMs).then(
+      (more) => defined(base, more),
+      (err: OursError) => this.#hookFailed(err),
+    );
+  }
+
+  #hookFailed(err: OursError): 'hook_failed' {
+    this.#report(err);
+    return 'hook_failed';
+  }
+
+  /** Builds one call and queues it, through `beforeSend` for a track; the Promise of an async `beforeSend`. */
+  #sendOne(call: HeldCall, base: Identity): Promise<void> | undefined {
     const { client, beforeSend } = this.#config;
-    if (call.kind === 'identify') return client.identify(this.#identifyEvent(call, base));
-    const event = this.#trackEvent(call, base);
-    const final = beforeSend ? beforeSend(event, this.#req) : event;
-    if (final) client.track(final);
+    let event: TrackEvent;
+    try {
+      if (call.kind === 'identify') return this.#queue('identify', this.#identifyEvent(call, base));
+      event = this.#trackEvent(call, base, beforeSend !== undefined);
+    } catch (err) {
+      this.#report(err);
+      return void client[kRelease]('invalid', 1);
+    }
+    if (!beforeSend) return this.#queue('track', event);
+    let out: ReturnType<typeof beforeSend>;
+    try {
+      out = beforeSend(event, this.#req);
+    } catch (err) {
+      this.#report(hookError('beforeSend', 'threw', err));
+      return void client[kRelease]('hook_failed', 1);
+    }
+    if (!isThenable(out)) return this.#sendFinal(out, event);
+    return settleHook('beforeSend', out, this.#config.hookTimeoutMs).then(
+      (final) => this.#sendFinal(final, event),
+      (err: OursError) => {
+        this.#report(err);
+        client[kRelease]('hook_failed', 1);
+      },
+    );
   }
 
-  /** Identity from the request (cookie, then the app's `identify`), before per-call settings. */
-  #baseIdentity(): Identity {
-    const base: Identity = { userId: this.#mintedUserId ?? this.context.userId };
-    return defined(base, this.#config.identify?.(this.#req));
+  /** What `beforeSend` returned: `null` drops; `undefined` keeps the event as the hook left it. */
+  #sendFinal(out: BeforeSendResult, event: TrackEvent): undefined {
+    if (out === null || (out as unknown) === false) return void this.#config.client[kRelease]('filtered', 1);
+    return this.#queue('track', out ?? event);
   }
 
-  #trackEvent(call: HeldCall, base: Identity): TrackEvent {
+  #queue(kind: 'track' | 'identify', event: TrackEvent | IdentifyEvent): undefined {
+    const { client } = this.#config;
+    try {
+      if (this.#visitorCookieTooLate && !event.userId && !event.externalId && !event.email) {
+        client[kRelease]('invalid', 1);
+        return void this.#report(new OursError(VISITOR_TOO_LATE));
+      }
+      client[kAcceptHeld](kind, event);
+    } catch (err) {
+      this.#report(err); // `strict`: the client threw what it counted
+    }
+    return undefined;
+  }
+
+  #trackEvent(call: HeldCall, base: Identity, own: boolean): TrackEvent {
     const ctx = this.context;
     const overrides = call.overrides as TrackOverrides | undefined;
     let eventProperties = call.properties as PropertyMap | undefined;
     if (ctx.gpc && this.#config.gpc === 'annotate') eventProperties = { ...eventProperties, gpc: 'true' };
+    else if (own && eventProperties) eventProperties = { ...eventProperties };
+    // `own`: a hook will see the event, so it gets objects no other event shares.
+    const identityContext = own && ctx.identityContext ? { ...ctx.identityContext } : ctx.identityContext;
     if (overrides) {
       return {
         ...defined(base, call.identity),
         event: call.name,
         time: call.time,
         eventProperties,
-        defaultProperties: overrides.defaultProperties ? { ...ctx.defaultProperties, ...overrides.defaultProperties } : ctx.defaultProperties,
-        identityContext: ctx.identityContext,
+        defaultProperties: overrides.defaultProperties ? { ...ctx.defaultProperties, ...overrides.defaultProperties } : own ? ownCopy(ctx.defaultProperties) : ctx.defaultProperties,
+        identityContext,
         ...withoutMerged(overrides),
       };
     }
@@ -253,8 +400,8 @@ export class RequestTracker<Req = unknown> {
     event.event = call.name;
     event.time = call.time;
     event.eventProperties = eventProperties;
-    event.defaultProperties = ctx.defaultProperties;
-    event.identityContext = ctx.identityContext;
+    event.defaultProperties = own ? ownCopy(ctx.defaultProperties) : ctx.defaultProperties;
+    event.identityContext = identityContext;
     return event;
   }
 
@@ -279,9 +426,12 @@ export class RequestTracker<Req = unknown> {
    * `setVisitorCookie`: a request without the visitor cookie gets a fresh
    * UUID v4 as its visitor, set as the cookie the browser SDK reads (path /,
    * a year, readable by JavaScript), so the SDK adopts it on the next page.
+   * Only while the cookie can still be set: an id the browser never gets
+   * would make each such event a visitor of its own (see VISITOR_TOO_LATE).
    */
   #mintVisitor(): void {
-    if (this.#mintedUserId || this.context.userId || this.#res.headersSent) return;
+    if (this.#mintedUserId || this.context.userId) return;
+    if (this.#res.headersSent) return void (this.#visitorCookieTooLate = true);
     this.#mintedUserId = randomUUID();
     const secure = this.#request().protocol() === 'https';
     const cookie = serialize(this.#config.cookieName, this.#mintedUserId, {
@@ -291,15 +441,33 @@ export class RequestTracker<Req = unknown> {
       sameSite: secure ? 'none' : 'lax',
       secure,
     });
-    const existing = this.#res.getHeader('set-cookie');
-    const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-    this.#res.setHeader('set-cookie', [...list, cookie]);
+    addSetCookie(this.#res, cookie);
+    keepCookieOnWriteHead(this.#res, cookie);
   }
 
   #report(err: unknown): void {
-    const error = err instanceof OursError ? err : new OursError(`a tracking hook threw: ${(err as Error)?.message ?? String(err)}`);
+    const error = err instanceof OursError ? err : new OursError(`tracking failed: ${(err as Error)?.message ?? String(err)}`);
     this.#config.client[kReport](error);
   }
+}
+
+/**
+ * The request's tracker. One request has one, however often `ours()` runs on
+ * it (mounted at app level and again on a router, or two `ours()`): a second
+ * tracker would mint a second visitor and lose a `setIdentity()` made before
+ * it. The first one's options apply; another `ours()` says so at debug level.
+ * @internal
+ */
+export function requestTracker<Req>(
+  existing: RequestTracker<Req> | undefined,
+  config: TrackerConfig<Req>,
+  sourceOf: (req: Req) => RequestSource,
+  res: ServerResponse,
+  req: Req,
+): RequestTracker<Req> {
+  if (!(existing instanceof RequestTracker)) return new RequestTracker(config, sourceOf, res, req);
+  if (!existing[kMadeBy](config)) config.noteMountedTwice();
+  return existing;
 }
 
 /** `base` with the defined identity fields of `more` on top (an explicit `undefined` does not erase). */
@@ -322,6 +490,14 @@ function copyIdentity(identity: Identity): Identity {
   const keys = Object.keys(identity) as (keyof Identity)[];
   for (let i = 0; i < keys.length; i++) out[keys[i]!] = identity[keys[i]!];
   return out;
+}
+
+/**
+ * A copy a hook may change freely. `Object.assign` over the ~25 fields of
+ * `defaultProperties`: cheaper than a spread on V8 11 (docs/requests-and-hooks.md).
+ */
+function ownCopy<T extends object>(shared: T): T {
+  return Object.assign({}, shared);
 }
 
 /**

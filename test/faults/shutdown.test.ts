@@ -1,4 +1,4 @@
-import { Agent } from 'node:http';
+import { Agent, request, type ClientRequest } from 'node:http';
 import { expect } from 'chai';
 import { OursClient, OursDeliveryError, type OursError } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
@@ -6,6 +6,17 @@ import { TOKEN } from '../helpers/client';
 import { exitWithin, runFixture, type Child } from './child';
 import type { ChildConfig } from './fixtures/app-child';
 import { expectBalanced, FRAMEWORK_NAME, hit, idsOf, KINDS, pool, processHooks, send, sleep, startApp, until, type RunningApp } from './support';
+
+/** A GET whose body never ends: resolves `firstChunk` once the first bytes arrive. */
+function openDownload(port: number, path: string): { firstChunk: Promise<void>; abort(): void } {
+  let req: ClientRequest | undefined;
+  const firstChunk = new Promise<void>((resolve, reject) => {
+    req = request({ host: '127.0.0.1', port, path, agent: false, headers: { 'user-agent': 'curl/8' } }, (res) => res.once('data', () => resolve()));
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    req.end();
+  });
+  return { firstChunk, abort: () => req?.destroy() };
+}
 
 describe('shutdown', function () {
   this.timeout(30_000);
@@ -50,7 +61,7 @@ describe('shutdown', function () {
         mock.respondWith({ delayMs: 150, times: 'always' });
         const ids = idsOf(`${kind}-shut`, 100);
         await hit(app, ids, agent);
-        await until(() => client.stats().tracked === 100, 'events handed off');
+        await until(() => client.stats().tracked === 100 && client.stats().held === 0, 'events handed off');
         const s = client.stats();
         expect(s.inFlight).to.be.greaterThan(0); // some in flight...
         expect(s.queued).to.be.greaterThan(0); // ...and some still waiting
@@ -64,7 +75,7 @@ describe('shutdown', function () {
         expect(errors).to.deep.equal([]);
         // Closed: later events are dropped and counted, never sent.
         await hit(app, [`${kind}-late`], agent);
-        await until(() => client.stats().tracked === 101, 'late event handed off');
+        await until(() => client.stats().tracked === 101 && client.stats().held === 0, 'late event handed off');
         expect(client.stats().dropped).to.equal(1);
         expectBalanced(client);
       });
@@ -75,7 +86,7 @@ describe('shutdown', function () {
         mock.respondWith({ delayMs: 300, times: 'always' });
         const ids = idsOf(`${kind}-late`, 100); // 5 batches, one at a time: ~1.5 s of work
         await hit(app, ids, agent);
-        await until(() => client.stats().tracked === 100, 'events handed off');
+        await until(() => client.stats().tracked === 100 && client.stats().held === 0, 'events handed off');
         // On a loaded machine a batch may land before shutdown() is called: the report covers only the rest.
         const deliveredBefore = client.stats().delivered;
         const started = Date.now();
@@ -128,6 +139,28 @@ describe('shutdown', function () {
       agent.destroy();
     }
   });
+
+  for (const kind of KINDS) {
+    it(`SIGTERM with the README's handler while four downloads still stream in a real ${FRAMEWORK_NAME[kind]} app: their four events are delivered and the report adds up`, async () => {
+      const config: ChildConfig = { framework: kind, apiUrl: mock.url, token: TOKEN, handleSignals: false, readmeHandler: true };
+      const child = runFixture('app-child.ts', config);
+      children.push(child);
+      const port = Number(await child.line('READY'));
+      const ids = idsOf(`${kind}-download`, 4);
+      const downloads = ids.map((id) => openDownload(port, `/stream?id=${id}`));
+      await Promise.all(downloads.map((d) => d.firstChunk));
+      const stats = JSON.parse((await send(port, '/stats')).body) as ReturnType<OursClient['stats']>;
+      expect(stats).to.include({ tracked: 4, held: 4, delivered: 0 });
+      child.proc.kill('SIGTERM');
+      const { report, stats: after } = JSON.parse(await child.line('REPORT')) as { report: unknown; stats: ReturnType<OursClient['stats']> };
+      await exitWithin(child, 15_000);
+      expect(report).to.deep.equal({ delivered: 4, failed: 0, dropped: 0 });
+      expect(after).to.include({ tracked: 4, delivered: 4, failed: 0, dropped: 0, queued: 0, inFlight: 0, held: 0 });
+      expect(new Set(mock.events.map((e) => e.distinctId))).to.deep.equal(new Set(ids));
+      expect(child.stderr).to.equal('');
+      for (const d of downloads) d.abort();
+    });
+  }
 
   it('handleSignals with the core client alone: SIGTERM with 1,000 events queued delivers all of them, then the process exits', async () => {
     mock.respondWith({ delayMs: 400, times: 'always' });

@@ -74,6 +74,17 @@ ours({
   waitUntil: (promise: Promise<unknown>) => void promise,
 });
 
+// Hooks may be async: `T | Promise<T>`.
+ours({
+  client,
+  skip: async (req) => req.originalUrl === (await Promise.resolve('/health')),
+  identify: async (req) => ({ externalId: await Promise.resolve(req.typeTestUser?.id) }),
+  beforeSend: async (event: TrackEvent) => (event.event === 'Internal' ? null : event),
+  hookTimeoutMs: 2000,
+});
+// @ts-expect-error an async skip resolves a boolean
+ours({ client, skip: async () => 'yes' });
+
 // @ts-expect-error gpc is 'annotate' | 'drop' | 'ignore'
 ours({ client, gpc: 'nope' });
 // @ts-expect-error skip is a function

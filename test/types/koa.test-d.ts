@@ -65,6 +65,16 @@ ours({
   cookieDomain: '.example.com',
 });
 
+// Hooks may be async: `T | Promise<T>`.
+ours({
+  client,
+  skip: async (ctx) => ctx.path === '/health',
+  identify: async (ctx) => ({ externalId: (await Promise.resolve(ctx.state.user))?.id }),
+  beforeSend: async (event: TrackEvent) => event,
+});
+// @ts-expect-error an async beforeSend resolves an event, null or undefined
+ours({ client, beforeSend: async () => 'event' });
+
 // @ts-expect-error gpc is 'annotate' | 'drop' | 'ignore'
 ours({ client, gpc: 'nope' });
 // @ts-expect-error setVisitorCookie is a boolean
