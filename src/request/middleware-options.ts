@@ -10,51 +10,51 @@ import type { TrustSetting } from './client-ip';
  */
 export interface MiddlewareOptions<Req> extends ClientOptions {
   /** A client to share with the rest of the app. Mutually exclusive with client options. */
-  client?: OursClient;
+  client?: OursClient | undefined;
   /** Cookie holding the Ours Visitor ID. @defaultValue 'ours_device_id' (the browser SDK's) */
-  cookieName?: string;
+  cookieName?: string | undefined;
   /** Read the end user's IP. `false` leaves it out of every event. @defaultValue true */
-  collectIp?: boolean;
+  collectIp?: boolean | undefined;
   /**
    * Which proxies to trust for `X-Forwarded-For`, with proxy-addr semantics
    * (hop count, CIDR list, or `(addr, i) => boolean`), for apps that have not
    * configured their framework's own trust. @defaultValue the framework's setting
    * (Express `trust proxy`, Koa `app.proxy` + `app.maxIpsCount`)
    */
-  trustProxy?: TrustSetting;
+  trustProxy?: TrustSetting | undefined;
   /**
    * Where else the IP may come from. `'request-ip'` reads the first address in
    * client-settable headers (`X-Client-IP`, `X-Forwarded-For`, CDN headers):
    * any client can forge it, so use it only where an edge overwrites those
    * headers. Needs the `request-ip` package installed. A function wins over all.
    */
-  clientIp?: 'request-ip' | ((req: Req) => string | undefined);
+  clientIp?: 'request-ip' | ((req: Req) => string | undefined) | undefined;
   /** Requests to ignore entirely (health checks). Called once, when the request would send. */
-  skip?: (req: Req) => boolean;
+  skip?: ((req: Req) => boolean) | undefined;
   /** Resolves `externalId`/`email` from the app's session, e.g. `(req) => ({ externalId: req.user?.id })`. */
-  identify?: (req: Req) => Identity | undefined;
+  identify?: ((req: Req) => Identity | undefined) | undefined;
   /** Redact, enrich or drop (`null`) each event before it is queued. */
-  beforeSend?: (event: TrackEvent, req: Req) => TrackEvent | null | undefined;
+  beforeSend?: ((event: TrackEvent, req: Req) => TrackEvent | null | undefined) | undefined;
   /**
    * When the browser sends `Sec-GPC: 1`: `'annotate'` sends the event with
    * `eventProperties.gpc = 'true'` (a place that cannot overwrite stored
    * consent, so Ours' destination rules can act on it); `'drop'` sends nothing
    * for that request; `'ignore'` does neither. @defaultValue 'annotate'
    */
-  gpc?: 'annotate' | 'drop' | 'ignore';
+  gpc?: 'annotate' | 'drop' | 'ignore' | undefined;
   /**
    * Opt-in, a consent decision: when a tracked request has no visitor cookie,
    * mint a UUID v4, use it as `userId` and set it as the cookie with the
    * browser SDK's attributes, so the SDK adopts the same visitor. @defaultValue false
    */
-  setVisitorCookie?: boolean;
+  setVisitorCookie?: boolean | undefined;
   /** `Domain` of a cookie set by `setVisitorCookie`, e.g. `.example.com`. @defaultValue host-only */
-  cookieDomain?: string;
+  cookieDomain?: string | undefined;
   /** Serverless: receives each delivery promise (Vercel's or Cloudflare's `waitUntil`). */
-  waitUntil?: (promise: Promise<unknown>) => void;
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
   /**
    * Serverless without `waitUntil`: hold `res.end()` until this request's
    * events are delivered, at most `timeoutMs` (`true`: 2000 ms). @defaultValue false
    */
-  flushOnResponse?: boolean | { timeoutMs: number };
+  flushOnResponse?: boolean | { timeoutMs: number } | undefined;
 }
