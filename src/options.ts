@@ -45,7 +45,7 @@ export interface ClientOptions {
   timeoutMs?: number | undefined;
   /** Compress request bodies with gzip. @defaultValue true */
   gzip?: boolean | undefined;
-  /** Backoff and retry budget. */
+  /** Backoff and retry budget, the `retry.*` rows below. @defaultValue the contract's recommendation */
   retry?: RetryOptions | undefined;
   /**
    * `'batch'`: events go out in `POST /batch` requests. `'track'`: one
