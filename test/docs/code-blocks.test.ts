@@ -118,7 +118,7 @@ async function retry<T>(attempt: () => Promise<T>, exited: Promise<unknown>): Pr
     try {
       return await attempt();
     } catch (err) {
-      if (gone || i > 150) throw err;
+      if (gone || i > 300) throw err;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
