@@ -40,6 +40,18 @@ describe('code blocks in README.md and docs/', function () {
     for (const block of blocks.filter((b) => !b.skip)) writeFileSync(join(dir, block.file), block.code);
   });
 
+  it('reads the markers above a block, indented ones too', () => {
+    const markdown = [
+      '# t', '', '<!-- check: preamble', 'declare const a: number;', '-->', '<!-- check: serve GET / POST /x -->', '```ts', 'a;', '```',
+      '- item', '  <!-- check: skip -->', '  ```js', '  b;', '  ```', '', '```sh', 'ls', '```',
+    ].join('\n');
+    const [first, second, ...rest] = codeBlocks('x.md', markdown);
+    expect(rest).to.deep.equal([]);
+    expect(first).to.include({ line: 8, file: 'block-x-md-8.mts', code: 'declare const a: number;\na;\nexport {};\n', preambleLines: 1, skip: false });
+    expect(first!.run).to.deep.equal({ mode: 'serve', requests: ['GET /', 'POST /x'] });
+    expect(second).to.include({ line: 13, file: 'block-x-md-13.cjs', code: 'b;\n', skip: true });
+  });
+
   it('finds the blocks (the README has TypeScript and CommonJS ones)', () => {
     expect(blocks.filter((b) => b.doc === 'README.md' && b.file.endsWith('.mts'))).to.have.length.above(3);
     expect(blocks.filter((b) => b.doc === 'README.md' && b.file.endsWith('.cjs'))).to.have.length.above(0);

@@ -14,7 +14,8 @@
  *   <!-- check: skip -->                 neither compile nor run it (say why in the text)
  *
  * Runs get OURS_TOKEN and OURS_API_URL (a mock Ours API) and PORT.
- * ```ts blocks are ES modules (`.mts`), ```js blocks CommonJS (`.cjs`).
+ * ```ts blocks are ES modules (`.mts`), ```js blocks CommonJS (`.cjs`);
+ * blocks indented in a list are found too.
  */
 export interface CodeBlock {
   doc: string;
@@ -28,7 +29,7 @@ export interface CodeBlock {
   run?: { mode: 'run' | 'serve'; requests: string[] };
 }
 
-const FENCE = /^```(ts|typescript|js|javascript)\s*$/;
+const FENCE = /^( *)```(ts|typescript|js|javascript)\s*$/;
 const MARK = /^<!-- check: (preamble|run|serve|skip)\b([\s\S]*?)-->$/;
 
 export function codeBlocks(doc: string, markdown: string): CodeBlock[] {
@@ -37,14 +38,15 @@ export function codeBlocks(doc: string, markdown: string): CodeBlock[] {
   for (let i = 0; i < lines.length; i++) {
     const fence = FENCE.exec(lines[i]!);
     if (!fence) continue;
-    const end = lines.indexOf('```', i + 1);
+    const indent = fence[1]!;
+    const end = lines.findIndex((l, at) => at > i && l.trimEnd() === `${indent}\`\`\``);
     if (end < 0) throw new Error(`${doc}:${i + 1}: unclosed code block`);
     const marks = marksAbove(lines, i);
     const preamble = marks.filter((m) => m.kind === 'preamble').map((m) => m.body.trim() + '\n').join('');
     const runMark = marks.find((m) => m.kind === 'run' || m.kind === 'serve');
-    const js = fence[1]!.startsWith('j');
+    const js = fence[2]!.startsWith('j');
     const name = `block-${doc.replace(/[^\w]+/g, '-')}-${i + 2}`;
-    const body = lines.slice(i + 1, end).join('\n') + '\n';
+    const body = lines.slice(i + 1, end).map((l) => l.slice(indent.length)).join('\n') + '\n';
     blocks.push({
       doc,
       line: i + 2,
@@ -65,8 +67,8 @@ function marksAbove(lines: string[], fence: number): { kind: string; body: strin
   let end = fence - 1;
   while (end >= 0 && lines[end]!.trimEnd().endsWith('-->')) {
     let start = end;
-    while (start > 0 && !lines[start]!.startsWith('<!--')) start--;
-    const mark = MARK.exec(lines.slice(start, end + 1).join('\n'));
+    while (start > 0 && !lines[start]!.trimStart().startsWith('<!--')) start--;
+    const mark = MARK.exec(lines.slice(start, end + 1).join('\n').trim());
     if (!mark) break;
     marks.unshift({ kind: mark[1]!, body: mark[2]! });
     end = start - 1;
