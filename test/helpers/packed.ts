@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 export const run = promisify(execFile);
@@ -39,9 +39,7 @@ export function packedPackage(): Promise<Packed> {
 async function pack(): Promise<Packed> {
   scratch = mkdtempSync(join(tmpdir(), 'ours-pack-'));
   const clone = join(scratch, 'clone');
-  const { stdout: listed } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, maxBuffer: 64 << 20 });
-  for (const file of listed.split('\0').filter(Boolean)) {
-    if (file.startsWith('dist/')) continue;
+  for (const file of await sourceFiles()) {
     mkdirSync(dirname(join(clone, file)), { recursive: true });
     try {
       cpSync(join(root, file), join(clone, file));
@@ -76,4 +74,19 @@ export async function tsc(cwd: string, args: string[]): Promise<void> {
   await run(process.execPath, [tscBin, ...args], { cwd, maxBuffer: 16 << 20 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
     throw new Error(`tsc ${args.join(' ')} failed in ${cwd}:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
   });
+}
+
+/** The repository's files as a clone holds them (what git tracks or would track), without `dist/`. */
+async function sourceFiles(): Promise<string[]> {
+  const IGNORED = /^(node_modules|dist|\.git|\.tmp|bench\/\.out)(\/|$)|\.tgz$/;
+  try {
+    const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, maxBuffer: 64 << 20 });
+    return stdout.split('\0').filter((f) => f && !IGNORED.test(f));
+  } catch {
+    // Not a git checkout (an unpacked source archive): everything but what .gitignore names.
+    return (readdirSync(root, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((d) => d.isFile())
+      .map((d) => relative(root, join(d.parentPath, d.name)))
+      .filter((f) => !IGNORED.test(f));
+  }
 }
