@@ -222,7 +222,7 @@ export class OursClient extends EventEmitter {
    * @example
    * process.on('SIGTERM', () => client.shutdown().finally(() => process.exit(0)));
    */
-  shutdown({ timeoutMs = this.#opts.timeoutMs }: { timeoutMs?: number } = {}): Promise<FlushReport> {
+  shutdown({ timeoutMs = this.#opts.timeoutMs }: { timeoutMs?: number | undefined } = {}): Promise<FlushReport> {
     this.#shutdown ??= this.#close(timeoutMs);
     return this.#shutdown;
   }

@@ -10,58 +10,58 @@ import type { ExperimentClientOptions } from './experiments/options';
 /** When and how often a failed request is tried again. */
 export interface RetryOptions {
   /** First backoff, as the contract recommends. @defaultValue 2000 */
-  initialDelayMs?: number;
+  initialDelayMs?: number | undefined;
   /** Backoff doubles up to this. @defaultValue 60000 */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Random extra delay `[min, max]` added to each backoff. @defaultValue [1000, 5000] */
-  jitterMs?: readonly [number, number];
+  jitterMs?: readonly [number, number] | undefined;
   /**
    * Attempts per event before it is given up and reported lost. The default
    * rides out about six minutes of outage (2+4+8+16+32+60+60+60+60 s plus jitter).
    * @defaultValue 10
    */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
 }
 
 /** Options of {@link OursClient}. Every one is optional but the token. */
 export interface ClientOptions extends ExperimentClientOptions {
   /** Source token from the Ours dashboard. @defaultValue `process.env.OURS_TOKEN` */
-  token?: string;
+  token?: string | undefined;
   /** API base URL. @defaultValue `process.env.OURS_API_URL`, else `https://api.oursprivacy.com/api/v1` */
-  apiUrl?: string;
+  apiUrl?: string | undefined;
   /** Allow plain `http://` to a host that is not loopback (the token would travel in clear). @defaultValue false */
-  allowInsecureHttp?: boolean;
+  allowInsecureHttp?: boolean | undefined;
   /** Start a request as soon as this many events wait. @defaultValue 200 */
-  flushAt?: number;
+  flushAt?: number | undefined;
   /** Send what waits at least this often, however few. @defaultValue 1000 */
-  flushIntervalMs?: number;
+  flushIntervalMs?: number | undefined;
   /** Events per `/batch` request, at most the contract's 1000. @defaultValue 500 */
-  maxBatchSize?: number;
+  maxBatchSize?: number | undefined;
   /** Events held (waiting, retrying or in flight) before new ones are dropped. @defaultValue 100000 */
-  maxQueueSize?: number;
+  maxQueueSize?: number | undefined;
   /** Bytes of serialised events held before new ones are dropped. @defaultValue 67108864 (64 MiB) */
-  maxQueueBytes?: number;
+  maxQueueBytes?: number | undefined;
   /** Requests in flight at once. @defaultValue 4 */
-  maxInFlight?: number;
+  maxInFlight?: number | undefined;
   /** One deadline per request, response body included. @defaultValue 10000 */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Compress request bodies with gzip. @defaultValue true */
-  gzip?: boolean;
-  /** Backoff and retry budget. */
-  retry?: RetryOptions;
+  gzip?: boolean | undefined;
+  /** Backoff and retry budget, the `retry.*` rows below. @defaultValue the contract's recommendation */
+  retry?: RetryOptions | undefined;
   /**
    * `'batch'`: events go out in `POST /batch` requests. `'track'`: one
    * `POST /track` per event, Ours' real-time path (raise `maxInFlight`).
    * @defaultValue 'batch'
    */
-  endpoint?: 'batch' | 'track';
+  endpoint?: 'batch' | 'track' | undefined;
   /**
    * Any fetch-compatible function (Node's global fetch, node-fetch, undici).
    * @defaultValue Node's `http`/`https` client with kept-alive connections (`maxInFlight` of them)
    */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** A pino-compatible logger, or `false` for silence. @defaultValue warnings and errors to the console */
-  logger?: Logger | false;
+  logger?: Logger | false | undefined;
   /**
    * On the first SIGTERM or SIGINT, deliver what is queued (within
    * `timeoutMs`). If your app listens for that signal too, it keeps control
@@ -70,15 +70,15 @@ export interface ClientOptions extends ExperimentClientOptions {
    * signal is not held back. `false`: no signal listeners at all.
    * @defaultValue true
    */
-  handleSignals?: boolean;
+  handleSignals?: boolean | undefined;
   /**
    * Where queued events live. The default keeps them in memory: no disk
    * writes, lost if the process dies. A durable store keeps them across crashes.
    * @defaultValue in memory
    */
-  store?: EventStore;
+  store?: EventStore | undefined;
   /** Throw {@link OursValidationError} from `track()`/`identify()` instead of reporting it. @defaultValue false */
-  strict?: boolean;
+  strict?: boolean | undefined;
 }
 
 /** Options with every default applied and every value checked. */

@@ -13,7 +13,7 @@ export interface QueuedEvent {
   /** Where a durable store keeps it (segment offset, stream id); the store's own business. */
   key?: unknown;
   /** The newest `flush()` call that waits for this event, if any. */
-  waiter?: FlushWaiter;
+  waiter?: FlushWaiter | undefined;
 }
 
 /** What the client gives a store when it starts using it. */

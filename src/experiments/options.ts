@@ -10,9 +10,9 @@ import type { FetchLike } from '../transport';
  */
 export interface ExperimentCacheOptions {
   /** Entries kept; the least recently used goes first. @defaultValue 10000 */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** How long an answer is reused, in milliseconds. @defaultValue 60000 */
-  ttlMs?: number;
+  ttlMs?: number | undefined;
 }
 
 /**
@@ -27,15 +27,15 @@ export interface ExperimentClientOptions {
    * Without one, every experiment call resolves to the control path and says so once.
    * @defaultValue `process.env.OURS_EXPERIMENT_TOKEN`
    */
-  experimentToken?: string;
+  experimentToken?: string | undefined;
   /**
    * Longest an `experiment()` / `personalization()` call may take: past it the
    * call resolves to the control path (the request to the API may finish later
    * and fill the cache). @defaultValue 150
    */
-  experimentBudgetMs?: number;
+  experimentBudgetMs?: number | undefined;
   /** Cache of answers, or `false` to ask the API on every call. @defaultValue `{ maxEntries: 10000, ttlMs: 60000 }` */
-  experimentCache?: ExperimentCacheOptions | false;
+  experimentCache?: ExperimentCacheOptions | false | undefined;
 }
 
 /** Experiment options checked, with defaults applied. */

@@ -133,7 +133,7 @@ export class MockOurs {
    * @example
    * const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
    */
-  waitFor(count: number, options?: WaitForOptions & { of?: 'events' }): Promise<MockEvent[]>;
+  waitFor(count: number, options?: WaitForOptions & { of?: 'events' | undefined }): Promise<MockEvent[]>;
   waitFor(count: number, options: WaitForOptions & { of: 'identifies' }): Promise<MockIdentify[]>;
   waitFor(count: number, options: WaitForOptions & { of: 'requests' }): Promise<MockRequest[]>;
   waitFor(count: number, options: WaitForOptions = {}): Promise<unknown[]> {

@@ -6,13 +6,13 @@ export interface FileStoreOptions {
   /** Directory for the events of ONE process (created if missing); give each process or worker its own. */
   dir: string;
   /** The write window: appends are written together this long after the first; what a crash can lose. @defaultValue 100 */
-  flushMs?: number;
+  flushMs?: number | undefined;
   /** Bytes the directory may hold; `track()` drops new events (reported as `queue_full`) past it. @defaultValue 268435456 (256 MiB) */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /** `fdatasync` the segment files written in each window, so that a power cut loses no more than a crash. @defaultValue true */
-  fsync?: boolean;
+  fsync?: boolean | undefined;
   /** Size at which a new segment file starts. @defaultValue maxBytes / 16, from 4 KiB to 8 MiB */
-  segmentBytes?: number;
+  segmentBytes?: number | undefined;
 }
 
 export type ResolvedFileStoreOptions = Required<FileStoreOptions>;

@@ -8,15 +8,15 @@ export interface RedisStoreOptions {
   /** An ioredis (v5) `Redis` or `Cluster` instance; the store never connects or quits it. */
   redis: RedisLike;
   /** The stream all instances of the app share. @defaultValue 'ours:events' */
-  stream?: string;
+  stream?: string | undefined;
   /** Its consumer group. @defaultValue 'ours' */
-  group?: string;
+  group?: string | undefined;
   /** This instance's name in the group, unique among live instances. @defaultValue `<hostname>-<pid>` */
-  consumer?: string;
+  consumer?: string | undefined;
   /** Entries idle this long belong to a dead instance and are claimed by a live one. @defaultValue 60000 */
-  claimIdleMs?: number;
+  claimIdleMs?: number | undefined;
   /** The write window: appends go to Redis together this long after the first; what a crash can lose. @defaultValue 20 */
-  flushMs?: number;
+  flushMs?: number | undefined;
 }
 
 export interface ResolvedRedisStoreOptions {
