@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { abortable, within } from './deadline';
 import type { ContractIssue } from './contract/check';
 import { OursDeliveryError, OursError, OursValidationError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
@@ -38,6 +39,9 @@ export const kWarn = Symbol('ours-middleware.warn');
 
 /** The middleware's hand-off batch of this client (see `HandOffBatch`). @internal */
 export const kHandOffs = Symbol('ours-middleware.handOffs');
+
+/** Why requests stop at shutdown: the reason they fail with. */
+const SHUTDOWN = new Error('cancelled by shutdown');
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -290,6 +294,7 @@ export class OursClient extends EventEmitter {
 
   #pump = (): void => {
     this.#pumpQueued = false;
+    if (this.#cancel.signal.aborted) return; // shut down: nothing starts any more
     while (this.#inFlight.size < this.#opts.maxInFlight) {
       const wait = this.#gate.waitMs();
       if (wait > 0) return this.#arm(wait);
@@ -332,9 +337,12 @@ export class OursClient extends EventEmitter {
 
   async #send(batch: Batch): Promise<void> {
     batch.body ??= encodeBody(this.#tokenPrefix, batch);
+    const cancel = this.#cancel.signal;
     let res: ApiResponse;
     try {
-      res = await post(this.#opts.fetch, this.#opts.apiUrl + batch.path, await batch.body, batch.gzip, this.#opts.timeoutMs, this.#cancel.signal);
+      // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
+      const body = await abortable(batch.body, cancel);
+      res = await post(this.#opts.fetch, this.#opts.apiUrl + batch.path, body, batch.gzip, this.#opts.timeoutMs, cancel);
     } catch (err) {
       this.#landed(batch);
       return this.#retryLater(batch, batch.events, undefined, `network error: ${(err as Error).message}`);
@@ -427,31 +435,35 @@ export class OursClient extends EventEmitter {
   // --- shutdown --------------------------------------------------------------
 
   async #close(timeoutMs: number): Promise<FlushReport> {
+    const endsAt = performance.now() + timeoutMs;
     this.#handOffs?.drain(); // before closing: they were tracked before shutdown()
     this.#closed = true;
     this.#removeSignalListeners?.();
     const flushing = this.flush();
-    let deadline: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(resolve, timeoutMs, undefined)));
-    const report = await Promise.race([flushing, timedOut]);
-    clearTimeout(deadline);
-    if (report) return this.#stop(report);
-    // Out of time: cancel what is in flight and give up what still waits
-    // (a durable store keeps it for the next start: see #keep).
-    this.#cancel.abort();
+    if (!(await within(timeoutMs, flushing))) this.#giveUp(timeoutMs);
+    const report = await flushing;
+    // Closed: no delivery starts after this (a durable store may still find events; they stay stored).
+    this.#cancel.abort(SHUTDOWN);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const closing = this.#store.close?.().catch((err: Error) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)));
+    // A store writes on the thread pool too; what the file store has not written by the deadline, it writes at exit.
+    if (closing) await within(Math.max(0, endsAt - performance.now()), closing);
+    return report;
+  }
+
+  /**
+   * Out of time: cancel what is in flight (it settles at once, whatever the
+   * thread pool or the fetch function does) and give up what still waits (a
+   * durable store keeps it for the next start: see #abandon).
+   */
+  #giveUp(timeoutMs: number): void {
+    this.#cancel.abort(SHUTDOWN);
     let waiting = this.#retry.flatMap((b) => b.events);
     while (this.#store.count > 0) waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
     this.#retry.length = 0;
     this.#retryCount = 0;
     if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered`);
-    return this.#stop(await flushing);
-  }
-
-  async #stop(report: FlushReport): Promise<FlushReport> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#store.close?.().catch((err: Error) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)));
-    return report;
   }
 }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { MemoryStore, type EventStore, type QueuedEvent, type StoreHooks } from '../queue';
 import { recordSize } from './file/frame';
 import { lockDir } from './file/lock';
@@ -8,6 +9,13 @@ import { IDLE_MS, SegmentWriter } from './file/segment-writer';
 import { WriteWindow } from './window';
 
 export type { FileStoreOptions } from './file/options';
+
+/**
+ * Stores of this process still closing, by directory: a shutdown deadline
+ * may resolve before its store is closed, and a new store on the same
+ * directory then waits for it rather than find it locked.
+ */
+const closingDirs = new Map<string, Promise<void>>();
 
 /**
  * The embedded durable store: events wait in memory (so leasing a batch costs
@@ -82,7 +90,11 @@ export class FileStore implements EventStore {
 
   /** Writes what the window holds, deletes settled segments, closes the files and frees the directory. */
   close(): Promise<void> {
-    this.#closing ??= this.#close();
+    if (!this.#closing) {
+      const key = resolve(this.dir);
+      this.#closing = this.#close().finally(() => closingDirs.delete(key));
+      closingDirs.set(key, this.#closing);
+    }
     return this.#closing;
   }
 
@@ -101,6 +113,7 @@ export class FileStore implements EventStore {
 
   async #open(hooks: StoreHooks): Promise<void> {
     try {
+      await closingDirs.get(resolve(this.dir));
       // lockDir claims the directory within this process before its first
       // await, so of two stores on one directory the first made wins.
       const lock = await lockDir(this.dir);

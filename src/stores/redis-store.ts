@@ -5,7 +5,8 @@ import { ownPending, type StoredEntry } from './redis/entries';
 import { resolveRedisStoreOptions, type RedisStoreOptions } from './redis/options';
 import { isEntryKey, StreamWriter, type EntryKey } from './redis/stream-writer';
 import { checkStored, GiveUps, storedEvent } from './stored-event';
-import { within, WriteWindow } from './window';
+import { within } from '../deadline';
+import { WriteWindow } from './window';
 
 export type { RedisLike } from './redis/commands';
 export type { RedisStoreOptions } from './redis/options';

@@ -84,12 +84,3 @@ export class WriteWindow {
     await this.flush();
   }
 }
-
-/** Resolves true when `work` settled within `ms`, false when it is still running then. */
-export async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  const done = await Promise.race([work.then(() => true), late]);
-  clearTimeout(timer);
-  return done;
-}
