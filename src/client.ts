@@ -278,7 +278,7 @@ export class OursClient extends EventEmitter {
 
   /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */
   #arm(ms: number): void {
-    const at = Date.now() + ms;
+    const at = performance.now() + ms;
     if (this.#timer && this.#timerAt <= at) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;

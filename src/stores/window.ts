@@ -68,7 +68,7 @@ export class WriteWindow {
 
   #failed(err: Error): void {
     this.#failures++;
-    const now = Date.now();
+    const now = performance.now();
     if (this.#failures === 1 || now - this.#reportedAt >= REPORT_EVERY_MS) {
       this.#reportedAt = now;
       this.report(err);

@@ -77,7 +77,7 @@ export class SegmentWriter {
       group.events.push(event);
       group.sizes.push(key.size);
       group.total += key.size;
-      this.#activeAt = Date.now();
+      this.#activeAt = performance.now();
       key.seg = seg;
       key.offset = seg.size;
       seg.size += key.size;
@@ -120,7 +120,7 @@ export class SegmentWriter {
    * the rest of the store.
    */
   async clean(final = false): Promise<void> {
-    const now = Date.now();
+    const now = performance.now();
     for (const seg of [...this.segments.values()]) {
       if (seg.live > 0 || seg.unwritten > 0) continue;
       if (seg === this.#active) {
