@@ -140,7 +140,8 @@ export class OursClient extends EventEmitter {
    */
   flush(): Promise<FlushReport> {
     this.#handOffs?.drain(); // events the middleware holds for the end of this turn: queued now, so the flush covers them
-    const previous = this.#waiter && !this.#waiter.done ? this.#waiter : undefined;
+    // A waiter whose own events are settled may still wait for one before it: chain to it until it has reported.
+    const previous = this.#waiter && !this.#waiter.reported ? this.#waiter : undefined;
     if (previous && this.#appendsSinceFlush === 0) return previous.promise;
     const waiter = new FlushWaiter(previous, this.#droppedSinceFlush);
     this.#droppedSinceFlush = 0;
@@ -424,7 +425,8 @@ export class OursClient extends EventEmitter {
 
   #drop(reason: DropInfo['reason'], count: number, logMessage?: string): void {
     this.#stats.dropped += count;
-    this.#droppedSinceFlush += count;
+    // Into the pending flush's report (the newest: it reports last), else the next flush's.
+    if (!this.#waiter?.addDropped(count)) this.#droppedSinceFlush += count;
     this.#reporter.drop({ reason, count }, this.#stats.dropped, logMessage);
   }
 
