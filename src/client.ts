@@ -101,9 +101,9 @@ export class OursClient extends EventEmitter {
     this.#store = options?.store ?? new MemoryStore();
     this.#store.open?.({
       recovered: (events) => this.#recovered(events),
-      dropped: (count, why) => {
+      dropped: (count, why, reason) => {
         this.#stats.tracked += count; // tracked by an earlier process, like recovered events
-        this.#drop('expired', count, why);
+        this.#drop(reason, count, why);
       },
       error: (err) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)),
     });

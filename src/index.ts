@@ -5,7 +5,7 @@
  */
 export { OursClient } from './client';
 export type { ClientOptions, RetryOptions } from './options';
-export type { ClientStats, DropInfo } from './stats';
+export type { ClientStats, DropInfo, StoreDropReason } from './stats';
 export type { FlushReport } from './flush';
 export { MemoryStore } from './queue';
 export type { EventStore, QueuedEvent, StoreHooks, EventPath } from './queue';

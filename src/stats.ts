@@ -19,10 +19,17 @@ export interface ClientStats {
   dropped: number;
 }
 
+/** Why a durable store gave up events it found (see {@link DropInfo}). */
+export type StoreDropReason = 'expired' | 'corrupt';
+
 /** Why events were dropped, as the `drop` event reports it. */
 export interface DropInfo {
-  /** `expired`: a durable store found it older than the API's 7-day window. */
-  reason: 'invalid' | 'queue_full' | 'shutdown' | 'expired';
+  /**
+   * `expired`: a durable store found it older than the API's 7-day window.
+   * `corrupt`: a durable store could not read it back (a record torn by a
+   * crash, changed bytes, an entry that is not one of ours).
+   */
+  reason: 'invalid' | 'queue_full' | 'shutdown' | StoreDropReason;
   /** How many events this drop covers. */
   count: number;
 }

@@ -113,7 +113,7 @@ export class RedisStore implements EventStore {
     const events: QueuedEvent[] = [];
     for (const { id, path, json, deleted } of entries) {
       if (this.#writer.held.has(id)) continue;
-      const state = deleted ? 'deleted' : path && json !== undefined ? checkStored(json, path, now) : 'unreadable';
+      const state = deleted ? 'deleted' : path && json !== undefined ? checkStored(json, path, now) : 'corrupt';
       if (state !== 'ok') {
         if (state !== 'deleted') giveUps[state]++;
         this.#writer.discard(id);
@@ -125,7 +125,7 @@ export class RedisStore implements EventStore {
       events.push(event);
     }
     if (events.length) this.#hooks?.recovered(events);
-    giveUps.report((count, why) => this.#hooks?.dropped(count, why));
+    giveUps.report((count, why, reason) => this.#hooks?.dropped(count, why, reason));
     if (this.#writer.hasWork) this.#window.arm();
   }
 
