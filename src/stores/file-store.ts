@@ -4,7 +4,7 @@ import { recordSize } from './file/frame';
 import { lockDir } from './file/lock';
 import { resolveFileStoreOptions, type FileStoreOptions } from './file/options';
 import { recoverDir } from './file/recovery';
-import { isRecordKey, type RecordKey } from './file/segment';
+import { isRecordKey, PENDING, type RecordKey } from './file/segment';
 import { IDLE_MS, SegmentWriter } from './file/segment-writer';
 import { WriteWindow } from './window';
 
@@ -52,7 +52,7 @@ export class FileStore implements EventStore {
     return this.#mirror.bytes;
   }
 
-  /** Bytes the store's files take, counting what the current window will write. */
+  /** Bytes the store's files take, counting what the current window will write (not what failed to). */
   get diskBytes(): number {
     return this.#writer.diskBytes;
   }
@@ -60,7 +60,7 @@ export class FileStore implements EventStore {
   append(event: QueuedEvent): boolean {
     const size = recordSize(event.json);
     if (!this.#writer.disabled && this.#writer.diskBytes + size > this.#maxBytes) return false;
-    const key: RecordKey = { seg: undefined, offset: -1, size, settled: false };
+    const key: RecordKey = { seg: undefined, offset: PENDING, size, settled: false };
     event.key = key;
     this.#mirror.append(event);
     this.#writer.add(event as QueuedEvent & { key: RecordKey });
