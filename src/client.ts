@@ -88,6 +88,12 @@ export class OursClient extends EventEmitter {
   #closed = false;
   #shutdown: Promise<FlushReport> | undefined;
   #removeSignalListeners: (() => void) | undefined;
+  /** While the store recovers: the flushes made meanwhile, which wait for its end; the first adopts what it finds. */
+  #recovering: FlushWaiter[] | undefined;
+  /** Shut down: no delivery starts any more. */
+  #stopped = false;
+  /** Called when the last request in flight lands. */
+  #onIdle: (() => void) | undefined;
   /** One per client, made when a middleware first uses it; drained before a flush looks at the queue. */
   #handOffs: HandOffBatch | undefined;
 
@@ -99,7 +105,7 @@ export class OursClient extends EventEmitter {
     this.#gzip = this.#opts.gzip;
     this.#tokenPrefix = `{"token":${JSON.stringify(this.#opts.token)}`;
     this.#store = options?.store ?? new MemoryStore();
-    this.#store.open?.({
+    const opened = this.#store.open?.({
       recovered: (events) => this.#recovered(events),
       dropped: (count, why, reason) => {
         this.#stats.tracked += count; // tracked by an earlier process, like recovered events
@@ -107,6 +113,11 @@ export class OursClient extends EventEmitter {
       },
       error: (err) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)),
     });
+    if (opened) {
+      this.#recovering = [];
+      const over = (): void => this.#recoveryOver();
+      opened.then(over, over);
+    }
     if (this.#opts.handleSignals) this.#removeSignalListeners = shutdownOnSignals(this);
   }
 
@@ -148,6 +159,10 @@ export class OursClient extends EventEmitter {
     this.#appendsSinceFlush = 0;
     this.#store.forEach((e) => waiter.adopt(e));
     for (const batch of [...this.#retry, ...this.#inFlight]) batch.events.forEach((e) => waiter.adopt(e));
+    if (this.#recovering) {
+      waiter.hold(); // what the store has yet to find was queued before this call too
+      this.#recovering.push(waiter);
+    }
     waiter.resolveIfDone();
     if (waiter.done && !previous) return waiter.promise;
     this.#waiter = waiter;
@@ -178,6 +193,7 @@ export class OursClient extends EventEmitter {
       ...this.#stats,
       queued: this.#store.count + this.#retryCount,
       inFlight: this.#inFlightCount,
+      recovering: this.#recovering !== undefined,
     };
   }
 
@@ -259,13 +275,22 @@ export class OursClient extends EventEmitter {
 
   /** Events a durable store kept from an earlier process: held and sent like new ones. */
   #recovered(events: readonly QueuedEvent[]): void {
+    const waiter = this.#recovering?.[0];
     for (const event of events) {
       this.#heldCount++;
       this.#heldBytes += event.bytes;
+      waiter?.adopt(event);
     }
     this.#stats.tracked += events.length;
     this.#due = true;
     this.#schedulePump();
+  }
+
+  /** The store has read all it had: the flushes that waited for it wait for its events only. */
+  #recoveryOver(): void {
+    const waiters = this.#recovering ?? [];
+    this.#recovering = undefined;
+    for (const waiter of waiters) waiter.release();
   }
 
   // --- scheduling ------------------------------------------------------------
@@ -295,7 +320,7 @@ export class OursClient extends EventEmitter {
 
   #pump = (): void => {
     this.#pumpQueued = false;
-    if (this.#cancel.signal.aborted) return; // shut down: nothing starts any more
+    if (this.#stopped) return; // shut down: nothing starts any more
     while (this.#inFlight.size < this.#opts.maxInFlight) {
       const wait = this.#gate.waitMs();
       if (wait > 0) return this.#arm(wait);
@@ -334,6 +359,7 @@ export class OursClient extends EventEmitter {
   /** The request is over; its events are about to be settled or requeued. */
   #landed(batch: Batch): void {
     if (this.#inFlight.delete(batch)) this.#inFlightCount -= batch.events.length;
+    if (this.#inFlight.size === 0) this.#onIdle?.();
   }
 
   async #send(batch: Batch): Promise<void> {
@@ -371,6 +397,7 @@ export class OursClient extends EventEmitter {
   }
 
   #requeueFront(batches: Batch[]): void {
+    if (this.#stopped) return this.#abandon(batches.flatMap((b) => b.events), 'shut down before they could be sent again');
     for (const b of batches) this.#retryCount += b.events.length;
     this.#retry.unshift(...batches);
   }
@@ -378,8 +405,9 @@ export class OursClient extends EventEmitter {
   /** A transient failure: back off (all requests together) and resend the same events, or give up. */
   #retryLater(batch: Batch, events: QueuedEvent[], retryAfterMs: number | undefined, reason: string): void {
     const attempts = batch.attempts + 1;
-    if (this.#cancel.signal.aborted) {
-      return this.#abandon(events, `shutdown deadline passed; last error: ${reason}; ${events.length} events not delivered`);
+    if (this.#stopped) {
+      const why = this.#cancel.signal.aborted ? 'shutdown deadline passed' : 'shut down';
+      return this.#abandon(events, `${why}; last error: ${reason}; ${events.length} events not delivered`);
     }
     if (attempts >= this.#opts.retry.maxAttempts) {
       return this.#fail(events, `gave up after ${attempts} attempts; last error: ${reason}; ${events.length} events lost`);
@@ -445,12 +473,16 @@ export class OursClient extends EventEmitter {
     if (!(await within(timeoutMs, flushing))) this.#giveUp(timeoutMs);
     const report = await flushing;
     // Closed: no delivery starts after this (a durable store may still find events; they stay stored).
+    // One already in flight (a Redis store's claim) may land before the deadline: its ack is then recorded.
+    this.#stopped = true;
+    const left = (): number => Math.max(0, endsAt - performance.now());
+    if (this.#inFlight.size) await within(left(), new Promise<void>((resolve) => (this.#onIdle = resolve)));
     this.#cancel.abort(SHUTDOWN);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const closing = this.#store.close?.().catch((err: Error) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)));
     // A store writes on the thread pool too; what the file store has not written by the deadline, it writes at exit.
-    if (closing) await within(Math.max(0, endsAt - performance.now()), closing);
+    if (closing) await within(left(), closing);
     return report;
   }
 
@@ -460,7 +492,10 @@ export class OursClient extends EventEmitter {
    * durable store keeps it for the next start: see #abandon).
    */
   #giveUp(timeoutMs: number): void {
+    this.#stopped = true;
     this.#cancel.abort(SHUTDOWN);
+    // What the store has not found by now stays in it, for the next start.
+    for (const waiter of this.#recovering?.splice(0) ?? []) waiter.release();
     let waiting = this.#retry.flatMap((b) => b.events);
     while (this.#store.count > 0) waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
     this.#retry.length = 0;

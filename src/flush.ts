@@ -57,6 +57,16 @@ export class FlushWaiter {
     this.pending++;
   }
 
+  /** Keeps it pending for something other than an event (a store still recovering) until `release()`. */
+  hold(): void {
+    this.pending++;
+  }
+
+  release(): void {
+    this.pending--;
+    this.resolveIfDone();
+  }
+
   /** Records the fate of one adopted event; resolves when the last one settles. */
   settle(outcome: 'delivered' | 'failed'): void {
     this.#own[outcome]++;

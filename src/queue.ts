@@ -55,8 +55,12 @@ export interface EventStore {
   ack(events: readonly QueuedEvent[]): void;
   /** Visits every waiting event, oldest first. */
   forEach(visit: (event: QueuedEvent) => void): void;
-  /** Called once by the client; a durable store recovers here. */
-  open?(hooks: StoreHooks): void;
+  /**
+   * Called once by the client; a durable store recovers here, and returns a
+   * promise that settles when recovery is over: until then `flush()` waits
+   * for what it may still find, and `stats().recovering` is true.
+   */
+  open?(hooks: StoreHooks): void | Promise<void>;
   /** Writes out what is buffered and releases files or connections. */
   close?(): Promise<void>;
 }

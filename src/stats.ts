@@ -17,6 +17,12 @@ export interface ClientStats {
   failed: number;
   /** Events never queued: invalid, queue full, or tracked after shutdown. */
   dropped: number;
+  /**
+   * A durable store is still reading what an earlier process left: the
+   * events it finds are counted (in `tracked` and `queued`) as they are
+   * found, and `flush()` waits for the end of it.
+   */
+  recovering: boolean;
 }
 
 /** Why a durable store gave up events it found (see {@link DropInfo}). */

@@ -81,11 +81,13 @@ export class FileStore implements EventStore {
     this.#mirror.forEach(visit);
   }
 
-  open(hooks: StoreHooks): void {
-    if (this.#hooks) return;
-    this.#hooks = hooks;
-    process.on('exit', this.#onExit);
-    this.#opening = this.#open(hooks);
+  open(hooks: StoreHooks): Promise<void> {
+    if (!this.#hooks) {
+      this.#hooks = hooks;
+      process.on('exit', this.#onExit);
+      this.#opening = this.#open(hooks);
+    }
+    return this.#opening!;
   }
 
   /** Writes what the window holds, deletes settled segments, closes the files and frees the directory. */

@@ -74,10 +74,12 @@ export class RedisStore implements EventStore {
     this.#mirror.forEach(visit);
   }
 
-  open(hooks: StoreHooks): void {
-    if (this.#hooks) return;
-    this.#hooks = hooks;
-    this.#opening = this.#open();
+  open(hooks: StoreHooks): Promise<void> {
+    if (!this.#hooks) {
+      this.#hooks = hooks;
+      this.#opening = this.#open();
+    }
+    return this.#opening!;
   }
 
   /** Writes the last window (waiting at most 2 s for Redis) and stops claiming; the Redis connection stays the caller's. */

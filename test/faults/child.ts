@@ -1,10 +1,10 @@
 /** Fixtures of `test/faults/fixtures` run as real child processes under tsx. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const FIXTURES = join(__dirname, 'fixtures');
 
-/** A child process running a fixture under tsx, with its output collected. */
+/** A child process running a fixture under tsx (a name in `fixtures/`, or an absolute path), with its output collected. */
 export interface Child {
   proc: ChildProcess;
   stdout: string;
@@ -16,7 +16,7 @@ export interface Child {
 }
 
 export function runFixture(file: string, arg: unknown, env?: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, file), JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'], env: env && { ...process.env, ...env } });
+  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(FIXTURES, file), JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'], env: env && { ...process.env, ...env } });
   const child: Child = {
     proc,
     stdout: '',
