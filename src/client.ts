@@ -151,6 +151,7 @@ export class OursClient extends EventEmitter {
    */
   flush(): Promise<FlushReport> {
     this.#handOffs?.drain(); // events the middleware holds for the end of this turn: queued now, so the flush covers them
+    if (this.#stopped) return Promise.resolve(this.#emptyReport()); // shut down: nothing will be sent any more
     // A waiter whose own events are settled may still wait for one before it: chain to it until it has reported.
     const previous = this.#waiter && !this.#waiter.reported ? this.#waiter : undefined;
     if (previous && this.#appendsSinceFlush === 0) return previous.promise;
@@ -172,6 +173,13 @@ export class OursClient extends EventEmitter {
     void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref());
     this.#schedulePump();
     return waiter.promise;
+  }
+
+  /** A report with nothing delivered or failed: the drops since the last one. */
+  #emptyReport(): FlushReport {
+    const dropped = this.#droppedSinceFlush;
+    this.#droppedSinceFlush = 0;
+    return { delivered: 0, failed: 0, dropped };
   }
 
   /**

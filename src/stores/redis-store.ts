@@ -11,8 +11,8 @@ import { WriteWindow } from './window';
 export type { RedisLike } from './redis/commands';
 export type { RedisStoreOptions } from './redis/options';
 
-/** How long `close()` waits for Redis to take the last window. */
-const CLOSE_TIMEOUT_MS = 2000;
+/** How long `close()` waits for Redis to take the last window, and `flush()` for Redis to list what an earlier process left. */
+const REDIS_WAIT_MS = 2000;
 
 /**
  * The fleet's durable store: events wait in this instance's memory and reach
@@ -30,6 +30,7 @@ export class RedisStore implements EventStore {
   #ready = false;
   #hooks: StoreHooks | undefined;
   #opening: Promise<void> | undefined;
+  #recovered: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisStoreOptions) {
@@ -74,12 +75,19 @@ export class RedisStore implements EventStore {
     this.#mirror.forEach(visit);
   }
 
+  /**
+   * Resolves once the entries an earlier process with this consumer name left
+   * are listed, or after 2 s: an unreachable Redis (whose client may queue
+   * commands for ever) must not hold every `flush()` for the outage. Entries
+   * found later are still delivered.
+   */
   open(hooks: StoreHooks): Promise<void> {
     if (!this.#hooks) {
       this.#hooks = hooks;
       this.#opening = this.#open();
+      this.#recovered = within(REDIS_WAIT_MS, this.#opening).then(() => undefined);
     }
-    return this.#opening!;
+    return this.#recovered!;
   }
 
   /** Writes the last window (waiting at most 2 s for Redis) and stops claiming; the Redis connection stays the caller's. */
@@ -90,8 +98,8 @@ export class RedisStore implements EventStore {
 
   async #close(): Promise<void> {
     const work = Promise.all([this.#claimer.stop(), this.#opening]).then(() => this.#window.close());
-    if (!(await within(CLOSE_TIMEOUT_MS, work))) {
-      this.#error(new Error(`Redis did not take the last ${this.#writer.unwritten} events within ${CLOSE_TIMEOUT_MS} ms; they were not stored`));
+    if (!(await within(REDIS_WAIT_MS, work))) {
+      this.#error(new Error(`Redis did not take the last ${this.#writer.unwritten} events within ${REDIS_WAIT_MS} ms; they were not stored`));
     }
   }
 

@@ -71,6 +71,7 @@ describe('fileStore: draining a directory', function () {
     await sleep(300); // recovery ends meanwhile: what it finds must not be sent
     expect(t.mock.requests, 'requests after shutdown').to.have.length(0);
     expect(client.stats()).to.include({ delivered: 0, inFlight: 0, recovering: false });
+    expect(await client.flush(), 'a flush after shutdown resolves at once').to.deep.equal({ delivered: 0, failed: 0, dropped: 0 });
 
     const next = clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
     expect(await next.client.flush()).to.deep.equal({ delivered: 200, failed: 0, dropped: 0 });
