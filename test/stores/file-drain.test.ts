@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { fileStore, type ClientStats, type FlushReport } from '../../src/index';
 import { exitWithin, runFixture } from '../faults/child';
 import { clientFor, TOKEN, withMock } from '../helpers/client';
-import { forkTracker } from './support/fork';
+import { leftBehind as leftBehindIn } from './support/fork';
 import { ids, PATIENT_RETRY, segments, sleep, tempDirs } from './support/helpers';
 
 /**
@@ -18,16 +18,7 @@ describe('fileStore: draining a directory', function () {
   const dirs = tempDirs();
   after(() => dirs.cleanup());
 
-  /** What a process killed during an outage leaves: `n` events. */
-  async function leftBehind(prefix: string, n: number): Promise<string> {
-    const dir = dirs.make();
-    t.mock.respondWith({ status: 503, times: 'always' });
-    const tracker = forkTracker({ apiUrl: t.mock.url, token: TOKEN, count: n, prefix, file: { dir } });
-    await tracker.next('tracked');
-    await tracker.kill();
-    t.mock.reset();
-    return dir;
-  }
+  const leftBehind = (prefix: string, n: number): Promise<string> => leftBehindIn(t.mock, TOKEN, dirs.make(), prefix, n);
 
   /** Runs the README's recipe (flush, then shutdown) in a child process on `dir`. */
   async function drainInChild(dir: string): Promise<{ flushed: FlushReport; stats: ClientStats; shutdown: FlushReport }> {

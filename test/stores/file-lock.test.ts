@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { fileStore } from '../../src/index';
 import { clientFor, TOKEN, withMock } from '../helpers/client';
-import { forkTracker } from './support/fork';
+import { leftBehind as leftBehindIn } from './support/fork';
 import { ids, PATIENT_RETRY, sleep, tempDirs, until } from './support/helpers';
 
 const BOOT_ID = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
@@ -37,12 +37,7 @@ describe('fileStore: the LOCK survives pid reuse (Linux)', function () {
 
   /** A directory a killed process left with `n` events, its LOCK then rewritten to `lock`. */
   async function leftBehind(prefix: string, n: number, lock: string): Promise<string> {
-    const dir = dirs.make();
-    t.mock.respondWith({ status: 503, times: 'always' });
-    const tracker = forkTracker({ apiUrl: t.mock.url, token: TOKEN, count: n, prefix, file: { dir } });
-    await tracker.next('tracked');
-    await tracker.kill();
-    t.mock.reset();
+    const dir = await leftBehindIn(t.mock, TOKEN, dirs.make(), prefix, n);
     writeFileSync(join(dir, 'LOCK'), lock);
     return dir;
   }
