@@ -70,12 +70,15 @@ describe('fileStore on a full disk (tmpfs)', function () {
     await until('the segments cleaned', () => readdirSync(dir).filter((f) => f.endsWith('.seg')).length === 0, 15_000);
     expect(store.diskBytes).to.equal(filesBytes(dir));
 
-    // Space again: new events reach the disk.
+    // Space again: new events reach the disk, and the store says nothing more.
     unlinkSync(filler);
     await sleep(5100); // past the window's longest backoff
+    const reported = errors.length;
     t.mock.respondWith({ status: 503, times: 'always' });
     for (let i = 0; i < 10; i++) client.track({ event: 'Disk Back', userId: 'u', distinctId: `back-${i}` });
     await until('written', () => filesBytes(dir) > 0 && store.diskBytes === filesBytes(dir));
+    await sleep(100);
+    expect(errors.slice(reported).map((e) => e.message)).to.deep.equal([]);
     t.mock.reset();
     await client.shutdown();
     expect(readdirSync(dir).filter((f) => f !== 'LOCK')).to.deep.equal([]);

@@ -57,7 +57,8 @@ export class WriteQueue {
     if (failure) throw failure;
     if (!this.fsync) return;
     for (const fh of this.#unsynced) {
-      await fh.datasync();
+      // Closed: its segment was deleted after a failed window, all settled; there is nothing left to keep.
+      if (fh.fd !== -1) await fh.datasync();
       this.#unsynced.delete(fh);
     }
     if (this.#dirCreated) {
