@@ -10,10 +10,10 @@ import { Reporter } from './reporter';
 import { HandOffBatch } from './request/hand-off-batch';
 import { interpret } from './response';
 import { BackoffGate } from './retry';
-import { shutdownOnSignals } from './signals';
+import { watchSignals, type SignalClient } from './signals';
 import type { ClientStats, DropInfo } from './stats';
 import { encodeBody, post, type ApiResponse } from './transport';
-import { checkIdentify, checkTrack } from './validate';
+import { checkIdentify, checkTrack, NO_VISITOR } from './validate';
 
 /** A request's worth of events, kept whole across retries with its encoded body. */
 interface Batch {
@@ -37,11 +37,24 @@ export const kReport = Symbol('ours-middleware.report');
 /** Lets an adapter warn through the client's logger. @internal */
 export const kWarn = Symbol('ours-middleware.warn');
 
+/** Whether `shutdown()` has been called: a closed client is never shared again. @internal */
+export const kIsClosed = Symbol('ours-middleware.isClosed');
+
 /** The middleware's hand-off batch of this client (see `HandOffBatch`). @internal */
 export const kHandOffs = Symbol('ours-middleware.handOffs');
 
 /** Why requests stop at shutdown: the reason they fail with. */
 const SHUTDOWN = new Error('cancelled by shutdown');
+
+/**
+ * What a `no_visitor` drop says, with every way to fix it: it is what a new
+ * user meets first (a curl test, a first visit), so it names the remedies.
+ */
+const NO_VISITOR_MESSAGE = (kind: string): string =>
+  `${kind === 'track' ? 'an event' : 'an identify call'} was dropped because it names no visitor: no userId, externalId or email ` +
+  '(from a request: no ours_device_id cookie, which the Ours browser SDK sets, and no identity from the app). ' +
+  'Give it one: `setVisitorCookie: true` in ours() (mints the cookie; a consent decision), an `identify: (req) => ({ externalId: req.user?.id })` option, ' +
+  '`req.ours.setIdentity({ externalId })` in the route, or an id on the event itself (`client.track({ event, externalId })`)';
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -87,7 +100,15 @@ export class OursClient extends EventEmitter {
   #waiter: FlushWaiter | undefined;
   #closed = false;
   #shutdown: Promise<FlushReport> | undefined;
-  #removeSignalListeners: (() => void) | undefined;
+  /** What the process-wide signal and exit listeners call (see `signals.ts`); held here, weakly there. */
+  readonly #signalHooks: SignalClient = {
+    shutdown: () => this.shutdown(),
+    deliverSoon: () => this.#deliverSoon(),
+    reportUndelivered: () => this.#reportUndelivered(),
+  };
+  #unwatchSignals: (() => void) | undefined;
+  /** After a signal the app handles itself: delivery no longer holds the process open. */
+  #released = false;
   /** While the store recovers: the flushes made meanwhile, which wait for its end; the first adopts what it finds. */
   #recovering: FlushWaiter[] | undefined;
   /** Shut down: no delivery starts any more. */
@@ -111,14 +132,14 @@ export class OursClient extends EventEmitter {
         this.#stats.tracked += count; // tracked by an earlier process, like recovered events
         this.#drop(reason, count, why);
       },
-      error: (err) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)),
+      error: (err) => this.#report(new OursError(`event store: ${err.message}`)),
     });
     if (opened) {
       this.#recovering = [];
       const over = (): void => this.#recoveryOver();
       opened.then(over, over);
     }
-    if (this.#opts.handleSignals) this.#removeSignalListeners = shutdownOnSignals(this);
+    if (this.#opts.handleSignals) this.#unwatchSignals = watchSignals(this.#signalHooks);
   }
 
   /**
@@ -169,7 +190,7 @@ export class OursClient extends EventEmitter {
     this.#waiter = waiter;
     this.#due = true;
     // An awaited flush keeps the process alive through a backoff; an idle client does not.
-    this.#timer?.ref();
+    if (!this.#released) this.#timer?.ref();
     void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref());
     this.#schedulePump();
     return waiter.promise;
@@ -223,9 +244,14 @@ export class OursClient extends EventEmitter {
   }
 
   /** @internal */
+  [kIsClosed](): boolean {
+    return this.#closed;
+  }
+
+  /** @internal */
   [kHandOffs](): HandOffBatch {
     this.#handOffs ??= new HandOffBatch((err) =>
-      this.#report(new OursError(`ours-middleware: a hand-off failed: ${(err as Error)?.message ?? String(err)}`)),
+      this.#report(new OursError(`a hand-off failed: ${(err as Error)?.message ?? String(err)}`)),
     );
     return this.#handOffs;
   }
@@ -235,7 +261,7 @@ export class OursClient extends EventEmitter {
   #accept(kind: 'track' | 'identify', check: () => ReturnType<typeof checkTrack> | ReturnType<typeof checkIdentify>, path: EventPath): void {
     this.#stats.tracked++;
     if (this.#closed) {
-      this.#drop('shutdown', 1, `${kind} after shutdown() was dropped`);
+      this.#drop('shutdown', 1, `a ${kind} after shutdown() was dropped: the client no longer sends; track before shutting it down`);
       return;
     }
     let checked;
@@ -243,7 +269,7 @@ export class OursClient extends EventEmitter {
       checked = check();
     } catch (err) {
       this.#drop('invalid', 1);
-      this.#report(new OursError(`ours-middleware: ${kind} dropped: ${(err as Error).message}`));
+      this.#report(new OursError(`${kind} dropped: ${(err as Error).message}`));
       return;
     }
     if (!checked.ok) return this.#invalid(kind, checked.issues);
@@ -251,6 +277,8 @@ export class OursClient extends EventEmitter {
   }
 
   #invalid(kind: 'track' | 'identify', issues: ContractIssue[]): void {
+    // A missing visitor is a setup step, not a malformed event: its own reason and advice.
+    if (!this.#opts.strict && issues.length === 1 && issues[0] === NO_VISITOR) return this.#drop('no_visitor', 1, NO_VISITOR_MESSAGE(kind));
     const err = new OursValidationError(kind, issues);
     this.#drop('invalid', 1);
     if (this.#opts.strict) throw err;
@@ -267,11 +295,11 @@ export class OursClient extends EventEmitter {
   #enqueue(path: EventPath, json: string): void {
     const bytes = json.length;
     if (this.#heldCount >= this.#opts.maxQueueSize || this.#heldBytes + bytes > this.#opts.maxQueueBytes) {
-      this.#drop('queue_full', 1, `queue full (${this.#opts.maxQueueSize} events / ${this.#opts.maxQueueBytes} bytes): events dropped`);
+      this.#drop('queue_full', 1, `queue full (${this.#opts.maxQueueSize} events or ${this.#opts.maxQueueBytes} bytes held): new events are dropped until the API catches up; if this happens in normal traffic, raise maxQueueSize or maxQueueBytes`);
       return;
     }
     if (!this.#store.append({ json, bytes, path })) {
-      this.#drop('queue_full', 1, 'event store full: events dropped');
+      this.#drop('queue_full', 1, "the event store is full: new events are dropped until it drains; if this happens in normal traffic, raise the store's maxBytes");
       return;
     }
     this.#heldCount++;
@@ -317,7 +345,7 @@ export class OursClient extends EventEmitter {
     clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(this.#onTimer, ms);
-    if (!this.#waiter || this.#waiter.done) this.#timer.unref();
+    if (!this.#waiter || this.#waiter.done || this.#released) this.#timer.unref();
   }
 
   #onTimer = (): void => {
@@ -372,23 +400,24 @@ export class OursClient extends EventEmitter {
 
   async #send(batch: Batch): Promise<void> {
     batch.body ??= encodeBody(this.#tokenPrefix, batch);
+    const url = this.#opts.apiUrl + batch.path; // shown in every error about this request; the token is in the body, never here
     const cancel = this.#cancel.signal;
     let res: ApiResponse;
     try {
       // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
       const body = await abortable(batch.body, cancel);
-      res = await post(this.#opts.fetch, this.#opts.apiUrl + batch.path, body, batch.gzip, this.#opts.timeoutMs, cancel);
+      res = await post(this.#opts.fetch, url, body, batch.gzip, this.#opts.timeoutMs, cancel);
     } catch (err) {
       this.#landed(batch);
-      return this.#retryLater(batch, batch.events, undefined, `network error: ${(err as Error).message}`);
+      return this.#retryLater(batch, batch.events, undefined, `network error on POST ${url}: ${(err as Error).message}`);
     }
     this.#landed(batch);
-    this.#handle(batch, res);
+    this.#handle(batch, res, url);
   }
 
   /** Acts on what the answer means: settle, resend at once, or back off. */
-  #handle(batch: Batch, res: ApiResponse): void {
-    const verdict = interpret(batch, res);
+  #handle(batch: Batch, res: ApiResponse, url: string): void {
+    const verdict = interpret(batch, res, url);
     if (verdict.ok) this.#gate.success();
     this.#delivered(verdict.delivered);
     if (verdict.unauthorized) this.#reporter.warnOnce('unauthorized', { status: res.status }, verdict.failed[0]!.message, 'error');
@@ -397,7 +426,7 @@ export class OursClient extends EventEmitter {
       const { parts, gzip } = verdict.resend;
       if (!gzip && this.#gzip) {
         this.#gzip = false;
-        this.#opts.logger.warn({}, 'the Ours API refused a gzip body (415); sending uncompressed from now on');
+        this.#opts.logger.warn({ status: 415 }, `the Ours API refused a gzip body (HTTP 415 from POST ${url}); sending uncompressed from now on`);
       }
       this.#requeueFront(parts.map((events) => ({ path: batch.path, events, attempts: batch.attempts, gzip })));
     }
@@ -425,7 +454,7 @@ export class OursClient extends EventEmitter {
     const whole = events === batch.events;
     this.#retry.push({ path: batch.path, events, attempts, gzip: batch.gzip, body: whole ? batch.body : undefined });
     const delay = this.#gate.failure(retryAfterMs, batch.round);
-    this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, 'Ours API unavailable; retrying with backoff');
+    this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, `the Ours API is unavailable (${reason}); retrying in ${delay} ms, with backoff`);
   }
 
   // --- settling --------------------------------------------------------------
@@ -476,7 +505,6 @@ export class OursClient extends EventEmitter {
     const endsAt = performance.now() + timeoutMs;
     this.#handOffs?.drain(); // before closing: they were tracked before shutdown()
     this.#closed = true;
-    this.#removeSignalListeners?.();
     const flushing = this.flush();
     if (!(await within(timeoutMs, flushing))) this.#giveUp(timeoutMs);
     const report = await flushing;
@@ -488,9 +516,10 @@ export class OursClient extends EventEmitter {
     this.#cancel.abort(SHUTDOWN);
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const closing = this.#store.close?.().catch((err: Error) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)));
+    const closing = this.#store.close?.().catch((err: Error) => this.#report(new OursError(`event store: ${err.message}`)));
     // A store writes on the thread pool too; what the file store has not written by the deadline, it writes at exit.
     if (closing) await within(left(), closing);
+    this.#unwatchSignals?.();
     return report;
   }
 
@@ -508,7 +537,28 @@ export class OursClient extends EventEmitter {
     while (this.#store.count > 0) waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
     this.#retry.length = 0;
     this.#retryCount = 0;
-    if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered`);
+    if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered to ${this.#opts.apiUrl}`);
+  }
+
+  /** A signal the app handles itself: deliver now, but let the app's own exit happen. */
+  #deliverSoon(): void {
+    void this.flush();
+    setTimeout(() => {
+      this.#released = true;
+      this.#timer?.unref();
+    }, this.#opts.timeoutMs).unref();
+  }
+
+  /** The process is ending: say what it takes with it, once, synchronously. */
+  #reportUndelivered(): void {
+    this.#handOffs?.drain(); // responses already sent whose events were still waiting for the end of the turn
+    const left = this.#store.count + this.#retryCount + this.#inFlightCount;
+    if (left === 0) return;
+    const fate = this.#store.durable
+      ? 'the durable store keeps them for the next start'
+      : 'they are lost. To deliver them, `await client.shutdown()` (or `tracking.client.shutdown()`) before the process exits';
+    const events = left === 1 ? '1 event was' : `${left} events were`;
+    this.#opts.logger.error({ undelivered: left }, `${events} not delivered before the process exited: ${fate}`);
   }
 }
 

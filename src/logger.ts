@@ -12,12 +12,16 @@ export interface Logger {
 
 const noop = (): void => {};
 
-/** The default: warnings and errors to the console, nothing else. */
+/**
+ * The default: warnings and errors to the console, nothing else, one line
+ * each. Every message is a whole sentence; the object beside it repeats its
+ * facts as fields for structured loggers (pino), so it is not printed here.
+ */
 export const consoleLogger: Logger = {
   debug: noop,
   info: noop,
-  warn: (obj, msg) => console.warn(`[ours-middleware] ${msg ?? ''}`, obj),
-  error: (obj, msg) => console.error(`[ours-middleware] ${msg ?? ''}`, obj),
+  warn: (_obj, msg) => console.warn(`[ours-middleware] ${msg ?? ''}`),
+  error: (_obj, msg) => console.error(`[ours-middleware] ${msg ?? ''}`),
 };
 
 /**

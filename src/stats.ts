@@ -15,7 +15,7 @@ export interface ClientStats {
   retried: number;
   /** Events given up: rejected by the API, out of retries, or cut off by a shutdown deadline. */
   failed: number;
-  /** Events never queued: invalid, queue full, or tracked after shutdown. */
+  /** Events never queued: without a visitor, invalid, queue full, or tracked after shutdown. */
   dropped: number;
   /**
    * A durable store is still reading what an earlier process left: the
@@ -31,11 +31,13 @@ export type StoreDropReason = 'expired' | 'corrupt';
 /** Why events were dropped, as the `drop` event reports it. */
 export interface DropInfo {
   /**
-   * `expired`: a durable store found it older than the API's 7-day window.
-   * `corrupt`: a durable store could not read it back (a record torn by a
-   * crash, changed bytes, an entry that is not one of ours).
+   * `no_visitor`: the event named no visitor (no `ours_device_id` cookie, no
+   * `userId`, `externalId` or `email`). `invalid`: it broke the contract in
+   * another way. `expired`: a durable store found it older than the API's
+   * 7-day window. `corrupt`: a durable store could not read it back (a
+   * record torn by a crash, changed bytes, an entry that is not one of ours).
    */
-  reason: 'invalid' | 'queue_full' | 'shutdown' | StoreDropReason;
+  reason: 'no_visitor' | 'invalid' | 'queue_full' | 'shutdown' | StoreDropReason;
   /** How many events this drop covers. */
   count: number;
 }

@@ -9,7 +9,11 @@ import type { TrustSetting } from './client-ip';
  * let the middleware make its own (`ours(opts).client`).
  */
 export interface MiddlewareOptions<Req> extends ClientOptions {
-  /** A client to share with the rest of the app. Mutually exclusive with client options. */
+  /**
+   * A client to share with the rest of the app. Mutually exclusive with client
+   * options. Without it, `ours()` calls with identical client options share
+   * one client while it is open (see `ours(...).client`).
+   */
   client?: OursClient;
   /** Cookie holding the Ours Visitor ID. @defaultValue 'ours_device_id' (the browser SDK's) */
   cookieName?: string;

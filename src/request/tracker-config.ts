@@ -1,12 +1,14 @@
 import { kHandOffs, OursClient } from '../client';
-import { OursConfigError } from '../errors';
+import { describeValue, OursConfigError } from '../errors';
 import type { Identity, TrackEvent } from '../events';
-import type { ClientOptions } from '../options';
+import { CLIENT_OPTIONS, type ClientOptions } from '../options';
+import { optionNames, refuseUnknownOptions } from '../unknown-options';
 import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
 import type { HandOffBatch } from './hand-off-batch';
 import type { MiddlewareOptions } from './middleware-options';
 import type { RequestSource } from './request-source';
+import { noteMiddlewareMade, sharedClient } from './shared-client';
 
 /** Middleware options resolved once, in `ours()`, and shared by every request. */
 export interface TrackerConfig<Req> {
@@ -31,33 +33,35 @@ export interface TrackerConfig<Req> {
   readonly handOffs: HandOffBatch | undefined;
 }
 
-const MIDDLEWARE_KEYS = [
-  'client', 'cookieName', 'collectIp', 'trustProxy', 'clientIp', 'skip', 'identify', 'beforeSend',
-  'gpc', 'setVisitorCookie', 'cookieDomain', 'waitUntil', 'flushOnResponse',
-] as const;
+/** The options of `ours()` that are not client options. */
+const MIDDLEWARE_KEYS = optionNames<Omit<MiddlewareOptions<unknown>, keyof ClientOptions>>({
+  client: true, cookieName: true, collectIp: true, trustProxy: true, clientIp: true, skip: true, identify: true,
+  beforeSend: true, gpc: true, setVisitorCookie: true, cookieDomain: true, waitUntil: true, flushOnResponse: true,
+});
+const ALL_KEYS = [...MIDDLEWARE_KEYS, ...CLIENT_OPTIONS];
 
 /** RFC 6265 token: what a cookie name may be. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') throw new OursConfigError(name, `must be a function, got ${typeof value}`);
+  if (value !== undefined && typeof value !== 'function') throw new OursConfigError(name, `must be a function, got ${describeValue(value)}`);
   return value;
 }
 
 function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
   const v = value ?? fallback;
-  if (!allowed.includes(v)) throw new OursConfigError(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  if (!allowed.includes(v)) throw new OursConfigError(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describeValue(value)}`);
   return v;
 }
 
-/** The client the middleware uses: the one given, or one made from the client options. */
+/** The client the middleware uses: the one given, or the one for these client options (see `shared-client.ts`). */
 function clientFrom(options: MiddlewareOptions<unknown>): OursClient {
   const clientOptions: Record<string, unknown> = { ...options };
   for (const key of MIDDLEWARE_KEYS) delete clientOptions[key];
-  if (!options.client) return new OursClient(clientOptions as ClientOptions);
-  if (!(options.client instanceof OursClient)) throw new OursConfigError('client', 'must be an OursClient');
+  if (!options.client) return sharedClient(clientOptions as ClientOptions);
+  if (!(options.client instanceof OursClient)) throw new OursConfigError('client', `must be an OursClient (new OursClient({...})), got ${describeValue(options.client)}`);
   const extra = Object.keys(clientOptions).filter((k) => clientOptions[k] !== undefined);
-  if (extra.length) throw new OursConfigError('client', `is given, so client options (${extra.join(', ')}) would be ignored: set them on the client`);
+  if (extra.length) throw new OursConfigError('client', `is given, so the client options ${extra.join(', ')} would be ignored: set them in new OursClient({...}) instead`);
   return options.client;
 }
 
@@ -72,7 +76,7 @@ function ipResolver<Req>(options: MiddlewareOptions<Req>): TrackerConfig<Req>['i
     }
     return (source) => requestIpAddress(headersOf(source), source.socketAddress);
   }
-  if (clientIp !== undefined) throw new OursConfigError('clientIp', `must be 'request-ip' or a function, got ${JSON.stringify(clientIp)}`);
+  if (clientIp !== undefined) throw new OursConfigError('clientIp', `must be 'request-ip' or a function, got ${describeValue(clientIp)}`);
   if (trustProxy === undefined) return (source) => source.ip() ?? source.socketAddress;
   let trust: TrustFunction;
   try {
@@ -93,17 +97,19 @@ function flushOnResponseMs(value: MiddlewareOptions<unknown>['flushOnResponse'])
   if (value === undefined || value === false) return undefined;
   if (value === true) return 2000;
   if (typeof value === 'object' && Number.isInteger(value.timeoutMs) && value.timeoutMs > 0) return value.timeoutMs;
-  throw new OursConfigError('flushOnResponse', 'must be a boolean or { timeoutMs: <positive whole number> }');
+  throw new OursConfigError('flushOnResponse', `must be true, false or { timeoutMs: <positive whole number> }, got ${describeValue(value)}`);
 }
 
 /** Checks every middleware option once, so a mistake throws from `ours()`, not on a request. */
 export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}): TrackerConfig<Req> {
+  refuseUnknownOptions(options, ALL_KEYS, 'ours()');
   const cookieName = options.cookieName ?? DEFAULT_DEVICE_COOKIE;
-  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) throw new OursConfigError('cookieName', `is not a valid cookie name: ${JSON.stringify(cookieName)}`);
+  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) throw new OursConfigError('cookieName', `must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), got ${describeValue(cookieName)}`);
   if (options.cookieDomain !== undefined && (typeof options.cookieDomain !== 'string' || !/^\.?[a-z0-9.-]+$/i.test(options.cookieDomain))) {
-    throw new OursConfigError('cookieDomain', `is not a domain: ${JSON.stringify(options.cookieDomain)}`);
+    throw new OursConfigError('cookieDomain', `must be a domain such as '.example.com', got ${describeValue(options.cookieDomain)}`);
   }
   const client = clientFrom(options as MiddlewareOptions<unknown>);
+  noteMiddlewareMade(client);
   const waitUntil = optionalFunction('waitUntil', options.waitUntil);
   const flushMs = flushOnResponseMs(options.flushOnResponse);
   return {

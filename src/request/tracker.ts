@@ -239,7 +239,7 @@ export class RequestTracker<Req = unknown> {
   }
 
   #report(err: unknown): void {
-    const error = err instanceof OursError ? err : new OursError(`ours-middleware: a tracking hook threw: ${(err as Error)?.message ?? String(err)}`);
+    const error = err instanceof OursError ? err : new OursError(`a tracking hook threw: ${(err as Error)?.message ?? String(err)}`);
     this.#config.client[kReport](error);
   }
 }

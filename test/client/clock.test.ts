@@ -40,7 +40,7 @@ describe('a wall clock stepped back', function () {
       });
     });
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-    apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/api/v1`;
   });
   afterEach(() => {
     step?.restore();

@@ -1,4 +1,4 @@
-/** Fixtures of `test/faults/fixtures` run as real child processes under tsx. */
+/** Fixtures run as real child processes (under tsx), for the shutdown, signal, deadline and store tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 

@@ -20,7 +20,7 @@ describe('shutdown deadline', function () {
   before(async () => {
     api = createServer(() => void received++);
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-    apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/api/v1`;
   });
   beforeEach(() => void (received = 0));
   afterEach(() => {

@@ -76,15 +76,17 @@ describe('shutdown', function () {
         const ids = idsOf(`${kind}-late`, 100); // 5 batches, one at a time: ~1.5 s of work
         await hit(app, ids, agent);
         await until(() => client.stats().tracked === 100, 'events handed off');
+        // On a loaded machine a batch may land before shutdown() is called: the report covers only the rest.
+        const deliveredBefore = client.stats().delivered;
         const started = Date.now();
         const report = await client.shutdown({ timeoutMs: 700 });
         const took = Date.now() - started;
         expect(took).to.be.at.least(650).and.below(2000);
-        expect(report.delivered).to.be.greaterThan(0);
+        expect(deliveredBefore + report.delivered).to.be.greaterThan(0);
         expect(report.failed).to.be.greaterThan(0);
-        expect(report.delivered + report.failed).to.equal(100);
+        expect(deliveredBefore + report.delivered + report.failed).to.equal(100);
         const s = client.stats();
-        expect(s).to.include({ tracked: 100, delivered: report.delivered, failed: report.failed, queued: 0, inFlight: 0 });
+        expect(s).to.include({ tracked: 100, delivered: deliveredBefore + report.delivered, failed: report.failed, queued: 0, inFlight: 0 });
         const counted = errors.reduce((n, e) => n + (e as OursDeliveryError).count, 0);
         expect(counted).to.equal(report.failed);
         expect(errors.map((e) => e.message).join('\n')).to.match(/shutdown deadline/);
