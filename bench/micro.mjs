@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { setImmediate as tick } from 'node:timers/promises';
 import { realisticRequests, USER_AGENTS } from './user-agents.mjs';
 import { answerAtOnce } from './lib/fetch-stub.mjs';
+import { Source } from './lib/source.mjs';
 
 const require = createRequire(import.meta.url);
 /** The built package: bench/run.mjs's snapshot of dist/, or dist/ itself when run alone. */
@@ -22,27 +23,6 @@ const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 5 : 9;
-
-/** A RequestSource over a plain request description, shaped like the Express adapter's. */
-class Source {
-  constructor(req) {
-    this.req = req;
-    this.url = req.path;
-    this.socketAddress = '127.0.0.1';
-  }
-  header(name) {
-    return this.req.headers[name];
-  }
-  ip() {
-    return '203.0.113.7';
-  }
-  protocol() {
-    return 'https';
-  }
-  host() {
-    return 'shop.example.com';
-  }
-}
 
 /** A fetch that answers 200 at once, so the client under test never waits on I/O. */
 

@@ -3,6 +3,9 @@ import { abortable, within } from './deadline';
 import type { ContractIssue } from './contract/check';
 import { OursDeliveryError, OursError, OursValidationError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
+import { Experiments } from './experiments/experiments';
+import { resolveExperimentOptions, type ResolvedExperimentOptions } from './experiments/options';
+import { flatten } from './flatten';
 import { FlushWaiter, type FlushReport } from './flush';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
 import { MemoryStore, type EventPath, type EventStore, type QueuedEvent } from './queue';
@@ -55,6 +58,9 @@ const NO_VISITOR_MESSAGE = (kind: string): string =>
   '(from a request: no ours_device_id cookie, which the Ours browser SDK sets, and no identity from the app). ' +
   'Give it one: `setVisitorCookie: true` in ours() (mints the cookie; a consent decision), an `identify: (req) => ({ externalId: req.user?.id })` option, ' +
   '`req.ours.setIdentity({ externalId })` in the route, or an id on the event itself (`client.track({ event, externalId })`)';
+
+/** The client's server-side experiments (see `Experiments`), made on first use. @internal */
+export const kExperiments = Symbol('ours-middleware.experiments');
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -117,10 +123,13 @@ export class OursClient extends EventEmitter {
   #onIdle: (() => void) | undefined;
   /** One per client, made when a middleware first uses it; drained before a flush looks at the queue. */
   #handOffs: HandOffBatch | undefined;
+  readonly #experimentOptions: ResolvedExperimentOptions;
+  #experiments: Experiments | undefined;
 
   constructor(options?: ClientOptions) {
     super();
     this.#opts = resolveOptions(options);
+    this.#experimentOptions = resolveExperimentOptions(options);
     this.#gate = new BackoffGate(this.#opts.retry);
     this.#reporter = new Reporter(this, this.#opts.logger, this.#opts.token);
     this.#gzip = this.#opts.gzip;
@@ -254,6 +263,12 @@ export class OursClient extends EventEmitter {
       this.#report(new OursError(`a hand-off failed: ${(err as Error)?.message ?? String(err)}`)),
     );
     return this.#handOffs;
+  }
+
+  /** @internal */
+  [kExperiments](): Experiments {
+    this.#experiments ??= new Experiments({ options: this.#experimentOptions, apiUrl: this.#opts.apiUrl, report: (err) => this.#report(err) });
+    return this.#experiments;
   }
 
   // --- accepting -------------------------------------------------------------
@@ -505,6 +520,7 @@ export class OursClient extends EventEmitter {
     const endsAt = performance.now() + timeoutMs;
     this.#handOffs?.drain(); // before closing: they were tracked before shutdown()
     this.#closed = true;
+    this.#experiments?.close();
     const flushing = this.flush();
     if (!(await within(timeoutMs, flushing))) this.#giveUp(timeoutMs);
     const report = await flushing;
@@ -561,16 +577,3 @@ export class OursClient extends EventEmitter {
     this.#opts.logger.error({ undelivered: left }, `${events} not delivered before the process exited: ${fate}`);
   }
 }
-
-/**
- * V8 returns `JSON.stringify`'s result as a rope of its builder's parts; a
- * queued event would keep every part and node alive until it is sent.
- * Converting it to a number flattens the string in place (and the GC then
- * drops the rope): 557 → 414 bytes held per 330-character event. The store
- * keeps the optimiser from dropping a conversion whose result is unused.
- */
-function flatten(json: string): string {
-  flattened.last = Number(json);
-  return json;
-}
-const flattened = { last: 0 };

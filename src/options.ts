@@ -5,6 +5,7 @@ import type { FetchLike } from './transport';
 import { httpFetch } from './http-fetch';
 import type { EventStore } from './queue';
 import { optionNames, refuseUnknownOptions } from './unknown-options';
+import type { ExperimentClientOptions } from './experiments/options';
 
 /** When and how often a failed request is tried again. */
 export interface RetryOptions {
@@ -23,7 +24,7 @@ export interface RetryOptions {
 }
 
 /** Options of {@link OursClient}. Every one is optional but the token. */
-export interface ClientOptions {
+export interface ClientOptions extends ExperimentClientOptions {
   /** Source token from the Ours dashboard. @defaultValue `process.env.OURS_TOKEN` */
   token?: string;
   /** API base URL. @defaultValue `process.env.OURS_API_URL`, else `https://api.oursprivacy.com/api/v1` */
@@ -108,6 +109,7 @@ export const CLIENT_OPTIONS = optionNames<ClientOptions>({
   token: true, apiUrl: true, allowInsecureHttp: true, flushAt: true, flushIntervalMs: true, maxBatchSize: true,
   maxQueueSize: true, maxQueueBytes: true, maxInFlight: true, timeoutMs: true, gzip: true, retry: true,
   endpoint: true, fetch: true, logger: true, handleSignals: true, store: true, strict: true,
+  experimentToken: true, experimentBudgetMs: true, experimentCache: true,
 });
 const RETRY_OPTIONS = optionNames<RetryOptions>({ initialDelayMs: true, maxDelayMs: true, jitterMs: true, maxAttempts: true });
 

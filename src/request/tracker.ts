@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { serialize } from 'cookie';
-import { kReport } from '../client';
+import { kExperiments, kReport } from '../client';
 import { OursError } from '../errors';
 import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
+import { pageContext } from '../experiments/api';
+import type { Visit } from '../experiments/experiments';
+import { answerRedirect } from '../experiments/redirect';
+import type { ExperimentAssignment, ExperimentCallOptions, Personalization, PersonalizationCallOptions } from '../experiments/types';
 import { extractContext, type RequestContext } from './extract-context';
 import { holdEnd, onResponseDone } from './hand-off';
 import type { RequestSource } from './request-source';
@@ -92,6 +96,60 @@ export class RequestTracker<Req = unknown> {
   /** Who the visitor is, for every call made after this one in this request (e.g. after login). */
   setIdentity(identity: Identity): void {
     this.#identity = { ...this.#identity, ...identity };
+  }
+
+  /**
+   * This request's visitor's variant of experiment `key`, from Ours'
+   * server-side assignment (cached, within `experimentBudgetMs`). Never
+   * rejects: anything that goes wrong resolves to the control path.
+   * @example
+   * const variant = await req.ours.experiment('checkout-redesign');
+   * if (req.ours.redirect(variant)) return; // split-URL variant: 302 sent
+   * res.render(variant.isControl ? 'checkout' : `checkout-${variant.variantName}`);
+   */
+  experiment(key: string, options?: ExperimentCallOptions): Promise<ExperimentAssignment> {
+    return this.#config.client[kExperiments]().assign(key, this.#visit(options?.visitorId), options?.trackImpression);
+  }
+
+  /**
+   * This request's visitor's personalizations and properties (read-only).
+   * Never rejects: resolves to none when the API cannot answer in time.
+   * @example
+   * const { properties } = await req.ours.personalization();
+   */
+  personalization(options?: PersonalizationCallOptions): Promise<Personalization> {
+    return this.#config.client[kExperiments]().personalization(this.#visit(options?.visitorId));
+  }
+
+  /**
+   * Answers with a 302 to a split-URL variant's `redirect` (a same-site path
+   * or an `https://` URL; anything else is refused and reported) and returns
+   * true; returns false when there is nothing to redirect to.
+   * @example
+   * if (req.ours.redirect(await req.ours.experiment('landing-split'))) return;
+   */
+  redirect(assignment: ExperimentAssignment): boolean {
+    try {
+      return answerRedirect(this.#res, assignment, this.#request().url, (err) => this.#report(err));
+    } catch (err) {
+      this.#report(err);
+      return false;
+    }
+  }
+
+  /** Who and where, for an experiment call: read when the call needs it, not before. */
+  #visit(visitorId: string | undefined): Visit {
+    return {
+      visitorId: () => {
+        const given = visitorId ?? this.#identity?.userId;
+        if (given !== undefined) return given;
+        if (this.#config.setVisitorCookie) this.#mintVisitor();
+        return this.#baseIdentity().userId;
+      },
+      page: () => pageContext(this.context.defaultProperties.current_url),
+      // An impression is an event: not for a request the app skips, nor one whose visitor said no (gpc: 'drop').
+      mayRecord: () => !this.#config.skip?.(this.#req) && !(this.#config.gpc === 'drop' && this.context.gpc),
+    };
   }
 
   #hold(call: HeldCall): void {
@@ -223,7 +281,7 @@ export class RequestTracker<Req = unknown> {
    * a year, readable by JavaScript), so the SDK adopts it on the next page.
    */
   #mintVisitor(): void {
-    if (this.context.userId || this.#res.headersSent) return;
+    if (this.#mintedUserId || this.context.userId || this.#res.headersSent) return;
     this.#mintedUserId = randomUUID();
     const secure = this.#request().protocol() === 'https';
     const cookie = serialize(this.#config.cookieName, this.#mintedUserId, {

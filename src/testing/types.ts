@@ -1,5 +1,6 @@
 import type { ContractIssue } from '../contract/check';
 import type { IdentifyRequest, TrackRequest } from '../contract/types';
+import type { ExperimentPath } from './experiments';
 
 /**
  * An endpoint of the mock, relative to `mock.url` (as the contract spells its paths).
@@ -7,7 +8,7 @@ import type { IdentifyRequest, TrackRequest } from '../contract/types';
  * @example
  * mock.respondWith({ status: 500, path: '/batch' });
  */
-export type MockPath = '/track' | '/batch' | '/identify';
+export type MockPath = '/track' | '/batch' | '/identify' | ExperimentPath;
 
 /**
  * An accepted track event: a `/track` body without its token, or one accepted `/batch` row.
@@ -79,6 +80,8 @@ export interface MockOursOptions {
   port?: number;
   /** Interface to listen on; default `127.0.0.1`. */
   host?: string;
+  /** When set, experiments requests carrying another token get 401. Any `exp_` token is accepted otherwise. */
+  experimentToken?: string;
 }
 
 /**

@@ -58,6 +58,7 @@ describe('architecture', () => {
       'src/stores/file/recovery.ts': { count: 1, why: "a stored event's age (its time is wall clock)" },
       'src/stores/redis-store.ts': { count: 1, why: "a stored event's age (its time is wall clock)" },
       'src/testing/validate-body.ts': { count: 3, why: 'the mock checks event times as the API does (two are in a TSDoc example)' },
+      'src/testing/experiments.ts': { count: 1, why: "the mock's assigned_at, a wall-clock date as the API gives it" },
       'src/testing/record-request.ts': { count: 1, why: "the mock's receivedAt, documented as Date.now()" },
       'src/testing/types.ts': { count: 1, why: 'the TSDoc of receivedAt' },
     };
