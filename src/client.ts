@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { abortable, within } from './deadline';
 import type { ContractIssue } from './contract/check';
 import { OursDeliveryError, OursError, OursValidationError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
@@ -45,7 +46,9 @@ export const kIsClosed = Symbol('ours-middleware.isClosed');
 /** The middleware's hand-off batch of this client (see `HandOffBatch`). @internal */
 export const kHandOffs = Symbol('ours-middleware.handOffs');
 
-/**
+/** Why requests stop at shutdown: the reason they fail with. */
+const SHUTDOWN = new Error('cancelled by shutdown');
+
 /**
  * What a `no_visitor` drop says, with every way to fix it: it is what a new
  * user meets first (a curl test, a first visit), so it names the remedies.
@@ -120,8 +123,6 @@ export class OursClient extends EventEmitter {
   #due = false;
   #waiter: FlushWaiter | undefined;
   #closed = false;
-  /** Past the shutdown deadline (or done): held calls were counted as dropped, and nothing more is queued. */
-  #stopped = false;
   #shutdown: Promise<FlushReport> | undefined;
   /** What the process-wide signal and exit listeners call (see `signals.ts`); held here, weakly there. */
   readonly #signalHooks: SignalClient = {
@@ -132,6 +133,15 @@ export class OursClient extends EventEmitter {
   #unwatchSignals: (() => void) | undefined;
   /** After a signal the app handles itself: delivery no longer holds the process open. */
   #released = false;
+  /** While the store recovers: the flushes made meanwhile, which wait for its end; the first adopts what it finds. */
+  #recovering: FlushWaiter[] | undefined;
+  /**
+   * Shut down (past the deadline, or done): no delivery starts any more, and
+   * held calls were counted as dropped (nothing more is queued).
+   */
+  #stopped = false;
+  /** Called when the last request in flight lands. */
+  #onIdle: (() => void) | undefined;
   /** One per client, made when a middleware first uses it; drained before a flush looks at the queue. */
   #handOffs: HandOffBatch | undefined;
   readonly #experimentOptions: ResolvedExperimentOptions;
@@ -146,14 +156,19 @@ export class OursClient extends EventEmitter {
     this.#gzip = this.#opts.gzip;
     this.#tokenPrefix = `{"token":${JSON.stringify(this.#opts.token)}`;
     this.#store = options?.store ?? new MemoryStore();
-    this.#store.open?.({
+    const opened = this.#store.open?.({
       recovered: (events) => this.#recovered(events),
-      dropped: (count, why) => {
+      dropped: (count, why, reason) => {
         this.#stats.tracked += count; // tracked by an earlier process, like recovered events
-        this.#drop('expired', count, why);
+        this.#drop(reason, count, why);
       },
       error: (err) => this.#report(new OursError(`event store: ${err.message}`)),
     });
+    if (opened) {
+      this.#recovering = [];
+      const over = (): void => this.#recoveryOver();
+      opened.then(over, over);
+    }
     if (this.#opts.handleSignals) this.#unwatchSignals = watchSignals(this.#signalHooks);
   }
 
@@ -189,6 +204,7 @@ export class OursClient extends EventEmitter {
     // Calls the middleware holds (for the end of this turn, for a response
     // still streaming, for an async hook) were tracked before this flush: queued first.
     const handing = this.#handOffs?.settle();
+    if (this.#stopped) return Promise.resolve(this.#emptyReport()); // shut down: nothing will be sent any more
     const queued = this.#flushQueued();
     // What async hooks hand over joins this flush (events queued now may be delivered meanwhile).
     return handing ? handing.then(() => this.#flushQueued(queued).promise) : queued.promise;
@@ -196,13 +212,18 @@ export class OursClient extends EventEmitter {
 
   /** The flush of what is queued now; `after`: the waiter of the same flush, joined even when done. */
   #flushQueued(after?: FlushWaiter): FlushWaiter {
-    const previous = after ?? (this.#waiter && !this.#waiter.done ? this.#waiter : undefined);
+    // A waiter whose own events are settled may still wait for one before it: chain to it until it has reported.
+    const previous = after ?? (this.#waiter && !this.#waiter.reported ? this.#waiter : undefined);
     if (previous && this.#appendsSinceFlush === 0 && this.#droppedSinceFlush === 0) return previous;
     const waiter = new FlushWaiter(previous, this.#droppedSinceFlush);
     this.#droppedSinceFlush = 0;
     this.#appendsSinceFlush = 0;
     this.#store.forEach((e) => waiter.adopt(e));
     for (const batch of [...this.#retry, ...this.#inFlight]) batch.events.forEach((e) => waiter.adopt(e));
+    if (this.#recovering) {
+      waiter.hold(); // what the store has yet to find was queued before this call too
+      this.#recovering.push(waiter);
+    }
     waiter.resolveIfDone();
     if (waiter.done && !previous) return waiter;
     this.#waiter = waiter;
@@ -212,6 +233,13 @@ export class OursClient extends EventEmitter {
     void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref());
     this.#schedulePump();
     return waiter;
+  }
+
+  /** A report with nothing delivered or failed: the drops since the last one. */
+  #emptyReport(): FlushReport {
+    const dropped = this.#droppedSinceFlush;
+    this.#droppedSinceFlush = 0;
+    return { delivered: 0, failed: 0, dropped };
   }
 
   /**
@@ -234,6 +262,7 @@ export class OursClient extends EventEmitter {
       queued: this.#store.count + this.#retryCount,
       inFlight: this.#inFlightCount,
       held: this.#held,
+      recovering: this.#recovering !== undefined,
     };
   }
 
@@ -370,13 +399,22 @@ export class OursClient extends EventEmitter {
 
   /** Events a durable store kept from an earlier process: held and sent like new ones. */
   #recovered(events: readonly QueuedEvent[]): void {
+    const waiter = this.#recovering?.[0];
     for (const event of events) {
       this.#heldCount++;
       this.#heldBytes += event.bytes;
+      waiter?.adopt(event);
     }
     this.#stats.tracked += events.length;
     this.#due = true;
     this.#schedulePump();
+  }
+
+  /** The store has read all it had: the flushes that waited for it wait for its events only. */
+  #recoveryOver(): void {
+    const waiters = this.#recovering ?? [];
+    this.#recovering = undefined;
+    for (const waiter of waiters) waiter.release();
   }
 
   // --- scheduling ------------------------------------------------------------
@@ -390,7 +428,7 @@ export class OursClient extends EventEmitter {
 
   /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */
   #arm(ms: number): void {
-    const at = Date.now() + ms;
+    const at = performance.now() + ms;
     if (this.#timer && this.#timerAt <= at) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
@@ -406,6 +444,7 @@ export class OursClient extends EventEmitter {
 
   #pump = (): void => {
     this.#pumpQueued = false;
+    if (this.#stopped) return; // shut down: nothing starts any more
     while (this.#inFlight.size < this.#opts.maxInFlight) {
       const wait = this.#gate.waitMs();
       if (wait > 0) return this.#arm(wait);
@@ -444,14 +483,18 @@ export class OursClient extends EventEmitter {
   /** The request is over; its events are about to be settled or requeued. */
   #landed(batch: Batch): void {
     if (this.#inFlight.delete(batch)) this.#inFlightCount -= batch.events.length;
+    if (this.#inFlight.size === 0) this.#onIdle?.();
   }
 
   async #send(batch: Batch): Promise<void> {
     batch.body ??= encodeBody(this.#tokenPrefix, batch);
     const url = this.#opts.apiUrl + batch.path; // shown in every error about this request; the token is in the body, never here
+    const cancel = this.#cancel.signal;
     let res: ApiResponse;
     try {
-      res = await post(this.#opts.fetch, url, await batch.body, batch.gzip, this.#opts.timeoutMs, this.#cancel.signal);
+      // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
+      const body = await abortable(batch.body, cancel);
+      res = await post(this.#opts.fetch, url, body, batch.gzip, this.#opts.timeoutMs, cancel);
     } catch (err) {
       this.#landed(batch);
       return this.#retryLater(batch, batch.events, undefined, `network error on POST ${url}: ${(err as Error).message}`);
@@ -479,6 +522,7 @@ export class OursClient extends EventEmitter {
   }
 
   #requeueFront(batches: Batch[]): void {
+    if (this.#stopped) return this.#abandon(batches.flatMap((b) => b.events), 'shut down before they could be sent again');
     for (const b of batches) this.#retryCount += b.events.length;
     this.#retry.unshift(...batches);
   }
@@ -486,8 +530,9 @@ export class OursClient extends EventEmitter {
   /** A transient failure: back off (all requests together) and resend the same events, or give up. */
   #retryLater(batch: Batch, events: QueuedEvent[], retryAfterMs: number | undefined, reason: string): void {
     const attempts = batch.attempts + 1;
-    if (this.#cancel.signal.aborted) {
-      return this.#abandon(events, `shutdown deadline passed; last error: ${reason}; ${events.length} events not delivered`);
+    if (this.#stopped) {
+      const why = this.#cancel.signal.aborted ? 'shutdown deadline passed' : 'shut down';
+      return this.#abandon(events, `${why}; last error: ${reason}; ${events.length} events not delivered`);
     }
     if (attempts >= this.#opts.retry.maxAttempts) {
       return this.#fail(events, `gave up after ${attempts} attempts; last error: ${reason}; ${events.length} events lost`);
@@ -533,7 +578,8 @@ export class OursClient extends EventEmitter {
 
   #drop(reason: DropInfo['reason'], count: number, logMessage?: string): void {
     this.#stats.dropped += count;
-    this.#droppedSinceFlush += count;
+    // Into the pending flush's report (the newest: it reports last), else the next flush's.
+    if (!this.#waiter?.addDropped(count)) this.#droppedSinceFlush += count;
     this.#reporter.drop({ reason, count }, this.#stats.dropped, logMessage);
   }
 
@@ -544,27 +590,46 @@ export class OursClient extends EventEmitter {
   // --- shutdown --------------------------------------------------------------
 
   async #close(timeoutMs: number): Promise<FlushReport> {
+    const endsAt = performance.now() + timeoutMs;
     const handing = this.#handOffs?.settle(); // before closing: they were tracked before shutdown()
     this.#closed = true;
     this.#experiments?.close();
     let waiter = this.#flushQueued(); // then joined by what async hooks hand over
     const flushing = handing ? handing.then(() => (waiter = this.#flushQueued(waiter)).promise) : waiter.promise;
-    let deadline: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(resolve, timeoutMs, undefined)));
-    const report = await Promise.race([flushing, timedOut]);
-    clearTimeout(deadline);
-    if (report) return this.#stop(report);
-    // Hooks still pending give their calls up now: they do not wait past the deadline.
+    const inTime = await within(timeoutMs, flushing);
+    if (!inTime) this.#giveUp(timeoutMs);
+    // Past the deadline, hooks still pending are not waited for: their calls were dropped, joined here.
+    const report = inTime ? await flushing : await this.#flushQueued(waiter).promise;
+    // Closed: no delivery starts after this (a durable store may still find events; they stay stored).
+    // One already in flight (a Redis store's claim) may land before the deadline: its ack is then recorded.
     this.#dropHeld();
-    // Out of time: cancel what is in flight and give up what still waits
-    // (a durable store keeps it for the next start: see #keep).
-    this.#cancel.abort();
+    const left = (): number => Math.max(0, endsAt - performance.now());
+    if (this.#inFlight.size) await within(left(), new Promise<void>((resolve) => (this.#onIdle = resolve)));
+    this.#cancel.abort(SHUTDOWN);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const closing = this.#store.close?.().catch((err: Error) => this.#report(new OursError(`event store: ${err.message}`)));
+    // A store writes on the thread pool too; what the file store has not written by the deadline, it writes at exit.
+    if (closing) await within(left(), closing);
+    this.#unwatchSignals?.();
+    return report;
+  }
+
+  /**
+   * Out of time: cancel what is in flight (it settles at once, whatever the
+   * thread pool or the fetch function does) and give up what still waits (a
+   * durable store keeps it for the next start: see #abandon).
+   */
+  #giveUp(timeoutMs: number): void {
+    this.#dropHeld(); // hooks still pending give their calls up now: they do not wait past the deadline
+    this.#cancel.abort(SHUTDOWN);
+    // What the store has not found by now stays in it, for the next start.
+    for (const waiter of this.#recovering?.splice(0) ?? []) waiter.release();
     let waiting = this.#retry.flatMap((b) => b.events);
     while (this.#store.count > 0) waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
     this.#retry.length = 0;
     this.#retryCount = 0;
     if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered to ${this.#opts.apiUrl}`);
-    return this.#stop(await this.#flushQueued(waiter).promise); // joined by the drops since
   }
 
   /**
@@ -577,15 +642,6 @@ export class OursClient extends EventEmitter {
     this.#stopped = true;
     this.#held = 0;
     if (held > 0) this.#drop('shutdown', held, `shutdown deadline passed with ${held} req.ours calls waiting for their hooks: dropped`);
-  }
-
-  async #stop(report: FlushReport): Promise<FlushReport> {
-    this.#dropHeld();
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#store.close?.().catch((err: Error) => this.#report(new OursError(`event store: ${err.message}`)));
-    this.#unwatchSignals?.();
-    return report;
   }
 
   /** A signal the app handles itself: deliver now, but let the app's own exit happen. */

@@ -28,6 +28,7 @@ export function httpFetch(maxSockets: number, idleSocketMs = IDLE_SOCKET_MS): Fe
 
   const send = (url: URL, init: Parameters<FetchLike>[1], firstTry: boolean): Promise<FetchResponseLike> =>
     new Promise((resolve, reject) => {
+      if (init.signal.aborted) return reject(init.signal.reason); // never open a connection for a cancelled request
       const secure = url.protocol === 'https:';
       const request = (secure ? https : http).request(url, {
         method: init.method,

@@ -26,7 +26,8 @@ export const consoleLogger: Logger = {
 
 /**
  * Lets a repeated message through at most once per `intervalMs`, counting what
- * it held back, so an outage or a flood of drops costs one log line a minute.
+ * it held back, so an outage or a flood of drops costs one log line a minute
+ * (on the monotonic clock: a wall clock stepped back would mute it for the step).
  */
 export class RateLimitedLog {
   #last = new Map<string, number>();
@@ -34,7 +35,7 @@ export class RateLimitedLog {
   constructor(private readonly intervalMs = 60_000) {}
 
   /** Returns how many were held back since the last one let through, or -1 to hold this one. */
-  take(key: string, now = Date.now()): number {
+  take(key: string, now = performance.now()): number {
     const last = this.#last.get(key);
     if (last !== undefined && now - last < this.intervalMs) {
       this.#held.set(key, (this.#held.get(key) ?? 0) + 1);

@@ -3,7 +3,7 @@ import { post, type ApiResponse, type FetchLike } from '../transport';
 /** The page the visitor is on, for URL eligibility (bucketing ignores it). */
 export interface PageContext {
   url: string;
-  search?: string;
+  search?: string | undefined;
 }
 
 /**

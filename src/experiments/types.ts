@@ -19,12 +19,12 @@ export interface ExperimentAssignment {
   /** The experiment's key, as asked for (or as the API spells it). */
   readonly experimentKey: string;
   /** The experiment's id, when the API gave one. */
-  readonly experimentId?: string;
+  readonly experimentId?: string | undefined;
   /**
    * Split-URL variants only: where to send the visitor (a same-site path or an
    * `https://` URL). `req.ours.redirect(assignment)` answers with it.
    */
-  readonly redirect?: string;
+  readonly redirect?: string | undefined;
 }
 
 /**
@@ -38,9 +38,9 @@ export interface PersonalizationEntry {
   readonly assignedAt: number;
   readonly experimentId: string;
   readonly variantId: string;
-  readonly experimentKey?: string;
-  readonly experimentName?: string;
-  readonly variantName?: string;
+  readonly experimentKey?: string | undefined;
+  readonly experimentName?: string | undefined;
+  readonly variantName?: string | undefined;
 }
 
 /**
@@ -69,13 +69,13 @@ export interface ExperimentCallOptions {
    * `track_impression`). A cached answer already recorded is not recorded
    * again. @defaultValue true
    */
-  trackImpression?: boolean;
+  trackImpression?: boolean | undefined;
   /**
    * The visitor to bucket, when it is not the request's (the `ours_device_id`
    * cookie, or the `userId` given by `setIdentity()` / the `identify` option).
    * Use an id the browser SDK uses too, or browser and server disagree.
    */
-  visitorId?: string;
+  visitorId?: string | undefined;
 }
 
 /**
@@ -86,5 +86,5 @@ export interface ExperimentCallOptions {
  */
 export interface PersonalizationCallOptions {
   /** As for {@link ExperimentCallOptions.visitorId}. */
-  visitorId?: string;
+  visitorId?: string | undefined;
 }

@@ -19,10 +19,10 @@ export type ExperimentPath = '/experiments/assignments' | '/experiments/personal
  */
 export interface MockVariant {
   id: string;
-  name?: string;
-  isControl?: boolean;
+  name?: string | undefined;
+  isControl?: boolean | undefined;
   /** Split-URL variant: where to send the visitor (sent as is, even if unsafe: test your refusals). */
-  redirect?: string;
+  redirect?: string | undefined;
 }
 
 /**
@@ -36,14 +36,14 @@ export interface MockExperiment {
   /** The variants; at least one. */
   variants: readonly MockVariant[];
   /** The experiment's id. @defaultValue `exp_<key>` */
-  id?: string;
+  id?: string | undefined;
   /** Only these pages are eligible: the context's `url` contains the string, or matches the RegExp. */
-  url?: string | RegExp;
+  url?: string | RegExp | undefined;
   /**
    * Picks the variant id for a visitor (`null`: not in the experiment). By
    * default a stable hash of the visitor id and key, as the real API is sticky.
    */
-  assign?: (visitorId: string, context: { url?: string; search?: string } | null) => string | null;
+  assign?: ((visitorId: string, context: { url?: string | undefined; search?: string | undefined } | null) => string | null) | undefined;
 }
 
 /**
@@ -53,8 +53,10 @@ export interface MockExperiment {
  * mock.personalization('v1', { personalizations: [{ experimentId: 'e1', variantId: 'v' }], properties: { plan: 'pro' } });
  */
 export interface MockPersonalization {
-  personalizations?: readonly { experimentId: string; variantId: string; experimentKey?: string; experimentName?: string; variantName?: string; assignedAt?: number }[];
-  properties?: Readonly<Record<string, string | number | boolean>>;
+  personalizations?:
+    | readonly { experimentId: string; variantId: string; experimentKey?: string | undefined; experimentName?: string | undefined; variantName?: string | undefined; assignedAt?: number | undefined }[]
+    | undefined;
+  properties?: Readonly<Record<string, string | number | boolean>> | undefined;
 }
 
 /**

@@ -1,10 +1,10 @@
-/** Fixtures run as real child processes (under tsx), for the shutdown and signal tests. */
+/** Fixtures run as real child processes (under tsx), for the shutdown, signal, deadline and store tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const FIXTURES = join(__dirname, 'fixtures');
 
-/** A child process running a fixture under tsx, with its output collected. */
+/** A child process running a fixture under tsx (a name in `fixtures/`, or an absolute path), with its output collected. */
 export interface Child {
   proc: ChildProcess;
   stdout: string;
@@ -15,8 +15,8 @@ export interface Child {
   line(prefix: string, timeoutMs?: number): Promise<string>;
 }
 
-export function runFixture(file: string, arg: unknown): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, file), JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function runFixture(file: string, arg: unknown, env?: NodeJS.ProcessEnv): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(FIXTURES, file), JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'], env: env && { ...process.env, ...env } });
   const child: Child = {
     proc,
     stdout: '',
@@ -53,4 +53,3 @@ export async function exitWithin(child: Child, ms: number): Promise<{ code: numb
   }
   return result;
 }
-

@@ -146,6 +146,27 @@ describe('redisStore (needs redis-server)', function () {
     expect(await leftInRedis()).to.deep.equal({ length: 0, pending: 0 });
   });
 
+  it('unreadable entries are dropped as corrupt (not expired) and removed', async () => {
+    const redis = connect();
+    await redis.xgroup('CREATE', stream, 'ours', '$', 'MKSTREAM');
+    const fresh = JSON.stringify({ event: 'New', userId: 'u', distinctId: 'new-2', time: Date.now() });
+    const ids = [
+      await redis.xadd(stream, '*', 'p', 'b', 'j', '{"event":"Torn'), // JSON cut short
+      await redis.xadd(stream, '*', 'x', 'not one of ours'), // fields of another writer
+      await redis.xadd(stream, '*', 'p', 'b', 'j', fresh),
+    ];
+    await redis.xclaim(stream, 'ours', 'me', 0, ...(ids as string[]), 'FORCE', 'JUSTID');
+    const { client } = durableClient();
+    const dropped = drops(client);
+    await mock.waitFor(1);
+    await until('the report', () => dropped.length > 0);
+    expect(dropped).to.deep.equal([{ reason: 'corrupt', count: 2 }]);
+    expect(mock.events.map((e) => e.distinctId)).to.deep.equal(['new-2']);
+    await until('settled', () => client.stats().delivered === 1 && balanced(client));
+    await client.shutdown();
+    expect(await leftInRedis()).to.deep.equal({ length: 0, pending: 0 });
+  });
+
   it('with Redis unreachable, failures are reported and events are still delivered from memory', async () => {
     const redis = new Redis({ host: '127.0.0.1', port: 1, maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true });
     redis.on('error', () => undefined);
