@@ -93,7 +93,7 @@ adapterSuite('adapter: experiments', (t) => {
     // The API request's own timeout is 2 s; a loaded machine adds far less than the gap.
     expect(reply.ms).to.be.below(1500);
     expect(app.appErrors).to.deep.equal([]);
-    expect(app.clientErrors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'checkout': the experiments API did not answer within experimentBudgetMs (50 ms): control path`]);
+    expect(app.clientErrors.map((e) => e.message)).to.deep.equal([`experiment 'checkout': the experiments API did not answer within experimentBudgetMs (50 ms): control path`]);
   });
 
   it('two concurrent requests of one visitor share one API request', async () => {
@@ -134,8 +134,8 @@ adapterSuite('adapter: experiments', (t) => {
       [200, 'control page'],
     ]);
     expect(app.clientErrors.map((e) => e.message)).to.deep.equal([
-      `ours-middleware: experiment 'landing-1': redirect refused because only https:// URLs and same-site paths are allowed, not http:`,
-      `ours-middleware: experiment 'landing-2': redirect refused because a protocol-relative URL leaves the site`,
+      `experiment 'landing-1': redirect refused because only https:// URLs and same-site paths are allowed, not http:`,
+      `experiment 'landing-2': redirect refused because a protocol-relative URL leaves the site`,
     ]);
   });
 
@@ -155,6 +155,6 @@ adapterSuite('adapter: experiments', (t) => {
     });
     const replies = [await app.get('/started', { headers: VISITOR }), await app.get('/here?x=1', { headers: VISITOR })];
     expect(replies.map((r) => [r.status, r.body])).to.deep.equal([[200, 'streaming… control page'], [200, 'control page']]);
-    expect(app.clientErrors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'started': cannot redirect, the response has already started`]);
+    expect(app.clientErrors.map((e) => e.message)).to.deep.equal([`experiment 'started': cannot redirect, the response has already started`]);
   });
 });
