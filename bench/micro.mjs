@@ -121,7 +121,7 @@ export async function runMicro() {
       return { config, res, between: () => config.client.flush() };
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
-      const tracker = new RequestTracker(config, sourceOf, res, source.req);
+      const tracker = new RequestTracker(config, sourceOf, res, source.req, '127.0.0.1');
       tracker.track('Page Viewed', event.eventProperties);
       config.handOffs.drain(); // the hand-off waits for the end of the turn; run it here, inside the timed loop
     }),
@@ -134,7 +134,7 @@ export async function runMicro() {
       return { config, res: {} };
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
-      new RequestTracker(config, sourceOf, res, source.req);
+      new RequestTracker(config, sourceOf, res, source.req, '127.0.0.1');
     }),
   );
   return results;

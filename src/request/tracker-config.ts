@@ -73,7 +73,8 @@ function ipResolver<Req>(options: MiddlewareOptions<Req>): TrackerConfig<Req>['i
     return (source) => requestIpAddress(headersOf(source), source.socketAddress);
   }
   if (clientIp !== undefined) throw new OursConfigError('clientIp', `must be 'request-ip' or a function, got ${JSON.stringify(clientIp)}`);
-  if (trustProxy === undefined) return (source) => source.ip() ?? source.socketAddress;
+  // No fallback to the socket: when the framework's pick is not an IP, the socket is a proxy's address.
+  if (trustProxy === undefined) return (source) => source.ip();
   let trust: TrustFunction;
   try {
     trust = compileTrust(trustProxy);

@@ -39,10 +39,11 @@ const VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
  */
 export class RequestTracker<Req = unknown> {
   readonly #config: TrackerConfig<Req>;
-  readonly #sourceOf: (req: Req) => RequestSource;
+  readonly #sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource;
   #source: RequestSource | undefined;
   readonly #res: ServerResponse;
   readonly #req: Req;
+  readonly #socketAddress: string | undefined;
   #held: HeldCall[] | undefined;
   #handedOff = false;
   #identity: Identity | undefined;
@@ -52,14 +53,22 @@ export class RequestTracker<Req = unknown> {
   /**
    * Made for every request, so it only stores: the adapter's view of the
    * request (`sourceOf`) is built on first use, and a request that tracks
-   * nothing costs four stores.
+   * nothing costs five stores. `socketAddress` is the one thing read at the
+   * start (the socket's peer address is gone once the client disconnects).
    * @internal
    */
-  constructor(config: TrackerConfig<Req>, sourceOf: (req: Req) => RequestSource, res: ServerResponse, req: Req) {
+  constructor(
+    config: TrackerConfig<Req>,
+    sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource,
+    res: ServerResponse,
+    req: Req,
+    socketAddress: string | undefined,
+  ) {
     this.#config = config;
     this.#sourceOf = sourceOf;
     this.#res = res;
     this.#req = req;
+    this.#socketAddress = socketAddress;
   }
 
   /** What was read from the request (visitor, device, page, campaign), computed on first read. */
@@ -68,9 +77,9 @@ export class RequestTracker<Req = unknown> {
     return this.#context;
   }
 
-  /** The adapter's view of the request, made on first use (while the request is live: it reads the socket). */
+  /** The adapter's view of the request, made on first use. */
   #request(): RequestSource {
-    this.#source ??= this.#sourceOf(this.#req);
+    this.#source ??= this.#sourceOf(this.#req, this.#socketAddress);
     return this.#source;
   }
 
@@ -108,7 +117,7 @@ export class RequestTracker<Req = unknown> {
 
   /** First call of this request: hook the response end, mint a visitor if asked to. */
   #start(): void {
-    this.#request(); // now, not after the response: the client may be gone by then
+    this.#request(); // now, not after the response: the framework's view (Express's req.app) can change by then
     if (this.#config.setVisitorCookie) this.#mintVisitor();
     const ms = this.#config.flushOnResponseMs;
     if (ms !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), ms);
