@@ -1,11 +1,13 @@
-import { kHandOffs, OursClient } from '../client';
-import { OursConfigError } from '../errors';
+import { kHandOffs, kReport, kWarn, OursClient } from '../client';
+import { OursConfigError, OursError } from '../errors';
 import type { Identity, TrackEvent } from '../events';
 import type { ClientOptions } from '../options';
 import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
+import { resolveConsent, type ConsentReader } from './consent';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
 import type { HandOffBatch } from './hand-off-batch';
 import type { MiddlewareOptions } from './middleware-options';
+import { resolveRedact, type UrlPolicy } from './redact-option';
 import type { RequestSource } from './request-source';
 
 /** Middleware options resolved once, in `ours()`, and shared by every request. */
@@ -18,7 +20,13 @@ export interface TrackerConfig<Req> {
   readonly skip: ((req: Req) => boolean) | undefined;
   readonly identify: ((req: Req) => Identity | undefined) | undefined;
   readonly beforeSend: ((event: TrackEvent, req: Req) => TrackEvent | null | undefined) | undefined;
-  readonly gpc: 'annotate' | 'drop' | 'ignore';
+  readonly gpc: 'annotate' | 'drop' | 'ignore' | 'consent';
+  /** URL redaction and path templating; undefined with `redact: false`. */
+  readonly redact: UrlPolicy<Req> | undefined;
+  /** Where `userProperties.consent` comes from; undefined when not configured. */
+  readonly consent: ConsentReader<Req> | undefined;
+  /** Logs `message` at warn level the first time `key` comes up for this middleware. */
+  readonly warnOnce: (key: string, message: string) => void;
   readonly setVisitorCookie: boolean;
   readonly cookieDomain: string | undefined;
   readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
@@ -33,7 +41,7 @@ export interface TrackerConfig<Req> {
 
 const MIDDLEWARE_KEYS = [
   'client', 'cookieName', 'collectIp', 'trustProxy', 'clientIp', 'skip', 'identify', 'beforeSend',
-  'gpc', 'setVisitorCookie', 'cookieDomain', 'waitUntil', 'flushOnResponse',
+  'gpc', 'setVisitorCookie', 'cookieDomain', 'waitUntil', 'flushOnResponse', 'redact', 'consent',
 ] as const;
 
 /** RFC 6265 token: what a cookie name may be. */
@@ -107,6 +115,13 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
   const client = clientFrom(options as MiddlewareOptions<unknown>);
   const waitUntil = optionalFunction('waitUntil', options.waitUntil);
   const flushMs = flushOnResponseMs(options.flushOnResponse);
+  const warned = new Set<string>();
+  const warnOnce = (key: string, message: string): void => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    client[kWarn](`${message} (reported once)`);
+  };
+  const reportHook = (err: unknown): void => client[kReport](new OursError(`ours-middleware: a redact hook threw: ${(err as Error)?.message ?? String(err)}`));
   return {
     client,
     cookieName,
@@ -115,7 +130,10 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
     skip: optionalFunction('skip', options.skip),
     identify: optionalFunction('identify', options.identify),
     beforeSend: optionalFunction('beforeSend', options.beforeSend),
-    gpc: oneOf('gpc', options.gpc, ['annotate', 'drop', 'ignore'], 'annotate'),
+    gpc: oneOf('gpc', options.gpc, ['annotate', 'drop', 'ignore', 'consent'], 'annotate'),
+    redact: resolveRedact(options.redact, reportHook),
+    consent: resolveConsent(options.consent),
+    warnOnce,
     setVisitorCookie: options.setVisitorCookie ?? false,
     cookieDomain: options.cookieDomain,
     waitUntil,

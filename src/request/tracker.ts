@@ -4,9 +4,12 @@ import { serialize } from 'cookie';
 import { kReport } from '../client';
 import { OursError } from '../errors';
 import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
+import { withConsent, withGpc, type ConsentMap } from './consent';
 import { extractContext, type RequestContext } from './extract-context';
 import { holdEnd, onResponseDone } from './hand-off';
+import { hasOptedOut, optOutCookie } from './opt-out';
 import type { RequestSource } from './request-source';
+import { appendSetCookie } from './set-cookie';
 import type { TrackerConfig } from './tracker-config';
 
 /** Fields of the contract's event that a call may set, winning over what was read. */
@@ -49,6 +52,7 @@ export class RequestTracker<Req = unknown> {
   #identity: Identity | undefined;
   #context: RequestContext | undefined;
   #mintedUserId: string | undefined;
+  #optedOut = false;
 
   /**
    * Made for every request, so it only stores: the adapter's view of the
@@ -98,6 +102,22 @@ export class RequestTracker<Req = unknown> {
     this.#hold({ kind: 'identify', name: '', properties: userProperties, overrides, identity: this.#identity, time: Date.now() });
   }
 
+  /**
+   * For a visitor who asks not to be tracked: nothing is sent for this
+   * request, and a cookie (`ours_opt_out=1`) makes the middleware send
+   * nothing on this browser's later requests either.
+   */
+  optOut(): void {
+    this.#optedOut = true;
+    this.#held = undefined;
+    try {
+      if (this.#res.headersSent) return;
+      appendSetCookie(this.#res, optOutCookie(this.#request().protocol() === 'https', this.#config.cookieDomain));
+    } catch (err) {
+      this.#report(err);
+    }
+  }
+
   /** Who the visitor is, for every call made after this one in this request (e.g. after login). */
   setIdentity(identity: Identity): void {
     this.#identity = { ...this.#identity, ...identity };
@@ -105,6 +125,7 @@ export class RequestTracker<Req = unknown> {
 
   #hold(call: HeldCall): void {
     try {
+      if (this.#optedOut) return;
       if (this.#handedOff) return this.#send([call]);
       if (this.#held) return void this.#held.push(call);
       // Held before the hooks: a response that is already over hands it off at once.
@@ -117,7 +138,12 @@ export class RequestTracker<Req = unknown> {
 
   /** First call of this request: hook the response end, mint a visitor if asked to. */
   #start(): void {
-    this.#request(); // now, not after the response: the framework's view (Express's req.app) can change by then
+    // The request's view now, not after the response: the framework's (Express's req.app) can change by then.
+    if (hasOptedOut(this.#request())) {
+      this.#optedOut = true;
+      this.#held = undefined;
+      return;
+    }
     if (this.#config.setVisitorCookie) this.#mintVisitor();
     const ms = this.#config.flushOnResponseMs;
     if (ms !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), ms);
@@ -145,7 +171,7 @@ export class RequestTracker<Req = unknown> {
   }
 
   #send(calls: HeldCall[]): void {
-    if (calls.length === 0) return;
+    if (calls.length === 0 || this.#optedOut) return;
     const { skip, gpc } = this.#config;
     let base: Identity;
     try {
@@ -155,22 +181,42 @@ export class RequestTracker<Req = unknown> {
     } catch (err) {
       return this.#report(err);
     }
+    const consent = this.#consent();
     // One call's failure (a throwing beforeSend, strict validation) loses only that call.
     for (const call of calls) {
       try {
-        this.#sendOne(call, base);
+        this.#sendOne(call, base, consent);
       } catch (err) {
         this.#report(err);
       }
     }
   }
 
-  #sendOne(call: HeldCall, base: Identity): void {
+  #sendOne(call: HeldCall, base: Identity, consent: ConsentMap | undefined): void {
     const { client, beforeSend } = this.#config;
-    if (call.kind === 'identify') return client.identify(this.#identifyEvent(call, base));
+    if (call.kind === 'identify') {
+      const identify = this.#identifyEvent(call, base);
+      if (consent) identify.userProperties = withConsent(identify.userProperties, consent);
+      return client.identify(identify);
+    }
     const event = this.#trackEvent(call, base);
+    if (consent) event.userProperties = withConsent(event.userProperties, consent);
     const final = beforeSend ? beforeSend(event, this.#req) : event;
     if (final) client.track(final);
+  }
+
+  /** This request's consent (`consent` option, GPC), once per hand-off; a throwing hook attaches none. */
+  #consent(): ConsentMap | undefined {
+    const { consent, gpc, warnOnce } = this.#config;
+    let map: ConsentMap | undefined;
+    try {
+      map = consent?.read(this.#req, this.#request(), () =>
+        warnOnce('consent-cookie', 'ours-middleware: a consent cookie in an unknown format was ignored: no consent attached'),
+      );
+    } catch (err) {
+      this.#report(err);
+    }
+    return gpc === 'consent' && this.context.gpc ? withGpc(map) : map;
   }
 
   /** Identity from the request (cookie, then the app's `identify`), before per-call settings. */
@@ -222,8 +268,15 @@ export class RequestTracker<Req = unknown> {
   }
 
   #extractOptions() {
-    const { cookieName, collectIp, ipOf } = this.#config;
-    return { cookieName, collectIp, ipResolver: (source: RequestSource) => ipOf(source, this.#req) };
+    const { cookieName, collectIp, ipOf, redact, warnOnce } = this.#config;
+    return {
+      cookieName,
+      collectIp,
+      ipResolver: (source: RequestSource) => ipOf(source, this.#req),
+      redact: redact?.forRequest(this.#req),
+      onInvalidVisitorId: () =>
+        warnOnce('visitor-id', 'ours-middleware: a visitor id that is not a UUID v4 (the Ours browser SDK\'s format) was ignored: the request has no visitor'),
+    };
   }
 
   /**
@@ -242,9 +295,7 @@ export class RequestTracker<Req = unknown> {
       sameSite: secure ? 'none' : 'lax',
       secure,
     });
-    const existing = this.#res.getHeader('set-cookie');
-    const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-    this.#res.setHeader('set-cookie', [...list, cookie]);
+    appendSetCookie(this.#res, cookie);
   }
 
   #report(err: unknown): void {

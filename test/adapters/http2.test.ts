@@ -37,11 +37,11 @@ describe('adapter: Koa 3 on an HTTP/2 server (its compatibility response)', () =
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
 
-    const status = await get(port, '/pricing?utm_source=h2', { cookie: 'ours_device_id=visitor-h2', 'user-agent': 'Mozilla/5.0 h2 test' });
+    const status = await get(port, '/pricing?utm_source=h2', { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000011', 'user-agent': 'Mozilla/5.0 h2 test' });
     expect(status).to.equal(200);
     await t.mock.waitFor(1);
     const [event] = t.mock.events;
-    expect(event).to.include({ event: 'Page Viewed', userId: 'visitor-h2' });
+    expect(event).to.include({ event: 'Page Viewed', userId: '00000000-0000-4000-8000-000000000011' });
     expect(event!.defaultProperties).to.include({ pathname: '/pricing', utm_source: 'h2', host: `127.0.0.1:${port}` });
     expect(errors).to.deep.equal([]);
     await client.shutdown();
