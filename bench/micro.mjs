@@ -19,6 +19,7 @@ const { OursClient } = require(DIST + '/cjs/src/index.js');
 const { extractContext } = require(DIST + '/cjs/src/request/extract-context.js');
 const { resolveTrackerConfig } = require(DIST + '/cjs/src/request/tracker-config.js');
 const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
+const { redactUrl } = require(DIST + '/cjs/src/request/redact-url.js');
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 5 : 9;
@@ -109,6 +110,21 @@ export async function runMicro() {
       const s = uncachedSources[i % uncachedSources.length];
       s.req.headers['user-agent'] = `${USER_AGENTS[i % USER_AGENTS.length].ua} bench/${fresh++}`;
       extractContext(s, extractOptions, Date.now());
+    }),
+  );
+
+  // 3b. URL redaction (issue 13): the realistic requests' URLs (UTM and click ids, nothing
+  //     sensitive: the fast path), and the same with a token and an email to redact.
+  const plainUrls = requests.map((s) => `https://shop.example.com${s.url}`);
+  const secretUrls = plainUrls.map((u) => `${u}${u.includes('?') ? '&' : '?'}token=abc123&email=ada%40example.com`);
+  results.push(
+    await measure('redactUrl, URL without sensitive keys', N * 4, undefined, (i) => {
+      redactUrl(plainUrls[i % plainUrls.length]);
+    }),
+  );
+  results.push(
+    await measure('redactUrl, URL with a token and an email', N, undefined, (i) => {
+      redactUrl(secretUrls[i % secretUrls.length]);
     }),
   );
 

@@ -35,13 +35,6 @@ export const REDACTED_KEY_PARTS: readonly string[] = [
 /** Campaign parameters are never redacted: they are what the analytics is for. */
 const NEVER_REDACTED = new Set<string>([...CAMPAIGN_FIELDS, 'li_did', 'ours_user_id']);
 
-/**
- * A cheap first look at a query: when none of these occurs, no key or value
- * can match, and the URL is returned as it is without being split. Each
- * entry of the lists above contains one of them.
- */
-const MAYBE_SENSITIVE = /sig|key|cod|stat|nonce|otp|pin|tick|jwt|aut|saml|pw|pas|s_?id|sess|nam|user|log|tel|mob|dob|birth|ssn|mrn|patient|addr|zip|post|tok|secr|cred|mail|phone|@|%40/i;
-
 /** Something that looks like an email address. */
 const EMAIL = /[^\s@/?#&=]+@[^\s@/?#&=]+\.[a-z]{2,}/i;
 
@@ -52,24 +45,17 @@ export function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-/** Redaction rules compiled once per middleware: the keys to redact and the cheap first look. */
+/** Redaction rules compiled once per middleware: the keys to redact on top of the defaults. */
 export interface RedactionRules {
   readonly extraKeys: ReadonlySet<string>;
-  readonly probe: RegExp;
 }
 
-const DEFAULT_RULES: RedactionRules = { extraKeys: new Set(), probe: MAYBE_SENSITIVE };
+const DEFAULT_RULES: RedactionRules = { extraKeys: new Set() };
 
-/**
- * Compiles the default rules plus `extraKeys` (compared like the defaults,
- * after {@link normalizeKey}). The first look gains each extra key's first
- * three letters.
- */
+/** Compiles the default rules plus `extraKeys` (compared like the defaults, after {@link normalizeKey}). */
 export function compileRedaction(extraKeys: readonly string[] = []): RedactionRules {
   const keys = new Set(extraKeys.map(normalizeKey).filter((k) => k.length > 0));
-  if (keys.size === 0) return DEFAULT_RULES;
-  const heads = [...keys].map((k) => k.slice(0, 3));
-  return { extraKeys: keys, probe: new RegExp(`${MAYBE_SENSITIVE.source}|${heads.join('|')}`, 'i') };
+  return keys.size === 0 ? DEFAULT_RULES : { extraKeys: keys };
 }
 
 /**
@@ -87,24 +73,51 @@ export function redactUrl(url: string, extraKeys?: readonly string[]): string {
   return applyRedaction(url, extraKeys ? compileRedaction(extraKeys) : DEFAULT_RULES);
 }
 
-/** {@link redactUrl} with compiled rules. */
+/**
+ * {@link redactUrl} with compiled rules. Native searches over the part after
+ * the path, no URL parsing, and no string built unless something is
+ * redacted: most URLs carry only campaign parameters, and come back as is.
+ */
 export function applyRedaction(url: string, rules: RedactionRules): string {
   const query = url.indexOf('?');
-  const fragment = url.indexOf('#');
-  const pathEnd = query === -1 ? (fragment === -1 ? url.length : fragment) : fragment === -1 ? query : Math.min(query, fragment);
+  const hash = url.indexOf('#');
+  const pathEnd = query === -1 ? (hash === -1 ? url.length : hash) : hash !== -1 && hash < query ? hash : query;
+  const redacted = pathEnd === url.length ? url : redactParams(url, pathEnd, hash, rules.extraKeys);
   const path = pathEnd === url.length ? url : url.slice(0, pathEnd);
-  const cleanPath = path.includes('@') || path.includes('%40') ? redactPathEmails(path) : path;
-  if (pathEnd === url.length) return cleanPath;
-  const rest = url.slice(pathEnd);
-  if (!rules.probe.test(rest)) return cleanPath === path ? url : cleanPath + rest;
-  // `?query` and `#fragment` are both key=value lists here (OAuth's implicit flow puts tokens in the fragment).
-  return cleanPath + rest.replace(/([?#&;])([^?#&;=]*)=([^?#&;]*)/g, (pair, sep: string, key: string, value: string) =>
-    isSensitive(key, value, rules.extraKeys) ? `${sep}${key}=${REDACTED}` : pair,
-  );
+  if (!path.includes('@') && !path.includes('%40') && !path.includes(';')) return redacted;
+  return redactPath(path, rules.extraKeys) + redacted.slice(pathEnd);
+}
+
+/**
+ * Redacts the `&`-separated `key=value` pairs after `from` (the `?` or `#`),
+ * as URLSearchParams splits them. The fragment is read as pairs too: OAuth's
+ * implicit flow puts tokens there.
+ */
+function redactParams(url: string, from: number, hash: number, extraKeys: ReadonlySet<string>): string {
+  let out = '';
+  let copied = 0;
+  let fragment = hash > from ? hash : url.indexOf('#', from + 1); // where the next pair list starts
+  if (fragment === -1) fragment = url.length;
+  for (let start = from + 1; start <= url.length; ) {
+    let end = url.indexOf('&', start);
+    if (end === -1 || end > fragment) end = fragment;
+    const pair = url.slice(start, end);
+    const eq = pair.indexOf('=');
+    if (eq > 0 && eq < pair.length - 1 && isSensitive(pair.slice(0, eq), pair.slice(eq + 1), extraKeys)) {
+      out += `${url.slice(copied, start + eq + 1)}${REDACTED}`;
+      copied = end;
+    }
+    if (end === fragment && end < url.length) {
+      fragment = url.indexOf('#', end + 1);
+      if (fragment === -1) fragment = url.length;
+    }
+    start = end + 1;
+  }
+  return copied === 0 ? url : out + url.slice(copied);
 }
 
 function isSensitive(rawKey: string, rawValue: string, extraKeys: ReadonlySet<string>): boolean {
-  if (rawValue.length === 0) return false;
+  if (NEVER_REDACTED.has(rawKey)) return false; // the common case, before any decoding
   const key = decode(rawKey).toLowerCase();
   if (NEVER_REDACTED.has(key)) return false;
   const normal = normalizeKey(key);
@@ -117,12 +130,23 @@ function looksLikeEmail(raw: string): boolean {
   return (raw.includes('@') || raw.includes('%40')) && EMAIL.test(decode(raw));
 }
 
-/** Path segments that look like an email address; a URL's `user@host` authority is not a segment. */
-function redactPathEmails(path: string): string {
+/**
+ * Path segments that look like an email address, and sensitive matrix
+ * parameters (`/cart;jsessionid=...`); a URL's `user@host` authority is not
+ * a segment.
+ */
+function redactPath(path: string, extraKeys: ReadonlySet<string>): string {
   const authority = path.indexOf('//');
   const start = authority === -1 ? 0 : path.indexOf('/', authority + 2);
   if (start === -1) return path;
-  return path.slice(0, start) + path.slice(start).replace(/[^/]+/g, (segment) => (looksLikeEmail(segment) ? REDACTED : segment));
+  return path.slice(0, start) + path.slice(start).replace(/[^/]+/g, (segment) => {
+    const semi = segment.indexOf(';');
+    const name = semi === -1 ? segment : segment.slice(0, semi);
+    const params = semi === -1 ? '' : segment.slice(semi).replace(/;([^;=]+)=([^;]+)/g, (pair, key: string, value: string) =>
+      isSensitive(key, value, extraKeys) ? `;${key}=${REDACTED}` : pair,
+    );
+    return (looksLikeEmail(name) ? REDACTED : name) + params;
+  });
 }
 
 /** Form decoding (`+` is a space), keeping the raw text of a malformed escape. */
