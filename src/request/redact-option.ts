@@ -1,3 +1,4 @@
+import type { DefaultProperties } from '../contract/types';
 import { OursConfigError } from '../errors';
 import { applyRedaction, compileRedaction } from './redact-url';
 
@@ -74,6 +75,17 @@ export function resolveRedact<Req>(value: RedactOption<Req> | undefined, report:
     }
   };
   return { forRequest: (req) => ({ url: (raw) => url(raw, req), path: (pathname) => path(pathname, req) }) };
+}
+
+/** Redacts `current_url` and `referrer` of `dp` in place (those a call passed with its overrides). */
+export function redactUrlFields(dp: DefaultProperties, redaction: UrlRedaction): void {
+  for (const key of ['current_url', 'referrer'] as const) {
+    const value = dp[key];
+    if (typeof value !== 'string') continue;
+    const out = redaction.url(value);
+    if (out === undefined) delete dp[key];
+    else dp[key] = out;
+  }
 }
 
 function toOptions<Req>(value: RedactOption<Req> | undefined): RedactOptions<Req> {

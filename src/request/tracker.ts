@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { serialize } from 'cookie';
 import { kReport } from '../client';
+import type { DefaultProperties } from '../contract/types';
 import { OursError } from '../errors';
 import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
 import { withConsent, withGpc, type ConsentMap } from './consent';
 import { extractContext, type RequestContext } from './extract-context';
 import { holdEnd, onResponseDone } from './hand-off';
 import { hasOptedOut, optOutCookie } from './opt-out';
+import { redactUrlFields } from './redact-option';
 import type { RequestSource } from './request-source';
 import { appendSetCookie } from './set-cookie';
 import type { TrackerConfig } from './tracker-config';
@@ -236,7 +238,7 @@ export class RequestTracker<Req = unknown> {
         event: call.name,
         time: call.time,
         eventProperties,
-        defaultProperties: overrides.defaultProperties ? { ...ctx.defaultProperties, ...overrides.defaultProperties } : ctx.defaultProperties,
+        defaultProperties: overrides.defaultProperties ? this.#withDefaults(overrides.defaultProperties) : ctx.defaultProperties,
         identityContext: ctx.identityContext,
         ...withoutMerged(overrides),
       };
@@ -261,10 +263,18 @@ export class RequestTracker<Req = unknown> {
     return {
       ...defined(base, call.identity),
       userProperties: call.properties as UserPropertiesInput,
-      defaultProperties: overrides?.defaultProperties ? { ...ctx.defaultProperties, ...overrides.defaultProperties } : ctx.defaultProperties,
+      defaultProperties: overrides?.defaultProperties ? this.#withDefaults(overrides.defaultProperties) : ctx.defaultProperties,
       identityContext: ctx.identityContext,
       ...withoutMerged(overrides),
     };
+  }
+
+  /** The request's `defaultProperties` with a call's on top; URLs the call passes are redacted like the request's. */
+  #withDefaults(more: DefaultProperties): DefaultProperties {
+    const merged = { ...this.context.defaultProperties, ...more };
+    const redact = this.#config.redact;
+    if (redact) redactUrlFields(merged, redact.forRequest(this.#req));
+    return merged;
   }
 
   #extractOptions() {

@@ -39,6 +39,14 @@ adapterSuite('adapter: privacy', (t) => {
       expect(seen).to.equal(url);
     });
 
+    it('a URL a call passes in its overrides (a server-minted event) is redacted too', async () => {
+      const app = await t.start();
+      app.handle(({ ours }) => ours.track('Shipped', undefined, { defaultProperties: { current_url: 'https://shop.example/track?order=42&token=abc', referrer: 'https://mail.example/?email=ada%40example.com' } }));
+      await app.get('/', { headers: BROWSER });
+      const [event] = await t.mock.waitFor(1);
+      expect(event!.defaultProperties).to.deep.include({ current_url: 'https://shop.example/track?order=42&token=REDACTED', referrer: 'https://mail.example/?email=REDACTED' });
+    });
+
     it('redact: false sends URLs as they are', async () => {
       const app = await t.start({ ours: { redact: false } });
       app.handle(({ ours }) => ours.track('E'));
