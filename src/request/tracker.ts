@@ -110,14 +110,19 @@ export class RequestTracker<Req = unknown> {
    * nothing on this browser's later requests either.
    */
   optOut(): void {
-    this.#optedOut = true;
-    this.#held = undefined;
+    this.#silence();
     try {
       if (this.#res.headersSent) return;
       appendSetCookie(this.#res, optOutCookie(this.#request().protocol() === 'https', this.#config.cookieDomain));
     } catch (err) {
       this.#report(err);
     }
+  }
+
+  /** An opted-out visitor: what is held is dropped, and nothing is held or sent from now on. */
+  #silence(): void {
+    this.#optedOut = true;
+    this.#held = undefined;
   }
 
   /** Who the visitor is, for every call made after this one in this request (e.g. after login). */
@@ -141,11 +146,7 @@ export class RequestTracker<Req = unknown> {
   /** First call of this request: hook the response end, mint a visitor if asked to. */
   #start(): void {
     // The request's view now, not after the response: the framework's (Express's req.app) can change by then.
-    if (hasOptedOut(this.#request())) {
-      this.#optedOut = true;
-      this.#held = undefined;
-      return;
-    }
+    if (hasOptedOut(this.#request())) return this.#silence();
     if (this.#config.setVisitorCookie) this.#mintVisitor();
     const ms = this.#config.flushOnResponseMs;
     if (ms !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), ms);
