@@ -1,6 +1,7 @@
 import { OursConfigError } from '../errors';
 import type { UserPropertiesInput } from '../events';
 import { readCookie } from './cookies';
+import { syncResult } from './sync-hook';
 import type { RequestSource } from './request-source';
 
 /** The consent banner cookie Ours' consent settings name by default. */
@@ -31,7 +32,7 @@ export interface ConsentReader<Req> {
 /** Compiles the `consent` option; undefined when off. */
 export function resolveConsent<Req>(value: ConsentOption<Req> | undefined): ConsentReader<Req> | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'function') return { read: (req) => fromChoices(value(req)) };
+  if (typeof value === 'function') return { read: (req) => fromChoices(syncResult('consent', value(req))) };
   const name = value === 'cookie' ? DEFAULT_CONSENT_COOKIE : typeof value === 'object' && value !== null ? value.cookie : undefined;
   if (typeof name !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
     throw new OursConfigError('consent', `must be a function, 'cookie' or { cookie: <cookie name> }, got ${JSON.stringify(value)}`);

@@ -1,6 +1,7 @@
 import type { DefaultProperties } from '../contract/types';
 import { OursConfigError } from '../errors';
 import { applyRedaction, compileRedaction } from './redact-url';
+import { syncResult } from './sync-hook';
 
 /**
  * The `redact` option in its object form. `Req` is the framework's request
@@ -58,7 +59,7 @@ export function resolveRedact<Req>(value: RedactOption<Req> | undefined, report:
   const path = (pathname: string, req: Req): string => {
     let templated: string | undefined;
     try {
-      templated = pathHook?.(pathname, req);
+      templated = pathHook && syncResult('redact.pathname', pathHook(pathname, req));
     } catch (err) {
       report(err);
     }
@@ -67,7 +68,7 @@ export function resolveRedact<Req>(value: RedactOption<Req> | undefined, report:
   const url = (raw: string, req: Req): string | undefined => {
     if (!urlHook) return applyRedaction(raw, rules);
     try {
-      const out = urlHook(raw, req);
+      const out = syncResult('redact', urlHook(raw, req));
       return typeof out === 'string' && out.length > 0 ? out : undefined;
     } catch (err) {
       report(err);

@@ -158,6 +158,33 @@ adapterSuite('adapter: privacy', (t) => {
       expect(app.clientErrors.map((e) => e.message)).to.deep.equal(['ours-middleware: a tracking hook threw: no session']);
     });
 
+    it('an async consent or redact hook is reported, attaches nothing, and its rejection is never unhandled', async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (err: unknown) => void unhandled.push(err);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const app = await t.start({
+          ours: {
+            consent: (async () => Promise.reject(new Error('db down'))) as never,
+            redact: { pathname: (async () => Promise.reject(new Error('no route'))) as never },
+          },
+        });
+        app.handle(({ ours }) => ours.track('E'));
+        await app.get('/patients/42', { headers: BROWSER });
+        const [event] = await t.mock.waitFor(1);
+        await new Promise((r) => setTimeout(r, 20));
+        expect(event!.userProperties).to.equal(undefined);
+        expect(event!.defaultProperties!.pathname).to.equal('/patients/42');
+        expect(app.clientErrors.map((e) => e.message).sort()).to.deep.equal([
+          'ours-middleware: a redact hook threw: the redact.pathname hook returned a Promise; it must return its answer synchronously',
+          'ours-middleware: a tracking hook threw: the consent hook returned a Promise; it must return its answer synchronously',
+        ]);
+        expect(unhandled).to.deep.equal([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    });
+
     it("'cookie' reads the Ours banner's op_consent cookie; an unknown format attaches nothing and is reported once", async () => {
       const logger = captureLogger();
       const app = await t.start({ ours: { client: t.client({ logger }), consent: 'cookie' } });
