@@ -73,7 +73,7 @@ export function parseBannerCookie(raw: string): ConsentMap | undefined {
 
 /** The app's answer as the contract's strings; undefined when it holds nothing. */
 export function fromChoices(choices: ConsentChoices | null | undefined): ConsentMap | undefined {
-  if (choices === null || typeof choices !== 'object') return undefined;
+  if (choices === null || typeof choices !== 'object' || Array.isArray(choices)) return undefined;
   const entries: [string, string][] = [];
   for (const [name, value] of Object.entries(choices)) {
     if (!isCategory(name)) continue;

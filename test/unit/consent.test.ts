@@ -37,6 +37,7 @@ describe('request/consent', () => {
       expect(fromChoices({ a: undefined })).to.equal(undefined);
       expect(fromChoices(undefined)).to.equal(undefined);
       expect(fromChoices(null)).to.equal(undefined);
+      expect(fromChoices(['analytics'] as never)).to.equal(undefined);
     });
   });
 
