@@ -3,14 +3,15 @@
  * tracker on `req.ours`. Only the framework's request is translated here;
  * everything else lives in the core.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Request } from 'express';
 import type { OursClient } from '../src/client';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { forwardedIp, type TrustFunction } from '../src/request/client-ip';
-import { RequestTracker } from '../src/request/tracker';
+import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveTrackerConfig } from '../src/request/tracker-config';
+import { defineOursAccessor } from '../src/request/unmounted';
 
 /**
  * Express's request, as option callbacks (`skip`, `identify`, `beforeSend`,
@@ -101,14 +102,16 @@ const expressSource = (req: ExpressRequest, socketAddress: string | undefined): 
  *   req.ours.track('Checkout Completed', { orderId: '42' });
  *   res.sendStatus(204);
  * });
- * process.on('SIGTERM', () => tracking.client.shutdown());
+ * app.listen(3000); // Ctrl-C or SIGTERM delivers what is queued first (`handleSignals`)
  */
 export function ours(options?: OursExpressOptions): OursExpressMiddleware {
   const config = resolveTrackerConfig(options);
+  // Every Express request (4 and 5, any copy of Express) inherits from it: a
+  // route this middleware did not run for gets a `req.ours` that says so.
+  defineOursAccessor(IncomingMessage.prototype, 'req');
   const middleware = function oursMiddleware(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
     const expressReq = req as ExpressRequest; // Express's router has made it one by now
-    // The socket address is the one thing read now: it is gone once the client disconnects.
-    expressReq.ours = new RequestTracker(config, expressSource, res, expressReq, req.socket?.remoteAddress);
+    expressReq.ours = requestTracker(expressReq.ours, config, expressSource, res, expressReq, req.socket);
     next();
   };
   return Object.assign(middleware, { client: config.client });

@@ -8,8 +8,9 @@ import { OursConfigError } from '../src/errors';
 import { koaIp } from '../src/request/client-ip';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
-import { RequestTracker } from '../src/request/tracker';
+import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveTrackerConfig } from '../src/request/tracker-config';
+import { defineOursAccessor } from '../src/request/unmounted';
 
 /**
  * Koa's context, as option callbacks (`skip`, `identify`, `beforeSend`,
@@ -97,12 +98,29 @@ export function ours(options?: OursKoaOptions): OursKoaMiddleware {
     );
   };
   const sourceOf = (ctx: KoaContext, socketAddress: string | undefined): RequestSource => new KoaSource(ctx, socketAddress, warnSpoofable);
+  koaContextPrototype(); // now, so a middleware mounted too late says so even before it first runs
+  let appContext: object | undefined;
   const middleware = function oursMiddleware(ctx: KoaContext, next: Next): Promise<unknown> {
-    // The socket address is the one thing read now: it is gone once the client disconnects.
-    ctx.ours = new RequestTracker(config, sourceOf, ctx.res, ctx, ctx.req.socket?.remoteAddress);
+    // The app's own context prototype: covers a Koa copy other than the one require() finds.
+    if (appContext !== Object.getPrototypeOf(ctx)) defineOursAccessor((appContext = Object.getPrototypeOf(ctx) as object), 'ctx');
+    ctx.ours = requestTracker(ctx.ours, config, sourceOf, ctx.res, ctx, ctx.req.socket);
     return next();
   };
   return Object.assign(middleware, { client: config.client });
+}
+
+/**
+ * Gives Koa's context prototype (every app's `app.context` inherits from it)
+ * the `ours` accessor that explains a middleware mounted too late. Koa is an
+ * optional peer: without it, nothing to do.
+ */
+function koaContextPrototype(): void {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    defineOursAccessor(require('koa/lib/context') as object, 'ctx');
+  } catch {
+    // Koa not resolvable from here: the middleware covers its app on its first request.
+  }
 }
 
 export { RequestTracker } from '../src/request/tracker';

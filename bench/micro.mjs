@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { setImmediate as tick } from 'node:timers/promises';
 import { realisticRequests, USER_AGENTS } from './user-agents.mjs';
 import { answerAtOnce } from './lib/fetch-stub.mjs';
+import { Source } from './lib/source.mjs';
 
 const require = createRequire(import.meta.url);
 /** The built package: bench/run.mjs's snapshot of dist/, or dist/ itself when run alone. */
@@ -20,30 +21,11 @@ const { extractContext } = require(DIST + '/cjs/src/request/extract-context.js')
 const { resolveTrackerConfig } = require(DIST + '/cjs/src/request/tracker-config.js');
 const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
 const { redactUrl } = require(DIST + '/cjs/src/request/redact-url.js');
+const { ours: expressOurs } = require(DIST + '/cjs/adapters/express.js');
+const noop = () => undefined;
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 5 : 9;
-
-/** A RequestSource over a plain request description, shaped like the Express adapter's. */
-class Source {
-  constructor(req) {
-    this.req = req;
-    this.url = req.path;
-    this.socketAddress = '127.0.0.1';
-  }
-  header(name) {
-    return this.req.headers[name];
-  }
-  ip() {
-    return '203.0.113.7';
-  }
-  protocol() {
-    return 'https';
-  }
-  host() {
-    return 'shop.example.com';
-  }
-}
 
 /** A fetch that answers 200 at once, so the client under test never waits on I/O. */
 
@@ -69,12 +51,14 @@ const sourceOf = (req) => new Source(req);
 const extractOptions = { cookieName: 'ours_device_id', collectIp: true, ipResolver: (s) => s.ip() };
 const context = extractContext(requests[0], extractOptions, Date.now());
 
+const PROPS = { plan: 'pro', section: 'home' };
+
 /** The event the middleware produces for one realistic request. */
 const event = {
   event: 'Page Viewed',
   userId: context.userId,
   time: Date.now(),
-  eventProperties: { plan: 'pro', section: 'home' },
+  eventProperties: PROPS,
   defaultProperties: context.defaultProperties,
   identityContext: context.identityContext,
 };
@@ -128,20 +112,23 @@ export async function runMicro() {
     }),
   );
 
-  // 4. The middleware's whole share of one tracked request, without the framework:
-  //    tracker, context (cached UA), track(), hand-off to the client after the response.
-  results.push(
-    await measure('tracker: req.ours.track() + hand-off', N, async () => {
-      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
+  // 4. The middleware's whole share of tracked requests, without the framework:
+  //    tracker, context (cached UA), track() calls, hand-off to the client after the response.
+  //    4b: three events through a sync beforeSend, each built with its own
+  //    defaultProperties, identityContext and eventProperties (issue 18).
+  const trackedRequest = (name, options, names) =>
+    measure(name, N, async () => {
+      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false, ...options });
       const res = { writableFinished: true, destroyed: false };
       return { config, res, between: () => config.client.flush() };
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
       const tracker = new RequestTracker(config, sourceOf, res, source.req, '127.0.0.1');
-      tracker.track('Page Viewed', event.eventProperties);
+      for (const name of names) tracker.track(name, PROPS);
       config.handOffs.drain(); // the hand-off waits for the end of the turn; run it here, inside the timed loop
-    }),
-  );
+    });
+  results.push(await trackedRequest('tracker: req.ours.track() + hand-off', {}, ['Page Viewed']));
+  results.push(await trackedRequest('tracker: 3 × track() + hand-off, sync beforeSend', { beforeSend: (e) => e }, ['Page Viewed', 'Product Viewed', 'Added To Cart']));
 
   // 5. Mounted but unused: the tracker a request gets when it tracks nothing.
   results.push(
@@ -151,6 +138,16 @@ export async function runMicro() {
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
       new RequestTracker(config, sourceOf, res, source.req, '127.0.0.1');
+    }),
+  );
+
+  // 6. The Express middleware on a request that tracks nothing (a fresh request object each call).
+  results.push(
+    await measure('express ours() middleware, nothing tracked', N * 4, async () => {
+      const mw = expressOurs({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
+      return { mw, res: {} };
+    }, (i, { mw, res }) => {
+      mw({ headers: requests[i % requests.length].req.headers }, res, noop);
     }),
   );
   return results;

@@ -116,7 +116,8 @@ function objectType(s, indent) {
   const inner = indent + '  ';
   const lines = Object.entries(s.properties ?? {}).map(([k, v]) => {
     const opt = s.required?.includes(k) ? '' : '?';
-    return `${inner}${ident(k)}${opt}: ${typeOf(v, inner)};`;
+    // `| undefined` on optional fields: code compiled with exactOptionalPropertyTypes passes `T | undefined`.
+    return `${inner}${ident(k)}${opt}: ${typeOf(v, inner)}${opt ? ' | undefined' : ''};`;
   });
   if (s.additionalProperties) lines.push(`${inner}[key: string]: ${typeOf(s.additionalProperties, inner)};`);
   return lines.length ? `{\n${lines.join('\n')}\n${indent}}` : 'Record<string, never>';

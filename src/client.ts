@@ -1,7 +1,11 @@
 import { EventEmitter } from 'node:events';
+import { abortable, within } from './deadline';
 import type { ContractIssue } from './contract/check';
 import { OursDeliveryError, OursError, OursValidationError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
+import { Experiments } from './experiments/experiments';
+import { resolveExperimentOptions, type ResolvedExperimentOptions } from './experiments/options';
+import { flatten } from './flatten';
 import { FlushWaiter, type FlushReport } from './flush';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
 import { MemoryStore, type EventPath, type EventStore, type QueuedEvent } from './queue';
@@ -9,10 +13,10 @@ import { Reporter } from './reporter';
 import { HandOffBatch } from './request/hand-off-batch';
 import { interpret } from './response';
 import { BackoffGate } from './retry';
-import { shutdownOnSignals } from './signals';
+import { watchSignals, type SignalClient } from './signals';
 import type { ClientStats, DropInfo } from './stats';
 import { encodeBody, post, type ApiResponse } from './transport';
-import { checkIdentify, checkTrack } from './validate';
+import { checkIdentify, checkTrack, NO_VISITOR } from './validate';
 
 /** A request's worth of events, kept whole across retries with its encoded body. */
 interface Batch {
@@ -36,8 +40,43 @@ export const kReport = Symbol('ours-middleware.report');
 /** Lets an adapter warn through the client's logger. @internal */
 export const kWarn = Symbol('ours-middleware.warn');
 
+/** Whether `shutdown()` has been called: a closed client is never shared again. @internal */
+export const kIsClosed = Symbol('ours-middleware.isClosed');
+
 /** The middleware's hand-off batch of this client (see `HandOffBatch`). @internal */
 export const kHandOffs = Symbol('ours-middleware.handOffs');
+
+/** Why requests stop at shutdown: the reason they fail with. */
+const SHUTDOWN = new Error('cancelled by shutdown');
+
+/**
+ * What a `no_visitor` drop says, with every way to fix it: it is what a new
+ * user meets first (a curl test, a first visit), so it names the remedies.
+ */
+const NO_VISITOR_MESSAGE = (kind: string): string =>
+  `${kind === 'track' ? 'an event' : 'an identify call'} was dropped because it names no visitor: no userId, externalId or email ` +
+  '(from a request: no ours_device_id cookie, which the Ours browser SDK sets, and no identity from the app). ' +
+  'Give it one: `setVisitorCookie: true` in ours() (mints the cookie; a consent decision), an `identify: (req) => ({ externalId: req.user?.id })` option, ' +
+  '`req.ours.setIdentity({ externalId })` in the route, or an id on the event itself (`client.track({ event, externalId })`)';
+
+/** The client's server-side experiments (see `Experiments`), made on first use. @internal */
+export const kExperiments = Symbol('ours-middleware.experiments');
+
+/**
+ * The middleware's side of `stats()`: a `req.ours` call is tracked when it is
+ * made (`kHold`), held until its response ends and its hooks have run, then
+ * queued (`kAcceptHeld`) or dropped with a reason (`kRelease`).
+ * @internal
+ */
+export const kHold = Symbol('ours-middleware.hold');
+/** @internal */
+export const kAcceptHeld = Symbol('ours-middleware.acceptHeld');
+/** @internal */
+export const kRelease = Symbol('ours-middleware.release');
+/** `flush()` without taking requests still running: for `waitUntil`/`flushOnResponse`, per response. @internal */
+export const kFlushQueued = Symbol('ours-middleware.flushQueued');
+/** Lets an adapter log at debug level through the client's logger. @internal */
+export const kDebug = Symbol('ours-middleware.debug');
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -69,6 +108,8 @@ export class OursClient extends EventEmitter {
   readonly #tokenPrefix: string;
   #gzip: boolean;
   #stats = { tracked: 0, delivered: 0, retried: 0, failed: 0, dropped: 0 };
+  /** `req.ours` calls tracked and not yet queued or dropped (see `kHold`). */
+  #held = 0;
   #retryCount = 0;
   #inFlightCount = 0;
   #heldCount = 0;
@@ -83,27 +124,52 @@ export class OursClient extends EventEmitter {
   #waiter: FlushWaiter | undefined;
   #closed = false;
   #shutdown: Promise<FlushReport> | undefined;
-  #removeSignalListeners: (() => void) | undefined;
+  /** What the process-wide signal and exit listeners call (see `signals.ts`); held here, weakly there. */
+  readonly #signalHooks: SignalClient = {
+    shutdown: () => this.shutdown(),
+    deliverSoon: () => this.#deliverSoon(),
+    reportUndelivered: () => this.#reportUndelivered(),
+  };
+  #unwatchSignals: (() => void) | undefined;
+  /** After a signal the app handles itself: delivery no longer holds the process open. */
+  #released = false;
+  /** While the store recovers: the flushes made meanwhile, which wait for its end; the first adopts what it finds. */
+  #recovering: FlushWaiter[] | undefined;
+  /**
+   * Shut down (past the deadline, or done): no delivery starts any more, and
+   * held calls were counted as dropped (nothing more is queued).
+   */
+  #stopped = false;
+  /** Called when the last request in flight lands. */
+  #onIdle: (() => void) | undefined;
   /** One per client, made when a middleware first uses it; drained before a flush looks at the queue. */
   #handOffs: HandOffBatch | undefined;
+  readonly #experimentOptions: ResolvedExperimentOptions;
+  #experiments: Experiments | undefined;
 
   constructor(options?: ClientOptions) {
     super();
     this.#opts = resolveOptions(options);
+    this.#experimentOptions = resolveExperimentOptions(options);
     this.#gate = new BackoffGate(this.#opts.retry);
     this.#reporter = new Reporter(this, this.#opts.logger, this.#opts.token);
     this.#gzip = this.#opts.gzip;
     this.#tokenPrefix = `{"token":${JSON.stringify(this.#opts.token)}`;
     this.#store = options?.store ?? new MemoryStore();
-    this.#store.open?.({
+    const opened = this.#store.open?.({
       recovered: (events) => this.#recovered(events),
-      dropped: (count, why) => {
+      dropped: (count, why, reason) => {
         this.#stats.tracked += count; // tracked by an earlier process, like recovered events
-        this.#drop('expired', count, why);
+        this.#drop(reason, count, why);
       },
-      error: (err) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)),
+      error: (err) => this.#report(new OursError(`event store: ${err.message}`)),
     });
-    if (this.#opts.handleSignals) this.#removeSignalListeners = shutdownOnSignals(this);
+    if (opened) {
+      this.#recovering = [];
+      const over = (): void => this.#recoveryOver();
+      opened.then(over, over);
+    }
+    if (this.#opts.handleSignals) this.#unwatchSignals = watchSignals(this.#signalHooks);
   }
 
   /**
@@ -114,7 +180,7 @@ export class OursClient extends EventEmitter {
    * client.track({ event: 'Order Completed', externalId: user.id, eventProperties: { total: 42.5 } });
    */
   track(event: TrackEvent): void {
-    this.#accept('track', () => checkTrack(event, Date.now()), this.#opts.endpoint === 'batch' ? '/batch' : '/track');
+    this.#accept('track', () => checkTrack(event, Date.now()), this.#trackPath());
   }
 
   /**
@@ -135,23 +201,45 @@ export class OursClient extends EventEmitter {
    * const { delivered, failed, dropped } = await client.flush();
    */
   flush(): Promise<FlushReport> {
-    this.#handOffs?.drain(); // events the middleware holds for the end of this turn: queued now, so the flush covers them
-    const previous = this.#waiter && !this.#waiter.done ? this.#waiter : undefined;
-    if (previous && this.#appendsSinceFlush === 0) return previous.promise;
+    // Calls the middleware holds (for the end of this turn, for a response
+    // still streaming, for an async hook) were tracked before this flush: queued first.
+    const handing = this.#handOffs?.settle();
+    if (this.#stopped) return Promise.resolve(this.#emptyReport()); // shut down: nothing will be sent any more
+    const queued = this.#flushQueued();
+    // What async hooks hand over joins this flush (events queued now may be delivered meanwhile).
+    return handing ? handing.then(() => this.#flushQueued(queued).promise) : queued.promise;
+  }
+
+  /** The flush of what is queued now; `after`: the waiter of the same flush, joined even when done. */
+  #flushQueued(after?: FlushWaiter): FlushWaiter {
+    // A waiter whose own events are settled may still wait for one before it: chain to it until it has reported.
+    const previous = after ?? (this.#waiter && !this.#waiter.reported ? this.#waiter : undefined);
+    if (previous && this.#appendsSinceFlush === 0 && this.#droppedSinceFlush === 0) return previous;
     const waiter = new FlushWaiter(previous, this.#droppedSinceFlush);
     this.#droppedSinceFlush = 0;
     this.#appendsSinceFlush = 0;
     this.#store.forEach((e) => waiter.adopt(e));
     for (const batch of [...this.#retry, ...this.#inFlight]) batch.events.forEach((e) => waiter.adopt(e));
+    if (this.#recovering) {
+      waiter.hold(); // what the store has yet to find was queued before this call too
+      this.#recovering.push(waiter);
+    }
     waiter.resolveIfDone();
-    if (waiter.done && !previous) return waiter.promise;
+    if (waiter.done && !previous) return waiter;
     this.#waiter = waiter;
     this.#due = true;
     // An awaited flush keeps the process alive through a backoff; an idle client does not.
-    this.#timer?.ref();
+    if (!this.#released) this.#timer?.ref();
     void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref());
     this.#schedulePump();
-    return waiter.promise;
+    return waiter;
+  }
+
+  /** A report with nothing delivered or failed: the drops since the last one. */
+  #emptyReport(): FlushReport {
+    const dropped = this.#droppedSinceFlush;
+    this.#droppedSinceFlush = 0;
+    return { delivered: 0, failed: 0, dropped };
   }
 
   /**
@@ -162,7 +250,7 @@ export class OursClient extends EventEmitter {
    * @example
    * process.on('SIGTERM', () => client.shutdown().finally(() => process.exit(0)));
    */
-  shutdown({ timeoutMs = this.#opts.timeoutMs }: { timeoutMs?: number } = {}): Promise<FlushReport> {
+  shutdown({ timeoutMs = this.#opts.timeoutMs }: { timeoutMs?: number | undefined } = {}): Promise<FlushReport> {
     this.#shutdown ??= this.#close(timeoutMs);
     return this.#shutdown;
   }
@@ -173,6 +261,8 @@ export class OursClient extends EventEmitter {
       ...this.#stats,
       queued: this.#store.count + this.#retryCount,
       inFlight: this.#inFlightCount,
+      held: this.#held,
+      recovering: this.#recovering !== undefined,
     };
   }
 
@@ -194,19 +284,72 @@ export class OursClient extends EventEmitter {
   }
 
   /** @internal */
+  [kIsClosed](): boolean {
+    return this.#closed;
+  }
+
+  /** @internal */
+  [kDebug](message: string): void {
+    this.#opts.logger.debug({}, message);
+  }
+
+  /** A `req.ours` call: tracked now, held by its request. False (and dropped) once shut down. @internal */
+  [kHold](): boolean {
+    this.#stats.tracked++;
+    if (this.#closed) {
+      this.#drop('shutdown', 1, 'req.ours call after shutdown() was dropped');
+      return false;
+    }
+    this.#held++;
+    return true;
+  }
+
+  /** A held call, built: queued like `track()`/`identify()`, counted once. @internal */
+  [kAcceptHeld](kind: 'track' | 'identify', event: TrackEvent | IdentifyEvent): void {
+    if (this.#stopped) return; // counted as dropped at the shutdown deadline
+    this.#held--;
+    if (kind === 'track') this.#accept('track', () => checkTrack(event as TrackEvent, Date.now()), this.#trackPath(), true);
+    else this.#accept('identify', () => checkIdentify(event as IdentifyEvent), '/identify', true);
+  }
+
+  /** Held calls that will not be sent: `filtered` by the app's hooks, a `hook_failed`, or `invalid`. @internal */
+  [kRelease](reason: DropInfo['reason'], count: number): void {
+    if (this.#stopped) return;
+    this.#held -= count;
+    this.#drop(reason, count);
+  }
+
+  /** @internal */
+  [kFlushQueued](): Promise<FlushReport> {
+    this.#handOffs?.drain();
+    return this.#flushQueued().promise;
+  }
+
+  /** @internal */
   [kHandOffs](): HandOffBatch {
     this.#handOffs ??= new HandOffBatch((err) =>
-      this.#report(new OursError(`ours-middleware: a hand-off failed: ${(err as Error)?.message ?? String(err)}`)),
+      this.#report(new OursError(`a hand-off failed: ${(err as Error)?.message ?? String(err)}`)),
     );
     return this.#handOffs;
   }
 
+  /** @internal */
+  [kExperiments](): Experiments {
+    this.#experiments ??= new Experiments({ options: this.#experimentOptions, apiUrl: this.#opts.apiUrl, report: (err) => this.#report(err) });
+    return this.#experiments;
+  }
+
   // --- accepting -------------------------------------------------------------
 
-  #accept(kind: 'track' | 'identify', check: () => ReturnType<typeof checkTrack> | ReturnType<typeof checkIdentify>, path: EventPath): void {
-    this.#stats.tracked++;
-    if (this.#closed) {
-      this.#drop('shutdown', 1, `${kind} after shutdown() was dropped`);
+  #trackPath(): EventPath {
+    return this.#opts.endpoint === 'batch' ? '/batch' : '/track';
+  }
+
+  /** `held`: a `req.ours` call, already counted, and tracked before any shutdown. */
+  #accept(kind: 'track' | 'identify', check: () => ReturnType<typeof checkTrack> | ReturnType<typeof checkIdentify>, path: EventPath, held = false): void {
+    if (!held) this.#stats.tracked++;
+    if (this.#closed && !held) {
+      this.#drop('shutdown', 1, `a ${kind} after shutdown() was dropped: the client no longer sends; track before shutting it down`);
       return;
     }
     let checked;
@@ -214,7 +357,7 @@ export class OursClient extends EventEmitter {
       checked = check();
     } catch (err) {
       this.#drop('invalid', 1);
-      this.#report(new OursError(`ours-middleware: ${kind} dropped: ${(err as Error).message}`));
+      this.#report(new OursError(`${kind} dropped: ${(err as Error).message}`));
       return;
     }
     if (!checked.ok) return this.#invalid(kind, checked.issues);
@@ -222,6 +365,8 @@ export class OursClient extends EventEmitter {
   }
 
   #invalid(kind: 'track' | 'identify', issues: ContractIssue[]): void {
+    // A missing visitor is a setup step, not a malformed event: its own reason and advice.
+    if (!this.#opts.strict && issues.length === 1 && issues[0] === NO_VISITOR) return this.#drop('no_visitor', 1, NO_VISITOR_MESSAGE(kind));
     const err = new OursValidationError(kind, issues);
     this.#drop('invalid', 1);
     if (this.#opts.strict) throw err;
@@ -238,11 +383,11 @@ export class OursClient extends EventEmitter {
   #enqueue(path: EventPath, json: string): void {
     const bytes = json.length;
     if (this.#heldCount >= this.#opts.maxQueueSize || this.#heldBytes + bytes > this.#opts.maxQueueBytes) {
-      this.#drop('queue_full', 1, `queue full (${this.#opts.maxQueueSize} events / ${this.#opts.maxQueueBytes} bytes): events dropped`);
+      this.#drop('queue_full', 1, `queue full (${this.#opts.maxQueueSize} events or ${this.#opts.maxQueueBytes} bytes held): new events are dropped until the API catches up; if this happens in normal traffic, raise maxQueueSize or maxQueueBytes`);
       return;
     }
     if (!this.#store.append({ json, bytes, path })) {
-      this.#drop('queue_full', 1, 'event store full: events dropped');
+      this.#drop('queue_full', 1, "the event store is full: new events are dropped until it drains; if this happens in normal traffic, raise the store's maxBytes");
       return;
     }
     this.#heldCount++;
@@ -254,13 +399,22 @@ export class OursClient extends EventEmitter {
 
   /** Events a durable store kept from an earlier process: held and sent like new ones. */
   #recovered(events: readonly QueuedEvent[]): void {
+    const waiter = this.#recovering?.[0];
     for (const event of events) {
       this.#heldCount++;
       this.#heldBytes += event.bytes;
+      waiter?.adopt(event);
     }
     this.#stats.tracked += events.length;
     this.#due = true;
     this.#schedulePump();
+  }
+
+  /** The store has read all it had: the flushes that waited for it wait for its events only. */
+  #recoveryOver(): void {
+    const waiters = this.#recovering ?? [];
+    this.#recovering = undefined;
+    for (const waiter of waiters) waiter.release();
   }
 
   // --- scheduling ------------------------------------------------------------
@@ -274,12 +428,12 @@ export class OursClient extends EventEmitter {
 
   /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */
   #arm(ms: number): void {
-    const at = Date.now() + ms;
+    const at = performance.now() + ms;
     if (this.#timer && this.#timerAt <= at) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(this.#onTimer, ms);
-    if (!this.#waiter || this.#waiter.done) this.#timer.unref();
+    if (!this.#waiter || this.#waiter.done || this.#released) this.#timer.unref();
   }
 
   #onTimer = (): void => {
@@ -290,6 +444,7 @@ export class OursClient extends EventEmitter {
 
   #pump = (): void => {
     this.#pumpQueued = false;
+    if (this.#stopped) return; // shut down: nothing starts any more
     while (this.#inFlight.size < this.#opts.maxInFlight) {
       const wait = this.#gate.waitMs();
       if (wait > 0) return this.#arm(wait);
@@ -328,24 +483,29 @@ export class OursClient extends EventEmitter {
   /** The request is over; its events are about to be settled or requeued. */
   #landed(batch: Batch): void {
     if (this.#inFlight.delete(batch)) this.#inFlightCount -= batch.events.length;
+    if (this.#inFlight.size === 0) this.#onIdle?.();
   }
 
   async #send(batch: Batch): Promise<void> {
     batch.body ??= encodeBody(this.#tokenPrefix, batch);
+    const url = this.#opts.apiUrl + batch.path; // shown in every error about this request; the token is in the body, never here
+    const cancel = this.#cancel.signal;
     let res: ApiResponse;
     try {
-      res = await post(this.#opts.fetch, this.#opts.apiUrl + batch.path, await batch.body, batch.gzip, this.#opts.timeoutMs, this.#cancel.signal);
+      // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
+      const body = await abortable(batch.body, cancel);
+      res = await post(this.#opts.fetch, url, body, batch.gzip, this.#opts.timeoutMs, cancel);
     } catch (err) {
       this.#landed(batch);
-      return this.#retryLater(batch, batch.events, undefined, `network error: ${(err as Error).message}`);
+      return this.#retryLater(batch, batch.events, undefined, `network error on POST ${url}: ${(err as Error).message}`);
     }
     this.#landed(batch);
-    this.#handle(batch, res);
+    this.#handle(batch, res, url);
   }
 
   /** Acts on what the answer means: settle, resend at once, or back off. */
-  #handle(batch: Batch, res: ApiResponse): void {
-    const verdict = interpret(batch, res);
+  #handle(batch: Batch, res: ApiResponse, url: string): void {
+    const verdict = interpret(batch, res, url);
     if (verdict.ok) this.#gate.success();
     this.#delivered(verdict.delivered);
     if (verdict.unauthorized) this.#reporter.warnOnce('unauthorized', { status: res.status }, verdict.failed[0]!.message, 'error');
@@ -354,7 +514,7 @@ export class OursClient extends EventEmitter {
       const { parts, gzip } = verdict.resend;
       if (!gzip && this.#gzip) {
         this.#gzip = false;
-        this.#opts.logger.warn({}, 'the Ours API refused a gzip body (415); sending uncompressed from now on');
+        this.#opts.logger.warn({ status: 415 }, `the Ours API refused a gzip body (HTTP 415 from POST ${url}); sending uncompressed from now on`);
       }
       this.#requeueFront(parts.map((events) => ({ path: batch.path, events, attempts: batch.attempts, gzip })));
     }
@@ -362,6 +522,7 @@ export class OursClient extends EventEmitter {
   }
 
   #requeueFront(batches: Batch[]): void {
+    if (this.#stopped) return this.#abandon(batches.flatMap((b) => b.events), 'shut down before they could be sent again');
     for (const b of batches) this.#retryCount += b.events.length;
     this.#retry.unshift(...batches);
   }
@@ -369,8 +530,9 @@ export class OursClient extends EventEmitter {
   /** A transient failure: back off (all requests together) and resend the same events, or give up. */
   #retryLater(batch: Batch, events: QueuedEvent[], retryAfterMs: number | undefined, reason: string): void {
     const attempts = batch.attempts + 1;
-    if (this.#cancel.signal.aborted) {
-      return this.#abandon(events, `shutdown deadline passed; last error: ${reason}; ${events.length} events not delivered`);
+    if (this.#stopped) {
+      const why = this.#cancel.signal.aborted ? 'shutdown deadline passed' : 'shut down';
+      return this.#abandon(events, `${why}; last error: ${reason}; ${events.length} events not delivered`);
     }
     if (attempts >= this.#opts.retry.maxAttempts) {
       return this.#fail(events, `gave up after ${attempts} attempts; last error: ${reason}; ${events.length} events lost`);
@@ -380,7 +542,7 @@ export class OursClient extends EventEmitter {
     const whole = events === batch.events;
     this.#retry.push({ path: batch.path, events, attempts, gzip: batch.gzip, body: whole ? batch.body : undefined });
     const delay = this.#gate.failure(retryAfterMs, batch.round);
-    this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, 'Ours API unavailable; retrying with backoff');
+    this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, `the Ours API is unavailable (${reason}); retrying in ${delay} ms, with backoff`);
   }
 
   // --- settling --------------------------------------------------------------
@@ -416,7 +578,8 @@ export class OursClient extends EventEmitter {
 
   #drop(reason: DropInfo['reason'], count: number, logMessage?: string): void {
     this.#stats.dropped += count;
-    this.#droppedSinceFlush += count;
+    // Into the pending flush's report (the newest: it reports last), else the next flush's.
+    if (!this.#waiter?.addDropped(count)) this.#droppedSinceFlush += count;
     this.#reporter.drop({ reason, count }, this.#stats.dropped, logMessage);
   }
 
@@ -427,43 +590,78 @@ export class OursClient extends EventEmitter {
   // --- shutdown --------------------------------------------------------------
 
   async #close(timeoutMs: number): Promise<FlushReport> {
-    this.#handOffs?.drain(); // before closing: they were tracked before shutdown()
+    const endsAt = performance.now() + timeoutMs;
+    const handing = this.#handOffs?.settle(); // before closing: they were tracked before shutdown()
     this.#closed = true;
-    this.#removeSignalListeners?.();
-    const flushing = this.flush();
-    let deadline: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<undefined>((resolve) => (deadline = setTimeout(resolve, timeoutMs, undefined)));
-    const report = await Promise.race([flushing, timedOut]);
-    clearTimeout(deadline);
-    if (report) return this.#stop(report);
-    // Out of time: cancel what is in flight and give up what still waits
-    // (a durable store keeps it for the next start: see #keep).
-    this.#cancel.abort();
+    this.#experiments?.close();
+    let waiter = this.#flushQueued(); // then joined by what async hooks hand over
+    const flushing = handing ? handing.then(() => (waiter = this.#flushQueued(waiter)).promise) : waiter.promise;
+    const inTime = await within(timeoutMs, flushing);
+    if (!inTime) this.#giveUp(timeoutMs);
+    // Past the deadline, hooks still pending are not waited for: their calls were dropped, joined here.
+    const report = inTime ? await flushing : await this.#flushQueued(waiter).promise;
+    // Closed: no delivery starts after this (a durable store may still find events; they stay stored).
+    // One already in flight (a Redis store's claim) may land before the deadline: its ack is then recorded.
+    this.#dropHeld();
+    const left = (): number => Math.max(0, endsAt - performance.now());
+    if (this.#inFlight.size) await within(left(), new Promise<void>((resolve) => (this.#onIdle = resolve)));
+    this.#cancel.abort(SHUTDOWN);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const closing = this.#store.close?.().catch((err: Error) => this.#report(new OursError(`event store: ${err.message}`)));
+    // A store writes on the thread pool too; what the file store has not written by the deadline, it writes at exit.
+    if (closing) await within(left(), closing);
+    this.#unwatchSignals?.();
+    return report;
+  }
+
+  /**
+   * Out of time: cancel what is in flight (it settles at once, whatever the
+   * thread pool or the fetch function does) and give up what still waits (a
+   * durable store keeps it for the next start: see #abandon).
+   */
+  #giveUp(timeoutMs: number): void {
+    this.#dropHeld(); // hooks still pending give their calls up now: they do not wait past the deadline
+    this.#cancel.abort(SHUTDOWN);
+    // What the store has not found by now stays in it, for the next start.
+    for (const waiter of this.#recovering?.splice(0) ?? []) waiter.release();
     let waiting = this.#retry.flatMap((b) => b.events);
     while (this.#store.count > 0) waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
     this.#retry.length = 0;
     this.#retryCount = 0;
-    if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered`);
-    return this.#stop(await flushing);
+    if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered to ${this.#opts.apiUrl}`);
   }
 
-  async #stop(report: FlushReport): Promise<FlushReport> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#store.close?.().catch((err: Error) => this.#report(new OursError(`ours-middleware: event store: ${err.message}`)));
-    return report;
+  /**
+   * From the deadline on (or the end), nothing more is queued: calls still
+   * waiting for their hooks are counted as dropped now, in the report, and
+   * never queued when the hooks settle.
+   */
+  #dropHeld(): void {
+    const held = this.#held;
+    this.#stopped = true;
+    this.#held = 0;
+    if (held > 0) this.#drop('shutdown', held, `shutdown deadline passed with ${held} req.ours calls waiting for their hooks: dropped`);
+  }
+
+  /** A signal the app handles itself: deliver now, but let the app's own exit happen. */
+  #deliverSoon(): void {
+    void this.flush();
+    setTimeout(() => {
+      this.#released = true;
+      this.#timer?.unref();
+    }, this.#opts.timeoutMs).unref();
+  }
+
+  /** The process is ending: say what it takes with it, once, synchronously. */
+  #reportUndelivered(): void {
+    this.#handOffs?.drain(); // responses already sent whose events were still waiting for the end of the turn
+    const left = this.#store.count + this.#retryCount + this.#inFlightCount + this.#held;
+    if (left === 0) return;
+    const fate = this.#store.durable
+      ? 'the durable store keeps them for the next start'
+      : 'they are lost. To deliver them, `await client.shutdown()` (or `tracking.client.shutdown()`) before the process exits';
+    const events = left === 1 ? '1 event was' : `${left} events were`;
+    this.#opts.logger.error({ undelivered: left }, `${events} not delivered before the process exited: ${fate}`);
   }
 }
-
-/**
- * V8 returns `JSON.stringify`'s result as a rope of its builder's parts; a
- * queued event would keep every part and node alive until it is sent.
- * Converting it to a number flattens the string in place (and the GC then
- * drops the rope): 557 → 414 bytes held per 330-character event. The store
- * keeps the optimiser from dropping a conversion whose result is unused.
- */
-function flatten(json: string): string {
-  flattened.last = Number(json);
-  return json;
-}
-const flattened = { last: 0 };

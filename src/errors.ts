@@ -9,8 +9,8 @@ export class OursError extends Error {
 }
 
 /**
- * An option passed to `new OursClient()` or `ours()` is wrong. Thrown at
- * construction, never later.
+ * An option passed to `new OursClient()`, `ours()` or a store is wrong.
+ * Thrown at construction, never later.
  */
 export class OursConfigError extends OursError {
   override name = 'OursConfigError';
@@ -18,9 +18,24 @@ export class OursConfigError extends OursError {
     /** The option at fault, e.g. `maxBatchSize`. */
     readonly option: string,
     message: string,
+    /** The environment variable the value came from, when it did not come from the code. */
+    readonly envVariable?: string,
   ) {
-    super(`ours-middleware: option \`${option}\` ${message}`);
+    super(`option \`${option}\`${envVariable ? ` (from the ${envVariable} environment variable)` : ''} ${message}`);
   }
+}
+
+/**
+ * A wrong value, as an error message should show it: `NaN`, `the string '10'`
+ * (not `10`, which reads as a number), `an object`. Strings are cut at 60
+ * characters. Only configuration values and non-finite numbers are ever
+ * described in full (never the token, never an event's contents).
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `the string '${value.length > 60 ? `${value.slice(0, 59)}…` : value}'`;
+  if (value === null || typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return `${typeof value === 'object' ? 'an' : 'a'} ${typeof value}`;
 }
 
 /**
@@ -45,7 +60,7 @@ export class OursValidationError extends OursError {
   constructor(kind: 'track' | 'identify', issues: ContractIssue[]) {
     const [first] = issues as [ContractIssue];
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map(describeIssue).join('; ')})` : '';
-    super(`ours-middleware: ${kind} dropped: ${describeIssue(first)}${more}`);
+    super(`${kind} dropped: ${describeIssue(first)}${more}`);
     this.field = first.field;
     this.problem = first.problem;
     this.limit = first.limit;
@@ -66,6 +81,6 @@ export class OursDeliveryError extends OursError {
     /** HTTP status of the last attempt, when there was a response. */
     readonly status?: number,
   ) {
-    super(`ours-middleware: ${message}`);
+    super(message);
   }
 }

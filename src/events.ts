@@ -13,19 +13,19 @@ export type PropertyMap = Record<string, PropertyValue>;
 /** Visitor properties as you may pass them: the contract's, with looser custom maps. */
 export type UserPropertiesInput = Omit<UserProperties, 'custom_properties' | 'consent'> & {
   /** Your own visitor fields; merged into what Ours already holds. */
-  custom_properties?: PropertyMap | null;
+  custom_properties?: PropertyMap | null | undefined;
   /** Consent per purpose. An empty map is never sent: it could wipe the stored consent. */
-  consent?: PropertyMap | null;
+  consent?: PropertyMap | null | undefined;
 };
 
 /** Who the event belongs to. Give at least one; `userId` wins, then `externalId`, then `email`. */
 export interface Identity {
   /** The Ours Visitor ID (the `ours_device_id` cookie of the browser SDK). */
-  userId?: string | null;
+  userId?: string | null | undefined;
   /** Your system's id for this user. */
-  externalId?: string | null;
+  externalId?: string | null | undefined;
   /** The user's email, the fallback lookup. */
-  email?: string | null;
+  email?: string | null | undefined;
 }
 
 /**
@@ -38,17 +38,17 @@ export interface TrackEvent extends Identity {
   /** Event name, as allow-listed in the Ours dashboard (1 to 1000 characters). */
   event: string;
   /** When it happened: ms since the epoch or a Date, in the past 7 days. @defaultValue the moment `track()` is called */
-  time?: number | Date;
+  time?: number | Date | undefined;
   /** Idempotency key; Ours drops repeats. @defaultValue a UUID v4, fixed when queued so retries reuse it */
-  distinctId?: string;
+  distinctId?: string | undefined;
   /** Anything about the event. */
-  eventProperties?: PropertyMap | null;
+  eventProperties?: PropertyMap | null | undefined;
   /** Properties to set on the visitor. */
-  userProperties?: UserPropertiesInput | null;
+  userProperties?: UserPropertiesInput | null | undefined;
   /** Page, device and campaign, as the browser SDK would send them. */
-  defaultProperties?: DefaultProperties | null;
+  defaultProperties?: DefaultProperties | null | undefined;
   /** The end user's IP and User-Agent, for Ours' identity resolution. */
-  identityContext?: IdentityContext | null;
+  identityContext?: IdentityContext | null | undefined;
 }
 
 /**
@@ -60,6 +60,6 @@ export interface TrackEvent extends Identity {
 export interface IdentifyEvent extends Identity {
   /** Properties to set on the visitor (required by the contract). */
   userProperties: UserPropertiesInput;
-  defaultProperties?: DefaultProperties | null;
-  identityContext?: IdentityContext | null;
+  defaultProperties?: DefaultProperties | null | undefined;
+  identityContext?: IdentityContext | null | undefined;
 }

@@ -6,7 +6,11 @@ export interface FlushReport {
   delivered: number;
   /** Given up: rejected by the API, out of retries, or cut off by a shutdown deadline. */
   failed: number;
-  /** Never queued: invalid, or the queue was full. Counted since the previous flush. */
+  /**
+   * Never queued: invalid, or the queue was full. Counts the drops since the
+   * previous report up to this one's: every drop is in exactly one report
+   * (the first made after it, or the one pending when it happened).
+   */
   dropped: number;
 }
 
@@ -18,25 +22,32 @@ export interface FlushReport {
  */
 export class FlushWaiter {
   pending = 0;
-  readonly report: FlushReport = { delivered: 0, failed: 0, dropped: 0 };
   readonly promise: Promise<FlushReport>;
-  #resolve!: (report: FlushReport) => void;
+  /** This waiter's own counts; its report adds those of the waiters before it. */
+  readonly #own: FlushReport;
+  #resolve!: () => void;
   #done = false;
+  #reported = false;
 
-  constructor(readonly previous: FlushWaiter | undefined, dropped: number) {
-    this.report.dropped = dropped;
-    const own = new Promise<FlushReport>((resolve) => (this.#resolve = resolve));
-    this.promise = previous
-      ? Promise.all([previous.promise, own]).then(([before, mine]) => ({
-          delivered: before.delivered + mine.delivered,
-          failed: before.failed + mine.failed,
-          dropped: before.dropped + mine.dropped,
-        }))
-      : own;
+  constructor(previous: FlushWaiter | undefined, dropped: number) {
+    this.#own = { delivered: 0, failed: 0, dropped };
+    const own = new Promise<void>((resolve) => (this.#resolve = resolve));
+    this.promise = Promise.all([previous?.promise, own]).then(([before]) => {
+      this.#reported = true;
+      const { delivered, failed, dropped } = this.#own;
+      if (!before) return { delivered, failed, dropped };
+      return { delivered: before.delivered + delivered, failed: before.failed + failed, dropped: before.dropped + dropped };
+    });
   }
 
+  /** Every event it adopted is settled (it may still wait for the waiters before it). */
   get done(): boolean {
     return this.#done;
+  }
+
+  /** Its report has been handed out: what happens from now on belongs to a later one. */
+  get reported(): boolean {
+    return this.#reported;
   }
 
   /** Marks an event as one this flush waits for. */
@@ -46,17 +57,34 @@ export class FlushWaiter {
     this.pending++;
   }
 
-  /** Records the fate of one adopted event; resolves when the last one settles. */
-  settle(outcome: 'delivered' | 'failed'): void {
-    this.report[outcome]++;
+  /** Keeps it pending for something other than an event (a store still recovering) until `release()`. */
+  hold(): void {
+    this.pending++;
+  }
+
+  release(): void {
     this.pending--;
     this.resolveIfDone();
+  }
+
+  /** Records the fate of one adopted event; resolves when the last one settles. */
+  settle(outcome: 'delivered' | 'failed'): void {
+    this.#own[outcome]++;
+    this.pending--;
+    this.resolveIfDone();
+  }
+
+  /** Drops counted while this flush is pending go into its report; false once it has been handed out. */
+  addDropped(count: number): boolean {
+    if (this.#reported) return false;
+    this.#own.dropped += count;
+    return true;
   }
 
   resolveIfDone(): void {
     if (this.pending === 0 && !this.#done) {
       this.#done = true;
-      this.#resolve(this.report);
+      this.#resolve();
     }
   }
 }

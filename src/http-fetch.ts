@@ -17,8 +17,8 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
  * The client's default `fetch`: Node's own http(s) client over one pool of
  * kept-alive connections per client (`maxSockets` = `maxInFlight`), whose
  * idle sockets never keep the process alive. Node's global fetch (undici)
- * costs ~0.5 ms more CPU per request on the dev machine (bench notes in the
- * README), which a busy server pays every batch. Only what the client needs:
+ * costs more CPU per request (measured in
+ * docs/design.md), which a busy server pays every batch. Only what the client needs:
  * no redirects (refused, like `redirect: 'error'`), no decompression (we
  * send no Accept-Encoding), a response body read up to the cap the client parses.
  */
@@ -28,6 +28,7 @@ export function httpFetch(maxSockets: number, idleSocketMs = IDLE_SOCKET_MS): Fe
 
   const send = (url: URL, init: Parameters<FetchLike>[1], firstTry: boolean): Promise<FetchResponseLike> =>
     new Promise((resolve, reject) => {
+      if (init.signal.aborted) return reject(init.signal.reason); // never open a connection for a cancelled request
       const secure = url.protocol === 'https:';
       const request = (secure ? https : http).request(url, {
         method: init.method,

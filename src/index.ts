@@ -5,7 +5,9 @@
  */
 export { OursClient } from './client';
 export type { ClientOptions, RetryOptions } from './options';
-export type { ClientStats, DropInfo } from './stats';
+export type { ExperimentClientOptions, ExperimentCacheOptions } from './experiments/options';
+export type { ExperimentAssignment, ExperimentCallOptions, Personalization, PersonalizationCallOptions, PersonalizationEntry } from './experiments/types';
+export type { ClientStats, DropInfo, StoreDropReason } from './stats';
 export type { FlushReport } from './flush';
 export { MemoryStore } from './queue';
 export type { EventStore, QueuedEvent, StoreHooks, EventPath } from './queue';

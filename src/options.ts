@@ -1,78 +1,84 @@
 import { API_BASE_URL } from './contract/schema';
-import { OursConfigError } from './errors';
-import { consoleLogger, type Logger } from './logger';
+import { describeValue, OursConfigError } from './errors';
+import { consoleLogger, safeLogger, type Logger } from './logger';
 import type { FetchLike } from './transport';
 import { httpFetch } from './http-fetch';
 import type { EventStore } from './queue';
+import { optionNames, refuseUnknownOptions } from './unknown-options';
+import type { ExperimentClientOptions } from './experiments/options';
 
 /** When and how often a failed request is tried again. */
 export interface RetryOptions {
   /** First backoff, as the contract recommends. @defaultValue 2000 */
-  initialDelayMs?: number;
+  initialDelayMs?: number | undefined;
   /** Backoff doubles up to this. @defaultValue 60000 */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Random extra delay `[min, max]` added to each backoff. @defaultValue [1000, 5000] */
-  jitterMs?: readonly [number, number];
+  jitterMs?: readonly [number, number] | undefined;
   /**
    * Attempts per event before it is given up and reported lost. The default
    * rides out about six minutes of outage (2+4+8+16+32+60+60+60+60 s plus jitter).
    * @defaultValue 10
    */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
 }
 
 /** Options of {@link OursClient}. Every one is optional but the token. */
-export interface ClientOptions {
+export interface ClientOptions extends ExperimentClientOptions {
   /** Source token from the Ours dashboard. @defaultValue `process.env.OURS_TOKEN` */
-  token?: string;
+  token?: string | undefined;
   /** API base URL. @defaultValue `process.env.OURS_API_URL`, else `https://api.oursprivacy.com/api/v1` */
-  apiUrl?: string;
+  apiUrl?: string | undefined;
   /** Allow plain `http://` to a host that is not loopback (the token would travel in clear). @defaultValue false */
-  allowInsecureHttp?: boolean;
+  allowInsecureHttp?: boolean | undefined;
   /** Start a request as soon as this many events wait. @defaultValue 200 */
-  flushAt?: number;
+  flushAt?: number | undefined;
   /** Send what waits at least this often, however few. @defaultValue 1000 */
-  flushIntervalMs?: number;
+  flushIntervalMs?: number | undefined;
   /** Events per `/batch` request, at most the contract's 1000. @defaultValue 500 */
-  maxBatchSize?: number;
+  maxBatchSize?: number | undefined;
   /** Events held (waiting, retrying or in flight) before new ones are dropped. @defaultValue 100000 */
-  maxQueueSize?: number;
+  maxQueueSize?: number | undefined;
   /** Bytes of serialised events held before new ones are dropped. @defaultValue 67108864 (64 MiB) */
-  maxQueueBytes?: number;
+  maxQueueBytes?: number | undefined;
   /** Requests in flight at once. @defaultValue 4 */
-  maxInFlight?: number;
+  maxInFlight?: number | undefined;
   /** One deadline per request, response body included. @defaultValue 10000 */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Compress request bodies with gzip. @defaultValue true */
-  gzip?: boolean;
-  /** Backoff and retry budget. */
-  retry?: RetryOptions;
+  gzip?: boolean | undefined;
+  /** Backoff and retry budget, the `retry.*` rows below. @defaultValue the contract's recommendation */
+  retry?: RetryOptions | undefined;
   /**
    * `'batch'`: events go out in `POST /batch` requests. `'track'`: one
    * `POST /track` per event, Ours' real-time path (raise `maxInFlight`).
    * @defaultValue 'batch'
    */
-  endpoint?: 'batch' | 'track';
+  endpoint?: 'batch' | 'track' | undefined;
   /**
    * Any fetch-compatible function (Node's global fetch, node-fetch, undici).
    * @defaultValue Node's `http`/`https` client with kept-alive connections (`maxInFlight` of them)
    */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** A pino-compatible logger, or `false` for silence. @defaultValue warnings and errors to the console */
-  logger?: Logger | false;
+  logger?: Logger | false | undefined;
   /**
-   * Flush on SIGTERM/SIGINT (within `timeoutMs`), then let the signal end the
-   * process as it would have. @defaultValue false
+   * On the first SIGTERM or SIGINT, deliver what is queued (within
+   * `timeoutMs`). If your app listens for that signal too, it keeps control
+   * of exiting; otherwise the signal is raised again once delivery is done,
+   * so the process ends as it would have (exit code 143 / 130). A second
+   * signal is not held back. `false`: no signal listeners at all.
+   * @defaultValue true
    */
-  handleSignals?: boolean;
+  handleSignals?: boolean | undefined;
   /**
    * Where queued events live. The default keeps them in memory: no disk
    * writes, lost if the process dies. A durable store keeps them across crashes.
    * @defaultValue in memory
    */
-  store?: EventStore;
+  store?: EventStore | undefined;
   /** Throw {@link OursValidationError} from `track()`/`identify()` instead of reporting it. @defaultValue false */
-  strict?: boolean;
+  strict?: boolean | undefined;
 }
 
 /** Options with every default applied and every value checked. */
@@ -98,50 +104,87 @@ export interface ResolvedOptions {
 /** The contract's cap on events per `/batch` request. */
 export const MAX_BATCH_EVENTS = 1000;
 
+/** Every key of {@link ClientOptions}; anything else is refused as a typo. */
+export const CLIENT_OPTIONS = optionNames<ClientOptions>({
+  token: true, apiUrl: true, allowInsecureHttp: true, flushAt: true, flushIntervalMs: true, maxBatchSize: true,
+  maxQueueSize: true, maxQueueBytes: true, maxInFlight: true, timeoutMs: true, gzip: true, retry: true,
+  endpoint: true, fetch: true, logger: true, handleSignals: true, store: true, strict: true,
+  experimentToken: true, experimentBudgetMs: true, experimentCache: true,
+});
+const RETRY_OPTIONS = optionNames<RetryOptions>({ initialDelayMs: true, maxDelayMs: true, jitterMs: true, maxAttempts: true });
+
+/** Where the Ours API lives; also what a wrong `apiUrl` is compared with. */
+const API_PATH = new URL(API_BASE_URL).pathname;
+
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function count(name: string, value: number | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min || v > max) {
-    throw new OursConfigError(name, `must be a whole number from ${min} to ${max}, got ${String(value)}`);
+    throw new OursConfigError(name, `must be a whole number from ${min} to ${max}, got ${describeValue(value)}`);
   }
   return v;
 }
 
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new OursConfigError(name, `must be true or false, got ${describeValue(value)}`);
+  return value ?? fallback;
+}
+
 function resolveToken(token: string | undefined): string {
+  const env = token === undefined && process.env.OURS_TOKEN !== undefined ? 'OURS_TOKEN' : undefined;
   const value = token ?? process.env.OURS_TOKEN;
-  if (!value) {
-    throw new OursConfigError('token', 'is missing: pass `{ token }` or set the OURS_TOKEN environment variable (the Source token from the Ours dashboard)');
+  if (value === undefined || value === '') {
+    const how = 'pass `{ token }` or set the OURS_TOKEN environment variable to the Source token from the Ours dashboard';
+    throw new OursConfigError('token', value === '' ? `is empty: ${how}` : `is missing: ${how}`, env);
   }
   if (typeof value !== 'string' || value.length > 250) {
-    throw new OursConfigError('token', 'must be a string of 1 to 250 characters, as the API contract requires');
+    // Never the value itself: it may be a real token.
+    throw new OursConfigError('token', `must be a string of 1 to 250 characters, as the API contract requires (got ${typeof value === 'string' ? `${value.length} characters` : `a ${typeof value}`})`, env);
   }
   return value;
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+const ENDPOINTS = /\/(batch|track|identify)$/;
 
+/**
+ * The API base URL, checked for the mistakes that would otherwise surface
+ * only as a 404 on the first delivery: a bare origin, a doubled or endpoint
+ * path, a query string or fragment (the client appends `/batch` to it).
+ */
 function resolveApiUrl(apiUrl: string | undefined, allowInsecureHttp: boolean): string {
+  const env = apiUrl === undefined && process.env.OURS_API_URL !== undefined ? 'OURS_API_URL' : undefined;
   const raw = apiUrl ?? process.env.OURS_API_URL ?? API_BASE_URL;
+  const fail = (problem: string): never => {
+    throw new OursConfigError('apiUrl', problem, env);
+  };
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new OursConfigError('apiUrl', `is not a valid URL: ${JSON.stringify(raw)}`);
+    return fail(`is not a URL: ${describeValue(raw)}; it should look like ${API_BASE_URL}`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new OursConfigError('apiUrl', `must use https:, got ${url.protocol}`);
-  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`must use https:, got ${url.protocol} in ${raw}`);
   if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
-    throw new OursConfigError('apiUrl', `uses plain http:// to ${url.hostname}, which would send the token in clear; use https:// or set allowInsecureHttp: true`);
+    fail(`uses plain http:// to ${url.hostname}, which would send the token in clear: use https://, or set allowInsecureHttp: true`);
   }
-  return url.href.replace(/\/+$/, '');
+  if (url.username || url.password) fail('has a user name or password in it: the token is all the API needs; remove them');
+  if (raw.includes('?') || raw.includes('#')) fail(`has a query string or fragment (${raw}): give the base URL alone, like ${API_BASE_URL}`);
+  const path = url.pathname.replace(/\/+$/, '');
+  const base = url.origin + path;
+  if (path === '') fail(`has no path (${raw}): the Ours API lives under ${API_PATH}, so use ${url.origin}${API_PATH}`);
+  if (path.endsWith(API_PATH + API_PATH)) fail(`repeats ${API_PATH} (${raw}): use ${url.origin}${path.slice(0, -API_PATH.length)}`);
+  const endpoint = ENDPOINTS.exec(path);
+  if (endpoint) fail(`ends with the endpoint ${endpoint[0]} (${raw}): give the base URL, ${url.origin}${path.slice(0, -endpoint[0].length)}; the client adds each endpoint's path`);
+  return base;
 }
 
 function resolveRetry(retry: RetryOptions = {}): Required<RetryOptions> {
+  refuseUnknownOptions(retry, RETRY_OPTIONS, 'retry', 'retry.');
   const jitterMs = retry.jitterMs ?? [1000, 5000];
   if (!Array.isArray(jitterMs) || jitterMs.length !== 2 || !(jitterMs[0] >= 0) || !(jitterMs[1] >= jitterMs[0])) {
-    throw new OursConfigError('retry.jitterMs', 'must be [min, max] with 0 <= min <= max');
+    throw new OursConfigError('retry.jitterMs', `must be [min, max] with 0 <= min <= max, got ${Array.isArray(jitterMs) ? `[${jitterMs.map(describeValue).join(', ')}]` : describeValue(jitterMs)}`);
   }
   const initialDelayMs = count('retry.initialDelayMs', retry.initialDelayMs, 2000, 0);
   return {
@@ -153,19 +196,20 @@ function resolveRetry(retry: RetryOptions = {}): Required<RetryOptions> {
 }
 
 /** Applies defaults and checks every option once, at construction. */
-export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
+export function resolveOptions(options: ClientOptions = {}, where = 'new OursClient()'): ResolvedOptions {
+  refuseUnknownOptions(options, CLIENT_OPTIONS, where);
   const maxBatchSize = count('maxBatchSize', options.maxBatchSize, 500, 1, MAX_BATCH_EVENTS);
   const endpoint = options.endpoint ?? 'batch';
   if (endpoint !== 'batch' && endpoint !== 'track') {
-    throw new OursConfigError('endpoint', `must be 'batch' or 'track', got ${JSON.stringify(endpoint)}`);
+    throw new OursConfigError('endpoint', `must be 'batch' or 'track', got ${describeValue(endpoint)}`);
   }
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new OursConfigError('fetch', 'must be a fetch-compatible function');
+    throw new OursConfigError('fetch', `must be a fetch-compatible function, got ${describeValue(options.fetch)}`);
   }
   const maxInFlight = count('maxInFlight', options.maxInFlight, 4, 1, 256);
   return {
     token: resolveToken(options.token),
-    apiUrl: resolveApiUrl(options.apiUrl, options.allowInsecureHttp === true),
+    apiUrl: resolveApiUrl(options.apiUrl, flag('allowInsecureHttp', options.allowInsecureHttp, false)),
     flushAt: count('flushAt', options.flushAt, Math.min(200, maxBatchSize), 1, maxBatchSize),
     flushIntervalMs: count('flushIntervalMs', options.flushIntervalMs, 1000),
     maxBatchSize,
@@ -173,12 +217,12 @@ export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
     maxQueueBytes: count('maxQueueBytes', options.maxQueueBytes, 64 * 1024 * 1024, 1024),
     maxInFlight,
     timeoutMs: count('timeoutMs', options.timeoutMs, 10_000),
-    gzip: options.gzip ?? true,
+    gzip: flag('gzip', options.gzip, true),
     retry: resolveRetry(options.retry),
     endpoint,
     fetch: options.fetch ?? httpFetch(maxInFlight),
-    logger: options.logger === false ? silent : (options.logger ?? consoleLogger),
-    strict: options.strict ?? false,
-    handleSignals: options.handleSignals ?? false,
+    logger: options.logger === false ? silent : options.logger ? safeLogger(options.logger) : consoleLogger,
+    strict: flag('strict', options.strict, false),
+    handleSignals: flag('handleSignals', options.handleSignals, true),
   };
 }

@@ -1,4 +1,5 @@
 import type { FlushWaiter } from './flush';
+import type { StoreDropReason } from './stats';
 
 /** Where an event goes: a `/batch` row, or a request of its own. */
 export type EventPath = '/batch' | '/track' | '/identify';
@@ -13,15 +14,15 @@ export interface QueuedEvent {
   /** Where a durable store keeps it (segment offset, stream id); the store's own business. */
   key?: unknown;
   /** The newest `flush()` call that waits for this event, if any. */
-  waiter?: FlushWaiter;
+  waiter?: FlushWaiter | undefined;
 }
 
 /** What the client gives a store when it starts using it. */
 export interface StoreHooks {
   /** Events found from an earlier process, now waiting in the store: the client counts and sends them. */
   recovered(events: readonly QueuedEvent[]): void;
-  /** Events the store gave up (too old for the API's 7-day window, unreadable): counted as dropped. */
-  dropped(count: number, why: string): void;
+  /** Events the store gave up (`expired`: too old for the API's 7-day window; `corrupt`: unreadable): counted as dropped. */
+  dropped(count: number, why: string, reason: StoreDropReason): void;
   /** A store failure that lost nothing yet but needs attention (disk full, Redis down). */
   error(err: Error): void;
 }
@@ -54,8 +55,12 @@ export interface EventStore {
   ack(events: readonly QueuedEvent[]): void;
   /** Visits every waiting event, oldest first. */
   forEach(visit: (event: QueuedEvent) => void): void;
-  /** Called once by the client; a durable store recovers here. */
-  open?(hooks: StoreHooks): void;
+  /**
+   * Called once by the client; a durable store recovers here, and returns a
+   * promise that settles when recovery is over: until then `flush()` waits
+   * for what it may still find, and `stats().recovering` is true.
+   */
+  open?(hooks: StoreHooks): void | Promise<void>;
   /** Writes out what is buffered and releases files or connections. */
   close?(): Promise<void>;
 }

@@ -25,7 +25,7 @@ export class Reporter {
     if (err.stack !== undefined) err.stack = this.#redact(err.stack);
     if (this.emitter.listenerCount('error') > 0) return this.#emit('error', err);
     if (this.#log.take(`${err.name}:${err.message.slice(0, 60)}`) >= 0) {
-      this.logger.error({ err: { name: err.name, message: err.message } }, err.message);
+      this.logger.error(fieldsOf(err), err.message);
     }
   }
 
@@ -34,7 +34,7 @@ export class Reporter {
     if (this.emitter.listenerCount('drop') > 0) this.#emit('drop', info);
     if (!logMessage) return;
     const held = this.#log.take(`drop:${info.reason}`);
-    if (held >= 0) this.logger.warn({ reason: info.reason, dropped: totalDropped }, `${logMessage} (${held} more since the last report)`);
+    if (held >= 0) this.logger.warn({ reason: info.reason, dropped: totalDropped }, held > 0 ? `${logMessage} (and ${held} more like it since the last report)` : logMessage);
   }
 
   /** A warning said once a minute at most per `key`. */
@@ -58,7 +58,17 @@ export class Reporter {
     try {
       this.emitter.emit(event, payload);
     } catch (err) {
-      this.logger.error({ err }, `an ours-middleware '${event}' listener threw`);
+      this.logger.error({ err }, `your client.on('${event}') listener threw: ${(err as Error)?.message ?? String(err)}`);
     }
   }
+}
+
+/** An error's facts beside its message, for structured loggers: its class, and what it lost. */
+function fieldsOf(err: OursError): Record<string, unknown> {
+  const fields: Record<string, unknown> = { error: err.name };
+  for (const key of ['option', 'field', 'count', 'status'] as const) {
+    const value = (err as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) fields[key] = value;
+  }
+  return fields;
 }

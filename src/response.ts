@@ -44,31 +44,33 @@ export interface SentRequest {
  * event; 415 once more without gzip; 408, 429 and 5xx back off and retry
  * (a `/batch` 500 with rows: only the rows that failed transport).
  */
-export function interpret(sent: SentRequest, res: ApiResponse): Verdict {
+export function interpret(sent: SentRequest, res: ApiResponse, url: string): Verdict {
   const { status } = res;
+  const from = `HTTP ${status} from POST ${url}`;
   const verdict: Verdict = { ok: status === 200 || status === 207, delivered: [], failed: [], unauthorized: false };
   const all = sent.events;
   if (verdict.ok || (status === 500 && sent.path === '/batch' && rowsOf(res.body))) {
-    if (sent.path === '/batch') readRows(sent, res, verdict);
+    if (sent.path === '/batch') readRows(sent, res, verdict, from);
     else verdict.delivered = all;
   } else if (status === 413) {
     if (all.length > 1) verdict.resend = { parts: halves(all), gzip: sent.gzip };
-    else verdict.failed.push({ events: all, message: `event too large for the API (HTTP 413${limitText(res.body)})`, status });
+    else verdict.failed.push({ events: all, message: `event too large for the API (${from}${limitText(res.body)})`, status });
   } else if (status === 415 && sent.gzip) {
     verdict.resend = { parts: [all], gzip: false };
   } else if (status === 401 || status === 403) {
     verdict.unauthorized = true;
-    verdict.failed.push({ events: all, message: `the Ours API refused the token (HTTP ${status}): check OURS_TOKEN / the token option; ${all.length} events lost`, status });
+    verdict.failed.push({ events: all, message: `the Ours API refused the token (${from}): check the token option or OURS_TOKEN; ${all.length} events lost`, status });
   } else if (status === 408 || status === 429 || status >= 500) {
-    verdict.retry = { events: all, afterMs: parseRetryAfter(res.retryAfter), reason: `HTTP ${status}` };
+    verdict.retry = { events: all, afterMs: parseRetryAfter(res.retryAfter), reason: from };
   } else {
-    verdict.failed.push({ events: all, message: `${sent.path} rejected with HTTP ${status}${errorText(res.body)}`, status });
+    const hint = status === 404 || status === 405 ? ': check apiUrl, which should be the API base URL ending in /api/v1' : errorText(res.body);
+    verdict.failed.push({ events: all, message: `${all.length} events rejected with ${from}${hint}`, status });
   }
   return verdict;
 }
 
 /** Per-row outcome of a `/batch`: accepted rows are done, never resent. */
-function readRows(sent: SentRequest, res: ApiResponse, verdict: Verdict): void {
+function readRows(sent: SentRequest, res: ApiResponse, verdict: Verdict, from: string): void {
   const rows = rowsOf(res.body);
   const retry: QueuedEvent[] = [];
   const seen = new Set<number>();
@@ -78,7 +80,7 @@ function readRows(sent: SentRequest, res: ApiResponse, verdict: Verdict): void {
     seen.add(row.index);
     if (row.success) verdict.delivered.push(event);
     else if (row.code === 'invalid_event') {
-      const message = `event rejected as invalid by the API (row ${row.index}): ${row.message ?? 'no reason given'}`;
+      const message = `event rejected as invalid (row ${row.index} of ${from}): ${row.message ?? 'no reason given'}`;
       verdict.failed.push({ events: [event], message, status: res.status });
     } else retry.push(event);
   }
@@ -89,7 +91,7 @@ function readRows(sent: SentRequest, res: ApiResponse, verdict: Verdict): void {
     if (!seen.has(i)) (acceptedByDefault ? verdict.delivered : retry).push(event);
   });
   if (retry.length) {
-    verdict.retry = { events: retry, afterMs: parseRetryAfter(res.retryAfter), reason: `HTTP ${res.status}: ${retry.length} rows failed queue transport` };
+    verdict.retry = { events: retry, afterMs: parseRetryAfter(res.retryAfter), reason: `${from}: ${retry.length} rows failed queue transport` };
   }
 }
 

@@ -32,6 +32,9 @@ export function parseRetryAfter(header: string | null | undefined, now = Date.no
  * round that all fail are one failure of the API, not `maxInFlight` of them.
  * Counting each would jump from 2 s to 16 s at once and soon sit at 60 s, past
  * the end of a short outage (the soak in `bench/` measured exactly that).
+ *
+ * Times are on the monotonic clock: a wall clock stepped back (NTP, a VM
+ * restored from a snapshot) would otherwise hold the gate shut for the step.
  */
 export class BackoffGate {
   #failures = 0;
@@ -46,7 +49,7 @@ export class BackoffGate {
   }
 
   /** Milliseconds until requests may go again (0 when open). */
-  waitMs(now = Date.now()): number {
+  waitMs(now = performance.now()): number {
     return Math.max(0, this.#openAt - now);
   }
 
@@ -55,7 +58,7 @@ export class BackoffGate {
    * the next backoff, at least `retryAfterMs`. Only the first failure of a
    * round doubles the wait; the others keep the gate closed at least as long.
    */
-  failure(retryAfterMs: number | undefined, sentInRound = this.#round, now = Date.now()): number {
+  failure(retryAfterMs: number | undefined, sentInRound = this.#round, now = performance.now()): number {
     if (sentInRound === this.#round) {
       this.#failures++;
       this.#round++;

@@ -1,5 +1,6 @@
 import { gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
+import { abortable } from './deadline';
 import { version } from './version';
 
 const gzipAsync = promisify(gzipCb);
@@ -98,7 +99,8 @@ export const MAX_RESPONSE_CHARS = 1024 * 1024;
 /**
  * POSTs one body under one absolute deadline that covers the response body
  * too (a server that sends headers and then stalls still times out).
- * `cancel` aborts it early (shutdown). Rejects on network errors and timeouts.
+ * `cancel` aborts it early (shutdown); once it has, nothing is sent. Rejects
+ * on network errors, timeouts and cancellation.
  */
 export async function post(
   fetchFn: FetchLike,
@@ -108,20 +110,23 @@ export async function post(
   timeoutMs: number,
   cancel: AbortSignal,
 ): Promise<ApiResponse> {
+  if (cancel.aborted) throw new Error('cancelled by shutdown'); // its abort event has fired already: never send
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`request timed out after ${timeoutMs} ms`)), timeoutMs);
   timer.unref();
   const onCancel = (): void => controller.abort(new Error('cancelled by shutdown'));
   cancel.addEventListener('abort', onCancel, { once: true });
+  const { signal } = controller;
   try {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
     if (gzip) headers['content-encoding'] = 'gzip';
-    const res = await fetchFn(url, { method: 'POST', headers, body, signal: controller.signal, redirect: 'error' });
-    const text = await res.text();
+    // The deadline holds even when the fetch function ignores its signal.
+    const res = await abortable(fetchFn(url, { method: 'POST', headers, body, signal, redirect: 'error' }), signal);
+    const text = await abortable(res.text(), signal);
     return { status: res.status, body: parseJson(text), retryAfter: res.headers.get('retry-after') };
   } catch (err) {
     // Prefer the abort reason ("timed out") over fetch's generic AbortError.
-    throw controller.signal.aborted ? (controller.signal.reason as Error) : withCause(err);
+    throw signal.aborted ? (signal.reason as Error) : withCause(err);
   } finally {
     clearTimeout(timer);
     cancel.removeEventListener('abort', onCancel);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { compileSchema, type CompiledCheck, type ContractIssue } from './contract/check';
 import { batchRequestSchema, identifyRequestSchema } from './contract/schema';
 import type { Schema } from './contract/schema-types';
+import { describeValue } from './errors';
 import type { IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from './events';
 
 /** The contract: `time` must be in the past and within the last 7 days. */
@@ -24,6 +25,16 @@ const trackChecks = compileFields(trackFields);
 const SKIP_TRACK = ['time', 'distinctId'] as const;
 const identifyChecks = compileFields(identifyFields);
 const checkDistinctId = trackChecks.get('distinctId')!;
+
+/**
+ * The issue of an event that names no visitor: the one a new user meets
+ * first (a curl test, a first visit before the browser SDK has set its
+ * cookie), so the client reports it apart, as a `no_visitor` drop.
+ */
+export const NO_VISITOR: Readonly<ContractIssue> = Object.freeze({
+  field: 'userId',
+  problem: 'is missing, and so are externalId and email: give at least one so Ours can attach the event to a visitor',
+});
 
 /** A checked event in the exact shape the API takes, or the issues that stop it. */
 export type Checked<T> = { ok: true; body: T } | { ok: false; issues: ContractIssue[] };
@@ -51,7 +62,7 @@ function coerceMap(map: unknown, field: string, issues: ContractIssue[]): Record
     if (value === undefined) continue;
     if (value === null || typeof value === 'string') out[key] = value;
     else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) out[key] = String(value);
-    else issues.push({ field: `${field}.${key}`, problem: `must be a string, a finite number or a boolean, got ${Array.isArray(value) ? 'array' : typeof value}` });
+    else issues.push({ field: `${field}.${key}`, problem: `must be a string, a finite number, a boolean or null, got ${describeValue(value)}` });
   }
   return out;
 }
@@ -108,9 +119,7 @@ function copyChecked(input: Record<string, unknown>, fields: Map<string, Compile
     check(value, '', key, issues);
     out[key] = value;
   }
-  if (!IDENTITY.some((k) => typeof out[k] === 'string')) {
-    issues.push({ field: 'userId', problem: 'is missing, and so are externalId and email: give at least one so Ours can attach the event to a visitor' });
-  }
+  if (!IDENTITY.some((k) => typeof out[k] === 'string')) issues.push(NO_VISITOR);
   return out;
 }
 

@@ -3,14 +3,18 @@
  * machine only (loopback, no token, no network).
  *
  * It starts the mock (`ours-middleware/testing`) and the example app, sends
- * the requests a few browsers would, flushes the client, prints what the mock
- * received, and exits 0 when every expected event arrived and all of them
- * were valid against the Ours API contract (1 otherwise).
+ * the requests a few browsers would (and one curl would, which has no
+ * visitor), flushes the client, prints what the mock received and what the
+ * app's log said, and exits 0 when every expected event arrived and all of
+ * them were valid against the Ours API contract (1 otherwise).
+ *
+ * `npm run demo -- --json` also prints each request body exactly as Ours
+ * received it (the wire field names; the token redacted by the mock).
  *
  * Imports are relative for the reason given at the top of ../express/app.ts.
  */
 import { createServer, type Server } from 'node:http';
-import type { OursError } from '../../src/index';
+import type { DropInfo, Logger, OursError } from '../../src/index';
 import { createMockOurs, type MockEvent, type MockIdentify } from '../../src/testing';
 import { createApp, SESSION_COOKIE } from '../express/app';
 
@@ -25,6 +29,7 @@ const DESKTOP_VISITOR = 'a71c0d5e-2b8f-4c3a-9e61-5d4f8b2c7a10';
 /** Meta's browser cookie, as its pixel sets it. */
 const PHONE_FBP = 'fb.1.1718000000000.1234567890';
 const ORDER_ID = 'ord_1001';
+const SHOW_JSON = process.argv.includes('--json');
 
 interface Visit {
   /** What the request stands for, printed next to it. */
@@ -39,9 +44,14 @@ interface Visit {
 async function main(): Promise<number> {
   const problems: string[] = [];
   const mock = await createMockOurs({ token: TOKEN });
-  const { app, tracking } = createApp({ token: TOKEN, apiUrl: mock.url, flushIntervalMs: 50, logger: false });
+  // What the app's log would show: the client's warnings and errors.
+  const told: string[] = [];
+  const logger: Logger = { debug() {}, info() {}, warn: (_obj, msg) => void told.push(String(msg)), error: (_obj, msg) => void told.push(String(msg)) };
+  const { app, tracking } = createApp({ token: TOKEN, apiUrl: mock.url, flushIntervalMs: 50, logger });
   const clientErrors: OursError[] = [];
   tracking.client.on('error', (err) => clientErrors.push(err));
+  const drops: DropInfo[] = [];
+  tracking.client.on('drop', (info) => drops.push(info));
   const server = createServer(app);
   const base = await listen(server);
 
@@ -104,6 +114,13 @@ async function main(): Promise<number> {
       headers: { 'user-agent': 'kube-probe/1.30' },
       expectStatus: 200,
     },
+    {
+      label: 'curl: no cookie, not logged in, so no visitor',
+      method: 'GET',
+      path: '/?from=curl',
+      headers: { 'user-agent': 'curl/8.5.0' },
+      expectStatus: 200,
+    },
   ];
 
   console.log('Requests, as browsers send them:');
@@ -127,13 +144,27 @@ async function main(): Promise<number> {
   await close(server);
   const report = await withTimeout(tracking.client.flush(), 10_000, 'tracking.client.flush()');
   const stats = tracking.client.stats();
-  console.log(`\nAfter tracking.client.flush(): ${stats.delivered} delivered, ${stats.failed} failed, ${stats.dropped} dropped, ${stats.queued} queued`);
+  const filtered = drops.filter((d) => d.reason === 'filtered').reduce((n, d) => n + d.count, 0);
+  console.log(`\nAfter tracking.client.flush(): ${stats.delivered} delivered, ${stats.failed} failed, ${stats.dropped - filtered} dropped, ${filtered} filtered by skip, ${stats.queued} queued`);
 
   // --- what Ours received -------------------------------------------------
   const events = [...mock.events].sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
   console.log('\nWhat the Ours API received:');
   events.forEach((event, i) => console.log(`\n${describeEvent(event, i + 1)}`));
   mock.identifies.forEach((identify) => console.log(`\n${describeIdentify(identify)}`));
+
+  // --- what was not sent, and what the app was told -------------------------
+  const lost = drops.filter((d) => d.reason !== 'filtered'); // the health check, skipped on purpose, is counted above
+  console.log(`\nNot sent: ${lost.map((d) => `${d.count} event (reason ${d.reason})`).join(', ') || 'nothing'}. The app's log said:`);
+  for (const line of told) console.log(wrap(line, '  '));
+
+  if (SHOW_JSON) {
+    console.log('\nThe request bodies exactly as Ours received them (--json):');
+    for (const req of mock.requests) {
+      console.log(`\n${req.method} ${req.path}${req.gzip ? ` (gzip, ${req.bytes} bytes on the wire)` : ''} -> ${req.status}`);
+      console.log(JSON.stringify(req.body, null, 2));
+    }
+  }
 
   // --- checks ----------------------------------------------------------------
   const names = events.map((e) => e.event).sort();
@@ -145,7 +176,11 @@ async function main(): Promise<number> {
   if (order && (order.distinctId !== ORDER_ID || order.externalId === undefined)) problems.push('Order Completed lacks its distinctId or the session user');
   const signup = events.find((e) => e.event === 'Signed Up');
   if (signup && (signup.userId !== PHONE_VISITOR || signup.email !== 'ada@example.com')) problems.push('Signed Up lacks the visitor or the email');
-  if (report.failed + stats.failed + stats.dropped + stats.queued > 0) problems.push('some events were not delivered');
+  // Expected drops: the skipped health check (filtered: the app chose not to send it) and the curl request's page view (no_visitor).
+  const reasons = drops.map((d) => d.reason).sort().join();
+  if (reasons !== 'filtered,no_visitor') problems.push(`drops: ${JSON.stringify(drops)}; expected the health check as filtered and the curl request's page view as no_visitor`);
+  if (report.failed + stats.failed + stats.queued + stats.held > 0) problems.push('some events were not delivered');
+  if (!told.some((line) => line.includes('setVisitorCookie: true'))) problems.push("the app's log did not say how to give a request a visitor");
   for (const err of clientErrors) problems.push(`client error: ${err.message}`);
   for (const v of mock.violations) problems.push(`contract violation: ${v.message}`);
 
@@ -219,6 +254,21 @@ function row(lines: string[], label: string, items: string[]): void {
     first = false;
   }
   if (!first) lines.push(line);
+}
+
+/** `text` wrapped between words at WIDTH, every line starting with `indent`. */
+function wrap(text: string, indent: string): string {
+  const lines: string[] = [];
+  let line = indent;
+  for (const word of text.split(' ')) {
+    if (line.length > indent.length && line.length + 1 + word.length > WIDTH) {
+      lines.push(line);
+      line = indent;
+    }
+    line += (line.length > indent.length ? ' ' : '') + word;
+  }
+  lines.push(line);
+  return lines.join('\n');
 }
 
 function clip(text: string, max: number): string {

@@ -7,7 +7,7 @@ export interface ContractIssue {
   /** What is wrong with the value, in words (never the value itself). */
   problem: string;
   /** The contract's limit that was broken, when there is one. */
-  limit?: number | string;
+  limit?: number | string | undefined;
 }
 
 const has = Object.prototype.hasOwnProperty;

@@ -120,9 +120,7 @@ export function loadRequestIp(): RequestIp {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       requestIp = require('request-ip') as RequestIp;
     } catch {
-      throw new Error(
-        'ours-middleware: the `request-ip` option needs the request-ip package: npm install request-ip',
-      );
+      throw new Error("needs the request-ip package, which is not installed: run `npm install request-ip`, or drop `clientIp: 'request-ip'`");
     }
   }
   return requestIp;

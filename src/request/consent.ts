@@ -1,4 +1,4 @@
-import { OursConfigError } from '../errors';
+import { describeValue, OursConfigError } from '../errors';
 import type { UserPropertiesInput } from '../events';
 import { readCookie } from './cookies';
 import { syncResult } from './sync-hook';
@@ -35,7 +35,7 @@ export function resolveConsent<Req>(value: ConsentOption<Req> | undefined): Cons
   if (typeof value === 'function') return { read: (req) => fromChoices(syncResult('consent', value(req))) };
   const name = value === 'cookie' ? DEFAULT_CONSENT_COOKIE : typeof value === 'object' && value !== null ? value.cookie : undefined;
   if (typeof name !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
-    throw new OursConfigError('consent', `must be a function, 'cookie' or { cookie: <cookie name> }, got ${JSON.stringify(value)}`);
+    throw new OursConfigError('consent', `must be a function, 'cookie' or { cookie: <cookie name> }, got ${describeValue(value)}`);
   }
   return {
     read(_req, source, unparsable) {

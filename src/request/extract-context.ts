@@ -32,9 +32,9 @@ export interface ExtractOptions {
 /** What one request tells us about its visitor. */
 export interface RequestContext {
   /** `ours_user_id` query parameter, else the visitor cookie (SDK order). */
-  userId?: string;
+  userId?: string | undefined;
   /** `{ ip, userAgent }` only when both are known (userAgent is the cut UA). */
-  identityContext?: IdentityContext;
+  identityContext?: IdentityContext | undefined;
   defaultProperties: DefaultProperties;
   /** The browser sent `Sec-GPC: 1` (Global Privacy Control). */
   gpc: boolean;

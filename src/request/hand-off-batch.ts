@@ -1,7 +1,12 @@
 import { AsyncResource } from 'node:async_hooks';
 
 /**
- * Hand-offs of finished responses, run together once per event-loop turn.
+ * The middleware's hand-offs to one client, and what `flush()`/`shutdown()`
+ * must wait for: hand-offs of finished responses (run together once per
+ * event-loop turn), requests that hold calls while their response still runs
+ * (a streaming download), and hand-offs waiting for an async hook.
+ *
+ * Hand-offs of finished responses, run together once per event-loop turn:
  *
  * A hand-off reads the request, builds the event, checks and serialises it:
  * ~1 KB of fresh objects and code that the HTTP stack's work in between
@@ -17,6 +22,10 @@ import { AsyncResource } from 'node:async_hooks';
  */
 export class HandOffBatch {
   #waiting: (() => void)[] = [];
+  /** Hand-offs of requests that hold calls and whose response has not ended. */
+  readonly #open = new Set<() => void>();
+  /** Hand-offs waiting for an async hook; each settles (never rejects) within the hook's bound. */
+  readonly #pending = new Set<Promise<void>>();
   readonly #onError: (err: unknown) => void;
   readonly #runLater = AsyncResource.bind(() => this.drain());
 
@@ -30,17 +39,50 @@ export class HandOffBatch {
     if (this.#waiting.push(handOff) === 1) setImmediate(this.#runLater);
   }
 
+  /** A request holds calls while its response runs: `settle()` hands them over early. */
+  open(handOff: () => void): void {
+    this.#open.add(handOff);
+  }
+
+  /** The request handed its calls over (its response ended, or a flush took them). */
+  closed(handOff: () => void): void {
+    this.#open.delete(handOff);
+  }
+
+  /** A hand-off waits for an async hook: `settle()` waits for `work`, which must never reject. */
+  wait(work: Promise<void>): void {
+    this.#pending.add(work);
+    void work.then(() => this.#pending.delete(work));
+  }
+
+  /**
+   * For `flush()` and `shutdown()`: runs the waiting hand-offs, hands over
+   * the calls of requests still running (they were tracked before the
+   * flush), and returns what to wait for while async hooks settle, or
+   * undefined when none is pending. The process is kept alive meanwhile, as
+   * an awaited flush is; every hook wait is bounded, so this ends.
+   */
+  settle(): Promise<void> | undefined {
+    this.drain();
+    for (const handOff of [...this.#open]) this.#run(handOff);
+    if (this.#pending.size === 0) return undefined;
+    const keepAlive = setInterval(() => undefined, 60_000);
+    return Promise.all(this.#pending).then(() => clearInterval(keepAlive));
+  }
+
   /** Runs every waiting hand-off now (a no-op when none waits). */
   drain(): void {
     const batch = this.#waiting;
     if (batch.length === 0) return;
     this.#waiting = [];
-    for (const handOff of batch) {
-      try {
-        handOff();
-      } catch (err) {
-        this.#onError(err);
-      }
+    for (const handOff of batch) this.#run(handOff);
+  }
+
+  #run(handOff: () => void): void {
+    try {
+      handOff();
+    } catch (err) {
+      this.#onError(err);
     }
   }
 }

@@ -6,37 +6,67 @@ import type { ConsentOption } from './consent';
 import type { RedactOption } from './redact-option';
 
 /**
+ * What `beforeSend` returns: the event to send, `null` to drop it, or
+ * nothing (`void`: a hook that only changes the event in place) to send it as the hook left it.
+ */
+export type BeforeSendResult = TrackEvent | null | undefined | void;
+
+/**
  * Options of `ours()` in every adapter. `Req` is the framework's request
  * (Express `req`, Koa `ctx`). Pass a shared `client`, or client options to
  * let the middleware make its own (`ours(opts).client`).
  */
 export interface MiddlewareOptions<Req> extends ClientOptions {
-  /** A client to share with the rest of the app. Mutually exclusive with client options. */
-  client?: OursClient;
+  /**
+   * A client to share with the rest of the app. Mutually exclusive with client
+   * options. Without it, `ours()` calls with identical client options share
+   * one client while it is open (see `ours(...).client`).
+   */
+  client?: OursClient | undefined;
   /** Cookie holding the Ours Visitor ID. @defaultValue 'ours_device_id' (the browser SDK's) */
-  cookieName?: string;
+  cookieName?: string | undefined;
   /** Read the end user's IP. `false` leaves it out of every event. @defaultValue true */
-  collectIp?: boolean;
+  collectIp?: boolean | undefined;
   /**
    * Which proxies to trust for `X-Forwarded-For`, with proxy-addr semantics
    * (hop count, CIDR list, or `(addr, i) => boolean`), for apps that have not
    * configured their framework's own trust. @defaultValue the framework's setting
    * (Express `trust proxy`, Koa `app.proxy` + `app.maxIpsCount`)
    */
-  trustProxy?: TrustSetting;
+  trustProxy?: TrustSetting | undefined;
   /**
    * Where else the IP may come from. `'request-ip'` reads the first address in
    * client-settable headers (`X-Client-IP`, `X-Forwarded-For`, CDN headers):
    * any client can forge it, so use it only where an edge overwrites those
    * headers. Needs the `request-ip` package installed. A function wins over all.
    */
-  clientIp?: 'request-ip' | ((req: Req) => string | undefined);
-  /** Requests to ignore entirely (health checks). Called once, when the request would send. */
-  skip?: (req: Req) => boolean;
-  /** Resolves `externalId`/`email` from the app's session, e.g. `(req) => ({ externalId: req.user?.id })`. */
-  identify?: (req: Req) => Identity | undefined;
-  /** Redact, enrich or drop (`null`) each event before it is queued. */
-  beforeSend?: (event: TrackEvent, req: Req) => TrackEvent | null | undefined;
+  clientIp?: 'request-ip' | ((req: Req) => string | undefined) | undefined;
+  /**
+   * Requests to ignore entirely (health checks): `true` sends none of the
+   * request's calls (counted as dropped, reason `filtered`). Asked once per
+   * request, after its response, and may be async.
+   */
+  skip?: ((req: Req) => boolean | Promise<boolean>) | undefined;
+  /**
+   * Resolves `externalId`/`email` from the app's session, e.g.
+   * `(req) => ({ externalId: req.user?.id })`, or `async (req) => ...`.
+   * Asked once per request, after its response.
+   */
+  identify?: ((req: Req) => Identity | undefined | Promise<Identity | undefined>) | undefined;
+  /**
+   * Redact, enrich or drop each event before it is queued; may be async.
+   * Return the event (changed in place or a new one), `null` to drop it, or
+   * nothing to send it as the hook left it. Each call gets its own event: a
+   * change to one never shows in another.
+   */
+  beforeSend?: ((event: TrackEvent, req: Req) => BeforeSendResult | Promise<BeforeSendResult>) | undefined;
+  /**
+   * How long an async `skip`, `identify` or `beforeSend` may take. A hook that
+   * throws, rejects or does not settle in time is reported on the client's
+   * `error` event, and the events it decides on are dropped (reason
+   * `hook_failed`), never sent unchecked. @defaultValue 5000
+   */
+  hookTimeoutMs?: number | undefined;
   /**
    * When the browser sends `Sec-GPC: 1`: `'annotate'` sends the event with
    * `eventProperties.gpc = 'true'` (a place that cannot overwrite stored
@@ -45,7 +75,7 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
    * `autoDisableOnGPC`); `'drop'` sends nothing for that request; `'ignore'`
    * does none of these. @defaultValue 'annotate'
    */
-  gpc?: 'annotate' | 'consent' | 'drop' | 'ignore';
+  gpc?: 'annotate' | 'consent' | 'drop' | 'ignore' | undefined;
   /**
    * Redaction of `current_url`, `referrer` and `pathname`, on by default:
    * the values of secret and personal query parameters (tokens, codes,
@@ -56,7 +86,7 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
    * pathname }` also templates paths; `false` sends URLs as they are.
    * @defaultValue the documented rules
    */
-  redact?: RedactOption<Req>;
+  redact?: RedactOption<Req> | undefined;
   /**
    * The visitor's consent, attached to every event as
    * `userProperties.consent` (Ours' mappers and Global Consent Center act on
@@ -65,20 +95,20 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
    * cookie: name }` for another name). Nothing is attached when it yields
    * nothing. @defaultValue none
    */
-  consent?: ConsentOption<Req>;
+  consent?: ConsentOption<Req> | undefined;
   /**
    * Opt-in, a consent decision: when a tracked request has no visitor cookie,
    * mint a UUID v4, use it as `userId` and set it as the cookie with the
    * browser SDK's attributes, so the SDK adopts the same visitor. @defaultValue false
    */
-  setVisitorCookie?: boolean;
+  setVisitorCookie?: boolean | undefined;
   /** `Domain` of a cookie set by `setVisitorCookie`, e.g. `.example.com`. @defaultValue host-only */
-  cookieDomain?: string;
+  cookieDomain?: string | undefined;
   /** Serverless: receives each delivery promise (Vercel's or Cloudflare's `waitUntil`). */
-  waitUntil?: (promise: Promise<unknown>) => void;
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
   /**
    * Serverless without `waitUntil`: hold `res.end()` until this request's
    * events are delivered, at most `timeoutMs` (`true`: 2000 ms). @defaultValue false
    */
-  flushOnResponse?: boolean | { timeoutMs: number };
+  flushOnResponse?: boolean | { timeoutMs: number } | undefined;
 }

@@ -1,5 +1,5 @@
 import type { DefaultProperties } from '../contract/types';
-import { OursConfigError } from '../errors';
+import { describeValue, OursConfigError } from '../errors';
 import { applyRedaction, compileRedaction } from './redact-url';
 import { syncResult } from './sync-hook';
 
@@ -9,21 +9,21 @@ import { syncResult } from './sync-hook';
  */
 export interface RedactOptions<Req> {
   /** Query keys to redact on top of the default list (case, `-`, `_` and `.` ignored). */
-  keys?: readonly string[];
+  keys?: readonly string[] | undefined;
   /**
    * Replaces the default rules for `current_url` and `referrer`: gets the URL
    * (the path already templated by `pathname`) and returns what to send, or
    * undefined to leave the field out. `redactUrl` from 'ours-middleware'
    * applies the defaults, to build on. A throw leaves the field out.
    */
-  url?: (url: string, req: Req) => string | undefined;
+  url?: ((url: string, req: Req) => string | undefined) | undefined;
   /**
    * Templates the path of `pathname` and `current_url`, e.g. `/patients/42`
    * -> `/patients/:id`. Undefined keeps the path; a throw keeps it too (and
    * is reported). Email-like segments are redacted either way.
    * @example (path, req) => (req.route ? req.baseUrl + req.route.path : path) // Express
    */
-  pathname?: (pathname: string, req: Req) => string | undefined;
+  pathname?: ((pathname: string, req: Req) => string | undefined) | undefined;
 }
 
 /**
@@ -93,7 +93,7 @@ function toOptions<Req>(value: RedactOption<Req> | undefined): RedactOptions<Req
   if (value === undefined) return {};
   if (typeof value === 'function') return { url: value };
   if (Array.isArray(value)) return { keys: value as readonly string[] };
-  if (typeof value !== 'object' || value === null) throw new OursConfigError('redact', `must be false, an array of keys, a function or { keys, url, pathname }, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'object' || value === null) throw new OursConfigError('redact', `must be false, an array of keys, a function or { keys, url, pathname }, got ${describeValue(value)}`);
   const { keys, url, pathname } = value as RedactOptions<Req>;
   if (keys !== undefined && (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string'))) throw new OursConfigError('redact', 'keys must be an array of strings');
   for (const [name, fn] of [['url', url], ['pathname', pathname]] as const) {

@@ -1,3 +1,5 @@
+import { isThenable } from './hook';
+
 /**
  * The privacy hooks (`consent`, `redact`) are synchronous: they run while an
  * event is built. A hook written `async` returns a Promise instead; its
@@ -6,7 +8,7 @@
  * an answer. Returns the value, or throws a readable error for a Promise.
  */
 export function syncResult<T>(hook: string, value: T | PromiseLike<unknown>): T {
-  if (typeof (value as PromiseLike<unknown> | null)?.then !== 'function') return value as T;
+  if (!isThenable(value)) return value as T;
   Promise.resolve(value).catch(() => undefined); // observed: never an unhandled rejection
   throw new Error(`the ${hook} hook returned a Promise; it must return its answer synchronously`);
 }

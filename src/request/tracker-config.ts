@@ -1,14 +1,16 @@
-import { kHandOffs, kReport, kWarn, OursClient } from '../client';
-import { OursConfigError, OursError } from '../errors';
-import type { Identity, TrackEvent } from '../events';
-import type { ClientOptions } from '../options';
+import { kDebug, kHandOffs, kReport, kWarn, OursClient } from '../client';
+import { describeValue, OursConfigError, OursError } from '../errors';
+import { CLIENT_OPTIONS, type ClientOptions } from '../options';
+import { optionNames, refuseUnknownOptions } from '../unknown-options';
 import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
 import { resolveConsent, type ConsentReader } from './consent';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
 import type { HandOffBatch } from './hand-off-batch';
+import { isThenable } from './hook';
 import type { MiddlewareOptions } from './middleware-options';
 import { resolveRedact, type UrlPolicy } from './redact-option';
 import type { RequestSource } from './request-source';
+import { noteMiddlewareMade, sharedClient } from './shared-client';
 
 /** Middleware options resolved once, in `ours()`, and shared by every request. */
 export interface TrackerConfig<Req> {
@@ -17,9 +19,10 @@ export interface TrackerConfig<Req> {
   readonly collectIp: boolean;
   /** The end user's IP for one request, before normalisation. */
   readonly ipOf: (source: RequestSource, req: Req) => string | undefined;
-  readonly skip: ((req: Req) => boolean) | undefined;
-  readonly identify: ((req: Req) => Identity | undefined) | undefined;
-  readonly beforeSend: ((event: TrackEvent, req: Req) => TrackEvent | null | undefined) | undefined;
+  readonly skip: MiddlewareOptions<Req>['skip'];
+  readonly identify: MiddlewareOptions<Req>['identify'];
+  readonly beforeSend: MiddlewareOptions<Req>['beforeSend'];
+  readonly hookTimeoutMs: number;
   readonly gpc: 'annotate' | 'drop' | 'ignore' | 'consent';
   /** URL redaction and path templating; undefined with `redact: false`. */
   readonly redact: UrlPolicy<Req> | undefined;
@@ -32,46 +35,53 @@ export interface TrackerConfig<Req> {
   readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
   /** Milliseconds `res.end()` may wait for delivery, or undefined when off. */
   readonly flushOnResponseMs: number | undefined;
+  /** The client's hand-offs: what `flush()` and `shutdown()` take and wait for. */
+  readonly handOffs: HandOffBatch;
   /**
-   * Where finished responses' hand-offs wait for the end of the turn; undefined
-   * with `waitUntil` or `flushOnResponse`, whose delivery starts at the response.
+   * Finished responses' hand-offs wait for the end of the turn; not with
+   * `waitUntil` or `flushOnResponse`, whose delivery starts at the response.
    */
-  readonly handOffs: HandOffBatch | undefined;
+  readonly batchHandOffs: boolean;
+  /** A request already had a tracker from another `ours()`: said once, at debug level. */
+  readonly noteMountedTwice: () => void;
 }
 
-const MIDDLEWARE_KEYS = [
-  'client', 'cookieName', 'collectIp', 'trustProxy', 'clientIp', 'skip', 'identify', 'beforeSend',
-  'gpc', 'setVisitorCookie', 'cookieDomain', 'waitUntil', 'flushOnResponse', 'redact', 'consent',
-] as const;
+/** The options of `ours()` that are not client options. */
+const MIDDLEWARE_KEYS = optionNames<Omit<MiddlewareOptions<unknown>, keyof ClientOptions>>({
+  client: true, cookieName: true, collectIp: true, trustProxy: true, clientIp: true, skip: true, identify: true,
+  beforeSend: true, gpc: true, setVisitorCookie: true, cookieDomain: true, waitUntil: true, flushOnResponse: true,
+  hookTimeoutMs: true, redact: true, consent: true,
+});
+const ALL_KEYS = [...MIDDLEWARE_KEYS, ...CLIENT_OPTIONS];
 
 /** RFC 6265 token: what a cookie name may be. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') throw new OursConfigError(name, `must be a function, got ${typeof value}`);
+  if (value !== undefined && typeof value !== 'function') throw new OursConfigError(name, `must be a function, got ${describeValue(value)}`);
   return value;
 }
 
 function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
   const v = value ?? fallback;
-  if (!allowed.includes(v)) throw new OursConfigError(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  if (!allowed.includes(v)) throw new OursConfigError(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describeValue(value)}`);
   return v;
 }
 
-/** The client the middleware uses: the one given, or one made from the client options. */
+/** The client the middleware uses: the one given, or the one for these client options (see `shared-client.ts`). */
 function clientFrom(options: MiddlewareOptions<unknown>): OursClient {
   const clientOptions: Record<string, unknown> = { ...options };
   for (const key of MIDDLEWARE_KEYS) delete clientOptions[key];
-  if (!options.client) return new OursClient(clientOptions as ClientOptions);
-  if (!(options.client instanceof OursClient)) throw new OursConfigError('client', 'must be an OursClient');
+  if (!options.client) return sharedClient(clientOptions as ClientOptions);
+  if (!(options.client instanceof OursClient)) throw new OursConfigError('client', `must be an OursClient (new OursClient({...})), got ${describeValue(options.client)}`);
   const extra = Object.keys(clientOptions).filter((k) => clientOptions[k] !== undefined);
-  if (extra.length) throw new OursConfigError('client', `is given, so client options (${extra.join(', ')}) would be ignored: set them on the client`);
+  if (extra.length) throw new OursConfigError('client', `is given, so the client options ${extra.join(', ')} would be ignored: set them in new OursClient({...}) instead`);
   return options.client;
 }
 
-function ipResolver<Req>(options: MiddlewareOptions<Req>): TrackerConfig<Req>['ipOf'] {
+function ipResolver<Req>(options: MiddlewareOptions<Req>, client: OursClient): TrackerConfig<Req>['ipOf'] {
   const { clientIp, trustProxy } = options;
-  if (typeof clientIp === 'function') return (_source, req) => clientIp(req);
+  if (typeof clientIp === 'function') return (_source, req) => appIp(clientIp, req, client);
   if (clientIp === 'request-ip') {
     try {
       loadRequestIp(); // now: a missing package is an error of ours(), not of a request
@@ -80,7 +90,7 @@ function ipResolver<Req>(options: MiddlewareOptions<Req>): TrackerConfig<Req>['i
     }
     return (source) => requestIpAddress(headersOf(source), source.socketAddress);
   }
-  if (clientIp !== undefined) throw new OursConfigError('clientIp', `must be 'request-ip' or a function, got ${JSON.stringify(clientIp)}`);
+  if (clientIp !== undefined) throw new OursConfigError('clientIp', `must be 'request-ip' or a function, got ${describeValue(clientIp)}`);
   // No fallback to the socket: when the framework's pick is not an IP, the socket is a proxy's address.
   if (trustProxy === undefined) return (source) => source.ip();
   let trust: TrustFunction;
@@ -90,6 +100,25 @@ function ipResolver<Req>(options: MiddlewareOptions<Req>): TrackerConfig<Req>['i
     throw new OursConfigError('trustProxy', `is not a hop count, CIDR list or function: ${(err as Error).message}`);
   }
   return (source) => forwardedIp(source.socketAddress, source.header('x-forwarded-for'), trust);
+}
+
+/**
+ * The app's `clientIp(req)`. The IP is read while the request is live, so
+ * synchronously: a Promise (an async function) is not awaited, and it and a
+ * throw are reported; the event goes without the IP rather than not at all.
+ */
+function appIp<Req>(clientIp: (req: Req) => string | undefined, req: Req, client: OursClient): string | undefined {
+  let ip: unknown;
+  try {
+    ip = clientIp(req);
+  } catch (err) {
+    client[kReport](new OursError(`ours-middleware: clientIp threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`));
+    return undefined;
+  }
+  if (!isThenable(ip)) return ip as string | undefined;
+  ip.then(undefined, () => undefined); // its rejection is not the host's either
+  client[kReport](new OursError('ours-middleware: clientIp returned a Promise; it must return the IP (a string) synchronously; the event goes without an IP'));
+  return undefined;
 }
 
 /** The headers request-ip looks at, read through the source. */
@@ -102,17 +131,35 @@ function flushOnResponseMs(value: MiddlewareOptions<unknown>['flushOnResponse'])
   if (value === undefined || value === false) return undefined;
   if (value === true) return 2000;
   if (typeof value === 'object' && Number.isInteger(value.timeoutMs) && value.timeoutMs > 0) return value.timeoutMs;
-  throw new OursConfigError('flushOnResponse', 'must be a boolean or { timeoutMs: <positive whole number> }');
+  throw new OursConfigError('flushOnResponse', `must be true, false or { timeoutMs: <positive whole number> }, got ${describeValue(value)}`);
+}
+
+function positiveMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new OursConfigError(name, `must be a positive whole number of milliseconds, got ${describeValue(value)}`);
+  return value;
+}
+
+/** Says once per middleware that another `ours()` serves its requests. */
+function mountedTwiceNote(client: OursClient): () => void {
+  let said = false;
+  return () => {
+    if (said) return;
+    said = true;
+    client[kDebug]('ours() mounted twice on one request (app level and a router, or two ours()): the tracker the first one made serves the whole request, with its options');
+  };
 }
 
 /** Checks every middleware option once, so a mistake throws from `ours()`, not on a request. */
 export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}): TrackerConfig<Req> {
+  refuseUnknownOptions(options, ALL_KEYS, 'ours()');
   const cookieName = options.cookieName ?? DEFAULT_DEVICE_COOKIE;
-  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) throw new OursConfigError('cookieName', `is not a valid cookie name: ${JSON.stringify(cookieName)}`);
+  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) throw new OursConfigError('cookieName', `must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), got ${describeValue(cookieName)}`);
   if (options.cookieDomain !== undefined && (typeof options.cookieDomain !== 'string' || !/^\.?[a-z0-9.-]+$/i.test(options.cookieDomain))) {
-    throw new OursConfigError('cookieDomain', `is not a domain: ${JSON.stringify(options.cookieDomain)}`);
+    throw new OursConfigError('cookieDomain', `must be a domain such as '.example.com', got ${describeValue(options.cookieDomain)}`);
   }
   const client = clientFrom(options as MiddlewareOptions<unknown>);
+  noteMiddlewareMade(client);
   const waitUntil = optionalFunction('waitUntil', options.waitUntil);
   const flushMs = flushOnResponseMs(options.flushOnResponse);
   const warned = new Set<string>();
@@ -121,15 +168,16 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
     warned.add(key);
     client[kWarn](`${message} (reported once)`);
   };
-  const reportHook = (err: unknown): void => client[kReport](new OursError(`ours-middleware: a redact hook threw: ${(err as Error)?.message ?? String(err)}`));
+  const reportHook = (err: unknown): void => client[kReport](new OursError(`a redact hook threw: ${(err as Error)?.message ?? String(err)}`));
   return {
     client,
     cookieName,
     collectIp: options.collectIp ?? true,
-    ipOf: ipResolver(options),
+    ipOf: ipResolver(options, client),
     skip: optionalFunction('skip', options.skip),
     identify: optionalFunction('identify', options.identify),
     beforeSend: optionalFunction('beforeSend', options.beforeSend),
+    hookTimeoutMs: positiveMs('hookTimeoutMs', options.hookTimeoutMs, 5000),
     gpc: oneOf('gpc', options.gpc, ['annotate', 'drop', 'ignore', 'consent'], 'annotate'),
     redact: resolveRedact(options.redact, reportHook),
     consent: resolveConsent(options.consent),
@@ -138,7 +186,9 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
     cookieDomain: options.cookieDomain,
     waitUntil,
     flushOnResponseMs: flushMs,
-    // One batch per client, shared by every middleware made with it (even one made per request by mistake).
-    handOffs: waitUntil || flushMs !== undefined ? undefined : client[kHandOffs](),
+    // One per client, shared by every middleware made with it (even one made per request by mistake).
+    handOffs: client[kHandOffs](),
+    batchHandOffs: !waitUntil && flushMs === undefined,
+    noteMountedTwice: mountedTwiceNote(client),
   };
 }

@@ -1,13 +1,21 @@
+import { resolve } from 'node:path';
 import { MemoryStore, type EventStore, type QueuedEvent, type StoreHooks } from '../queue';
 import { recordSize } from './file/frame';
 import { lockDir } from './file/lock';
 import { resolveFileStoreOptions, type FileStoreOptions } from './file/options';
 import { recoverDir } from './file/recovery';
-import { isRecordKey, type RecordKey } from './file/segment';
+import { isRecordKey, PENDING, type RecordKey } from './file/segment';
 import { IDLE_MS, SegmentWriter } from './file/segment-writer';
 import { WriteWindow } from './window';
 
 export type { FileStoreOptions } from './file/options';
+
+/**
+ * Stores of this process still closing, by directory: a shutdown deadline
+ * may resolve before its store is closed, and a new store on the same
+ * directory then waits for it rather than find it locked.
+ */
+const closingDirs = new Map<string, Promise<void>>();
 
 /**
  * The embedded durable store: events wait in memory (so leasing a batch costs
@@ -44,7 +52,7 @@ export class FileStore implements EventStore {
     return this.#mirror.bytes;
   }
 
-  /** Bytes the store's files take, counting what the current window will write. */
+  /** Bytes the store's files take, counting what the current window will write (not what failed to). */
   get diskBytes(): number {
     return this.#writer.diskBytes;
   }
@@ -52,7 +60,7 @@ export class FileStore implements EventStore {
   append(event: QueuedEvent): boolean {
     const size = recordSize(event.json);
     if (!this.#writer.disabled && this.#writer.diskBytes + size > this.#maxBytes) return false;
-    const key: RecordKey = { seg: undefined, offset: -1, size, settled: false };
+    const key: RecordKey = { seg: undefined, offset: PENDING, size, settled: false };
     event.key = key;
     this.#mirror.append(event);
     this.#writer.add(event as QueuedEvent & { key: RecordKey });
@@ -73,16 +81,22 @@ export class FileStore implements EventStore {
     this.#mirror.forEach(visit);
   }
 
-  open(hooks: StoreHooks): void {
-    if (this.#hooks) return;
-    this.#hooks = hooks;
-    process.on('exit', this.#onExit);
-    this.#opening = this.#open(hooks);
+  open(hooks: StoreHooks): Promise<void> {
+    if (!this.#hooks) {
+      this.#hooks = hooks;
+      process.on('exit', this.#onExit);
+      this.#opening = this.#open(hooks);
+    }
+    return this.#opening!;
   }
 
   /** Writes what the window holds, deletes settled segments, closes the files and frees the directory. */
   close(): Promise<void> {
-    this.#closing ??= this.#close();
+    if (!this.#closing) {
+      const key = resolve(this.dir);
+      this.#closing = this.#close().finally(() => closingDirs.delete(key));
+      closingDirs.set(key, this.#closing);
+    }
     return this.#closing;
   }
 
@@ -101,6 +115,7 @@ export class FileStore implements EventStore {
 
   async #open(hooks: StoreHooks): Promise<void> {
     try {
+      await closingDirs.get(resolve(this.dir));
       // lockDir claims the directory within this process before its first
       // await, so of two stores on one directory the first made wins.
       const lock = await lockDir(this.dir);

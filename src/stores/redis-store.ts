@@ -5,13 +5,14 @@ import { ownPending, type StoredEntry } from './redis/entries';
 import { resolveRedisStoreOptions, type RedisStoreOptions } from './redis/options';
 import { isEntryKey, StreamWriter, type EntryKey } from './redis/stream-writer';
 import { checkStored, GiveUps, storedEvent } from './stored-event';
-import { within, WriteWindow } from './window';
+import { within } from '../deadline';
+import { WriteWindow } from './window';
 
 export type { RedisLike } from './redis/commands';
 export type { RedisStoreOptions } from './redis/options';
 
-/** How long `close()` waits for Redis to take the last window. */
-const CLOSE_TIMEOUT_MS = 2000;
+/** How long `close()` waits for Redis to take the last window, and `flush()` for Redis to list what an earlier process left. */
+const REDIS_WAIT_MS = 2000;
 
 /**
  * The fleet's durable store: events wait in this instance's memory and reach
@@ -29,6 +30,7 @@ export class RedisStore implements EventStore {
   #ready = false;
   #hooks: StoreHooks | undefined;
   #opening: Promise<void> | undefined;
+  #recovered: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisStoreOptions) {
@@ -73,10 +75,19 @@ export class RedisStore implements EventStore {
     this.#mirror.forEach(visit);
   }
 
-  open(hooks: StoreHooks): void {
-    if (this.#hooks) return;
-    this.#hooks = hooks;
-    this.#opening = this.#open();
+  /**
+   * Resolves once the entries an earlier process with this consumer name left
+   * are listed, or after 2 s: an unreachable Redis (whose client may queue
+   * commands for ever) must not hold every `flush()` for the outage. Entries
+   * found later are still delivered.
+   */
+  open(hooks: StoreHooks): Promise<void> {
+    if (!this.#hooks) {
+      this.#hooks = hooks;
+      this.#opening = this.#open();
+      this.#recovered = within(REDIS_WAIT_MS, this.#opening).then(() => undefined);
+    }
+    return this.#recovered!;
   }
 
   /** Writes the last window (waiting at most 2 s for Redis) and stops claiming; the Redis connection stays the caller's. */
@@ -87,8 +98,8 @@ export class RedisStore implements EventStore {
 
   async #close(): Promise<void> {
     const work = Promise.all([this.#claimer.stop(), this.#opening]).then(() => this.#window.close());
-    if (!(await within(CLOSE_TIMEOUT_MS, work))) {
-      this.#error(new Error(`Redis did not take the last ${this.#writer.unwritten} events within ${CLOSE_TIMEOUT_MS} ms; they were not stored`));
+    if (!(await within(REDIS_WAIT_MS, work))) {
+      this.#error(new Error(`Redis did not take the last ${this.#writer.unwritten} events within ${REDIS_WAIT_MS} ms; they were not stored`));
     }
   }
 
@@ -112,7 +123,7 @@ export class RedisStore implements EventStore {
     const events: QueuedEvent[] = [];
     for (const { id, path, json, deleted } of entries) {
       if (this.#writer.held.has(id)) continue;
-      const state = deleted ? 'deleted' : path && json !== undefined ? checkStored(json, path, now) : 'unreadable';
+      const state = deleted ? 'deleted' : path && json !== undefined ? checkStored(json, path, now) : 'corrupt';
       if (state !== 'ok') {
         if (state !== 'deleted') giveUps[state]++;
         this.#writer.discard(id);
@@ -124,7 +135,7 @@ export class RedisStore implements EventStore {
       events.push(event);
     }
     if (events.length) this.#hooks?.recovered(events);
-    giveUps.report((count, why) => this.#hooks?.dropped(count, why));
+    giveUps.report((count, why, reason) => this.#hooks?.dropped(count, why, reason));
     if (this.#writer.hasWork) this.#window.arm();
   }
 

@@ -1,4 +1,5 @@
-import type { EventPath, QueuedEvent } from '../queue';
+import type { EventPath, QueuedEvent, StoreHooks } from '../queue';
+import type { StoreDropReason } from '../stats';
 import { MAX_EVENT_AGE_MS } from '../validate';
 
 /**
@@ -10,7 +11,7 @@ const PATHS: Record<string, EventPath> = { b: '/batch', t: '/track', i: '/identi
 
 /** Why the stores report what they give up, in the words the client logs. */
 const EXPIRED_WHY = "stored events older than the API's 7-day window were dropped";
-const UNREADABLE_WHY = 'unreadable stored events (a record torn by a crash, or corrupt) were dropped';
+const CORRUPT_WHY = 'unreadable stored events (a record torn by a crash, or corrupt) were dropped';
 
 /** An event is sent this long after recovery at worst; past the window less this, the API would refuse it. */
 export const SEND_MARGIN_MS = 60_000;
@@ -33,17 +34,17 @@ export function storedEvent(json: string, path: EventPath, key: unknown): Queued
 /**
  * Whether a stored event can still be sent: `expired` when a track event is
  * older than the API's 7-day window (less {@link SEND_MARGIN_MS}; sending it
- * would only earn an `invalid_event`), `unreadable` when its JSON does not
+ * would only earn an `invalid_event`), `corrupt` when its JSON does not
  * parse. `/identify` calls carry no time and never expire.
  */
-export function checkStored(json: string, path: EventPath, now: number): 'ok' | 'expired' | 'unreadable' {
+export function checkStored(json: string, path: EventPath, now: number): 'ok' | StoreDropReason {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch {
-    return 'unreadable';
+    return 'corrupt';
   }
-  if (typeof parsed !== 'object' || parsed === null) return 'unreadable';
+  if (typeof parsed !== 'object' || parsed === null) return 'corrupt';
   if (path === '/identify') return 'ok';
   const time = (parsed as { time?: unknown }).time;
   return typeof time === 'number' && time < now - MAX_EVENT_AGE_MS + SEND_MARGIN_MS ? 'expired' : 'ok';
@@ -52,11 +53,11 @@ export function checkStored(json: string, path: EventPath, now: number): 'ok' | 
 /** Counts what a recovery gave up and reports it through the hooks, one line per kind. */
 export class GiveUps {
   expired = 0;
-  unreadable = 0;
+  corrupt = 0;
 
-  report(dropped: (count: number, why: string) => void): void {
-    if (this.expired) dropped(this.expired, `${this.expired} ${EXPIRED_WHY}`);
-    if (this.unreadable) dropped(this.unreadable, `${this.unreadable} ${UNREADABLE_WHY}`);
-    this.expired = this.unreadable = 0;
+  report(dropped: StoreHooks['dropped']): void {
+    if (this.expired) dropped(this.expired, `${this.expired} ${EXPIRED_WHY}`, 'expired');
+    if (this.corrupt) dropped(this.corrupt, `${this.corrupt} ${CORRUPT_WHY}`, 'corrupt');
+    this.expired = this.corrupt = 0;
   }
 }

@@ -68,7 +68,7 @@ export class WriteWindow {
 
   #failed(err: Error): void {
     this.#failures++;
-    const now = Date.now();
+    const now = performance.now();
     if (this.#failures === 1 || now - this.#reportedAt >= REPORT_EVERY_MS) {
       this.#reportedAt = now;
       this.report(err);
@@ -83,13 +83,4 @@ export class WriteWindow {
     this.#timer = undefined;
     await this.flush();
   }
-}
-
-/** Resolves true when `work` settled within `ms`, false when it is still running then. */
-export async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  const done = await Promise.race([work.then(() => true), late]);
-  clearTimeout(timer);
-  return done;
 }

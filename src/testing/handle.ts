@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeIssue } from '../contract/check';
 import { answerBatch } from './batch';
+import { answerExperiment, checkExperimentBody, experimentRoute } from './experiments';
 import { readBody } from './read-body';
 import { failure, hang, sendJson, sendPartial, type Reply } from './replies';
 import type { MockScript, RowResolver } from './script';
@@ -20,6 +21,8 @@ export interface HandlerEnv {
   state: MockState;
   /** The only token accepted, when the mock was given one. */
   token: string | undefined;
+  /** The only experiment token accepted, when the mock was given one. */
+  experimentToken?: string | undefined;
   /** Fires on `close()`: ends delays and hangs so nothing outlives the server. */
   closing: AbortSignal;
 }
@@ -43,7 +46,8 @@ export async function handleRequest(
     return finish(env, res, record, wrongRoute(env, path, endpoint));
   }
   // Checked even when a script decides the answer: violations are about what was sent.
-  const check = body.ok ? checkBody(endpoint, body.value) : undefined;
+  const experiment = endpoint.startsWith('/experiments/') ? experimentRoute(path.slice(path.indexOf('/experiments/'))) : undefined;
+  const check = !body.ok ? undefined : experiment ? experimentCheck(experiment, body.value) : checkBody(endpoint, body.value);
   env.state.addViolations(path, body.ok ? check!.all : [body.issue]);
   const { gzip, wireBytes, decodedBytes } = body;
   const script = env.state.scripts.take({ endpoint, gzip, wireBytes, decodedBytes });
@@ -53,7 +57,9 @@ export async function handleRequest(
   const reply =
     scripted(endpoint, script) ??
     (body.ok
-      ? accept(env, endpoint, body.value, check!, script?.rows)
+      ? experiment
+        ? experimentReply(env, experiment, body.value, check!)
+        : accept(env, endpoint, body.value, check!, script?.rows)
       : failure(endpoint, body.status, describeIssue(body.issue), { limit: body.issue.limit }));
   finish(env, res, record, reply, script?.drop === 'mid-response');
 }
@@ -96,6 +102,20 @@ function scripted(endpoint: MockPath, script: MockScript | undefined): Reply | u
   }
   if (script?.rejectGzip) return failure(endpoint, 415, 'Content-Encoding gzip is not supported');
   return undefined;
+}
+
+type ExperimentRoute = NonNullable<ReturnType<typeof experimentRoute>>;
+
+/** An experiments body's issues, shaped like the event endpoints' (each one rejects the request). */
+function experimentCheck(route: ExperimentRoute, value: unknown): BodyCheck {
+  const all = checkExperimentBody(route.endpoint, route.key, value);
+  return { all, whole: all, rows: new Map(), tooMany: false };
+}
+
+/** 400 for a body that breaks the experiments contract, else the declared experiment's answer. */
+function experimentReply(env: HandlerEnv, route: ExperimentRoute, value: unknown, check: BodyCheck): Reply {
+  if (check.all.length > 0) return failure(route.endpoint, 400, check.all.map(describeIssue).join('; '));
+  return answerExperiment(env.state.experiments, env.experimentToken, route.endpoint, route.key, value);
 }
 
 /** The real API's path: auth, contract checks, then record what was accepted. */

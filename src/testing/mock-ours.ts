@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+import { assertExperiment, type MockExperiment, type MockImpression, type MockPersonalization } from './experiments';
 import type { HandlerEnv } from './handle';
 import type { MockScript } from './script';
 import { serve, stop, type Served } from './server';
@@ -31,7 +33,8 @@ export async function createMockOurs(options: MockOursOptions = {}): Promise<Moc
   }
   const state = new MockState();
   const closing = new AbortController();
-  const env: HandlerEnv = { state, token: options.token, closing: closing.signal };
+  setMaxListeners(0, closing.signal); // each delayed or hung request listens: a test may hang many
+  const env: HandlerEnv = { state, token: options.token, experimentToken: options.experimentToken, closing: closing.signal };
   const served = await serve(env, options.port ?? 0, options.host ?? '127.0.0.1');
   return new MockOurs(served, state, closing);
 }
@@ -81,6 +84,36 @@ export class MockOurs {
     return this.state.violations;
   }
 
+  /** Impressions recorded by assignments (with `track_impression` on) since the last `reset()`. */
+  get impressions(): readonly MockImpression[] {
+    return this.state.experiments.impressions;
+  }
+
+  /**
+   * Declares experiment `key` for `POST /experiments/assignments/{key}`
+   * (undeclared keys get 404). Cleared by `reset()`. Returns the mock.
+   *
+   * @example
+   * mock.experiment('checkout', { variants: [{ id: 'ctl', isControl: true }, { id: 'b', name: 'one-page' }] });
+   */
+  experiment(key: string, experiment: MockExperiment): this {
+    assertExperiment(key, experiment);
+    this.state.experiments.experiments.set(key, experiment);
+    return this;
+  }
+
+  /**
+   * What `POST /experiments/personalization` answers for `visitorId` (others
+   * get empty lists). Cleared by `reset()`. Returns the mock.
+   *
+   * @example
+   * mock.personalization('v1', { properties: { segment: 'returning' } });
+   */
+  personalization(visitorId: string, personalization: MockPersonalization): this {
+    this.state.experiments.personalizations.set(visitorId, personalization);
+    return this;
+  }
+
   /**
    * Queues scripted responses; each applies to the next matching request(s), in order.
    * Throws a TypeError on an item that cannot work. Returns the mock, for chaining.
@@ -100,7 +133,7 @@ export class MockOurs {
    * @example
    * const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
    */
-  waitFor(count: number, options?: WaitForOptions & { of?: 'events' }): Promise<MockEvent[]>;
+  waitFor(count: number, options?: WaitForOptions & { of?: 'events' | undefined }): Promise<MockEvent[]>;
   waitFor(count: number, options: WaitForOptions & { of: 'identifies' }): Promise<MockIdentify[]>;
   waitFor(count: number, options: WaitForOptions & { of: 'requests' }): Promise<MockRequest[]>;
   waitFor(count: number, options: WaitForOptions = {}): Promise<unknown[]> {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { experimentRoute } from './experiments';
 import type { BodyResult } from './read-body';
 import type { MockState } from './state';
 import type { MockPath, MockRequest } from './types';
@@ -18,7 +19,7 @@ const SECRET_HEADER = /authorization|cookie|token|api-key/i;
 export function routeOf(req: IncomingMessage): { path: string; endpoint: MockPath | null } {
   const path = new URL(req.url ?? '/', 'http://mock').pathname;
   const rest = path.startsWith(BASE) ? path.slice(BASE.length) : '';
-  return { path, endpoint: ENDPOINTS.includes(rest) ? (rest as MockPath) : null };
+  return { path, endpoint: ENDPOINTS.includes(rest) ? (rest as MockPath) : (experimentRoute(rest)?.endpoint ?? null) };
 }
 
 /**

@@ -25,11 +25,11 @@ export type RowResolver = (event: MockEvent, index: number) => RowOutcome;
  */
 export interface ScriptScope {
   /** Only requests to this endpoint; default any endpoint. */
-  path?: MockPath;
+  path?: MockPath | undefined;
   /** How many matching requests it answers, or `'always'` (until `reset()`); default 1. */
-  times?: number | 'always';
+  times?: number | 'always' | undefined;
   /** Wait this long before answering (applies to every kind of item). */
-  delayMs?: number;
+  delayMs?: number | undefined;
 }
 
 /**
@@ -44,9 +44,9 @@ export interface StatusReply {
   /** 400-599. */
   status: number;
   /** Sent as the `Retry-After` header: seconds, or an HTTP date. */
-  retryAfter?: number | string;
+  retryAfter?: number | string | undefined;
   /** The `error` text, where the contract's body for that status has one. */
-  error?: string;
+  error?: string | undefined;
 }
 
 /**
@@ -72,7 +72,7 @@ export interface RowsReply {
  */
 export interface BodyLimitReply {
   maxBodyBytes: number;
-  measure?: 'decoded' | 'wire';
+  measure?: 'decoded' | 'wire' | undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describeIssue, type ContractIssue } from '../contract/check';
+import { ExperimentBook } from './experiments';
 import { ScriptQueue } from './script-queue';
 import type { MockEvent, MockIdentify, MockRequest, MockViolation, WaitForOptions } from './types';
 
@@ -17,6 +18,8 @@ export class MockState {
   readonly requests: MockRequest[] = [];
   readonly violations: MockViolation[] = [];
   readonly scripts = new ScriptQueue();
+  /** Declared experiments and personalizations, and recorded impressions. */
+  readonly experiments = new ExperimentBook();
   private readonly listeners = new Set<() => void>();
 
   /** Calls `listener` after each recorded change; returns the unsubscribe function. */
@@ -38,6 +41,7 @@ export class MockState {
     for (const list of [this.events, this.identifies, this.requests, this.violations])
       list.length = 0;
     this.scripts.clear();
+    this.experiments.clear();
   }
 
   /** distinctIds carried by more than one accepted event, each listed once. */

@@ -1,5 +1,6 @@
 import type { ContractIssue } from '../contract/check';
 import type { IdentifyRequest, TrackRequest } from '../contract/types';
+import type { ExperimentPath } from './experiments';
 
 /**
  * An endpoint of the mock, relative to `mock.url` (as the contract spells its paths).
@@ -7,7 +8,7 @@ import type { IdentifyRequest, TrackRequest } from '../contract/types';
  * @example
  * mock.respondWith({ status: 500, path: '/batch' });
  */
-export type MockPath = '/track' | '/batch' | '/identify';
+export type MockPath = '/track' | '/batch' | '/identify' | ExperimentPath;
 
 /**
  * An accepted track event: a `/track` body without its token, or one accepted `/batch` row.
@@ -74,11 +75,13 @@ export interface MockViolation extends ContractIssue {
  */
 export interface MockOursOptions {
   /** When set, requests carrying another token get 401. Any token is accepted otherwise. */
-  token?: string;
+  token?: string | undefined;
   /** Port to listen on; default 0 (a free port chosen by the OS). */
-  port?: number;
+  port?: number | undefined;
   /** Interface to listen on; default `127.0.0.1`. */
-  host?: string;
+  host?: string | undefined;
+  /** When set, experiments requests carrying another token get 401. Any `exp_` token is accepted otherwise. */
+  experimentToken?: string | undefined;
 }
 
 /**
@@ -89,7 +92,7 @@ export interface MockOursOptions {
  */
 export interface WaitForOptions {
   /** Give up (reject) after this long; default 2000 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Which list to count; default `events`. */
-  of?: 'events' | 'identifies' | 'requests';
+  of?: 'events' | 'identifies' | 'requests' | undefined;
 }

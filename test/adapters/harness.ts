@@ -34,7 +34,7 @@ import { createMockOurs, type MockOurs } from '../../src/testing';
 import { clientFor } from '../helpers/client';
 
 /** What a handler may do with `req.ours` / `ctx.ours`. */
-export type Tracker = Pick<RequestTracker, 'track' | 'identify' | 'setIdentity' | 'context' | 'optOut'>;
+export type Tracker = Pick<RequestTracker, 'track' | 'identify' | 'setIdentity' | 'context' | 'optOut' | 'experiment' | 'personalization' | 'redirect'>;
 
 export interface HandlerArgs {
   /** `req.ours` (Express) or `ctx.ours` (Koa). */
@@ -67,8 +67,19 @@ export interface Framework {
   ours(options?: Options): ((...args: never[]) => unknown) & { readonly client: OursClient };
   /** Where the fake auth put the user: Express `req.user`, Koa `ctx.state.user`. */
   userOf(target: unknown): FakeUser | undefined;
-  /** Builds the app around `mw`; `setup` sees the bare app first (trust proxy...). */
-  app(mw: unknown, run: () => Handler, appErrors: unknown[], setup?: (app: any) => void): RequestListener;
+  /**
+   * Builds the app around `mw`; `setup` sees the bare app first (trust proxy...).
+   * `again` is mounted a second time after it (a router on Express, the next
+   * middleware on Koa), after `between` has run.
+   */
+  app(mw: unknown, run: () => Handler, appErrors: unknown[], setup?: (app: any) => void, again?: Remount): RequestListener;
+}
+
+/** A second mount of `ours()` (app level, then again on a router), as apps assembled from modules do. */
+export interface Remount {
+  mw: unknown;
+  /** Runs between the two mounts, with the tracker the first one attached. */
+  between?: (ours: Tracker, target: unknown) => void;
 }
 
 const isThenable = (v: unknown): v is PromiseLike<Body> => typeof (v as PromiseLike<unknown>)?.then === 'function';
@@ -83,7 +94,7 @@ function expressFramework(name: 'Express 4' | 'Express 5', create: typeof expres
     kind: 'express',
     ours: (options) => oursExpress(options),
     userOf: (target) => (target as { user?: FakeUser }).user,
-    app(mw, run, appErrors, setup) {
+    app(mw, run, appErrors, setup, again) {
       const app = create();
       setup?.(app);
       app.use((req, _res, next) => {
@@ -91,6 +102,15 @@ function expressFramework(name: 'Express 4' | 'Express 5', create: typeof expres
         next();
       });
       app.use(mw as express5.RequestHandler);
+      if (again) {
+        const router = create.Router();
+        router.use((req, _res, next) => {
+          again.between?.(req.ours, req);
+          next();
+        });
+        router.use(again.mw as express5.RequestHandler);
+        app.use(router);
+      }
       const send = (res: express5.Response, body: Body): void => {
         if (res.headersSent) return;
         if (body instanceof Readable) body.pipe(res);
@@ -117,7 +137,7 @@ function koaFramework(name: 'Koa 2' | 'Koa 3', Koa: typeof Koa3): Framework {
     kind: 'koa',
     ours: (options) => oursKoa(options),
     userOf: (target) => (target as Koa3.Context).state.user as FakeUser | undefined,
-    app(mw, run, appErrors, setup) {
+    app(mw, run, appErrors, setup, again) {
       const app = new Koa();
       setup?.(app);
       app.on('error', (err) => appErrors.push(err)); // also keeps Koa from logging it
@@ -126,6 +146,13 @@ function koaFramework(name: 'Koa 2' | 'Koa 3', Koa: typeof Koa3): Framework {
         await next();
       });
       app.use(mw as Koa3.Middleware);
+      if (again) {
+        app.use((ctx, next) => {
+          again.between?.(ctx.ours, ctx);
+          return next();
+        });
+        app.use(again.mw as Koa3.Middleware);
+      }
       app.use(async (ctx) => {
         const body = await run()({ ours: ctx.ours, req: ctx.req, res: ctx.res, target: ctx });
         ctx.body = body ?? 'ok';
@@ -166,6 +193,11 @@ export interface StartOptions {
   maxHeaderSize?: number;
   /** Loopback address to listen on and send to. @defaultValue '127.0.0.1' */
   host?: '127.0.0.1' | '::1';
+  /**
+   * Mount `ours()` a second time: `'same'` the same middleware again, or the
+   * options of a second `ours()` (its `client` defaults to the first one's).
+   */
+  mountAgain?: { ours: 'same' | Options; between?: Remount['between'] };
 }
 
 /** One running app. */
@@ -207,7 +239,11 @@ export class Bed {
     mw.client.on('error', (err) => clientErrors.push(err));
     const appErrors: unknown[] = [];
     let handler: Handler = () => undefined;
-    const listener = this.fw.app(mw, () => handler, appErrors, options.setup);
+    const again = options.mountAgain && {
+      mw: options.mountAgain.ours === 'same' ? mw : this.fw.ours({ client: mw.client, ...options.mountAgain.ours }),
+      between: options.mountAgain.between,
+    };
+    const listener = this.fw.app(mw, () => handler, appErrors, options.setup, again);
     const server = createServer({ maxHeaderSize: options.maxHeaderSize }, listener);
     this.#servers.push(server);
     const host = options.host ?? '127.0.0.1';

@@ -6,15 +6,19 @@ import Koa from 'koa';
 import { ours } from '../../adapters/koa';
 import { clientFor, withMock } from '../helpers/client';
 
-/** GET `path` over cleartext HTTP/2; resolves with the status once the response has ended. */
+/** GET `path` over cleartext HTTP/2; resolves with the status (and the headers) once the response has ended. */
 async function get(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
+  return (await getWithHeaders(port, path, headers)).status;
+}
+
+async function getWithHeaders(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown> }> {
   const session = connect(`http://127.0.0.1:${port}`);
   try {
     const req = session.request({ ':path': path, ...headers });
     const [head] = (await once(req, 'response')) as [Record<string, unknown>];
     req.resume();
     await once(req, 'end');
-    return Number(head[':status']);
+    return { status: Number(head[':status']), headers: head };
   } finally {
     session.close();
   }
@@ -44,6 +48,28 @@ describe('adapter: Koa 3 on an HTTP/2 server (its compatibility response)', () =
     expect(event).to.include({ event: 'Page Viewed', userId: '00000000-0000-4000-8000-000000000011' });
     expect(event!.defaultProperties).to.include({ pathname: '/pricing', utm_source: 'h2', host: `127.0.0.1:${port}` });
     expect(errors).to.deep.equal([]);
+    await client.shutdown();
+  });
+
+  it('setVisitorCookie: ctx.throw(404) after the first track() keeps the minted cookie on the error response', async () => {
+    const { client } = clientFor(t.mock);
+    const app = new Koa();
+    app.silent = true;
+    app.use(ours({ client, setVisitorCookie: true }));
+    app.use((ctx) => {
+      ctx.ours.track('Missing Page');
+      ctx.throw(404);
+    });
+    server = createServer(app.callback()).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+
+    const reply = await getWithHeaders(port, '/missing', { 'user-agent': 'Mozilla/5.0 h2 test' });
+    expect(reply.status).to.equal(404);
+    const cookies = (reply.headers['set-cookie'] as string[] | undefined) ?? [];
+    expect(cookies).to.have.length(1);
+    const [event] = await t.mock.waitFor(1);
+    expect(cookies[0]).to.match(new RegExp(`^ours_device_id=${event!.userId};`));
     await client.shutdown();
   });
 });

@@ -72,7 +72,7 @@ adapterSuite('adapter: which IP is the end user\'s', (t) => {
       const events = await t.mock.waitFor(2);
       expect(events.map((e) => e.defaultProperties!.ip)).to.deep.equal(['198.51.100.66', '198.51.100.66']);
       const warnings = logger.lines.filter((l) => l.level === 'warn');
-      expect(warnings).to.have.length(1);
+      expect(warnings.map((w) => w.msg)).to.have.length(1);
       expect(warnings[0]!.msg).to.include('maxIpsCount');
     });
   }

@@ -78,7 +78,7 @@ adapterSuite('adapter: privacy', (t) => {
       expect(event!.defaultProperties!.current_url).to.equal(`http://127.0.0.1:${app.port}/reset`);
       expect(event!.defaultProperties).not.to.have.property('referrer');
       expect(event!.defaultProperties).to.include({ referring_domain: 'mail.example' });
-      expect(app.clientErrors.map((e) => e.message)).to.deep.equal(['ours-middleware: a redact hook threw: boom']);
+      expect(app.clientErrors.map((e) => e.message)).to.deep.equal(['a redact hook threw: boom']);
     });
 
     it('pathname templates the path of pathname and current_url', async () => {
@@ -155,7 +155,7 @@ adapterSuite('adapter: privacy', (t) => {
       for (let i = 0; i < 3; i++) await app.get('/', { headers: BROWSER });
       const events = await t.mock.waitFor(3);
       expect(events.map((e) => e.userProperties)).to.deep.equal([undefined, undefined, undefined]);
-      expect(app.clientErrors.map((e) => e.message)).to.deep.equal(['ours-middleware: a tracking hook threw: no session']);
+      expect(app.clientErrors.map((e) => e.message)).to.deep.equal(['a consent hook threw: no session']);
     });
 
     it('an async consent or redact hook is reported, attaches nothing, and its rejection is never unhandled', async () => {
@@ -176,8 +176,8 @@ adapterSuite('adapter: privacy', (t) => {
         expect(event!.userProperties).to.equal(undefined);
         expect(event!.defaultProperties!.pathname).to.equal('/patients/42');
         expect(app.clientErrors.map((e) => e.message).sort()).to.deep.equal([
-          'ours-middleware: a redact hook threw: the redact.pathname hook returned a Promise; it must return its answer synchronously',
-          'ours-middleware: a tracking hook threw: the consent hook returned a Promise; it must return its answer synchronously',
+          'a consent hook threw: the consent hook returned a Promise; it must return its answer synchronously',
+          'a redact hook threw: the redact.pathname hook returned a Promise; it must return its answer synchronously',
         ]);
         expect(unhandled).to.deep.equal([]);
       } finally {

@@ -40,6 +40,19 @@ describe('client transport: the default fetch (node:http, kept alive)', () => {
     for (const s of servers.splice(0)) s.closeAllConnections(), s.close();
   });
 
+  it('an already-aborted signal rejects at once and opens no connection', async () => {
+    let requests = 0;
+    const { url, sockets } = await start((_req, res) => void (requests++, res.end('{}')));
+    const fetch = httpFetch(1);
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled by shutdown'));
+    let failure: unknown;
+    await fetch(url, init(controller.signal)).catch((err: unknown) => (failure = err));
+    expect((failure as Error)?.message).to.equal('cancelled by shutdown');
+    await sleep(50);
+    expect({ connections: sockets.size, requests }).to.deep.equal({ connections: 0, requests: 0 });
+  });
+
   it('reuses one connection for requests one after another, sending content-length and the headers given', async () => {
     const seen: IncomingMessage['headers'][] = [];
     const { url, sockets } = await start((req, res) => {

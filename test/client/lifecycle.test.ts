@@ -45,7 +45,7 @@ describe('client queue, flush and shutdown', () => {
     t.mock.respondWith({ status: 500 }, { rows: (_e, i) => (i === 0 ? 'invalid_event' : 'ok') });
     const check = () => {
       const s = client.stats();
-      expect(s.tracked).to.equal(s.delivered + s.failed + s.dropped + s.queued + s.inFlight);
+      expect(s.tracked).to.equal(s.delivered + s.failed + s.dropped + s.queued + s.inFlight + s.held);
     };
     for (let i = 0; i < 30; i++) {
       client.track({ event: 'E', userId: `v${i}` });

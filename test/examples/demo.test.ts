@@ -13,12 +13,12 @@ const root = resolve(__dirname, '../..');
 describe('examples: npm run demo', function () {
   this.timeout(60_000);
 
-  it('runs the Express example against the mock, prints every event and exits 0', async () => {
+  it('runs the Express example against the mock, prints every event, the no-visitor drop and what the app was told, the wire JSON with --json, and exits 0', async () => {
     const env = { ...process.env };
     delete env.OURS_TOKEN;
     delete env.OURS_API_URL;
     // execFile rejects on a non-zero exit code, with the output on the error.
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/demo/run.ts'], { cwd: root, env, timeout: 50_000 }).catch(
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/demo/run.ts', '--json'], { cwd: root, env, timeout: 50_000 }).catch(
       (err: Error & { stdout?: string; stderr?: string }) => {
         throw new Error(`the demo failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
       },
@@ -29,6 +29,19 @@ describe('examples: npm run demo', function () {
     expect(stdout).to.match(/fbc=fb\.1\.\d+\.IwAR2xK9yP3v7QmZ/);
     expect(stdout).to.match(/distinctId ord_1001/);
     expect(stdout).to.match(/^4 events, 1 identify, all valid against the Ours API contract\.$/m);
+    // The curl request (no cookie, no login): not sent, and the log says how to fix it.
+    expect(stdout).to.match(/200 GET +\/\?from=curl +curl: no cookie/);
+    expect(stdout).to.include("Not sent: 1 event (reason no_visitor). The app's log said:");
+    const unwrapped = stdout.replace(/\n {2}(?=\S)/g, ' '); // the demo wraps the log line at 100 columns
+    for (const remedy of ['no ours_device_id cookie', 'setVisitorCookie: true', 'identify: (req) =>', 'req.ours.setIdentity(']) expect(unwrapped).to.include(remedy);
+    // --json: the bodies as Ours received them, with the wire field names.
+    expect(stdout).to.include('The request bodies exactly as Ours received them (--json):');
+    expect(stdout).to.match(/^POST \/api\/v1\/batch \(gzip, \d+ bytes on the wire\) -> 200$/m);
+    expect(stdout).to.include('"token": "[redacted]"');
+    expect(stdout).to.include('"distinctId": "ord_1001"');
+    expect(stdout).to.match(/"time": \d{13}/);
+    expect(stdout).to.match(/"identityContext": \{\n\s+"ip": "203\.0\.113\.7",\n\s+"userAgent": "Mozilla/);
+    expect(stdout).not.to.include('"token": "demo-token"');
     expect(stdout).not.to.match(/\x1b\[/); // no colours when not on a terminal
   });
 });

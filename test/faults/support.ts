@@ -7,6 +7,7 @@
 import { createServer, request, Agent, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import { expectBalanced } from '../helpers/client';
 import express from 'express';
 import express4 from 'express4';
 import Koa from 'koa';
@@ -165,11 +166,7 @@ export async function hit(app: RunningApp, ids: readonly string[], agent: Agent,
   return times;
 }
 
-/** `tracked = delivered + failed + dropped + queued + inFlight`, now. */
-export function expectBalanced(client: OursClient): void {
-  const s = client.stats();
-  expect(s.tracked, JSON.stringify(s)).to.equal(s.delivered + s.failed + s.dropped + s.queued + s.inFlight);
-}
+export { expectBalanced };
 
 /** Checks the stats invariant every few ms until stopped; `stop()` throws the first imbalance seen. */
 export function watchBalance(client: OursClient, everyMs = 2): { stop(): void; samples: number } {

@@ -14,6 +14,12 @@ export function captureLogger(): Logger & { lines: { level: string; obj: unknown
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
+/** `tracked = delivered + failed + dropped + queued + inFlight + held`, now. */
+export function expectBalanced(client: OursClient): void {
+  const s = client.stats();
+  expect(s.tracked, JSON.stringify(s)).to.equal(s.delivered + s.failed + s.dropped + s.queued + s.inFlight + s.held);
+}
+
 /** A client pointed at the mock, with fast retries and captured errors. */
 export function clientFor(mock: MockOurs, options: ClientOptions = {}): { client: OursClient; errors: OursError[] } {
   const client = new OursClient({ token: TOKEN, apiUrl: mock.url, retry: FAST_RETRY, flushIntervalMs: 20, logger: false, ...options });

@@ -1,12 +1,8 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { packedPackage, run, tsc, type Packed } from '../helpers/packed';
 
-const run = promisify(execFile);
-const root = resolve(__dirname, '../..');
 const ENTRIES = {
   'ours-middleware': ['OursClient', 'OursValidationError', 'OursDeliveryError', 'OursConfigError', 'version'],
   'ours-middleware/express': ['ours', 'RequestTracker'],
@@ -15,44 +11,45 @@ const ENTRIES = {
 };
 
 /**
- * Packs the package as npm would publish it, installs the tarball into a
- * throwaway project, and loads every entry point with require and import, with
- * types. Catches a wrong `exports` map, a missing file in `files`, or a build
- * that only works from the source tree.
+ * Packs the package as npm would publish it from a fresh clone (no `dist/`:
+ * `prepack` builds), installs the tarball into a throwaway project, and loads
+ * every entry point with require and import, with types. Catches a wrong
+ * `exports` map, a missing file in `files`, or a build that only works from
+ * the source tree.
  */
 describe('the packed package', function () {
-  this.timeout(180_000);
-  let dir: string;
-
+  this.timeout(240_000);
+  let packed: Packed;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ours-pack-'));
-    const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root });
-    const tarball = join(dir, stdout.trim().split('\n').pop()!);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', tarball], { cwd: dir });
-    // Peers and type packages come from this checkout, linked only after npm is done:
-    // npm prunes what it did not install, and would follow a link into our tree.
-    const modules = join(dir, 'node_modules');
-    for (const dep of ['express', 'koa']) symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
-    mkdirSync(join(modules, '@types'), { recursive: true });
-    for (const dep of readdirSync(join(root, 'node_modules/@types'))) {
-      symlinkSync(join(root, 'node_modules/@types', dep), join(modules, '@types', dep));
-    }
+    packed = await packedPackage();
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('ships only dist, README and package.json', async () => {
-    const { stdout } = await run('npm', ['pack', '--dry-run', '--json'], { cwd: root });
-    const files: string[] = JSON.parse(stdout)[0].files.map((f: { path: string }) => f.path);
-    expect(files.filter((f) => !f.startsWith('dist/') && !['README.md', 'package.json', 'LICENSE'].includes(f))).to.deep.equal([]);
-    expect(files).to.include.members(['dist/esm/index.mjs', 'dist/cjs/src/index.js', 'dist/cjs/src/index.d.ts']);
+  it('ships only dist, README and package.json, and builds them from a clean clone', () => {
+    expect(packed.files.filter((f) => !f.startsWith('dist/') && !['README.md', 'package.json', 'LICENSE'].includes(f))).to.deep.equal([]);
+    expect(packed.files).to.include.members(['dist/esm/index.mjs', 'dist/cjs/src/index.js', 'dist/cjs/src/index.d.ts', 'dist/cjs/adapters/express.js']);
+  });
+
+  it('ships no source map that names a file missing from the tarball', () => {
+    const pkg = join(packed.app, 'node_modules/ours-middleware');
+    const broken: string[] = [];
+    for (const file of packed.files.filter((f) => /\.(m?js|d\.m?ts|map)$/.test(f))) {
+      const text = readFileSync(join(pkg, file), 'utf8');
+      const named = /[#@] sourceMappingURL=(\S+)\s*$/.exec(text)?.[1];
+      if (named && !named.startsWith('data:') && !existsSync(resolve(pkg, dirname(file), named))) broken.push(`${file} -> ${named}`);
+      if (!file.endsWith('.map')) continue;
+      const map = JSON.parse(text) as { sources: string[]; sourcesContent?: (string | null)[] };
+      map.sources.forEach((source, i) => {
+        if (map.sourcesContent?.[i] == null && !existsSync(resolve(pkg, dirname(file), source))) broken.push(`${file} -> ${source}`);
+      });
+    }
+    expect(broken).to.deep.equal([]);
   });
 
   for (const [entry, names] of Object.entries(ENTRIES)) {
     it(`loads ${entry} with require and with import`, async () => {
       const check = `const names = ${JSON.stringify(names)}; const missing = names.filter((n) => m[n] === undefined); if (missing.length) { console.error('missing', missing); process.exit(1); }`;
-      await run(process.execPath, ['-e', `const m = require(${JSON.stringify(entry)}); ${check}`], { cwd: dir });
-      await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); ${check}`], { cwd: dir });
+      await run(process.execPath, ['-e', `const m = require(${JSON.stringify(entry)}); ${check}`], { cwd: packed.app });
+      await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); ${check}`], { cwd: packed.app });
     });
   }
 
@@ -60,7 +57,7 @@ describe('the packed package', function () {
     const script = `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);
       const a = await import('ours-middleware'); const b = require('ours-middleware');
       if (a.OursClient !== b.OursClient) process.exit(1);`;
-    await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });
+    await run(process.execPath, ['--input-type=module', '-e', script], { cwd: packed.app });
   });
 
   it('type-checks user code against every entry point, both module systems', async () => {
@@ -79,13 +76,9 @@ koa.use(oursKoa({ client }));
 koa.use((ctx) => { ctx.ours.track('Page Viewed'); });
 void createMockOurs;
 `;
-    writeFileSync(join(dir, 'use.mts'), code);
-    writeFileSync(join(dir, 'use.cts'), code.replace(/^import (\w+) from '(express|koa)';$/gm, "import $1 = require('$2');"));
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    const types = join(dir, 'node_modules/@types');
-    const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--typeRoots', types, '--types', 'node', '--esModuleInterop', '--skipLibCheck'];
-    await run(process.execPath, [tsc, ...flags, 'use.mts', 'use.cts'], { cwd: dir }).catch((err) => {
-      throw new Error(`tsc failed:\n${err.stdout}${err.stderr}`);
-    });
+    writeFileSync(join(packed.app, 'use.mts'), code);
+    writeFileSync(join(packed.app, 'use.cts'), code.replace(/^import (\w+) from '(express|koa)';$/gm, "import $1 = require('$2');"));
+    const types = join(packed.app, 'node_modules/@types');
+    await tsc(packed.app, ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--typeRoots', types, '--types', 'node', '--esModuleInterop', '--skipLibCheck', 'use.mts', 'use.cts']);
   });
 });

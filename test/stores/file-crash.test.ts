@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } f
 import { join } from 'node:path';
 import { fileStore } from '../../src/index';
 import { clientFor, TOKEN, withMock } from '../helpers/client';
-import { forkTracker } from './support/fork';
+import { forkTracker, leftBehind as leftBehindIn } from './support/fork';
 import { balanced, drops, ids, PATIENT_RETRY, segments, sleep, tempDirs, until } from './support/helpers';
 
 describe('fileStore: crashes', () => {
@@ -11,16 +11,7 @@ describe('fileStore: crashes', () => {
   const dirs = tempDirs();
   after(() => dirs.cleanup());
 
-  /** What a process killed during an outage leaves: `n` events in one segment. */
-  async function leftBehind(prefix: string, n: number): Promise<string> {
-    const dir = dirs.make();
-    t.mock.respondWith({ status: 503, times: 'always' });
-    const tracker = forkTracker({ apiUrl: t.mock.url, token: TOKEN, count: n, prefix, file: { dir } });
-    await tracker.next('tracked');
-    await tracker.kill();
-    t.mock.reset();
-    return dir;
-  }
+  const leftBehind = (prefix: string, n: number): Promise<string> => leftBehindIn(t.mock, TOKEN, dirs.make(), prefix, n);
 
   function recoveringClient(dir: string) {
     return clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
@@ -71,7 +62,7 @@ describe('fileStore: crashes', () => {
     await t.mock.waitFor(19);
     await sleep(100);
     expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('t', 19));
-    expect(dropped).to.deep.equal([{ reason: 'expired', count: 1 }]); // the hook's one reason; the log line says "unreadable"
+    expect(dropped).to.deep.equal([{ reason: 'corrupt', count: 1 }]);
     expect(errors).to.deep.equal([]);
     await until('balanced stats', () => client.stats().delivered === 19 && balanced(client));
     await client.shutdown();
@@ -92,7 +83,7 @@ describe('fileStore: crashes', () => {
     await t.mock.waitFor(19);
     await sleep(100);
     expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('c', 20).filter((id) => id !== 'c-10'));
-    expect(dropped.reduce((n, d) => n + d.count, 0)).to.equal(2); // the corrupt record, and the zeroed stretch
+    expect(dropped).to.deep.equal([{ reason: 'corrupt', count: 2 }]); // the corrupt record, and the zeroed stretch
     expect(errors).to.deep.equal([]);
     await client.shutdown();
   });

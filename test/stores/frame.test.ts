@@ -62,12 +62,12 @@ describe('fileStore: record format', () => {
     expect([0, 4, 8].map((i) => buf.readUInt32LE(frames[0]!.start + i))).to.deep.equal([0, 4096, 2 ** 31]);
   });
 
-  it('classifies stored events: expired past 7 days less a minute, identify never, bad JSON unreadable', () => {
+  it('classifies stored events: expired past 7 days less a minute, identify never, bad JSON corrupt', () => {
     const now = Date.now();
     const day = 86_400_000;
     expect(checkStored(JSON.stringify({ time: now - 6 * day }), '/batch', now)).to.equal('ok');
     expect(checkStored(JSON.stringify({ time: now - 7 * day + 30_000 }), '/track', now)).to.equal('expired');
     expect(checkStored(JSON.stringify({ time: now - 30 * day }), '/identify', now)).to.equal('ok');
-    expect(checkStored('{"time":', '/batch', now)).to.equal('unreadable');
+    expect(checkStored('{"time":', '/batch', now)).to.equal('corrupt');
   });
 });

@@ -55,10 +55,13 @@ describe('redisStore (needs redis-server)', function () {
 
   it('delivers like the memory store and leaves the stream empty', async () => {
     const { client, errors } = durableClient();
-    mock.respondWith({ status: 503, times: 2 }); // long enough for the window to reach Redis
+    // The API is down until every entry is seen pending in Redis (a fixed number of 503s
+    // can all pass between two polls on a loaded machine).
+    mock.respondWith({ status: 503, times: 'always' });
     trackAll(client, 'a', 100);
     client.identify({ externalId: 'x', userProperties: { email: 'a@b.co' } });
     await until('entries in Redis', async () => (await leftInRedis()).pending === 101);
+    mock.reset(); // the API is back
     expect(await client.flush()).to.deep.equal({ delivered: 101, failed: 0, dropped: 0 });
     expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('a', 100));
     await client.shutdown();
@@ -138,6 +141,27 @@ describe('redisStore (needs redis-server)', function () {
     await until('the report', () => dropped.length > 0);
     expect(dropped).to.deep.equal([{ reason: 'expired', count: 1 }]);
     expect(mock.events.map((e) => e.distinctId)).to.deep.equal(['new-1']);
+    await until('settled', () => client.stats().delivered === 1 && balanced(client));
+    await client.shutdown();
+    expect(await leftInRedis()).to.deep.equal({ length: 0, pending: 0 });
+  });
+
+  it('unreadable entries are dropped as corrupt (not expired) and removed', async () => {
+    const redis = connect();
+    await redis.xgroup('CREATE', stream, 'ours', '$', 'MKSTREAM');
+    const fresh = JSON.stringify({ event: 'New', userId: 'u', distinctId: 'new-2', time: Date.now() });
+    const ids = [
+      await redis.xadd(stream, '*', 'p', 'b', 'j', '{"event":"Torn'), // JSON cut short
+      await redis.xadd(stream, '*', 'x', 'not one of ours'), // fields of another writer
+      await redis.xadd(stream, '*', 'p', 'b', 'j', fresh),
+    ];
+    await redis.xclaim(stream, 'ours', 'me', 0, ...(ids as string[]), 'FORCE', 'JUSTID');
+    const { client } = durableClient();
+    const dropped = drops(client);
+    await mock.waitFor(1);
+    await until('the report', () => dropped.length > 0);
+    expect(dropped).to.deep.equal([{ reason: 'corrupt', count: 2 }]);
+    expect(mock.events.map((e) => e.distinctId)).to.deep.equal(['new-2']);
     await until('settled', () => client.stats().delivered === 1 && balanced(client));
     await client.shutdown();
     expect(await leftInRedis()).to.deep.equal({ length: 0, pending: 0 });

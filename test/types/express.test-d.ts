@@ -5,7 +5,7 @@
  */
 import express from 'express';
 import { ours, type RequestContext } from '../../adapters/express';
-import { OursClient, type TrackEvent } from '../../src/index';
+import { OursClient, type ExperimentAssignment, type Personalization, type TrackEvent } from '../../src/index';
 
 // What an auth library (passport, express-session) adds to every request.
 declare global {
@@ -74,6 +74,17 @@ ours({
   waitUntil: (promise: Promise<unknown>) => void promise,
 });
 
+// Hooks may be async: `T | Promise<T>`.
+ours({
+  client,
+  skip: async (req) => req.originalUrl === (await Promise.resolve('/health')),
+  identify: async (req) => ({ externalId: await Promise.resolve(req.typeTestUser?.id) }),
+  beforeSend: async (event: TrackEvent) => (event.event === 'Internal' ? null : event),
+  hookTimeoutMs: 2000,
+});
+// @ts-expect-error an async skip resolves a boolean
+ours({ client, skip: async () => 'yes' });
+
 // @ts-expect-error gpc is 'annotate' | 'drop' | 'ignore'
 ours({ client, gpc: 'nope' });
 // @ts-expect-error skip is a function
@@ -87,3 +98,19 @@ ours({ client, flushOnResponse: 500 });
 const tracking = ours({ client });
 const shared: OursClient = tracking.client;
 void shared;
+
+// Server-side experiments: typed results, no cast.
+const experimentApp = express();
+experimentApp.get('/checkout', async (req, res) => {
+  const variant: ExperimentAssignment = await req.ours.experiment('checkout', { trackImpression: false, visitorId: 'v1' });
+  if (req.ours.redirect(variant)) return;
+  const { properties }: Personalization = await req.ours.personalization();
+  const name: string | null = variant.variantName;
+  res.send(`${name ?? 'control'} ${String(properties.segment)}`);
+  // @ts-expect-error trackImpression is a boolean
+  await req.ours.experiment('checkout', { trackImpression: 'no' });
+});
+new OursClient({ token: 't', experimentToken: 'exp_x', experimentBudgetMs: 100, experimentCache: { maxEntries: 1000, ttlMs: 30_000 } });
+new OursClient({ token: 't', experimentCache: false });
+// @ts-expect-error experimentCache is an object or false
+new OursClient({ token: 't', experimentCache: true });

@@ -5,7 +5,7 @@
  */
 import Koa from 'koa';
 import { ours, type RequestContext } from '../../adapters/koa';
-import { OursClient, type TrackEvent } from '../../src/index';
+import { OursClient, type ExperimentAssignment, type Personalization, type TrackEvent } from '../../src/index';
 
 interface AppState {
   user?: { id: string; email: string };
@@ -65,6 +65,16 @@ ours({
   cookieDomain: '.example.com',
 });
 
+// Hooks may be async: `T | Promise<T>`.
+ours({
+  client,
+  skip: async (ctx) => ctx.path === '/health',
+  identify: async (ctx) => ({ externalId: (await Promise.resolve(ctx.state.user))?.id }),
+  beforeSend: async (event: TrackEvent) => event,
+});
+// @ts-expect-error an async beforeSend resolves an event, null or undefined
+ours({ client, beforeSend: async () => 'event' });
+
 // @ts-expect-error gpc is 'annotate' | 'drop' | 'ignore'
 ours({ client, gpc: 'nope' });
 // @ts-expect-error setVisitorCookie is a boolean
@@ -75,3 +85,11 @@ ours({ client, trustProxy: { hops: 1 } });
 const tracking = ours({ client });
 const shared: OursClient = tracking.client;
 void shared;
+
+// Server-side experiments: typed results, no cast.
+new Koa().use(async (ctx) => {
+  const variant: ExperimentAssignment = await ctx.ours.experiment('checkout');
+  if (ctx.ours.redirect(variant)) return;
+  const personalization: Personalization = await ctx.ours.personalization({ visitorId: 'v1' });
+  ctx.body = { variant: variant.variantId, properties: personalization.properties };
+});

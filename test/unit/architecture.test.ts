@@ -43,4 +43,30 @@ describe('architecture', () => {
     );
     expect(offending).to.deep.equal([]);
   });
+
+  /*
+   * Durations, deadlines, backoffs, store windows and rate limits are measured
+   * on the monotonic clock (performance.now(), timers): a wall clock stepped
+   * back would stretch them by the step. Date.now() is for what is about the
+   * wall clock itself, each use listed here with its reason.
+   */
+  it('Date.now() only where the wall clock is meant', () => {
+    const allowed: Record<string, { count: number; why: string }> = {
+      'src/client.ts': { count: 2, why: "an event's time (from track() and from a held req.ours call), checked against the 7-day window" },
+      'src/request/tracker.ts': { count: 3, why: 'event times; the fbc cookie timestamp' },
+      'src/retry.ts': { count: 1, why: 'a Retry-After HTTP date, read against the wall clock once' },
+      'src/stores/file/recovery.ts': { count: 1, why: "a stored event's age (its time is wall clock)" },
+      'src/stores/redis-store.ts': { count: 1, why: "a stored event's age (its time is wall clock)" },
+      'src/testing/validate-body.ts': { count: 3, why: 'the mock checks event times as the API does (two are in a TSDoc example)' },
+      'src/testing/experiments.ts': { count: 1, why: "the mock's assigned_at, a wall-clock date as the API gives it" },
+      'src/testing/record-request.ts': { count: 1, why: "the mock's receivedAt, documented as Date.now()" },
+      'src/testing/types.ts': { count: 1, why: 'the TSDoc of receivedAt' },
+    };
+    const found: Record<string, number> = {};
+    for (const file of [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'adapters'))]) {
+      const count = readFileSync(file, 'utf8').split('Date.now(').length - 1;
+      if (count) found[relative(root, file)] = count;
+    }
+    expect(found).to.deep.equal(Object.fromEntries(Object.entries(allowed).map(([file, { count }]) => [file, count])));
+  });
 });

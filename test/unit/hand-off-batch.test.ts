@@ -55,21 +55,50 @@ describe('request/hand-off-batch', () => {
   });
 });
 
+describe('request/hand-off-batch: settle(), for flush() and shutdown()', () => {
+  it('runs what waits, hands over requests still open, and waits for pending work', async () => {
+    const ran: string[] = [];
+    const batch = new HandOffBatch(() => undefined);
+    batch.add(() => ran.push('finished'));
+    const open = (): void => void ran.push('still streaming');
+    batch.open(open);
+    const closedAgain = (): void => void ran.push('closed');
+    batch.open(closedAgain);
+    batch.closed(closedAgain);
+    let release!: () => void;
+    batch.wait(new Promise<void>((resolve) => (release = resolve)));
+    const settling = batch.settle();
+    expect(ran).to.deep.equal(['finished', 'still streaming']);
+    expect(settling).to.be.an.instanceOf(Promise);
+    let settled = false;
+    void settling!.then(() => (settled = true));
+    await turn();
+    expect(settled).to.equal(false);
+    release();
+    await settling;
+    expect(batch.settle()).to.equal(undefined); // nothing pending any more
+  });
+});
+
 describe('request/tracker-config: the hand-off batch', () => {
-  it('is one per client, however many middlewares share it, and none with waitUntil or flushOnResponse', async () => {
+  it('is one per client, however many middlewares share it; waitUntil and flushOnResponse do not batch', async () => {
     const client = new OursClient({ token: 't', apiUrl: 'http://127.0.0.1:9/api/v1', logger: false });
     const first = resolveTrackerConfig({ client });
     expect(first.handOffs).to.be.an.instanceOf(HandOffBatch);
+    expect(first.batchHandOffs).to.equal(true);
     expect(resolveTrackerConfig({ client }).handOffs).to.equal(first.handOffs);
-    expect(resolveTrackerConfig({ client, waitUntil: () => undefined }).handOffs).to.equal(undefined);
-    expect(resolveTrackerConfig({ client, flushOnResponse: true }).handOffs).to.equal(undefined);
+    for (const serverless of [{ waitUntil: () => undefined }, { flushOnResponse: true }]) {
+      const config = resolveTrackerConfig({ client, ...serverless });
+      expect(config.handOffs).to.equal(first.handOffs); // flush() still waits for their async hooks
+      expect(config.batchHandOffs).to.equal(false);
+    }
     await client.shutdown();
   });
 
   it("the client's flush() runs the hand-offs that wait, before it looks at the queue", async () => {
     const client = new OursClient({ token: 't', apiUrl: 'http://127.0.0.1:9/api/v1', logger: false });
     const { handOffs } = resolveTrackerConfig({ client });
-    handOffs!.add(() => client.track({ event: 'Waiting', userId: 'v1' }));
+    handOffs.add(() => client.track({ event: 'Waiting', userId: 'v1' }));
     const flushing = client.flush(); // nothing listens on port 9: the event is queued, then fails or waits
     expect(client.stats().tracked).to.equal(1);
     await client.shutdown({ timeoutMs: 50 });

@@ -1,35 +1,41 @@
-import { OursConfigError } from '../../errors';
+import { describeValue, OursConfigError } from '../../errors';
+import { optionNames, refuseUnknownOptions } from '../../unknown-options';
 
 /** Options of `fileStore()`. */
 export interface FileStoreOptions {
   /** Directory for the events of ONE process (created if missing); give each process or worker its own. */
   dir: string;
   /** The write window: appends are written together this long after the first; what a crash can lose. @defaultValue 100 */
-  flushMs?: number;
+  flushMs?: number | undefined;
   /** Bytes the directory may hold; `track()` drops new events (reported as `queue_full`) past it. @defaultValue 268435456 (256 MiB) */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /** `fdatasync` the segment files written in each window, so that a power cut loses no more than a crash. @defaultValue true */
-  fsync?: boolean;
+  fsync?: boolean | undefined;
   /** Size at which a new segment file starts. @defaultValue maxBytes / 16, from 4 KiB to 8 MiB */
-  segmentBytes?: number;
+  segmentBytes?: number | undefined;
 }
 
 export type ResolvedFileStoreOptions = Required<FileStoreOptions>;
 
 const MIB = 1024 * 1024;
+const FILE_STORE_OPTIONS = optionNames<FileStoreOptions>({ dir: true, flushMs: true, maxBytes: true, fsync: true, segmentBytes: true });
 
 function whole(option: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min) {
-    throw new OursConfigError(`fileStore.${option}`, `must be a whole number of at least ${min}, got ${String(value)}`);
+    throw new OursConfigError(`fileStore.${option}`, `must be a whole number of at least ${min}, got ${describeValue(value)}`);
   }
   return v;
 }
 
 /** Defaults applied and every value checked, at construction (the only time a store throws). */
 export function resolveFileStoreOptions(options: FileStoreOptions): ResolvedFileStoreOptions {
+  refuseUnknownOptions(options, FILE_STORE_OPTIONS, 'fileStore()', 'fileStore.');
   if (typeof options?.dir !== 'string' || options.dir === '') {
-    throw new OursConfigError('fileStore.dir', 'must be a directory path');
+    throw new OursConfigError('fileStore.dir', `must be a directory path, one per process, got ${describeValue(options?.dir)}`);
+  }
+  if (options.fsync !== undefined && typeof options.fsync !== 'boolean') {
+    throw new OursConfigError('fileStore.fsync', `must be true or false, got ${describeValue(options.fsync)}`);
   }
   const maxBytes = whole('maxBytes', options.maxBytes, 256 * MIB, 4096);
   const segmentDefault = Math.min(8 * MIB, Math.max(4096, Math.floor(maxBytes / 16)));

@@ -30,7 +30,7 @@ export async function recoverDir(
     const seg = new Segment(writer.dir, seq);
     try {
       const { records, unreadable } = await readSegment(seg);
-      giveUps.unreadable += unreadable;
+      giveUps.corrupt += unreadable;
       const events: QueuedEvent[] = [];
       for (const { offset, size, path, json } of records) {
         const state = checkStored(json, path, now);
@@ -51,5 +51,5 @@ export async function recoverDir(
     }
     await new Promise((resolve) => setImmediate(resolve));
   }
-  giveUps.report((count, why) => hooks.dropped(count, why));
+  giveUps.report((count, why, reason) => hooks.dropped(count, why, reason));
 }

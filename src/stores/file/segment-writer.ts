@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import type { QueuedEvent } from '../../queue';
 import { encodeAcks, encodeRecords } from './frame';
-import { Segment, segmentSeqs, type RecordKey } from './segment';
+import { NOT_STORED, PENDING, Segment, segmentSeqs, type RecordKey } from './segment';
 import { WriteQueue } from './write-queue';
 
 /** How long a settled active segment is kept for new records before it is deleted. */
@@ -14,11 +14,16 @@ export const IDLE_MS = 1000;
  * file's share as one buffer for the {@link WriteQueue}; `clean()` deletes
  * the segments whose every record is settled. A record settled before its
  * window never reaches the disk.
+ *
+ * A failing disk costs durability, never delivery: the records of a failed
+ * write stay in memory only (their events are delivered as usual), their
+ * bytes no longer count against the bound, and their segment takes no more
+ * records (the next ones start a new segment, never after a gap).
  */
 export class SegmentWriter {
   readonly segments = new Map<number, Segment>();
   nextSeq = 1;
-  /** Bytes on disk, counting records and acks assigned but not yet written. */
+  /** Bytes on disk, counting records waiting for their window and what the window is writing. */
   diskBytes = 0;
   /** False until recovery has found the last segment number. */
   ready = false;
@@ -41,13 +46,17 @@ export class SegmentWriter {
   /** From now on events live in memory only: nothing is written, nothing counts against the disk bound. */
   disable(): void {
     this.disabled = true;
+    for (const event of this.#pending) (event.key as RecordKey).offset = NOT_STORED;
     this.#pending = [];
     this.#queue.clear();
     this.diskBytes = 0;
   }
 
   add(event: QueuedEvent & { key: RecordKey }): void {
-    if (this.disabled) return;
+    if (this.disabled) {
+      event.key.offset = NOT_STORED;
+      return;
+    }
     this.#pending.push(event);
     this.diskBytes += event.key.size;
   }
@@ -55,7 +64,10 @@ export class SegmentWriter {
   settle(key: RecordKey): void {
     if (key.settled) return;
     key.settled = true;
-    if (!key.seg) return; // not written yet: assign() skips it
+    if (!key.seg) {
+      if (key.offset === PENDING) this.diskBytes -= key.size; // never to be written: assign() skips it
+      return;
+    }
     key.seg.acks.push(key.offset);
     key.seg.live--;
   }
@@ -66,10 +78,7 @@ export class SegmentWriter {
     const groups = new Map<Segment, { events: QueuedEvent[]; sizes: number[]; pos: number; total: number }>();
     for (const event of this.#pending) {
       const key = event.key as RecordKey;
-      if (key.settled) {
-        this.diskBytes -= key.size;
-        continue;
-      }
+      if (key.settled) continue;
       let seg = this.#active;
       if (!seg || (seg.size > 0 && seg.size + key.size > this.segmentBytes)) seg = this.#roll();
       let group = groups.get(seg);
@@ -77,25 +86,49 @@ export class SegmentWriter {
       group.events.push(event);
       group.sizes.push(key.size);
       group.total += key.size;
-      this.#activeAt = Date.now();
+      this.#activeAt = performance.now();
       key.seg = seg;
       key.offset = seg.size;
       seg.size += key.size;
       seg.live++;
     }
     this.#pending = [];
-    for (const [seg, { events, sizes, pos, total }] of groups) this.#queue.push(seg, 'seg', pos, encodeRecords(events, sizes, total));
+    for (const [seg, { events, sizes, pos, total }] of groups) {
+      this.#queue.push(seg, 'seg', pos, encodeRecords(events, sizes, total), () => this.#unstore(seg, pos, total, events));
+    }
     for (const seg of this.segments.values()) {
       if (!seg.acks.length) continue;
       // A segment with nothing live is about to be deleted: its acks need no writing.
       if (seg.live > 0 || seg.unwritten > 0) {
-        const buf = encodeAcks(seg.acks);
-        this.#queue.push(seg, 'ack', seg.ackSize, buf);
+        const { acks, ackSize: pos } = seg;
+        const buf = encodeAcks(acks);
+        this.#queue.push(seg, 'ack', pos, buf, () => this.#unack(seg, pos, buf.length, acks));
         seg.ackSize += buf.length;
         this.diskBytes += buf.length;
       }
       seg.acks = [];
     }
+  }
+
+  /** Records whose write failed: in memory only from now on, their segment closed to new ones. */
+  async #unstore(seg: Segment, pos: number, bytes: number, events: readonly QueuedEvent[]): Promise<void> {
+    this.diskBytes -= bytes;
+    seg.size = pos; // what the file holds (once cut back); the segment takes no more records, so no offset is reused
+    if (this.#active === seg) this.#active = undefined;
+    for (const { key } of events as (QueuedEvent & { key: RecordKey })[]) {
+      if (key.seg !== seg) continue;
+      key.seg = undefined;
+      key.offset = NOT_STORED;
+      if (!key.settled) seg.live--; // a settled one was counted out when it settled
+    }
+    await seg.truncate('seg', pos); // a torn tail would read back as corrupt records
+  }
+
+  /** Acks whose write failed: written again with the next window's, at the same place. */
+  async #unack(seg: Segment, pos: number, bytes: number, acks: number[]): Promise<void> {
+    this.diskBytes -= bytes;
+    seg.ackSize = pos;
+    seg.acks = acks.concat(seg.acks);
   }
 
   #roll(): Segment {
@@ -108,8 +141,13 @@ export class SegmentWriter {
   /** One window: place what came since the last, put it on disk, delete what is all settled. */
   async runWindow(final = false): Promise<void> {
     this.assign();
-    await this.#queue.drain();
-    await this.clean(final);
+    try {
+      await this.#queue.drain();
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; the events not written are delivered from memory, without a copy on disk`);
+    } finally {
+      await this.clean(final); // also when writes failed: deleting settled segments is what frees a full disk
+    }
   }
 
   /**
@@ -120,7 +158,7 @@ export class SegmentWriter {
    * the rest of the store.
    */
   async clean(final = false): Promise<void> {
-    const now = Date.now();
+    const now = performance.now();
     for (const seg of [...this.segments.values()]) {
       if (seg.live > 0 || seg.unwritten > 0) continue;
       if (seg === this.#active) {

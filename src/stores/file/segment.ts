@@ -24,13 +24,19 @@ export type FileKind = 'seg' | 'ack';
 
 /** Where an event's record is: the event's `key` in a file store. */
 export interface RecordKey {
-  /** Unset until the write window assigns the record a place. */
+  /** Unset until the write window assigns the record a place, and again if its write failed. */
   seg: Segment | undefined;
+  /** {@link PENDING} until assigned, {@link NOT_STORED} once its write failed. */
   offset: number;
   /** Bytes of the record on disk. */
   size: number;
   settled: boolean;
 }
+
+/** A record's offset until its window assigns it a place. */
+export const PENDING = -1;
+/** A record's offset once its write failed: the event lives in memory only. */
+export const NOT_STORED = -2;
 
 export const isRecordKey = (key: unknown): key is RecordKey => typeof key === 'object' && key !== null && 'settled' in key;
 
@@ -88,6 +94,13 @@ export class Segment {
     for (const fd of Object.values(this.#syncFds)) closeSync(fd);
     this.#syncFds = {};
     await Promise.all(handles.map((h) => h.then((fh) => fh.close(), () => undefined)));
+  }
+
+  /** Cuts a file back to `size` (what a failed write may have left past it); best effort. */
+  async truncate(kind: FileKind, size: number): Promise<void> {
+    await this.handle(kind)
+      .then((fh) => fh.truncate(size))
+      .catch(() => undefined);
   }
 
   /** Closes and deletes both files; a file that is already gone is fine. */

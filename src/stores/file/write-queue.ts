@@ -7,12 +7,17 @@ interface Write {
   kind: FileKind;
   pos: number;
   buf: Buffer;
+  /** Takes back what the write stood for, when it failed (see {@link SegmentWriter}). */
+  undo: () => Promise<void>;
 }
 
 /**
- * The encoded buffers of the windows, in order, until they are on disk. Each
- * is one positional write; a write that fails stays first in line and is
- * issued again, to the same offset, by the next window. With `fsync`, each
+ * The encoded buffers of a window, in order, until they are on disk. Each is
+ * one positional write. A write that fails (a full disk, an I/O error) is
+ * undone rather than kept for later: kept, it would hold its bytes against
+ * the disk bound, and every buffer after it in memory, for as long as the
+ * disk stays full. The others are still tried; the first error is thrown
+ * once all are done, and the window backs off. With `fsync`, each
  * segment file written is `fdatasync`ed once per window, and the directory
  * once after a segment file was created (so a power cut keeps its name). Ack
  * files are not synced: a lost ack only means a harmless resend.
@@ -27,9 +32,9 @@ export class WriteQueue {
     readonly fsync: boolean,
   ) {}
 
-  push(seg: Segment, kind: FileKind, pos: number, buf: Buffer): void {
+  push(seg: Segment, kind: FileKind, pos: number, buf: Buffer, undo: () => Promise<void>): void {
     seg.unwritten++;
-    this.#writes.push({ seg, kind, pos, buf });
+    this.#writes.push({ seg, kind, pos, buf, undo });
   }
 
   clear(): void {
@@ -37,19 +42,23 @@ export class WriteQueue {
   }
 
   async drain(): Promise<void> {
+    let failure: unknown;
     while (this.#writes.length) {
-      const w = this.#writes[0]!;
-      const fh = await w.seg.handle(w.kind, () => (this.#dirCreated = true));
-      for (let done = 0; done < w.buf.length; ) {
-        done += (await fh.write(w.buf, done, w.buf.length - done, w.pos + done)).bytesWritten;
+      const w = this.#writes[0]!; // first in line until done: the write at exit repeats it
+      try {
+        await this.#write(w);
+      } catch (err) {
+        failure ??= err;
+        await w.undo();
       }
       this.#writes.shift();
       w.seg.unwritten--;
-      if (w.kind === 'seg' && this.fsync) this.#unsynced.add(fh);
     }
+    if (failure) throw failure;
     if (!this.fsync) return;
     for (const fh of this.#unsynced) {
-      await fh.datasync();
+      // Closed: its segment was deleted after a failed window, all settled; there is nothing left to keep.
+      if (fh.fd !== -1) await fh.datasync();
       this.#unsynced.delete(fh);
     }
     if (this.#dirCreated) {
@@ -57,6 +66,14 @@ export class WriteQueue {
       const dir = await open(this.dir, 'r');
       await dir.sync().finally(() => dir.close());
     }
+  }
+
+  async #write(w: Write): Promise<void> {
+    const fh = await w.seg.handle(w.kind, () => (this.#dirCreated = true));
+    for (let done = 0; done < w.buf.length; ) {
+      done += (await fh.write(w.buf, done, w.buf.length - done, w.pos + done)).bytesWritten;
+    }
+    if (w.kind === 'seg' && this.fsync) this.#unsynced.add(fh);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { OursConfigError } from '../../errors';
+import { describeValue, OursConfigError } from '../../errors';
+import { optionNames, refuseUnknownOptions } from '../../unknown-options';
 import type { RedisLike, StreamNames } from './commands';
 
 /** Options of `redisStore()`. */
@@ -7,15 +8,15 @@ export interface RedisStoreOptions {
   /** An ioredis (v5) `Redis` or `Cluster` instance; the store never connects or quits it. */
   redis: RedisLike;
   /** The stream all instances of the app share. @defaultValue 'ours:events' */
-  stream?: string;
+  stream?: string | undefined;
   /** Its consumer group. @defaultValue 'ours' */
-  group?: string;
+  group?: string | undefined;
   /** This instance's name in the group, unique among live instances. @defaultValue `<hostname>-<pid>` */
-  consumer?: string;
+  consumer?: string | undefined;
   /** Entries idle this long belong to a dead instance and are claimed by a live one. @defaultValue 60000 */
-  claimIdleMs?: number;
+  claimIdleMs?: number | undefined;
   /** The write window: appends go to Redis together this long after the first; what a crash can lose. @defaultValue 20 */
-  flushMs?: number;
+  flushMs?: number | undefined;
 }
 
 export interface ResolvedRedisStoreOptions {
@@ -25,22 +26,25 @@ export interface ResolvedRedisStoreOptions {
   flushMs: number;
 }
 
+const REDIS_STORE_OPTIONS = optionNames<RedisStoreOptions>({ redis: true, stream: true, group: true, consumer: true, claimIdleMs: true, flushMs: true });
+
 function text(option: string, value: string | undefined, fallback: string): string {
   const v = value ?? fallback;
-  if (typeof v !== 'string' || v === '') throw new OursConfigError(`redisStore.${option}`, 'must be a non-empty string');
+  if (typeof v !== 'string' || v === '') throw new OursConfigError(`redisStore.${option}`, `must be a non-empty string, got ${describeValue(value)}`);
   return v;
 }
 
 function whole(option: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min) {
-    throw new OursConfigError(`redisStore.${option}`, `must be a whole number of at least ${min}, got ${String(value)}`);
+    throw new OursConfigError(`redisStore.${option}`, `must be a whole number of at least ${min}, got ${describeValue(value)}`);
   }
   return v;
 }
 
 /** Defaults applied and every value checked, at construction (the only time a store throws). */
 export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRedisStoreOptions {
+  refuseUnknownOptions(options, REDIS_STORE_OPTIONS, 'redisStore()', 'redisStore.');
   if (typeof options?.redis?.call !== 'function') {
     throw new OursConfigError('redisStore.redis', 'must be an ioredis (v5) instance, or anything with its call(command, ...args) method');
   }

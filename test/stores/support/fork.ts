@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { ClientStats, FlushReport } from '../../../src/index';
+import type { MockOurs } from '../../../src/testing';
 import type { TrackerConfig } from './tracker-child';
 
 export interface TrackerMessage {
@@ -52,4 +53,18 @@ export function forkTracker(config: TrackerConfig): Tracker {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Tracker(child);
+}
+
+/**
+ * What a process killed during an outage leaves in `dir`: `n` events
+ * (distinctIds `${prefix}-${i}`) written and never delivered. The mock is
+ * down (503) while it runs, and reset after.
+ */
+export async function leftBehind(mock: MockOurs, token: string, dir: string, prefix: string, n: number): Promise<string> {
+  mock.respondWith({ status: 503, times: 'always' });
+  const tracker = forkTracker({ apiUrl: mock.url, token, count: n, prefix, file: { dir } });
+  await tracker.next('tracked');
+  await tracker.kill();
+  mock.reset();
+  return dir;
 }

@@ -49,7 +49,7 @@ export function drops(client: OursClient): DropInfo[] {
 /** The invariant of ClientStats, which recovered and dropped stored events must keep. */
 export function balanced(client: OursClient): boolean {
   const s = client.stats();
-  return s.tracked === s.delivered + s.failed + s.dropped + s.queued + s.inFlight;
+  return s.tracked === s.delivered + s.failed + s.dropped + s.queued + s.inFlight + s.held;
 }
 
 /** distinctIds `${prefix}-0` .. `${prefix}-${n - 1}`, sorted as strings. */

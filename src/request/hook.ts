@@ -1,0 +1,47 @@
+import { OursError } from '../errors';
+
+/** The option hooks a request's events go through. */
+export type HookName = 'skip' | 'identify' | 'beforeSend';
+
+/**
+ * True for a Promise or any thenable. Hooks are sync in most apps: the
+ * result is only ever wrapped in a Promise when it is one already, so a sync
+ * hook costs what it did before hooks could be async.
+ */
+export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+/** What a failed hook is reported as: the hook's name, how it failed, and what that cost. */
+export function hookError(hook: HookName, how: 'threw' | 'rejected', err: unknown): OursError {
+  return new OursError(`ours-middleware: ${hook} ${how}: ${(err as Error)?.message ?? String(err)}; ${LOST[hook]}`);
+}
+
+const LOST: Record<HookName, string> = {
+  skip: "the request's events are dropped",
+  identify: "the request's events are dropped",
+  beforeSend: 'its event is dropped',
+};
+
+/**
+ * Waits for an async hook, at most `timeoutMs`: resolves with its value, or
+ * rejects with the {@link OursError} to report (it rejected, or did not settle
+ * in time). The timer is unref'd; `flush()` keeps the process alive while it
+ * waits (see `HandOffBatch.settle`).
+ */
+export function settleHook<T>(hook: HookName, result: PromiseLike<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new OursError(`ours-middleware: ${hook} did not settle within ${timeoutMs} ms; ${LOST[hook]}`)), timeoutMs);
+    timer.unref();
+    Promise.resolve(result).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(hookError(hook, 'rejected', err));
+      },
+    );
+  });
+}

@@ -1,0 +1,54 @@
+import { OursError } from '../errors';
+import { RateLimitedLog } from '../logger';
+
+/*
+ * `req.ours` / `ctx.ours` where the middleware did not run for the request
+ * (mounted after the routes, or on another router). Without this it is
+ * `undefined`, and `req.ours.track()` a TypeError that names nothing. An
+ * accessor on the request (or Koa context) prototype gives instead a tracker
+ * that does nothing but say, once a minute, where the middleware goes: the
+ * route still answers, and the log says what to fix.
+ */
+
+/** Where the middleware keeps a request's tracker; `req.ours` reads it through the accessor. */
+const kTracker = Symbol('ours-middleware.tracker');
+
+const log = new RateLimitedLog();
+
+function unmounted(name: 'req' | 'ctx'): object {
+  const fix =
+    name === 'req'
+      ? 'mount it before the routes that track: `app.use(ours({...}))` above them (Express runs middleware in the order it is added)'
+      : 'mount it before the middleware that tracks: `app.use(ours({...}))` first (Koa runs middleware in the order it is added)';
+  const say = (call: string): void => {
+    if (log.take(`${name}.${call}`) >= 0) console.error(`[ours-middleware] ${name}.ours.${call} was called, but ours() did not run for this request, so nothing was tracked: ${fix}`);
+  };
+  return Object.freeze({
+    track: () => say('track()'),
+    identify: () => say('identify()'),
+    setIdentity: () => say('setIdentity()'),
+    get context(): never {
+      throw new OursError(`${name}.ours.context was read, but ours() did not run for this request: ${fix}`);
+    },
+  });
+}
+
+/**
+ * Defines `ours` on `proto` (once): the tracker the middleware stored for
+ * this request, else the stand-in above. Assigning `req.ours` stores it, so
+ * the middleware and apps that stub it in tests work as before.
+ */
+export function defineOursAccessor(proto: object, name: 'req' | 'ctx'): void {
+  if (Object.prototype.hasOwnProperty.call(proto, 'ours')) return;
+  const standIn = unmounted(name);
+  Object.defineProperty(proto, 'ours', {
+    configurable: true,
+    enumerable: false,
+    get(this: Record<symbol, unknown>) {
+      return this[kTracker] ?? standIn;
+    },
+    set(this: Record<symbol, unknown>, tracker: unknown) {
+      this[kTracker] = tracker;
+    },
+  });
+}

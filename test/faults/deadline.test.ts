@@ -1,0 +1,70 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { OursClient, type FetchLike } from '../../src/index';
+import { exitWithin, runFixture, type Child } from './child';
+
+/**
+ * A shutdown deadline holds whatever else the process does: nothing is sent
+ * after it, and `shutdown()` resolves on time, even when libuv's thread pool
+ * (where the gzip of a batch runs) is busy with the app's own work.
+ */
+describe('shutdown deadline', function () {
+  this.timeout(30_000);
+  let api: Server;
+  let apiUrl: string;
+  /** Requests the hung API received (it never answers). */
+  let received = 0;
+  const children: Child[] = [];
+
+  before(async () => {
+    api = createServer(() => void received++);
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/api/v1`;
+  });
+  beforeEach(() => void (received = 0));
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+  });
+  after(async () => {
+    api.closeAllConnections();
+    await new Promise((resolve) => api.close(resolve));
+  });
+
+  it('holds with the thread pool busy (UV_THREADPOOL_SIZE=1, pbkdf2 queued): on time, nothing sent after it', async () => {
+    const timeoutMs = 600;
+    const child = runFixture('pool-child.ts', { apiUrl, token: 'pool-token', timeoutMs, busyMs: 3000 }, { UV_THREADPOOL_SIZE: '1' });
+    children.push(child);
+    const [ms, report] = (await child.line('SHUTDOWN', 20_000)).split(' ');
+    // The event loop is free (the work is on the pool): the deadline's timer fires on time.
+    expect(Number(ms), 'shutdown took (ms)').to.be.below(timeoutMs + 400);
+    expect(JSON.parse(report!)).to.deep.equal({ delivered: 0, failed: 50, dropped: 0 });
+    await child.line('POOL FREE', 20_000); // the gzip the client queued has run by now
+    child.proc.kill('SIGTERM');
+    await exitWithin(child, 5000);
+    expect(received, 'requests that reached the API').to.equal(0);
+  });
+
+  it('an already-aborted shutdown sends nothing, even through a fetch that ignores its signal', async () => {
+    let calls = 0;
+    let release: () => void = () => undefined;
+    // A fetch that never looks at `signal`: only the client can hold the deadline.
+    const deaf: FetchLike = () => {
+      calls++;
+      return new Promise((resolve) => (release = () => resolve({ status: 200, headers: { get: () => null }, text: async () => '{"success":true}' })));
+    };
+    const client = new OursClient({ token: 'deaf-token', apiUrl, fetch: deaf, logger: false, timeoutMs: 5000, flushAt: 1, maxInFlight: 1 });
+    client.on('error', () => undefined);
+    client.track({ event: 'Deaf', externalId: 'u', distinctId: 'deaf-1' });
+    client.track({ event: 'Deaf', externalId: 'u', distinctId: 'deaf-2' });
+    while (calls === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const t0 = performance.now();
+    const report = await client.shutdown({ timeoutMs: 100 });
+    expect(performance.now() - t0, 'shutdown took (ms)').to.be.below(1000);
+    release(); // the answer comes after the deadline: too late to count
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls, 'requests after the deadline').to.equal(1);
+    expect(report).to.deep.equal({ delivered: 0, failed: 2, dropped: 0 });
+    expect(client.stats()).to.include({ tracked: 2, delivered: 0, failed: 2, queued: 0, inFlight: 0 });
+  });
+});
