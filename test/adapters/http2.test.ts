@@ -51,6 +51,26 @@ describe('adapter: Koa 3 on an HTTP/2 server (its compatibility response)', () =
     await client.shutdown();
   });
 
+  it('optOut() then ctx.throw(404): the opt-out cookie is kept on the error response', async () => {
+    const { client } = clientFor(t.mock);
+    const app = new Koa();
+    app.silent = true;
+    app.use(ours({ client }));
+    app.use((ctx) => {
+      ctx.ours.optOut();
+      ctx.throw(404);
+    });
+    server = createServer(app.callback()).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+
+    const reply = await getWithHeaders(port, '/missing', { 'user-agent': 'Mozilla/5.0 h2 test' });
+    expect(reply.status).to.equal(404);
+    const cookies = (reply.headers['set-cookie'] as string[] | undefined) ?? [];
+    expect(cookies.map((c) => c.split(';')[0])).to.deep.equal(['ours_opt_out=1']);
+    await client.shutdown();
+  });
+
   it('setVisitorCookie: ctx.throw(404) after the first track() keeps the minted cookie on the error response', async () => {
     const { client } = clientFor(t.mock);
     const app = new Koa();

@@ -248,6 +248,43 @@ adapterSuite('adapter: privacy', (t) => {
       expect(events).to.have.length(2);
     });
 
+    it('calls dropped because of an opt-out count as filtered: the stats add up', async () => {
+      const app = await t.start();
+      app.handle(({ ours, req }) => {
+        ours.track('Before');
+        ours.identify({ email: 'ada@example.com' });
+        if (req.url === '/opt-out') ours.optOut();
+        ours.track('After');
+      });
+      await app.get('/opt-out', { headers: BROWSER });
+      await app.get('/later', { headers: { ...BROWSER, cookie: `${BROWSER.cookie}; ours_opt_out=1` } });
+      await app.client.flush();
+      expect(t.mock.requests).to.deep.equal([]);
+      const stats = app.client.stats();
+      expect(stats).to.include({ tracked: 6, dropped: 6, delivered: 0, queued: 0, inFlight: 0, held: 0 });
+    });
+
+    it("an opted-out visitor's experiment() is the control path, asked nothing; the API sees redacted page URLs of others", async () => {
+      t.mock.experiment('checkout', { variants: [{ id: 'var_ctl', name: 'control', isControl: true }, { id: 'var_b', name: 'b' }] });
+      const app = await t.start({ ours: { client: t.client({ experimentToken: 'exp_test_token_123' }) } });
+      app.handle(async ({ ours, req }) => {
+        if (req.url?.startsWith('/opt-out')) ours.optOut();
+        const variant = await ours.experiment('checkout');
+        const { properties } = await ours.personalization();
+        return JSON.stringify([variant.isControl, variant.inExperiment, properties]);
+      });
+      const optedOut = await app.get('/opt-out', { headers: BROWSER });
+      const withCookie = await app.get('/later', { headers: { ...BROWSER, cookie: `${BROWSER.cookie}; ours_opt_out=1` } });
+      expect([optedOut.body, withCookie.body]).to.deep.equal(['[true,false,{}]', '[true,false,{}]']);
+      expect(t.mock.requests).to.deep.equal([]);
+      expect(t.mock.impressions).to.deep.equal([]);
+      await app.get('/checkout?token=s3cret&utm_source=meta', { headers: { ...BROWSER, host: 'shop.example' } });
+      const asked = t.mock.requests.filter((r) => r.endpoint === '/experiments/assignments');
+      expect(asked.map((r) => (r.body as { context: unknown }).context)).to.deep.equal([
+        { url: 'http://shop.example/checkout?token=REDACTED&utm_source=meta', search: '?token=REDACTED&utm_source=meta' },
+      ]);
+    });
+
     it('an opted-out visitor gets no minted visitor cookie', async () => {
       const app = await t.start({ ours: { setVisitorCookie: true } });
       app.handle(({ ours }) => ours.track('E'));
