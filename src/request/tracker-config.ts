@@ -112,12 +112,12 @@ function appIp<Req>(clientIp: (req: Req) => string | undefined, req: Req, client
   try {
     ip = clientIp(req);
   } catch (err) {
-    client[kReport](new OursError(`ours-middleware: clientIp threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`));
+    client[kReport](new OursError(`clientIp threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`));
     return undefined;
   }
   if (!isThenable(ip)) return ip as string | undefined;
   ip.then(undefined, () => undefined); // its rejection is not the host's either
-  client[kReport](new OursError('ours-middleware: clientIp returned a Promise; it must return the IP (a string) synchronously; the event goes without an IP'));
+  client[kReport](new OursError('clientIp returned a Promise; it must return the IP (a string) synchronously; the event goes without an IP'));
   return undefined;
 }
 

@@ -42,7 +42,7 @@ interface HeldCall {
 type Decision = Identity | 'filtered' | 'hook_failed' | 'invalid';
 
 const VISITOR_TOO_LATE =
-  "ours-middleware: setVisitorCookie: the response headers were already sent at the request's first track(), so no visitor cookie could be set, and the event has no visitor (no ours_device_id, identify or setIdentity): not sent. Track before the response starts streaming.";
+  "setVisitorCookie: the response headers were already sent at the request's first track(), so no visitor cookie could be set, and the event has no visitor (no ours_device_id, identify or setIdentity): not sent. Track before the response starts streaming.";
 
 /** Whether an `ours()` with this config made the tracker (see `requestTracker`). @internal */
 const kMadeBy = Symbol('ours-middleware.madeBy');
