@@ -4,7 +4,7 @@
  * is translated here; everything else lives in the core.
  */
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
@@ -25,6 +25,17 @@ declare module 'fastify' {
 
 /** Options of the Fastify plugin; `req` in callbacks is Fastify's `request`. */
 export type OursFastifyOptions = MiddlewareOptions<OursFastifyRequest>;
+
+/**
+ * What the plugin uses of the Fastify instance. Not `FastifyInstance` itself:
+ * an app often holds two copies of Fastify's types (NestJS's platform pins its
+ * own), and the instance of one is not assignable to the other's.
+ */
+export interface OursFastifyInstance {
+  hasRequestDecorator(name: string): boolean;
+  decorateRequest(name: 'ours', value: null): unknown;
+  addHook(name: 'onRequest' | 'onClose', hook: (...args: never[]) => unknown): unknown;
+}
 
 /** What `app.register()` passes besides the plugin's own options; Fastify handles them. */
 const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
@@ -81,7 +92,7 @@ const fastifySource = (request: OursFastifyRequest): RequestSource => new Fastif
  *   return { ok: true };
  * });
  */
-export function ours(fastify: FastifyInstance, options: OursFastifyOptions, done: (err?: Error) => void): void {
+export function ours(fastify: OursFastifyInstance, options: OursFastifyOptions, done: (err?: Error) => void): void {
   let config: TrackerConfig<OursFastifyRequest>;
   try {
     config = configOf(options);
@@ -89,14 +100,14 @@ export function ours(fastify: FastifyInstance, options: OursFastifyOptions, done
     return done(err as Error); // `app.register()` rejects with it, naming the option
   }
   // Declared so Fastify keeps one request shape; registered twice, the first declaration serves.
-  if (!fastify.hasRequestDecorator('ours')) fastify.decorateRequest('ours', null as unknown as RequestTracker<OursFastifyRequest>);
-  fastify.addHook('onRequest', function oursHook(request: FastifyRequest, reply: FastifyReply, next: () => void) {
+  if (!fastify.hasRequestDecorator('ours')) fastify.decorateRequest('ours', null);
+  fastify.addHook('onRequest', function oursHook(request: FastifyRequest, reply: { raw: ServerResponse }, next: () => void) {
     // The hand-off listens on the raw response's finish/close, as Fastify's onResponse does.
-    request.ours = requestTracker(request.ours, config, fastifySource, reply.raw as ServerResponse, request);
+    request.ours = requestTracker(request.ours, config, fastifySource, reply.raw, request);
     next();
   });
   // A client made from these options is the plugin's to close (bounded by its `timeoutMs`); a given one is the app's.
-  if (!options.client) fastify.addHook('onClose', (_instance: FastifyInstance, next: () => void) => void config.client.shutdown().then(() => next(), () => next()));
+  if (!options.client) fastify.addHook('onClose', (_instance: unknown, next: () => void) => void config.client.shutdown().then(() => next(), () => next()));
   done();
 }
 
