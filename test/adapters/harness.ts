@@ -18,6 +18,8 @@
  * Apps and clients are closed after each test, and the mock must have seen
  * no contract violation.
  */
+import { once } from 'node:events';
+import { connect } from 'node:http2';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -438,6 +440,20 @@ export function send(port: number, path: string, options: RequestOptions = {}, h
     req.on('error', reject);
     req.end();
   });
+}
+
+/** GET `path` over cleartext HTTP/2; resolves with the status and the headers once the response has ended. */
+export async function h2get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown> }> {
+  const session = connect(`http://127.0.0.1:${port}`);
+  try {
+    const req = session.request({ ':path': path, ...headers });
+    const [head] = (await once(req, 'response')) as [Record<string, unknown>];
+    req.resume();
+    await once(req, 'end');
+    return { status: Number(head[':status']), headers: head };
+  } finally {
+    session.close();
+  }
 }
 
 /** Opens a request, waits for the first body chunk, then aborts it (the client goes away mid-response). */

@@ -1,27 +1,13 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { connect, createServer, type Http2Server } from 'node:http2';
+import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { oursNode } from '../../adapters/node';
 import { clientFor, withMock } from '../helpers/client';
-import { send } from './harness';
+import { h2get, send } from './harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0';
-
-/** GET `path` over cleartext HTTP/2; resolves with the response headers once the response has ended. */
-async function h2get(port: number, path: string, headers: Record<string, string>): Promise<Record<string, unknown>> {
-  const session = connect(`http://127.0.0.1:${port}`);
-  try {
-    const req = session.request({ ':path': path, ...headers });
-    const [head] = (await once(req, 'response')) as [Record<string, unknown>];
-    req.resume();
-    await once(req, 'end');
-    return head;
-  } finally {
-    session.close();
-  }
-}
 
 /** What only `ours-middleware/node` has: HTTP/2 requests and `track(req, res)` called again. The shared cases are in the other files. */
 describe('adapter: node (plain handlers)', () => {
@@ -38,8 +24,8 @@ describe('adapter: node (plain handlers)', () => {
     }).listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
-    const head = await h2get(port, '/h2?utm_source=h2', { 'user-agent': UA });
-    expect(head[':status']).to.equal(200);
+    const { status, headers: head } = await h2get(port, '/h2?utm_source=h2', { 'user-agent': UA });
+    expect(status).to.equal(200);
     const [event] = await t.mock.waitFor(1);
     expect(event!.defaultProperties).to.include({ host: `127.0.0.1:${port}`, current_url: `http://127.0.0.1:${port}/h2?utm_source=h2`, utm_source: 'h2', ip: '127.0.0.1' });
     expect(head['set-cookie']).to.deep.equal([`ours_device_id=${event!.userId}; Max-Age=31536000; Path=/; SameSite=Lax`]);
