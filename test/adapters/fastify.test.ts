@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import fastify5 from 'fastify';
 import fastify4 from 'fastify4';
@@ -83,6 +84,32 @@ for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastif
       const [event] = await t.mock.waitFor(1);
       expect(cookies[0]).to.match(new RegExp(`^ours_device_id=${event!.userId};`));
       expect(event!.eventProperties).to.include({ gpc: 'true' }); // annotated (the first), not dropped (the second)
+      await app.close();
+      await client.shutdown();
+    });
+
+    it("setVisitorCookie next to the app's reply.header('set-cookie'): both reach the browser on an error reply and on a streamed one", async () => {
+      const { client } = clientFor(t.mock);
+      const app = create();
+      await app.register(ours, { client, setVisitorCookie: true });
+      app.get('/error', async (request, reply) => {
+        request.ours.track('Error Reply');
+        reply.header('set-cookie', 'session=abc');
+        throw Object.assign(new Error('teapot'), { statusCode: 418 });
+      });
+      // A stream: Fastify copies its headers with setHeader(), which replaces ours; the writeHead wrapper puts it back.
+      app.get('/stream', async (request, reply) => {
+        request.ours.track('Stream Reply');
+        reply.header('set-cookie', 'session=abc');
+        return reply.send(Readable.from(['a', 'b']));
+      });
+      const replies = [await app.inject({ url: '/error' }), await app.inject({ url: '/stream' })];
+      const events = await t.mock.waitFor(2);
+      expect(replies.map((r) => r.statusCode)).to.deep.equal([418, 200]);
+      for (const [i, reply] of replies.entries()) {
+        const event = events.find((e) => e.event === ['Error Reply', 'Stream Reply'][i])!;
+        expect(([] as string[]).concat(reply.headers['set-cookie'] ?? []).map((c) => c.split(';')[0])).to.deep.equal(['session=abc', `ours_device_id=${event.userId}`]);
+      }
       await app.close();
       await client.shutdown();
     });
