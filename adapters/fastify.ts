@@ -42,16 +42,18 @@ const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
 
 /** Reads a Fastify request; made when the request first tracks. */
 class FastifySource implements RequestSource {
-  readonly socketAddress: string | undefined;
   readonly url: string;
   /** Node builds `req.headers` in a getter; one read instead of one per header. */
   readonly #headers: FastifyRequest['raw']['headers'];
   readonly #ip: string | undefined;
-  constructor(private readonly request: OursFastifyRequest) {
+  constructor(
+    private readonly request: OursFastifyRequest,
+    readonly socketAddress: string | undefined,
+  ) {
     this.#headers = request.raw.headers;
-    // Read now (the first track() of the request): the socket's address is gone once the client disconnects.
-    this.socketAddress = request.raw.socket?.remoteAddress;
-    this.#ip = request.ip;
+    // Fastify's own `request.ip` (its `trustProxy`), read at the first track(): Fastify reads the
+    // socket, which is empty once the client has gone (then the address read at the start serves).
+    this.#ip = request.raw.socket?.remoteAddress === undefined ? undefined : request.ip;
     this.url = request.originalUrl ?? request.raw.url ?? '/';
   }
   header(name: string): string | undefined {
@@ -60,7 +62,7 @@ class FastifySource implements RequestSource {
   }
   /** Fastify's `request.ip` honours the app's `trustProxy` setting. */
   ip(): string | undefined {
-    return this.#ip;
+    return this.#ip ?? this.socketAddress;
   }
   protocol(): string | undefined {
     return this.request.protocol;
@@ -71,7 +73,7 @@ class FastifySource implements RequestSource {
   }
 }
 
-const fastifySource = (request: OursFastifyRequest): RequestSource => new FastifySource(request);
+const fastifySource = (request: OursFastifyRequest, socketAddress: string | undefined): RequestSource => new FastifySource(request, socketAddress);
 
 /**
  * Fastify plugin that attaches `request.ours` to every request of the app
@@ -103,7 +105,7 @@ export function ours(fastify: OursFastifyInstance, options: OursFastifyOptions, 
   if (!fastify.hasRequestDecorator('ours')) fastify.decorateRequest('ours', null);
   fastify.addHook('onRequest', function oursHook(request: FastifyRequest, reply: { raw: ServerResponse }, next: () => void) {
     // The hand-off listens on the raw response's finish/close, as Fastify's onResponse does.
-    request.ours = requestTracker(request.ours, config, fastifySource, reply.raw, request);
+    request.ours = requestTracker(request.ours, config, fastifySource, reply.raw, request, request.raw.socket);
     next();
   });
   // A client made from these options is the plugin's to close (bounded by its `timeoutMs`); a given one is the app's.

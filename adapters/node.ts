@@ -33,14 +33,14 @@ type WithTracker = NodeRequest & { [kTracker]?: RequestTracker<NodeRequest> };
 
 /** Reads Node's request; made when the request first tracks. */
 class NodeSource implements RequestSource {
-  readonly socketAddress: string | undefined;
   readonly url: string;
   readonly #headers: NodeRequest['headers'];
   readonly #encrypted: boolean;
-  constructor(req: NodeRequest) {
+  constructor(
+    req: NodeRequest,
+    readonly socketAddress: string | undefined,
+  ) {
     this.#headers = req.headers;
-    // Read now (the first track() of the request): the socket's address is gone once the client disconnects.
-    this.socketAddress = req.socket?.remoteAddress;
     this.#encrypted = (req.socket as TLSSocket | undefined)?.encrypted === true;
     this.url = req.url ?? '/';
   }
@@ -60,7 +60,7 @@ class NodeSource implements RequestSource {
   }
 }
 
-const nodeSource = (req: NodeRequest): RequestSource => new NodeSource(req);
+const nodeSource = (req: NodeRequest, socketAddress: string | undefined): RequestSource => new NodeSource(req, socketAddress);
 
 /**
  * Request-scoped tracking for a plain Node handler.
@@ -80,7 +80,7 @@ export function oursNode(options?: OursNodeOptions): OursNodeTracker {
   const track = function oursTrack(req: NodeRequest, res: NodeResponse): RequestTracker<NodeRequest> {
     const r = req as WithTracker;
     // The core writes through the members HTTP/1 and HTTP/2 compatibility responses share.
-    return (r[kTracker] = requestTracker(r[kTracker], config, nodeSource, res as ServerResponse, req));
+    return (r[kTracker] = requestTracker(r[kTracker], config, nodeSource, res as ServerResponse, req, req.socket));
   };
   return Object.assign(track, { client: config.client });
 }

@@ -20,3 +20,6 @@ export type * from './contract/types';
 export { version } from './version';
 export { fileStore, type FileStore, type FileStoreOptions } from './stores/file-store';
 export { redisStore, type RedisStore, type RedisStoreOptions, type RedisLike } from './stores/redis-store';
+export { redactUrl, REDACTED } from './request/redact-url';
+export type { RedactOption, RedactOptions } from './request/redact-option';
+export type { ConsentOption, ConsentChoices } from './request/consent';

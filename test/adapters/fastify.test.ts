@@ -7,7 +7,7 @@ import { OursClient } from '../../src/index';
 import { clientFor, FAST_RETRY, TOKEN, withMock } from '../helpers/client';
 import { send } from './harness';
 
-const VISITOR = { cookie: 'ours_device_id=v1', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
+const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
 
 /** What only Fastify has: encapsulation, register options, inject, onClose. The shared cases are in the other files. */
 for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastify5], ['Fastify 5', fastify5]] as const) {
@@ -29,9 +29,9 @@ for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastif
         for (const path of ['/before', '/child', '/missing']) await send(port, path, { headers: VISITOR });
         const events = await t.mock.waitFor(3);
         expect(events.map((e) => [e.event, e.defaultProperties!.pathname, e.userId])).to.have.deep.members([
-          ['Before', '/before', 'v1'],
-          ['Child', '/child', 'v1'],
-          ['Not Found', '/missing', 'v1'],
+          ['Before', '/before', '00000000-0000-4000-8000-000000000001'],
+          ['Child', '/child', '00000000-0000-4000-8000-000000000001'],
+          ['Not Found', '/missing', '00000000-0000-4000-8000-000000000001'],
         ]);
         expect(errors).to.deep.equal([]);
       } finally {
@@ -48,7 +48,7 @@ for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastif
       const reply = await app.inject({ url: '/?utm_source=inject', headers: VISITOR });
       expect(reply.statusCode).to.equal(200);
       const [event] = await t.mock.waitFor(1);
-      expect(event).to.include({ event: 'Injected', userId: 'v1' });
+      expect(event).to.include({ event: 'Injected', userId: '00000000-0000-4000-8000-000000000001' });
       expect(event!.defaultProperties).to.include({ utm_source: 'inject', pathname: '/' });
       await app.close();
       await client.shutdown();
@@ -67,7 +67,7 @@ for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastif
       const given = create();
       await given.register(ours, { client });
       await given.close();
-      client.track({ event: 'After Close', userId: 'v2' });
+      client.track({ event: 'After Close', userId: '00000000-0000-4000-8000-000000000002' });
       expect((await client.flush()).delivered).to.equal(1);
       await client.shutdown();
     });

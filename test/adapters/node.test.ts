@@ -46,10 +46,10 @@ describe('adapter: node (plain handlers)', () => {
       res.end('ok');
     }).listen(0, '127.0.0.1');
     await once(server, 'listening');
-    await send((server.address() as AddressInfo).port, '/', { headers: { cookie: 'ours_device_id=v1', 'user-agent': UA } });
+    await send((server.address() as AddressInfo).port, '/', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': UA } });
     const [event] = await t.mock.waitFor(1);
     expect(seen).to.deep.equal([true]);
-    expect(event).to.include({ event: 'Later', userId: 'v1', externalId: 'u_7' });
+    expect(event).to.include({ event: 'Later', userId: '00000000-0000-4000-8000-000000000001', externalId: 'u_7' });
     await client.shutdown();
   });
 });

@@ -6,7 +6,7 @@ import { createMockOurs, type MockOurs } from '../../src/testing';
 import { send } from '../adapters/harness';
 
 const TOKEN = 'frameworks-example-token';
-const VISITOR = { cookie: 'ours_device_id=example-visitor', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
+const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-0000000000e1', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
 
 describe('examples: the Fastify and node:http apps', function () {
   this.timeout(20_000);

@@ -8,7 +8,7 @@ import { send } from '../adapters/harness';
 
 const root = resolve(__dirname, '../..');
 const TOKEN = 'nest-example-token';
-const VISITOR = { cookie: 'ours_device_id=nest-visitor', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
+const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-0000000000a1', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
 
 /** Starts examples/nest/server.ts in a child (Nest needs its own tsconfig: decorators); resolves with its port. */
 async function startNest(platform: 'express' | 'fastify', mock: MockOurs): Promise<{ child: ChildProcess; port: number; output: () => string }> {
@@ -51,9 +51,9 @@ describe('examples: the NestJS app (a real Nest app, Express and Fastify platfor
         expect(nest.output()).to.match(/shut down: 3 delivered, 0 failed/);
         const events = mock.events.map((e) => [e.event, e.userId, e.defaultProperties!.pathname]);
         expect(events).to.have.deep.members([
-          ['Page Viewed', 'nest-visitor', '/'],
-          ['Pricing Viewed', 'nest-visitor', '/pricing'],
-          ['Sold Out Seen', 'nest-visitor', '/sold-out'],
+          ['Page Viewed', '00000000-0000-4000-8000-0000000000a1', '/'],
+          ['Pricing Viewed', '00000000-0000-4000-8000-0000000000a1', '/pricing'],
+          ['Sold Out Seen', '00000000-0000-4000-8000-0000000000a1', '/sold-out'],
         ]);
         expect(mock.events.find((e) => e.event === 'Page Viewed')!.defaultProperties).to.include({ utm_source: 'nest', ip: '127.0.0.1' });
         expect(mock.violations).to.deep.equal([]);
