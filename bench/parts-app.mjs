@@ -3,7 +3,7 @@
 // measures its own CPU per request in each phase. Neighbouring phases see the
 // same machine, so comparing each phase with the bare phases around it
 // cancels the drift that separate processes suffer on a shared VM.
-// Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa> <sinkUrl> <phaseMs>
+// Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa|fastify|node> <sinkUrl> <phaseMs>
 // PARTS_ONLY=<variant> serves that variant alone (to profile one part with --cpu-prof).
 import { createRequire } from 'node:module';
 import { answerAtOnce } from './lib/fetch-stub.mjs';
@@ -19,8 +19,10 @@ const BODY = 'Hello World!';
 
 /** The variants, in phase order. Each `ours()` has its own client, all on the same sink. */
 const PARTS = ['bare', 'mounted', 'context', 'track-nohttp', 'track', 'track-nogzip'];
-const { ours } = require(`${DIST}/cjs/adapters/${framework}.js`);
+const adapter = require(`${DIST}/cjs/adapters/${framework}.js`);
 const base = { token: 'bench-token', apiUrl: `${sinkUrl}/api/v1`, logger: false };
+/** The adapter's `ours(options)`; for Fastify, the plugin's onRequest hook, so one app can switch it per phase. */
+const ours = framework === 'fastify' ? fastifyHook : framework === 'node' ? adapter.oursNode : adapter.ours;
 const middleware = {
   bare: undefined,
   mounted: ours(base),
@@ -29,6 +31,16 @@ const middleware = {
   track: ours(base),
   'track-nogzip': ours({ ...base, gzip: false }),
 };
+
+/** Registers the plugin on a stand-in instance and keeps the hook it adds: what Fastify runs per request. */
+function fastifyHook(options) {
+  let hook;
+  const instance = { hasRequestDecorator: () => true, decorateRequest() {}, addHook: (name, fn) => name === 'onRequest' && (hook = fn) };
+  adapter.ours(instance, options, (err) => {
+    if (err) throw err;
+  });
+  return hook;
+}
 const tracks = (v) => v === 'context' || v.startsWith('track');
 
 let phase = 0;
@@ -67,7 +79,38 @@ function koaApp() {
   return app.listen(0, '127.0.0.1');
 }
 
-const server = framework === 'koa' ? koaApp() : expressApp();
+function fastifyApp() {
+  const app = require('fastify')();
+  app.decorateRequest('ours', null);
+  app.addHook('onRequest', (request, reply, done) => {
+    const hook = middleware[current()];
+    return hook ? hook(request, reply, done) : done();
+  });
+  app.get('/', (request, reply) => {
+    handled++;
+    if (request.ours && tracks(current())) request.ours.track('Page Viewed', PROPS);
+    reply.send(BODY);
+  });
+  app.listen({ port: 0, host: '127.0.0.1' });
+  return app.server;
+}
+
+/** `mounted`: `track(req, res)` made the tracker and nothing was tracked (an app calls it only to track). */
+function nodeApp() {
+  return require('node:http')
+    .createServer((req, res) => {
+      handled++;
+      const v = current();
+      const ours = middleware[v]?.(req, res);
+      if (ours && tracks(v)) ours.track('Page Viewed', PROPS);
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(BODY);
+    })
+    .listen(0, '127.0.0.1');
+}
+
+const apps = { express: expressApp, koa: koaApp, fastify: fastifyApp, node: nodeApp };
+const server = apps[framework]();
 server.keepAliveTimeout = 60_000;
 
 const phases = [];

@@ -199,6 +199,8 @@ const PART_LABEL = {
 };
 const PART_PHASE_MS = 1000;
 const PART_SECONDS = QUICK ? 30 : 60;
+/** `PARTS_FRAMEWORKS=fastify,node` runs only those (each takes PART_SECONDS). */
+const PART_FRAMEWORKS = process.env.PARTS_FRAMEWORKS?.split(',') ?? ['express', 'koa', 'fastify', 'node'];
 
 /** Per phase of one variant: its CPU per request minus the mean of the bare phases just before and after. */
 function pairedExtra(phases, variant) {
@@ -224,7 +226,7 @@ async function parts() {
   print();
   json.parts = {};
   const load = await loadGenerator();
-  for (const framework of ['express', 'koa']) {
+  for (const framework of PART_FRAMEWORKS) {
     const sink = await startChild(join(here, 'sink.mjs'), [], { cpu: LOAD_CPU });
     let app;
     try {
@@ -242,7 +244,7 @@ async function parts() {
       const measured = phases.slice(names.length); // the first round warms up
       json.parts[framework] = measured;
       process.stderr.write(`${measured.length} phases\n`);
-      print(`### ${framework === 'express' ? 'Express 5' : 'Koa 3'}`);
+      print(`### ${{ express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', node: 'node:http' }[framework]}`);
       print();
       table(
         ['variant', 'CPU µs/req (median of phases)', 'extra vs bare, µs/req (median, quartiles)', 'phases'],

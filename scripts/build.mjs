@@ -13,6 +13,8 @@ const entries = {
   index: 'src/index',
   express: 'adapters/express',
   koa: 'adapters/koa',
+  fastify: 'adapters/fastify',
+  node: 'adapters/node',
   testing: 'src/testing/index',
 };
 

@@ -23,6 +23,21 @@ export function keepCookieOnWriteHead(res: ServerResponse, cookie: string): void
     const current = res.getHeader('set-cookie');
     const kept = Array.isArray(current) ? current.includes(cookie) : current === cookie;
     if (!kept && !res.headersSent) addSetCookie(res, cookie);
+    const headers = args.findIndex((a) => a !== null && typeof a === 'object' && !Array.isArray(a));
+    if (headers !== -1) args[headers] = withCookie(args[headers] as Record<string, unknown>, cookie);
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];
+}
+
+/**
+ * Headers given to `writeHead()` replace those set before by name, so the
+ * app's own `Set-Cookie` there (Fastify writes every `reply.header()` this
+ * way) would replace ours: it joins them instead, in a copy.
+ */
+function withCookie(headers: Record<string, unknown>, cookie: string): Record<string, unknown> {
+  const name = Object.keys(headers).find((k) => k.toLowerCase() === 'set-cookie');
+  if (name === undefined) return headers;
+  const value = headers[name];
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
+  return list.includes(cookie) ? headers : { ...headers, [name]: [...list, cookie] };
 }

@@ -1,6 +1,7 @@
 /**
- * One harness for the four frameworks the adapters support. Each suite is
- * written once against it and run for Express 4, Express 5, Koa 2 and Koa 3:
+ * One harness for the frameworks the adapters support. Each suite is written
+ * once against it and run for Express 4 and 5, Koa 2 and 3, Fastify 4 and 5,
+ * and a plain node:http handler:
  *
  *   adapterSuite('context', (t) => {
  *     it('reads the visitor', async () => {
@@ -17,19 +18,26 @@
  * Apps and clients are closed after each test, and the mock must have seen
  * no contract violation.
  */
+import { once } from 'node:events';
+import { connect } from 'node:http2';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import express5 from 'express';
 import express4 from 'express4';
+import fastify5, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import fastify4 from 'fastify4';
 import Koa3 from 'koa';
 import Koa2 from 'koa2';
 import { ours as oursExpress } from '../../adapters/express';
+import { ours as oursFastify } from '../../adapters/fastify';
 import { ours as oursKoa } from '../../adapters/koa';
+import { oursNode } from '../../adapters/node';
 import type { ClientOptions, OursClient, OursError } from '../../src/index';
 import type { MiddlewareOptions } from '../../src/request/middleware-options';
 import type { RequestTracker } from '../../src/request/tracker';
+import { resolveTrackerConfig } from '../../src/request/tracker-config';
 import { createMockOurs, type MockOurs } from '../../src/testing';
 import { clientFor } from '../helpers/client';
 
@@ -44,6 +52,8 @@ export interface HandlerArgs {
   res: ServerResponse;
   /** What the options' callbacks receive: Express's `req`, Koa's `ctx`. */
   target: unknown;
+  /** Fastify's `reply` (undefined elsewhere). */
+  reply?: unknown;
 }
 
 /** The response body: a string, a stream, or nothing for `ok`. */
@@ -60,19 +70,28 @@ export interface FakeUser {
   email: string;
 }
 
+export type FrameworkName = 'Express 4' | 'Express 5' | 'Koa 2' | 'Koa 3' | 'Fastify 4' | 'Fastify 5' | 'node:http';
+export type FrameworkKind = 'express' | 'koa' | 'fastify' | 'node';
+
 export interface Framework {
-  readonly name: 'Express 4' | 'Express 5' | 'Koa 2' | 'Koa 3';
-  readonly kind: 'express' | 'koa';
-  /** `ours()` of this framework's adapter. */
-  ours(options?: Options): ((...args: never[]) => unknown) & { readonly client: OursClient };
+  readonly name: FrameworkName;
+  readonly kind: FrameworkKind;
+  /**
+   * `ours()` of this framework's adapter, or what stands for it (Fastify: the
+   * plugin with its options; node: `oursNode()`), with the client it sends through.
+   */
+  ours(options?: Options): unknown & { readonly client: OursClient };
+  /** Mounts `ours` with `options` as an app would; resolves with the error that mounting threw, if any. */
+  mountError(options: Options): Promise<unknown>;
   /** Where the fake auth put the user: Express `req.user`, Koa `ctx.state.user`. */
   userOf(target: unknown): FakeUser | undefined;
   /**
-   * Builds the app around `mw`; `setup` sees the bare app first (trust proxy...).
-   * `again` is mounted a second time after it (a router on Express, the next
-   * middleware on Koa), after `between` has run.
+   * Builds the app around `mw`; `setup` sees the bare app first (trust proxy...;
+   * Fastify: its constructor options). `again` is mounted a second time after
+   * it (a router on Express, the next middleware on Koa, a second plugin on
+   * Fastify, a second `track()` on node), after `between` has run.
    */
-  app(mw: unknown, run: () => Handler, appErrors: unknown[], setup?: (app: any) => void, again?: Remount): RequestListener;
+  app(mw: unknown, run: () => Handler, appErrors: unknown[], setup?: (app: any) => void, again?: Remount): RequestListener | Promise<RequestListener>;
 }
 
 /** A second mount of `ours()` (app level, then again on a router), as apps assembled from modules do. */
@@ -93,6 +112,7 @@ function expressFramework(name: 'Express 4' | 'Express 5', create: typeof expres
     name,
     kind: 'express',
     ours: (options) => oursExpress(options),
+    mountError: syncMountError(oursExpress),
     userOf: (target) => (target as { user?: FakeUser }).user,
     app(mw, run, appErrors, setup, again) {
       const app = create();
@@ -136,6 +156,7 @@ function koaFramework(name: 'Koa 2' | 'Koa 3', Koa: typeof Koa3): Framework {
     name,
     kind: 'koa',
     ours: (options) => oursKoa(options),
+    mountError: syncMountError(oursKoa),
     userOf: (target) => (target as Koa3.Context).state.user as FakeUser | undefined,
     app(mw, run, appErrors, setup, again) {
       const app = new Koa();
@@ -162,11 +183,129 @@ function koaFramework(name: 'Koa 2' | 'Koa 3', Koa: typeof Koa3): Framework {
   };
 }
 
+/** The Fastify plugin with the options `app.register()` gets, and the client it will send through. */
+interface FastifyMount {
+  options: Options;
+  client: OursClient;
+}
+
+function fastifyFramework(name: 'Fastify 4' | 'Fastify 5', create: typeof fastify5): Framework {
+  const register = async (app: FastifyInstance, mount: unknown): Promise<void> => void (await app.register(oursFastify, (mount as FastifyMount).options));
+  return {
+    name,
+    kind: 'fastify',
+    // The plugin's own client, made from these options (options made once share it).
+    ours: (options = {}) => ({ options, client: options.client ?? resolveTrackerConfig(options).client }),
+    async mountError(options) {
+      const app = create();
+      try {
+        await app.register(oursFastify, options);
+      } catch (err) {
+        return err;
+      } finally {
+        await app.close().catch(() => undefined);
+      }
+      return undefined;
+    },
+    userOf: (target) => (target as { user?: FakeUser }).user,
+    async app(mw, run, appErrors, setup, again) {
+      let listener: RequestListener | undefined;
+      const options: FastifyServerOptions = {};
+      setup?.(options);
+      const app = create({
+        ...options,
+        serverFactory: (handler) => {
+          listener = handler as RequestListener;
+          return createServer(); // never listens: the harness serves `listener` itself
+        },
+      });
+      app.decorateRequest('user', undefined);
+      app.addHook('onRequest', (request: FastifyRequest & { user?: FakeUser }, _reply: FastifyReply, done: () => void) => {
+        request.user = fakeUser(request.headers['x-user']);
+        done();
+      });
+      await register(app, mw);
+      if (again) {
+        app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+          again.between?.(request.ours, request);
+          done();
+        });
+        await register(app, again.mw);
+      }
+      app.setErrorHandler((err, _request, reply) => {
+        appErrors.push(err);
+        void reply.status(500).send('error');
+      });
+      app.all('/*', async (request, reply) => {
+        const body = await run()({ ours: request.ours, req: request.raw, res: reply.raw, target: request, reply });
+        if (reply.sent || reply.raw.headersSent) return reply;
+        return reply.type('text/plain').send(body ?? 'ok');
+      });
+      await app.ready();
+      return listener!;
+    },
+  };
+}
+
+function nodeFramework(): Framework {
+  return {
+    name: 'node:http',
+    kind: 'node',
+    ours: (options) => oursNode(options),
+    mountError: syncMountError(oursNode),
+    userOf: (target) => (target as { user?: FakeUser }).user,
+    app(mw, run, appErrors, _setup, again) {
+      const track = mw as ReturnType<typeof oursNode>;
+      const send = (res: ServerResponse, body: Body): void => {
+        if (res.headersSent) return;
+        if (body instanceof Readable) body.pipe(res);
+        else res.end(body ?? 'ok');
+      };
+      const fail = (res: ServerResponse, err: unknown): void => {
+        appErrors.push(err);
+        if (res.headersSent) return void res.destroy();
+        res.statusCode = 500;
+        res.end('error');
+      };
+      return (req, res) => {
+        (req as { user?: FakeUser }).user = fakeUser(req.headers['x-user']);
+        let ours = track(req, res);
+        if (again) {
+          again.between?.(ours, req);
+          ours = (again.mw as typeof track)(req, res);
+        }
+        try {
+          const out = run()({ ours, req, res, target: req });
+          if (isThenable(out)) out.then((body) => send(res, body), (err: unknown) => fail(res, err));
+          else send(res, out);
+        } catch (err) {
+          fail(res, err);
+        }
+      };
+    },
+  };
+}
+
+/** `mountError` of an adapter whose `ours()` checks its options when called. */
+function syncMountError(ours: (options: Options) => unknown): Framework['mountError'] {
+  return async (options) => {
+    try {
+      ours(options);
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  };
+}
+
 export const FRAMEWORKS: readonly Framework[] = [
   expressFramework('Express 4', express4),
   expressFramework('Express 5', express5),
   koaFramework('Koa 2', Koa2),
   koaFramework('Koa 3', Koa3),
+  fastifyFramework('Fastify 4', fastify4 as unknown as typeof fastify5),
+  fastifyFramework('Fastify 5', fastify5),
+  nodeFramework(),
 ];
 
 /** A response as the test client saw it. */
@@ -243,7 +382,7 @@ export class Bed {
       mw: options.mountAgain.ours === 'same' ? mw : this.fw.ours({ client: mw.client, ...options.mountAgain.ours }),
       between: options.mountAgain.between,
     };
-    const listener = this.fw.app(mw, () => handler, appErrors, options.setup, again);
+    const listener = await this.fw.app(mw, () => handler, appErrors, options.setup, again);
     const server = createServer({ maxHeaderSize: options.maxHeaderSize }, listener);
     this.#servers.push(server);
     const host = options.host ?? '127.0.0.1';
@@ -301,6 +440,20 @@ export function send(port: number, path: string, options: RequestOptions = {}, h
     req.on('error', reject);
     req.end();
   });
+}
+
+/** GET `path` over cleartext HTTP/2; resolves with the status and the headers once the response has ended. */
+export async function h2get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown> }> {
+  const session = connect(`http://127.0.0.1:${port}`);
+  try {
+    const req = session.request({ ':path': path, ...headers });
+    const [head] = (await once(req, 'response')) as [Record<string, unknown>];
+    req.resume();
+    await once(req, 'end');
+    return { status: Number(head[':status']), headers: head };
+  } finally {
+    session.close();
+  }
 }
 
 /** Opens a request, waits for the first body chunk, then aborts it (the client goes away mid-response). */

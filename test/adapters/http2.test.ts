@@ -1,27 +1,15 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
-import { connect, createServer, type Http2Server } from 'node:http2';
+import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { ours, type OursKoaOptions } from '../../adapters/koa';
 import { clientFor, withMock } from '../helpers/client';
+import { h2get } from './harness';
 
 /** GET `path` over cleartext HTTP/2; resolves with the status (and the headers) once the response has ended. */
 async function get(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
-  return (await getWithHeaders(port, path, headers)).status;
-}
-
-async function getWithHeaders(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown> }> {
-  const session = connect(`http://127.0.0.1:${port}`);
-  try {
-    const req = session.request({ ':path': path, ...headers });
-    const [head] = (await once(req, 'response')) as [Record<string, unknown>];
-    req.resume();
-    await once(req, 'end');
-    return { status: Number(head[':status']), headers: head };
-  } finally {
-    session.close();
-  }
+  return (await h2get(port, path, headers)).status;
 }
 
 describe('adapter: Koa 3 on an HTTP/2 server (its compatibility response)', () => {
@@ -64,7 +52,7 @@ describe('adapter: Koa 3 on an HTTP/2 server (its compatibility response)', () =
     server = createServer(app.callback()).listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
-    const reply = await getWithHeaders(port, '/missing', { 'user-agent': 'Mozilla/5.0 h2 test' });
+    const reply = await h2get(port, '/missing', { 'user-agent': 'Mozilla/5.0 h2 test' });
     expect(reply.status).to.equal(404);
     return { cookies: (reply.headers['set-cookie'] as string[] | undefined) ?? [], client };
   }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { captureLogger } from '../helpers/client';
-import { adapterSuite, type StartOptions } from './harness';
+import { adapterSuite, type FrameworkKind, type StartOptions } from './harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
 
@@ -16,14 +16,16 @@ const SPOOFED = {
   'x-forwarded-proto': 'https',
 };
 
-/** Trusts one proxy in the framework's own way: Express `trust proxy`, Koa `app.proxy` + `maxIpsCount`. */
-const trustOneProxy = (kind: 'express' | 'koa'): StartOptions['setup'] =>
-  kind === 'express'
-    ? (app) => app.set('trust proxy', 1)
-    : (app) => {
-        app.proxy = true;
-        app.maxIpsCount = 1;
-      };
+/** Trusts one proxy in the framework's own way: Express `trust proxy`, Koa `app.proxy` + `maxIpsCount`, Fastify's `trustProxy`. */
+const trustOneProxy: Record<Exclude<FrameworkKind, 'node'>, StartOptions['setup']> = {
+  express: (app) => app.set('trust proxy', 1),
+  koa: (app) => {
+    app.proxy = true;
+    app.maxIpsCount = 1;
+  },
+  // Fastify 5 trusts no hop count (it cannot check the peer): the proxy by address.
+  fastify: (options) => void (options.trustProxy = '127.0.0.1'),
+};
 
 adapterSuite('adapter: which IP is the end user\'s', (t) => {
   /** Tracks one event with `headers` and returns what the mock got. */
@@ -51,8 +53,9 @@ adapterSuite('adapter: which IP is the end user\'s', (t) => {
     expect(event!.defaultProperties).to.deep.include({ ip: '::1', host: `[::1]:${app.port}`, current_url: `http://[::1]:${app.port}/v6` });
   });
 
-  it("with the framework trusting one proxy, uses the proxy's hop (rightmost) and its host and protocol", async () => {
-    const { ip, identityIp, dp } = await ipFor({ setup: trustOneProxy(t.fw.kind) }, {
+  // A plain node handler has no proxy setting of its own: the `trustProxy` option below is its way.
+  if (t.fw.kind !== 'node') it("with the framework trusting one proxy, uses the proxy's hop (rightmost) and its host and protocol", async () => {
+    const { ip, identityIp, dp } = await ipFor({ setup: trustOneProxy[t.fw.kind as Exclude<FrameworkKind, 'node'>] }, {
       'x-forwarded-for': '198.51.100.1, 203.0.113.5',
       'x-forwarded-host': 'shop.example',
       'x-forwarded-proto': 'https',

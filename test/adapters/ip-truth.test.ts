@@ -3,7 +3,8 @@
  * and it survives a client that disconnects before the first track() (issue
  * 18.2). Differential: the same requests, with real and forged forwarding
  * headers, through every proxy setting of each framework; the handler takes
- * the framework's own `req.ip` / `ctx.ip`, the event must carry the same.
+ * the framework's own `req.ip` / `ctx.ip` / `request.ip` (node: the socket's
+ * peer), the event must carry the same.
  */
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -62,15 +63,33 @@ const KOA: Setting[] = [
   ['proxy on, proxyIpHeader CF-Connecting-IP', (app) => Object.assign(app, { proxy: true, proxyIpHeader: 'CF-Connecting-IP' })],
 ];
 
+/** Fastify's `trustProxy` (a constructor option: `setup` gets the options). Fastify 5 trusts no hop count, Fastify 4 does. */
+const FASTIFY: Setting[] = [
+  ['trustProxy off (default)', () => undefined],
+  ['trustProxy true', (options) => void (options.trustProxy = true)],
+  ['trustProxy 1', (options) => void (options.trustProxy = 1)],
+  ["trustProxy '127.0.0.1'", (options) => void (options.trustProxy = '127.0.0.1')],
+  ["trustProxy 'loopback, uniquelocal'", (options) => void (options.trustProxy = 'loopback, uniquelocal')],
+  ["trustProxy ['127.0.0.0/8', '10.0.0.0/8']", (options) => void (options.trustProxy = ['127.0.0.0/8', '10.0.0.0/8'])],
+  ["trustProxy '10.0.0.0/8' (the socket is not trusted)", (options) => void (options.trustProxy = '10.0.0.0/8')],
+  ['trustProxy function', (options) => void (options.trustProxy = (addr: string, i: number) => addr === '127.0.0.1' || i < 2)],
+];
+
+/** No framework, so no proxy setting: the socket's peer. */
+const NODE: Setting[] = [['no proxy setting', () => undefined]];
+
+const SETTINGS = { express: EXPRESS, koa: KOA, fastify: FASTIFY, node: NODE };
+const THEIRS = { express: 'req.ip', koa: 'ctx.ip', fastify: 'request.ip', node: 'req.socket.remoteAddress' };
+
 adapterSuite("adapter: the event's IP is the framework's", (t) => {
-  for (const [name, setup] of t.fw.kind === 'express' ? EXPRESS : KOA) {
+  for (const [name, setup] of SETTINGS[t.fw.kind]) {
     for (const host of ['127.0.0.1', '::1'] as const) {
-      it(`${name}, socket ${host}: identityContext.ip equals ${t.fw.kind === 'express' ? 'req.ip' : 'ctx.ip'} for every request`, async () => {
+      it(`${name}, socket ${host}: identityContext.ip equals ${THEIRS[t.fw.kind]} for every request`, async () => {
         const app = await t.start({ setup, host });
         const theirs: (string | undefined)[] = [];
         app.handle(({ ours, target, req }) => {
           const i = Number(req.headers['x-case']);
-          theirs[i] = normalizeIp((target as { ip?: string }).ip);
+          theirs[i] = normalizeIp(t.fw.kind === 'node' ? req.socket.remoteAddress : (target as { ip?: string }).ip);
           ours.track('E', { case: i });
         });
         for (const [i, headers] of REQUESTS.entries()) {

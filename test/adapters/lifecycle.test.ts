@@ -1,6 +1,23 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ServerResponse } from 'node:http';
 import { expect } from 'chai';
 import { abortAfterFirstChunk, adapterSuite, pendingStream, sleep, type Tracker } from './harness';
+
+/** When the response finished (from its handler) and what `look()` saw then. */
+interface Finish {
+  ms: number;
+  seen: unknown;
+}
+
+/**
+ * Resolves at the response's `finish`, where `flushOnResponse` holds it: what a
+ * serverless platform waits for. Not the client's last byte: Fastify 4 writes a
+ * Content-Length body before `end()`, so the client has it all before then.
+ */
+function finished(res: ServerResponse, look: () => unknown): Promise<Finish> {
+  const started = performance.now();
+  return new Promise((resolve) => res.on('finish', () => resolve({ ms: performance.now() - started, seen: look() })));
+}
 
 const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
 
@@ -206,12 +223,17 @@ adapterSuite('adapter: when events leave', (t) => {
 
   it('flushOnResponse: holds res.end until the mock has the event', async () => {
     const app = await t.start({ ours: { flushOnResponse: true } });
-    app.handle(({ ours }) => ours.track('Before End'));
+    let finish: Promise<Finish> | undefined;
+    app.handle(({ ours, res }) => {
+      ours.track('Before End');
+      finish = finished(res, () => t.mock.events.map((e) => e.event));
+    });
     const reply = await app.get('/', { headers: VISITOR });
     expect(reply.status).to.equal(200);
     expect(reply.body).to.equal('ok');
-    expect(reply.ms).to.be.below(1500); // released by the delivery, not by the 2 s deadline
-    expect(t.mock.events.map((e) => e.event)).to.deep.equal(['Before End']);
+    const { ms, seen } = await finish!;
+    expect(ms).to.be.below(1500); // released by the delivery, not by the 2 s deadline
+    expect(seen).to.deep.equal(['Before End']);
   });
 
   it('flushOnResponse: holds a streamed response too', async () => {
@@ -231,11 +253,16 @@ adapterSuite('adapter: when events leave', (t) => {
   it('flushOnResponse: is bounded by its timeout when the Ours API hangs', async () => {
     const app = await t.start({ ours: { client: t.client({ timeoutMs: 300 }), flushOnResponse: { timeoutMs: 100 } } });
     t.mock.respondWith({ hang: true });
-    app.handle(({ ours }) => ours.track('Hung'));
+    let finish: Promise<Finish> | undefined;
+    app.handle(({ ours, res }) => {
+      ours.track('Hung');
+      finish = finished(res, () => t.mock.events.length);
+    });
     const reply = await app.get('/', { headers: VISITOR });
     expect(reply.status).to.equal(200);
-    expect(reply.ms).to.be.within(95, 290); // the deadline, before the client's own timeout
-    expect(t.mock.events).to.have.length(0);
+    const { ms, seen } = await finish!;
+    expect(ms).to.be.within(95, 290); // the deadline, before the client's own timeout
+    expect(seen).to.equal(0);
     await t.mock.waitFor(1, { timeoutMs: 3000 }); // delivered later, on the retry
   });
 

@@ -7,6 +7,8 @@ const ENTRIES = {
   'ours-middleware': ['OursClient', 'OursValidationError', 'OursDeliveryError', 'OursConfigError', 'version'],
   'ours-middleware/express': ['ours', 'RequestTracker'],
   'ours-middleware/koa': ['ours', 'RequestTracker'],
+  'ours-middleware/fastify': ['ours', 'RequestTracker'],
+  'ours-middleware/node': ['oursNode', 'RequestTracker'],
   'ours-middleware/testing': ['createMockOurs'],
 };
 

@@ -17,8 +17,9 @@ describe('package metadata', () => {
     expect(lock.packages['node_modules/ua-parser-js'].version).to.match(/^1\./);
   });
 
-  it('keeps express and koa as peers, never bundled', () => {
-    expect(pkg.dependencies).not.to.have.any.keys('express', 'koa');
-    expect(pkg.peerDependencies).to.include.keys('express', 'koa');
+  it('keeps express, koa and fastify as optional peers, never bundled', () => {
+    expect(pkg.dependencies).not.to.have.any.keys('express', 'koa', 'fastify', 'fastify-plugin');
+    expect(pkg.peerDependencies).to.include.keys('express', 'koa', 'fastify');
+    expect(pkg.peerDependenciesMeta.fastify).to.deep.equal({ optional: true });
   });
 });

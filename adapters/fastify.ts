@@ -1,0 +1,138 @@
+/**
+ * Fastify 4 and 5 adapter: `await app.register(ours, { client })` puts a
+ * request-scoped tracker on `request.ours`, app-wide. Only Fastify's request
+ * is translated here; everything else lives in the core.
+ */
+import type { ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import type { MiddlewareOptions } from '../src/request/middleware-options';
+import type { RequestSource } from '../src/request/request-source';
+import { requestTracker, type RequestTracker } from '../src/request/tracker';
+import { resolveTrackerConfig, type TrackerConfig } from '../src/request/tracker-config';
+
+/**
+ * Fastify's request, as option callbacks (`skip`, `identify`, `beforeSend`,
+ * `clientIp`) receive it: with your own decorations (`request.user`, ...).
+ */
+export type OursFastifyRequest = FastifyRequest;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The Ours tracker for this request (ours-middleware). */
+    ours: RequestTracker<OursFastifyRequest>;
+  }
+}
+
+/** Options of the Fastify plugin; `req` in callbacks is Fastify's `request`. */
+export type OursFastifyOptions = MiddlewareOptions<OursFastifyRequest>;
+
+/**
+ * What the plugin uses of the Fastify instance. Not `FastifyInstance` itself:
+ * an app often holds two copies of Fastify's types (NestJS's platform pins its
+ * own), and the instance of one is not assignable to the other's.
+ */
+export interface OursFastifyInstance {
+  hasRequestDecorator(name: string): boolean;
+  decorateRequest(name: 'ours', value: null): unknown;
+  addHook(name: 'onRequest' | 'onClose', hook: (...args: never[]) => unknown): unknown;
+}
+
+/** What `app.register()` passes besides the plugin's own options; Fastify handles them. */
+const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
+
+/** Reads a Fastify request; made when the request first tracks. */
+class FastifySource implements RequestSource {
+  readonly url: string;
+  /** Node builds `req.headers` in a getter; one read instead of one per header. */
+  readonly #headers: FastifyRequest['raw']['headers'];
+  readonly #ip: string | undefined;
+  constructor(
+    private readonly request: OursFastifyRequest,
+    readonly socketAddress: string | undefined,
+  ) {
+    this.#headers = request.raw.headers;
+    // Fastify's own `request.ip` (its `trustProxy`), read at the first track(): Fastify reads the
+    // socket, which is empty once the client has gone (then the address read at the start serves).
+    this.#ip = request.raw.socket?.remoteAddress === undefined ? undefined : request.ip;
+    this.url = request.originalUrl ?? request.raw.url ?? '/';
+  }
+  header(name: string): string | undefined {
+    const value = this.#headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+  /** Fastify's `request.ip` honours the app's `trustProxy` setting. */
+  ip(): string | undefined {
+    return this.#ip ?? this.socketAddress;
+  }
+  protocol(): string | undefined {
+    return this.request.protocol;
+  }
+  /** Fastify 5's `request.host` keeps the port; in Fastify 4, `request.hostname` does. Both honour `trustProxy`. */
+  host(): string | undefined {
+    return (this.request as { host?: string }).host || this.request.hostname || undefined;
+  }
+}
+
+const fastifySource = (request: OursFastifyRequest, socketAddress: string | undefined): RequestSource => new FastifySource(request, socketAddress);
+
+/**
+ * Fastify plugin that attaches `request.ours` to every request of the app
+ * (it skips Fastify's encapsulation, as `fastify-plugin` would). Given no
+ * `client`, the one it makes is shut down (delivering what it holds) when the
+ * app closes; a given client is yours to shut down.
+ *
+ * @example
+ * import Fastify from 'fastify';
+ * import { OursClient } from 'ours-middleware';
+ * import { ours } from 'ours-middleware/fastify';
+ *
+ * const client = new OursClient({ token: process.env.OURS_TOKEN });
+ * const app = Fastify();
+ * await app.register(ours, { client });
+ * app.post('/checkout', async (request) => {
+ *   request.ours.track('Checkout Completed', { orderId: '42' });
+ *   return { ok: true };
+ * });
+ */
+export function ours(fastify: OursFastifyInstance, options: OursFastifyOptions, done: (err?: Error) => void): void {
+  let config: TrackerConfig<OursFastifyRequest>;
+  try {
+    config = configOf(options);
+  } catch (err) {
+    return done(err as Error); // `app.register()` rejects with it, naming the option
+  }
+  // Declared so Fastify keeps one request shape; registered twice, the first declaration serves.
+  if (!fastify.hasRequestDecorator('ours')) fastify.decorateRequest('ours', null);
+  fastify.addHook('onRequest', function oursHook(request: FastifyRequest, reply: { raw: ServerResponse }, next: () => void) {
+    // The hand-off listens on the raw response's finish/close, as Fastify's onResponse does.
+    request.ours = requestTracker(request.ours, config, fastifySource, reply.raw, request, request.raw.socket);
+    next();
+  });
+  // A client made from these options is the plugin's to close (bounded by its `timeoutMs`); a given one is the app's.
+  if (!options.client) fastify.addHook('onClose', (_instance: unknown, next: () => void) => void config.client.shutdown().then(() => next(), () => next()));
+  done();
+}
+
+/** One config per options object: the same options registered twice are one mount, as one middleware used twice is. */
+const configs = new WeakMap<object, TrackerConfig<OursFastifyRequest>>();
+
+function configOf(options: OursFastifyOptions): TrackerConfig<OursFastifyRequest> {
+  let config = configs.get(options);
+  if (config) return config;
+  const own: Record<string, unknown> = { ...options };
+  for (const key of REGISTER_OPTIONS) delete own[key];
+  configs.set(options, (config = resolveTrackerConfig(own as OursFastifyOptions)));
+  return config;
+}
+
+// What `fastify-plugin` would set: app-wide (no encapsulation), a name in errors, the majors it runs on.
+Object.assign(ours, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'ours-middleware',
+  [Symbol.for('plugin-meta')]: { name: 'ours-middleware', fastify: '4.x || 5.x' },
+});
+
+export { RequestTracker } from '../src/request/tracker';
+export type { TrackOverrides, IdentifyOverrides } from '../src/request/tracker';
+export type { MiddlewareOptions } from '../src/request/middleware-options';
+export type { RequestContext } from '../src/request/extract-context';
