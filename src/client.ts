@@ -1,6 +1,7 @@
-import { EventEmitter } from 'node:events';
+import { platform } from '#platform';
 import { abortable, within } from './deadline';
 import type { ContractIssue } from './contract/check';
+import { Emitter } from './emitter';
 import { OursDeliveryError, OursError, OursValidationError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
 import { Experiments } from './experiments/experiments';
@@ -13,7 +14,7 @@ import { Reporter } from './reporter';
 import { HandOffBatch } from './request/hand-off-batch';
 import { interpret } from './response';
 import { BackoffGate } from './retry';
-import { watchSignals, type SignalClient } from './signals';
+import type { SignalClient } from './signals';
 import type { ClientStats, DropInfo } from './stats';
 import { encodeBody, post, type ApiResponse } from './transport';
 import { checkIdentify, checkTrack, NO_VISITOR } from './validate';
@@ -96,7 +97,7 @@ const MAX_BATCH_BYTES = 512 * 1024;
  * client.track({ event: 'Signed Up', userId, eventProperties: { plan: 'pro' } });
  * await client.shutdown();
  */
-export class OursClient extends EventEmitter {
+export class OursClient extends Emitter {
   readonly #opts: ResolvedOptions;
   readonly #store: EventStore;
   readonly #retry: Batch[] = [];
@@ -169,7 +170,7 @@ export class OursClient extends EventEmitter {
       const over = (): void => this.#recoveryOver();
       opened.then(over, over);
     }
-    if (this.#opts.handleSignals) this.#unwatchSignals = watchSignals(this.#signalHooks);
+    if (this.#opts.handleSignals) this.#unwatchSignals = platform.watchSignals?.(this.#signalHooks);
   }
 
   /**
@@ -229,8 +230,8 @@ export class OursClient extends EventEmitter {
     this.#waiter = waiter;
     this.#due = true;
     // An awaited flush keeps the process alive through a backoff; an idle client does not.
-    if (!this.#released) this.#timer?.ref();
-    void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref());
+    if (!this.#released) this.#timer?.ref?.();
+    void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref?.());
     this.#schedulePump();
     return waiter;
   }
@@ -423,7 +424,7 @@ export class OursClient extends EventEmitter {
   #schedulePump(): void {
     if (this.#pumpQueued) return;
     this.#pumpQueued = true;
-    setImmediate(this.#pump); // not unref'd: an unref'd immediate waits for other I/O to wake the loop
+    platform.defer(this.#pump);
   }
 
   /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */
@@ -433,7 +434,7 @@ export class OursClient extends EventEmitter {
     clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(this.#onTimer, ms);
-    if (!this.#waiter || this.#waiter.done || this.#released) this.#timer.unref();
+    if (!this.#waiter || this.#waiter.done || this.#released) this.#timer.unref?.(); // workerd's timers are numbers
   }
 
   #onTimer = (): void => {
@@ -649,8 +650,8 @@ export class OursClient extends EventEmitter {
     void this.flush();
     setTimeout(() => {
       this.#released = true;
-      this.#timer?.unref();
-    }, this.#opts.timeoutMs).unref();
+      this.#timer?.unref?.();
+    }, this.#opts.timeoutMs).unref?.();
   }
 
   /** The process is ending: say what it takes with it, once, synchronously. */

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
+import { platform } from '#platform';
 import { OursError } from '../errors';
 import { flatten } from '../flatten';
-import { httpFetch } from '../http-fetch';
 import { RateLimitedLog } from '../logger';
 import { ExperimentsApi, type ApiOutcome, type PageContext } from './api';
 import { Circuit } from './circuit';
@@ -94,9 +92,9 @@ export class Experiments {
     this.#circuit = new Circuit(COOL_DOWN_MS, now);
     // Every request in flight listens to it, and a slow API with many visitors has many in flight:
     // without this, Node would print a MaxListenersExceededWarning into the app's logs.
-    setMaxListeners(0, this.#cancel.signal);
+    platform.unlimitedListeners(this.#cancel.signal);
     if (options.token !== undefined) {
-      const fetch = options.fetch ?? httpFetch(SOCKETS);
+      const fetch = options.fetch ?? platform.defaultFetch(SOCKETS);
       const timeoutMs = Math.max(options.budgetMs, REQUEST_TIMEOUT_MS);
       this.#api = new ExperimentsApi(fetch, apiUrl, options.token, timeoutMs, this.#cancel.signal);
     }
@@ -246,5 +244,5 @@ const MAX_KEY_CHARS = 256;
  * sending 4 KB URLs must not make each cache entry hold 4 KB.
  */
 function cacheKeyOf(raw: string): string {
-  return raw.length <= MAX_KEY_CHARS ? raw : `#${createHash('sha256').update(raw).digest('base64')}`;
+  return raw.length <= MAX_KEY_CHARS ? raw : `#${platform.hashKey(raw)}`;
 }
