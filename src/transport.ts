@@ -1,28 +1,10 @@
 import { platform } from '#platform';
 import { abortable } from './deadline';
+import { MAX_RESPONSE_CHARS, type FetchLike } from './fetch-like';
 import { version } from './version';
 
-/** The part of a fetch Response the client reads. */
-export interface FetchResponseLike {
-  status: number;
-  headers: { get(name: string): string | null };
-  text(): Promise<string>;
-}
-
-/**
- * Any fetch-compatible function: Node's global fetch (undici), node-fetch 2/3,
- * or a test double.
- */
-export type FetchLike = (
-  url: string,
-  init: {
-    method: 'POST';
-    headers: Record<string, string>;
-    body: Uint8Array | string;
-    signal: AbortSignal;
-    redirect: 'error';
-  },
-) => Promise<FetchResponseLike>;
+export type { FetchLike, FetchResponseLike } from './fetch-like';
+export { MAX_RESPONSE_CHARS } from './fetch-like';
 
 /** What came back: a status and the parsed JSON body (undefined if not JSON). */
 export interface ApiResponse {
@@ -56,9 +38,6 @@ export function encodeBody(
   if (request.gzip) return compress(platform.batchBytes(`${tokenPrefix},"events":[`, request.events));
   return Promise.resolve(`${tokenPrefix},"events":[${request.events.map((e) => e.json).join(',')}]}`);
 }
-
-/** Cap on a response body we read: the contract's largest is a 1000-row result list. */
-export const MAX_RESPONSE_CHARS = 1024 * 1024;
 
 /**
  * POSTs one body under one absolute deadline that covers the response body

@@ -1,4 +1,4 @@
-import type { FetchLike } from '../transport';
+import type { FetchLike } from '../fetch-like';
 import type { FileStore, FileStoreOptions } from '../stores/file-store';
 import type { RedisStore, RedisStoreOptions } from '../stores/redis-store';
 import type { SignalClient } from '../signals';

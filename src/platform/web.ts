@@ -1,5 +1,5 @@
 import { OursConfigError } from '../errors';
-import type { FetchLike } from '../transport';
+import type { FetchLike } from '../fetch-like';
 import type { Platform } from './types';
 
 const encoder = new TextEncoder();
