@@ -1,0 +1,50 @@
+import { describeContract, type RunScenario } from './contract';
+import { bundleForWorkers } from './worker-bundle';
+
+// The package bundled the way wrangler and Next.js do (esbuild, browser
+// platform, worker conditions), run in Vercel's edge runtime and in workerd.
+const ENTRY = 'test/runtimes/fixtures/worker-contract.mjs';
+
+describe('worker runtimes', function () {
+  this.timeout(120_000);
+  let edge: RunScenario | string = 'not started';
+  let edgeGzip = false;
+  let workerd: RunScenario | string = 'not started';
+  const closers: (() => Promise<unknown>)[] = [];
+
+  before(async () => {
+    workerd = await startWorkerd().catch((err: Error) => `workerd (miniflare) cannot start: ${err.message}`);
+    edge = await startEdgeRuntime().catch((err: Error) => `edge-runtime cannot start: ${err.message}`);
+    if (typeof edge !== 'string') edgeGzip = (await edgeHasCompression) as boolean;
+    console.log(`      edge runtime has CompressionStream: ${edgeGzip}`);
+  });
+  after(() => Promise.all(closers.map((close) => close())));
+
+  let edgeHasCompression: Promise<unknown> = Promise.resolve(false);
+
+  async function startEdgeRuntime(): Promise<RunScenario> {
+    const { EdgeRuntime } = await import('edge-runtime');
+    const { code } = await bundleForWorkers(ENTRY, { format: 'iife', globalName: 'ours' });
+    const runtime = new EdgeRuntime({ initialCode: code });
+    edgeHasCompression = Promise.resolve(runtime.evaluate<boolean>(`typeof CompressionStream === 'function'`));
+    // A result made in the VM's realm: copied as JSON so chai compares plain objects.
+    return async (name, apiUrl) => JSON.parse(JSON.stringify(await runtime.evaluate<Promise<unknown>>(`ours.run(${JSON.stringify(name)}, ${JSON.stringify(apiUrl)})`)));
+  }
+
+  async function startWorkerd(): Promise<RunScenario> {
+    const { Miniflare } = await import('miniflare');
+    const { code } = await bundleForWorkers(ENTRY, { format: 'esm' });
+    const mf = new Miniflare({ modules: true, script: code, compatibilityDate: '2025-01-01' });
+    await mf.ready;
+    closers.push(() => mf.dispose());
+    return async (name, apiUrl) => {
+      const res = await mf.dispatchFetch(`http://worker/?scenario=${name}&api=${encodeURIComponent(apiUrl)}`);
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`workerd answered ${res.status}: ${text}`);
+      return JSON.parse(text) as unknown;
+    };
+  }
+
+  describeContract('the edge runtime (edge-runtime, Vercel)', () => edge, () => edgeGzip);
+  describeContract('workerd (miniflare, Cloudflare Workers)', () => workerd, () => true);
+});
