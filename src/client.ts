@@ -103,7 +103,13 @@ export class OursClient extends Emitter {
   readonly #retry: Batch[] = [];
   readonly #inFlight = new Set<Batch>();
   readonly #gate: BackoffGate;
-  readonly #cancel = new AbortController();
+  /**
+   * What shutdown aborts: one controller per request in flight, made by the
+   * send itself, because workerd ties an AbortSignal to the request (of the
+   * Worker) that made it and refuses it in any other.
+   */
+  readonly #cancels = new Set<AbortController>();
+  #cancelled = false;
   readonly #reporter: Reporter;
   /** `{"token":"…"` once, spliced into every body; the token appears nowhere else. */
   readonly #tokenPrefix: string;
@@ -429,8 +435,10 @@ export class OursClient extends Emitter {
 
   /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */
   #arm(ms: number): void {
-    const at = performance.now() + ms;
-    if (this.#timer && this.#timerAt <= at) return;
+    const now = performance.now();
+    const at = now + ms;
+    // An overdue timer is not trusted to fire: workerd drops the timers of an ended request.
+    if (this.#timer && this.#timerAt <= at && this.#timerAt > now) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(this.#onTimer, ms);
@@ -490,15 +498,19 @@ export class OursClient extends Emitter {
   async #send(batch: Batch): Promise<void> {
     batch.body ??= encodeBody(this.#tokenPrefix, batch);
     const url = this.#opts.apiUrl + batch.path; // shown in every error about this request; the token is in the body, never here
-    const cancel = this.#cancel.signal;
+    const cancel = new AbortController();
+    if (this.#cancelled) cancel.abort(SHUTDOWN);
+    this.#cancels.add(cancel);
     let res: ApiResponse;
     try {
       // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
-      const body = await abortable(batch.body, cancel);
-      res = await post(this.#opts.fetch, url, body, batch.gzip, this.#opts.timeoutMs, cancel);
+      const body = await abortable(batch.body, cancel.signal);
+      res = await post(this.#opts.fetch, url, body, batch.gzip, this.#opts.timeoutMs, cancel.signal);
     } catch (err) {
       this.#landed(batch);
       return this.#retryLater(batch, batch.events, undefined, `network error on POST ${url}: ${(err as Error).message}`);
+    } finally {
+      this.#cancels.delete(cancel);
     }
     this.#landed(batch);
     this.#handle(batch, res, url);
@@ -532,7 +544,7 @@ export class OursClient extends Emitter {
   #retryLater(batch: Batch, events: QueuedEvent[], retryAfterMs: number | undefined, reason: string): void {
     const attempts = batch.attempts + 1;
     if (this.#stopped) {
-      const why = this.#cancel.signal.aborted ? 'shutdown deadline passed' : 'shut down';
+      const why = this.#cancelled ? 'shutdown deadline passed' : 'shut down';
       return this.#abandon(events, `${why}; last error: ${reason}; ${events.length} events not delivered`);
     }
     if (attempts >= this.#opts.retry.maxAttempts) {
@@ -606,7 +618,7 @@ export class OursClient extends Emitter {
     this.#dropHeld();
     const left = (): number => Math.max(0, endsAt - performance.now());
     if (this.#inFlight.size) await within(left(), new Promise<void>((resolve) => (this.#onIdle = resolve)));
-    this.#cancel.abort(SHUTDOWN);
+    this.#cancelAll();
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const closing = this.#store.close?.().catch((err: Error) => this.#report(new OursError(`event store: ${err.message}`)));
@@ -616,6 +628,12 @@ export class OursClient extends Emitter {
     return report;
   }
 
+  /** Aborts every request in flight, and any send that starts later. */
+  #cancelAll(): void {
+    this.#cancelled = true;
+    for (const cancel of this.#cancels) cancel.abort(SHUTDOWN);
+  }
+
   /**
    * Out of time: cancel what is in flight (it settles at once, whatever the
    * thread pool or the fetch function does) and give up what still waits (a
@@ -623,7 +641,7 @@ export class OursClient extends Emitter {
    */
   #giveUp(timeoutMs: number): void {
     this.#dropHeld(); // hooks still pending give their calls up now: they do not wait past the deadline
-    this.#cancel.abort(SHUTDOWN);
+    this.#cancelAll();
     // What the store has not found by now stays in it, for the next start.
     for (const waiter of this.#recovering?.splice(0) ?? []) waiter.release();
     let waiting = this.#retry.flatMap((b) => b.events);

@@ -18,7 +18,10 @@ export const platform: Platform = {
   gzip: typeof CompressionStream === 'function' ? gzip : undefined,
   batchBytes: (head, events) => encoder.encode(`${head}${events.map((e) => e.json).join(',')}]}`),
   defaultFetch: () => webFetch,
-  defer: (fn) => void setTimeout(fn, 0),
+  // A microtask, not a timer: workerd drops the timers of a request that has
+  // ended, and a dropped pump would never run again. Work queued in one
+  // synchronous stretch (a handler's track() calls) still goes in one request.
+  defer: (fn) => queueMicrotask(fn), // unbound, workerd throws "Illegal invocation"
   outsideContext: (fn) => fn,
   isIP,
   hashKey,

@@ -1,3 +1,5 @@
+import { expect } from 'chai';
+import { createMockOurs } from '../../src/testing';
 import { describeContract, type RunScenario } from './contract';
 import { bundleForWorkers } from './worker-bundle';
 
@@ -47,4 +49,30 @@ describe('worker runtimes', function () {
 
   describeContract('the edge runtime (edge-runtime, Vercel)', () => edge, () => edgeGzip);
   describeContract('workerd (miniflare, Cloudflare Workers)', () => workerd, () => true);
+
+  describe('workerd: delivery on a platform that freezes', () => {
+    it('a request that answers at once and hands flush() to waitUntil delivers, one API request per turn', async function () {
+      const { Miniflare } = await import('miniflare').catch(() => ({ Miniflare: undefined }));
+      if (!Miniflare || typeof workerd === 'string') return this.skip();
+      const mock = await createMockOurs();
+      const { code } = await bundleForWorkers('test/runtimes/fixtures/worker-freeze.mjs', { format: 'esm' });
+      const mf = new Miniflare({ modules: true, script: code, compatibilityDate: '2025-01-01' });
+      try {
+        const api = encodeURIComponent(mock.url);
+        expect(await (await mf.dispatchFetch(`http://worker/?api=${api}&n=10&r=a`)).text()).to.equal('ok');
+        await mock.waitFor(10);
+        expect(mock.requests).to.have.length(1);
+        // Requests in parallel, on the same isolate and client: every event once.
+        const answers = await Promise.all(['b', 'c', 'd'].map((r) => mf.dispatchFetch(`http://worker/?api=${api}&n=5&r=${r}`)));
+        expect(await Promise.all(answers.map((a) => a.text()))).to.deep.equal(['ok', 'ok', 'ok']);
+        await mock.waitFor(25);
+        expect(mock.duplicates()).to.deep.equal([]);
+        expect(mock.violations).to.deep.equal([]);
+        expect(mock.requests.length).to.be.within(2, 4);
+      } finally {
+        await mf.dispose();
+        await mock.close();
+      }
+    });
+  });
 });
