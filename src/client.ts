@@ -203,6 +203,8 @@ export class OursClient extends Emitter {
   /**
    * Resolves when every event queued before the call has been delivered or
    * has definitively failed. Never rejects. Concurrent calls share one flush.
+   * On Workers and edge functions, hand it to the platform so delivery
+   * outlives the response: `ctx.waitUntil(client.flush())`.
    *
    * @example
    * const { delivered, failed, dropped } = await client.flush();

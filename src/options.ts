@@ -45,7 +45,7 @@ export interface ClientOptions extends ExperimentClientOptions {
   maxInFlight?: number | undefined;
   /** One deadline per request, response body included. @defaultValue 10000 */
   timeoutMs?: number | undefined;
-  /** Compress request bodies with gzip. @defaultValue true */
+  /** Compress request bodies with gzip (on Workers and the edge: where the runtime has `CompressionStream`). @defaultValue true */
   gzip?: boolean | undefined;
   /** Backoff and retry budget, the `retry.*` rows below. @defaultValue the contract's recommendation */
   retry?: RetryOptions | undefined;
@@ -57,7 +57,7 @@ export interface ClientOptions extends ExperimentClientOptions {
   endpoint?: 'batch' | 'track' | undefined;
   /**
    * Any fetch-compatible function (Node's global fetch, node-fetch, undici).
-   * @defaultValue Node's `http`/`https` client with kept-alive connections (`maxInFlight` of them)
+   * @defaultValue Node's `http`/`https` client with kept-alive connections (`maxInFlight` of them); the global `fetch` on Workers and the edge
    */
   fetch?: FetchLike | undefined;
   /** A pino-compatible logger, or `false` for silence. @defaultValue warnings and errors to the console */
@@ -67,8 +67,10 @@ export interface ClientOptions extends ExperimentClientOptions {
    * `timeoutMs`). If your app listens for that signal too, it keeps control
    * of exiting; otherwise the signal is raised again once delivery is done,
    * so the process ends as it would have (exit code 143 / 130). A second
-   * signal is not held back. `false`: no signal listeners at all.
-   * @defaultValue true
+   * signal is not held back. `false`: no signal listeners at all. Node, Bun
+   * and Deno only: on Workers and the edge there is no process, and `true` is
+   * an `OursConfigError`.
+   * @defaultValue true (false on Workers and the edge)
    */
   handleSignals?: boolean | undefined;
   /**
