@@ -1,4 +1,5 @@
 import { platform } from '#platform';
+import { Cancellation } from './cancellation';
 import { abortable, within } from './deadline';
 import type { ContractIssue } from './contract/check';
 import { Emitter } from './emitter';
@@ -103,13 +104,7 @@ export class OursClient extends Emitter {
   readonly #retry: Batch[] = [];
   readonly #inFlight = new Set<Batch>();
   readonly #gate: BackoffGate;
-  /**
-   * What shutdown aborts: one controller per request in flight, made by the
-   * send itself, because workerd ties an AbortSignal to the request (of the
-   * Worker) that made it and refuses it in any other.
-   */
-  readonly #cancels = new Set<AbortController>();
-  #cancelled = false;
+  readonly #cancellation = new Cancellation();
   readonly #reporter: Reporter;
   /** `{"token":"…"` once, spliced into every body; the token appears nowhere else. */
   readonly #tokenPrefix: string;
@@ -498,21 +493,19 @@ export class OursClient extends Emitter {
   }
 
   async #send(batch: Batch): Promise<void> {
-    batch.body ??= encodeBody(this.#tokenPrefix, batch);
+    const encoding = (batch.body ??= encodeBody(this.#tokenPrefix, batch));
     const url = this.#opts.apiUrl + batch.path; // shown in every error about this request; the token is in the body, never here
-    const cancel = new AbortController();
-    if (this.#cancelled) cancel.abort(SHUTDOWN);
-    this.#cancels.add(cancel);
+    const { gzip } = batch;
     let res: ApiResponse;
     try {
-      // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
-      const body = await abortable(batch.body, cancel.signal);
-      res = await post(this.#opts.fetch, url, body, batch.gzip, this.#opts.timeoutMs, cancel.signal);
+      res = await this.#cancellation.run(async (cancel) => {
+        // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
+        const body = await abortable(encoding, cancel);
+        return post(this.#opts.fetch, url, body, gzip, this.#opts.timeoutMs, cancel);
+      });
     } catch (err) {
       this.#landed(batch);
       return this.#retryLater(batch, batch.events, undefined, `network error on POST ${url}: ${(err as Error).message}`);
-    } finally {
-      this.#cancels.delete(cancel);
     }
     this.#landed(batch);
     this.#handle(batch, res, url);
@@ -546,7 +539,7 @@ export class OursClient extends Emitter {
   #retryLater(batch: Batch, events: QueuedEvent[], retryAfterMs: number | undefined, reason: string): void {
     const attempts = batch.attempts + 1;
     if (this.#stopped) {
-      const why = this.#cancelled ? 'shutdown deadline passed' : 'shut down';
+      const why = this.#cancellation.cancelled ? 'shutdown deadline passed' : 'shut down';
       return this.#abandon(events, `${why}; last error: ${reason}; ${events.length} events not delivered`);
     }
     if (attempts >= this.#opts.retry.maxAttempts) {
@@ -620,7 +613,7 @@ export class OursClient extends Emitter {
     this.#dropHeld();
     const left = (): number => Math.max(0, endsAt - performance.now());
     if (this.#inFlight.size) await within(left(), new Promise<void>((resolve) => (this.#onIdle = resolve)));
-    this.#cancelAll();
+    this.#cancellation.cancel(SHUTDOWN);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const closing = this.#store.close?.().catch((err: Error) => this.#report(new OursError(`event store: ${err.message}`)));
@@ -630,12 +623,6 @@ export class OursClient extends Emitter {
     return report;
   }
 
-  /** Aborts every request in flight, and any send that starts later. */
-  #cancelAll(): void {
-    this.#cancelled = true;
-    for (const cancel of this.#cancels) cancel.abort(SHUTDOWN);
-  }
-
   /**
    * Out of time: cancel what is in flight (it settles at once, whatever the
    * thread pool or the fetch function does) and give up what still waits (a
@@ -643,7 +630,7 @@ export class OursClient extends Emitter {
    */
   #giveUp(timeoutMs: number): void {
     this.#dropHeld(); // hooks still pending give their calls up now: they do not wait past the deadline
-    this.#cancelAll();
+    this.#cancellation.cancel(SHUTDOWN);
     // What the store has not found by now stays in it, for the next start.
     for (const waiter of this.#recovering?.splice(0) ?? []) waiter.release();
     let waiting = this.#retry.flatMap((b) => b.events);

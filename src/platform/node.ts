@@ -1,6 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
@@ -36,7 +35,6 @@ export const platform: Platform = {
   outsideContext: (fn) => AsyncResource.bind(fn),
   isIP: (text) => isIP(text) as 0 | 4 | 6,
   hashKey: (text) => createHash('sha256').update(text).digest('base64'),
-  unlimitedListeners: (signal) => setMaxListeners(0, signal),
   env: (name) => process.env[name],
   watchSignals,
   fileStore,

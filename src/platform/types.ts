@@ -29,8 +29,6 @@ export interface Platform {
   isIP(text: string): 0 | 4 | 6;
   /** A short, stable key for a long string (cache keys). */
   hashKey(text: string): string;
-  /** Lets any number of listeners wait on `signal` without a warning. */
-  unlimitedListeners(signal: AbortSignal): void;
   /** An environment variable, where the runtime has them. */
   env(name: string): string | undefined;
   /** Installs the process signal/exit listeners; `undefined` where there is no process. */

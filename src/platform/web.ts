@@ -25,7 +25,6 @@ export const platform: Platform = {
   outsideContext: (fn) => fn,
   isIP,
   hashKey,
-  unlimitedListeners: () => {},
   env: (name) => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name],
   watchSignals: undefined,
   fileStore: () => {
