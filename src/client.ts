@@ -433,12 +433,12 @@ export class OursClient extends Emitter {
   /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */
   #arm(ms: number): void {
     const now = performance.now();
-    const at = now + ms;
-    // An overdue timer is not trusted to fire: workerd drops the timers of an ended request.
+    // A timer past its time is late (a busy loop) or dropped (workerd drops an ended request's timers): due now.
+    const at = this.#timer && this.#timerAt <= now ? now : now + ms;
     if (this.#timer && this.#timerAt <= at && this.#timerAt > now) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(this.#onTimer, ms);
+    this.#timer = setTimeout(this.#onTimer, at - now);
     if (!this.#waiter || this.#waiter.done || this.#released) this.#timer.unref?.(); // workerd's timers are numbers
   }
 
