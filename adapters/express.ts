@@ -8,6 +8,7 @@ import type { Request } from 'express';
 import type { OursClient } from '../src/client';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
+import { forwardedIp, type TrustFunction } from '../src/request/client-ip';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveTrackerConfig } from '../src/request/tracker-config';
 import { defineOursAccessor } from '../src/request/unmounted';
@@ -40,23 +41,35 @@ export interface OursExpressMiddleware {
 
 /** Reads an Express request; made when the request first tracks, every member lazy. */
 class ExpressSource implements RequestSource {
-  readonly socketAddress: string | undefined;
   readonly url: string;
   /** Node builds `req.headers` in a getter; one read instead of one per header. */
   readonly #headers: IncomingMessage['headers'];
-  constructor(private readonly req: ExpressRequest) {
+  /**
+   * The app's compiled `trust proxy`, read at the first track(): inside a
+   * mounted sub-app `req.app` is that app (with its own setting) only until
+   * its router is done with the request.
+   */
+  readonly #trust: TrustFunction | undefined;
+  constructor(
+    private readonly req: ExpressRequest,
+    readonly socketAddress: string | undefined,
+  ) {
     this.#headers = req.headers;
-    // Read now (the first track() of the request): the socket's address can be gone once the client disconnects.
-    this.socketAddress = req.socket?.remoteAddress;
+    this.#trust = req.app?.get('trust proxy fn') as TrustFunction | undefined;
     this.url = req.originalUrl ?? req.url ?? '/';
   }
   header(name: string): string | undefined {
     const value = this.#headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   }
-  /** Express's `req.ip` honours the app's `trust proxy` setting. */
+  /**
+   * Express's `req.ip` (proxy-addr over X-Forwarded-For with the app's trust
+   * function), from the socket address read when the request started:
+   * Express reads the socket, which is empty once the client has gone.
+   */
   ip(): string | undefined {
-    return this.req.ip;
+    if (!this.#trust) return this.socketAddress;
+    return forwardedIp(this.socketAddress, this.header('x-forwarded-for'), this.#trust);
   }
   protocol(): string | undefined {
     return this.req.protocol;
@@ -73,7 +86,7 @@ class ExpressSource implements RequestSource {
   }
 }
 
-const expressSource = (req: ExpressRequest): RequestSource => new ExpressSource(req);
+const expressSource = (req: ExpressRequest, socketAddress: string | undefined): RequestSource => new ExpressSource(req, socketAddress);
 
 /**
  * Express middleware that attaches `req.ours`.
@@ -98,7 +111,7 @@ export function ours(options?: OursExpressOptions): OursExpressMiddleware {
   defineOursAccessor(IncomingMessage.prototype, 'req');
   const middleware = function oursMiddleware(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
     const expressReq = req as ExpressRequest; // Express's router has made it one by now
-    expressReq.ours = requestTracker(expressReq.ours, config, expressSource, res, expressReq);
+    expressReq.ours = requestTracker(expressReq.ours, config, expressSource, res, expressReq, req.socket);
     next();
   };
   return Object.assign(middleware, { client: config.client });

@@ -37,17 +37,15 @@ export interface OursKoaMiddleware {
 
 /** Reads a Koa context; made when the request first tracks, every member lazy. */
 class KoaSource implements RequestSource {
-  readonly socketAddress: string | undefined;
   readonly url: string;
   /** Node builds `req.headers` in a getter; one read instead of one per header. */
   readonly #headers: KoaContext['req']['headers'];
   constructor(
     private readonly ctx: KoaContext,
+    readonly socketAddress: string | undefined,
     private readonly warnSpoofable: () => void,
   ) {
     this.#headers = ctx.req.headers;
-    // Read now (the first track() of the request): the socket's address can be gone once the client disconnects.
-    this.socketAddress = ctx.req.socket?.remoteAddress;
     this.url = ctx.originalUrl;
   }
   header(name: string): string | undefined {
@@ -55,15 +53,15 @@ class KoaSource implements RequestSource {
     return Array.isArray(value) ? value.join(', ') : value;
   }
   /**
-   * Koa's own `ctx.ip` with `app.proxy` and the default `maxIpsCount` 0 is the
-   * leftmost X-Forwarded-For entry, which the client chooses. We walk from the
-   * right over `maxIpsCount` hops instead, and take one hop when it is 0.
+   * Koa's `ctx.ip` (`app.proxy`, `app.proxyIpHeader`, `app.maxIpsCount`),
+   * from the socket address read when the request started: Koa reads the
+   * socket, which is empty once the client has gone.
    */
   ip(): string | undefined {
-    const { proxy = false, maxIpsCount = 0 } = this.ctx.app;
-    const result = koaIp(this.socketAddress, this.header('x-forwarded-for'), proxy, maxIpsCount);
-    if (result.usedRightmost) this.warnSpoofable();
-    return result.ip;
+    const { proxy, proxyIpHeader = 'X-Forwarded-For', maxIpsCount = 0 } = this.ctx.app;
+    if (!proxy) return this.socketAddress;
+    if (maxIpsCount <= 0) this.warnSpoofable();
+    return koaIp(this.socketAddress, this.header(proxyIpHeader.toLowerCase()), maxIpsCount);
   }
   protocol(): string | undefined {
     return this.ctx.protocol;
@@ -96,16 +94,16 @@ export function ours(options?: OursKoaOptions): OursKoaMiddleware {
     if (warned) return;
     warned = true;
     config.client[kWarn](
-      "Koa app.proxy is on with maxIpsCount 0: Koa's ctx.ip is then the client-chosen leftmost X-Forwarded-For entry. ours-middleware uses the rightmost entry (one proxy); set app.maxIpsCount to your number of proxies.",
+      "Koa app.proxy is on with maxIpsCount 0: ctx.ip, and so the IP in events, is the leftmost entry of app.proxyIpHeader, which any client can choose. Set app.maxIpsCount to your number of proxies.",
     );
   };
-  const sourceOf = (ctx: KoaContext): RequestSource => new KoaSource(ctx, warnSpoofable);
+  const sourceOf = (ctx: KoaContext, socketAddress: string | undefined): RequestSource => new KoaSource(ctx, socketAddress, warnSpoofable);
   koaContextPrototype(); // now, so a middleware mounted too late says so even before it first runs
   let appContext: object | undefined;
   const middleware = function oursMiddleware(ctx: KoaContext, next: Next): Promise<unknown> {
     // The app's own context prototype: covers a Koa copy other than the one require() finds.
     if (appContext !== Object.getPrototypeOf(ctx)) defineOursAccessor((appContext = Object.getPrototypeOf(ctx) as object), 'ctx');
-    ctx.ours = requestTracker(ctx.ours, config, sourceOf, ctx.res, ctx);
+    ctx.ours = requestTracker(ctx.ours, config, sourceOf, ctx.res, ctx, ctx.req.socket);
     return next();
   };
   return Object.assign(middleware, { client: config.client });

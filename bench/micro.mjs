@@ -20,6 +20,7 @@ const { OursClient } = require(DIST + '/cjs/src/index.js');
 const { extractContext } = require(DIST + '/cjs/src/request/extract-context.js');
 const { resolveTrackerConfig } = require(DIST + '/cjs/src/request/tracker-config.js');
 const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
+const { redactUrl } = require(DIST + '/cjs/src/request/redact-url.js');
 const { ours: expressOurs } = require(DIST + '/cjs/adapters/express.js');
 const noop = () => undefined;
 
@@ -96,6 +97,21 @@ export async function runMicro() {
     }),
   );
 
+  // 3b. URL redaction (issue 13): the realistic requests' URLs (UTM and click ids, nothing
+  //     sensitive: the fast path), and the same with a token and an email to redact.
+  const plainUrls = requests.map((s) => `https://shop.example.com${s.url}`);
+  const secretUrls = plainUrls.map((u) => `${u}${u.includes('?') ? '&' : '?'}token=abc123&email=ada%40example.com`);
+  results.push(
+    await measure('redactUrl, URL without sensitive keys', N * 4, undefined, (i) => {
+      redactUrl(plainUrls[i % plainUrls.length]);
+    }),
+  );
+  results.push(
+    await measure('redactUrl, URL with a token and an email', N, undefined, (i) => {
+      redactUrl(secretUrls[i % secretUrls.length]);
+    }),
+  );
+
   // 4. The middleware's whole share of tracked requests, without the framework:
   //    tracker, context (cached UA), track() calls, hand-off to the client after the response.
   //    4b: three events through a sync beforeSend, each built with its own
@@ -107,7 +123,7 @@ export async function runMicro() {
       return { config, res, between: () => config.client.flush() };
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
-      const tracker = new RequestTracker(config, sourceOf, res, source.req);
+      const tracker = new RequestTracker(config, sourceOf, res, source.req, '127.0.0.1');
       for (const name of names) tracker.track(name, PROPS);
       config.handOffs.drain(); // the hand-off waits for the end of the turn; run it here, inside the timed loop
     });
@@ -121,7 +137,7 @@ export async function runMicro() {
       return { config, res: {} };
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
-      new RequestTracker(config, sourceOf, res, source.req);
+      new RequestTracker(config, sourceOf, res, source.req, '127.0.0.1');
     }),
   );
 

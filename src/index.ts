@@ -21,3 +21,6 @@ export { version } from './version';
 export { fileStore, redisStore } from './stores/factories';
 export type { FileStore, FileStoreOptions } from './stores/file-store';
 export type { RedisStore, RedisStoreOptions, RedisLike } from './stores/redis-store';
+export { redactUrl, REDACTED } from './request/redact-url';
+export type { RedactOption, RedactOptions } from './request/redact-option';
+export type { ConsentOption, ConsentChoices } from './request/consent';

@@ -228,7 +228,7 @@ export class Experiments {
   #warn(kind: string, message: string, label: string): void {
     if (this.#log.take(kind, this.#now()) < 0) return;
     const token = this.#opts.token;
-    const text = `ours-middleware: experiment '${label.slice(0, 80)}': ${message}`;
+    const text = `experiment '${label.slice(0, 80)}': ${message}`;
     this.#report(new OursError(token && token.length >= 8 ? text.split(token).join('[redacted]') : text));
   }
 }

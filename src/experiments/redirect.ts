@@ -78,12 +78,12 @@ export function answerRedirect(res: ServerResponse, assignment: ExperimentAssign
   const checked = redirectTarget(target);
   const key = assignment.experimentKey;
   if (!checked.ok) {
-    report(new OursError(`ours-middleware: experiment '${key}': redirect refused because ${checked.reason}`));
+    report(new OursError(`experiment '${key}': redirect refused because ${checked.reason}`));
     return false;
   }
   if (checked.location === currentUrl) return false; // already there: no loop
   if (res.headersSent || res.writableEnded) {
-    report(new OursError(`ours-middleware: experiment '${key}': cannot redirect, the response has already started`));
+    report(new OursError(`experiment '${key}': cannot redirect, the response has already started`));
     return false;
   }
   sendRedirect(res, checked.location);

@@ -75,34 +75,28 @@ export function forwardedIp(
   return normalizeIp(proxyaddr(req as unknown as IncomingMessage, trust));
 }
 
-/** Result of {@link koaIp}. */
-export interface KoaIpResult {
-  ip: string | undefined;
-  /**
-   * True when `proxy` is on with `maxIpsCount` 0: Koa would return the
-   * leftmost, client-chosen entry; we returned the rightmost one instead
-   * (assuming one proxy). The adapter should warn once.
-   */
-  usedRightmost: boolean;
-}
-
 /**
- * The client address under Koa's rules, minus its unsafe default. `proxy`
- * off: the socket address. On with `maxIpsCount` N > 0: `ips.slice(-N)[0]`,
- * as Koa does. On with 0: the rightmost entry, not Koa's leftmost.
- * An empty pick falls back to the socket address, as in Koa.
+ * Koa's `ctx.ip`, computed as Koa computes it but from a socket address read
+ * earlier (Koa reads the socket, which is empty once the client has gone):
+ * `forwarded` is the value of `app.proxyIpHeader`, given only when
+ * `app.proxy` is on. Koa splits it on commas and trims, keeps the last
+ * `maxIpsCount` entries when that is above 0, and takes the first one, else
+ * the socket address. With `maxIpsCount` 0 that is the leftmost entry, which
+ * the client chooses: the adapter warns about it. Normalised.
  */
 export function koaIp(
   socketAddress: string | undefined,
-  xff: string | undefined,
-  proxy: boolean,
+  forwarded: string | undefined,
   maxIpsCount: number,
-): KoaIpResult {
-  const capped = proxy ? capXff(xff) : undefined;
-  if (!capped) return { ip: normalizeIp(socketAddress), usedRightmost: false };
-  const ips = capped.split(/\s*,\s*/);
-  const pick = maxIpsCount > 0 ? ips.slice(-maxIpsCount)[0] : ips[ips.length - 1];
-  return { ip: normalizeIp(pick || socketAddress), usedRightmost: maxIpsCount <= 0 };
+): string | undefined {
+  let first: string | undefined;
+  if (forwarded && maxIpsCount > 0) {
+    first = (capXff(forwarded) ?? '').split(',').slice(-maxIpsCount)[0];
+  } else if (forwarded) {
+    const comma = forwarded.indexOf(','); // only the leftmost entry counts: no need to split a long header
+    first = comma === -1 ? forwarded : forwarded.slice(0, comma);
+  }
+  return normalizeIp(first?.trim() || socketAddress);
 }
 
 function capXff(xff: string | undefined): string | undefined {

@@ -57,6 +57,12 @@ export function readCookies(
   return out;
 }
 
+/** One cookie of a `Cookie` header, read by the same rules as {@link readCookies}. */
+export function readCookie(header: unknown, name: string): string | undefined {
+  if (typeof header !== 'string' || header.length < 3) return undefined;
+  return findCookie(capHeader(header), name);
+}
+
 /** The first non-empty value of cookie `name`, decoded; or undefined. */
 function findCookie(str: string, name: string): string | undefined {
   if (name.length === 0) return undefined;

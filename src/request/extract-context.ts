@@ -1,11 +1,13 @@
-import { defaultPropertiesSchema, trackRequestSchema } from '../contract/schema';
+import { defaultPropertiesSchema } from '../contract/schema';
 import type { DefaultProperties, IdentityContext } from '../contract/types';
 import { assignCampaign, parseCampaign } from './campaign';
 import { applyClientHints, buildUafvl, readClientHints } from './client-hints';
 import { normalizeIp } from './client-ip';
 import { readCookies, type RequestCookies } from './cookies';
+import type { UrlRedaction } from './redact-option';
 import type { RequestSource } from './request-source';
 import { cutUserAgent, parseUserAgent, truncate } from './user-agent';
+import { isVisitorId } from './visitor-id';
 
 /**
  * Cap for fields the contract leaves unbounded (`current_url`, `is_bot`,
@@ -21,6 +23,10 @@ export interface ExtractOptions {
   collectIp: boolean;
   /** Picks the raw client IP (framework ip, trustProxy, request-ip). */
   ipResolver: (source: RequestSource) => string | undefined;
+  /** Redacts `current_url`, `referrer` and `pathname`; absent with `redact: false`. */
+  redact?: UrlRedaction;
+  /** Told when the visitor cookie or `ours_user_id` is not a visitor id (the value is not passed on). */
+  onInvalidVisitorId?: () => void;
 }
 
 /** What one request tells us about its visitor. */
@@ -45,7 +51,6 @@ const LIMITS = new Map<string, number>(
     schema.maxLength ?? UNBOUNDED_FIELD_CAP,
   ]),
 );
-const USER_ID_MAX = trackRequestSchema.properties?.['userId']?.maxLength ?? 400;
 /** Meta's `_fbc` format: `fb.<subdomainIndex>.<creation ms>.<fbclid>`. */
 const FBC = /^fb\.\d\.\d+\..+$/;
 /** A BCP 47-shaped first tag of Accept-Language (`*` and junk are skipped). */
@@ -84,8 +89,8 @@ export function extractContext(
   if (ua !== undefined) dp.user_agent = ua; // already cut to 500
   const language = firstLanguage(source.header('accept-language'));
   if (language !== undefined) dp.browser_language = language; // at most 256 chars
-  addLocation(dp, source);
-  addReferrer(dp, source.header('referer'));
+  addLocation(dp, source, options.redact);
+  addReferrer(dp, source.header('referer'), options.redact);
   const campaign = parseCampaign(source.url);
   const params = campaign.params;
   assignCampaign(dp, params, cut);
@@ -94,7 +99,7 @@ export function extractContext(
 
   const gpc = source.header('sec-gpc')?.trim() === '1';
   const ctx: RequestContext = { defaultProperties: dp, gpc };
-  const userId = pickUserId(campaign.userId) ?? pickUserId(cookies.deviceId);
+  const userId = visitorId(campaign.userId, options) ?? visitorId(cookies.deviceId, options);
   if (userId !== undefined) ctx.userId = userId;
   if (ip !== undefined && ua !== undefined) ctx.identityContext = { ip, userAgent: ua };
   return ctx;
@@ -174,9 +179,11 @@ function resolveIp(source: RequestSource, options: ExtractOptions): string | und
   }
 }
 
-/** A visitor id we can send as is: cutting one would make a different id. */
-function pickUserId(id: string | undefined): string | undefined {
-  return id !== undefined && id.length <= USER_ID_MAX ? id : undefined;
+/** The id when it is one the browser SDK could have written; anything else is no visitor. */
+function visitorId(id: string | undefined, options: ExtractOptions): string | undefined {
+  if (id === undefined || isVisitorId(id)) return id;
+  options.onInvalidVisitorId?.();
+  return undefined;
 }
 
 /** First tag of Accept-Language, lower-cased like the SDK (`en-us`). */
@@ -186,24 +193,28 @@ function firstLanguage(header: unknown): string | undefined {
   return m?.[1]?.toLowerCase();
 }
 
-/** `current_url`, `host`, `pathname` from the framework's protocol and host. */
-function addLocation(dp: DefaultProperties, source: RequestSource): void {
+/** `current_url`, `host`, `pathname` from the framework's protocol and host, path templated and redacted. */
+function addLocation(dp: DefaultProperties, source: RequestSource, redact: UrlRedaction | undefined): void {
   const url = typeof source.url === 'string' ? source.url : '';
   const host = source.host()?.toLowerCase();
   const protocol = source.protocol();
+  let origin: string | undefined;
   let pathname: string | undefined;
-  let currentUrl: string | undefined;
+  let end = 0;
   if (url.startsWith('/')) {
-    pathname = url.slice(0, pathEnd(url, 0));
-    if (host && (protocol === 'http' || protocol === 'https')) {
-      currentUrl = `${protocol}://${host}${url}`;
-    }
+    end = pathEnd(url, 0);
+    pathname = url.slice(0, end);
+    if (host && (protocol === 'http' || protocol === 'https')) origin = `${protocol}://${host}`;
   } else if (/^https?:\/\//i.test(url)) {
     // absolute-form request target (sent to proxies): it already is the URL
-    currentUrl = url;
+    end = pathEnd(url, 0);
     const slash = url.indexOf('/', url.indexOf('//') + 2);
-    if (slash !== -1 && slash < pathEnd(url, 0)) pathname = url.slice(slash, pathEnd(url, slash));
+    if (slash !== -1 && slash < end) pathname = url.slice(slash, end);
+    origin = url.slice(0, slash !== -1 && slash < end ? slash : end);
   }
+  if (redact && pathname !== undefined) pathname = redact.path(pathname);
+  let currentUrl = origin === undefined ? undefined : origin + (pathname ?? '') + url.slice(end);
+  if (redact && currentUrl !== undefined) currentUrl = redact.url(currentUrl);
   const h = fit('host', host);
   if (h !== undefined) dp.host = h;
   const p = fit('pathname', pathname);
@@ -219,12 +230,12 @@ function pathEnd(url: string, from: number): number {
   return h === -1 ? q : Math.min(q, h);
 }
 
-/** `referrer` and `referring_domain`, only for an http(s) URL. */
-function addReferrer(dp: DefaultProperties, header: unknown): void {
+/** `referrer` (redacted) and `referring_domain`, only for an http(s) URL. */
+function addReferrer(dp: DefaultProperties, header: unknown, redact: UrlRedaction | undefined): void {
   if (typeof header !== 'string' || header.length === 0 || header.length > 16 * 1024) return;
   const hostname = httpHostname(header);
   if (hostname === undefined) return;
-  const referrer = fit('referrer', header);
+  const referrer = fit('referrer', redact ? redact.url(header) : header);
   if (referrer !== undefined) dp.referrer = referrer;
   const domain = fit('referring_domain', hostname);
   if (domain !== undefined) dp.referring_domain = domain;

@@ -14,7 +14,7 @@ export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T
 
 /** What a failed hook is reported as: the hook's name, how it failed, and what that cost. */
 export function hookError(hook: HookName, how: 'threw' | 'rejected', err: unknown): OursError {
-  return new OursError(`ours-middleware: ${hook} ${how}: ${(err as Error)?.message ?? String(err)}; ${LOST[hook]}`);
+  return new OursError(`${hook} ${how}: ${(err as Error)?.message ?? String(err)}; ${LOST[hook]}`);
 }
 
 const LOST: Record<HookName, string> = {
@@ -31,7 +31,7 @@ const LOST: Record<HookName, string> = {
  */
 export function settleHook<T>(hook: HookName, result: PromiseLike<T>, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new OursError(`ours-middleware: ${hook} did not settle within ${timeoutMs} ms; ${LOST[hook]}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new OursError(`${hook} did not settle within ${timeoutMs} ms; ${LOST[hook]}`)), timeoutMs);
     timer.unref?.(); // workerd's timers are numbers
     Promise.resolve(result).then(
       (value) => {

@@ -2,6 +2,8 @@ import type { OursClient } from '../client';
 import type { Identity, TrackEvent } from '../events';
 import type { ClientOptions } from '../options';
 import type { TrustSetting } from './client-ip';
+import type { ConsentOption } from './consent';
+import type { RedactOption } from './redact-option';
 
 /**
  * What `beforeSend` returns: the event to send, `null` to drop it, or
@@ -68,10 +70,32 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
   /**
    * When the browser sends `Sec-GPC: 1`: `'annotate'` sends the event with
    * `eventProperties.gpc = 'true'` (a place that cannot overwrite stored
-   * consent, so Ours' destination rules can act on it); `'drop'` sends nothing
-   * for that request; `'ignore'` does neither. @defaultValue 'annotate'
+   * consent, so Ours' destination rules can act on it); `'consent'` sends it
+   * with `userProperties.consent.advertising = 'false'` (Ours'
+   * `autoDisableOnGPC`); `'drop'` sends nothing for that request; `'ignore'`
+   * does none of these. @defaultValue 'annotate'
    */
-  gpc?: 'annotate' | 'drop' | 'ignore' | undefined;
+  gpc?: 'annotate' | 'consent' | 'drop' | 'ignore' | undefined;
+  /**
+   * Redaction of `current_url`, `referrer` and `pathname`, on by default:
+   * the values of secret and personal query parameters (tokens, codes,
+   * passwords, keys, session ids, email/phone/name-like keys; the list is in
+   * docs/privacy.md) and email-like values become `REDACTED`, keys kept;
+   * campaign parameters never. An array adds keys; a function
+   * `(url, req) => string | undefined` replaces the rules; `{ keys, url,
+   * pathname }` also templates paths; `false` sends URLs as they are.
+   * @defaultValue the documented rules
+   */
+  redact?: RedactOption<Req> | undefined;
+  /**
+   * The visitor's consent, attached to every event as
+   * `userProperties.consent` (Ours' mappers and Global Consent Center act on
+   * it): a function `(req) => ({ analytics: true, advertising: false })`, or
+   * `'cookie'` to read the Ours consent banner's `op_consent` cookie (`{
+   * cookie: name }` for another name). Nothing is attached when it yields
+   * nothing. @defaultValue none
+   */
+  consent?: ConsentOption<Req> | undefined;
   /**
    * Opt-in, a consent decision: when a tracked request has no visitor cookie,
    * mint a UUID v4, use it as `userId` and set it as the cookie with the

@@ -1,12 +1,14 @@
-import { kDebug, kHandOffs, kReport, OursClient } from '../client';
+import { kDebug, kHandOffs, kReport, kWarn, OursClient } from '../client';
 import { describeValue, OursConfigError, OursError } from '../errors';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
 import { optionNames, refuseUnknownOptions } from '../unknown-options';
 import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
+import { resolveConsent, type ConsentReader } from './consent';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
 import type { HandOffBatch } from './hand-off-batch';
 import { isThenable } from './hook';
 import type { MiddlewareOptions } from './middleware-options';
+import { resolveRedact, type UrlPolicy } from './redact-option';
 import type { RequestSource } from './request-source';
 import { noteMiddlewareMade, sharedClient } from './shared-client';
 
@@ -21,7 +23,13 @@ export interface TrackerConfig<Req> {
   readonly identify: MiddlewareOptions<Req>['identify'];
   readonly beforeSend: MiddlewareOptions<Req>['beforeSend'];
   readonly hookTimeoutMs: number;
-  readonly gpc: 'annotate' | 'drop' | 'ignore';
+  readonly gpc: 'annotate' | 'drop' | 'ignore' | 'consent';
+  /** URL redaction and path templating; undefined with `redact: false`. */
+  readonly redact: UrlPolicy<Req> | undefined;
+  /** Where `userProperties.consent` comes from; undefined when not configured. */
+  readonly consent: ConsentReader<Req> | undefined;
+  /** Logs `message` at warn level the first time `key` comes up for this middleware. */
+  readonly warnOnce: (key: string, message: string) => void;
   readonly setVisitorCookie: boolean;
   readonly cookieDomain: string | undefined;
   readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
@@ -42,7 +50,7 @@ export interface TrackerConfig<Req> {
 const MIDDLEWARE_KEYS = optionNames<Omit<MiddlewareOptions<unknown>, keyof ClientOptions>>({
   client: true, cookieName: true, collectIp: true, trustProxy: true, clientIp: true, skip: true, identify: true,
   beforeSend: true, gpc: true, setVisitorCookie: true, cookieDomain: true, waitUntil: true, flushOnResponse: true,
-  hookTimeoutMs: true,
+  hookTimeoutMs: true, redact: true, consent: true,
 });
 const ALL_KEYS = [...MIDDLEWARE_KEYS, ...CLIENT_OPTIONS];
 
@@ -83,7 +91,8 @@ function ipResolver<Req>(options: MiddlewareOptions<Req>, client: OursClient): T
     return (source) => requestIpAddress(headersOf(source), source.socketAddress);
   }
   if (clientIp !== undefined) throw new OursConfigError('clientIp', `must be 'request-ip' or a function, got ${describeValue(clientIp)}`);
-  if (trustProxy === undefined) return (source) => source.ip() ?? source.socketAddress;
+  // No fallback to the socket: when the framework's pick is not an IP, the socket is a proxy's address.
+  if (trustProxy === undefined) return (source) => source.ip();
   let trust: TrustFunction;
   try {
     trust = compileTrust(trustProxy);
@@ -103,12 +112,12 @@ function appIp<Req>(clientIp: (req: Req) => string | undefined, req: Req, client
   try {
     ip = clientIp(req);
   } catch (err) {
-    client[kReport](new OursError(`ours-middleware: clientIp threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`));
+    client[kReport](new OursError(`clientIp threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`));
     return undefined;
   }
   if (!isThenable(ip)) return ip as string | undefined;
   ip.then(undefined, () => undefined); // its rejection is not the host's either
-  client[kReport](new OursError('ours-middleware: clientIp returned a Promise; it must return the IP (a string) synchronously; the event goes without an IP'));
+  client[kReport](new OursError('clientIp returned a Promise; it must return the IP (a string) synchronously; the event goes without an IP'));
   return undefined;
 }
 
@@ -153,6 +162,13 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
   noteMiddlewareMade(client);
   const waitUntil = optionalFunction('waitUntil', options.waitUntil);
   const flushMs = flushOnResponseMs(options.flushOnResponse);
+  const warned = new Set<string>();
+  const warnOnce = (key: string, message: string): void => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    client[kWarn](`${message} (reported once)`);
+  };
+  const reportHook = (err: unknown): void => client[kReport](new OursError(`a redact hook threw: ${(err as Error)?.message ?? String(err)}`));
   return {
     client,
     cookieName,
@@ -162,7 +178,10 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
     identify: optionalFunction('identify', options.identify),
     beforeSend: optionalFunction('beforeSend', options.beforeSend),
     hookTimeoutMs: positiveMs('hookTimeoutMs', options.hookTimeoutMs, 5000),
-    gpc: oneOf('gpc', options.gpc, ['annotate', 'drop', 'ignore'], 'annotate'),
+    gpc: oneOf('gpc', options.gpc, ['annotate', 'drop', 'ignore', 'consent'], 'annotate'),
+    redact: resolveRedact(options.redact, reportHook),
+    consent: resolveConsent(options.consent),
+    warnOnce,
     setVisitorCookie: options.setVisitorCookie ?? false,
     cookieDomain: options.cookieDomain,
     waitUntil,

@@ -2,17 +2,22 @@ import { platform } from '#platform';
 import type { ServerResponse } from 'node:http';
 import { serialize } from 'cookie';
 import { kAcceptHeld, kExperiments, kFlushQueued, kHold, kRelease, kReport } from '../client';
+import type { DefaultProperties } from '../contract/types';
 import { OursError } from '../errors';
 import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
 import { pageContext } from '../experiments/api';
 import type { Visit } from '../experiments/experiments';
+import { controlOf, NO_PERSONALIZATION } from '../experiments/parse-answer';
 import { answerRedirect } from '../experiments/redirect';
 import type { ExperimentAssignment, ExperimentCallOptions, Personalization, PersonalizationCallOptions } from '../experiments/types';
+import { withConsent, withGpc, type ConsentMap } from './consent';
 import { extractContext, type RequestContext } from './extract-context';
 import { addSetCookie, keepCookieOnWriteHead } from './visitor-cookie';
 import { holdEnd, onResponseDone } from './hand-off';
 import { hookError, isThenable, settleHook } from './hook';
 import type { BeforeSendResult } from './middleware-options';
+import { hasOptedOut, optOutCookie } from './opt-out';
+import { redactUrlFields } from './redact-option';
 import type { RequestSource } from './request-source';
 import type { TrackerConfig } from './tracker-config';
 
@@ -37,7 +42,7 @@ interface HeldCall {
 type Decision = Identity | 'filtered' | 'hook_failed' | 'invalid';
 
 const VISITOR_TOO_LATE =
-  "ours-middleware: setVisitorCookie: the response headers were already sent at the request's first track(), so no visitor cookie could be set, and the event has no visitor (no ours_device_id, identify or setIdentity): not sent. Track before the response starts streaming.";
+  "setVisitorCookie: the response headers were already sent at the request's first track(), so no visitor cookie could be set, and the event has no visitor (no ours_device_id, identify or setIdentity): not sent. Track before the response starts streaming.";
 
 /** Whether an `ours()` with this config made the tracker (see `requestTracker`). @internal */
 const kMadeBy = Symbol('ours-middleware.madeBy');
@@ -58,15 +63,20 @@ const VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
  */
 export class RequestTracker<Req = unknown> {
   readonly #config: TrackerConfig<Req>;
-  readonly #sourceOf: (req: Req) => RequestSource;
+  readonly #sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource;
   #source: RequestSource | undefined;
   readonly #res: ServerResponse;
   readonly #req: Req;
+  readonly #socketAddress: string | undefined;
   #held: HeldCall[] | undefined;
   #handedOff = false;
   #identity: Identity | undefined;
   #context: RequestContext | undefined;
   #mintedUserId: string | undefined;
+  /** The visitor opted out (`optOut()` or the cookie): every call is dropped, as `filtered`. */
+  #optedOut = false;
+  /** `userProperties.consent` of this request's events, read once (`null`: none). */
+  #consentMap: ConsentMap | null | undefined;
   /** `setVisitorCookie` found the headers already sent: no visitor could be given. */
   #visitorCookieTooLate = false;
   /** skip, gpc and identify, asked once per request at its first hand-off. */
@@ -79,14 +89,22 @@ export class RequestTracker<Req = unknown> {
   /**
    * Made for every request, so it only stores: the adapter's view of the
    * request (`sourceOf`) is built on first use, and a request that tracks
-   * nothing costs four stores.
+   * nothing costs five stores. `socketAddress` is the one thing read at the
+   * start (the socket's peer address is gone once the client disconnects).
    * @internal
    */
-  constructor(config: TrackerConfig<Req>, sourceOf: (req: Req) => RequestSource, res: ServerResponse, req: Req) {
+  constructor(
+    config: TrackerConfig<Req>,
+    sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource,
+    res: ServerResponse,
+    req: Req,
+    socketAddress: string | undefined,
+  ) {
     this.#config = config;
     this.#sourceOf = sourceOf;
     this.#res = res;
     this.#req = req;
+    this.#socketAddress = socketAddress;
   }
 
   /** @internal */
@@ -100,9 +118,9 @@ export class RequestTracker<Req = unknown> {
     return this.#context;
   }
 
-  /** The adapter's view of the request, made on first use (while the request is live: it reads the socket). */
+  /** The adapter's view of the request, made on first use. */
   #request(): RequestSource {
-    this.#source ??= this.#sourceOf(this.#req);
+    this.#source ??= this.#sourceOf(this.#req, this.#socketAddress);
     return this.#source;
   }
 
@@ -121,6 +139,36 @@ export class RequestTracker<Req = unknown> {
     this.#hold({ kind: 'identify', name: '', properties: userProperties, overrides, identity: this.#identity, time: Date.now() });
   }
 
+  /**
+   * For a visitor who asks not to be tracked: nothing is sent for this
+   * request, and a cookie (`ours_opt_out=1`) makes the middleware send
+   * nothing on this browser's later requests either.
+   */
+  optOut(): void {
+    this.#silence();
+    try {
+      if (this.#res.headersSent) return;
+      const cookie = optOutCookie(this.#request().protocol() === 'https', this.#config.cookieDomain);
+      addSetCookie(this.#res, cookie);
+      keepCookieOnWriteHead(this.#res, cookie);
+    } catch (err) {
+      this.#report(err);
+    }
+  }
+
+  /** An opted-out visitor: what is held is dropped (counted as `filtered`), and nothing is held or sent from now on. */
+  #silence(): void {
+    this.#optedOut = true;
+    if (this.#held) this.#config.client[kRelease]('filtered', this.#held.length);
+    this.#held = undefined;
+  }
+
+  /** Whether the visitor opted out, now or earlier (the cookie): asked by experiment calls, which may come before any track(). */
+  #hasOptedOut(): boolean {
+    if (!this.#optedOut && hasOptedOut(this.#request())) this.#optedOut = true;
+    return this.#optedOut;
+  }
+
   /** Who the visitor is, for every call made after this one in this request (e.g. after login). */
   setIdentity(identity: Identity): void {
     this.#identity = { ...this.#identity, ...identity };
@@ -136,6 +184,8 @@ export class RequestTracker<Req = unknown> {
    * res.render(variant.isControl ? 'checkout' : `checkout-${variant.variantName}`);
    */
   experiment(key: string, options?: ExperimentCallOptions): Promise<ExperimentAssignment> {
+    // An opted-out visitor is not asked about: Ours would get its id and record an impression.
+    if (this.#optedOutSafe()) return Promise.resolve(controlOf(String(key)));
     return this.#config.client[kExperiments]().assign(key, this.#visit(options?.visitorId), options?.trackImpression);
   }
 
@@ -146,7 +196,18 @@ export class RequestTracker<Req = unknown> {
    * const { properties } = await req.ours.personalization();
    */
   personalization(options?: PersonalizationCallOptions): Promise<Personalization> {
+    if (this.#optedOutSafe()) return Promise.resolve(NO_PERSONALIZATION);
     return this.#config.client[kExperiments]().personalization(this.#visit(options?.visitorId));
+  }
+
+  /** `#hasOptedOut()` for the experiment calls, which never throw: a request that cannot be read is reported, not opted out. */
+  #optedOutSafe(): boolean {
+    try {
+      return this.#hasOptedOut();
+    } catch (err) {
+      this.#report(err);
+      return false;
+    }
   }
 
   /**
@@ -187,7 +248,9 @@ export class RequestTracker<Req = unknown> {
 
   #hold(call: HeldCall): void {
     try {
-      if (!this.#config.client[kHold]()) return; // counted, and dropped once the client is shut down
+      const { client } = this.#config;
+      if (!client[kHold]()) return; // counted, and dropped once the client is shut down
+      if (this.#optedOut) return void client[kRelease]('filtered', 1);
       if (this.#handedOff) return void this.#send([call]);
       if (this.#held) return void this.#held.push(call);
       // Held before the hooks: a response that is already over hands it off at once.
@@ -202,7 +265,8 @@ export class RequestTracker<Req = unknown> {
   #start(): void {
     const { handOffs, batchHandOffs, flushOnResponseMs, setVisitorCookie } = this.#config;
     try {
-      this.#request(); // now, not after the response: the client may be gone by then
+      // The request's view now, not after the response: the framework's (Express's req.app) can change by then.
+      if (this.#hasOptedOut()) return this.#silence();
       if (setVisitorCookie) this.#mintVisitor();
     } catch (err) {
       this.#report(err); // the calls are still held, and handed over below
@@ -256,6 +320,8 @@ export class RequestTracker<Req = unknown> {
 
   #sendAll(calls: HeldCall[], decision: Decision): Promise<void> | undefined {
     if (typeof decision === 'string') return void this.#config.client[kRelease](decision, calls.length);
+    // optOut() while an async hook decided: the calls it waited with are dropped too.
+    if (this.#optedOut) return void this.#config.client[kRelease]('filtered', calls.length);
     let waits: Promise<void>[] | undefined;
     // One call's failure (a throwing beforeSend, strict validation) loses only that call.
     for (const call of calls) {
@@ -381,15 +447,15 @@ export class RequestTracker<Req = unknown> {
     // `own`: a hook will see the event, so it gets objects no other event shares.
     const identityContext = own && ctx.identityContext ? { ...ctx.identityContext } : ctx.identityContext;
     if (overrides) {
-      return {
+      return this.#withConsent({
         ...defined(base, call.identity),
         event: call.name,
         time: call.time,
         eventProperties,
-        defaultProperties: overrides.defaultProperties ? { ...ctx.defaultProperties, ...overrides.defaultProperties } : own ? ownCopy(ctx.defaultProperties) : ctx.defaultProperties,
+        defaultProperties: overrides.defaultProperties ? this.#withDefaults(overrides.defaultProperties) : own ? ownCopy(ctx.defaultProperties) : ctx.defaultProperties,
         identityContext,
         ...withoutMerged(overrides),
-      };
+      });
     }
     // The common case, built by named stores on a copy: the same object as
     // the literal above, but `{ ...x, more }` costs microseconds on V8 11
@@ -402,24 +468,63 @@ export class RequestTracker<Req = unknown> {
     event.eventProperties = eventProperties;
     event.defaultProperties = own ? ownCopy(ctx.defaultProperties) : ctx.defaultProperties;
     event.identityContext = identityContext;
-    return event;
+    return this.#withConsent(event);
   }
 
   #identifyEvent(call: HeldCall, base: Identity): IdentifyEvent {
     const ctx = this.context;
     const overrides = call.overrides as IdentifyOverrides | undefined;
-    return {
+    return this.#withConsent({
       ...defined(base, call.identity),
       userProperties: call.properties as UserPropertiesInput,
-      defaultProperties: overrides?.defaultProperties ? { ...ctx.defaultProperties, ...overrides.defaultProperties } : ctx.defaultProperties,
+      defaultProperties: overrides?.defaultProperties ? this.#withDefaults(overrides.defaultProperties) : ctx.defaultProperties,
       identityContext: ctx.identityContext,
       ...withoutMerged(overrides),
-    };
+    });
+  }
+
+  /** The request's `defaultProperties` with a call's on top; URLs the call passes are redacted like the request's. */
+  #withDefaults(more: DefaultProperties): DefaultProperties {
+    const merged = { ...this.context.defaultProperties, ...more };
+    const redact = this.#config.redact;
+    if (redact) redactUrlFields(merged, redact.forRequest(this.#req));
+    return merged;
+  }
+
+  /** `event` with this request's consent in `userProperties.consent` (what the call set wins), when there is any. */
+  #withConsent<E extends TrackEvent | IdentifyEvent>(event: E): E {
+    const consent = this.#consent();
+    if (consent) event.userProperties = withConsent(event.userProperties, consent);
+    return event;
+  }
+
+  /** This request's consent (`consent` option, `gpc: 'consent'`), read once; a throwing or async hook attaches none. */
+  #consent(): ConsentMap | undefined {
+    if (this.#consentMap !== undefined) return this.#consentMap ?? undefined;
+    const { consent, gpc, warnOnce } = this.#config;
+    let map: ConsentMap | undefined;
+    try {
+      map = consent?.read(this.#req, this.#request(), () =>
+        warnOnce('consent-cookie', 'a consent cookie in an unknown format was ignored: no consent attached'),
+      );
+    } catch (err) {
+      this.#report(new OursError(`a consent hook threw: ${(err as Error)?.message ?? String(err)}`));
+    }
+    if (gpc === 'consent' && this.context.gpc) map = withGpc(map);
+    this.#consentMap = map ?? null;
+    return map;
   }
 
   #extractOptions() {
-    const { cookieName, collectIp, ipOf } = this.#config;
-    return { cookieName, collectIp, ipResolver: (source: RequestSource) => ipOf(source, this.#req) };
+    const { cookieName, collectIp, ipOf, redact, warnOnce } = this.#config;
+    return {
+      cookieName,
+      collectIp,
+      ipResolver: (source: RequestSource) => ipOf(source, this.#req),
+      redact: redact?.forRequest(this.#req),
+      onInvalidVisitorId: () =>
+        warnOnce('visitor-id', "a visitor id that is not a UUID v4 (the Ours browser SDK's format) was ignored: the request has no visitor"),
+    };
   }
 
   /**
@@ -461,11 +566,13 @@ export class RequestTracker<Req = unknown> {
 export function requestTracker<Req>(
   existing: RequestTracker<Req> | undefined,
   config: TrackerConfig<Req>,
-  sourceOf: (req: Req) => RequestSource,
+  sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource,
   res: ServerResponse,
   req: Req,
+  socket: { readonly remoteAddress?: string | undefined } | undefined,
 ): RequestTracker<Req> {
-  if (!(existing instanceof RequestTracker)) return new RequestTracker(config, sourceOf, res, req);
+  // The socket address is the one thing read now: it is gone once the client disconnects.
+  if (!(existing instanceof RequestTracker)) return new RequestTracker(config, sourceOf, res, req, socket?.remoteAddress);
   if (!existing[kMadeBy](config)) config.noteMountedTwice();
   return existing;
 }

@@ -1,4 +1,5 @@
 import { OursError } from '../errors';
+import { controlOf, NO_PERSONALIZATION } from '../experiments/parse-answer';
 import { RateLimitedLog } from '../logger';
 
 /*
@@ -27,6 +28,11 @@ function unmounted(name: 'req' | 'ctx'): object {
     track: () => say('track()'),
     identify: () => say('identify()'),
     setIdentity: () => say('setIdentity()'),
+    optOut: () => say('optOut()'),
+    // The control path, as when the experiments API cannot answer: the page still renders.
+    experiment: (key: string) => (say('experiment()'), Promise.resolve(controlOf(String(key)))),
+    personalization: () => (say('personalization()'), Promise.resolve(NO_PERSONALIZATION)),
+    redirect: () => (say('redirect()'), false),
     get context(): never {
       throw new OursError(`${name}.ours.context was read, but ours() did not run for this request: ${fix}`);
     },

@@ -9,10 +9,12 @@ export function addSetCookie(res: ServerResponse, cookie: string): void {
 
 /**
  * Puts `cookie` back if something removed it before the headers are written.
- * The event of a minted visitor carries its id, so the browser must get the
- * cookie whatever the response becomes: Koa's error handling (`ctx.throw`
- * after a `track()`) removes every header set so far, then writes the error
- * response. Installed only on a response that minted a visitor; runs once.
+ * The event of a minted visitor carries its id, and an opt-out must outlast
+ * the request, so the browser must get the cookie whatever the response
+ * becomes: Koa's error handling (`ctx.throw` after a `track()` or an
+ * `optOut()`) removes every header set so far, then writes the error
+ * response. Installed only on a response that minted a visitor or opted
+ * out; runs once.
  */
 export function keepCookieOnWriteHead(res: ServerResponse, cookie: string): void {
   const writeHead = res.writeHead;

@@ -3,7 +3,9 @@ import type { TrackEvent } from '../../src/index';
 import { expectBalanced } from '../helpers/client';
 import { adapterSuite, pendingStream, sleep } from './harness';
 
-const VISITOR = { cookie: 'ours_device_id=v1', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
+/** A visitor id as the browser SDK writes it (a UUID v4: other ids are no visitor). */
+const V1 = '0b7c5a4e-2f1d-4c3b-8a9e-6d5f4e3c2b1a';
+const VISITOR = { cookie: 'ours_device_id=0b7c5a4e-2f1d-4c3b-8a9e-6d5f4e3c2b1a', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
 const never = (): Promise<never> => new Promise<never>(() => undefined);
 
 adapterSuite('adapter: async hooks', (t) => {
@@ -28,7 +30,7 @@ adapterSuite('adapter: async hooks', (t) => {
       const app = await t.start({ ours: { identify: async () => (await sleep(30), { externalId: 'u_async' }) } });
       const report = await oneEvent(app);
       expect(report.delivered).to.equal(1);
-      expect(t.mock.events[0]).to.include({ userId: 'v1', externalId: 'u_async' });
+      expect(t.mock.events[0]).to.include({ userId: V1, externalId: 'u_async' });
     });
 
     for (const [how, identify, message] of [

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { adapterSuite } from './harness';
 
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
-const VISITOR = { cookie: 'ours_device_id=v1; ours_sid=sid_s1', 'user-agent': UA };
+const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001; ours_sid=sid_s1', 'user-agent': UA };
 
 adapterSuite('adapter: track, identify, setIdentity and overrides', (t) => {
   it('lets overrides win over what was read, merging defaultProperties field by field', async () => {
@@ -34,7 +34,7 @@ adapterSuite('adapter: track, identify, setIdentity and overrides', (t) => {
     app.handle(({ ours }) => ours.track('E', undefined, { userId: fromSession.id, identityContext: undefined }));
     await app.get('/', { headers: VISITOR });
     const [event] = await t.mock.waitFor(1);
-    expect(event!.userId).to.equal('v1');
+    expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000001');
     expect(event!.identityContext).to.deep.equal({ ip: '127.0.0.1', userAgent: UA });
   });
 
@@ -51,9 +51,9 @@ adapterSuite('adapter: track, identify, setIdentity and overrides', (t) => {
     const events = await t.mock.waitFor(3);
     const who = events.map(({ event, userId, externalId, email }) => ({ event, userId, externalId, email }));
     expect(who).to.deep.equal([
-      { event: 'Before Login', userId: 'v1', externalId: undefined, email: undefined },
-      { event: 'Logged In', userId: 'v1', externalId: 'u_42', email: undefined },
-      { event: 'After Both', userId: 'v1', externalId: 'u_42', email: 'ada@example.com' },
+      { event: 'Before Login', userId: '00000000-0000-4000-8000-000000000001', externalId: undefined, email: undefined },
+      { event: 'Logged In', userId: '00000000-0000-4000-8000-000000000001', externalId: 'u_42', email: undefined },
+      { event: 'After Both', userId: '00000000-0000-4000-8000-000000000001', externalId: 'u_42', email: 'ada@example.com' },
     ]);
   });
 
@@ -68,9 +68,9 @@ adapterSuite('adapter: track, identify, setIdentity and overrides', (t) => {
     await app.get('/', { headers: { ...VISITOR, 'x-user': 'from-option' } });
     const events = await t.mock.waitFor(3);
     expect(events.map((e) => [e.userId, e.externalId, e.email])).to.deep.equal([
-      ['v1', 'from-option', 'from-option@example.com'],
-      ['v1', 'from-setIdentity', 'from-option@example.com'],
-      ['v1', 'from-override', 'from-option@example.com'],
+      ['00000000-0000-4000-8000-000000000001', 'from-option', 'from-option@example.com'],
+      ['00000000-0000-4000-8000-000000000001', 'from-setIdentity', 'from-option@example.com'],
+      ['00000000-0000-4000-8000-000000000001', 'from-override', 'from-option@example.com'],
     ]);
   });
 
@@ -82,7 +82,7 @@ adapterSuite('adapter: track, identify, setIdentity and overrides', (t) => {
     });
     await app.get('/signup?utm_source=ads', { headers: VISITOR });
     const [body] = await t.mock.waitFor(1, { of: 'identifies' });
-    expect(body).to.deep.include({ userId: 'v1', externalId: 'u_7' });
+    expect(body).to.deep.include({ userId: '00000000-0000-4000-8000-000000000001', externalId: 'u_7' });
     expect(body!.userProperties).to.deep.equal({ email: 'ada@example.com', custom_properties: { plan: 'pro', seats: '2' } });
     expect(body!.identityContext).to.deep.equal({ ip: '127.0.0.1', userAgent: UA });
     expect(body!.defaultProperties).to.deep.include({ pathname: '/signup', utm_source: 'ads', sid: 's1', ip: '127.0.0.1' });
@@ -94,7 +94,7 @@ adapterSuite('adapter: track, identify, setIdentity and overrides', (t) => {
     app.handle(({ ours }) => ours.identify({ first_name: 'Ada' }, { email: 'ada@example.com', defaultProperties: { pathname: '/x' } }));
     await app.get('/real', { headers: VISITOR });
     const [body] = await t.mock.waitFor(1, { of: 'identifies' });
-    expect(body).to.deep.include({ userId: 'v1', email: 'ada@example.com' });
+    expect(body).to.deep.include({ userId: '00000000-0000-4000-8000-000000000001', email: 'ada@example.com' });
     expect(body!.defaultProperties!.pathname).to.equal('/x');
     expect(body!.defaultProperties!.sid).to.equal('s1');
   });

@@ -3,7 +3,9 @@ import { adapterSuite } from './harness';
 
 const EXP_TOKEN = 'exp_test_token_123';
 const CHECKOUT = { variants: [{ id: 'var_ctl', name: 'control', isControl: true }, { id: 'var_b', name: 'one-page' }] };
-const VISITOR = { cookie: 'ours_device_id=visitor-1', host: 'shop.example' };
+/** A visitor id as the browser SDK writes it (a UUID v4: other ids are no visitor). */
+const V = '5e2d9c1a-7b3f-4a6e-9c8d-1f0e2d3c4b5a';
+const VISITOR = { cookie: `ours_device_id=${V}`, host: 'shop.example' };
 
 adapterSuite('adapter: experiments', (t) => {
   const assignments = () => t.mock.requests.filter((r) => r.endpoint === '/experiments/assignments');
@@ -23,12 +25,12 @@ adapterSuite('adapter: experiments', (t) => {
     expect(variant).to.include({ inExperiment: true, experimentKey: 'checkout' });
     expect(assignments().map((r) => r.body)).to.deep.equal([{
       token: '[redacted]',
-      visitor_id: 'visitor-1',
+      visitor_id: V,
       context: { url: 'http://shop.example/checkout?utm_source=meta', search: '?utm_source=meta' },
       track_impression: true,
     }]);
     const [event] = await t.mock.waitFor(1);
-    expect(event).to.deep.include({ event: 'Checkout Viewed', userId: 'visitor-1', eventProperties: { variant: variant.variantName } });
+    expect(event).to.deep.include({ event: 'Checkout Viewed', userId: V, eventProperties: { variant: variant.variantName } });
     expect(t.mock.impressions).to.have.length(1);
   });
 
@@ -78,7 +80,7 @@ adapterSuite('adapter: experiments', (t) => {
   });
 
   it('personalization: the visitor\'s properties', async () => {
-    t.mock.personalization('visitor-1', { properties: { segment: 'returning' } });
+    t.mock.personalization(V, { properties: { segment: 'returning' } });
     const app = await start();
     app.handle(async ({ ours }) => JSON.stringify((await ours.personalization()).properties));
     expect((await app.get('/', { headers: VISITOR })).body).to.equal('{"segment":"returning"}');
@@ -93,7 +95,7 @@ adapterSuite('adapter: experiments', (t) => {
     // The API request's own timeout is 2 s; a loaded machine adds far less than the gap.
     expect(reply.ms).to.be.below(1500);
     expect(app.appErrors).to.deep.equal([]);
-    expect(app.clientErrors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'checkout': the experiments API did not answer within experimentBudgetMs (50 ms): control path`]);
+    expect(app.clientErrors.map((e) => e.message)).to.deep.equal([`experiment 'checkout': the experiments API did not answer within experimentBudgetMs (50 ms): control path`]);
   });
 
   it('two concurrent requests of one visitor share one API request', async () => {
@@ -134,8 +136,8 @@ adapterSuite('adapter: experiments', (t) => {
       [200, 'control page'],
     ]);
     expect(app.clientErrors.map((e) => e.message)).to.deep.equal([
-      `ours-middleware: experiment 'landing-1': redirect refused because only https:// URLs and same-site paths are allowed, not http:`,
-      `ours-middleware: experiment 'landing-2': redirect refused because a protocol-relative URL leaves the site`,
+      `experiment 'landing-1': redirect refused because only https:// URLs and same-site paths are allowed, not http:`,
+      `experiment 'landing-2': redirect refused because a protocol-relative URL leaves the site`,
     ]);
   });
 
@@ -155,6 +157,6 @@ adapterSuite('adapter: experiments', (t) => {
     });
     const replies = [await app.get('/started', { headers: VISITOR }), await app.get('/here?x=1', { headers: VISITOR })];
     expect(replies.map((r) => [r.status, r.body])).to.deep.equal([[200, 'streaming… control page'], [200, 'control page']]);
-    expect(app.clientErrors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'started': cannot redirect, the response has already started`]);
+    expect(app.clientErrors.map((e) => e.message)).to.deep.equal([`experiment 'started': cannot redirect, the response has already started`]);
   });
 });

@@ -34,7 +34,7 @@ import { createMockOurs, type MockOurs } from '../../src/testing';
 import { clientFor } from '../helpers/client';
 
 /** What a handler may do with `req.ours` / `ctx.ours`. */
-export type Tracker = Pick<RequestTracker, 'track' | 'identify' | 'setIdentity' | 'context' | 'experiment' | 'personalization' | 'redirect'>;
+export type Tracker = Pick<RequestTracker, 'track' | 'identify' | 'setIdentity' | 'context' | 'optOut' | 'experiment' | 'personalization' | 'redirect'>;
 
 export interface HandlerArgs {
   /** `req.ours` (Express) or `ctx.ours` (Koa). */

@@ -27,10 +27,10 @@ adapterSuite('adapter: malformed and hostile input', (t) => {
   it('a malformed cookie loses only itself', async () => {
     const app = await t.start();
     app.handle(({ ours }) => ours.track('E'));
-    const reply = await app.get('/', { headers: { cookie: 'bad=%E0%A4; ours_device_id=v-ok; ours_sid=sid_%E0%A4', 'user-agent': UA } });
+    const reply = await app.get('/', { headers: { cookie: 'bad=%E0%A4; ours_device_id=00000000-0000-4000-8000-000000000001; ours_sid=sid_%E0%A4', 'user-agent': UA } });
     expect(reply.status).to.equal(200);
     const [event] = await t.mock.waitFor(1);
-    expect(event!.userId).to.equal('v-ok');
+    expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000001');
     expect(event!.defaultProperties!.sid).to.equal('%E0%A4'); // kept raw rather than dropped
   });
 
@@ -42,12 +42,12 @@ adapterSuite('adapter: malformed and hostile input', (t) => {
       ours.track('E');
     });
     const reply = await app.get('/p?__proto__[polluted]=1&constructor[prototype][polluted]=1&__proto__=x&constructor=y&utm_source=ok', {
-      headers: { cookie: '__proto__=x; constructor=y; polluted=1; ours_device_id=v', 'user-agent': UA },
+      headers: { cookie: '__proto__=x; constructor=y; polluted=1; ours_device_id=00000000-0000-4000-8000-000000000003', 'user-agent': UA },
     });
     expect(reply.status).to.equal(200);
     expect(query).to.not.equal(undefined);
     const [event] = await t.mock.waitFor(1);
-    expect(event!.userId).to.equal('v');
+    expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000003');
     expect(event!.defaultProperties!.utm_source).to.equal('ok');
     expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
     expect(Object.keys(event!.defaultProperties!)).not.to.include.members(['__proto__', 'constructor', 'polluted']);
@@ -57,7 +57,7 @@ adapterSuite('adapter: malformed and hostile input', (t) => {
     const app = await t.start({ maxHeaderSize: 256 * 1024 });
     app.handle(({ ours }) => ours.track('E'));
     const huge = `${UA} ${'x'.repeat(100 * 1024)}`;
-    const reply = await app.get('/', { headers: { cookie: 'ours_device_id=v', 'user-agent': huge } });
+    const reply = await app.get('/', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000003', 'user-agent': huge } });
     expect(reply.status).to.equal(200);
     const [event] = await t.mock.waitFor(1);
     expect(event!.defaultProperties!.user_agent).to.equal(huge.slice(0, 500));
@@ -71,11 +71,11 @@ adapterSuite('adapter: malformed and hostile input', (t) => {
     const junkCookies = Array.from({ length: 2000 }, (_, i) => `c${i}=${'v'.repeat(20)}`).join('; ');
     const junkQuery = Array.from({ length: 2000 }, (_, i) => `q${i}=${'v'.repeat(20)}`).join('&');
     const reply = await app.get(`/?utm_source=first&${junkQuery}&utm_medium=late`, {
-      headers: { cookie: `ours_device_id=v; ${junkCookies}; _fbp=late`, 'user-agent': UA },
+      headers: { cookie: `ours_device_id=00000000-0000-4000-8000-000000000003; ${junkCookies}; _fbp=late`, 'user-agent': UA },
     });
     expect(reply.status).to.equal(200);
     const [event] = await t.mock.waitFor(1);
-    expect(event!.userId).to.equal('v');
+    expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000003');
     expect(event!.defaultProperties!.utm_source).to.equal('first');
     expect(event!.defaultProperties!.current_url!.length).to.be.at.most(4096);
   });
@@ -83,7 +83,7 @@ adapterSuite('adapter: malformed and hostile input', (t) => {
   it('repeated query keys and malformed escapes: the first value, raw when it cannot be decoded', async () => {
     const app = await t.start();
     app.handle(({ ours }) => ours.track('E'));
-    await app.get('/?utm_source[]=arr&utm_source=one&utm_source=two&utm_medium=%E0%A4&utm_campaign=%', { headers: { cookie: 'ours_device_id=v' } });
+    await app.get('/?utm_source[]=arr&utm_source=one&utm_source=two&utm_medium=%E0%A4&utm_campaign=%', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000003' } });
     const [event] = await t.mock.waitFor(1);
     expect(event!.defaultProperties).to.deep.include({ utm_source: 'one', utm_medium: '%E0%A4', utm_campaign: '%' });
   });
@@ -91,20 +91,20 @@ adapterSuite('adapter: malformed and hostile input', (t) => {
   it('repeated headers: Node joins Cookie headers and keeps the first User-Agent', async () => {
     const app = await t.start();
     app.handle(({ ours }) => ours.track('E'));
-    const reply = await rawGet(app.port, '/', ['Cookie: a=1', 'Cookie: ours_device_id=from-second', `User-Agent: ${UA}`, 'User-Agent: Second/1.0']);
+    const reply = await rawGet(app.port, '/', ['Cookie: a=1', 'Cookie: ours_device_id=00000000-0000-4000-8000-000000000002', `User-Agent: ${UA}`, 'User-Agent: Second/1.0']);
     expect(reply).to.match(/^HTTP\/1\.1 200 /);
     const [event] = await t.mock.waitFor(1);
-    expect(event!.userId).to.equal('from-second');
+    expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000002');
     expect(event!.defaultProperties!.user_agent).to.equal(UA);
   });
 
   it('an absolute-form request target and non-ASCII header bytes', async () => {
     const app = await t.start();
     app.handle(({ ours }) => ours.track('E'));
-    const reply = await rawGet(app.port, 'http://shop.example/p?utm_source=abs', ['Cookie: ours_device_id=v\xe9', `User-Agent: ${UA} \xfc\xff`]);
+    const reply = await rawGet(app.port, 'http://shop.example/p?utm_source=abs', ['Cookie: ours_device_id=00000000-0000-4000-8000-000000000003; x=v\xe9', `User-Agent: ${UA} \xfc\xff`]);
     expect(reply).to.match(/^HTTP\/1\.1 200 /);
     const [event] = await t.mock.waitFor(1);
-    expect(event!.userId).to.equal('v\xe9');
+    expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000003');
     expect(event!.defaultProperties).to.deep.include({ utm_source: 'abs', pathname: '/p', user_agent: `${UA} \xfc\xff` });
   });
 
@@ -113,7 +113,7 @@ adapterSuite('adapter: malformed and hostile input', (t) => {
     app.handle(({ ours }) => ours.track('E'));
     const reply = await app.get('/', {
       headers: {
-        cookie: 'ours_device_id=v',
+        cookie: 'ours_device_id=00000000-0000-4000-8000-000000000003',
         'user-agent': UA,
         referer: 'http://[not a url',
         'accept-language': '*;q=0.5, ???',

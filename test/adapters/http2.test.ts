@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { connect, createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { ours } from '../../adapters/koa';
+import { ours, type OursKoaOptions } from '../../adapters/koa';
 import { clientFor, withMock } from '../helpers/client';
 
 /** GET `path` over cleartext HTTP/2; resolves with the status (and the headers) once the response has ended. */
@@ -41,32 +41,42 @@ describe('adapter: Koa 3 on an HTTP/2 server (its compatibility response)', () =
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
 
-    const status = await get(port, '/pricing?utm_source=h2', { cookie: 'ours_device_id=visitor-h2', 'user-agent': 'Mozilla/5.0 h2 test' });
+    const status = await get(port, '/pricing?utm_source=h2', { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000011', 'user-agent': 'Mozilla/5.0 h2 test' });
     expect(status).to.equal(200);
     await t.mock.waitFor(1);
     const [event] = t.mock.events;
-    expect(event).to.include({ event: 'Page Viewed', userId: 'visitor-h2' });
+    expect(event).to.include({ event: 'Page Viewed', userId: '00000000-0000-4000-8000-000000000011' });
     expect(event!.defaultProperties).to.include({ pathname: '/pricing', utm_source: 'h2', host: `127.0.0.1:${port}` });
     expect(errors).to.deep.equal([]);
     await client.shutdown();
   });
 
-  it('setVisitorCookie: ctx.throw(404) after the first track() keeps the minted cookie on the error response', async () => {
+  /** A Koa app whose route throws 404 after `route` ran: the `Set-Cookie` lines of its error response. */
+  async function cookiesOfKoaError(options: Omit<OursKoaOptions, 'client'>, route: (ctx: Koa.Context) => void) {
     const { client } = clientFor(t.mock);
     const app = new Koa();
     app.silent = true;
-    app.use(ours({ client, setVisitorCookie: true }));
+    app.use(ours({ client, ...options }));
     app.use((ctx) => {
-      ctx.ours.track('Missing Page');
+      route(ctx);
       ctx.throw(404);
     });
     server = createServer(app.callback()).listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
-
     const reply = await getWithHeaders(port, '/missing', { 'user-agent': 'Mozilla/5.0 h2 test' });
     expect(reply.status).to.equal(404);
-    const cookies = (reply.headers['set-cookie'] as string[] | undefined) ?? [];
+    return { cookies: (reply.headers['set-cookie'] as string[] | undefined) ?? [], client };
+  }
+
+  it('optOut() then ctx.throw(404): the opt-out cookie is kept on the error response', async () => {
+    const { cookies, client } = await cookiesOfKoaError({}, (ctx) => ctx.ours.optOut());
+    expect(cookies.map((c) => c.split(';')[0])).to.deep.equal(['ours_opt_out=1']);
+    await client.shutdown();
+  });
+
+  it('setVisitorCookie: ctx.throw(404) after the first track() keeps the minted cookie on the error response', async () => {
+    const { cookies, client } = await cookiesOfKoaError({ setVisitorCookie: true }, (ctx) => ctx.ours.track('Missing Page'));
     expect(cookies).to.have.length(1);
     const [event] = await t.mock.waitFor(1);
     expect(cookies[0]).to.match(new RegExp(`^ours_device_id=${event!.userId};`));

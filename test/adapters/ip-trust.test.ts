@@ -30,7 +30,7 @@ adapterSuite('adapter: which IP is the end user\'s', (t) => {
   async function ipFor(options: StartOptions, headers: Record<string, string>) {
     const app = await t.start(options);
     app.handle(({ ours }) => ours.track('E'));
-    await app.get('/page', { headers: { cookie: 'ours_device_id=v', 'user-agent': UA, ...headers } });
+    await app.get('/page', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000003', 'user-agent': UA, ...headers } });
     const [event] = await t.mock.waitFor(1);
     return { ip: event!.defaultProperties!.ip, identityIp: event!.identityContext?.ip, dp: event!.defaultProperties!, port: app.port };
   }
@@ -45,7 +45,7 @@ adapterSuite('adapter: which IP is the end user\'s', (t) => {
   it('reads an IPv6 socket address, and the bracketed host', async () => {
     const app = await t.start({ host: '::1' });
     app.handle(({ ours }) => ours.track('E'));
-    await app.get('/v6', { headers: { cookie: 'ours_device_id=v', 'user-agent': UA } });
+    await app.get('/v6', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000003', 'user-agent': UA } });
     const [event] = await t.mock.waitFor(1);
     expect(event!.identityContext).to.deep.equal({ ip: '::1', userAgent: UA });
     expect(event!.defaultProperties).to.deep.include({ ip: '::1', host: `[::1]:${app.port}`, current_url: `http://[::1]:${app.port}/v6` });
@@ -62,15 +62,15 @@ adapterSuite('adapter: which IP is the end user\'s', (t) => {
   });
 
   if (t.fw.kind === 'koa') {
-    it('Koa app.proxy with maxIpsCount 0: uses the rightmost entry, not the client-chosen leftmost, and warns once through the client\'s logger', async () => {
+    it("Koa app.proxy with maxIpsCount 0: follows ctx.ip (the client-chosen leftmost entry) and warns once through the client's logger", async () => {
       const logger = captureLogger();
       const app = await t.start({ ours: { client: t.client({ logger }) }, setup: (a) => void (a.proxy = true) });
       app.handle(({ ours }) => ours.track('E'));
-      const headers = { cookie: 'ours_device_id=v', 'user-agent': UA, 'x-forwarded-for': '198.51.100.66, 203.0.113.7' };
+      const headers = { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000003', 'user-agent': UA, 'x-forwarded-for': '198.51.100.66, 203.0.113.7' };
       await app.get('/', { headers });
       await app.get('/', { headers });
       const events = await t.mock.waitFor(2);
-      expect(events.map((e) => e.defaultProperties!.ip)).to.deep.equal(['203.0.113.7', '203.0.113.7']);
+      expect(events.map((e) => e.defaultProperties!.ip)).to.deep.equal(['198.51.100.66', '198.51.100.66']);
       const warnings = logger.lines.filter((l) => l.level === 'warn');
       expect(warnings.map((w) => w.msg)).to.have.length(1);
       expect(warnings[0]!.msg).to.include('maxIpsCount');
@@ -118,10 +118,10 @@ adapterSuite('adapter: which IP is the end user\'s', (t) => {
   it('clientIp as a function wins, and an invalid answer leaves the IP out', async () => {
     const app = await t.start({ ours: { clientIp: (r) => (t.fw.userOf(r) ? '192.0.2.55' : 'not-an-ip') } });
     app.handle(({ ours }) => ours.track('E'));
-    await app.get('/', { headers: { cookie: 'ours_device_id=known', 'user-agent': UA, 'x-user': 'u1' } });
-    await app.get('/', { headers: { cookie: 'ours_device_id=anon', 'user-agent': UA } });
+    await app.get('/', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000012', 'user-agent': UA, 'x-user': 'u1' } });
+    await app.get('/', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000009', 'user-agent': UA } });
     const events = await t.mock.waitFor(2);
     const byUser = Object.fromEntries(events.map((e) => [e.userId, [e.defaultProperties!.ip, e.identityContext?.ip]]));
-    expect(byUser).to.deep.equal({ known: ['192.0.2.55', '192.0.2.55'], anon: [undefined, undefined] });
+    expect(byUser).to.deep.equal({ '00000000-0000-4000-8000-000000000012': ['192.0.2.55', '192.0.2.55'], '00000000-0000-4000-8000-000000000009': [undefined, undefined] });
   });
 });

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { expect } from 'chai';
 import { abortAfterFirstChunk, adapterSuite, pendingStream, sleep, type Tracker } from './harness';
 
-const VISITOR = { cookie: 'ours_device_id=v1', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
+const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
 
 adapterSuite('adapter: when events leave', (t) => {
   it('never delays the response while the Ours API hangs, and delivers after', async () => {
@@ -58,7 +58,7 @@ adapterSuite('adapter: when events leave', (t) => {
     const [event] = await t.mock.waitFor(1);
     expect(state).to.deep.equal({ finished: false, ended: false });
     expect(event!.event).to.equal('Before Abort');
-    expect(event!.userId).to.equal('v1');
+    expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000001');
     expect(event!.defaultProperties!.ip).to.equal('127.0.0.1'); // read at the start, still known
     expect(event!.identityContext).to.deep.equal({ ip: '127.0.0.1', userAgent: VISITOR['user-agent'] });
   });
@@ -145,7 +145,7 @@ adapterSuite('adapter: when events leave', (t) => {
     tracker!.track('After Response');
     const events = await t.mock.waitFor(2);
     expect(events[1]!.event).to.equal('After Response');
-    expect(events[1]!.userId).to.equal('v1');
+    expect(events[1]!.userId).to.equal('00000000-0000-4000-8000-000000000001');
     expect(events[1]!.defaultProperties!.pathname).to.equal('/page');
   });
 
@@ -157,7 +157,7 @@ adapterSuite('adapter: when events leave', (t) => {
     tracker!.track('Only After');
     const [event] = await t.mock.waitFor(1);
     expect(event!.event).to.equal('Only After');
-    expect(event!.userId).to.equal('v1');
+    expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000001');
   });
 
   it('attaches listeners on the first track() only, and a request that tracks nothing sends and reads nothing', async () => {

@@ -3,7 +3,7 @@ import { OursConfigError, type TrackEvent } from '../../src/index';
 import { adapterSuite, type Options } from './harness';
 
 const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
-const VISITOR = { cookie: 'ours_device_id=v1', 'user-agent': UA };
+const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': UA };
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** `Set-Cookie` split into its name=value and a map of attributes (lower-case names). */
@@ -52,10 +52,10 @@ adapterSuite('adapter: middleware options', (t) => {
     });
     app.handle(({ ours }) => ours.track('E'));
     await app.get('/', { headers: { ...VISITOR, 'x-user': 'u_9' } });
-    await app.get('/', { headers: { cookie: 'ours_device_id=anon' } });
+    await app.get('/', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000009' } });
     const events = await t.mock.waitFor(2);
     const byUser = Object.fromEntries(events.map((e) => [e.userId, [e.externalId, e.email]]));
-    expect(byUser).to.deep.equal({ v1: ['u_9', 'u_9@example.com'], anon: [undefined, undefined] });
+    expect(byUser).to.deep.equal({ '00000000-0000-4000-8000-000000000001': ['u_9', 'u_9@example.com'], '00000000-0000-4000-8000-000000000009': [undefined, undefined] });
   });
 
   it('beforeSend redacts an event, and returning null drops it', async () => {
@@ -117,10 +117,10 @@ adapterSuite('adapter: middleware options', (t) => {
       const app = await t.start();
       app.handle(({ ours }) => ours.track('E', { plan: 'pro' }));
       await app.get('/', { headers: GPC });
-      await app.get('/', { headers: { cookie: 'ours_device_id=no-gpc' } });
+      await app.get('/', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000010' } });
       const events = await t.mock.waitFor(2);
       const props = Object.fromEntries(events.map((e) => [e.userId, e.eventProperties]));
-      expect(props).to.deep.equal({ v1: { plan: 'pro', gpc: 'true' }, 'no-gpc': { plan: 'pro' } });
+      expect(props).to.deep.equal({ '00000000-0000-4000-8000-000000000001': { plan: 'pro', gpc: 'true' }, '00000000-0000-4000-8000-000000000010': { plan: 'pro' } });
     });
 
     it("'drop' sends nothing for that request, not even identify", async () => {
@@ -174,7 +174,7 @@ adapterSuite('adapter: middleware options', (t) => {
       expect(tracked.headers['set-cookie']).to.equal(undefined);
       expect(quiet.headers['set-cookie']).to.equal(undefined);
       const [event] = await t.mock.waitFor(1);
-      expect(event!.userId).to.equal('v1');
+      expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000001');
     });
 
     it('uses cookieName and cookieDomain, and keeps the app\'s own cookies', async () => {

@@ -4,7 +4,9 @@ import { captureLogger, expectBalanced } from '../helpers/client';
 import { adapterSuite, pendingStream, sleep } from './harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0';
-const VISITOR = { cookie: 'ours_device_id=v1', 'user-agent': UA };
+/** A visitor id as the browser SDK writes it (a UUID v4: other ids are no visitor). */
+const V1 = '0b7c5a4e-2f1d-4c3b-8a9e-6d5f4e3c2b1a';
+const VISITOR = { cookie: 'ours_device_id=0b7c5a4e-2f1d-4c3b-8a9e-6d5f4e3c2b1a', 'user-agent': UA };
 const FIRST_VISIT = { 'user-agent': UA };
 
 /** The `ours_device_id` values a response set. */
@@ -44,7 +46,7 @@ adapterSuite('adapter: one request, one tracker', (t) => {
         app.handle(({ ours }) => ours.track('After Login'));
         await app.get('/', { headers: VISITOR });
         const [event] = await t.mock.waitFor(1);
-        expect(event).to.include({ event: 'After Login', userId: 'v1', externalId: 'u_42', email: 'ada@example.com' });
+        expect(event).to.include({ event: 'After Login', userId: V1, externalId: 'u_42', email: 'ada@example.com' });
       });
     }
 

@@ -106,7 +106,7 @@ async function runBlock(block: CodeBlock, dir: string, mock: MockOurs): Promise<
   try {
     for (const request of block.run!.requests) {
       const [method, path] = request.split(' ') as [string, string];
-      const res = await retry(() => fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { cookie: 'ours_device_id=readme-visitor' } }), exited);
+      const res = await retry(() => fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { cookie: 'ours_device_id=3c9a7e15-8d2b-4f60-a1e4-7b5c3d2e1f09' } }), exited);
       expect(res.status, `${method} ${path}\n${output}`).to.be.below(400);
       await res.arrayBuffer();
     }

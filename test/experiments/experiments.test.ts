@@ -95,7 +95,7 @@ describe('experiments against the mock API', () => {
     const answers = await Promise.all(Array.from({ length: 70 }, (_, i) => experiments.assign('checkout', visit(`burst-${i}`))));
     expect(answers.filter((a) => a.inExperiment)).to.have.length(64);
     expect(assignments()).to.have.length(64);
-    expect(errors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'checkout': 64 requests to the experiments API are already waiting: control path`]);
+    expect(errors.map((e) => e.message)).to.deep.equal([`experiment 'checkout': 64 requests to the experiments API are already waiting: control path`]);
   });
 
   it('without an impression: sends track_impression false, records none, and a later call that wants one asks again', async () => {
@@ -123,7 +123,7 @@ describe('experiments against the mock API', () => {
     const { experiments, errors } = setup(t.mock.url);
     for (let i = 0; i < 3; i++) expect((await experiments.assign('nope', visit('v1'))).inExperiment).to.equal(false);
     expect(assignments()).to.have.length(1);
-    expect(errors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'nope': the experiments API gave a refusal (HTTP 404: no experiment with key "nope"): control path`]);
+    expect(errors.map((e) => e.message)).to.deep.equal([`experiment 'nope': the experiments API gave a refusal (HTTP 404: no experiment with key "nope"): control path`]);
   });
 
   it('an API failing with 500: the control path, one report, and no request during the cool-down', async () => {
@@ -145,7 +145,7 @@ describe('experiments against the mock API', () => {
     const { experiments, errors } = setup(t.mock.url);
     for (let i = 0; i < 3; i++) expect((await experiments.assign('checkout', visit(`v${i}`))).isControl).to.equal(true);
     expect(assignments()).to.have.length(1);
-    expect(errors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'checkout': the experiments API gave a refusal (HTTP 401: token [redacted] is not valid): control path`]);
+    expect(errors.map((e) => e.message)).to.deep.equal([`experiment 'checkout': the experiments API gave a refusal (HTTP 401: token [redacted] is not valid): control path`]);
   });
 
   it('a hung API: resolves at the budget, the control path, one report', async () => {
@@ -155,7 +155,7 @@ describe('experiments against the mock API', () => {
     const out = await experiments.assign('checkout', visit('v1'));
     expect(out.inExperiment).to.equal(false);
     expect(performance.now() - started).to.be.below(1500); // the request's own timeout is 2 s: only the budget can end it sooner
-    expect(errors.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'checkout': the experiments API did not answer within experimentBudgetMs (30 ms): control path`]);
+    expect(errors.map((e) => e.message)).to.deep.equal([`experiment 'checkout': the experiments API did not answer within experimentBudgetMs (30 ms): control path`]);
     experiments.close(); // cancels the hung request
   });
 
@@ -164,7 +164,7 @@ describe('experiments against the mock API', () => {
     const noToken = new Experiments({ options: resolveExperimentOptions({}) /* and OURS_EXPERIMENT_TOKEN unset */, apiUrl: t.mock.url, report: (err) => said.push(err) });
     expect((await noToken.assign('checkout', visit('v1'))).inExperiment).to.equal(false);
     expect((await noToken.personalization(visit('v1'))).personalizations).to.deep.equal([]);
-    expect(said.map((e) => e.message)).to.deep.equal([`ours-middleware: experiment 'checkout': no experimentToken (or OURS_EXPERIMENT_TOKEN): every experiment call takes the control path`]);
+    expect(said.map((e) => e.message)).to.deep.equal([`experiment 'checkout': no experimentToken (or OURS_EXPERIMENT_TOKEN): every experiment call takes the control path`]);
     const { experiments, errors } = setup(t.mock.url);
     const throwing: Visit = { visitorId: () => { throw new Error('session store down'); }, page: () => undefined, mayRecord: () => true };
     const outs = [
@@ -176,7 +176,7 @@ describe('experiments against the mock API', () => {
     ];
     expect(outs.every((o) => o.isControl && !o.inExperiment)).to.equal(true);
     expect(t.mock.requests).to.have.length(0);
-    expect(errors.map((e) => e.message.split(': ').slice(2).join(': ').slice(0, 30))).to.deep.equal([
+    expect(errors.map((e) => e.message.split(': ').slice(1).join(': ').slice(0, 30))).to.deep.equal([
       'the request has no visitor id ', // once for two calls
       'experiment key must be a strin',
       'experiment key must be a strin',

@@ -37,6 +37,17 @@ describe('architecture', () => {
     expect(offending).to.deep.equal([]);
   });
 
+  it("no message starts with 'ours-middleware:' (the logger adds the prefix once)", () => {
+    const offending = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'adapters'))].flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line, i) => ({ line, at: `${relative(root, file)}:${i + 1}` }))
+        .filter(({ line }) => /['"`]ours-middleware: /.test(line))
+        .map(({ at }) => at),
+    );
+    expect(offending).to.deep.equal([]);
+  });
+
   it('nothing turns off TLS certificate checks', () => {
     const offending = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'adapters'))].filter((file) =>
       /rejectUnauthorized|NODE_TLS_REJECT_UNAUTHORIZED/.test(readFileSync(file, 'utf8')),

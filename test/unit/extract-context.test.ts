@@ -105,9 +105,11 @@ describe('request/extract-context: extractContext', () => {
   });
 
   it('prefers the ours_user_id query parameter over the cookie, and honours cookieName', () => {
-    const headers = { cookie: `ours_device_id=${VID}; my_vid=custom` };
-    expect(extractContext(fakeSource(headers, { url: '/?ours_user_id=handoff' }), OPTIONS, NOW).userId).to.equal('handoff');
-    expect(extractContext(fakeSource(headers), { ...OPTIONS, cookieName: 'my_vid' }, NOW).userId).to.equal('custom');
+    const handoff = '3b241101-e2bb-4255-8caf-4136c566a962';
+    const custom = '9c7e2f7a-1b2c-4d3e-9f40-5a6b7c8d9e0f';
+    const headers = { cookie: `ours_device_id=${VID}; my_vid=${custom}` };
+    expect(extractContext(fakeSource(headers, { url: `/?ours_user_id=${handoff}` }), OPTIONS, NOW).userId).to.equal(handoff);
+    expect(extractContext(fakeSource(headers), { ...OPTIONS, cookieName: 'my_vid' }, NOW).userId).to.equal(custom);
     const long = 'x'.repeat(401);
     expect(extractContext(fakeSource({ cookie: `ours_device_id=${long}` }), OPTIONS, NOW)).not.to.have.property('userId');
   });

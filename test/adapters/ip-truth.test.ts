@@ -1,0 +1,140 @@
+/**
+ * The IP in an event is the one the framework itself reports (issue 13.1),
+ * and it survives a client that disconnects before the first track() (issue
+ * 18.2). Differential: the same requests, with real and forged forwarding
+ * headers, through every proxy setting of each framework; the handler takes
+ * the framework's own `req.ip` / `ctx.ip`, the event must carry the same.
+ */
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import express5 from 'express';
+import express4 from 'express4';
+import { ours as oursExpress } from '../../adapters/express';
+import { normalizeIp } from '../../src/request/client-ip';
+import { adapterSuite, send, type StartOptions } from './harness';
+
+const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
+const VISITOR = '0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10';
+
+/** Real proxy chains and forged headers, as a client or a chain of proxies would send them. */
+const REQUESTS: Record<string, string | string[]>[] = [
+  {},
+  { 'x-forwarded-for': '198.51.100.1' },
+  { 'x-forwarded-for': '198.51.100.1, 203.0.113.5' },
+  { 'x-forwarded-for': '198.51.100.1, 10.0.0.7, 203.0.113.5' },
+  { 'x-forwarded-for': '203.0.113.5, 10.0.0.7, 127.0.0.1' },
+  { 'x-forwarded-for': 'not-an-ip, 203.0.113.5' },
+  { 'x-forwarded-for': ' , 203.0.113.5' },
+  { 'x-forwarded-for': '203.0.113.5:8080' },
+  { 'x-forwarded-for': '2001:db8::1, 203.0.113.5' },
+  { 'x-forwarded-for': ['198.51.100.1', '203.0.113.5'] }, // repeated header: Node joins it
+  { 'x-real-ip': '198.51.100.2' },
+  { 'x-real-ip': '198.51.100.2', 'x-forwarded-for': '198.51.100.1, 203.0.113.5' },
+  { 'x-real-ip': '198.51.100.2, 203.0.113.9' },
+  { 'cf-connecting-ip': '198.51.100.4', 'x-client-ip': '198.51.100.3', forwarded: 'for=198.51.100.6' },
+];
+
+type Setting = [name: string, setup: NonNullable<StartOptions['setup']>];
+
+const EXPRESS: Setting[] = [
+  ['trust proxy off (default)', () => undefined],
+  ['trust proxy false', (app) => app.set('trust proxy', false)],
+  ['trust proxy true', (app) => app.set('trust proxy', true)],
+  ['trust proxy 1', (app) => app.set('trust proxy', 1)],
+  ['trust proxy 2', (app) => app.set('trust proxy', 2)],
+  ["trust proxy '127.0.0.1'", (app) => app.set('trust proxy', '127.0.0.1')],
+  ["trust proxy 'loopback'", (app) => app.set('trust proxy', 'loopback')],
+  ["trust proxy 'loopback, uniquelocal'", (app) => app.set('trust proxy', 'loopback, uniquelocal')],
+  ["trust proxy ['127.0.0.0/8', '10.0.0.0/8']", (app) => app.set('trust proxy', ['127.0.0.0/8', '10.0.0.0/8'])],
+  ["trust proxy '10.0.0.0/8' (the socket is not trusted)", (app) => app.set('trust proxy', '10.0.0.0/8')],
+  ['trust proxy function', (app) => app.set('trust proxy', (addr: string, i: number) => addr === '127.0.0.1' || i < 2)],
+];
+
+const KOA: Setting[] = [
+  ['proxy off (default)', () => undefined],
+  ['proxy off, proxyIpHeader X-Real-IP', (app) => void (app.proxyIpHeader = 'X-Real-IP')],
+  ['proxy on, maxIpsCount 0', (app) => void (app.proxy = true)],
+  ['proxy on, maxIpsCount 1', (app) => Object.assign(app, { proxy: true, maxIpsCount: 1 })],
+  ['proxy on, maxIpsCount 2', (app) => Object.assign(app, { proxy: true, maxIpsCount: 2 })],
+  ['proxy on, proxyIpHeader X-Real-IP', (app) => Object.assign(app, { proxy: true, proxyIpHeader: 'X-Real-IP' })],
+  ['proxy on, proxyIpHeader x-real-ip, maxIpsCount 1', (app) => Object.assign(app, { proxy: true, proxyIpHeader: 'x-real-ip', maxIpsCount: 1 })],
+  ['proxy on, proxyIpHeader CF-Connecting-IP', (app) => Object.assign(app, { proxy: true, proxyIpHeader: 'CF-Connecting-IP' })],
+];
+
+adapterSuite("adapter: the event's IP is the framework's", (t) => {
+  for (const [name, setup] of t.fw.kind === 'express' ? EXPRESS : KOA) {
+    for (const host of ['127.0.0.1', '::1'] as const) {
+      it(`${name}, socket ${host}: identityContext.ip equals ${t.fw.kind === 'express' ? 'req.ip' : 'ctx.ip'} for every request`, async () => {
+        const app = await t.start({ setup, host });
+        const theirs: (string | undefined)[] = [];
+        app.handle(({ ours, target, req }) => {
+          const i = Number(req.headers['x-case']);
+          theirs[i] = normalizeIp((target as { ip?: string }).ip);
+          ours.track('E', { case: i });
+        });
+        for (const [i, headers] of REQUESTS.entries()) {
+          await app.get('/', { headers: { cookie: `ours_device_id=${VISITOR}`, 'user-agent': UA, 'x-case': String(i), ...headers } });
+        }
+        const events = await t.mock.waitFor(REQUESTS.length);
+        const ours: (string | undefined)[] = [];
+        for (const e of events) {
+          const i = Number(e.eventProperties!['case']);
+          ours[i] = e.identityContext?.ip;
+          expect(e.defaultProperties?.ip, `request ${i}`).to.equal(ours[i]);
+        }
+        expect(ours).to.deep.equal(theirs);
+      });
+    }
+  }
+
+  if (t.fw.kind === 'express') {
+    it("a mounted sub-app's own trust proxy: the IP is the sub-app's req.ip", async () => {
+      const express = t.fw.name === 'Express 4' ? express4 : express5;
+      const app = express();
+      app.use(oursExpress({ client: t.client() }));
+      const sub = express();
+      sub.set('trust proxy', 1); // the parent trusts nothing
+      let theirs: string | undefined;
+      sub.get('/x', (req, res) => {
+        theirs = req.ip;
+        req.ours.track('E');
+        res.send('ok');
+      });
+      app.use('/sub', sub);
+      const server = createServer(app);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = server.address() as AddressInfo;
+        await send(port, '/sub/x', { headers: { cookie: `ours_device_id=${VISITOR}`, 'user-agent': UA, 'x-forwarded-for': '198.51.100.1, 203.0.113.5' } });
+        const [event] = await t.mock.waitFor(1);
+        expect(theirs).to.equal('203.0.113.5');
+        expect(event!.identityContext?.ip).to.equal(theirs);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+  }
+
+  it('a client that disconnects before a slow handler tracks: the event still has the IP', async () => {
+    const app = await t.start();
+    let tracked!: () => void;
+    const done = new Promise<void>((resolve) => (tracked = resolve));
+    app.handle(async ({ ours, req, res }) => {
+      await new Promise((resolve) => res.once('close', resolve)); // the client has gone
+      expect(req.socket.destroyed).to.equal(true);
+      ours.track('Order Completed');
+      tracked();
+    });
+    const client = request({ host: '127.0.0.1', port: app.port, path: '/slow', agent: false, headers: { cookie: `ours_device_id=${VISITOR}`, 'user-agent': UA } });
+    client.on('error', () => undefined); // the abort below
+    client.end();
+    client.on('socket', (socket) => socket.on('connect', () => setTimeout(() => client.destroy(), 50)));
+    await done;
+    const [event] = await t.mock.waitFor(1);
+    expect(event!.event).to.equal('Order Completed');
+    expect(event!.identityContext).to.deep.equal({ ip: '127.0.0.1', userAgent: UA });
+    expect(event!.defaultProperties!.ip).to.equal('127.0.0.1');
+  });
+});
