@@ -12,6 +12,8 @@ describe('worker runtimes', function () {
   let edge: RunScenario | string = 'not started';
   let edgeGzip = false;
   let workerd: RunScenario | string = 'not started';
+  /** The worker's `nodeOnly()` in each runtime. */
+  const nodeOnly: Record<string, () => Promise<Record<string, string>>> = {};
   const closers: (() => Promise<unknown>)[] = [];
 
   before(async () => {
@@ -30,6 +32,7 @@ describe('worker runtimes', function () {
     const runtime = new EdgeRuntime({ initialCode: code });
     edgeHasCompression = Promise.resolve(runtime.evaluate<boolean>(`typeof CompressionStream === 'function'`));
     // A result made in the VM's realm: copied as JSON so chai compares plain objects.
+    nodeOnly['edge-runtime'] = async () => JSON.parse(JSON.stringify(runtime.evaluate('ours.nodeOnly()'))) as Record<string, string>;
     return async (name, apiUrl) => JSON.parse(JSON.stringify(await runtime.evaluate<Promise<unknown>>(`ours.run(${JSON.stringify(name)}, ${JSON.stringify(apiUrl)})`)));
   }
 
@@ -39,6 +42,7 @@ describe('worker runtimes', function () {
     const mf = new Miniflare({ modules: true, script: code, compatibilityDate: '2025-01-01' });
     await mf.ready;
     closers.push(() => mf.dispose());
+    nodeOnly['workerd'] = async () => (await (await mf.dispatchFetch('http://worker/node-only')).json()) as Record<string, string>;
     return async (name, apiUrl) => {
       const res = await mf.dispatchFetch(`http://worker/?scenario=${name}&api=${encodeURIComponent(apiUrl)}`);
       const text = await res.text();
@@ -49,6 +53,16 @@ describe('worker runtimes', function () {
 
   describeContract('the edge runtime (edge-runtime, Vercel)', () => edge, () => edgeGzip);
   describeContract('workerd (miniflare, Cloudflare Workers)', () => workerd, () => true);
+
+  for (const runtime of ['edge-runtime', 'workerd']) {
+    it(`${runtime}: the Node-only parts fail when used, with an OursConfigError that says why`, async function () {
+      if (!nodeOnly[runtime]) return this.skip();
+      const said = await nodeOnly[runtime]();
+      expect(said['handleSignals']).to.match(/^OursConfigError: option `handleSignals` cannot be true on this platform: it has no process signals/);
+      expect(said['fileStore']).to.match(/^OursConfigError: option `store` cannot be fileStore\(\) on this platform: .*node:fs/);
+      expect(said['redisStore']).to.match(/^OursConfigError: option `store` cannot be redisStore\(\) on this platform: .*TCP/);
+    });
+  }
 
   describe('workerd: delivery on a platform that freezes', () => {
     it('a request that answers at once and hands flush() to waitUntil delivers, one API request per turn', async function () {
