@@ -1,6 +1,8 @@
-import { EventEmitter } from 'node:events';
+import { platform } from '#platform';
+import { Cancellation } from './cancellation';
 import { abortable, within } from './deadline';
 import type { ContractIssue } from './contract/check';
+import { Emitter } from './emitter';
 import { OursDeliveryError, OursError, OursValidationError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
 import { Experiments } from './experiments/experiments';
@@ -13,7 +15,7 @@ import { Reporter } from './reporter';
 import { HandOffBatch } from './request/hand-off-batch';
 import { interpret } from './response';
 import { BackoffGate } from './retry';
-import { watchSignals, type SignalClient } from './signals';
+import type { SignalClient } from './signals';
 import type { ClientStats, DropInfo } from './stats';
 import { encodeBody, post, type ApiResponse } from './transport';
 import { checkIdentify, checkTrack, NO_VISITOR } from './validate';
@@ -96,13 +98,13 @@ const MAX_BATCH_BYTES = 512 * 1024;
  * client.track({ event: 'Signed Up', userId, eventProperties: { plan: 'pro' } });
  * await client.shutdown();
  */
-export class OursClient extends EventEmitter {
+export class OursClient extends Emitter {
   readonly #opts: ResolvedOptions;
   readonly #store: EventStore;
   readonly #retry: Batch[] = [];
   readonly #inFlight = new Set<Batch>();
   readonly #gate: BackoffGate;
-  readonly #cancel = new AbortController();
+  readonly #cancellation = new Cancellation();
   readonly #reporter: Reporter;
   /** `{"token":"…"` once, spliced into every body; the token appears nowhere else. */
   readonly #tokenPrefix: string;
@@ -169,7 +171,7 @@ export class OursClient extends EventEmitter {
       const over = (): void => this.#recoveryOver();
       opened.then(over, over);
     }
-    if (this.#opts.handleSignals) this.#unwatchSignals = watchSignals(this.#signalHooks);
+    if (this.#opts.handleSignals) this.#unwatchSignals = platform.watchSignals?.(this.#signalHooks);
   }
 
   /**
@@ -196,6 +198,8 @@ export class OursClient extends EventEmitter {
   /**
    * Resolves when every event queued before the call has been delivered or
    * has definitively failed. Never rejects. Concurrent calls share one flush.
+   * On Workers and edge functions, hand it to the platform so delivery
+   * outlives the response: `ctx.waitUntil(client.flush())`.
    *
    * @example
    * const { delivered, failed, dropped } = await client.flush();
@@ -229,8 +233,8 @@ export class OursClient extends EventEmitter {
     this.#waiter = waiter;
     this.#due = true;
     // An awaited flush keeps the process alive through a backoff; an idle client does not.
-    if (!this.#released) this.#timer?.ref();
-    void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref());
+    if (!this.#released) this.#timer?.ref?.();
+    void waiter.promise.then(() => this.#waiter?.done && this.#timer?.unref?.());
     this.#schedulePump();
     return waiter;
   }
@@ -423,17 +427,19 @@ export class OursClient extends EventEmitter {
   #schedulePump(): void {
     if (this.#pumpQueued) return;
     this.#pumpQueued = true;
-    setImmediate(this.#pump); // not unref'd: an unref'd immediate waits for other I/O to wake the loop
+    platform.defer(this.#pump);
   }
 
   /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */
   #arm(ms: number): void {
-    const at = performance.now() + ms;
-    if (this.#timer && this.#timerAt <= at) return;
+    const now = performance.now();
+    // A timer past its time is late (a busy loop) or dropped (workerd drops an ended request's timers): due now.
+    const at = this.#timer && this.#timerAt <= now ? now : now + ms;
+    if (this.#timer && this.#timerAt <= at && this.#timerAt > now) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(this.#onTimer, ms);
-    if (!this.#waiter || this.#waiter.done || this.#released) this.#timer.unref();
+    this.#timer = setTimeout(this.#onTimer, at - now);
+    if (!this.#waiter || this.#waiter.done || this.#released) this.#timer.unref?.(); // workerd's timers are numbers
   }
 
   #onTimer = (): void => {
@@ -487,14 +493,16 @@ export class OursClient extends EventEmitter {
   }
 
   async #send(batch: Batch): Promise<void> {
-    batch.body ??= encodeBody(this.#tokenPrefix, batch);
+    const encoding = (batch.body ??= encodeBody(this.#tokenPrefix, batch));
     const url = this.#opts.apiUrl + batch.path; // shown in every error about this request; the token is in the body, never here
-    const cancel = this.#cancel.signal;
+    const { gzip } = batch;
     let res: ApiResponse;
     try {
-      // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
-      const body = await abortable(batch.body, cancel);
-      res = await post(this.#opts.fetch, url, body, batch.gzip, this.#opts.timeoutMs, cancel);
+      res = await this.#cancellation.run(async (cancel) => {
+        // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
+        const body = await abortable(encoding, cancel);
+        return post(this.#opts.fetch, url, body, gzip, this.#opts.timeoutMs, cancel);
+      });
     } catch (err) {
       this.#landed(batch);
       return this.#retryLater(batch, batch.events, undefined, `network error on POST ${url}: ${(err as Error).message}`);
@@ -531,7 +539,7 @@ export class OursClient extends EventEmitter {
   #retryLater(batch: Batch, events: QueuedEvent[], retryAfterMs: number | undefined, reason: string): void {
     const attempts = batch.attempts + 1;
     if (this.#stopped) {
-      const why = this.#cancel.signal.aborted ? 'shutdown deadline passed' : 'shut down';
+      const why = this.#cancellation.cancelled ? 'shutdown deadline passed' : 'shut down';
       return this.#abandon(events, `${why}; last error: ${reason}; ${events.length} events not delivered`);
     }
     if (attempts >= this.#opts.retry.maxAttempts) {
@@ -605,7 +613,7 @@ export class OursClient extends EventEmitter {
     this.#dropHeld();
     const left = (): number => Math.max(0, endsAt - performance.now());
     if (this.#inFlight.size) await within(left(), new Promise<void>((resolve) => (this.#onIdle = resolve)));
-    this.#cancel.abort(SHUTDOWN);
+    this.#cancellation.cancel(SHUTDOWN);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const closing = this.#store.close?.().catch((err: Error) => this.#report(new OursError(`event store: ${err.message}`)));
@@ -622,7 +630,7 @@ export class OursClient extends EventEmitter {
    */
   #giveUp(timeoutMs: number): void {
     this.#dropHeld(); // hooks still pending give their calls up now: they do not wait past the deadline
-    this.#cancel.abort(SHUTDOWN);
+    this.#cancellation.cancel(SHUTDOWN);
     // What the store has not found by now stays in it, for the next start.
     for (const waiter of this.#recovering?.splice(0) ?? []) waiter.release();
     let waiting = this.#retry.flatMap((b) => b.events);
@@ -649,8 +657,8 @@ export class OursClient extends EventEmitter {
     void this.flush();
     setTimeout(() => {
       this.#released = true;
-      this.#timer?.unref();
-    }, this.#opts.timeoutMs).unref();
+      this.#timer?.unref?.();
+    }, this.#opts.timeoutMs).unref?.();
   }
 
   /** The process is ending: say what it takes with it, once, synchronously. */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { MAX_RESPONSE_CHARS, type FetchLike, type FetchResponseLike } from './transport';
+import { MAX_RESPONSE_CHARS, type FetchLike, type FetchResponseLike } from './fetch-like';
 
 /**
  * Kept-alive sockets idle longer than this are closed rather than reused: a

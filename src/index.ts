@@ -18,8 +18,9 @@ export { OursError, OursConfigError, OursValidationError, OursDeliveryError } fr
 export type { ContractIssue } from './contract/check';
 export type * from './contract/types';
 export { version } from './version';
-export { fileStore, type FileStore, type FileStoreOptions } from './stores/file-store';
-export { redisStore, type RedisStore, type RedisStoreOptions, type RedisLike } from './stores/redis-store';
+export { fileStore, redisStore } from './stores/factories';
+export type { FileStore, FileStoreOptions } from './stores/file-store';
+export type { RedisStore, RedisStoreOptions, RedisLike } from './stores/redis-store';
 export { redactUrl, REDACTED } from './request/redact-url';
 export type { RedactOption, RedactOptions } from './request/redact-option';
 export type { ConsentOption, ConsentChoices } from './request/consent';

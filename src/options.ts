@@ -2,7 +2,7 @@ import { API_BASE_URL } from './contract/schema';
 import { describeValue, OursConfigError } from './errors';
 import { consoleLogger, safeLogger, type Logger } from './logger';
 import type { FetchLike } from './transport';
-import { httpFetch } from './http-fetch';
+import { platform } from '#platform';
 import type { EventStore } from './queue';
 import { optionNames, refuseUnknownOptions } from './unknown-options';
 import type { ExperimentClientOptions } from './experiments/options';
@@ -45,7 +45,7 @@ export interface ClientOptions extends ExperimentClientOptions {
   maxInFlight?: number | undefined;
   /** One deadline per request, response body included. @defaultValue 10000 */
   timeoutMs?: number | undefined;
-  /** Compress request bodies with gzip. @defaultValue true */
+  /** Compress request bodies with gzip (on Workers and the edge: where the runtime has `CompressionStream`). @defaultValue true */
   gzip?: boolean | undefined;
   /** Backoff and retry budget, the `retry.*` rows below. @defaultValue the contract's recommendation */
   retry?: RetryOptions | undefined;
@@ -57,7 +57,7 @@ export interface ClientOptions extends ExperimentClientOptions {
   endpoint?: 'batch' | 'track' | undefined;
   /**
    * Any fetch-compatible function (Node's global fetch, node-fetch, undici).
-   * @defaultValue Node's `http`/`https` client with kept-alive connections (`maxInFlight` of them)
+   * @defaultValue Node's `http`/`https` client with kept-alive connections (`maxInFlight` of them); the global `fetch` on Workers and the edge
    */
   fetch?: FetchLike | undefined;
   /** A pino-compatible logger, or `false` for silence. @defaultValue warnings and errors to the console */
@@ -67,8 +67,10 @@ export interface ClientOptions extends ExperimentClientOptions {
    * `timeoutMs`). If your app listens for that signal too, it keeps control
    * of exiting; otherwise the signal is raised again once delivery is done,
    * so the process ends as it would have (exit code 143 / 130). A second
-   * signal is not held back. `false`: no signal listeners at all.
-   * @defaultValue true
+   * signal is not held back. `false`: no signal listeners at all. Node, Bun
+   * and Deno only: on Workers and the edge there is no process, and `true` is
+   * an `OursConfigError`.
+   * @defaultValue true (false on Workers and the edge)
    */
   handleSignals?: boolean | undefined;
   /**
@@ -132,8 +134,8 @@ function flag(name: string, value: boolean | undefined, fallback: boolean): bool
 }
 
 function resolveToken(token: string | undefined): string {
-  const env = token === undefined && process.env.OURS_TOKEN !== undefined ? 'OURS_TOKEN' : undefined;
-  const value = token ?? process.env.OURS_TOKEN;
+  const env = token === undefined && platform.env('OURS_TOKEN') !== undefined ? 'OURS_TOKEN' : undefined;
+  const value = token ?? platform.env('OURS_TOKEN');
   if (value === undefined || value === '') {
     const how = 'pass `{ token }` or set the OURS_TOKEN environment variable to the Source token from the Ours dashboard';
     throw new OursConfigError('token', value === '' ? `is empty: ${how}` : `is missing: ${how}`, env);
@@ -154,8 +156,8 @@ const ENDPOINTS = /\/(batch|track|identify)$/;
  * path, a query string or fragment (the client appends `/batch` to it).
  */
 function resolveApiUrl(apiUrl: string | undefined, allowInsecureHttp: boolean): string {
-  const env = apiUrl === undefined && process.env.OURS_API_URL !== undefined ? 'OURS_API_URL' : undefined;
-  const raw = apiUrl ?? process.env.OURS_API_URL ?? API_BASE_URL;
+  const env = apiUrl === undefined && platform.env('OURS_API_URL') !== undefined ? 'OURS_API_URL' : undefined;
+  const raw = apiUrl ?? platform.env('OURS_API_URL') ?? API_BASE_URL;
   const fail = (problem: string): never => {
     throw new OursConfigError('apiUrl', problem, env);
   };
@@ -217,12 +219,21 @@ export function resolveOptions(options: ClientOptions = {}, where = 'new OursCli
     maxQueueBytes: count('maxQueueBytes', options.maxQueueBytes, 64 * 1024 * 1024, 1024),
     maxInFlight,
     timeoutMs: count('timeoutMs', options.timeoutMs, 10_000),
-    gzip: flag('gzip', options.gzip, true),
+    gzip: flag('gzip', options.gzip, true) && platform.gzip !== undefined, // no CompressionStream: plain JSON
     retry: resolveRetry(options.retry),
     endpoint,
-    fetch: options.fetch ?? httpFetch(maxInFlight),
+    fetch: options.fetch ?? platform.defaultFetch(maxInFlight),
     logger: options.logger === false ? silent : options.logger ? safeLogger(options.logger) : consoleLogger,
     strict: flag('strict', options.strict, false),
-    handleSignals: flag('handleSignals', options.handleSignals, true),
+    handleSignals: signalsFlag(options.handleSignals),
   };
+}
+
+/** On by default where there is a process to listen to; asked for where there is none, a config error. */
+function signalsFlag(value: boolean | undefined): boolean {
+  const on = flag('handleSignals', value, platform.watchSignals !== undefined);
+  if (on && !platform.watchSignals) {
+    throw new OursConfigError('handleSignals', 'cannot be true on this platform: it has no process signals (a Worker or an edge function). Hand `flush()` to `waitUntil` instead');
+  }
+  return on;
 }

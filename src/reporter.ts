@@ -1,4 +1,4 @@
-import type { EventEmitter } from 'node:events';
+import type { Emitter } from './emitter';
 import type { OursError } from './errors';
 import { RateLimitedLog, type Logger } from './logger';
 import type { DropInfo } from './stats';
@@ -14,7 +14,7 @@ export class Reporter {
   readonly #log = new RateLimitedLog();
 
   constructor(
-    private readonly emitter: EventEmitter,
+    private readonly emitter: Emitter,
     readonly logger: Logger,
     private readonly secret: string,
   ) {}

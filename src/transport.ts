@@ -1,31 +1,10 @@
-import { gzip as gzipCb } from 'node:zlib';
-import { promisify } from 'node:util';
+import { platform } from '#platform';
 import { abortable } from './deadline';
+import { MAX_RESPONSE_CHARS, type FetchLike } from './fetch-like';
 import { version } from './version';
 
-const gzipAsync = promisify(gzipCb);
-
-/** The part of a fetch Response the client reads. */
-export interface FetchResponseLike {
-  status: number;
-  headers: { get(name: string): string | null };
-  text(): Promise<string>;
-}
-
-/**
- * Any fetch-compatible function: Node's global fetch (undici), node-fetch 2/3,
- * or a test double.
- */
-export type FetchLike = (
-  url: string,
-  init: {
-    method: 'POST';
-    headers: Record<string, string>;
-    body: Uint8Array | string;
-    signal: AbortSignal;
-    redirect: 'error';
-  },
-) => Promise<FetchResponseLike>;
+export type { FetchLike, FetchResponseLike } from './fetch-like';
+export { MAX_RESPONSE_CHARS } from './fetch-like';
 
 /** What came back: a status and the parsed JSON body (undefined if not JSON). */
 export interface ApiResponse {
@@ -35,29 +14,17 @@ export interface ApiResponse {
 }
 
 /** Sent with every request, so Ours can tell this library's traffic apart. */
-export const USER_AGENT = `ours-middleware/${version} node/${process.versions.node}`;
+export const USER_AGENT = `ours-middleware/${version} ${platform.runtime}`;
 
-/**
- * Level 1: on event JSON it already shrinks bodies about 6x, at a third of
- * the CPU of the default level 6 (bench/delivery). Runs on libuv's thread
- * pool, never on the event loop.
- */
-const GZIP_LEVEL = 1;
-/**
- * Output buffer per zlib round: a batch's gzip (at most ~75 KB) fits one or
- * two, so the event loop is woken once or twice, not once per 16 KB (bench:
- * 290 → 110 µs of main-thread time per 150 KB batch).
- */
-const GZIP_CHUNK = 64 * 1024;
-
-/** Compresses a request body off the event loop. */
-export function compress(body: string | Buffer): Promise<Buffer> {
-  return gzipAsync(body, { level: GZIP_LEVEL, chunkSize: GZIP_CHUNK });
+/** Compresses a request body: on libuv's thread pool on Node, with `CompressionStream` on the web. */
+export function compress(body: string | Uint8Array): Promise<Uint8Array> {
+  if (!platform.gzip) throw new Error('gzip is not available on this platform'); // the client never asks for it then
+  return platform.gzip(body);
 }
 
 /**
  * The request body: the events' JSON (serialised once, when queued) joined
- * with the token spliced in, gzipped on the thread pool when `gzip` is on.
+ * with the token spliced in, gzipped when `gzip` is on.
  * `tokenPrefix` is `{"token":"…"`, built once per client.
  */
 export function encodeBody(
@@ -68,33 +35,9 @@ export function encodeBody(
     const json = `${tokenPrefix},${request.events[0]!.json.slice(1)}`;
     return request.gzip ? compress(json) : Promise.resolve(json);
   }
-  if (request.gzip) return compress(batchBytes(tokenPrefix, request.events));
+  if (request.gzip) return compress(platform.batchBytes(`${tokenPrefix},"events":[`, request.events));
   return Promise.resolve(`${tokenPrefix},"events":[${request.events.map((e) => e.json).join(',')}]}`);
 }
-
-/**
- * A `/batch` body as UTF-8, written event by event into one buffer of the
- * exact size: zlib needs bytes anyway, and joining the events into one string
- * first, then encoding it, copies everything twice (bench: 450 → 150 µs of
- * main-thread time per 500 events).
- */
-function batchBytes(tokenPrefix: string, events: readonly { json: string }[]): Buffer {
-  const head = `${tokenPrefix},"events":[`;
-  let size = Buffer.byteLength(head) + events.length + 1; // the commas between events, then "]}"
-  for (const event of events) size += Buffer.byteLength(event.json);
-  const out = Buffer.allocUnsafe(size);
-  let at = out.write(head, 0);
-  for (let i = 0; i < events.length; i++) {
-    if (i > 0) out[at++] = 0x2c; // ,
-    at += out.write(events[i]!.json, at);
-  }
-  out[at++] = 0x5d; // ]
-  out[at++] = 0x7d; // }
-  return out.subarray(0, at); // never a byte of the unzeroed buffer beyond what was written
-}
-
-/** Cap on a response body we read: the contract's largest is a 1000-row result list. */
-export const MAX_RESPONSE_CHARS = 1024 * 1024;
 
 /**
  * POSTs one body under one absolute deadline that covers the response body
@@ -113,7 +56,7 @@ export async function post(
   if (cancel.aborted) throw new Error('cancelled by shutdown'); // its abort event has fired already: never send
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`request timed out after ${timeoutMs} ms`)), timeoutMs);
-  timer.unref();
+  timer.unref?.(); // workerd's timers are numbers
   const onCancel = (): void => controller.abort(new Error('cancelled by shutdown'));
   cancel.addEventListener('abort', onCancel, { once: true });
   const { signal } = controller;

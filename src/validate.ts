@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { platform } from '#platform';
 import { compileSchema, type CompiledCheck, type ContractIssue } from './contract/check';
 import { batchRequestSchema, identifyRequestSchema } from './contract/schema';
 import type { Schema } from './contract/schema-types';
@@ -129,7 +129,7 @@ export function checkTrack(input: TrackEvent, now: number): Checked<WireEvent> {
   const issues: ContractIssue[] = [];
   const body = copyChecked(input, trackChecks, SKIP_TRACK, issues);
   if (input.event === undefined) issues.push({ field: 'event', problem: 'is required' });
-  body.distinctId = input.distinctId ?? randomUUID();
+  body.distinctId = input.distinctId ?? platform.randomUUID();
   checkDistinctId(body.distinctId, '', 'distinctId', issues);
   body.time = input.time === undefined ? now : checkTime(input.time, now, issues);
   return issues.length ? { ok: false, issues } : { ok: true, body: body as WireEvent };

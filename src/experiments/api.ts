@@ -1,3 +1,4 @@
+import type { Cancellation } from '../cancellation';
 import { post, type ApiResponse, type FetchLike } from '../transport';
 
 /** The page the visitor is on, for URL eligibility (bucketing ignores it). */
@@ -35,7 +36,7 @@ export type ApiOutcome = { kind: 'ok'; body: unknown } | { kind: 'final' | 'tran
  * capped response). The token travels in the body, as the API wants it.
  *
  * @example
- * const api = new ExperimentsApi(fetch, 'https://api.oursprivacy.com/api/v1', 'exp_…', 2000, cancel.signal);
+ * const api = new ExperimentsApi(fetch, 'https://api.oursprivacy.com/api/v1', 'exp_…', 2000, new Cancellation());
  * const outcome = await api.assignment('pricing', 'visitor-1', { url: 'https://shop.example/pricing' }, true);
  */
 export class ExperimentsApi {
@@ -44,7 +45,7 @@ export class ExperimentsApi {
     private readonly apiUrl: string,
     private readonly token: string,
     private readonly timeoutMs: number,
-    private readonly cancel: AbortSignal,
+    private readonly cancellation: Cancellation,
   ) {}
 
   assignment(key: string, visitorId: string, context: PageContext | undefined, trackImpression: boolean): Promise<ApiOutcome> {
@@ -60,7 +61,7 @@ export class ExperimentsApi {
   async #post(path: string, body: Record<string, unknown>): Promise<ApiOutcome> {
     let res: ApiResponse;
     try {
-      res = await post(this.fetch, this.apiUrl + path, JSON.stringify(body), false, this.timeoutMs, this.cancel);
+      res = await this.cancellation.run((cancel) => post(this.fetch, this.apiUrl + path, JSON.stringify(body), false, this.timeoutMs, cancel));
     } catch (err) {
       return { kind: 'transient', reason: `network error: ${(err as Error)?.message ?? String(err)}` };
     }

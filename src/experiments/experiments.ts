@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
+import { platform } from '#platform';
+import { Cancellation } from '../cancellation';
 import { OursError } from '../errors';
 import { flatten } from '../flatten';
-import { httpFetch } from '../http-fetch';
 import { RateLimitedLog } from '../logger';
 import { ExperimentsApi, type ApiOutcome, type PageContext } from './api';
 import { Circuit } from './circuit';
@@ -84,7 +83,7 @@ export class Experiments {
   readonly #inFlight = new InFlight<unknown>();
   readonly #circuit: Circuit;
   readonly #log = new RateLimitedLog();
-  readonly #cancel = new AbortController();
+  readonly #cancellation = new Cancellation();
 
   constructor({ options, apiUrl, report, now = () => performance.now() }: ExperimentsDeps) {
     this.#opts = options;
@@ -92,13 +91,10 @@ export class Experiments {
     this.#now = now;
     this.#cache = new TtlCache(options.maxEntries, options.ttlMs, now);
     this.#circuit = new Circuit(COOL_DOWN_MS, now);
-    // Every request in flight listens to it, and a slow API with many visitors has many in flight:
-    // without this, Node would print a MaxListenersExceededWarning into the app's logs.
-    setMaxListeners(0, this.#cancel.signal);
     if (options.token !== undefined) {
-      const fetch = options.fetch ?? httpFetch(SOCKETS);
+      const fetch = options.fetch ?? platform.defaultFetch(SOCKETS);
       const timeoutMs = Math.max(options.budgetMs, REQUEST_TIMEOUT_MS);
-      this.#api = new ExperimentsApi(fetch, apiUrl, options.token, timeoutMs, this.#cancel.signal);
+      this.#api = new ExperimentsApi(fetch, apiUrl, options.token, timeoutMs, this.#cancellation);
     }
   }
 
@@ -114,7 +110,7 @@ export class Experiments {
 
   /** Cancels requests in flight; later calls take the control path at once. */
   close(): void {
-    this.#cancel.abort(new Error('cancelled by shutdown'));
+    this.#cancellation.cancel(new Error('cancelled by shutdown'));
     this.#cache.clear();
   }
 
@@ -160,7 +156,7 @@ export class Experiments {
 
   /** The visitor and page, or undefined (reported) when there is nothing to ask about. */
   #read(visit: Visit, what: string): { visitorId: string; page: PageContext | undefined; mayRecord: boolean | PromiseLike<boolean> } | undefined {
-    if (!this.#api || this.#cancel.signal.aborted) {
+    if (!this.#api || this.#cancellation.cancelled) {
       if (!this.#api) this.#warn('no-token', 'no experimentToken (or OURS_EXPERIMENT_TOKEN): every experiment call takes the control path', what);
       return undefined;
     }
@@ -209,7 +205,7 @@ export class Experiments {
   async #fetch<V>({ cacheKey, label, impression, fallback, parse, ask }: Question<V>): Promise<V> {
     const outcome = await ask(this.#api!, impression);
     if (outcome.kind === 'transient') {
-      if (!this.#cancel.signal.aborted) {
+      if (!this.#cancellation.cancelled) {
         this.#circuit.failure();
         this.#warn('transient', `the experiments API is unavailable (${outcome.reason}): control path`, label);
       }
@@ -246,5 +242,5 @@ const MAX_KEY_CHARS = 256;
  * sending 4 KB URLs must not make each cache entry hold 4 KB.
  */
 function cacheKeyOf(raw: string): string {
-  return raw.length <= MAX_KEY_CHARS ? raw : `#${createHash('sha256').update(raw).digest('base64')}`;
+  return raw.length <= MAX_KEY_CHARS ? raw : `#${platform.hashKey(raw)}`;
 }

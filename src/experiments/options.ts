@@ -1,3 +1,4 @@
+import { platform } from '#platform';
 import { OursConfigError } from '../errors';
 import type { FetchLike } from '../transport';
 
@@ -60,7 +61,7 @@ function whole(name: string, value: number | undefined, fallback: number, min: n
 
 /** Checks the experiment options once, when the client is made (a mistake throws there, not on a request). */
 export function resolveExperimentOptions(options: ExperimentClientOptions & { fetch?: FetchLike } = {}): ResolvedExperimentOptions {
-  const token = options.experimentToken ?? (process.env.OURS_EXPERIMENT_TOKEN || undefined);
+  const token = options.experimentToken ?? (platform.env('OURS_EXPERIMENT_TOKEN') || undefined);
   if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > 250)) {
     throw new OursConfigError('experimentToken', 'must be a string of 1 to 250 characters (the exp_… token from the dashboard)');
   }

@@ -9,7 +9,7 @@
 export function within<V>(promise: Promise<V>, ms: number): Promise<V | undefined> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms, undefined);
-    timer.unref();
+    timer.unref?.(); // workerd's timers are numbers
     const settle = (value: V | undefined): void => {
       clearTimeout(timer);
       resolve(value);

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
+import { platform } from '#platform';
 import proxyaddr from 'proxy-addr';
 
 /** A proxy-addr trust function: is the address at hop `i` (0 = socket) trusted? */
@@ -37,8 +37,8 @@ export function normalizeIp(raw: unknown): string | undefined {
   const zone = s.indexOf('%');
   if (zone !== -1) s = s.slice(0, zone);
   const mapped = s.length > 7 && s.slice(0, 7).toLowerCase() === '::ffff:';
-  if (mapped && isIP(s.slice(7)) === 4) s = s.slice(7);
-  return isIP(s) === 0 ? undefined : s;
+  if (mapped && platform.isIP(s.slice(7)) === 4) s = s.slice(7);
+  return platform.isIP(s) === 0 ? undefined : s;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { AsyncResource } from 'node:async_hooks';
+import { platform } from '#platform';
 
 /**
  * The middleware's hand-offs to one client, and what `flush()`/`shutdown()`
@@ -27,7 +27,7 @@ export class HandOffBatch {
   /** Hand-offs waiting for an async hook; each settles (never rejects) within the hook's bound. */
   readonly #pending = new Set<Promise<void>>();
   readonly #onError: (err: unknown) => void;
-  readonly #runLater = AsyncResource.bind(() => this.drain());
+  readonly #runLater = platform.outsideContext(() => this.drain());
 
   /** `onError` hears a hand-off that threw; the others still run. */
   constructor(onError: (err: unknown) => void) {
@@ -36,7 +36,7 @@ export class HandOffBatch {
 
   /** Runs `handOff` at the end of this turn, after the hand-offs queued before it. */
   add(handOff: () => void): void {
-    if (this.#waiting.push(handOff) === 1) setImmediate(this.#runLater);
+    if (this.#waiting.push(handOff) === 1) platform.defer(this.#runLater);
   }
 
   /** A request holds calls while its response runs: `settle()` hands them over early. */

@@ -32,7 +32,7 @@ const LOST: Record<HookName, string> = {
 export function settleHook<T>(hook: HookName, result: PromiseLike<T>, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new OursError(`${hook} did not settle within ${timeoutMs} ms; ${LOST[hook]}`)), timeoutMs);
-    timer.unref();
+    timer.unref?.(); // workerd's timers are numbers
     Promise.resolve(result).then(
       (value) => {
         clearTimeout(timer);

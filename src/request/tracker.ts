@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { platform } from '#platform';
 import type { ServerResponse } from 'node:http';
 import { serialize } from 'cookie';
 import { kAcceptHeld, kExperiments, kFlushQueued, kHold, kRelease, kReport } from '../client';
@@ -537,7 +537,7 @@ export class RequestTracker<Req = unknown> {
   #mintVisitor(): void {
     if (this.#mintedUserId || this.context.userId) return;
     if (this.#res.headersSent) return void (this.#visitorCookieTooLate = true);
-    this.#mintedUserId = randomUUID();
+    this.#mintedUserId = platform.randomUUID();
     const secure = this.#request().protocol() === 'https';
     const cookie = serialize(this.#config.cookieName, this.#mintedUserId, {
       path: '/',

@@ -164,14 +164,7 @@ export class FileStore implements EventStore {
   }
 }
 
-/**
- * A durable {@link EventStore} on the local disk, for one process: events
- * survive a crash, a deploy and an outage, and a restarted process delivers
- * them (at least once; `distinctId` makes a resend harmless).
- *
- * @example
- * const client = new OursClient({ store: fileStore({ dir: '/var/lib/myapp/ours' }) });
- */
+/** The Node implementation of the public `fileStore()` (`stores/factories.ts`). */
 export function fileStore(options: FileStoreOptions): FileStore {
   return new FileStore(options);
 }

@@ -144,17 +144,7 @@ export class RedisStore implements EventStore {
   }
 }
 
-/**
- * A durable {@link EventStore} for a fleet: every instance of the app appends
- * to one Redis Stream (ioredis v5, Redis 6.2 or later), and the events of an
- * instance that dies are delivered by another once idle for `claimIdleMs`.
- * At least once; `distinctId` makes a resend harmless. `ioredis` is an
- * optional peer dependency: this package never loads it, you pass your client.
- *
- * @example
- * import Redis from 'ioredis';
- * const client = new OursClient({ store: redisStore({ redis: new Redis(process.env.REDIS_URL) }) });
- */
+/** The Node implementation of the public `redisStore()` (`stores/factories.ts`). */
 export function redisStore(options: RedisStoreOptions): RedisStore {
   return new RedisStore(options);
 }

@@ -1,0 +1,38 @@
+import type { FetchLike } from '../fetch-like';
+import type { FileStore, FileStoreOptions } from '../stores/file-store';
+import type { RedisStore, RedisStoreOptions } from '../stores/redis-store';
+import type { SignalClient } from '../signals';
+
+/**
+ * What the core needs from the runtime it runs on. Two implementations:
+ * `node.ts` (Node, Bun, Deno: node:http, libuv gzip, process signals, the
+ * durable stores) and `web.ts` (Workers, the edge runtime: fetch,
+ * CompressionStream, no process). The package's export conditions pick one
+ * (`#platform` in package.json); the core imports it only through that seam.
+ */
+export interface Platform {
+  /** For the User-Agent: `node/20.11.0`, `bun/1.1.0`, `web`. */
+  readonly runtime: string;
+  /** A random v4 UUID. */
+  randomUUID(): string;
+  /** gzip, or `undefined` where the runtime has none (bodies then go as plain JSON). */
+  readonly gzip: ((body: Uint8Array | string) => Promise<Uint8Array>) | undefined;
+  /** `head`, the events' JSON joined by commas, then `]}`, as UTF-8 bytes (what gzip reads). */
+  batchBytes(head: string, events: readonly { json: string }[]): Uint8Array;
+  /** The fetch the client uses when the app gives none; `maxSockets` bounds its connections where it can. */
+  defaultFetch(maxSockets: number): FetchLike;
+  /** Runs `fn` after this turn's I/O (once per turn batching). */
+  defer(fn: () => void): void;
+  /** `fn`, bound to run outside the caller's async context (no request's AsyncLocalStorage store). */
+  outsideContext(fn: () => void): () => void;
+  /** 4 or 6 for an IP address, else 0 (like `net.isIP`). */
+  isIP(text: string): 0 | 4 | 6;
+  /** A short, stable key for a long string (cache keys). */
+  hashKey(text: string): string;
+  /** An environment variable, where the runtime has them. */
+  env(name: string): string | undefined;
+  /** Installs the process signal/exit listeners; `undefined` where there is no process. */
+  readonly watchSignals: ((client: SignalClient) => () => void) | undefined;
+  fileStore(options: FileStoreOptions): FileStore;
+  redisStore(options: RedisStoreOptions): RedisStore;
+}

@@ -1,0 +1,85 @@
+import { OursConfigError } from '../errors';
+import type { FetchLike } from '../fetch-like';
+import type { Platform } from './types';
+
+const encoder = new TextEncoder();
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6_CHARS = /^[0-9a-f:.]+$/i;
+
+/**
+ * Workers, Vercel's edge runtime and anything else without Node's APIs: the
+ * global fetch, `CompressionStream` where present, no process. No timer is
+ * relied on to deliver: `flush()` sends at once and returns the promise to
+ * hand to `waitUntil`.
+ */
+export const platform: Platform = {
+  runtime: 'web',
+  randomUUID: () => crypto.randomUUID(),
+  gzip: typeof CompressionStream === 'function' ? gzip : undefined,
+  batchBytes: (head, events) => encoder.encode(`${head}${events.map((e) => e.json).join(',')}]}`),
+  defaultFetch: () => webFetch,
+  // A microtask, not a timer: workerd drops the timers of a request that has
+  // ended, and a dropped pump would never run again. Work queued in one
+  // synchronous stretch (a handler's track() calls) still goes in one request.
+  defer: (fn) => queueMicrotask(fn), // unbound, workerd throws "Illegal invocation"
+  outsideContext: (fn) => fn,
+  isIP,
+  hashKey,
+  env: (name) => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name],
+  watchSignals: undefined,
+  fileStore: () => {
+    throw new OursConfigError('store', 'cannot be fileStore() on this platform: it writes to the local disk (node:fs), which Workers and edge functions do not have. Use the default MemoryStore and hand `flush()` to `waitUntil`');
+  },
+  redisStore: () => {
+    throw new OursConfigError('store', 'cannot be redisStore() on this platform: ioredis needs TCP sockets (node:net), which Workers and edge functions do not have. Use the default MemoryStore and hand `flush()` to `waitUntil`');
+  },
+};
+
+async function gzip(body: Uint8Array | string): Promise<Uint8Array> {
+  const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** The global fetch, refusing redirects itself: workerd does not implement `redirect: 'error'`. */
+const webFetch: FetchLike = async (url, init) => {
+  const res = await fetch(url, { ...init, body: init.body as BodyInit, redirect: 'manual' });
+  if (res.status >= 300 && res.status < 400) {
+    void res.body?.cancel();
+    throw new Error(`redirect refused (HTTP ${res.status} to ${String(res.headers.get('location'))})`);
+  }
+  return res;
+};
+
+function isIP(text: string): 0 | 4 | 6 {
+  if (IPV4.test(text)) return 4;
+  if (!text.includes(':') || !IPV6_CHARS.test(text)) return 0;
+  try {
+    new URL(`http://[${text}]/`); // the WHATWG URL parser is a complete IPv6 parser
+    return 6;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Two 53-bit hashes (cyrb53) of a long cache key: Web Crypto's SHA-256 is
+ * asynchronous, and a cache key needs no cryptographic strength, only few
+ * collisions among a cache's entries (about 2^-100 per pair).
+ */
+function hashKey(text: string): string {
+  return `${cyrb53(text, 0).toString(36)}.${cyrb53(text, 0x9e3779b9).toString(36)}.${text.length}`;
+}
+
+function cyrb53(text: string, seed: number): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}

@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { createMockOurs, type MockOurs } from '../../src/testing';
+
+/** What a scenario of fixtures/contract.mjs returns. */
+interface Outcome {
+  flushed?: { delivered: number; failed: number; dropped: number };
+  shutdown: { delivered: number; failed: number; dropped: number };
+  errors: string[];
+  elapsedMs?: number;
+  drops?: string[];
+  thrown?: string;
+}
+
+/** Runs a scenario of fixtures/contract.mjs in some runtime against `apiUrl`. */
+export type RunScenario = (name: string, apiUrl: string) => Promise<unknown>;
+
+/**
+ * The client's contract on one runtime: batching, gzip or not, 207, 413, 429
+ * with backoff, the shutdown report, validation errors. `gzip` says whether
+ * the runtime compresses (it has node:zlib or CompressionStream).
+ */
+export function describeContract(runtime: string, run: () => RunScenario | string, gzip: () => boolean): void {
+  describe(`client contract on ${runtime}`, function () {
+    this.timeout(60_000);
+    let mock: MockOurs;
+    let scenario: RunScenario;
+
+    before(async function () {
+      const runner = run();
+      if (typeof runner === 'string') {
+        console.log(`      skipped: ${runner}`);
+        this.skip();
+      }
+      scenario = runner;
+      mock = await createMockOurs();
+    });
+    afterEach(() => {
+      expect(mock.violations).to.deep.equal([]);
+      expect(mock.duplicates()).to.deep.equal([]);
+      mock.reset();
+    });
+    after(() => mock?.close());
+
+    const outcome = async (name: string): Promise<Outcome> => (await scenario(name, mock.url)) as Outcome;
+
+    it('batches: 25 events in three /batch requests, each once, gzip where the runtime has it', async () => {
+      const out = await outcome('batching');
+      expect(out.flushed).to.deep.equal({ delivered: 25, failed: 0, dropped: 0 });
+      expect(out.errors).to.deep.equal([]);
+      expect(mock.events.map((e) => Number(e.eventProperties?.['i'])).sort((a, b) => a - b)).to.deep.equal([...Array(25).keys()]);
+      expect(mock.requests.map((r) => [r.path, r.status, r.gzip])).to.deep.equal(Array(3).fill(['/api/v1/batch', 200, gzip()]));
+      expect(String(mock.requests[0]!.headers['user-agent'])).to.match(/^ours-middleware\/\S+ \S+/);
+    });
+
+    it('sends plain JSON with gzip: false', async () => {
+      const out = await outcome('plain');
+      expect(out.flushed).to.deep.equal({ delivered: 5, failed: 0, dropped: 0 });
+      expect(mock.requests.map((r) => r.gzip)).to.deep.equal([false]);
+    });
+
+    it('a 207 reports the rejected row failed and delivers the others', async () => {
+      mock.respondWith({ rows: (_e, i) => (i === 1 ? 'invalid_event' : 'ok') });
+      const out = await outcome('partial');
+      expect(out.flushed).to.deep.equal({ delivered: 4, failed: 1, dropped: 0 });
+      expect(out.errors).to.have.length(1);
+      expect(mock.requests[0]!.status).to.equal(207);
+      expect(mock.events).to.have.length(4);
+    });
+
+    it('a 413 splits the batch until it fits, each event once', async () => {
+      mock.respondWith({ maxBodyBytes: 3000, times: 'always' });
+      const out = await outcome('tooLarge');
+      expect(out.flushed).to.deep.equal({ delivered: 20, failed: 0, dropped: 0 });
+      expect(mock.requests.some((r) => r.status === 413)).to.equal(true);
+      expect(mock.events).to.have.length(20);
+    });
+
+    it('a 429 with Retry-After: 1 is waited out, then delivered', async () => {
+      mock.respondWith({ status: 429, retryAfter: 1 });
+      const out = await outcome('rateLimited');
+      expect(out.flushed).to.deep.equal({ delivered: 3, failed: 0, dropped: 0 });
+      expect(out.elapsedMs).to.be.at.least(950);
+      expect(mock.requests.map((r) => r.status)).to.deep.equal([429, 200]);
+    });
+
+    it('shutdown() delivers what waits and reports it', async () => {
+      const out = await outcome('shutdown');
+      expect(out.shutdown).to.deep.equal({ delivered: 3, failed: 0, dropped: 0 });
+      expect(mock.events).to.have.length(3);
+    });
+
+    it('an invalid event is dropped and reported; strict throws, naming the field and the limit', async () => {
+      const out = await outcome('validation');
+      expect(out.drops).to.deep.equal(['invalid']);
+      expect(out.shutdown).to.deep.equal({ delivered: 1, failed: 0, dropped: 1 });
+      expect(out.thrown).to.match(/^OursValidationError: .*event.*\d/);
+      expect(mock.events.map((e) => e.event)).to.deep.equal(['Valid']);
+    });
+  });
+}
