@@ -293,7 +293,7 @@ async function slowApi() {
  * arguments separated by spaces (e.g. `bun`, `deno run --allow-all`), so the
  * same workload measures Bun and Deno; the sink stays on this Node.
  */
-const DELIVERY_RUNTIME = process.env.BENCH_RUNTIME?.trim().split(/\s+/) ?? [process.execPath];
+const DELIVERY_RUNTIME = process.env.BENCH_RUNTIME?.trim() ? process.env.BENCH_RUNTIME.trim().split(/\s+/) : [process.execPath];
 
 /** Runs bench/delivery.mjs in its own process; resolves with its JSON report. */
 function runDeliveryProcess(mode, extra = [], { cpu, count = DELIVERY_COUNT, timeoutMs = 120_000 } = {}) {
