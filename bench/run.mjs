@@ -288,11 +288,18 @@ async function slowApi() {
 
 // --- workload 3: delivery ------------------------------------------------------
 
+/**
+ * The runtime of the client under test: BENCH_RUNTIME, a binary and its
+ * arguments separated by spaces (e.g. `bun`, `deno run --allow-all`), so the
+ * same workload measures Bun and Deno; the sink stays on this Node.
+ */
+const DELIVERY_RUNTIME = process.env.BENCH_RUNTIME?.trim() ? process.env.BENCH_RUNTIME.trim().split(/\s+/) : [process.execPath];
+
 /** Runs bench/delivery.mjs in its own process; resolves with its JSON report. */
 function runDeliveryProcess(mode, extra = [], { cpu, count = DELIVERY_COUNT, timeoutMs = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const argv = [join(here, 'delivery.mjs'), mode, String(count), ...extra];
-    const [cmd, full] = PINNING && cpu !== undefined ? ['taskset', ['-c', cpu, process.execPath, ...argv]] : [process.execPath, argv];
+    const argv = [...DELIVERY_RUNTIME, join(here, 'delivery.mjs'), mode, String(count), ...extra];
+    const [cmd, full] = PINNING && cpu !== undefined ? ['taskset', ['-c', cpu, ...argv]] : [argv[0], argv.slice(1)];
     const child = spawn(cmd, full, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -333,6 +340,7 @@ async function delivery() {
   print();
   print(
     [
+      `Client runtime: ${DELIVERY_RUNTIME.join(' ')}.`,
       "Each mode in a fresh process, not pinned (both cores: the client's gzip runs on the libuv pool); the sink (bench/sink.mjs, counting distinctIds) in another.",
       '**floor**: `JSON.stringify` + `gzipSync` (level 1, the client\'s level) of the same events in batches of 500, in a single-threaded tight loop.',
       `**burst**: \`client.track()\` ${DELIVERY_COUNT.toLocaleString('en-US')} times in a tight loop, then \`await client.flush()\` (resolves when the sink has acknowledged every event); the queue bound is raised to \`maxQueueSize: ${DELIVERY_COUNT}\` (the default 100,000 drops, and counts, what a burst that never yields puts beyond it).`,

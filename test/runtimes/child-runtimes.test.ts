@@ -15,6 +15,7 @@ const RUNTIMES: { name: string; binary: string | string[]; args: string[] }[] = 
   { name: 'Node 18', binary: `${bin}/node18/bin/node`, args: [] },
   { name: 'Node 20 (this node)', binary: process.execPath, args: [] },
   { name: 'Node 22', binary: `${bin}/node22/bin/node`, args: [] },
+  { name: 'Node 24', binary: `${bin}/node24/bin/node`, args: [] },
   // bun's postinstall moves its platform package's binary into bun/bin; without install scripts it stays there.
   { name: 'Bun', binary: [`${bin}/bun/bin/bun.exe`, `${bin}/@oven/bun-linux-x64/bin/bun`], args: [] },
   { name: 'Deno', binary: `${bin}/@deno/linux-x64-glibc/deno`, args: ['run', '--allow-all', '--quiet'] },
