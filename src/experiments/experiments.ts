@@ -10,7 +10,7 @@ import type { ResolvedExperimentOptions } from './options';
 import { controlOf, NO_PERSONALIZATION, parseAssignment, parsePersonalization } from './parse-answer';
 import { TtlCache } from './ttl-cache';
 import type { ExperimentAssignment, Personalization } from './types';
-import { within } from './within';
+import { answerWithin } from '../deadline';
 
 /** What a call knows about its request, read lazily (a throwing `identify` hook is caught here). */
 export interface Visit {
@@ -124,7 +124,7 @@ export class Experiments {
     if (!asked) return controlOf(key);
     const { page } = asked;
     // An async `skip` shares the budget: no answer in time records no impression.
-    const impression = trackImpression && (typeof asked.mayRecord === 'boolean' ? asked.mayRecord : (await within(Promise.resolve(asked.mayRecord), this.#opts.budgetMs)) === true);
+    const impression = trackImpression && (typeof asked.mayRecord === 'boolean' ? asked.mayRecord : (await answerWithin(Promise.resolve(asked.mayRecord), this.#opts.budgetMs)) === true);
     return this.#answer({
       cacheKey: cacheKeyOf(`a${asked.visitorId.length}:${asked.visitorId}${key.length}:${key}${page?.url ?? ''}`),
       label: key,
@@ -194,7 +194,7 @@ export class Experiments {
       return fallback;
     }
     const pending = joined ?? (this.#inFlight.share(`${cacheKey}${impression ? 1 : 0}`, () => this.#fetch(question)) as Promise<V>);
-    const answer = await within(pending, this.#opts.budgetMs);
+    const answer = await answerWithin(pending, this.#opts.budgetMs);
     if (answer !== undefined) return answer;
     this.#circuit.failure();
     this.#warn('budget', `the experiments API did not answer within experimentBudgetMs (${this.#opts.budgetMs} ms): control path`, question.label);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Circuit } from '../../src/experiments/circuit';
 import { InFlight } from '../../src/experiments/in-flight';
 import { TtlCache } from '../../src/experiments/ttl-cache';
-import { within } from '../../src/experiments/within';
+import { answerWithin } from '../../src/deadline';
 
 /** A clock the test moves by hand. */
 function fakeClock(): { now: () => number; advance(ms: number): void } {
@@ -66,7 +66,7 @@ describe('experiments: Circuit', () => {
   });
 });
 
-describe('experiments: InFlight and within', () => {
+describe('experiments: InFlight and answerWithin', () => {
   it('concurrent askers of one key share one start, and the key is free once it settles', async () => {
     const inFlight = new InFlight<number>();
     let starts = 0;
@@ -77,11 +77,11 @@ describe('experiments: InFlight and within', () => {
     expect(await inFlight.share('k', start)).to.equal(3);
   });
 
-  it('within() gives the value when it comes first, undefined at the deadline otherwise', async () => {
-    expect(await within(Promise.resolve('fast'), 50)).to.equal('fast');
+  it('answerWithin() gives the value when it comes first, undefined at the deadline otherwise', async () => {
+    expect(await answerWithin(Promise.resolve('fast'), 50)).to.equal('fast');
     const never = new Promise<string>(() => {});
     const started = performance.now();
-    expect(await within(never, 20)).to.equal(undefined);
+    expect(await answerWithin(never, 20)).to.equal(undefined);
     expect(performance.now() - started).to.be.at.least(19);
   });
 });
