@@ -1,4 +1,5 @@
 import { platform } from '#platform';
+import { OpenList, type OpenEntry } from './open-list';
 
 /**
  * The middleware's hand-offs to one client, and what `flush()`/`shutdown()`
@@ -20,10 +21,13 @@ import { platform } from '#platform';
  * hooks (`beforeSend`, `identify`, `skip`) of all the others. The hooks get
  * the request as an argument instead.
  */
+/** A request's place among the open hand-offs (see `HandOffBatch.open`). */
+export type OpenHandOff = OpenEntry<() => void>;
+
 export class HandOffBatch {
   #waiting: (() => void)[] = [];
   /** Hand-offs of requests that hold calls and whose response has not ended. */
-  readonly #open = new Set<() => void>();
+  readonly #open = new OpenList<() => void>();
   /** Hand-offs waiting for an async hook; each settles (never rejects) within the hook's bound. */
   readonly #pending = new Set<Promise<void>>();
   readonly #onError: (err: unknown) => void;
@@ -39,14 +43,14 @@ export class HandOffBatch {
     if (this.#waiting.push(handOff) === 1) platform.defer(this.#runLater);
   }
 
-  /** A request holds calls while its response runs: `settle()` hands them over early. */
-  open(handOff: () => void): void {
-    this.#open.add(handOff);
+  /** A request holds calls while its response runs: `settle()` hands them over early. Pass what it returns to `closed()`. */
+  open(handOff: () => void): OpenHandOff {
+    return this.#open.add(handOff);
   }
 
   /** The request handed its calls over (its response ended, or a flush took them). */
-  closed(handOff: () => void): void {
-    this.#open.delete(handOff);
+  closed(open: OpenHandOff): void {
+    this.#open.delete(open);
   }
 
   /** A hand-off waits for an async hook: `settle()` waits for `work`, which must never reject. */
@@ -64,7 +68,7 @@ export class HandOffBatch {
    */
   settle(): Promise<void> | undefined {
     this.drain();
-    for (const handOff of [...this.#open]) this.#run(handOff);
+    for (const handOff of this.#open.values()) this.#run(handOff);
     if (this.#pending.size === 0) return undefined;
     const keepAlive = setInterval(() => undefined, 60_000);
     return Promise.all(this.#pending).then(() => clearInterval(keepAlive));

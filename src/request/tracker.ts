@@ -14,6 +14,7 @@ import { withConsent, withGpc, type ConsentMap } from './consent';
 import { extractContext, type RequestContext } from './extract-context';
 import { addSetCookie, keepCookieOnWriteHead } from './visitor-cookie';
 import { holdEnd, onResponseDone } from './hand-off';
+import type { OpenHandOff } from './hand-off-batch';
 import { hookError, isThenable, settleHook } from './hook';
 import type { BeforeSendResult } from './middleware-options';
 import { hasOptedOut, optOutCookie } from './opt-out';
@@ -84,7 +85,7 @@ export class RequestTracker<Req = unknown> {
   /** What `skip` said for this request (see `#skip`). */
   #skipped: boolean | Promise<boolean> | undefined;
   /** This request's hand-off, while its response runs (see `HandOffBatch.open`). */
-  #handOffNow: (() => void) | undefined;
+  #openHandOff: OpenHandOff | undefined;
 
   /**
    * Made for every request, so it only stores: the adapter's view of the
@@ -272,8 +273,7 @@ export class RequestTracker<Req = unknown> {
       this.#report(err); // the calls are still held, and handed over below
     }
     const handOff = (): void => void this.#handOff(); // runs once, however often it is called
-    this.#handOffNow = handOff;
-    handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
+    this.#openHandOff = handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
     if (flushOnResponseMs !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
     onResponseDone(this.#res, batchHandOffs ? () => handOffs.add(handOff) : handOff);
   }
@@ -283,7 +283,7 @@ export class RequestTracker<Req = unknown> {
     if (this.#handedOff) return undefined;
     this.#handedOff = true;
     const { handOffs, waitUntil, flushOnResponseMs, client } = this.#config;
-    if (this.#handOffNow) handOffs.closed(this.#handOffNow);
+    if (this.#openHandOff) handOffs.closed(this.#openHandOff);
     const held = this.#held ?? [];
     this.#held = undefined;
     const sending = this.#send(held);
