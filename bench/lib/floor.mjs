@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
+import { Source } from './source.mjs';
 
 const require = createRequire(import.meta.url);
 const FLUSH_AT = 200;
@@ -29,16 +30,11 @@ function requireFirst(dist, paths) {
   throw new Error(`none of ${paths.join(', ')} in ${dist}`);
 }
 
-/** The request as the adapters see it, for `extractContext`. */
-class TemplateSource {
+/** A realistic request as the live app sees it (plain HTTP on loopback), for `extractContext`. */
+class LiveSource extends Source {
   constructor(request, host) {
-    this.request = request;
-    this.url = request.path;
-    this.socketAddress = '127.0.0.1';
-    this.host_ = host;
-  }
-  header(name) {
-    return this.request.headers[name];
+    super(request);
+    this.liveHost = host;
   }
   ip() {
     return '127.0.0.1';
@@ -47,7 +43,7 @@ class TemplateSource {
     return 'http';
   }
   host() {
-    return this.host_;
+    return this.liveHost;
   }
 }
 
@@ -68,7 +64,7 @@ export class Floor {
     const { extractContext } = requireFirst(dist, ['src/request/extract-context.js', 'src/request/context/extract-context.js']);
     const options = { cookieName: 'ours_device_id', collectIp: true, ipResolver: (s) => s.ip() };
     for (const r of requests) {
-      const ctx = extractContext(new TemplateSource(r, host), options, Date.now());
+      const ctx = extractContext(new LiveSource(r, host), options, Date.now());
       this.#templates.set(key(r.headers['user-agent'], r.path), ctx);
     }
     this.#head = `{"token":${JSON.stringify(token)},"events":[`;
