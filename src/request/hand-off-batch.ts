@@ -1,6 +1,9 @@
 import { platform } from '#platform';
 import { OpenList, type OpenEntry } from './open-list';
 
+/** A request's place among the open hand-offs (see `HandOffBatch.open`). */
+export type OpenHandOff = OpenEntry<() => void>;
+
 /**
  * The middleware's hand-offs to one client, and what `flush()`/`shutdown()`
  * must wait for: hand-offs of finished responses (run together once per
@@ -21,9 +24,6 @@ import { OpenList, type OpenEntry } from './open-list';
  * hooks (`beforeSend`, `identify`, `skip`) of all the others. The hooks get
  * the request as an argument instead.
  */
-/** A request's place among the open hand-offs (see `HandOffBatch.open`). */
-export type OpenHandOff = OpenEntry<() => void>;
-
 export class HandOffBatch {
   #waiting: (() => void)[] = [];
   /** Hand-offs of requests that hold calls and whose response has not ended. */
