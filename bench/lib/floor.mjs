@@ -10,25 +10,12 @@
 // client's default, 200) the batch body is assembled and gzipped (level 1,
 // the client's level) synchronously. No checks, no queue, no I/O.
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
+import { requireFirst } from './dist.mjs';
 import { Source } from './source.mjs';
 
-const require = createRequire(import.meta.url);
 const FLUSH_AT = 200;
 const GZIP_LEVEL = 1;
-
-/** The first of `paths` (relative to the dist's cjs/) that exists: the layout changed across versions. */
-function requireFirst(dist, paths) {
-  for (const p of paths) {
-    try {
-      return require(`${dist}/cjs/${p}`);
-    } catch (err) {
-      if (err.code !== 'MODULE_NOT_FOUND') throw err;
-    }
-  }
-  throw new Error(`none of ${paths.join(', ')} in ${dist}`);
-}
 
 /** A realistic request as the live app sees it (plain HTTP on loopback), for `extractContext`. */
 class LiveSource extends Source {
@@ -61,7 +48,7 @@ export class Floor {
    * @param token the body's token, as the client writes it
    */
   constructor(dist, requests, host, token) {
-    const { extractContext } = requireFirst(dist, ['src/request/extract-context.js', 'src/request/context/extract-context.js']);
+    const { extractContext } = requireFirst(dist, 'src/request/extract-context.js');
     const options = { cookieName: 'ours_device_id', collectIp: true, ipResolver: (s) => s.ip() };
     for (const r of requests) {
       const ctx = extractContext(new LiveSource(r, host), options, Date.now());
