@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url);
 const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname;
 const { OursClient } = require(DIST + '/cjs/src/index.js');
 const { extractContext } = require(DIST + '/cjs/src/request/extract-context.js');
-const { resolveTrackerConfig } = require(DIST + '/cjs/src/request/tracker-config.js');
+const { resolveMiddlewareConfig } = require(DIST + '/cjs/src/request/middleware-config.js');
 const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
 const { redactUrl } = require(DIST + '/cjs/src/request/redact-url.js');
 const { ours: expressOurs } = require(DIST + '/cjs/adapters/express.js');
@@ -118,7 +118,7 @@ export async function runMicro() {
   //    defaultProperties, identityContext and eventProperties (issue 18).
   const trackedRequest = (name, options, names) =>
     measure(name, N, async () => {
-      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false, ...options });
+      const config = resolveMiddlewareConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false, ...options });
       const res = { writableFinished: true, destroyed: false };
       return { config, res, between: () => config.client.flush() };
     }, (i, { config, res }) => {
@@ -133,7 +133,7 @@ export async function runMicro() {
   // 5. Mounted but unused: the tracker a request gets when it tracks nothing.
   results.push(
     await measure('tracker: created, nothing tracked', N * 4, async () => {
-      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
+      const config = resolveMiddlewareConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
       return { config, res: {} };
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
