@@ -1,0 +1,17 @@
+/**
+ * Work outside the client that holds events tracked before a `flush()`: the
+ * middleware's hand-offs (calls held until the end of the turn, for a
+ * response still streaming, or for an async hook). The client knows nothing
+ * of requests; it drains what is registered (`kBeforeFlush`) first thing in
+ * `flush()` and `shutdown()`, and before the process exits.
+ */
+export interface PendingWork {
+  /** Hands over at once what waits for the end of this turn (a no-op when nothing waits). */
+  drain(): void;
+  /**
+   * Hands over everything it holds, and returns what to wait for while the
+   * rest settles (async hooks), or undefined. The promise never rejects,
+   * and settles within a bound.
+   */
+  settle(): Promise<void> | undefined;
+}
