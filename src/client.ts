@@ -5,9 +5,10 @@ import type { FlushReport } from './client/flush-waiter';
 import { Flushes } from './client/flushes';
 import { Ledger } from './client/ledger';
 import { openStore } from './client/open-store';
-import type { PendingWork } from './client/pending-work';
-import { reportUndelivered, shutDown } from './client/shutdown';
+import { PendingWorkList, type PendingWork } from './client/pending-work';
+import { shutDown } from './client/shutdown';
 import * as k from './client/side-channels';
+import { signalHooks } from './client/signal-hooks';
 import { Emitter } from './emitter';
 import { OursError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
@@ -36,11 +37,7 @@ import { MemoryStore } from './stores/memory-store';
  * await client.shutdown();
  */
 export class OursClient extends Emitter {
-  /*
-   * A facade over parts of one idea each (src/client/): the ledger keeps the
-   * counts, admission queues, the dispatcher delivers, flushes wait, and
-   * shutDown ends it all within a deadline. See docs/architecture.md.
-   */
+  // A facade over parts of one idea each, in src/client/ (see docs/architecture.md).
   readonly #opts: ResolvedOptions;
   readonly #store: EventStore;
   readonly #reporter: Reporter;
@@ -49,14 +46,10 @@ export class OursClient extends Emitter {
   readonly #admission: Admission;
   readonly #flushes: Flushes;
   /** What to drain before a flush or shutdown looks at the queue: the middleware's hand-offs. */
-  readonly #pendingWork: PendingWork[] = [];
+  readonly #pendingWork = new PendingWorkList();
   #shutdown: Promise<FlushReport> | undefined;
-  /** What the process-wide signal and exit listeners call (see `signals.ts`); held here, weakly there. */
-  readonly #signalHooks: SignalClient = {
-    shutdown: () => this.shutdown(),
-    deliverSoon: () => this.#deliverSoon(),
-    reportUndelivered: () => this.#reportUndelivered(),
-  };
+  /** What the process-wide signal and exit listeners call; held here, weakly there. */
+  readonly #signalHooks: SignalClient;
   #unwatchSignals: (() => void) | undefined;
   readonly #experimentOptions: ResolvedExperimentOptions;
   #experiments: Experiments | undefined;
@@ -72,6 +65,8 @@ export class OursClient extends Emitter {
     this.#admission = new Admission(this.#opts, this.#store, this.#ledger, this.#dispatcher, this.#reporter);
     this.#flushes = new Flushes(this.#ledger, this.#store, this.#dispatcher);
     openStore(this.#store, this.#ledger, this.#flushes, this.#dispatcher, this.#reporter);
+    const { logger, timeoutMs } = this.#opts;
+    this.#signalHooks = signalHooks(this, { ledger: this.#ledger, dispatcher: this.#dispatcher, store: this.#store, pendingWork: this.#pendingWork, logger, timeoutMs });
     if (this.#opts.handleSignals) this.#unwatchSignals = platform.watchSignals?.(this.#signalHooks);
   }
 
@@ -108,7 +103,7 @@ export class OursClient extends Emitter {
   flush(): Promise<FlushReport> {
     // Calls the middleware holds (for the end of this turn, for a response
     // still streaming, for an async hook) were tracked before this flush: queued first.
-    const handing = this.#settlePending();
+    const handing = this.#pendingWork.settle();
     if (this.#dispatcher.stopped) return Promise.resolve(this.#flushes.emptyReport()); // shut down: nothing will be sent any more
     const queued = this.#flushes.queued();
     // What async hooks hand over joins this flush (events queued now may be delivered meanwhile).
@@ -130,7 +125,7 @@ export class OursClient extends Emitter {
         dispatcher: this.#dispatcher,
         flushes: this.#flushes,
         store: this.#store,
-        settlePending: () => this.#settlePending(),
+        pendingWork: this.#pendingWork,
         close: () => {
           this.#admission.closed = true;
           this.#experiments?.close();
@@ -178,7 +173,7 @@ export class OursClient extends Emitter {
 
   /** @internal */
   [k.kBeforeFlush](work: PendingWork): void {
-    this.#pendingWork.push(work);
+    this.#pendingWork.add(work);
   }
 
   /** A `req.ours` call: tracked now, held by its request (see `Admission.hold`). @internal */
@@ -198,7 +193,7 @@ export class OursClient extends Emitter {
 
   /** @internal */
   [k.kFlushQueued](): Promise<FlushReport> {
-    for (const work of this.#pendingWork) work.drain();
+    this.#pendingWork.drain();
     return this.#flushes.queued().promise;
   }
 
@@ -207,24 +202,4 @@ export class OursClient extends Emitter {
     this.#experiments ??= new Experiments({ options: this.#experimentOptions, apiUrl: this.#opts.apiUrl, report: (err) => this.#reporter.error(err) });
     return this.#experiments;
   }
-
-  /** Drains the pending work; what to wait for while async parts of it settle, if any. */
-  #settlePending(): Promise<void> | undefined {
-    if (this.#pendingWork.length === 1) return this.#pendingWork[0]!.settle();
-    const waits = this.#pendingWork.map((work) => work.settle()).filter((wait) => wait !== undefined);
-    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
-  }
-
-  /** A signal the app handles itself: deliver now, but let the app's own exit happen. */
-  #deliverSoon(): void {
-    void this.flush();
-    setTimeout(() => this.#dispatcher.release(), this.#opts.timeoutMs).unref?.();
-  }
-
-  /** The process is ending: say what it takes with it, once, synchronously. */
-  #reportUndelivered(): void {
-    for (const work of this.#pendingWork) work.drain(); // responses already sent whose events still wait for the end of the turn
-    reportUndelivered(this.#store, this.#dispatcher, this.#ledger, this.#opts.logger);
-  }
-
 }

@@ -15,3 +15,22 @@ export interface PendingWork {
    */
   settle(): Promise<void> | undefined;
 }
+
+/** The pending work registered with one client, drained and settled together. */
+export class PendingWorkList implements PendingWork {
+  readonly #list: PendingWork[] = [];
+
+  add(work: PendingWork): void {
+    this.#list.push(work);
+  }
+
+  drain(): void {
+    for (const work of this.#list) work.drain();
+  }
+
+  settle(): Promise<void> | undefined {
+    if (this.#list.length <= 1) return this.#list[0]?.settle();
+    const waits = this.#list.map((work) => work.settle()).filter((wait) => wait !== undefined);
+    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
+  }
+}

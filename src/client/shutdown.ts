@@ -1,10 +1,10 @@
 import { within } from '../deadline';
 import { OursError } from '../errors';
-import type { Logger } from '../logger';
 import type { EventStore } from '../stores/event-store';
 import type { Dispatcher } from './dispatcher';
 import type { FlushReport } from './flush-waiter';
 import type { Flushes } from './flushes';
+import type { PendingWork } from './pending-work';
 import type { Ledger } from './ledger';
 
 /** What `shutdown()` works through: the client's parts, and what only the facade holds. */
@@ -13,8 +13,8 @@ export interface ShutdownParts {
   readonly dispatcher: Dispatcher;
   readonly flushes: Flushes;
   readonly store: EventStore;
-  /** Hands over the middleware's held calls (tracked before shutdown): what to wait for, if anything. */
-  settlePending(): Promise<void> | undefined;
+  /** The middleware's held calls (tracked before shutdown): handed over first. */
+  readonly pendingWork: PendingWork;
   /** Accepts no more events; closes side services (experiments). */
   close(): void;
   report(err: OursError): void;
@@ -32,7 +32,7 @@ export interface ShutdownParts {
 export async function shutDown(parts: ShutdownParts, timeoutMs: number): Promise<FlushReport> {
   const { ledger, dispatcher, flushes, store } = parts;
   const endsAt = performance.now() + timeoutMs;
-  const handing = parts.settlePending(); // before closing: they were tracked before shutdown()
+  const handing = parts.pendingWork.settle(); // before closing: they were tracked before shutdown()
   parts.close();
   let waiter = flushes.queued(); // then joined by what async hooks hand over
   const flushing = handing ? handing.then(() => (waiter = flushes.queued(waiter)).promise) : waiter.promise;
@@ -72,13 +72,3 @@ function stop(ledger: Ledger, dispatcher: Dispatcher): void {
   ledger.dropHeld();
 }
 
-/** The process is ending: says what it takes with it, once, synchronously. */
-export function reportUndelivered(store: EventStore, dispatcher: Dispatcher, ledger: Ledger, logger: Logger): void {
-  const left = store.count + dispatcher.retryCount + dispatcher.inFlightCount + ledger.held;
-  if (left === 0) return;
-  const fate = store.durable
-    ? 'the durable store keeps them for the next start'
-    : 'they are lost. To deliver them, `await client.shutdown()` (or `tracking.client.shutdown()`) before the process exits';
-  const events = left === 1 ? '1 event was' : `${left} events were`;
-  logger.error({ undelivered: left }, `${events} not delivered before the process exited: ${fate}`);
-}

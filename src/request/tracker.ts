@@ -1,5 +1,5 @@
 import { platform } from '#platform';
-import { kAcceptHeld, kExperiments, kFlushQueued, kHold, kRelease } from '../client/side-channels';
+import { kExperiments, kFlushQueued, kHold, kRelease } from '../client/side-channels';
 import type { DefaultProperties } from '../contract/types';
 import { OursError } from '../errors';
 import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
@@ -15,7 +15,6 @@ import { extractContext, type RequestContext } from './extract-context';
 import type { Decision, HeldCall, IdentifyOverrides, TrackOverrides } from './held-call';
 import { hookError, isThenable, settleHook } from './hook';
 import { extractOptionsFor, type MiddlewareConfig } from './middleware-config';
-import type { BeforeSendResult } from './middleware-options';
 import { hasOptedOut, optOutCookie } from './opt-out';
 import { queueEvent } from './queue-event';
 import type { RequestSource } from './request-source';
