@@ -32,7 +32,11 @@ export class HandOffBatch implements PendingWork {
   #waiting: (() => void)[] = [];
   /** Hand-offs of requests that hold calls and whose response has not ended. */
   readonly #open = new OpenList<() => void>();
-  /** Hand-offs waiting for an async hook; each settles (never rejects) within the hook's bound. */
+  /**
+   * Hand-offs waiting for an async hook; each settles (never rejects) within
+   * the hook's bound. A Set is harmless here (see OpenList): a settled
+   * Promise holds its result, not the request.
+   */
   readonly #pending = new Set<Promise<void>>();
   readonly #onError: (err: unknown) => void;
   readonly #runLater = platform.outsideContext(() => this.drain());

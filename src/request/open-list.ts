@@ -13,8 +13,8 @@ export class OpenEntry<T> {
  * V8 rehashes a Set's table as they do; the table it replaces keeps a link to
  * its successor, so once one of those tables sits in the old generation, every
  * later table and every request their entries reach survive young-generation
- * GCs and are promoted. Under load that made each tracked request cost tens of
- * µs of GC (bench/RESULTS.md, "The request-path regression").
+ * GCs and are promoted. Under load the collector then cost more than the rest
+ * of a tracked request (bench/RESULTS.md, "The request-path regression").
  */
 export class OpenList<T> {
   #head: OpenEntry<T> | undefined;

@@ -111,7 +111,7 @@ describe('request/hand-off-batch: open requests and the garbage collector', () =
     return process.memoryUsage().heapUsed - before;
   }
 
-  it('keeps no finished request alive through young-generation GCs (a Set of hand-offs did: tens of µs of GC per tracked request)', () => {
+  it('keeps no finished request alive through young-generation GCs (a Set of hand-offs did)', () => {
     const alone = heldAfterMinorGc(false);
     const withBatch = heldAfterMinorGc(true);
     // With a Set, V8's replaced hash tables kept ~1.8 MB of finished requests; the requests alone leave ~90 KB.
