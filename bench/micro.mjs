@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import { setImmediate as tick } from 'node:timers/promises';
 import { realisticRequests, USER_AGENTS } from './user-agents.mjs';
+import { requireFirst, requireOptional } from './lib/dist.mjs';
 import { answerAtOnce } from './lib/fetch-stub.mjs';
 import { Source } from './lib/source.mjs';
 
@@ -18,10 +19,12 @@ const require = createRequire(import.meta.url);
 const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname;
 const { OursClient } = require(DIST + '/cjs/src/index.js');
 const { extractContext } = require(DIST + '/cjs/src/request/extract-context.js');
-const { resolveMiddlewareConfig } = require(DIST + '/cjs/src/request/middleware-config.js');
-const { nodeResponse } = require(DIST + '/cjs/src/request/node-response.js');
+// Older builds (bench/README.md, "Before and after"): tracker-config.js, no node-response.js, no redact-url.js.
+const configModule = requireFirst(DIST, 'src/request/middleware-config.js', 'src/request/tracker-config.js');
+const resolveMiddlewareConfig = configModule.resolveMiddlewareConfig ?? configModule.resolveTrackerConfig;
+const { nodeResponse } = requireOptional(DIST, 'src/request/node-response.js') ?? {};
 const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
-const { redactUrl } = require(DIST + '/cjs/src/request/redact-url.js');
+const { redactUrl } = requireOptional(DIST, 'src/request/redact-url.js') ?? {};
 const { ours: expressOurs } = require(DIST + '/cjs/adapters/express.js');
 const noop = () => undefined;
 
@@ -102,16 +105,18 @@ export async function runMicro() {
   //     sensitive: the fast path), and the same with a token and an email to redact.
   const plainUrls = requests.map((s) => `https://shop.example.com${s.url}`);
   const secretUrls = plainUrls.map((u) => `${u}${u.includes('?') ? '&' : '?'}token=abc123&email=ada%40example.com`);
-  results.push(
-    await measure('redactUrl, URL without sensitive keys', N * 4, undefined, (i) => {
-      redactUrl(plainUrls[i % plainUrls.length]);
-    }),
-  );
-  results.push(
-    await measure('redactUrl, URL with a token and an email', N, undefined, (i) => {
-      redactUrl(secretUrls[i % secretUrls.length]);
-    }),
-  );
+  if (redactUrl) {
+    results.push(
+      await measure('redactUrl, URL without sensitive keys', N * 4, undefined, (i) => {
+        redactUrl(plainUrls[i % plainUrls.length]);
+      }),
+    );
+    results.push(
+      await measure('redactUrl, URL with a token and an email', N, undefined, (i) => {
+        redactUrl(secretUrls[i % secretUrls.length]);
+      }),
+    );
+  }
 
   // 4. The middleware's whole share of tracked requests, without the framework:
   //    tracker, context (cached UA), track() calls, hand-off to the client after the response.

@@ -7,7 +7,9 @@
 // PARTS_ONLY=<variant> serves that variant alone (to profile one part with --cpu-prof).
 import { createRequire } from 'node:module';
 import { answerAtOnce } from './lib/fetch-stub.mjs';
+import { Floor } from './lib/floor.mjs';
 import { guardChild } from './lib/proc.mjs';
+import { realisticRequests } from './user-agents.mjs';
 
 guardChild();
 const require = createRequire(import.meta.url);
@@ -17,8 +19,13 @@ const PHASE_MS = Number(phaseMsArg);
 const PROPS = { plan: 'pro', section: 'home' };
 const BODY = 'Hello World!';
 
-/** The variants, in phase order. Each `ours()` has its own client, all on the same sink. */
-const PARTS = ['bare', 'mounted', 'context', 'track-nohttp', 'track', 'track-nogzip'];
+/**
+ * The variants, in phase order. Each `ours()` has its own client, all on the
+ * same sink. `floor` is no middleware: the handler builds, serialises and
+ * gzips the request's event itself (bench/lib/floor.mjs), the least a tracked
+ * event can cost.
+ */
+const PARTS = ['bare', 'mounted', 'context', 'floor', 'track-nohttp', 'track', 'track-nogzip'];
 const adapter = require(`${DIST}/cjs/adapters/${framework}.js`);
 const base = { token: 'bench-token', apiUrl: `${sinkUrl}/api/v1`, logger: false };
 /** The adapter's `ours(options)`; for Fastify, the plugin's onRequest hook, so one app can switch it per phase. */
@@ -42,6 +49,9 @@ function fastifyHook(options) {
   return hook;
 }
 const tracks = (v) => v === 'context' || v.startsWith('track');
+/** Made once the server listens: the events' URLs name its host. */
+let floor;
+const trackFloor = (headers, url) => floor.track('Page Viewed', PROPS, headers, url);
 
 let phase = 0;
 let handled = 0;
@@ -57,7 +67,9 @@ function expressApp() {
   });
   app.get('/', (req, res) => {
     handled++;
-    if (req.ours && tracks(current())) req.ours.track('Page Viewed', PROPS);
+    const v = current();
+    if (req.ours && tracks(v)) req.ours.track('Page Viewed', PROPS);
+    else if (v === 'floor') trackFloor(req.headers, req.url);
     res.send(BODY);
   });
   return app.listen(0, '127.0.0.1');
@@ -71,6 +83,7 @@ function koaApp() {
     const handler = () => {
       handled++;
       if (tracks(v)) ctx.ours.track('Page Viewed', PROPS);
+      else if (v === 'floor') trackFloor(ctx.req.headers, ctx.url);
       ctx.body = BODY;
     };
     const mw = middleware[v];
@@ -88,7 +101,9 @@ function fastifyApp() {
   });
   app.get('/', (request, reply) => {
     handled++;
-    if (request.ours && tracks(current())) request.ours.track('Page Viewed', PROPS);
+    const v = current();
+    if (request.ours && tracks(v)) request.ours.track('Page Viewed', PROPS);
+    else if (v === 'floor') trackFloor(request.headers, request.url);
     reply.send(BODY);
   });
   app.listen({ port: 0, host: '127.0.0.1' });
@@ -103,6 +118,7 @@ function nodeApp() {
       const v = current();
       const ours = middleware[v]?.(req, res);
       if (ours && tracks(v)) ours.track('Page Viewed', PROPS);
+      else if (v === 'floor') trackFloor(req.headers, req.url);
       res.setHeader('content-type', 'text/html; charset=utf-8');
       res.end(BODY);
     })
@@ -133,9 +149,13 @@ process.on('message', (msg) => {
   } else if (msg.type === 'stop') {
     clearInterval(timer);
     phase = 0; // bare until exit
-    process.send({ type: 'stop', phases });
+    process.send({ type: 'stop', phases, floor: floor.stats });
   }
   // 'exit' is guardChild's.
 });
 
-server.on('listening', () => process.send({ type: 'ready', port: server.address().port }));
+server.on('listening', () => {
+  const { port } = server.address();
+  floor = new Floor(DIST, realisticRequests(), `127.0.0.1:${port}`, base.token);
+  process.send({ type: 'ready', port });
+});

@@ -193,6 +193,7 @@ const PART_LABEL = {
   bare: 'bare app',
   mounted: 'ours() mounted, tracks nothing',
   context: 'reads the request, builds the event, drops it (`beforeSend: () => null`)',
+  floor: '**floor**: the handler builds, stringifies and gzips the same event itself, nothing else (bench/lib/floor.mjs)',
   'track-nohttp': 'tracks one event, checked, serialised, gzipped, but not sent (a `fetch` that answers 200 at once)',
   track: 'tracks one event (default options)',
   'track-nogzip': 'tracks one event, `gzip: false`',
@@ -222,7 +223,7 @@ const quartiles = (xs) => {
 async function parts() {
   print('## 1b. Where a tracked request\'s CPU goes (one process, variants by phase)');
   print();
-  print(`One app process per framework serves every variant below, switching every ${PART_PHASE_MS / 1000} s (in this order, round after round) while the load generator runs without a break for ${PART_SECONDS} s (${LOAD.connections} connections, the realistic requests); the first round is warm-up. Each phase's CPU per request is compared with the mean of the bare phases just before and after it, which cancels the machine's drift; the table gives the median of those differences over the phases and its quartiles. The sink answers at once; the delivery of a phase's events (gzip, send) lands mostly in that phase.`);
+  print(`One app process per framework serves every variant below, switching every ${PART_PHASE_MS / 1000} s (in this order, round after round) while the load generator runs without a break for ${PART_SECONDS} s (${LOAD.connections} connections, the realistic requests); the first round is warm-up. Each phase's CPU per request is compared with the mean of the bare phases just before and after it, which cancels the machine's drift; the table gives the median of those differences over the phases and its quartiles. The sink answers at once; the delivery of a phase's events (gzip, send) lands mostly in that phase. The floor phase is the handler building, stringifying and gzipping (level 1, batches of 200) the event the tracker would send for that request, with nothing else: the ratio below is a tracked event's extra CPU over the floor's, both medians of the same run.`);
   print();
   json.parts = {};
   const load = await loadGenerator();
@@ -238,11 +239,11 @@ async function parts() {
       await app.ask('start');
       process.stderr.write(`  parts ${framework}: ${PART_SECONDS} s ... `);
       await sleep(PART_SECONDS * 1000);
-      const { phases } = await app.ask('stop');
+      const { phases, floor } = await app.ask('stop');
       await running;
       const names = Object.keys(PART_LABEL);
       const measured = phases.slice(names.length); // the first round warms up
-      json.parts[framework] = measured;
+      json.parts[framework] = { phases: measured, floor };
       process.stderr.write(`${measured.length} phases\n`);
       print(`### ${{ express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', node: 'node:http' }[framework]}`);
       print();
@@ -254,6 +255,10 @@ async function parts() {
           return [PART_LABEL[v], f1(median(own)), v === 'bare' ? '' : `${f1(med)} (${f1(q1)} – ${f1(q3)})`, String(own.length)];
         }),
       );
+      const floorExtra = median(pairedExtra(measured, 'floor'));
+      const ratio = (v) => f2(median(pairedExtra(measured, v)) / floorExtra);
+      print(`Extra CPU over the floor's (issue 19's goal: at most 1.5): one event ${ratio('track')}, not sent ${ratio('track-nohttp')}, \`gzip: false\` ${ratio('track-nogzip')}. Floor: ${f0(floor.events)} events gzipped, ${f1(floor.jsonBytes / floor.events)} bytes of JSON each, ${f1(floor.jsonBytes / floor.gzipBytes)}:1, ${floor.misses} requests without a template.`);
+      print();
     } finally {
       await app?.stop();
       await sink.stop();

@@ -3,6 +3,10 @@ import type { OursClient } from '../client';
 import type { PendingWork } from '../client/pending-work';
 import { kBeforeFlush, kReport } from '../client/side-channels';
 import { OursError } from '../errors';
+import { OpenList, type OpenEntry } from './open-list';
+
+/** A request's place among the open hand-offs (see `HandOffBatch.open`). */
+export type OpenHandOff = OpenEntry<() => void>;
 
 /**
  * The middleware's hand-offs to one client, and what `flush()`/`shutdown()`
@@ -27,8 +31,12 @@ import { OursError } from '../errors';
 export class HandOffBatch implements PendingWork {
   #waiting: (() => void)[] = [];
   /** Hand-offs of requests that hold calls and whose response has not ended. */
-  readonly #open = new Set<() => void>();
-  /** Hand-offs waiting for an async hook; each settles (never rejects) within the hook's bound. */
+  readonly #open = new OpenList<() => void>();
+  /**
+   * Hand-offs waiting for an async hook; each settles (never rejects) within
+   * the hook's bound. A Set is harmless here (see OpenList): a settled
+   * Promise holds its result, not the request.
+   */
   readonly #pending = new Set<Promise<void>>();
   readonly #onError: (err: unknown) => void;
   readonly #runLater = platform.outsideContext(() => this.drain());
@@ -43,14 +51,14 @@ export class HandOffBatch implements PendingWork {
     if (this.#waiting.push(handOff) === 1) platform.defer(this.#runLater);
   }
 
-  /** A request holds calls while its response runs: `settle()` hands them over early. */
-  open(handOff: () => void): void {
-    this.#open.add(handOff);
+  /** A request holds calls while its response runs: `settle()` hands them over early. Pass what it returns to `closed()`. */
+  open(handOff: () => void): OpenHandOff {
+    return this.#open.add(handOff);
   }
 
   /** The request handed its calls over (its response ended, or a flush took them). */
-  closed(handOff: () => void): void {
-    this.#open.delete(handOff);
+  closed(open: OpenHandOff): void {
+    this.#open.delete(open);
   }
 
   /** A hand-off waits for an async hook: `settle()` waits for `work`, which must never reject. */
@@ -68,7 +76,7 @@ export class HandOffBatch implements PendingWork {
    */
   settle(): Promise<void> | undefined {
     this.drain();
-    for (const handOff of [...this.#open]) this.#run(handOff);
+    for (const handOff of this.#open.values()) this.#run(handOff);
     if (this.#pending.size === 0) return undefined;
     const keepAlive = setInterval(() => undefined, 60_000);
     return Promise.all(this.#pending).then(() => clearInterval(keepAlive));

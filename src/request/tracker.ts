@@ -12,6 +12,7 @@ import { buildIdentifyEvent, buildTrackEvent, mergeDefaults, readConsent } from 
 import { withConsent, type ConsentMap } from './consent';
 import { decide, hookFailed, reportFailure } from './decide';
 import { extractContext, type RequestContext } from './extract-context';
+import type { OpenHandOff } from './hand-off-batch';
 import type { Decision, HeldCall, IdentifyOverrides, TrackOverrides } from './held-call';
 import { hookError, isThenable, settleHook } from './hook';
 import { extractOptionsFor, type MiddlewareConfig } from './middleware-config';
@@ -59,7 +60,7 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   /** What `skip` said for this request (see `#skip`). */
   #skipped: boolean | Promise<boolean> | undefined;
   /** This request's hand-off, while its response runs (see `HandOffBatch.open`). */
-  #handOffNow: (() => void) | undefined;
+  #openHandOff: OpenHandOff | undefined;
 
   /**
    * Made for every request, so it only stores: the adapter's view of the
@@ -254,8 +255,7 @@ export class RequestTracker<Req = unknown, Res = unknown> {
       this.#report(err); // the calls are still held, and handed over below
     }
     const handOff = (): void => void this.#handOff(); // runs once, however often it is called
-    this.#handOffNow = handOff;
-    handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
+    this.#openHandOff = handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
     if (flushOnResponseMs !== undefined) response.holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
     response.onDone(this.#res, batchHandOffs ? () => handOffs.add(handOff) : handOff);
   }
@@ -265,7 +265,7 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     if (this.#handedOff) return undefined;
     this.#handedOff = true;
     const { handOffs, waitUntil, flushOnResponseMs, client } = this.#config;
-    if (this.#handOffNow) handOffs.closed(this.#handOffNow);
+    if (this.#openHandOff) handOffs.closed(this.#openHandOff);
     const held = this.#held ?? [];
     this.#held = undefined;
     const sending = this.#send(held);
