@@ -57,7 +57,9 @@ function coerceMap(map: unknown, field: string, issues: ContractIssue[]): Record
     return undefined;
   }
   const out: Record<string, string | null> = {};
-  for (const key of Object.keys(map)) {
+  // for-in over own keys is Object.keys without its array per map.
+  for (const key in map) {
+    if (!has.call(map, key)) continue;
     const value = (map as PropertyMap)[key];
     if (value === undefined) continue;
     if (value === null || typeof value === 'string') out[key] = value;
@@ -119,8 +121,14 @@ function copyChecked(input: Record<string, unknown>, fields: Map<string, Compile
     check(value, '', key, issues);
     out[key] = value;
   }
-  if (!IDENTITY.some((k) => typeof out[k] === 'string')) issues.push(NO_VISITOR);
+  if (!namesVisitor(out)) issues.push(NO_VISITOR);
   return out;
+}
+
+/** One of {@link IDENTITY} is a string (a loop, not `some()`: no closure per event). */
+function namesVisitor(body: Record<string, unknown>): boolean {
+  for (let i = 0; i < IDENTITY.length; i++) if (typeof body[IDENTITY[i]!] === 'string') return true;
+  return false;
 }
 
 /** Checks and completes one track event: stamps `distinctId` and `time` once, here. */
