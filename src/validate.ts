@@ -57,9 +57,7 @@ function coerceMap(map: unknown, field: string, issues: ContractIssue[]): Record
     return undefined;
   }
   const out: Record<string, string | null> = {};
-  // for-in over own keys is Object.keys without its array per map.
-  for (const key in map) {
-    if (!has.call(map, key)) continue;
+  for (const key of Object.keys(map)) {
     const value = (map as PropertyMap)[key];
     if (value === undefined) continue;
     if (value === null || typeof value === 'string') out[key] = value;
@@ -73,7 +71,7 @@ function coerceUserProperties(input: unknown, issues: ContractIssue[]): unknown 
   if (!isPlainObject(input)) return input; // checkValue reports the wrong type
   const props = input as UserPropertiesInput;
   if (props.custom_properties === undefined && props.consent === undefined) return input;
-  // `{ ...props }` without the spread: on V8 11 (Node 20) stores after a spread copy are slow.
+  // `{ ...props }` without the spread (docs/architecture.md, "The hot path").
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(props)) {
     // A JSON-parsed `__proto__` key is data, as a spread would copy it.
@@ -121,14 +119,8 @@ function copyChecked(input: Record<string, unknown>, fields: Map<string, Compile
     check(value, '', key, issues);
     out[key] = value;
   }
-  if (!namesVisitor(out)) issues.push(NO_VISITOR);
+  if (!IDENTITY.some((k) => typeof out[k] === 'string')) issues.push(NO_VISITOR);
   return out;
-}
-
-/** One of {@link IDENTITY} is a string (a loop, not `some()`: no closure per event). */
-function namesVisitor(body: Record<string, unknown>): boolean {
-  for (let i = 0; i < IDENTITY.length; i++) if (typeof body[IDENTITY[i]!] === 'string') return true;
-  return false;
 }
 
 /** Checks and completes one track event: stamps `distinctId` and `time` once, here. */

@@ -6,7 +6,7 @@ import type { Reporter } from '../reporter';
 import type { EventPath, EventStore } from '../stores/event-store';
 import type { DropInfo } from '../stats';
 import type { IdentifyEvent, TrackEvent } from '../events';
-import { checkIdentify, checkTrack, NO_VISITOR, type Checked, type WireEvent } from '../validate';
+import { checkIdentify, checkTrack, NO_VISITOR, type Checked } from '../validate';
 import type { Dispatcher } from './dispatcher';
 import type { Ledger } from './ledger';
 
@@ -19,9 +19,6 @@ const NO_VISITOR_MESSAGE = (kind: string): string =>
   '(from a request: no ours_device_id cookie, which the Ours browser SDK sets, and no identity from the app). ' +
   'Give it one: `setVisitorCookie: true` in ours() (mints the cookie; a consent decision), an `identify: (req) => ({ externalId: req.user?.id })` option, ' +
   '`req.ours.setIdentity({ externalId })` in the route, or an id on the event itself (`client.track({ event, externalId })`)';
-
-/** `checkTrack` at the wall clock's now: a function, not a closure per event. */
-const checkTrackNow = (event: TrackEvent): Checked<WireEvent> => checkTrack(event, Date.now());
 
 /**
  * The way into the queue: counts the event as tracked, checks it against
@@ -48,11 +45,11 @@ export class Admission {
 
   /** `held`: a `req.ours` call, already counted (see `hold()`). */
   track(event: TrackEvent, held = false): void {
-    this.#accept('track', checkTrackNow, event, this.#opts.endpoint === 'batch' ? '/batch' : '/track', held);
+    this.#accept('track', () => checkTrack(event, Date.now()), this.#opts.endpoint === 'batch' ? '/batch' : '/track', held);
   }
 
   identify(event: IdentifyEvent, held = false): void {
-    this.#accept('identify', checkIdentify, event, '/identify', held);
+    this.#accept('identify', () => checkIdentify(event), '/identify', held);
   }
 
   /*
@@ -88,7 +85,7 @@ export class Admission {
   }
 
   /** `held`: a `req.ours` call, already counted, and tracked before any shutdown. */
-  #accept<E>(kind: 'track' | 'identify', check: (event: E) => Checked<Record<string, unknown>>, event: E, path: EventPath, held: boolean): void {
+  #accept(kind: 'track' | 'identify', check: () => Checked<Record<string, unknown>>, path: EventPath, held = false): void {
     if (!held) this.#ledger.counts.tracked++;
     if (this.closed && !held) {
       this.#ledger.drop('shutdown', 1, `a ${kind} after shutdown() was dropped: the client no longer sends; track before shutting it down`);
@@ -96,7 +93,7 @@ export class Admission {
     }
     let checked;
     try {
-      checked = check(event);
+      checked = check();
     } catch (err) {
       this.#ledger.drop('invalid', 1);
       this.#reporter.error(new OursError(`${kind} dropped: ${(err as Error).message}`));
