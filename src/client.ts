@@ -146,7 +146,10 @@ export class OursClient extends Emitter {
 
   override on(event: 'error', listener: (err: OursError) => void): this;
   override on(event: 'drop', listener: (info: DropInfo) => void): this;
+  // EventEmitter's own listener type, which the overloads above narrow.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override on(event: string | symbol, listener: (...args: any[]) => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
     return super.on(event, listener);
   }

@@ -136,5 +136,6 @@ export type MockScript = ScriptScope &
     | Only<RejectGzipReply>
     | Only<HangReply>
     | Only<DropReply>
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a script item with none of the reply fields
     | Only<{}>
   );

@@ -62,7 +62,6 @@ export type Body = string | Readable | void;
 export type Handler = (h: HandlerArgs) => Body | Promise<Body>;
 
 /** `ours()` options for any of the frameworks (`req` is Express's `req` or Koa's `ctx`). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Options = MiddlewareOptions<any>;
 
 /** The logged-in user the fake auth middleware attaches. */

@@ -47,6 +47,7 @@ describe('flush and shutdown reports', function () {
     for (let i = 0; i < 11; i++) client.track({ event: 'Full', externalId: 'u', distinctId: `over-${i}` }); // queue full: dropped
     const [flush, shutdown] = await Promise.all([flushed, client.shutdown()]);
     expect(client.stats()).to.include({ tracked: 16, delivered: 5, dropped: 11 });
+    expect(flush).to.deep.equal({ delivered: 5, failed: 0, dropped: 11 }); // the drops came while it was pending
     expect(shutdown).to.deep.equal({ delivered: 5, failed: 0, dropped: 11 });
   });
 });

@@ -51,8 +51,8 @@ for (const kind of KINDS) {
     const hooks = processHooks();
     let mock: MockOurs;
     let agent: Agent;
-    let clients: OursClient[] = [];
-    let apps: RunningApp[] = [];
+    const clients: OursClient[] = [];
+    const apps: RunningApp[] = [];
 
     before(async () => {
       hooks.install();
