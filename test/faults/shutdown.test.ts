@@ -65,9 +65,9 @@ describe('shutdown', function () {
         const s = client.stats();
         expect(s.inFlight).to.be.greaterThan(0); // some in flight...
         expect(s.queued).to.be.greaterThan(0); // ...and some still waiting
-        const started = Date.now();
+        const started = performance.now();
         const report = await client.shutdown({ timeoutMs: 10_000 });
-        expect(Date.now() - started).to.be.below(10_000);
+        expect(performance.now() - started).to.be.below(10_000);
         expect(report.failed).to.equal(0);
         expect(client.stats()).to.include({ tracked: 100, delivered: 100, failed: 0, queued: 0, inFlight: 0 });
         expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal([...ids].sort());
@@ -89,10 +89,11 @@ describe('shutdown', function () {
         await until(() => client.stats().tracked === 100 && client.stats().held === 0, 'events handed off');
         // On a loaded machine a batch may land before shutdown() is called: the report covers only the rest.
         const deliveredBefore = client.stats().delivered;
-        const started = Date.now();
+        const started = performance.now();
         const report = await client.shutdown({ timeoutMs: 700 });
-        const took = Date.now() - started;
-        expect(took).to.be.at.least(650).and.below(2000);
+        const took = performance.now() - started;
+        // Not before the deadline; after it, only what a loaded machine adds (the failed events below show it did not wait for the work).
+        expect(took).to.be.at.least(650).and.below(5000);
         expect(deliveredBefore + report.delivered).to.be.greaterThan(0);
         expect(report.failed).to.be.greaterThan(0);
         expect(deliveredBefore + report.delivered + report.failed).to.equal(100);
