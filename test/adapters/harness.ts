@@ -40,7 +40,7 @@ import type { RequestTracker } from '../../src/request/tracker';
 import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
 import { nodeResponse } from '../../src/request/node-response';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { clientFor } from '../helpers/client';
+import { clientFor } from '../support/client';
 
 /** What a handler may do with `req.ours` / `ctx.ours`. */
 export type Tracker = Pick<RequestTracker, 'track' | 'identify' | 'setIdentity' | 'context' | 'optOut' | 'experiment' | 'personalization' | 'redirect'>;
@@ -477,5 +477,4 @@ export function pendingStream(first = 'first chunk\n'): Readable & { finish(): v
   return Object.assign(stream, { finish: () => void stream.push(null) });
 }
 
-/** Resolves after `ms`. */
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../support/wait';

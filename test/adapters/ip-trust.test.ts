@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { captureLogger } from '../helpers/client';
+import { captureLogger } from '../support/client';
 import { adapterSuite, type FrameworkKind, type StartOptions } from './harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';

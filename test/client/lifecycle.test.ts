@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DropInfo } from '../../src/index';
-import { captureLogger, clientFor, TOKEN, withMock } from '../helpers/client';
+import { captureLogger, clientFor, TOKEN, withMock } from '../support/client';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,8 @@
+import { sleep } from '../support/wait';
 import { expect } from 'chai';
 import type { FlushReport } from '../../src/index';
-import { clientFor, withMock } from '../helpers/client';
+import { clientFor, withMock } from '../support/client';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every report adds up with `stats()`: each drop is in exactly one flush or shutdown report. */
 describe('flush and shutdown reports', function () {

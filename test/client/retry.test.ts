@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { OursDeliveryError } from '../../src/index';
-import { captureLogger, clientFor, withMock } from '../helpers/client';
+import { captureLogger, clientFor, withMock } from '../support/client';
 
 describe('client retries and status codes', () => {
   const t = withMock();

@@ -5,7 +5,7 @@ import type { OursError } from '../../src/errors';
 import { Experiments, type Visit } from '../../src/experiments/experiments';
 import { resolveExperimentOptions, type ExperimentClientOptions } from '../../src/experiments/options';
 import { createMockOurs } from '../../src/testing';
-import { withMock } from '../helpers/client';
+import { withMock } from '../support/client';
 
 const TOKEN = 'exp_test_token_123';
 const CHECKOUT = { variants: [{ id: 'var_ctl', name: 'control', isControl: true }, { id: 'var_b', name: 'one-page' }] };

@@ -2,7 +2,7 @@ import { Agent } from 'node:http';
 import { expect } from 'chai';
 import { OursClient, OursDeliveryError, type ClientOptions, type OursError } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { captureLogger, TOKEN } from '../helpers/client';
+import { captureLogger, TOKEN } from '../support/client';
 import {
   batchIds,
   closedPort,

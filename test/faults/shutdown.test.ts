@@ -2,7 +2,7 @@ import { Agent, request, type ClientRequest } from 'node:http';
 import { expect } from 'chai';
 import { OursClient, OursDeliveryError, type OursError } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { TOKEN } from '../helpers/client';
+import { TOKEN } from '../support/client';
 import { exitWithin, runFixture, type Child } from './child';
 import type { ChildConfig } from './fixtures/app-child';
 import { expectBalanced, FRAMEWORK_NAME, hit, idsOf, KINDS, pool, processHooks, send, sleep, startApp, until, type RunningApp } from './support';

@@ -7,7 +7,7 @@
 import { createServer, request, Agent, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { expectBalanced } from '../helpers/client';
+import { expectBalanced } from '../support/client';
 import express from 'express';
 import express4 from 'express4';
 import Koa from 'koa';
@@ -232,13 +232,4 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `cond` every 5 ms until true or `timeoutMs` passes (then throws `what`). */
-export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+export { sleep, until } from '../support/wait';

@@ -4,7 +4,7 @@ import { OursClient, type OursError } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
 import { extractContext } from '../../src/request/extract-context';
 import type { RequestSource } from '../../src/request/request-source';
-import { TOKEN } from '../helpers/client';
+import { TOKEN } from '../support/client';
 import { expectBalanced, pool, processHooks, startApp, type Kind, type RunningApp } from '../faults/support';
 import { fuzzRequest, type FuzzRequest } from './generate';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { OursClient } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { captureLogger, FAST_RETRY, TOKEN } from '../helpers/client';
+import { captureLogger, FAST_RETRY, TOKEN } from '../support/client';
 import { processHooks, send, startApp, type AppOptions, type Kind } from '../faults/support';
 
 /** Every header a client could send to choose the IP Ours records. */
