@@ -12,9 +12,6 @@ import type { ExperimentPath } from './types';
 
 /**
  * One variant of a mock experiment.
- *
- * @example
- * const b: MockVariant = { id: 'var_b', name: 'one-page' };
  */
 export interface MockVariant {
   id: string;
