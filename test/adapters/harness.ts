@@ -20,7 +20,7 @@
  */
 import { once } from 'node:events';
 import { connect } from 'node:http2';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
@@ -40,6 +40,7 @@ import type { RequestTracker } from '../../src/request/tracker';
 import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
 import { nodeResponse } from '../../src/request/node-response';
 import { createMockOurs, type MockOurs } from '../../src/testing';
+import { send, type Reply, type RequestOptions } from '../support/http';
 import { clientFor } from '../support/client';
 
 /** What a handler may do with `req.ours` / `ctx.ours`. */
@@ -309,19 +310,8 @@ export const FRAMEWORKS: readonly Framework[] = [
 ];
 
 /** A response as the test client saw it. */
-export interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-  /** From sending the request to the last byte of the body. */
-  ms: number;
-}
-
-export interface RequestOptions {
-  method?: string;
-  /** An array value sends the header once per item (Node's client joins `cookie` itself). */
-  headers?: OutgoingHttpHeaders;
-}
+export { send };
+export type { Reply, RequestOptions };
 
 export interface StartOptions {
   /** `ours()` options; `client` defaults to a fresh client pointed at the mock. */
@@ -424,22 +414,6 @@ export function adapterSuite(title: string, body: (t: Bed) => void): void {
       body(bed);
     });
   }
-}
-
-/** A GET (or `method`) to the app with node:http, no keep-alive, body read in full. */
-export function send(port: number, path: string, options: RequestOptions = {}, host = '127.0.0.1'): Promise<Reply> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** GET `path` over cleartext HTTP/2; resolves with the status and the headers once the response has ended. */

@@ -66,7 +66,7 @@ for (const fw of FRAMEWORKS) {
       const app = await startApp(fw.kind, client, { previousMajor: fw.previousMajor, ...options });
       try {
         const id = `ip-${++seq}`;
-        const reply = await send(app.port, '/', { ...headers, 'x-id': id, 'user-agent': 'IpTest/1.0' });
+        const reply = await send(app.port, '/', { headers: { ...headers, 'x-id': id, 'user-agent': 'IpTest/1.0' } });
         expect(reply.status).to.equal(200);
         await client.flush();
         const event = mock.events.find((e) => e.distinctId === id);

@@ -120,9 +120,9 @@ describe('shutdown', function () {
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     try {
       const ids = idsOf('sigterm', 1000);
-      const replies = await pool(ids.length, 16, (i) => send(port, `/t?id=${ids[i]}`, {}, agent));
+      const replies = await pool(ids.length, 16, (i) => send(port, `/t?id=${ids[i]}`, { agent }));
       expect(replies.every((r, i) => r.status === 200 && r.body === `app:${ids[i]}`)).to.equal(true);
-      const stats = JSON.parse((await send(port, '/stats', {}, agent)).body) as ReturnType<OursClient['stats']>;
+      const stats = JSON.parse((await send(port, '/stats', { agent })).body) as ReturnType<OursClient['stats']>;
       expect(stats.tracked).to.equal(1000);
       expect(stats.delivered).to.be.below(1000); // the slow API still holds some
       expect(mock.events.length).to.be.below(1000);
