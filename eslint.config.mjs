@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'test/runtimes/bin/', 'test/package/fixtures/', '**/*.d.ts', 'src/contract/types.ts', 'src/contract/schema.ts'] },
+  { ignores: ['dist/', 'bench/.out/', 'node_modules/', 'test/runtimes/bin/', 'test/package/fixtures/', '**/*.d.ts', 'src/contract/types.ts', 'src/contract/schema.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
