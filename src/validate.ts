@@ -71,7 +71,7 @@ function coerceUserProperties(input: unknown, issues: ContractIssue[]): unknown 
   if (!isPlainObject(input)) return input; // checkValue reports the wrong type
   const props = input as UserPropertiesInput;
   if (props.custom_properties === undefined && props.consent === undefined) return input;
-  // `{ ...props }` without the spread: on V8 11 (Node 20) stores after a spread copy are slow.
+  // `{ ...props }` without the spread (docs/architecture.md, "The hot path").
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(props)) {
     // A JSON-parsed `__proto__` key is data, as a spread would copy it.
