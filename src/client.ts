@@ -21,6 +21,10 @@ import type { ClientStats, DropInfo } from './stats';
 import type { EventStore } from './stores/event-store';
 import { MemoryStore } from './stores/memory-store';
 
+/** EventEmitter's own listener type, which the overloads of `on` narrow. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyListener = (...args: any[]) => void;
+
 /**
  * Sends events to the Ours API: checks each against the contract, queues it
  * (bounded by count and bytes), and delivers in gzip `/batch` requests with
@@ -146,8 +150,8 @@ export class OursClient extends Emitter {
 
   override on(event: 'error', listener: (err: OursError) => void): this;
   override on(event: 'drop', listener: (info: DropInfo) => void): this;
-  override on(event: string | symbol, listener: (...args: any[]) => void): this;
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+  override on(event: string | symbol, listener: AnyListener): this;
+  override on(event: string | symbol, listener: AnyListener): this {
     return super.on(event, listener);
   }
 

@@ -45,3 +45,28 @@ export function answerWithin<V>(promise: Promise<V>, ms: number): Promise<V | un
     promise.then(settle, () => settle(undefined)); // a rejection is a miss, never an unhandled rejection
   });
 }
+
+/**
+ * `promise`'s outcome if it settles within `ms`; else, at `ms`, a rejection
+ * with `late()`. The timer is unref'd and cleared as soon as the promise
+ * settles; a rejection that comes after the deadline is ignored.
+ *
+ * @example
+ * const identity = await settleWithin(identifyHook(req), 5000, () => new Error('identify did not settle'));
+ */
+export function settleWithin<T>(promise: PromiseLike<T>, ms: number, late: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(late()), ms);
+    timer.unref?.(); // workerd's timers are numbers
+    Promise.resolve(promise).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}

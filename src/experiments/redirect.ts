@@ -4,6 +4,7 @@ import type { ExperimentAssignment } from './types';
 /** Longest redirect target we send (browsers and proxies cut long Location headers). */
 const MAX_TARGET = 2048;
 /** ASCII controls, space and backslash: header injection, or a path browsers read as `//host`. */
+// eslint-disable-next-line no-control-regex -- the controls are what it looks for
 const UNSAFE = /[\u0000-\u0020\u007f\\]/;
 const BASE = 'https://same-site.invalid';
 

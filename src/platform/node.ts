@@ -12,15 +12,15 @@ import type { Platform } from './types';
 const gzipAsync = promisify(gzipCb);
 
 /**
- * Level 1: on event JSON it already shrinks bodies about 6x, at a third of
- * the CPU of the default level 6 (bench/delivery). Runs on libuv's thread
- * pool, never on the event loop.
+ * Level 1: on event JSON it already shrinks bodies most of what level 6
+ * does, for a fraction of its CPU (bench/delivery.mjs, bench/RESULTS.md).
+ * Runs on libuv's thread pool, never on the event loop.
  */
 const GZIP_LEVEL = 1;
 /**
  * Output buffer per zlib round: a batch's gzip (at most ~75 KB) fits one or
- * two, so the event loop is woken once or twice, not once per 16 KB (bench:
- * 290 → 110 µs of main-thread time per 150 KB batch).
+ * two, so the event loop is woken once or twice, not once per 16 KB
+ * (main-thread time per batch: bench/RESULTS.md).
  */
 const GZIP_CHUNK = 64 * 1024;
 
@@ -51,8 +51,7 @@ function runtimeName(): string {
 /**
  * A `/batch` body as UTF-8, written event by event into one buffer of the
  * exact size: zlib needs bytes anyway, and joining the events into one string
- * first, then encoding it, copies everything twice (bench: 450 → 150 µs of
- * main-thread time per 500 events).
+ * first, then encoding it, copies everything twice (bench/RESULTS.md).
  */
 function batchBytes(head: string, events: readonly { json: string }[]): Buffer {
   let size = Buffer.byteLength(head) + events.length + 1; // the commas between events, then "]}"

@@ -13,9 +13,8 @@ import type { RequestSource } from './request-source';
  * The events of a request's calls, built from what was read from the request
  * and what the call set. Shared objects (the request's `defaultProperties`,
  * its identity) are never stored into: an event a hook will see (`own`) gets
- * copies of its own. Object spreads are avoided on the common path: on V8 11
- * (Node 20) each store after a spread copy makes a new hidden class (see
- * docs/requests-and-hooks.md).
+ * copies of its own. Object spreads are avoided on the common path
+ * (docs/architecture.md, "The hot path").
  */
 
 /**
@@ -81,7 +80,7 @@ function copyIdentity(identity: Identity): Identity {
   return out;
 }
 
-/** A copy a hook may change freely: `Object.assign` over the ~25 fields of `defaultProperties`, cheaper than a spread. */
+/** A copy a hook may change freely: `Object.assign` over the ~25 fields of `defaultProperties`, not a spread (see above). */
 function ownCopy<T extends object>(shared: T): T {
   return Object.assign({}, shared);
 }

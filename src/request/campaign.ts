@@ -74,44 +74,44 @@ export function parseCampaign(url: unknown): CampaignParams {
 }
 
 /**
- * Copies parsed campaign values into `defaultProperties`, each through `fit`
+ * Copies parsed campaign values into `defaultProperties`, each through `cutToLimit`
  * (which cuts it to the contract's limit). Written out field by field on
- * purpose: named stores stay fast, while `into[key] = value` over ~28
- * distinct keys goes megamorphic and measured ~4x slower per request.
+ * purpose: named stores keep one object shape, while `into[key] = value` over
+ * ~28 distinct keys goes megamorphic (docs/architecture.md, "The hot path").
  */
 export function assignCampaign(
   into: DefaultProperties,
   p: CampaignParams['params'],
-  fit: (field: CampaignField, value: string) => string,
+  cutToLimit: (field: CampaignField, value: string) => string,
 ): void {
-  if (p.utm_source !== undefined) into.utm_source = fit('utm_source', p.utm_source);
-  if (p.utm_medium !== undefined) into.utm_medium = fit('utm_medium', p.utm_medium);
-  if (p.utm_campaign !== undefined) into.utm_campaign = fit('utm_campaign', p.utm_campaign);
-  if (p.utm_content !== undefined) into.utm_content = fit('utm_content', p.utm_content);
-  if (p.utm_name !== undefined) into.utm_name = fit('utm_name', p.utm_name);
-  if (p.utm_term !== undefined) into.utm_term = fit('utm_term', p.utm_term);
-  if (p.fbclid !== undefined) into.fbclid = fit('fbclid', p.fbclid);
-  if (p.ad_id !== undefined) into.ad_id = fit('ad_id', p.ad_id);
-  if (p.adset_id !== undefined) into.adset_id = fit('adset_id', p.adset_id);
-  if (p.campaign_id !== undefined) into.campaign_id = fit('campaign_id', p.campaign_id);
-  if (p.gclid !== undefined) into.gclid = fit('gclid', p.gclid);
-  if (p.ndclid !== undefined) into.ndclid = fit('ndclid', p.ndclid);
-  if (p.dclid !== undefined) into.dclid = fit('dclid', p.dclid);
-  if (p.qclid !== undefined) into.qclid = fit('qclid', p.qclid);
-  if (p.gad_source !== undefined) into.gad_source = fit('gad_source', p.gad_source);
-  if (p.gbraid !== undefined) into.gbraid = fit('gbraid', p.gbraid);
-  if (p.wbraid !== undefined) into.wbraid = fit('wbraid', p.wbraid);
-  if (p.msclkid !== undefined) into.msclkid = fit('msclkid', p.msclkid);
-  if (p.li_fat_id !== undefined) into.li_fat_id = fit('li_fat_id', p.li_fat_id);
-  if (p.ttclid !== undefined) into.ttclid = fit('ttclid', p.ttclid);
-  if (p.twclid !== undefined) into.twclid = fit('twclid', p.twclid);
-  if (p.clickid !== undefined) into.clickid = fit('clickid', p.clickid);
-  if (p.rdt_cid !== undefined) into.rdt_cid = fit('rdt_cid', p.rdt_cid);
-  if (p.sccid !== undefined) into.sccid = fit('sccid', p.sccid);
-  if (p.irclickid !== undefined) into.irclickid = fit('irclickid', p.irclickid);
-  if (p.clid !== undefined) into.clid = fit('clid', p.clid);
-  if (p.epik !== undefined) into.epik = fit('epik', p.epik);
-  if (p.sacid !== undefined) into.sacid = fit('sacid', p.sacid);
+  if (p.utm_source !== undefined) into.utm_source = cutToLimit('utm_source', p.utm_source);
+  if (p.utm_medium !== undefined) into.utm_medium = cutToLimit('utm_medium', p.utm_medium);
+  if (p.utm_campaign !== undefined) into.utm_campaign = cutToLimit('utm_campaign', p.utm_campaign);
+  if (p.utm_content !== undefined) into.utm_content = cutToLimit('utm_content', p.utm_content);
+  if (p.utm_name !== undefined) into.utm_name = cutToLimit('utm_name', p.utm_name);
+  if (p.utm_term !== undefined) into.utm_term = cutToLimit('utm_term', p.utm_term);
+  if (p.fbclid !== undefined) into.fbclid = cutToLimit('fbclid', p.fbclid);
+  if (p.ad_id !== undefined) into.ad_id = cutToLimit('ad_id', p.ad_id);
+  if (p.adset_id !== undefined) into.adset_id = cutToLimit('adset_id', p.adset_id);
+  if (p.campaign_id !== undefined) into.campaign_id = cutToLimit('campaign_id', p.campaign_id);
+  if (p.gclid !== undefined) into.gclid = cutToLimit('gclid', p.gclid);
+  if (p.ndclid !== undefined) into.ndclid = cutToLimit('ndclid', p.ndclid);
+  if (p.dclid !== undefined) into.dclid = cutToLimit('dclid', p.dclid);
+  if (p.qclid !== undefined) into.qclid = cutToLimit('qclid', p.qclid);
+  if (p.gad_source !== undefined) into.gad_source = cutToLimit('gad_source', p.gad_source);
+  if (p.gbraid !== undefined) into.gbraid = cutToLimit('gbraid', p.gbraid);
+  if (p.wbraid !== undefined) into.wbraid = cutToLimit('wbraid', p.wbraid);
+  if (p.msclkid !== undefined) into.msclkid = cutToLimit('msclkid', p.msclkid);
+  if (p.li_fat_id !== undefined) into.li_fat_id = cutToLimit('li_fat_id', p.li_fat_id);
+  if (p.ttclid !== undefined) into.ttclid = cutToLimit('ttclid', p.ttclid);
+  if (p.twclid !== undefined) into.twclid = cutToLimit('twclid', p.twclid);
+  if (p.clickid !== undefined) into.clickid = cutToLimit('clickid', p.clickid);
+  if (p.rdt_cid !== undefined) into.rdt_cid = cutToLimit('rdt_cid', p.rdt_cid);
+  if (p.sccid !== undefined) into.sccid = cutToLimit('sccid', p.sccid);
+  if (p.irclickid !== undefined) into.irclickid = cutToLimit('irclickid', p.irclickid);
+  if (p.clid !== undefined) into.clid = cutToLimit('clid', p.clid);
+  if (p.epik !== undefined) into.epik = cutToLimit('epik', p.epik);
+  if (p.sacid !== undefined) into.sacid = cutToLimit('sacid', p.sacid);
 }
 
 /** The query string after `?` (without any `#fragment`), capped; or undefined. */
@@ -144,7 +144,7 @@ function matchKey(query: string, start: number, end: number): Target | undefined
  * A query key decoded for matching. Every wanted key is ASCII, so a key with
  * an escape of anything else, or a malformed escape, cannot match and is not
  * decoded: a query of a thousand `%E0%A4=` keys costs no thrown URIError
- * (about 15 µs each), only a regex test per key.
+ * (a throw costs far more than the test), only a regex test per key.
  */
 function decodeKey(raw: string): string | undefined {
   if (!raw.includes('%')) return raw;

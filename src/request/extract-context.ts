@@ -83,7 +83,7 @@ export function extractContext(
 ): RequestContext {
   const ua = cutUserAgent(source.header('user-agent'));
   // Spread of a cached frozen object, then named stores only: keyed stores
-  // (`dp[key] = v`) over ~25 fields measured 10x slower on V8.
+  // (`dp[key] = v`) over ~25 fields go megamorphic (docs/architecture.md, "The hot path").
   const dp: DefaultProperties = { ...deviceProperties(source, ua) };
   const ip = options.collectIp ? resolveIp(source, options) : undefined;
   if (ip !== undefined) dp.ip = ip; // a valid IP is at most 45 chars

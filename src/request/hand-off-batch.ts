@@ -19,8 +19,8 @@ export type OpenHandOff = OpenEntry<() => void>;
  * A hand-off reads the request, builds the event, checks and serialises it:
  * ~1 KB of fresh objects and code that the HTTP stack's work in between
  * evicts from the CPU caches. Run back to back after the turn's I/O, the
- * same work costs less: +24% tracked requests per second on Koa 3 (median of
- * an A/B, bench/RESULTS.md). The delay is one turn; `drain()` runs what waits at
+ * same work costs less (how much: bench/RESULTS.md, the hand-off batch).
+ * The delay is one turn; `drain()` runs what waits at
  * once (the client calls it first thing in `flush()` and `shutdown()`).
  *
  * The batch runs outside every request's async context (bound once, here):

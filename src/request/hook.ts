@@ -1,3 +1,4 @@
+import { settleWithin } from '../deadline';
 import { OursError } from '../errors';
 
 /** The option hooks a request's events go through. */
@@ -30,18 +31,8 @@ const LOST: Record<HookName, string> = {
  * waits (see `HandOffBatch.settle`).
  */
 export function settleHook<T>(hook: HookName, result: PromiseLike<T>, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new OursError(`${hook} did not settle within ${timeoutMs} ms; ${LOST[hook]}`)), timeoutMs);
-    timer.unref?.(); // workerd's timers are numbers
-    Promise.resolve(result).then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(hookError(hook, 'rejected', err));
-      },
-    );
+  const settled = Promise.resolve(result).then(undefined, (err: unknown) => {
+    throw hookError(hook, 'rejected', err);
   });
+  return settleWithin(settled, timeoutMs, () => new OursError(`${hook} did not settle within ${timeoutMs} ms; ${LOST[hook]}`));
 }

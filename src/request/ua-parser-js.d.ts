@@ -1,6 +1,6 @@
 // Minimal ambient types for ua-parser-js 1.x (MIT), which ships none. Only the
 // members this package reads are declared. Pinned to 1.x on purpose: 2.x is
-// AGPL-3.0-or-later and about 8x slower per parse.
+// AGPL-3.0-or-later, and slower per parse (docs/design.md).
 declare module 'ua-parser-js' {
   namespace UAParser {
     interface IBrowser {

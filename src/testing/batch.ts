@@ -10,9 +10,6 @@ type RowResult =
 
 /**
  * A `/batch` answer and the rows to record (only the accepted ones).
- *
- * @example
- * const { reply, accepted }: BatchOutcome = answerBatch(rows, new Map());
  */
 export interface BatchOutcome {
   reply: Reply;

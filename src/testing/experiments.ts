@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ContractIssue } from '../contract/check';
 import { failure, type Reply } from './replies';
+import type { ExperimentPath } from './types';
 
 /*
  * The mock's side of Ours' server-side experiments (facts in
@@ -8,14 +9,9 @@ import { failure, type Reply } from './replies';
  * from experiments and personalizations a test declares.
  */
 
-/** The two experiments endpoints, as `respondWith({ path })` names them. */
-export type ExperimentPath = '/experiments/assignments' | '/experiments/personalization';
 
 /**
  * One variant of a mock experiment.
- *
- * @example
- * const b: MockVariant = { id: 'var_b', name: 'one-page' };
  */
 export interface MockVariant {
   id: string;

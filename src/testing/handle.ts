@@ -13,9 +13,6 @@ import { checkBody, MAX_BATCH_EVENTS, type BodyCheck } from './validate-body';
 
 /**
  * What the handler shares with the server that owns it.
- *
- * @example
- * const env: HandlerEnv = { state: new MockState(), token: 'tok', closing: ac.signal };
  */
 export interface HandlerEnv {
   state: MockState;

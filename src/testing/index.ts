@@ -18,7 +18,7 @@
 export { createMockOurs } from './mock-ours';
 export type { MockOurs } from './mock-ours';
 export { MAX_BODY_BYTES } from './read-body';
-export type { ExperimentPath, MockExperiment, MockImpression, MockPersonalization, MockVariant } from './experiments';
+export type { MockExperiment, MockImpression, MockPersonalization, MockVariant } from './experiments';
 export type {
   BodyLimitReply,
   DropReply,
@@ -32,6 +32,7 @@ export type {
   StatusReply,
 } from './script';
 export type {
+  ExperimentPath,
   MockEvent,
   MockIdentify,
   MockOursOptions,

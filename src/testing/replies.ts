@@ -4,9 +4,6 @@ import type { MockPath } from './types';
 
 /**
  * A JSON answer the mock is about to send.
- *
- * @example
- * const reply: Reply = { status: 200, body: { success: true } };
  */
 export interface Reply {
   status: number;

@@ -5,9 +5,6 @@ const PATHS: readonly string[] = ['/track', '/batch', '/identify', '/experiments
 
 /**
  * What the queue needs to know about a request to pick the script item for it.
- *
- * @example
- * const ctx: ScriptContext = { endpoint: '/batch', gzip: true, wireBytes: 80, decodedBytes: 400 };
  */
 export interface ScriptContext {
   endpoint: MockPath;

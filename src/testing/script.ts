@@ -2,18 +2,12 @@ import type { MockEvent, MockPath } from './types';
 
 /**
  * What a `/batch` row becomes under a `rows` script.
- *
- * @example
- * const outcome: RowOutcome = 'queue_failed';
  */
 export type RowOutcome = 'ok' | 'queue_failed' | 'invalid_event';
 
 /**
  * Decides the fate of each valid `/batch` row (rows that break the contract are
  * `invalid_event` before it is asked). Called with the row and its index in the batch.
- *
- * @example
- * const failSecond: RowResolver = (_event, index) => (index === 1 ? 'queue_failed' : 'ok');
  */
 export type RowResolver = (event: MockEvent, index: number) => RowOutcome;
 
@@ -136,5 +130,6 @@ export type MockScript = ScriptScope &
     | Only<RejectGzipReply>
     | Only<HangReply>
     | Only<DropReply>
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a script item with none of the reply fields
     | Only<{}>
   );

@@ -1,6 +1,8 @@
 import type { ContractIssue } from '../contract/check';
 import type { IdentifyRequest, TrackRequest } from '../contract/types';
-import type { ExperimentPath } from './experiments';
+
+/** The two experiments endpoints, as `respondWith({ path })` names them. */
+export type ExperimentPath = '/experiments/assignments' | '/experiments/personalization';
 
 /**
  * An endpoint of the mock, relative to `mock.url` (as the contract spells its paths).

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { TrackEvent } from '../../src/index';
-import { expectBalanced } from '../helpers/client';
+import { expectBalanced } from '../support/client';
 import { adapterSuite, pendingStream, sleep } from './harness';
 
 /** A visitor id as the browser SDK writes it (a UUID v4: other ids are no visitor). */

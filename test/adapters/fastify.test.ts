@@ -4,7 +4,7 @@ import fastify5 from 'fastify';
 import fastify4 from 'fastify4';
 import { ours } from '../../adapters/fastify';
 import { OursClient } from '../../src/index';
-import { clientFor, FAST_RETRY, TOKEN, withMock } from '../helpers/client';
+import { clientFor, FAST_RETRY, TOKEN, withMock } from '../support/client';
 import { send } from './harness';
 
 const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };

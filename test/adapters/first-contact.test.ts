@@ -14,7 +14,7 @@ import Koa2 from 'koa2';
 import { ours as oursExpress } from '../../adapters/express';
 import { ours as oursKoa } from '../../adapters/koa';
 import type { DropInfo, OursClient } from '../../src/index';
-import { captureLogger, FAST_RETRY, TOKEN, withMock } from '../helpers/client';
+import { captureLogger, FAST_RETRY, TOKEN, withMock } from '../support/client';
 import { adapterSuite, send } from './harness';
 
 adapterSuite('first contact: a request without a visitor', (t) => {

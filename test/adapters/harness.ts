@@ -20,7 +20,7 @@
  */
 import { once } from 'node:events';
 import { connect } from 'node:http2';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
@@ -40,7 +40,8 @@ import type { RequestTracker } from '../../src/request/tracker';
 import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
 import { nodeResponse } from '../../src/request/node-response';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { clientFor } from '../helpers/client';
+import { send, type Reply, type RequestOptions } from '../support/http';
+import { clientFor } from '../support/client';
 
 /** What a handler may do with `req.ours` / `ctx.ours`. */
 export type Tracker = Pick<RequestTracker, 'track' | 'identify' | 'setIdentity' | 'context' | 'optOut' | 'experiment' | 'personalization' | 'redirect'>;
@@ -62,7 +63,6 @@ export type Body = string | Readable | void;
 export type Handler = (h: HandlerArgs) => Body | Promise<Body>;
 
 /** `ours()` options for any of the frameworks (`req` is Express's `req` or Koa's `ctx`). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Options = MiddlewareOptions<any>;
 
 /** The logged-in user the fake auth middleware attaches. */
@@ -310,19 +310,8 @@ export const FRAMEWORKS: readonly Framework[] = [
 ];
 
 /** A response as the test client saw it. */
-export interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-  /** From sending the request to the last byte of the body. */
-  ms: number;
-}
-
-export interface RequestOptions {
-  method?: string;
-  /** An array value sends the header once per item (Node's client joins `cookie` itself). */
-  headers?: OutgoingHttpHeaders;
-}
+export { send };
+export type { Reply, RequestOptions };
 
 export interface StartOptions {
   /** `ours()` options; `client` defaults to a fresh client pointed at the mock. */
@@ -427,22 +416,6 @@ export function adapterSuite(title: string, body: (t: Bed) => void): void {
   }
 }
 
-/** A GET (or `method`) to the app with node:http, no keep-alive, body read in full. */
-export function send(port: number, path: string, options: RequestOptions = {}, host = '127.0.0.1'): Promise<Reply> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** GET `path` over cleartext HTTP/2; resolves with the status and the headers once the response has ended. */
 export async function h2get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown> }> {
   const session = connect(`http://127.0.0.1:${port}`);
@@ -478,5 +451,4 @@ export function pendingStream(first = 'first chunk\n'): Readable & { finish(): v
   return Object.assign(stream, { finish: () => void stream.push(null) });
 }
 
-/** Resolves after `ms`. */
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../support/wait';

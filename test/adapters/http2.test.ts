@@ -4,7 +4,7 @@ import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { ours, type OursKoaOptions } from '../../adapters/koa';
-import { clientFor, withMock } from '../helpers/client';
+import { clientFor, withMock } from '../support/client';
 import { h2get } from './harness';
 
 /** GET `path` over cleartext HTTP/2; resolves with the status (and the headers) once the response has ended. */

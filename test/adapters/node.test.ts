@@ -4,7 +4,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { oursNode } from '../../adapters/node';
-import { clientFor, withMock } from '../helpers/client';
+import { clientFor, withMock } from '../support/client';
 import { h2get, send } from './harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0';

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import express5 from 'express';
 import express4 from 'express4';
 import { ours as oursExpress } from '../../adapters/express';
-import { captureLogger } from '../helpers/client';
+import { captureLogger } from '../support/client';
 import { adapterSuite, send } from './harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { TrackEvent } from '../../src/index';
-import { captureLogger, expectBalanced } from '../helpers/client';
+import { captureLogger, expectBalanced } from '../support/client';
 import { adapterSuite, pendingStream, sleep } from './harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0';

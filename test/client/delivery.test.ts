@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { OursDeliveryError } from '../../src/index';
-import { clientFor, TOKEN, withMock } from '../helpers/client';
+import { clientFor, TOKEN, withMock } from '../support/client';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { OursClient, OursDeliveryError, type OursError } from '../../src/index';
 import { consoleLogger } from '../../src/logger';
 import { closedPort } from '../faults/support';
-import { clientFor, FAST_RETRY, TOKEN, withMock } from '../helpers/client';
+import { clientFor, FAST_RETRY, TOKEN, withMock } from '../support/client';
 
 describe('error messages', () => {
   const t = withMock();

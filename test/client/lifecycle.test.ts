@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DropInfo } from '../../src/index';
-import { captureLogger, clientFor, TOKEN, withMock } from '../helpers/client';
+import { captureLogger, clientFor, TOKEN, withMock } from '../support/client';
 
 const run = promisify(execFile);
 
@@ -79,10 +79,12 @@ describe('client queue, flush and shutdown', () => {
     t.mock.respondWith({ delayMs: 200 });
     client.track({ event: 'A', userId: 'v' });
     const first = client.flush();
-    await t.mock.waitFor(1, { of: 'requests' }).catch(() => undefined);
+    await t.mock.waitFor(1, { of: 'requests' });
+    expect(client.stats()).to.include({ inFlight: 1, queued: 0 }); // A is in flight (the mock holds it 200 ms)
     client.track({ event: 'B', userId: 'v' });
     const second = await client.flush();
-    expect(second).to.deep.include({ delivered: 2 });
+    expect(second).to.deep.include({ delivered: 2 }); // B, and A, which it waited for
+    expect(t.mock.events.map((e) => e.event)).to.have.members(['A', 'B']);
     expect((await first).delivered).to.equal(1);
     await client.shutdown();
   });
@@ -91,7 +93,7 @@ describe('client queue, flush and shutdown', () => {
     const { client, errors } = clientFor(t.mock, { flushIntervalMs: 60_000 });
     t.mock.respondWith({ delayMs: 100 });
     client.track({ event: 'A', userId: 'v' });
-    await client.flush().then(() => undefined, () => undefined);
+    await client.flush();
     client.track({ event: 'B', userId: 'v' });
     client.track({ event: 'C', userId: 'v' });
     const report = await client.shutdown({ timeoutMs: 2000 });

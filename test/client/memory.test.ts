@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { clientFor, withMock } from '../helpers/client';
+import { clientFor, withMock } from '../support/client';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

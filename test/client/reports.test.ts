@@ -1,8 +1,8 @@
+import { sleep } from '../support/wait';
 import { expect } from 'chai';
 import type { FlushReport } from '../../src/index';
-import { clientFor, withMock } from '../helpers/client';
+import { clientFor, withMock } from '../support/client';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every report adds up with `stats()`: each drop is in exactly one flush or shutdown report. */
 describe('flush and shutdown reports', function () {
@@ -47,6 +47,7 @@ describe('flush and shutdown reports', function () {
     for (let i = 0; i < 11; i++) client.track({ event: 'Full', externalId: 'u', distinctId: `over-${i}` }); // queue full: dropped
     const [flush, shutdown] = await Promise.all([flushed, client.shutdown()]);
     expect(client.stats()).to.include({ tracked: 16, delivered: 5, dropped: 11 });
+    expect(flush).to.deep.equal({ delivered: 5, failed: 0, dropped: 11 }); // the drops came while it was pending
     expect(shutdown).to.deep.equal({ delivered: 5, failed: 0, dropped: 11 });
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { OursClient } from '../../src/index';
-import { TOKEN } from '../helpers/client';
+import { TOKEN } from '../support/client';
 
 describe('handleSignals (on by default): process listeners', () => {
   const counts = (): number[] => ['SIGINT', 'SIGTERM', 'exit'].map((e) => process.listenerCount(e));

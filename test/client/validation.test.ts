@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { OursClient, OursValidationError, type TrackEvent } from '../../src/index';
-import { clientFor, TOKEN, withMock } from '../helpers/client';
+import { clientFor, TOKEN, withMock } from '../support/client';
 
 const DAY = 24 * 60 * 60 * 1000;
 

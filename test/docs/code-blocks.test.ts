@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { packedPackage, root, run, tsc, type Packed } from '../helpers/packed';
+import { packedPackage, root, run, tsc, type Packed } from '../support/packed';
 import { codeBlocks, type CodeBlock } from './code-blocks';
 
 const DOCS = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];

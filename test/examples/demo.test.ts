@@ -42,6 +42,7 @@ describe('examples: npm run demo', function () {
     expect(stdout).to.match(/"time": \d{13}/);
     expect(stdout).to.match(/"identityContext": \{\n\s+"ip": "203\.0\.113\.7",\n\s+"userAgent": "Mozilla/);
     expect(stdout).not.to.include('"token": "demo-token"');
+    // eslint-disable-next-line no-control-regex -- the escape that starts a colour
     expect(stdout).not.to.match(/\x1b\[/); // no colours when not on a terminal
   });
 });

@@ -5,7 +5,7 @@ import type { OursError } from '../../src/errors';
 import { Experiments, type Visit } from '../../src/experiments/experiments';
 import { resolveExperimentOptions, type ExperimentClientOptions } from '../../src/experiments/options';
 import { createMockOurs } from '../../src/testing';
-import { withMock } from '../helpers/client';
+import { withMock } from '../support/client';
 
 const TOKEN = 'exp_test_token_123';
 const CHECKOUT = { variants: [{ id: 'var_ctl', name: 'control', isControl: true }, { id: 'var_b', name: 'one-page' }] };
@@ -142,7 +142,8 @@ describe('experiments against the mock API', () => {
   });
 
   it('a refused token: the control path, reported once without the token, and no request during the cool-down', async () => {
-    t.mock.experiment('checkout', CHECKOUT).respondWith({ status: 401, error: `token ${TOKEN} is not valid`, path: '/experiments/assignments', times: 'always' });
+    t.mock.experiment('checkout', CHECKOUT);
+    t.mock.respondWith({ status: 401, error: `token ${TOKEN} is not valid`, path: '/experiments/assignments', times: 'always' });
     const { experiments, errors } = setup(t.mock.url);
     for (let i = 0; i < 3; i++) expect((await experiments.assign('checkout', visit(`v${i}`))).isControl).to.equal(true);
     expect(assignments()).to.have.length(1);

@@ -2,7 +2,7 @@ import { Agent } from 'node:http';
 import { expect } from 'chai';
 import { OursClient, OursDeliveryError, type ClientOptions, type OursError } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { captureLogger, TOKEN } from '../helpers/client';
+import { captureLogger, TOKEN } from '../support/client';
 import {
   batchIds,
   closedPort,
@@ -51,8 +51,8 @@ for (const kind of KINDS) {
     const hooks = processHooks();
     let mock: MockOurs;
     let agent: Agent;
-    let clients: OursClient[] = [];
-    let apps: RunningApp[] = [];
+    const clients: OursClient[] = [];
+    const apps: RunningApp[] = [];
 
     before(async () => {
       hooks.install();

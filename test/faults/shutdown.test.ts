@@ -2,7 +2,7 @@ import { Agent, request, type ClientRequest } from 'node:http';
 import { expect } from 'chai';
 import { OursClient, OursDeliveryError, type OursError } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { TOKEN } from '../helpers/client';
+import { TOKEN } from '../support/client';
 import { exitWithin, runFixture, type Child } from './child';
 import type { ChildConfig } from './fixtures/app-child';
 import { expectBalanced, FRAMEWORK_NAME, hit, idsOf, KINDS, pool, processHooks, send, sleep, startApp, until, type RunningApp } from './support';
@@ -65,9 +65,9 @@ describe('shutdown', function () {
         const s = client.stats();
         expect(s.inFlight).to.be.greaterThan(0); // some in flight...
         expect(s.queued).to.be.greaterThan(0); // ...and some still waiting
-        const started = Date.now();
+        const started = performance.now();
         const report = await client.shutdown({ timeoutMs: 10_000 });
-        expect(Date.now() - started).to.be.below(10_000);
+        expect(performance.now() - started).to.be.below(10_000);
         expect(report.failed).to.equal(0);
         expect(client.stats()).to.include({ tracked: 100, delivered: 100, failed: 0, queued: 0, inFlight: 0 });
         expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal([...ids].sort());
@@ -89,10 +89,11 @@ describe('shutdown', function () {
         await until(() => client.stats().tracked === 100 && client.stats().held === 0, 'events handed off');
         // On a loaded machine a batch may land before shutdown() is called: the report covers only the rest.
         const deliveredBefore = client.stats().delivered;
-        const started = Date.now();
+        const started = performance.now();
         const report = await client.shutdown({ timeoutMs: 700 });
-        const took = Date.now() - started;
-        expect(took).to.be.at.least(650).and.below(2000);
+        const took = performance.now() - started;
+        // Not before the deadline; after it, only what a loaded machine adds (the failed events below show it did not wait for the work).
+        expect(took).to.be.at.least(650).and.below(5000);
         expect(deliveredBefore + report.delivered).to.be.greaterThan(0);
         expect(report.failed).to.be.greaterThan(0);
         expect(deliveredBefore + report.delivered + report.failed).to.equal(100);
@@ -119,9 +120,9 @@ describe('shutdown', function () {
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     try {
       const ids = idsOf('sigterm', 1000);
-      const replies = await pool(ids.length, 16, (i) => send(port, `/t?id=${ids[i]}`, {}, agent));
+      const replies = await pool(ids.length, 16, (i) => send(port, `/t?id=${ids[i]}`, { agent }));
       expect(replies.every((r, i) => r.status === 200 && r.body === `app:${ids[i]}`)).to.equal(true);
-      const stats = JSON.parse((await send(port, '/stats', {}, agent)).body) as ReturnType<OursClient['stats']>;
+      const stats = JSON.parse((await send(port, '/stats', { agent })).body) as ReturnType<OursClient['stats']>;
       expect(stats.tracked).to.equal(1000);
       expect(stats.delivered).to.be.below(1000); // the slow API still holds some
       expect(mock.events.length).to.be.below(1000);

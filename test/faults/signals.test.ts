@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { TOKEN } from '../helpers/client';
+import { TOKEN } from '../support/client';
 import { exitWithin, runFixture, type Child } from './child';
 import type { ChildConfig } from './fixtures/app-child';
 import { idsOf, send, sleep } from './support';

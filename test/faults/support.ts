@@ -4,10 +4,10 @@
  * bounded concurrency, process-level hooks that catch unhandled rejections
  * and uncaught exceptions, and the stats invariant.
  */
-import { createServer, request, Agent, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { expectBalanced } from '../helpers/client';
+import { expectBalanced } from '../support/client';
 import express from 'express';
 import express4 from 'express4';
 import Koa from 'koa';
@@ -17,6 +17,7 @@ import { ours as oursKoa } from '../../adapters/koa';
 import type { OursClient } from '../../src/index';
 import type { MiddlewareOptions } from '../../src/request/middleware-options';
 import type { RequestTracker } from '../../src/request/tracker';
+import { send, type Reply } from '../support/http';
 
 export type Kind = 'express' | 'koa';
 export const KINDS: readonly Kind[] = ['express', 'koa'];
@@ -105,28 +106,8 @@ export async function startApp(kind: Kind, client: OursClient, options: AppOptio
 }
 
 /** A response as the driver saw it. */
-export interface Reply {
-  status: number;
-  body: string;
-  headers: IncomingMessage['headers'];
-  /** From sending to the last body byte. */
-  ms: number;
-}
-
-/** One request over `agent` (keep-alive); rejects on a network error. */
-export function send(port: number, path: string, headers: OutgoingHttpHeaders | string[] = {}, agent?: Agent, method = 'GET'): Promise<Reply> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: agent ?? false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers, ms: performance.now() - started }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+export { send };
+export type { Reply };
 
 /** Runs `count` jobs with at most `concurrency` at once; resolves with their results in order. */
 export async function pool<T>(count: number, concurrency: number, job: (i: number) => Promise<T>): Promise<T[]> {
@@ -154,7 +135,7 @@ export const RESPONSE_BOUND_MS = 500;
  * response is the app's own, on time. Returns the response times.
  */
 export async function hit(app: RunningApp, ids: readonly string[], agent: Agent, concurrency = 8): Promise<number[]> {
-  const replies = await pool(ids.length, concurrency, (i) => send(app.port, `/page?n=${i}`, { 'x-id': ids[i]!, 'user-agent': 'FaultSuite/1.0' }, agent));
+  const replies = await pool(ids.length, concurrency, (i) => send(app.port, `/page?n=${i}`, { headers: { 'x-id': ids[i]!, 'user-agent': 'FaultSuite/1.0' }, agent }));
   replies.forEach((r, i) => {
     expect(r.status, `status of ${ids[i]}`).to.equal(200);
     expect(r.body).to.equal(`app:${ids[i]}`);
@@ -232,13 +213,4 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `cond` every 5 ms until true or `timeoutMs` passes (then throws `what`). */
-export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+export { sleep, until } from '../support/wait';

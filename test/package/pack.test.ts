@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { packedPackage, run, tsc, type Packed } from '../helpers/packed';
+import { packedPackage, run, tsc, type Packed } from '../support/packed';
 
 const ENTRIES = {
   'ours-middleware': ['OursClient', 'OursValidationError', 'OursDeliveryError', 'OursConfigError', 'version'],

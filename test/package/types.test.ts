@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { packedPackage, tsc, type Packed } from '../helpers/packed';
+import { packedPackage, tsc, type Packed } from '../support/packed';
 
 const fixture = join(__dirname, 'fixtures/app.ts');
 /** A CommonJS file as a project made by `tsc --init` must write it (`verbatimModuleSyntax`). */

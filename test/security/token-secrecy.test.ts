@@ -148,7 +148,7 @@ describe('security: the token never appears in logs, errors, stats or thrown mes
         },
       },
     });
-    await send(app.port, '/', { 'x-id': 'secret-hook' });
+    await send(app.port, '/', { headers: { 'x-id': 'secret-hook' } });
     await app.close();
     for (const client of clients) {
       await client.shutdown({ timeoutMs: 200 });

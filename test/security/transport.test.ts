@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { ours as oursExpress } from '../../adapters/express';
 import { ours as oursKoa } from '../../adapters/koa';
 import { OursClient, OursConfigError, OursDeliveryError, type FetchLike, type OursError } from '../../src/index';
-import { TOKEN } from '../helpers/client';
+import { TOKEN } from '../support/client';
 import { processHooks, until } from '../faults/support';
 
 const root = resolve(__dirname, '../..');

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileStore } from '../../src/index';
-import { clientFor, TOKEN, withMock } from '../helpers/client';
+import { clientFor, TOKEN, withMock } from '../support/client';
 import { forkTracker, leftBehind as leftBehindIn } from './support/fork';
 import { balanced, drops, ids, PATIENT_RETRY, segments, sleep, tempDirs, until } from './support/helpers';
 
@@ -64,7 +64,7 @@ describe('fileStore: crashes', () => {
     expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('t', 19));
     expect(dropped).to.deep.equal([{ reason: 'corrupt', count: 1 }]);
     expect(errors).to.deep.equal([]);
-    await until('balanced stats', () => client.stats().delivered === 19 && balanced(client));
+    await until(() => client.stats().delivered === 19 && balanced(client), 'balanced stats');
     await client.shutdown();
     expect(segments(dir)).to.deep.equal([]);
   });
@@ -93,7 +93,7 @@ describe('fileStore: crashes', () => {
     writeFileSync(join(dir, '000000000007.seg'), Buffer.from('this is not a segment at all'.repeat(10)));
     const { client, errors } = recoveringClient(dir);
     const dropped = drops(client);
-    await until('the report', () => dropped.length > 0);
+    await until(() => dropped.length > 0, 'the report');
     client.track({ event: 'After', userId: 'v', distinctId: 'after-1' });
     expect(await client.flush()).to.include({ delivered: 1 });
     expect(errors).to.deep.equal([]);

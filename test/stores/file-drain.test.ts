@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { fileStore, type ClientStats, type FlushReport } from '../../src/index';
 import { exitWithin, runFixture } from '../faults/child';
-import { clientFor, TOKEN, withMock } from '../helpers/client';
+import { clientFor, TOKEN, withMock } from '../support/client';
 import { leftBehind as leftBehindIn } from './support/fork';
 import { ids, PATIENT_RETRY, segments, sleep, tempDirs } from './support/helpers';
 

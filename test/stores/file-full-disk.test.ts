@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { fileStore, type DropInfo } from '../../src/index';
-import { clientFor, withMock } from '../helpers/client';
+import { clientFor, withMock } from '../support/client';
 import { PATIENT_RETRY, sleep, until } from './support/helpers';
 
 /** Bytes of the store's files (segments and acks) as the disk has them. */
@@ -49,7 +49,7 @@ describe('fileStore on a full disk (tmpfs)', function () {
     const { client, errors } = clientFor(t.mock, { store, retry: PATIENT_RETRY, flushAt: 50, maxBatchSize: 50, flushIntervalMs: 10 });
     const dropped: DropInfo[] = [];
     client.on('drop', (d) => dropped.push(d));
-    await until('the directory locked', () => existsSync(join(dir, 'LOCK')));
+    await until(() => existsSync(join(dir, 'LOCK')), 'the directory locked');
     const filler = join(mnt, 'filler');
     fill(filler);
 
@@ -64,10 +64,10 @@ describe('fileStore on a full disk (tmpfs)', function () {
     expect(new Set(t.mock.events.map((e) => e.distinctId)).size).to.equal(3000);
     expect(errors.map((e) => e.message).join('\n')).to.match(/ENOSPC/).and.to.include('delivered from memory');
     // Once the window is quiet, the bound counts what the disk holds, nothing that failed to reach it.
-    await until('the window quiet', () => store.diskBytes === filesBytes(dir), 10_000);
+    await until(() => store.diskBytes === filesBytes(dir), 'the window quiet', 10_000);
 
     // Every event is settled: the segments whose writes failed are deleted, full disk or not.
-    await until('the segments cleaned', () => readdirSync(dir).filter((f) => f.endsWith('.seg')).length === 0, 15_000);
+    await until(() => readdirSync(dir).filter((f) => f.endsWith('.seg')).length === 0, 'the segments cleaned', 15_000);
     expect(store.diskBytes).to.equal(filesBytes(dir));
 
     // Space again: new events reach the disk, and the store says nothing more.
@@ -76,7 +76,7 @@ describe('fileStore on a full disk (tmpfs)', function () {
     const reported = errors.length;
     t.mock.respondWith({ status: 503, times: 'always' });
     for (let i = 0; i < 10; i++) client.track({ event: 'Disk Back', userId: 'u', distinctId: `back-${i}` });
-    await until('written', () => filesBytes(dir) > 0 && store.diskBytes === filesBytes(dir));
+    await until(() => filesBytes(dir) > 0 && store.diskBytes === filesBytes(dir), 'written');
     await sleep(100);
     expect(errors.slice(reported).map((e) => e.message)).to.deep.equal([]);
     t.mock.reset();

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { fileStore } from '../../src/index';
-import { clientFor, TOKEN, withMock } from '../helpers/client';
+import { clientFor, TOKEN, withMock } from '../support/client';
 import { leftBehind as leftBehindIn } from './support/fork';
 import { ids, PATIENT_RETRY, sleep, tempDirs, until } from './support/helpers';
 
@@ -66,7 +66,7 @@ describe('fileStore: the LOCK survives pid reuse (Linux)', function () {
   it('the very process the lock names (same boot, same start time) keeps the directory', async () => {
     const dir = await leftBehind('owned', 5, `${stranger.pid} ${hostname()} ${BOOT_ID} ${startTime(stranger.pid!)}\n`);
     const { client, errors } = startOn(dir);
-    await until('the error', () => errors.length > 0);
+    await until(() => errors.length > 0, 'the error');
     expect(errors[0]!.message).to.include(`process ${stranger.pid} uses it`);
     await sleep(100);
     expect(t.mock.events).to.have.length(0);

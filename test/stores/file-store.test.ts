@@ -3,7 +3,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileStore, OursError, type FileStoreOptions } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { clientFor, TOKEN } from '../helpers/client';
+import { clientFor, TOKEN } from '../support/client';
 import { balanced, drops, ids, PATIENT_RETRY, segments, sleep, tempDirs, until } from './support/helpers';
 
 describe('fileStore: delivery', () => {
@@ -70,7 +70,7 @@ describe('fileStore: delivery', () => {
     const next = durableClient(dir);
     await mock.waitFor(10);
     expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('d', 10));
-    await until('the recovered events to settle', () => next.client.stats().delivered === 10);
+    await until(() => next.client.stats().delivered === 10, 'the recovered events to settle');
     expect(next.client.stats()).to.include({ tracked: 10, delivered: 10, queued: 0, inFlight: 0 });
     await next.client.shutdown();
     expect(readdirSync(dir)).to.deep.equal([]);
@@ -101,10 +101,10 @@ describe('fileStore: delivery', () => {
     const { client } = durableClient(dir, { segmentBytes: 4096 });
     mock.respondWith({ status: 503, times: 'always' });
     trackAll(client, 's', 300);
-    await until('segments on disk', () => segments(dir).length >= 3);
+    await until(() => segments(dir).length >= 3, 'segments on disk');
     mock.reset();
     await client.flush();
-    await until('settled segments to be deleted', () => segments(dir).length === 0, 5000);
+    await until(() => segments(dir).length === 0, 'settled segments to be deleted', 5000);
     expect(mock.events).to.have.length(300);
     await client.shutdown();
   });
@@ -128,7 +128,7 @@ describe('fileStore: delivery', () => {
     await mock.waitFor(1, { of: 'identifies' });
     expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(['new-1', 'new-2']);
     expect(dropped).to.deep.equal([{ reason: 'expired', count: 2 }]);
-    await until('the client to settle', () => client.stats().queued + client.stats().inFlight === 0);
+    await until(() => client.stats().queued + client.stats().inFlight === 0, 'the client to settle');
     expect(client.stats()).to.include({ tracked: 5, delivered: 3, dropped: 2 });
     expect(balanced(client)).to.equal(true);
     expect(errors).to.deep.equal([]);
@@ -151,7 +151,7 @@ describe('fileStore: delivery', () => {
     const { client } = durableClient(dir);
     const interval = setInterval(() => expect(balanced(client), JSON.stringify(client.stats())).to.equal(true), 1);
     await mock.waitFor(30);
-    await until('settled', () => client.stats().delivered === 30);
+    await until(() => client.stats().delivered === 30, 'settled');
     clearInterval(interval);
     expect(client.stats()).to.include({ tracked: 30, delivered: 30, failed: 0 });
     await client.shutdown();
@@ -174,7 +174,7 @@ describe('fileStore: failures are reported, never thrown', () => {
     const { client, errors } = clientFor(mock, { store: fileStore({ dir: join(file, 'sub') }) });
     client.track({ event: 'E', userId: 'v', distinctId: 'mem-1' });
     expect(await client.flush()).to.deep.equal({ delivered: 1, failed: 0, dropped: 0 });
-    await until('the error', () => errors.length > 0);
+    await until(() => errors.length > 0, 'the error');
     expect(errors[0]).to.be.instanceOf(OursError);
     expect(errors[0]!.message).to.match(/event store: fileStore: .*cannot be used.*kept in memory only/);
     await client.shutdown();
@@ -184,7 +184,7 @@ describe('fileStore: failures are reported, never thrown', () => {
     const dir = dirs.make();
     const first = clientFor(mock, { store: fileStore({ dir }) });
     const second = clientFor(mock, { store: fileStore({ dir }) });
-    await until('the error', () => second.errors.length > 0);
+    await until(() => second.errors.length > 0, 'the error');
     expect(second.errors[0]!.message).to.match(/is in use .*give each process its own directory/);
     second.client.track({ event: 'E', userId: 'v' });
     expect(await second.client.flush()).to.include({ delivered: 1 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Redis from 'ioredis';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { TOKEN } from '../helpers/client';
+import { TOKEN } from '../support/client';
 import { forkTracker, type Tracker } from './support/fork';
 import { ids, until } from './support/helpers';
 import { startRedis, type RedisServer } from './support/redis-server';
@@ -51,7 +51,7 @@ describe('redisStore: a fleet on one stream (needs redis-server)', function () {
 
     mock.reset(); // the API is back
     await mock.waitFor(600, { timeoutMs: 20_000 });
-    await until('the survivor to settle what it claimed', async () => Number(((await redis.xpending(stream, 'ours')) as [number])[0]) === 0);
+    await until(async () => Number(((await redis.xpending(stream, 'ours')) as [number])[0]) === 0, 'the survivor to settle what it claimed');
     const done = await survivor.shutdown();
     expect(done.stats).to.include({ tracked: 600, delivered: 600, failed: 0, dropped: 0 });
     expect(mock.events).to.have.length(600);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import Redis from 'ioredis';
 import { redisStore, type RedisStoreOptions } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { clientFor, TOKEN } from '../helpers/client';
+import { clientFor, TOKEN } from '../support/client';
 import { balanced, drops, ids, PATIENT_RETRY, sleep, until } from './support/helpers';
 import { startRedis, type RedisServer } from './support/redis-server';
 
@@ -60,7 +60,7 @@ describe('redisStore (needs redis-server)', function () {
     mock.respondWith({ status: 503, times: 'always' });
     trackAll(client, 'a', 100);
     client.identify({ externalId: 'x', userProperties: { email: 'a@b.co' } });
-    await until('entries in Redis', async () => (await leftInRedis()).pending === 101);
+    await until(async () => (await leftInRedis()).pending === 101, 'entries in Redis');
     mock.reset(); // the API is back
     expect(await client.flush()).to.deep.equal({ delivered: 101, failed: 0, dropped: 0 });
     expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('a', 100));
@@ -83,13 +83,13 @@ describe('redisStore (needs redis-server)', function () {
     const first = durableClient();
     mock.respondWith({ status: 503, times: 'always' });
     trackAll(first.client, 'd', 20);
-    await until('entries in Redis', async () => (await leftInRedis()).pending === 20);
+    await until(async () => (await leftInRedis()).pending === 20, 'entries in Redis');
     expect(await first.client.shutdown({ timeoutMs: 50 })).to.include({ failed: 20 });
     mock.reset();
     const again = durableClient();
     await mock.waitFor(20, { timeoutMs: 3000 });
     expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('d', 20));
-    await until('settled', () => again.client.stats().delivered === 20 && balanced(again.client));
+    await until(() => again.client.stats().delivered === 20 && balanced(again.client), 'settled');
     await again.client.shutdown();
     expect(await leftInRedis()).to.deep.equal({ length: 0, pending: 0 });
   });
@@ -98,7 +98,7 @@ describe('redisStore (needs redis-server)', function () {
     const gone = durableClient({ consumer: 'gone', claimIdleMs: 300 });
     mock.respondWith({ status: 503, times: 'always' });
     trackAll(gone.client, 'g', 50);
-    await until('entries in Redis', async () => (await leftInRedis()).pending === 50);
+    await until(async () => (await leftInRedis()).pending === 50, 'entries in Redis');
     await gone.client.shutdown({ timeoutMs: 50 });
     mock.reset();
     const started = Date.now();
@@ -106,7 +106,7 @@ describe('redisStore (needs redis-server)', function () {
     await mock.waitFor(50, { timeoutMs: 5000 });
     expect(Date.now() - started).to.be.within(100, 3000);
     expect(mock.duplicates()).to.deep.equal([]);
-    await until('settled', () => live.client.stats().delivered === 50);
+    await until(() => live.client.stats().delivered === 50, 'settled');
     await live.client.shutdown();
     expect(await leftInRedis()).to.deep.equal({ length: 0, pending: 0 });
   });
@@ -138,10 +138,10 @@ describe('redisStore (needs redis-server)', function () {
     const { client } = durableClient({ claimIdleMs: 50 });
     const dropped = drops(client);
     await mock.waitFor(1);
-    await until('the report', () => dropped.length > 0);
+    await until(() => dropped.length > 0, 'the report');
     expect(dropped).to.deep.equal([{ reason: 'expired', count: 1 }]);
     expect(mock.events.map((e) => e.distinctId)).to.deep.equal(['new-1']);
-    await until('settled', () => client.stats().delivered === 1 && balanced(client));
+    await until(() => client.stats().delivered === 1 && balanced(client), 'settled');
     await client.shutdown();
     expect(await leftInRedis()).to.deep.equal({ length: 0, pending: 0 });
   });
@@ -159,10 +159,10 @@ describe('redisStore (needs redis-server)', function () {
     const { client } = durableClient();
     const dropped = drops(client);
     await mock.waitFor(1);
-    await until('the report', () => dropped.length > 0);
+    await until(() => dropped.length > 0, 'the report');
     expect(dropped).to.deep.equal([{ reason: 'corrupt', count: 2 }]);
     expect(mock.events.map((e) => e.distinctId)).to.deep.equal(['new-2']);
-    await until('settled', () => client.stats().delivered === 1 && balanced(client));
+    await until(() => client.stats().delivered === 1 && balanced(client), 'settled');
     await client.shutdown();
     expect(await leftInRedis()).to.deep.equal({ length: 0, pending: 0 });
   });
@@ -175,7 +175,7 @@ describe('redisStore (needs redis-server)', function () {
     const { client, errors } = clientFor(mock, { store });
     trackAll(client, 'm', 5);
     expect(await client.flush()).to.deep.equal({ delivered: 5, failed: 0, dropped: 0 });
-    await until('the error', () => errors.length > 0);
+    await until(() => errors.length > 0, 'the error');
     expect(errors[0]!.message).to.match(/event store: redisStore\(ours:test:\d+\): /);
     await client.shutdown();
   });

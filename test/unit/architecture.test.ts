@@ -1,20 +1,33 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve, sep } from 'node:path';
+import { importCycles, importsOf, resolveImport, sourceFiles } from '../support/imports';
 
 const root = resolve(__dirname, '../..');
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
+/**
+ * The core (src/ outside request/) imports nothing from request/ or
+ * adapters/. src/index.ts, the package's entry point, re-exports the request
+ * helpers that are public API (redactUrl, the option types): the one exception.
+ */
+function layerViolations(srcDir: string): string[] {
+  const core = sourceFiles(srcDir).filter((file) => !relative(srcDir, file).startsWith(`request${sep}`) && relative(srcDir, file) !== 'index.ts');
+  return core.flatMap((file) =>
+    importsOf(file)
+      .filter((spec) => {
+        const target = resolveImport(file, spec);
+        return target !== undefined && /^(request|\.\.[/\\]adapters)([/\\]|$)/.test(relative(srcDir, target));
+      })
+      .map((spec) => `${relative(srcDir, file)} imports ${spec}`),
+  );
 }
 
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:from|import|require\()\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+/** Lines that hold code: blank lines and comments (TSDoc is required on every option) aside. */
+function codeLines(file: string): number {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => !/^\s*$|^\s*(\/\/|\/\*|\*)/.test(line)).length;
 }
 
 /** The rule a lint config would hold: the core never depends on a framework or an adapter. */
@@ -79,5 +92,45 @@ describe('architecture', () => {
       if (count) found[relative(root, file)] = count;
     }
     expect(found).to.deep.equal(Object.fromEntries(Object.entries(allowed).map(([file, { count }]) => [file, count])));
+  });
+
+  it('the core imports nothing from request/ or adapters/', () => {
+    expect(layerViolations(join(root, 'src'))).to.deep.equal([]);
+  });
+
+  it('the layer rule catches a core file that imports the request layer or an adapter', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ours-layers-'));
+    try {
+      mkdirSync(join(dir, 'src', 'request'), { recursive: true });
+      mkdirSync(join(dir, 'adapters'));
+      writeFileSync(join(dir, 'src', 'request', 'tracker.ts'), "import type { Core } from '../core';\n");
+      writeFileSync(join(dir, 'adapters', 'koa.ts'), '');
+      writeFileSync(join(dir, 'src', 'core.ts'), "import type { T } from './request/tracker';\nimport '../adapters/koa';\nexport type Core = 1;\n");
+      expect(layerViolations(join(dir, 'src'))).to.deep.equal(["core.ts imports ./request/tracker", 'core.ts imports ../adapters/koa']);
+      expect(importCycles(sourceFiles(join(dir, 'src'))).map((cycle) => cycle.map((f) => relative(dir, f)))).to.deep.equal([
+        [join('src', 'core.ts'), join('src', 'request', 'tracker.ts'), join('src', 'core.ts')],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('no import cycle in src/, type-only imports included', () => {
+    const cycles = importCycles(sourceFiles(join(root, 'src'))).map((cycle) => cycle.map((f) => relative(root, f)).join(' -> '));
+    expect(cycles).to.deep.equal([]);
+  });
+
+  /** A file over ~300 lines of code holds more than one idea. Each exception says why. */
+  it('no hand-written source file over 300 lines of code', () => {
+    const exceptions: Record<string, string> = {
+      'src/contract/schema.ts': 'generated from the contract (scripts/gen-contract.mjs)',
+      'src/request/tracker.ts':
+        'one object per request: split into classes, every request would pay a derived constructor (docs/architecture.md, "The tracker")',
+    };
+    const long = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'adapters'))]
+      .map((file) => ({ file: relative(root, file).split(sep).join('/'), lines: codeLines(file) }))
+      .filter(({ file, lines }) => lines > 300 && !(file in exceptions))
+      .map(({ file, lines }) => `${file}: ${lines} lines of code`);
+    expect(long).to.deep.equal([]);
   });
 });

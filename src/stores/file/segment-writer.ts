@@ -144,7 +144,7 @@ export class SegmentWriter {
     try {
       await this.#queue.drain();
     } catch (err) {
-      throw new Error(`${(err as Error).message}; the events not written are delivered from memory, without a copy on disk`);
+      throw new Error(`${(err as Error).message}; the events not written are delivered from memory, without a copy on disk`, { cause: err });
     } finally {
       await this.clean(final); // also when writes failed: deleting settled segments is what frees a full disk
     }

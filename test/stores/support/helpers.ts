@@ -28,16 +28,7 @@ export function segments(dir: string): string[] {
     .sort();
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check()` is true; throws with `what` after `timeoutMs`. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+export { sleep, until } from '../../support/wait';
 
 /** Every `drop` a client reports. */
 export function drops(client: OursClient): DropInfo[] {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { captureLogger } from '../helpers/client';
-import { adapterSuite, type FrameworkKind, type StartOptions } from './harness';
+import { captureLogger } from '../support/client';
+import { adapterSuite, type FrameworkKind, type StartOptions } from '../adapters/harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
 

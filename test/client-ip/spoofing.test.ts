@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { OursClient } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { captureLogger, FAST_RETRY, TOKEN } from '../helpers/client';
+import { captureLogger, FAST_RETRY, TOKEN } from '../support/client';
 import { processHooks, send, startApp, type AppOptions, type Kind } from '../faults/support';
 
 /** Every header a client could send to choose the IP Ours records. */
@@ -66,7 +66,7 @@ for (const fw of FRAMEWORKS) {
       const app = await startApp(fw.kind, client, { previousMajor: fw.previousMajor, ...options });
       try {
         const id = `ip-${++seq}`;
-        const reply = await send(app.port, '/', { ...headers, 'x-id': id, 'user-agent': 'IpTest/1.0' });
+        const reply = await send(app.port, '/', { headers: { ...headers, 'x-id': id, 'user-agent': 'IpTest/1.0' } });
         expect(reply.status).to.equal(200);
         await client.flush();
         const event = mock.events.find((e) => e.distinctId === id);

@@ -13,7 +13,7 @@ import express5 from 'express';
 import express4 from 'express4';
 import { ours as oursExpress } from '../../adapters/express';
 import { normalizeIp } from '../../src/request/client-ip';
-import { adapterSuite, send, type StartOptions } from './harness';
+import { adapterSuite, send, type StartOptions } from '../adapters/harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
 const VISITOR = '0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10';
