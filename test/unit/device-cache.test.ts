@@ -7,7 +7,7 @@ const UA = 'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like G
 const OPTIONS: ExtractOptions = { cookieName: 'ours_device_id', collectIp: false, ipResolver: () => undefined };
 
 function source(headers: Record<string, string>): RequestSource {
-  return { header: (name) => headers[name], ip: () => undefined, protocol: () => 'https', host: () => 'a.example', url: '/' };
+  return { header: (name) => headers[name], ip: () => undefined, socketAddress: undefined, protocol: () => 'https', host: () => 'a.example', url: '/' };
 }
 
 describe('request/device-cache', () => {
