@@ -40,12 +40,12 @@ export class DeviceCache<V> {
     if (variants === undefined) {
       if (this.#entries >= this.#maxEntries) this.#evictOldest();
       variants = [];
-      this.#byUa.set(ua, variants);
+      this.#byUa.set(detached(ua), variants);
     } else if (variants.length >= this.#maxVariantsPerUa) {
       variants.shift();
       this.#entries--;
     }
-    variants.push({ hints, value });
+    variants.push({ hints: hints.map((hint) => hint && detached(hint)), value });
     this.#entries++;
   }
 
@@ -71,4 +71,13 @@ interface Variant<V> {
 function sameHints(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return a.length === b.length;
+}
+
+/**
+ * A copy of `text` that holds no larger string: a header value may be a
+ * slice of the whole header block, which a kept slice would keep alive.
+ * Concatenating then slicing makes V8 copy it into a string of its own.
+ */
+function detached(text: string): string {
+  return (text + ' ').slice(0, -1);
 }
