@@ -72,7 +72,7 @@ export function sendRedirect(res: ServerResponse, location: string): void {
  * @example
  * if (answerRedirect(res, variant, '/pricing', report)) return;
  */
-export function answerRedirect(res: ServerResponse, assignment: ExperimentAssignment | undefined, currentUrl: string, report: (err: OursError) => void): boolean {
+export function answerRedirect(res: ServerResponse, assignment: ExperimentAssignment | undefined, currentUrl: string, report: (err: OursError) => void, send = (location: string) => sendRedirect(res, location)): boolean {
   const target = assignment?.redirect;
   if (!assignment?.inExperiment || target === undefined) return false;
   const checked = redirectTarget(target);
@@ -86,6 +86,6 @@ export function answerRedirect(res: ServerResponse, assignment: ExperimentAssign
     report(new OursError(`experiment '${key}': cannot redirect, the response has already started`));
     return false;
   }
-  sendRedirect(res, checked.location);
+  send(checked.location);
   return true;
 }

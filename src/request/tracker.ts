@@ -15,6 +15,7 @@ import { extractContext, type RequestContext } from './extract-context';
 import { addSetCookie, keepCookieOnWriteHead } from './visitor-cookie';
 import { holdEnd, onResponseDone } from './hand-off';
 import { hookError, isThenable, settleHook } from './hook';
+import { WebResponse } from './web-response';
 import type { BeforeSendResult } from './middleware-options';
 import { hasOptedOut, optOutCookie } from './opt-out';
 import { redactUrlFields } from './redact-option';
@@ -65,7 +66,7 @@ export class RequestTracker<Req = unknown> {
   readonly #config: TrackerConfig<Req>;
   readonly #sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource;
   #source: RequestSource | undefined;
-  readonly #res: ServerResponse;
+  readonly #res: ServerResponse | WebResponse;
   readonly #req: Req;
   readonly #socketAddress: string | undefined;
   #held: HeldCall[] | undefined;
@@ -96,7 +97,7 @@ export class RequestTracker<Req = unknown> {
   constructor(
     config: TrackerConfig<Req>,
     sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource,
-    res: ServerResponse,
+    res: ServerResponse | WebResponse,
     req: Req,
     socketAddress: string | undefined,
   ) {
@@ -149,8 +150,7 @@ export class RequestTracker<Req = unknown> {
     try {
       if (this.#res.headersSent) return;
       const cookie = optOutCookie(this.#request().protocol() === 'https', this.#config.cookieDomain);
-      addSetCookie(this.#res, cookie);
-      keepCookieOnWriteHead(this.#res, cookie);
+      this.#addCookie(cookie);
     } catch (err) {
       this.#report(err);
     }
@@ -219,7 +219,9 @@ export class RequestTracker<Req = unknown> {
    */
   redirect(assignment: ExperimentAssignment): boolean {
     try {
-      return answerRedirect(this.#res, assignment, this.#request().url, (err) => this.#report(err));
+      const res = this.#res;
+      if (res instanceof WebResponse) return answerRedirect({ headersSent: res.headersSent, writableEnded: res.headersSent } as ServerResponse, assignment, this.#request().url, (err) => this.#report(err), (location) => res.redirect(location));
+      return answerRedirect(res, assignment, this.#request().url, (err) => this.#report(err));
     } catch (err) {
       this.#report(err);
       return false;
@@ -251,7 +253,8 @@ export class RequestTracker<Req = unknown> {
       const { client } = this.#config;
       if (!client[kHold]()) return; // counted, and dropped once the client is shut down
       if (this.#optedOut) return void client[kRelease]('filtered', 1);
-      if (this.#handedOff) return void this.#send([call]);
+      // After the response (a streamed body still being written): sent at once, delivered within `waitUntil`.
+      if (this.#handedOff) return void this.#deliver(this.#send([call]));
       if (this.#held) return void this.#held.push(call);
       // Held before the hooks: a response that is already over hands it off at once.
       this.#held = [call];
@@ -274,19 +277,30 @@ export class RequestTracker<Req = unknown> {
     const handOff = (): void => void this.#handOff(); // runs once, however often it is called
     this.#handOffNow = handOff;
     handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
-    if (flushOnResponseMs !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
-    onResponseDone(this.#res, batchHandOffs ? () => handOffs.add(handOff) : handOff);
+    const res = this.#res;
+    if (res instanceof WebResponse) return res.onDone(batchHandOffs && !res.waitUntil ? () => handOffs.add(handOff) : handOff);
+    if (flushOnResponseMs !== undefined) holdEnd(res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
+    onResponseDone(res, batchHandOffs ? () => handOffs.add(handOff) : handOff);
   }
 
   /** Hands what was held to the client, once; returns the delivery promise when someone waits for it. */
   #handOff(): Promise<unknown> | undefined {
     if (this.#handedOff) return undefined;
     this.#handedOff = true;
-    const { handOffs, waitUntil, flushOnResponseMs, client } = this.#config;
+    const { handOffs } = this.#config;
     if (this.#handOffNow) handOffs.closed(this.#handOffNow);
     const held = this.#held ?? [];
     this.#held = undefined;
-    const sending = this.#send(held);
+    return this.#deliver(this.#send(held));
+  }
+
+  /**
+   * With `waitUntil` or `flushOnResponse`: this request's delivery, after
+   * `sending` (an async hook), handed to `waitUntil` and returned.
+   */
+  #deliver(sending: Promise<void> | undefined): Promise<unknown> | undefined {
+    const { flushOnResponseMs, client } = this.#config;
+    const waitUntil = this.#res instanceof WebResponse ? this.#res.waitUntil : this.#config.waitUntil;
     if (!waitUntil && flushOnResponseMs === undefined) return undefined;
     // This request's delivery: other requests still running keep their calls.
     const delivery = sending ? sending.then(() => client[kFlushQueued]()) : client[kFlushQueued]();
@@ -546,6 +560,11 @@ export class RequestTracker<Req = unknown> {
       sameSite: secure ? 'none' : 'lax',
       secure,
     });
+    this.#addCookie(cookie);
+  }
+
+  #addCookie(cookie: string): void {
+    if (this.#res instanceof WebResponse) return this.#res.addCookie(cookie);
     addSetCookie(this.#res, cookie);
     keepCookieOnWriteHead(this.#res, cookie);
   }
@@ -567,7 +586,7 @@ export function requestTracker<Req>(
   existing: RequestTracker<Req> | undefined,
   config: TrackerConfig<Req>,
   sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource,
-  res: ServerResponse,
+  res: ServerResponse | WebResponse,
   req: Req,
   socket: { readonly remoteAddress?: string | undefined } | undefined,
 ): RequestTracker<Req> {
