@@ -360,7 +360,7 @@ function fetchFramework(): Framework {
           response = new Response('error', { status: 500 });
         }
         return ours.respond(response);
-      }) as RequestListener;
+      }, { overrideGlobalObjects: false }) as RequestListener;
     },
   };
 }
@@ -400,7 +400,7 @@ function honoFramework(): Framework {
         appErrors.push(err);
         return c.text('error', 500);
       });
-      return getRequestListener(app.fetch) as RequestListener;
+      return getRequestListener(app.fetch, { overrideGlobalObjects: false }) as RequestListener;
     },
   };
 }
