@@ -52,8 +52,13 @@ export interface OursFetch {
   readonly client: OursClient;
 }
 
-/** Each request's tracker, so a second call for it (another module of the app) gets the same one. */
-const trackers = new WeakMap<Request, FetchTracker>();
+/**
+ * Where a request keeps its tracker, so a second call for it (another module
+ * of the app) gets the same one. A property, not a WeakMap: a WeakMap entry
+ * per request costs more than the rest of an untracked request (bench `parts`).
+ */
+const kTracker = Symbol('ours-middleware.tracker');
+type WithTracker = Request & { [kTracker]?: FetchTracker };
 
 /** The response side `requestTracker` takes, unused when it returns the tracker a request already has. */
 const IGNORED = new WebResponse(() => undefined);
@@ -80,12 +85,12 @@ export function oursFetch(options?: OursFetchOptions): OursFetch {
   refuseFlushOnResponse(options, 'a fetch handler');
   const config = resolveTrackerConfig(options);
   const track = function oursTrack(request: Request, perRequest?: FetchRequestOptions): FetchTracker {
-    const existing = trackers.get(request);
+    const existing = (request as WithTracker)[kTracker];
     // Another oursFetch() of the app already made it: that one serves (and says so at debug level).
     if (existing) return requestTracker(existing, config, fetchSource, IGNORED, request, undefined) as FetchTracker;
     const { waitUntil, remoteAddress } = checked(perRequest);
     const made = new WebRequestTracker(config, fetchSource, request, remoteAddress, waitUntil ?? config.waitUntil);
-    trackers.set(request, made);
+    (request as WithTracker)[kTracker] = made;
     return made;
   };
   return Object.assign(track, { client: config.client });
