@@ -93,7 +93,11 @@ export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
     try {
       await next();
     } finally {
-      finish(c, response);
+      try {
+        finish(c, response);
+      } catch (err) {
+        config.client[kReport](new OursError(`tracking failed: ${(err as Error)?.message ?? String(err)}`)); // the app's response stands
+      }
     }
   };
   return Object.assign(middleware, { client: config.client });
