@@ -263,4 +263,19 @@ describe('adapter: Hono (what only Hono has)', () => {
     expect(errors.map((e) => e.message)).to.deep.equal(['getConnInfo threw: no socket here; the event goes without an IP']);
     await client.shutdown();
   });
+
+  it('a response the cookie cannot be put on (Response.error(): immutable, not copyable) stands as the app made it; that is reported, not thrown', async () => {
+    const { client, errors } = clientFor(t.mock);
+    const hono = new Hono<OursEnv>();
+    hono.use(ours({ client, setVisitorCookie: true }));
+    hono.get('*', (c) => {
+      c.var.ours.track('Failed Upstream');
+      return Response.error();
+    });
+    const res = await hono.fetch(new Request('http://127.0.0.1/'));
+    expect([res.type, res.headers.getSetCookie()]).to.deep.equal(['error', []]);
+    expect(errors.map((e) => e.message)).to.have.length(1);
+    expect(errors[0]!.message).to.match(/^tracking failed: /);
+    await client.shutdown();
+  });
 });
