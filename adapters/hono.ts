@@ -88,7 +88,7 @@ export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
       requestTracker(existing, config, honoSource, new WebResponse(() => undefined), c, undefined); // says it is mounted twice
       return next();
     }
-    const response = new WebResponse(() => waitUntilOf(c) ?? config.waitUntil);
+    const response = new WebResponse(() => waitUntilOf(c) ?? config.waitUntil, c.req.raw);
     c.set('ours', requestTracker(undefined, config, honoSource, response, c, getConnInfo && { remoteAddress: peerOf(c) }));
     try {
       await next();

@@ -34,10 +34,16 @@ export class WebResponse {
   #ended = false;
   #waitUntil: WaitUntil | null | undefined;
   readonly #waitUntilOf: () => WaitUntil | undefined;
+  readonly #request: { readonly signal?: AbortSignal } | undefined;
 
-  /** `waitUntilOf`: the platform's `waitUntil` for this request, if any; asked when the request first tracks. */
-  constructor(waitUntilOf: () => WaitUntil | undefined) {
+  /**
+   * `waitUntilOf`: the platform's `waitUntil` for this request, if any;
+   * asked when the request first tracks. `request`: its `signal` says when
+   * the client went away before the app answered.
+   */
+  constructor(waitUntilOf: () => WaitUntil | undefined, request?: { readonly signal?: AbortSignal }) {
     this.#waitUntilOf = waitUntilOf;
+    this.#request = request;
   }
 
   /** The platform's `waitUntil` for this request (a Worker's `ctx.waitUntil`), if any. */
@@ -60,10 +66,18 @@ export class WebResponse {
     this.#redirect = location;
   }
 
-  /** Runs `done` when the response is decided (at once if it is). */
+  /**
+   * Runs `done` when the response is decided (at once if it is), or when
+   * the client goes away first (the request's signal aborts: Bun, Deno,
+   * @hono/node-server): a handler still waiting on something then hands its
+   * calls off as Node's `close` does. `done` tolerates a second call.
+   */
   onDone(done: () => void): void {
     if (this.#ended) return done();
     this.#done = done;
+    const signal = this.#request?.signal;
+    if (signal?.aborted) return done();
+    signal?.addEventListener('abort', done, { once: true });
   }
 
   /** The response is decided: what to add to it, once; the hand-off runs. */

@@ -24,7 +24,7 @@ export class WebRequestTracker<Req = Request> extends RequestTracker<Req> {
     socketAddress: string | undefined,
     waitUntil: WaitUntil | undefined,
   ) {
-    const response = new WebResponse(() => waitUntil);
+    const response = new WebResponse(() => waitUntil, req as { signal?: AbortSignal });
     super(config, sourceOf, response, req, socketAddress);
     this.#response = response;
   }

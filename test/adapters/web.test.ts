@@ -6,7 +6,7 @@
  * (@hono/node-server), or through `app.fetch(request, env, ctx)` as Workers call it.
  */
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { expect } from 'chai';
@@ -20,6 +20,19 @@ import { send } from './harness';
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
 const VISITOR = 'ours_device_id=00000000-0000-4000-8000-000000000001';
 const EXP_TOKEN = 'exp_test_token_123';
+/** Sends a GET and destroys the connection after `ms`, before any answer. */
+function abortAfter(port: number, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false, headers: { cookie: VISITOR } });
+    req.on('error', () => undefined);
+    req.end();
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, ms);
+  });
+}
+
 const visitorCookies = (setCookie: string[] | undefined): string[] => (setCookie ?? []).filter((c) => c.startsWith('ours_device_id='));
 
 describe('adapter: fetch (Request → Response)', () => {
@@ -182,6 +195,25 @@ describe('adapter: fetch (Request → Response)', () => {
     expect(String(refusal({ remoteAddress: 7 }))).to.match(/`remoteAddress` must be the peer's address as a string, got 7/);
     expect(String(refusal({ flushOnResponse: true }))).to.match(/`flushOnResponse` does not apply to a fetch handler.*waitUntil/);
     void client.shutdown();
+  });
+
+  it("a client that goes away before the handler answers: its calls are handed off then (the request's signal), once", async () => {
+    const { client } = clientFor(t.mock);
+    let release: (() => void) | undefined;
+    const port = await serve(async (request) => {
+      const ours = tracker(request, { client });
+      ours.track('Report Requested');
+      await new Promise<void>((resolve) => (release = resolve)); // a slow upstream
+      return ours.respond(new Response('late'));
+    });
+    await abortAfter(port, 50);
+    const [event] = await t.mock.waitFor(1);
+    expect(event!.event).to.equal('Report Requested');
+    release!();
+    await client.flush();
+    expect(t.mock.events).to.have.length(1);
+    expect(client.stats()).to.include({ tracked: 1, delivered: 1, held: 0 });
+    await client.shutdown();
   });
 
   it('never guesses the IP from headers: none without remoteAddress, trustProxy or clientIp', async () => {
