@@ -310,4 +310,28 @@ describe('adapter: Hono (what only Hono has)', () => {
     expect(errors[0]!.message).to.match(/^tracking failed: /);
     await client.shutdown();
   });
+
+  it("a client that goes away before the route answers: its calls are handed off then (c.req.raw.signal)", async () => {
+    const { client } = clientFor(t.mock);
+    let release: (() => void) | undefined;
+    const hono = new Hono<OursEnv>();
+    hono.use(ours({ client }));
+    hono.get('*', async (c) => {
+      c.var.ours.track('Report Requested');
+      await new Promise<void>((resolve) => (release = resolve));
+      return c.text('late');
+    });
+    const server = createAdaptorServer({ fetch: hono.fetch, overrideGlobalObjects: false }) as Server;
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      await abortAfter((server.address() as AddressInfo).port, 50);
+      const [event] = await t.mock.waitFor(1);
+      expect(event!.event).to.equal('Report Requested');
+      release!();
+    } finally {
+      server.close();
+    }
+    await client.shutdown();
+  });
 });
