@@ -7,9 +7,9 @@
 import type { OursClient } from '../src/client';
 import { OursConfigError, describeValue } from '../src/errors';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
-import { requestTracker } from '../src/request/tracker';
-import { resolveTrackerConfig } from '../src/request/tracker-config';
-import { refuseFlushOnResponse, WebResponse } from '../src/request/web-response';
+import { resolveMiddlewareConfig } from '../src/request/middleware-config';
+import { sharedTracker } from '../src/request/tracker';
+import { refuseFlushOnResponse, WebResponse, webResponse } from '../src/request/web-response';
 import { WebRequestTracker } from '../src/request/web-tracker';
 import { webSource } from '../src/request/web-source';
 import type { RequestSource } from '../src/request/request-source';
@@ -60,8 +60,7 @@ export interface OursFetch {
 const kTracker = Symbol('ours-middleware.tracker');
 type WithTracker = Request & { [kTracker]?: FetchTracker };
 
-/** The response side `requestTracker` takes, unused when it returns the tracker a request already has. */
-const IGNORED = new WebResponse(() => undefined);
+const noWaitUntil = (): undefined => undefined;
 
 const fetchSource = (request: Request, socketAddress: string | undefined): RequestSource => webSource(request.headers, request.url, socketAddress);
 
@@ -83,13 +82,13 @@ const fetchSource = (request: Request, socketAddress: string | undefined): Reque
  */
 export function oursFetch(options?: OursFetchOptions): OursFetch {
   refuseFlushOnResponse(options, 'a fetch handler');
-  const config = resolveTrackerConfig(options);
+  const config = resolveMiddlewareConfig(options, webResponse);
   const track = function oursTrack(request: Request, perRequest?: FetchRequestOptions): FetchTracker {
     const existing = (request as WithTracker)[kTracker];
-    // Another oursFetch() of the app already made it: that one serves (and says so at debug level).
-    if (existing) return requestTracker(existing, config, fetchSource, IGNORED, request, undefined) as FetchTracker;
+    if (existing) return sharedTracker(existing, config);
     const { waitUntil, remoteAddress } = checked(perRequest);
-    const made = new WebRequestTracker(config, fetchSource, request, remoteAddress, waitUntil ?? config.waitUntil);
+    const response = new WebResponse(waitUntil ? () => waitUntil : noWaitUntil, request);
+    const made = new WebRequestTracker(config, fetchSource, response, request, remoteAddress);
     (request as WithTracker)[kTracker] = made;
     return made;
   };

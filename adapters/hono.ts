@@ -7,13 +7,14 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
-import { kReport, type OursClient } from '../src/client';
+import type { OursClient } from '../src/client';
+import { kReport } from '../src/client/side-channels';
 import { OursError } from '../src/errors';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
-import { requestTracker, type RequestTracker } from '../src/request/tracker';
-import { resolveTrackerConfig } from '../src/request/tracker-config';
-import { redirectResponse, refuseFlushOnResponse, WebResponse } from '../src/request/web-response';
+import { resolveMiddlewareConfig } from '../src/request/middleware-config';
+import { RequestTracker, sharedTracker } from '../src/request/tracker';
+import { redirectResponse, refuseFlushOnResponse, WebResponse, webResponse } from '../src/request/web-response';
 import { webSource } from '../src/request/web-source';
 
 /** Hono's `Context`, as option callbacks (`skip`, `identify`, `beforeSend`, `clientIp`) receive it. */
@@ -21,7 +22,7 @@ import { webSource } from '../src/request/web-source';
 export type OursHonoContext = Context<any>;
 
 /** The tracker on `c.var.ours`. */
-export type HonoTracker = RequestTracker<OursHonoContext>;
+export type HonoTracker = RequestTracker<OursHonoContext, WebResponse>;
 
 /**
  * What the middleware adds to an app's `Env`: `new Hono<OursEnv>()`, or
@@ -73,7 +74,7 @@ const honoSource = (c: OursHonoContext, socketAddress: string | undefined): Requ
 export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
   const { getConnInfo, ...rest } = options;
   refuseFlushOnResponse(rest, 'Hono');
-  const config = resolveTrackerConfig<OursHonoContext>(rest);
+  const config = resolveMiddlewareConfig<OursHonoContext, WebResponse>(rest, webResponse);
   const peerOf = (c: OursHonoContext): string | undefined => {
     try {
       return getConnInfo?.(c).remote.address;
@@ -85,11 +86,11 @@ export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
   const middleware = async function oursMiddleware(c: Context<OursEnv>, next: () => Promise<void>): Promise<void> {
     const existing = c.get('ours') as HonoTracker | undefined;
     if (existing) {
-      requestTracker(existing, config, honoSource, new WebResponse(() => undefined), c, undefined); // says it is mounted twice
+      sharedTracker(existing, config); // the first mount's tracker serves, and that mount finishes it
       return next();
     }
-    const response = new WebResponse(() => waitUntilOf(c) ?? config.waitUntil, c.req.raw);
-    c.set('ours', requestTracker(undefined, config, honoSource, response, c, getConnInfo && { remoteAddress: peerOf(c) }));
+    const response = new WebResponse(() => waitUntilOf(c), c.req.raw);
+    c.set('ours', new RequestTracker(config, honoSource, response, c, getConnInfo && peerOf(c)));
     try {
       await next();
     } finally {

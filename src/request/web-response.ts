@@ -1,4 +1,5 @@
 import { OursConfigError } from '../errors';
+import type { ResponseControl } from './response-control';
 
 /**
  * Refuses `flushOnResponse` where the app returns a `Response`, which cannot
@@ -89,6 +90,19 @@ export class WebResponse {
     return { cookies: this.#cookies ?? [], redirect: this.#redirect };
   }
 }
+
+/**
+ * The tracker's view of a `WebResponse` (see `ResponseControl`). No
+ * `holdEnd`: `flushOnResponse` is refused where the app returns a Response.
+ */
+export const webResponse: ResponseControl<WebResponse> = {
+  headersSent: (res) => res.headersSent,
+  addCookie: (res, cookie) => res.addCookie(cookie),
+  redirect: (res, location) => res.redirect(location),
+  onDone: (res, done) => res.onDone(done),
+  holdEnd: () => undefined,
+  waitUntil: (res) => res.waitUntil,
+};
 
 /**
  * `response` with `cookies` appended to its `Set-Cookie`. A response whose

@@ -1,7 +1,7 @@
+import type { MiddlewareConfig } from './middleware-config';
 import type { RequestSource } from './request-source';
 import { RequestTracker } from './tracker';
-import type { TrackerConfig } from './tracker-config';
-import { redirectResponse, WebResponse, withCookies, type WaitUntil } from './web-response';
+import { redirectResponse, withCookies, type WebResponse } from './web-response';
 
 /**
  * The tracker of a request on Web-standard APIs (fetch handlers, Next.js
@@ -13,18 +13,17 @@ import { redirectResponse, WebResponse, withCookies, type WaitUntil } from './we
  * ours.track('Signed Up');
  * return ours.respond(Response.json({ ok: true }));
  */
-export class WebRequestTracker<Req = Request> extends RequestTracker<Req> {
+export class WebRequestTracker<Req = Request> extends RequestTracker<Req, WebResponse> {
   readonly #response: WebResponse;
 
-  /** @internal */
+  /** `config` made with `webResponse`; `response`, this request's. @internal */
   constructor(
-    config: TrackerConfig<Req>,
+    config: MiddlewareConfig<Req, WebResponse>,
     sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource,
+    response: WebResponse,
     req: Req,
     socketAddress: string | undefined,
-    waitUntil: WaitUntil | undefined,
   ) {
-    const response = new WebResponse(() => waitUntil, req as { signal?: AbortSignal });
     super(config, sourceOf, response, req, socketAddress);
     this.#response = response;
   }
