@@ -24,9 +24,10 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
  * streamed body still being written) go at once.
  *
  * @example
- * const side = new WebResponse(() => (promise) => ctx.waitUntil(promise));
- * // ... the tracker adds cookies ...
- * return withCookies(response, side.end().cookies);
+ * const res = new WebResponse(() => (promise) => ctx.waitUntil(promise), request);
+ * const ours = new RequestTracker(resolveMiddlewareConfig(options, webResponse), source, res, request, undefined);
+ * // ... the route tracks; then, as it returns:
+ * return withCookies(response, res.end()?.cookies ?? []);
  */
 export class WebResponse {
   #cookies: string[] | undefined;
