@@ -1,5 +1,3 @@
-import type { MiddlewareConfig } from './middleware-config';
-import type { RequestSource } from './request-source';
 import { RequestTracker } from './tracker';
 import { redirectResponse, withCookies, type WebResponse } from './web-response';
 
@@ -16,16 +14,10 @@ import { redirectResponse, withCookies, type WebResponse } from './web-response'
 export class WebRequestTracker<Req = Request> extends RequestTracker<Req, WebResponse> {
   readonly #response: WebResponse;
 
-  /** `config` made with `webResponse`; `response`, this request's. @internal */
-  constructor(
-    config: MiddlewareConfig<Req, WebResponse>,
-    sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource,
-    response: WebResponse,
-    req: Req,
-    socketAddress: string | undefined,
-  ) {
-    super(config, sourceOf, response, req, socketAddress);
-    this.#response = response;
+  /** The base tracker's arguments: a config made with `webResponse`, and this request's `WebResponse`. @internal */
+  constructor(...args: ConstructorParameters<typeof RequestTracker<Req, WebResponse>>) {
+    super(...args);
+    this.#response = args[2];
   }
 
   /**
