@@ -6,6 +6,7 @@ import { normalizeIp } from './client-ip';
 import { readCookies, type RequestCookies } from './cookies';
 import type { UrlRedaction } from './redact-option';
 import type { RequestSource } from './request-source';
+import { DeviceCache } from './device-cache';
 import { cutUserAgent, parseUserAgent, truncate } from './user-agent';
 import { isVisitorId } from './visitor-id';
 
@@ -66,7 +67,7 @@ const DEVICE_CACHE_SIZE = 2000;
  * clients send huge random hint headers (the UA is already cut to 500).
  */
 const DEVICE_KEY_MAX = 2048;
-const deviceCache = new Map<string, Readonly<DefaultProperties>>();
+const deviceCache = new DeviceCache<Readonly<DefaultProperties>>(DEVICE_CACHE_SIZE, DEVICE_KEY_MAX);
 
 /**
  * Builds the request context the browser SDK would have sent for this page
@@ -125,13 +126,12 @@ function deviceProperties(
   source: RequestSource,
   ua: string | undefined,
 ): Readonly<DefaultProperties> {
-  let key = ua ?? '';
+  const hintValues: (string | undefined)[] = [];
   for (let i = 0; i < HINT_HEADERS.length; i++) {
     const value = source.header(HINT_HEADERS[i] as string);
-    // '\n' cannot occur in a header value, so the key is unambiguous.
-    if (typeof value === 'string' && value.length > 0) key += `\n${i}${value}`;
+    hintValues.push(typeof value === 'string' && value.length > 0 ? value : undefined);
   }
-  const hit = deviceCache.get(key);
+  const hit = deviceCache.get(ua ?? '', hintValues);
   if (hit !== undefined) return hit;
   const hints = readClientHints(source);
   const parsed = parseUserAgent(ua);
@@ -144,12 +144,7 @@ function deviceProperties(
   const uafvl = withinLimit('uafvl', buildUafvl(hints, fields));
   if (uafvl !== undefined) out.uafvl = uafvl;
   const frozen = Object.freeze(out);
-  if (key.length > DEVICE_KEY_MAX) return frozen;
-  // Map iterates in insertion order, so the first key is the oldest entry.
-  if (deviceCache.size >= DEVICE_CACHE_SIZE) {
-    deviceCache.delete(deviceCache.keys().next().value as string);
-  }
-  deviceCache.set(key, frozen);
+  deviceCache.set(ua ?? '', hintValues, frozen);
   return frozen;
 }
 
