@@ -5,6 +5,12 @@ import type { Platform } from './types';
 const encoder = new TextEncoder();
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6_CHARS = /^[0-9a-f:.]+$/i;
+/**
+ * Read off `globalThis`, not named: Next.js refuses to build middleware that
+ * names `CompressionStream` ("a Node.js API ... not supported in the Edge
+ * Runtime"), although Vercel's edge runtime may have it.
+ */
+const Compression = (globalThis as { CompressionStream?: typeof CompressionStream }).CompressionStream;
 
 /**
  * Workers, Vercel's edge runtime and anything else without Node's APIs: the
@@ -15,7 +21,7 @@ const IPV6_CHARS = /^[0-9a-f:.]+$/i;
 export const platform: Platform = {
   runtime: 'web',
   randomUUID: () => crypto.randomUUID(),
-  gzip: typeof CompressionStream === 'function' ? gzip : undefined,
+  gzip: typeof Compression === 'function' ? gzip : undefined,
   batchBytes: (head, events) => encoder.encode(`${head}${events.map((e) => e.json).join(',')}]}`),
   defaultFetch: () => webFetch,
   // A microtask, not a timer: workerd drops the timers of a request that has
@@ -37,7 +43,7 @@ export const platform: Platform = {
 
 async function gzip(body: Uint8Array | string): Promise<Uint8Array> {
   const bytes = typeof body === 'string' ? encoder.encode(body) : body;
-  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new CompressionStream('gzip'));
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new Compression!('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 

@@ -1,0 +1,16 @@
+import { NextResponse } from 'next/server';
+import { withOurs } from 'ours-middleware/next';
+import { OursClient } from 'ours-middleware';
+
+// The edge runtime: its own client (a separate sandbox from the Node routes).
+const client = new OursClient({ token: process.env.OURS_TOKEN, apiUrl: process.env.OURS_API_URL, flushIntervalMs: 3_600_000, logger: false });
+
+export default withOurs(
+  (request, event) => {
+    event.ours.track('Middleware Seen', { path: new URL(request.url).pathname });
+    return NextResponse.next();
+  },
+  { client, setVisitorCookie: true },
+);
+
+export const config = { matcher: '/mw/:path*' };
