@@ -6,11 +6,20 @@ const encoder = new TextEncoder();
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6_CHARS = /^[0-9a-f:.]+$/i;
 /**
- * Read off `globalThis`, not named: Next.js refuses to build middleware that
- * names `CompressionStream` ("a Node.js API ... not supported in the Edge
- * Runtime"), although Vercel's edge runtime may have it.
+ * `CompressionStream` where it works. Read off `globalThis`, not named:
+ * Next.js refuses to build middleware that names it ("a Node.js API ... not
+ * supported in the Edge Runtime"), and its edge sandbox (`next start`, `next
+ * dev`) defines it as a constructor that throws, so it is tried once.
  */
-const Compression = (globalThis as { CompressionStream?: typeof CompressionStream }).CompressionStream;
+const Compression = workingCompression((globalThis as { CompressionStream?: typeof CompressionStream }).CompressionStream);
+
+function workingCompression(Stream: typeof CompressionStream | undefined): typeof CompressionStream | undefined {
+  try {
+    return typeof Stream === 'function' && new Stream('gzip') ? Stream : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Workers, Vercel's edge runtime and anything else without Node's APIs: the
@@ -21,7 +30,7 @@ const Compression = (globalThis as { CompressionStream?: typeof CompressionStrea
 export const platform: Platform = {
   runtime: 'web',
   randomUUID: () => crypto.randomUUID(),
-  gzip: typeof Compression === 'function' ? gzip : undefined,
+  gzip: Compression ? gzip : undefined,
   batchBytes: (head, events) => encoder.encode(`${head}${events.map((e) => e.json).join(',')}]}`),
   defaultFetch: () => webFetch,
   // A microtask, not a timer: workerd drops the timers of a request that has
