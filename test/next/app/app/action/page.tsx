@@ -2,7 +2,7 @@ import { subscribe } from './actions';
 
 export default function ActionPage() {
   return (
-    <form action={async () => { 'use server'; await subscribe(); }}>
+    <form action={subscribe}>
       <button type="submit">Subscribe</button>
     </form>
   );
