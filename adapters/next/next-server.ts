@@ -57,3 +57,9 @@ export function nextAfter(): NextAfter | null {
   }
   return after;
 }
+
+/** `NextResponse.next()`: a middleware's "continue", which can carry cookies. */
+export function nextResponseNext(): Response {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('next/server') as { NextResponse: { next(): Response } }).NextResponse.next();
+}
