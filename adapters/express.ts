@@ -10,7 +10,8 @@ import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { forwardedIp, type TrustFunction } from '../src/request/client-ip';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
-import { resolveTrackerConfig } from '../src/request/tracker-config';
+import { resolveMiddlewareConfig } from '../src/request/middleware-config';
+import { nodeResponse } from '../src/request/node-response';
 import { defineOursAccessor } from '../src/request/unmounted';
 
 /**
@@ -105,7 +106,7 @@ const expressSource = (req: ExpressRequest, socketAddress: string | undefined): 
  * app.listen(3000); // Ctrl-C or SIGTERM delivers what is queued first (`handleSignals`)
  */
 export function ours(options?: OursExpressOptions): OursExpressMiddleware {
-  const config = resolveTrackerConfig(options);
+  const config = resolveMiddlewareConfig(options, nodeResponse);
   // Every Express request (4 and 5, any copy of Express) inherits from it: a
   // route this middleware did not run for gets a `req.ours` that says so.
   defineOursAccessor(IncomingMessage.prototype, 'req');

@@ -8,7 +8,8 @@ import type { FastifyRequest } from 'fastify';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
-import { resolveTrackerConfig, type TrackerConfig } from '../src/request/tracker-config';
+import { resolveMiddlewareConfig, type MiddlewareConfig } from '../src/request/middleware-config';
+import { nodeResponse } from '../src/request/node-response';
 
 /**
  * Fastify's request, as option callbacks (`skip`, `identify`, `beforeSend`,
@@ -95,7 +96,7 @@ const fastifySource = (request: OursFastifyRequest, socketAddress: string | unde
  * });
  */
 export function ours(fastify: OursFastifyInstance, options: OursFastifyOptions, done: (err?: Error) => void): void {
-  let config: TrackerConfig<OursFastifyRequest>;
+  let config: MiddlewareConfig<OursFastifyRequest, ServerResponse>;
   try {
     config = configOf(options);
   } catch (err) {
@@ -114,14 +115,14 @@ export function ours(fastify: OursFastifyInstance, options: OursFastifyOptions, 
 }
 
 /** One config per options object: the same options registered twice are one mount, as one middleware used twice is. */
-const configs = new WeakMap<object, TrackerConfig<OursFastifyRequest>>();
+const configs = new WeakMap<object, MiddlewareConfig<OursFastifyRequest, ServerResponse>>();
 
-function configOf(options: OursFastifyOptions): TrackerConfig<OursFastifyRequest> {
+function configOf(options: OursFastifyOptions): MiddlewareConfig<OursFastifyRequest, ServerResponse> {
   let config = configs.get(options);
   if (config) return config;
   const own: Record<string, unknown> = { ...options };
   for (const key of REGISTER_OPTIONS) delete own[key];
-  configs.set(options, (config = resolveTrackerConfig(own as OursFastifyOptions)));
+  configs.set(options, (config = resolveMiddlewareConfig(own as OursFastifyOptions, nodeResponse)));
   return config;
 }
 

@@ -3,13 +3,15 @@
  * `ctx.ours`. Only Koa's context is translated here; the rest is the core.
  */
 import type { Context, Next } from 'koa';
-import { kWarn, type OursClient } from '../src/client';
+import type { OursClient } from '../src/client';
+import { kWarn } from '../src/client/side-channels';
 import { OursConfigError } from '../src/errors';
 import { koaIp } from '../src/request/client-ip';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
-import { resolveTrackerConfig } from '../src/request/tracker-config';
+import { resolveMiddlewareConfig } from '../src/request/middleware-config';
+import { nodeResponse } from '../src/request/node-response';
 import { defineOursAccessor } from '../src/request/unmounted';
 
 /**
@@ -88,7 +90,7 @@ class KoaSource implements RequestSource {
  */
 export function ours(options?: OursKoaOptions): OursKoaMiddleware {
   if (options && 'proxy' in options) throw new OursConfigError('proxy', 'is a Koa app setting (app.proxy), not an ours() option');
-  const config = resolveTrackerConfig(options);
+  const config = resolveMiddlewareConfig(options, nodeResponse);
   let warned = false;
   const warnSpoofable = (): void => {
     if (warned) return;

@@ -10,7 +10,8 @@ import type { OursClient } from '../src/client';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
-import { resolveTrackerConfig } from '../src/request/tracker-config';
+import { resolveMiddlewareConfig } from '../src/request/middleware-config';
+import { nodeResponse } from '../src/request/node-response';
 
 /** Node's request, HTTP/1 or HTTP/2, as option callbacks (`skip`, `identify`, `beforeSend`, `clientIp`) receive it. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -76,7 +77,7 @@ const nodeSource = (req: NodeRequest, socketAddress: string | undefined): Reques
  * }).listen(3000);
  */
 export function oursNode(options?: OursNodeOptions): OursNodeTracker {
-  const config = resolveTrackerConfig(options);
+  const config = resolveMiddlewareConfig(options, nodeResponse);
   const track = function oursTrack(req: NodeRequest, res: NodeResponse): RequestTracker<NodeRequest> {
     const r = req as WithTracker;
     // The core writes through the members HTTP/1 and HTTP/2 compatibility responses share.

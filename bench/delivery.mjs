@@ -16,7 +16,7 @@ const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathn
 const [mode, countArg, target, deadlineArg] = process.argv.slice(2);
 const COUNT = Number(countArg ?? 200_000);
 const TOKEN = 'bench-token';
-/** The client's own level (src/transport.ts). */
+/** The client's own level (src/client/post-events.ts). */
 const GZIP_LEVEL = 1;
 const BATCH = 500;
 const EVENT_NAMES = ['Order Completed', 'Product Viewed', 'Signed Up', 'Subscription Renewed'];

@@ -19,7 +19,8 @@ import { Source } from './lib/source.mjs';
 const require = createRequire(import.meta.url);
 const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname;
 const { OursClient } = require(DIST + '/cjs/src/index.js');
-const { resolveTrackerConfig } = require(DIST + '/cjs/src/request/tracker-config.js');
+const { resolveMiddlewareConfig } = require(DIST + '/cjs/src/request/middleware-config.js');
+const { nodeResponse } = require(DIST + '/cjs/src/request/node-response.js');
 const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
 const { Experiments } = require(DIST + '/cjs/src/experiments/experiments.js');
 const { resolveExperimentOptions } = require(DIST + '/cjs/src/experiments/options.js');
@@ -54,7 +55,7 @@ async function timeCalls(n, call) {
 function middleware(mock, options = {}) {
   const client = new OursClient({ token: 'tok_bench_123456', apiUrl: mock.url, logger: false, experimentToken: 'exp_bench_123456', ...options });
   client.on('error', () => {});
-  return resolveTrackerConfig({ client });
+  return resolveMiddlewareConfig({ client }, nodeResponse);
 }
 const tracker = (config, visitor) => new RequestTracker(config, (req) => new Source(req), res, checkoutRequest(visitor));
 

@@ -18,7 +18,8 @@ const require = createRequire(import.meta.url);
 const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname;
 const { OursClient } = require(DIST + '/cjs/src/index.js');
 const { extractContext } = require(DIST + '/cjs/src/request/extract-context.js');
-const { resolveTrackerConfig } = require(DIST + '/cjs/src/request/tracker-config.js');
+const { resolveMiddlewareConfig } = require(DIST + '/cjs/src/request/middleware-config.js');
+const { nodeResponse } = require(DIST + '/cjs/src/request/node-response.js');
 const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
 const { redactUrl } = require(DIST + '/cjs/src/request/redact-url.js');
 const { ours: expressOurs } = require(DIST + '/cjs/adapters/express.js');
@@ -70,7 +71,7 @@ export async function runMicro() {
   // 1. client.track(): validate, stamp, serialise, enqueue.
   results.push(
     await measure('client.track() (realistic event)', N, async () => {
-      const client = new OursClient({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
+      const client = new OursClient({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false }, nodeResponse);
       return { client, between: () => client.flush() };
     }, (i, { client }) => {
       event.time = Date.now();
@@ -118,7 +119,7 @@ export async function runMicro() {
   //    defaultProperties, identityContext and eventProperties (issue 18).
   const trackedRequest = (name, options, names) =>
     measure(name, N, async () => {
-      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false, ...options });
+      const config = resolveMiddlewareConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false, ...options }, nodeResponse);
       const res = { writableFinished: true, destroyed: false };
       return { config, res, between: () => config.client.flush() };
     }, (i, { config, res }) => {
@@ -133,7 +134,7 @@ export async function runMicro() {
   // 5. Mounted but unused: the tracker a request gets when it tracks nothing.
   results.push(
     await measure('tracker: created, nothing tracked', N * 4, async () => {
-      const config = resolveTrackerConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
+      const config = resolveMiddlewareConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false }, nodeResponse);
       return { config, res: {} };
     }, (i, { config, res }) => {
       const source = requests[i % requests.length];
@@ -144,7 +145,7 @@ export async function runMicro() {
   // 6. The Express middleware on a request that tracks nothing (a fresh request object each call).
   results.push(
     await measure('express ours() middleware, nothing tracked', N * 4, async () => {
-      const mw = expressOurs({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false });
+      const mw = expressOurs({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false }, nodeResponse);
       return { mw, res: {} };
     }, (i, { mw, res }) => {
       mw({ headers: requests[i % requests.length].req.headers }, res, noop);

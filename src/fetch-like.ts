@@ -1,5 +1,5 @@
 // The fetch shape the client sends through, apart from transport.ts so that
-// the platforms' own fetch (http-fetch.ts) can use it without a cycle.
+// the platforms' own fetch (node-http-fetch.ts) can use it without a cycle.
 
 /** The part of a fetch Response the client reads. */
 export interface FetchResponseLike {

@@ -1,9 +1,9 @@
 import { API_BASE_URL } from './contract/schema';
 import { describeValue, OursConfigError } from './errors';
 import { consoleLogger, safeLogger, type Logger } from './logger';
-import type { FetchLike } from './transport';
+import type { FetchLike } from './client/post-events';
 import { platform } from '#platform';
-import type { EventStore } from './queue';
+import type { EventStore } from './stores/event-store';
 import { optionNames, refuseUnknownOptions } from './unknown-options';
 import type { ExperimentClientOptions } from './experiments/options';
 

@@ -1,5 +1,5 @@
 import type { Cancellation } from '../cancellation';
-import { post, type ApiResponse, type FetchLike } from '../transport';
+import { post, type ApiResponse, type FetchLike } from '../client/post-events';
 
 /** The page the visitor is on, for URL eligibility (bucketing ignores it). */
 export interface PageContext {

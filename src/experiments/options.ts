@@ -1,6 +1,6 @@
 import { platform } from '#platform';
 import { OursConfigError } from '../errors';
-import type { FetchLike } from '../transport';
+import type { FetchLike } from '../client/post-events';
 
 /**
  * The experiment cache: one entry per visitor, experiment and page (about

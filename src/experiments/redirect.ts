@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { OursError } from '../errors';
 import type { ExperimentAssignment } from './types';
 
@@ -45,47 +44,21 @@ export function redirectTarget(target: unknown): { ok: true; location: string } 
 }
 
 /**
- * Answers the request with a 302 to `location`, not cacheable (the variant
- * belongs to this visitor only). Written on Node's response, so it works the
- * same under Express and Koa (Koa skips its own response once this one ended).
+ * Where `req.ours.redirect(assignment)` sends the visitor: the checked
+ * Location of a split-URL variant, or undefined (no redirect, a refused
+ * target, which is reported, or the visitor already on that page), so the
+ * caller renders the page as usual.
  *
  * @example
- * sendRedirect(res, '/pricing-b');
+ * const location = redirectLocation(variant, '/pricing', report); // '/pricing-b'
  */
-export function sendRedirect(res: ServerResponse, location: string): void {
-  const body = `Redirecting to ${location}\n`;
-  res.statusCode = 302;
-  res.setHeader('location', location);
-  res.setHeader('cache-control', 'private, no-store');
-  res.setHeader('content-type', 'text/plain; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(body));
-  res.end(body);
-}
-
-/**
- * `req.ours.redirect(assignment)`: for a split-URL variant, answers the
- * request with its redirect and returns true; otherwise (no redirect, a
- * refused target, the response already started, or the visitor already on
- * that page) returns false, reporting what was refused, so the caller renders
- * the page as usual.
- *
- * @example
- * if (answerRedirect(res, variant, '/pricing', report)) return;
- */
-export function answerRedirect(res: ServerResponse, assignment: ExperimentAssignment | undefined, currentUrl: string, report: (err: OursError) => void): boolean {
+export function redirectLocation(assignment: ExperimentAssignment | undefined, currentUrl: string, report: (err: OursError) => void): string | undefined {
   const target = assignment?.redirect;
-  if (!assignment?.inExperiment || target === undefined) return false;
+  if (!assignment?.inExperiment || target === undefined) return undefined;
   const checked = redirectTarget(target);
-  const key = assignment.experimentKey;
   if (!checked.ok) {
-    report(new OursError(`experiment '${key}': redirect refused because ${checked.reason}`));
-    return false;
+    report(new OursError(`experiment '${assignment.experimentKey}': redirect refused because ${checked.reason}`));
+    return undefined;
   }
-  if (checked.location === currentUrl) return false; // already there: no loop
-  if (res.headersSent || res.writableEnded) {
-    report(new OursError(`experiment '${key}': cannot redirect, the response has already started`));
-    return false;
-  }
-  sendRedirect(res, checked.location);
-  return true;
+  return checked.location === currentUrl ? undefined : checked.location; // already there: no loop
 }

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { httpFetch } from '../http-fetch';
+import { httpFetch } from '../node-http-fetch';
 import { watchSignals } from '../signals';
 import { fileStore } from '../stores/file-store';
 import { redisStore } from '../stores/redis-store';

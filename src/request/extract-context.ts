@@ -93,7 +93,7 @@ export function extractContext(
   addReferrer(dp, source.header('referer'), options.redact);
   const campaign = parseCampaign(source.url);
   const params = campaign.params;
-  assignCampaign(dp, params, cut);
+  assignCampaign(dp, params, cutToLimit);
   const cookies = readCookies(source.header('cookie'), options.cookieName);
   addCookies(dp, cookies, params.fbclid, now);
 
@@ -106,13 +106,13 @@ export function extractContext(
 }
 
 /** The value cut to the field's contract limit; undefined when empty or not a string. */
-function fit(key: StringField, value: unknown): string | undefined {
+function withinLimit(key: StringField, value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0) return undefined;
-  return cut(key, value);
+  return cutToLimit(key, value);
 }
 
 /** A non-empty string cut to the field's contract limit. */
-function cut(key: StringField, value: string): string {
+function cutToLimit(key: StringField, value: string): string {
   return truncate(value, LIMITS.get(key) ?? UNBOUNDED_FIELD_CAP);
 }
 
@@ -138,10 +138,10 @@ function deviceProperties(
   const fields = hints === undefined ? parsed : applyClientHints(parsed, hints);
   const out: DefaultProperties = {};
   for (const name in fields) {
-    const value = fit(name as StringField, fields[name as keyof typeof fields]);
+    const value = withinLimit(name as StringField, fields[name as keyof typeof fields]);
     if (value !== undefined) out[name as StringField] = value;
   }
-  const uafvl = fit('uafvl', buildUafvl(hints, fields));
+  const uafvl = withinLimit('uafvl', buildUafvl(hints, fields));
   if (uafvl !== undefined) out.uafvl = uafvl;
   const frozen = Object.freeze(out);
   if (key.length > DEVICE_KEY_MAX) return frozen;
@@ -159,15 +159,15 @@ function addCookies(
   fbclid: string | undefined,
   now: number,
 ): void {
-  const sid = fit('sid', cookies.sid?.startsWith('sid_') ? cookies.sid.slice(4) : cookies.sid);
+  const sid = withinLimit('sid', cookies.sid?.startsWith('sid_') ? cookies.sid.slice(4) : cookies.sid);
   if (sid !== undefined) dp.sid = sid;
-  const fbp = fit('fbp', cookies.fbp);
+  const fbp = withinLimit('fbp', cookies.fbp);
   if (fbp !== undefined) dp.fbp = fbp;
   // A well-formed _fbc cookie wins; else build one as Meta's pixel would,
   // with subdomainIndex 1 (what a server without the cookie uses).
   const raw = cookies.fbc !== undefined && FBC.test(cookies.fbc) ? cookies.fbc : undefined;
   const built = fbclid === undefined ? undefined : `fb.1.${Math.floor(now)}.${fbclid}`;
-  const fbc = fit('fbc', raw ?? built);
+  const fbc = withinLimit('fbc', raw ?? built);
   if (fbc !== undefined) dp.fbc = fbc;
 }
 
@@ -215,11 +215,11 @@ function addLocation(dp: DefaultProperties, source: RequestSource, redact: UrlRe
   if (redact && pathname !== undefined) pathname = redact.path(pathname);
   let currentUrl = origin === undefined ? undefined : origin + (pathname ?? '') + url.slice(end);
   if (redact && currentUrl !== undefined) currentUrl = redact.url(currentUrl);
-  const h = fit('host', host);
+  const h = withinLimit('host', host);
   if (h !== undefined) dp.host = h;
-  const p = fit('pathname', pathname);
+  const p = withinLimit('pathname', pathname);
   if (p !== undefined) dp.pathname = p;
-  const c = fit('current_url', currentUrl);
+  const c = withinLimit('current_url', currentUrl);
   if (c !== undefined) dp.current_url = c;
 }
 
@@ -235,9 +235,9 @@ function addReferrer(dp: DefaultProperties, header: unknown, redact: UrlRedactio
   if (typeof header !== 'string' || header.length === 0 || header.length > 16 * 1024) return;
   const hostname = httpHostname(header);
   if (hostname === undefined) return;
-  const referrer = fit('referrer', redact ? redact.url(header) : header);
+  const referrer = withinLimit('referrer', redact ? redact.url(header) : header);
   if (referrer !== undefined) dp.referrer = referrer;
-  const domain = fit('referring_domain', hostname);
+  const domain = withinLimit('referring_domain', hostname);
   if (domain !== undefined) dp.referring_domain = domain;
 }
 

@@ -1,4 +1,8 @@
 import { platform } from '#platform';
+import type { OursClient } from '../client';
+import type { PendingWork } from '../client/pending-work';
+import { kBeforeFlush, kReport } from '../client/side-channels';
+import { OursError } from '../errors';
 
 /**
  * The middleware's hand-offs to one client, and what `flush()`/`shutdown()`
@@ -20,7 +24,7 @@ import { platform } from '#platform';
  * hooks (`beforeSend`, `identify`, `skip`) of all the others. The hooks get
  * the request as an argument instead.
  */
-export class HandOffBatch {
+export class HandOffBatch implements PendingWork {
   #waiting: (() => void)[] = [];
   /** Hand-offs of requests that hold calls and whose response has not ended. */
   readonly #open = new Set<() => void>();
@@ -85,4 +89,18 @@ export class HandOffBatch {
       this.#onError(err);
     }
   }
+}
+
+/** One per client, shared by every middleware made with it (even one made per request by mistake). */
+const batches = new WeakMap<OursClient, HandOffBatch>();
+
+/** The hand-off batch of `client`, made and registered with it (drained before its flushes) on first use. */
+export function handOffsOf(client: OursClient): HandOffBatch {
+  let batch = batches.get(client);
+  if (!batch) {
+    batch = new HandOffBatch((err) => client[kReport](new OursError(`a hand-off failed: ${(err as Error)?.message ?? String(err)}`)));
+    client[kBeforeFlush](batch);
+    batches.set(client, batch);
+  }
+  return batch;
 }

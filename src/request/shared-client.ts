@@ -1,4 +1,5 @@
-import { kIsClosed, kWarn, OursClient } from '../client';
+import { OursClient } from '../client';
+import { kIsClosed, kWarn } from '../client/side-channels';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
 
 /*

@@ -1,54 +1,29 @@
 import { platform } from '#platform';
-import type { ServerResponse } from 'node:http';
-import { serialize } from 'cookie';
-import { kAcceptHeld, kExperiments, kFlushQueued, kHold, kRelease, kReport } from '../client';
+import { kExperiments, kFlushQueued, kHold, kRelease } from '../client/side-channels';
 import type { DefaultProperties } from '../contract/types';
 import { OursError } from '../errors';
 import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
 import { pageContext } from '../experiments/api';
 import type { Visit } from '../experiments/experiments';
 import { controlOf, NO_PERSONALIZATION } from '../experiments/parse-answer';
-import { answerRedirect } from '../experiments/redirect';
+import { redirectLocation } from '../experiments/redirect';
 import type { ExperimentAssignment, ExperimentCallOptions, Personalization, PersonalizationCallOptions } from '../experiments/types';
-import { withConsent, withGpc, type ConsentMap } from './consent';
+import { buildIdentifyEvent, buildTrackEvent, mergeDefaults, readConsent } from './build-event';
+import { withConsent, type ConsentMap } from './consent';
+import { decide, hookFailed, reportFailure } from './decide';
 import { extractContext, type RequestContext } from './extract-context';
-import { addSetCookie, keepCookieOnWriteHead } from './visitor-cookie';
-import { holdEnd, onResponseDone } from './hand-off';
+import type { Decision, HeldCall, IdentifyOverrides, TrackOverrides } from './held-call';
 import { hookError, isThenable, settleHook } from './hook';
-import type { BeforeSendResult } from './middleware-options';
+import { extractOptionsFor, type MiddlewareConfig } from './middleware-config';
 import { hasOptedOut, optOutCookie } from './opt-out';
-import { redactUrlFields } from './redact-option';
+import { queueEvent } from './queue-event';
 import type { RequestSource } from './request-source';
-import type { TrackerConfig } from './tracker-config';
+import { visitorCookie } from './visitor-cookie';
 
-/** Fields of the contract's event that a call may set, winning over what was read. */
-export type TrackOverrides = Omit<TrackEvent, 'event' | 'eventProperties'>;
-/** Fields of an identify call that a call may set. */
-export type IdentifyOverrides = Omit<IdentifyEvent, 'userProperties'>;
-
-interface HeldCall {
-  readonly kind: 'track' | 'identify';
-  readonly name: string;
-  readonly properties: PropertyMap | UserPropertiesInput | undefined;
-  readonly overrides: TrackOverrides | IdentifyOverrides | undefined;
-  readonly identity: Identity | undefined;
-  readonly time: number;
-}
-
-/**
- * What a request sends as: the identity of its calls, or why it sends
- * nothing (the app filtered it, or one of its hooks failed).
- */
-type Decision = Identity | 'filtered' | 'hook_failed' | 'invalid';
-
-const VISITOR_TOO_LATE =
-  "setVisitorCookie: the response headers were already sent at the request's first track(), so no visitor cookie could be set, and the event has no visitor (no ours_device_id, identify or setIdentity): not sent. Track before the response starts streaming.";
+export type { IdentifyOverrides, TrackOverrides } from './held-call';
 
 /** Whether an `ours()` with this config made the tracker (see `requestTracker`). @internal */
 const kMadeBy = Symbol('ours-middleware.madeBy');
-
-/** A year, as the browser SDK keeps its visitor cookie. */
-const VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
 
 /**
  * The request-scoped tracker behind `req.ours` / `ctx.ours`. Creating one does
@@ -61,11 +36,11 @@ const VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
  * req.ours.setIdentity({ externalId: user.id }); // after login
  * req.ours.identify({ email: user.email });
  */
-export class RequestTracker<Req = unknown> {
-  readonly #config: TrackerConfig<Req>;
+export class RequestTracker<Req = unknown, Res = unknown> {
+  readonly #config: MiddlewareConfig<Req, Res>;
   readonly #sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource;
   #source: RequestSource | undefined;
-  readonly #res: ServerResponse;
+  readonly #res: Res;
   readonly #req: Req;
   readonly #socketAddress: string | undefined;
   #held: HeldCall[] | undefined;
@@ -94,9 +69,9 @@ export class RequestTracker<Req = unknown> {
    * @internal
    */
   constructor(
-    config: TrackerConfig<Req>,
+    config: MiddlewareConfig<Req, Res>,
     sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource,
-    res: ServerResponse,
+    res: Res,
     req: Req,
     socketAddress: string | undefined,
   ) {
@@ -108,13 +83,13 @@ export class RequestTracker<Req = unknown> {
   }
 
   /** @internal */
-  [kMadeBy](config: TrackerConfig<Req>): boolean {
+  [kMadeBy](config: MiddlewareConfig<Req, Res>): boolean {
     return this.#config === config;
   }
 
   /** What was read from the request (visitor, device, page, campaign), computed on first read. */
   get context(): Readonly<RequestContext> {
-    this.#context ??= Object.freeze(extractContext(this.#request(), this.#extractOptions(), Date.now()));
+    this.#context ??= Object.freeze(extractContext(this.#request(), extractOptionsFor(this.#config, this.#req), Date.now()));
     return this.#context;
   }
 
@@ -147,10 +122,9 @@ export class RequestTracker<Req = unknown> {
   optOut(): void {
     this.#silence();
     try {
-      if (this.#res.headersSent) return;
-      const cookie = optOutCookie(this.#request().protocol() === 'https', this.#config.cookieDomain);
-      addSetCookie(this.#res, cookie);
-      keepCookieOnWriteHead(this.#res, cookie);
+      const { response, cookieDomain } = this.#config;
+      if (response.headersSent(this.#res)) return;
+      response.addCookie(this.#res, optOutCookie(this.#request().protocol() === 'https', cookieDomain));
     } catch (err) {
       this.#report(err);
     }
@@ -219,7 +193,15 @@ export class RequestTracker<Req = unknown> {
    */
   redirect(assignment: ExperimentAssignment): boolean {
     try {
-      return answerRedirect(this.#res, assignment, this.#request().url, (err) => this.#report(err));
+      const location = redirectLocation(assignment, this.#request().url, (err) => this.#report(err));
+      if (location === undefined) return false;
+      const { response } = this.#config;
+      if (response.headersSent(this.#res)) {
+        this.#report(new OursError(`experiment '${assignment.experimentKey}': cannot redirect, the response has already started`));
+        return false;
+      }
+      response.redirect(this.#res, location);
+      return true;
     } catch (err) {
       this.#report(err);
       return false;
@@ -263,7 +245,7 @@ export class RequestTracker<Req = unknown> {
 
   /** First call of this request: hook the response end, mint a visitor if asked to. */
   #start(): void {
-    const { handOffs, batchHandOffs, flushOnResponseMs, setVisitorCookie } = this.#config;
+    const { handOffs, batchHandOffs, flushOnResponseMs, setVisitorCookie, response } = this.#config;
     try {
       // The request's view now, not after the response: the framework's (Express's req.app) can change by then.
       if (this.#hasOptedOut()) return this.#silence();
@@ -274,8 +256,8 @@ export class RequestTracker<Req = unknown> {
     const handOff = (): void => void this.#handOff(); // runs once, however often it is called
     this.#handOffNow = handOff;
     handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
-    if (flushOnResponseMs !== undefined) holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
-    onResponseDone(this.#res, batchHandOffs ? () => handOffs.add(handOff) : handOff);
+    if (flushOnResponseMs !== undefined) response.holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
+    response.onDone(this.#res, batchHandOffs ? () => handOffs.add(handOff) : handOff);
   }
 
   /** Hands what was held to the client, once; returns the delivery promise when someone waits for it. */
@@ -332,27 +314,19 @@ export class RequestTracker<Req = unknown> {
   }
 
   /**
-   * Whether the request sends, and as whom: `skip`, `gpc: 'drop'` and
-   * `identify`, asked once per request (the calls after the response reuse
-   * it). Sync hooks decide synchronously; an async one makes it a Promise,
-   * which never rejects.
+   * Whether the request sends, and as whom (see `decide`), asked once per
+   * request. The request is read now, synchronously (a throw is #send's to
+   * catch): what runs after an async hook must not throw.
    */
   #decide(): Decision | Promise<Decision> {
-    const { gpc } = this.#config;
-    // The request is read now, synchronously (a throw is #send's to catch):
-    // what runs after an async hook must not throw.
-    if (this.context.gpc && gpc === 'drop') return 'filtered';
+    if (this.context.gpc && this.#config.gpc === 'drop') return 'filtered';
     let skipped: boolean | Promise<boolean>;
     try {
       skipped = this.#skip();
     } catch (err) {
-      return this.#hookFailed(hookError('skip', 'threw', err));
+      return hookFailed(this.#config.client, hookError('skip', 'threw', err));
     }
-    if (!isThenable(skipped)) return skipped ? 'filtered' : this.#identify();
-    return skipped.then(
-      (yes) => (yes ? 'filtered' : this.#identify()),
-      (err: OursError) => this.#hookFailed(err),
-    );
+    return decide(this.#config, this.#req, skipped, { userId: this.#mintedUserId ?? this.#context?.userId });
   }
 
   /**
@@ -368,163 +342,44 @@ export class RequestTracker<Req = unknown> {
     return this.#skipped;
   }
 
-  /** The request's identity: the visitor (cookie or minted), then what the app's `identify` resolves. */
-  #identify(): Decision | Promise<Decision> {
-    const base: Identity = { userId: this.#mintedUserId ?? this.#context?.userId };
-    let found: ReturnType<NonNullable<TrackerConfig<Req>['identify']>>;
-    try {
-      found = this.#config.identify?.(this.#req);
-    } catch (err) {
-      return this.#hookFailed(hookError('identify', 'threw', err));
-    }
-    if (!isThenable(found)) return defined(base, found);
-    return settleHook('identify', found, this.#config.hookTimeoutMs).then(
-      (more) => defined(base, more),
-      (err: OursError) => this.#hookFailed(err),
-    );
-  }
-
-  #hookFailed(err: OursError): 'hook_failed' {
-    this.#report(err);
-    return 'hook_failed';
-  }
-
-  /** Builds one call and queues it, through `beforeSend` for a track; the Promise of an async `beforeSend`. */
+  /** Builds one call and queues it (see `queueEvent`); the Promise of an async `beforeSend`. */
   #sendOne(call: HeldCall, base: Identity): Promise<void> | undefined {
-    const { client, beforeSend } = this.#config;
-    let event: TrackEvent;
+    let event: TrackEvent | IdentifyEvent;
     try {
-      if (call.kind === 'identify') return this.#queue('identify', this.#identifyEvent(call, base));
-      event = this.#trackEvent(call, base, beforeSend !== undefined);
+      event = call.kind === 'identify' ? this.#identifyEvent(call, base) : this.#trackEvent(call, base, this.#config.beforeSend !== undefined);
     } catch (err) {
       this.#report(err);
-      return void client[kRelease]('invalid', 1);
+      return void this.#config.client[kRelease]('invalid', 1);
     }
-    if (!beforeSend) return this.#queue('track', event);
-    let out: ReturnType<typeof beforeSend>;
-    try {
-      out = beforeSend(event, this.#req);
-    } catch (err) {
-      this.#report(hookError('beforeSend', 'threw', err));
-      return void client[kRelease]('hook_failed', 1);
-    }
-    if (!isThenable(out)) return this.#sendFinal(out, event);
-    return settleHook('beforeSend', out, this.#config.hookTimeoutMs).then(
-      (final) => this.#sendFinal(final, event),
-      (err: OursError) => {
-        this.#report(err);
-        client[kRelease]('hook_failed', 1);
-      },
-    );
-  }
-
-  /** What `beforeSend` returned: `null` drops; `undefined` keeps the event as the hook left it. */
-  #sendFinal(out: BeforeSendResult, event: TrackEvent): undefined {
-    if (out === null || (out as unknown) === false) return void this.#config.client[kRelease]('filtered', 1);
-    return this.#queue('track', out ?? event);
-  }
-
-  #queue(kind: 'track' | 'identify', event: TrackEvent | IdentifyEvent): undefined {
-    const { client } = this.#config;
-    try {
-      if (this.#visitorCookieTooLate && !event.userId && !event.externalId && !event.email) {
-        client[kRelease]('invalid', 1);
-        return void this.#report(new OursError(VISITOR_TOO_LATE));
-      }
-      client[kAcceptHeld](kind, event);
-    } catch (err) {
-      this.#report(err); // `strict`: the client threw what it counted
-    }
-    return undefined;
+    return queueEvent(this.#config, this.#req, call.kind, event, this.#visitorCookieTooLate);
   }
 
   #trackEvent(call: HeldCall, base: Identity, own: boolean): TrackEvent {
     const ctx = this.context;
-    const overrides = call.overrides as TrackOverrides | undefined;
-    let eventProperties = call.properties as PropertyMap | undefined;
-    if (ctx.gpc && this.#config.gpc === 'annotate') eventProperties = { ...eventProperties, gpc: 'true' };
-    else if (own && eventProperties) eventProperties = { ...eventProperties };
-    // `own`: a hook will see the event, so it gets objects no other event shares.
-    const identityContext = own && ctx.identityContext ? { ...ctx.identityContext } : ctx.identityContext;
-    if (overrides) {
-      return this.#withConsent({
-        ...defined(base, call.identity),
-        event: call.name,
-        time: call.time,
-        eventProperties,
-        defaultProperties: overrides.defaultProperties ? this.#withDefaults(overrides.defaultProperties) : own ? ownCopy(ctx.defaultProperties) : ctx.defaultProperties,
-        identityContext,
-        ...withoutMerged(overrides),
-      });
-    }
-    // The common case, built by named stores on a copy: the same object as
-    // the literal above, but `{ ...x, more }` costs microseconds on V8 11
-    // (Node 20), where each store after a spread makes a new hidden class.
-    const identity = defined(base, call.identity);
-    // `base` is shared by every call of this request: never store into it.
-    const event = (identity === base ? copyIdentity(base) : identity) as TrackEvent;
-    event.event = call.name;
-    event.time = call.time;
-    event.eventProperties = eventProperties;
-    event.defaultProperties = own ? ownCopy(ctx.defaultProperties) : ctx.defaultProperties;
-    event.identityContext = identityContext;
-    return this.#withConsent(event);
+    const more = call.overrides?.defaultProperties;
+    const annotateGpc = ctx.gpc && this.#config.gpc === 'annotate';
+    return this.#withConsent(buildTrackEvent(call, base, ctx, own, annotateGpc, more ? this.#withDefaults(more) : undefined));
   }
 
   #identifyEvent(call: HeldCall, base: Identity): IdentifyEvent {
     const ctx = this.context;
-    const overrides = call.overrides as IdentifyOverrides | undefined;
-    return this.#withConsent({
-      ...defined(base, call.identity),
-      userProperties: call.properties as UserPropertiesInput,
-      defaultProperties: overrides?.defaultProperties ? this.#withDefaults(overrides.defaultProperties) : ctx.defaultProperties,
-      identityContext: ctx.identityContext,
-      ...withoutMerged(overrides),
-    });
+    const more = call.overrides?.defaultProperties;
+    return this.#withConsent(buildIdentifyEvent(call, base, ctx, more ? this.#withDefaults(more) : undefined));
   }
 
   /** The request's `defaultProperties` with a call's on top; URLs the call passes are redacted like the request's. */
   #withDefaults(more: DefaultProperties): DefaultProperties {
-    const merged = { ...this.context.defaultProperties, ...more };
-    const redact = this.#config.redact;
-    if (redact) redactUrlFields(merged, redact.forRequest(this.#req));
-    return merged;
+    return mergeDefaults(this.context.defaultProperties, more, this.#config.redact?.forRequest(this.#req));
   }
 
   /** `event` with this request's consent in `userProperties.consent` (what the call set wins), when there is any. */
   #withConsent<E extends TrackEvent | IdentifyEvent>(event: E): E {
-    const consent = this.#consent();
-    if (consent) event.userProperties = withConsent(event.userProperties, consent);
-    return event;
-  }
-
-  /** This request's consent (`consent` option, `gpc: 'consent'`), read once; a throwing or async hook attaches none. */
-  #consent(): ConsentMap | undefined {
-    if (this.#consentMap !== undefined) return this.#consentMap ?? undefined;
-    const { consent, gpc, warnOnce } = this.#config;
-    let map: ConsentMap | undefined;
-    try {
-      map = consent?.read(this.#req, this.#request(), () =>
-        warnOnce('consent-cookie', 'a consent cookie in an unknown format was ignored: no consent attached'),
-      );
-    } catch (err) {
-      this.#report(new OursError(`a consent hook threw: ${(err as Error)?.message ?? String(err)}`));
+    if (this.#consentMap === undefined) {
+      const { consent, gpc } = this.#config;
+      this.#consentMap = readConsent(this.#config, consent, this.#req, this.#request(), gpc === 'consent' && this.context.gpc) ?? null;
     }
-    if (gpc === 'consent' && this.context.gpc) map = withGpc(map);
-    this.#consentMap = map ?? null;
-    return map;
-  }
-
-  #extractOptions() {
-    const { cookieName, collectIp, ipOf, redact, warnOnce } = this.#config;
-    return {
-      cookieName,
-      collectIp,
-      ipResolver: (source: RequestSource) => ipOf(source, this.#req),
-      redact: redact?.forRequest(this.#req),
-      onInvalidVisitorId: () =>
-        warnOnce('visitor-id', "a visitor id that is not a UUID v4 (the Ours browser SDK's format) was ignored: the request has no visitor"),
-    };
+    if (this.#consentMap) event.userProperties = withConsent(event.userProperties, this.#consentMap);
+    return event;
   }
 
   /**
@@ -532,27 +387,18 @@ export class RequestTracker<Req = unknown> {
    * UUID v4 as its visitor, set as the cookie the browser SDK reads (path /,
    * a year, readable by JavaScript), so the SDK adopts it on the next page.
    * Only while the cookie can still be set: an id the browser never gets
-   * would make each such event a visitor of its own (see VISITOR_TOO_LATE).
+   * would make each such event a visitor of its own (see `queueEvent`).
    */
   #mintVisitor(): void {
     if (this.#mintedUserId || this.context.userId) return;
-    if (this.#res.headersSent) return void (this.#visitorCookieTooLate = true);
+    const { response, cookieName, cookieDomain } = this.#config;
+    if (response.headersSent(this.#res)) return void (this.#visitorCookieTooLate = true);
     this.#mintedUserId = platform.randomUUID();
-    const secure = this.#request().protocol() === 'https';
-    const cookie = serialize(this.#config.cookieName, this.#mintedUserId, {
-      path: '/',
-      maxAge: VISITOR_COOKIE_MAX_AGE,
-      domain: this.#config.cookieDomain,
-      sameSite: secure ? 'none' : 'lax',
-      secure,
-    });
-    addSetCookie(this.#res, cookie);
-    keepCookieOnWriteHead(this.#res, cookie);
+    response.addCookie(this.#res, visitorCookie(cookieName, this.#mintedUserId, cookieDomain, this.#request().protocol() === 'https'));
   }
 
   #report(err: unknown): void {
-    const error = err instanceof OursError ? err : new OursError(`tracking failed: ${(err as Error)?.message ?? String(err)}`);
-    this.#config.client[kReport](error);
+    reportFailure(this.#config.client, err);
   }
 }
 
@@ -563,58 +409,16 @@ export class RequestTracker<Req = unknown> {
  * it. The first one's options apply; another `ours()` says so at debug level.
  * @internal
  */
-export function requestTracker<Req>(
-  existing: RequestTracker<Req> | undefined,
-  config: TrackerConfig<Req>,
+export function requestTracker<Req, Res>(
+  existing: RequestTracker<Req, Res> | undefined,
+  config: MiddlewareConfig<Req, Res>,
   sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource,
-  res: ServerResponse,
+  res: Res,
   req: Req,
   socket: { readonly remoteAddress?: string | undefined } | undefined,
-): RequestTracker<Req> {
+): RequestTracker<Req, Res> {
   // The socket address is the one thing read now: it is gone once the client disconnects.
   if (!(existing instanceof RequestTracker)) return new RequestTracker(config, sourceOf, res, req, socket?.remoteAddress);
   if (!existing[kMadeBy](config)) config.noteMountedTwice();
   return existing;
-}
-
-/** `base` with the defined identity fields of `more` on top (an explicit `undefined` does not erase). */
-function defined(base: Identity, more: Identity | undefined): Identity {
-  if (!more) return base;
-  const out = copyIdentity(base);
-  if (more.userId !== undefined) out.userId = more.userId;
-  if (more.externalId !== undefined) out.externalId = more.externalId;
-  if (more.email !== undefined) out.email = more.email;
-  return out;
-}
-
-/**
- * `{ ...identity }` for the identities built here (own keys among `userId`,
- * `externalId`, `email`), without a spread: on V8 11 (Node 20) stores after
- * a spread copy are slow (see #trackEvent).
- */
-function copyIdentity(identity: Identity): Identity {
-  const out: Identity = {};
-  const keys = Object.keys(identity) as (keyof Identity)[];
-  for (let i = 0; i < keys.length; i++) out[keys[i]!] = identity[keys[i]!];
-  return out;
-}
-
-/**
- * A copy a hook may change freely. `Object.assign` over the ~25 fields of
- * `defaultProperties`: cheaper than a spread on V8 11 (docs/requests-and-hooks.md).
- */
-function ownCopy<T extends object>(shared: T): T {
-  return Object.assign({}, shared);
-}
-
-/**
- * Overrides minus `defaultProperties`, which is merged field by field above,
- * and minus fields left `undefined` (`{ userId: session.id }` with no session
- * must not erase the visitor read from the cookie; `null` does erase).
- */
-function withoutMerged<T extends { defaultProperties?: unknown }>(overrides: T | undefined): Omit<T, 'defaultProperties'> | undefined {
-  if (!overrides) return undefined;
-  const { defaultProperties: _merged, ...rest } = overrides;
-  for (const key of Object.keys(rest) as (keyof typeof rest)[]) if (rest[key] === undefined) delete rest[key];
-  return rest;
 }

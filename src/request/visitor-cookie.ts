@@ -1,43 +1,13 @@
-import type { ServerResponse } from 'node:http';
+import { serialize } from 'cookie';
 
-/** Appends `cookie` to the response's `Set-Cookie`, next to the app's own cookies. */
-export function addSetCookie(res: ServerResponse, cookie: string): void {
-  const existing = res.getHeader('set-cookie');
-  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-  res.setHeader('set-cookie', [...list, cookie]);
-}
+/** A year, as the browser SDK keeps its visitor cookie. */
+const VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
 
 /**
- * Puts `cookie` back if something removed it before the headers are written.
- * The event of a minted visitor carries its id, and an opt-out must outlast
- * the request, so the browser must get the cookie whatever the response
- * becomes: Koa's error handling (`ctx.throw` after a `track()` or an
- * `optOut()`) removes every header set so far, then writes the error
- * response. Installed only on a response that minted a visitor or opted
- * out; runs once.
+ * The `Set-Cookie` value of a visitor id minted by `setVisitorCookie`, as the
+ * browser SDK sets its own (path /, a year, readable by JavaScript), so the
+ * SDK adopts the same visitor on the next page.
  */
-export function keepCookieOnWriteHead(res: ServerResponse, cookie: string): void {
-  const writeHead = res.writeHead;
-  res.writeHead = function writeHeadWithVisitorCookie(this: ServerResponse, ...args: unknown[]) {
-    res.writeHead = writeHead;
-    const current = res.getHeader('set-cookie');
-    const kept = Array.isArray(current) ? current.includes(cookie) : current === cookie;
-    if (!kept && !res.headersSent) addSetCookie(res, cookie);
-    const headers = args.findIndex((a) => a !== null && typeof a === 'object' && !Array.isArray(a));
-    if (headers !== -1) args[headers] = withCookie(args[headers] as Record<string, unknown>, cookie);
-    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-  } as ServerResponse['writeHead'];
-}
-
-/**
- * Headers given to `writeHead()` replace those set before by name, so the
- * app's own `Set-Cookie` there (Fastify writes every `reply.header()` this
- * way) would replace ours: it joins them instead, in a copy.
- */
-function withCookie(headers: Record<string, unknown>, cookie: string): Record<string, unknown> {
-  const name = Object.keys(headers).find((k) => k.toLowerCase() === 'set-cookie');
-  if (name === undefined) return headers;
-  const value = headers[name];
-  const list = value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
-  return list.includes(cookie) ? headers : { ...headers, [name]: [...list, cookie] };
+export function visitorCookie(name: string, visitorId: string, domain: string | undefined, secure: boolean): string {
+  return serialize(name, visitorId, { path: '/', maxAge: VISITOR_COOKIE_MAX_AGE, domain, sameSite: secure ? 'none' : 'lax', secure });
 }

@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
-import { MemoryStore, type EventStore, type QueuedEvent, type StoreHooks } from '../queue';
+import type { EventStore, QueuedEvent, StoreHooks } from './event-store';
+import { MemoryStore } from './memory-store';
 import { recordSize } from './file/frame';
 import { lockDir } from './file/lock';
 import { resolveFileStoreOptions, type FileStoreOptions } from './file/options';
-import { recoverDir } from './file/recovery';
+import { recoverDir } from './file/recover-dir';
 import { isRecordKey, PENDING, type RecordKey } from './file/segment';
 import { IDLE_MS, SegmentWriter } from './file/segment-writer';
 import { WriteWindow } from './window';

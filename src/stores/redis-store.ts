@@ -1,4 +1,5 @@
-import { MemoryStore, type EventStore, type QueuedEvent, type StoreHooks } from '../queue';
+import type { EventStore, QueuedEvent, StoreHooks } from './event-store';
+import { MemoryStore } from './memory-store';
 import { Claimer } from './redis/claimer';
 import { ensureGroup, type RedisLike, type StreamNames } from './redis/commands';
 import { ownPending, type StoredEntry } from './redis/entries';

@@ -1,4 +1,4 @@
-import type { EventPath, QueuedEvent, StoreHooks } from '../queue';
+import type { EventPath, QueuedEvent, StoreHooks } from './event-store';
 import type { StoreDropReason } from '../stats';
 import { MAX_EVENT_AGE_MS } from '../validate';
 

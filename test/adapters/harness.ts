@@ -37,7 +37,8 @@ import { oursNode } from '../../adapters/node';
 import type { ClientOptions, OursClient, OursError } from '../../src/index';
 import type { MiddlewareOptions } from '../../src/request/middleware-options';
 import type { RequestTracker } from '../../src/request/tracker';
-import { resolveTrackerConfig } from '../../src/request/tracker-config';
+import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
+import { nodeResponse } from '../../src/request/node-response';
 import { createMockOurs, type MockOurs } from '../../src/testing';
 import { clientFor } from '../helpers/client';
 
@@ -195,7 +196,7 @@ function fastifyFramework(name: 'Fastify 4' | 'Fastify 5', create: typeof fastif
     name,
     kind: 'fastify',
     // The plugin's own client, made from these options (options made once share it).
-    ours: (options = {}) => ({ options, client: options.client ?? resolveTrackerConfig(options).client }),
+    ours: (options = {}) => ({ options, client: options.client ?? resolveMiddlewareConfig(options, nodeResponse).client }),
     async mountError(options) {
       const app = create();
       try {

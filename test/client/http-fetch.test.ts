@@ -5,8 +5,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { httpFetch } from '../../src/http-fetch';
-import { MAX_RESPONSE_CHARS } from '../../src/transport';
+import { httpFetch } from '../../src/node-http-fetch';
+import { MAX_RESPONSE_CHARS } from '../../src/client/post-events';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, nth: number) => void;
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { kExperiments, OursClient } from '../../src/client';
+import { OursClient } from '../../src/client';
+import { kExperiments } from '../../src/client/side-channels';
 import type { OursError } from '../../src/errors';
 import { Experiments, type Visit } from '../../src/experiments/experiments';
 import { resolveExperimentOptions, type ExperimentClientOptions } from '../../src/experiments/options';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { version } from '../../src/index';
-import { USER_AGENT } from '../../src/transport';
+import { USER_AGENT } from '../../src/client/post-events';
 
 describe('package metadata', () => {
   const pkg = JSON.parse(readFileSync(require.resolve('../../package.json'), 'utf8'));

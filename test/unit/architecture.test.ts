@@ -63,10 +63,10 @@ describe('architecture', () => {
    */
   it('Date.now() only where the wall clock is meant', () => {
     const allowed: Record<string, { count: number; why: string }> = {
-      'src/client.ts': { count: 2, why: "an event's time (from track() and from a held req.ours call), checked against the 7-day window" },
+      'src/client/admission.ts': { count: 1, why: "an event's time (from track() and from a held req.ours call), checked against the 7-day window" },
       'src/request/tracker.ts': { count: 3, why: 'event times; the fbc cookie timestamp' },
-      'src/retry.ts': { count: 1, why: 'a Retry-After HTTP date, read against the wall clock once' },
-      'src/stores/file/recovery.ts': { count: 1, why: "a stored event's age (its time is wall clock)" },
+      'src/client/backoff.ts': { count: 1, why: 'a Retry-After HTTP date, read against the wall clock once' },
+      'src/stores/file/recover-dir.ts': { count: 1, why: "a stored event's age (its time is wall clock)" },
       'src/stores/redis-store.ts': { count: 1, why: "a stored event's age (its time is wall clock)" },
       'src/testing/validate-body.ts': { count: 3, why: 'the mock checks event times as the API does (two are in a TSDoc example)' },
       'src/testing/experiments.ts': { count: 1, why: "the mock's assigned_at, a wall-clock date as the API gives it" },

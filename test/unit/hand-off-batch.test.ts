@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { expect } from 'chai';
 import { OursClient } from '../../src/client';
 import { HandOffBatch } from '../../src/request/hand-off-batch';
-import { resolveTrackerConfig } from '../../src/request/tracker-config';
+import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
+import { nodeResponse } from '../../src/request/node-response';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -80,15 +81,15 @@ describe('request/hand-off-batch: settle(), for flush() and shutdown()', () => {
   });
 });
 
-describe('request/tracker-config: the hand-off batch', () => {
+describe('request/middleware-config: the hand-off batch', () => {
   it('is one per client, however many middlewares share it; waitUntil and flushOnResponse do not batch', async () => {
     const client = new OursClient({ token: 't', apiUrl: 'http://127.0.0.1:9/api/v1', logger: false });
-    const first = resolveTrackerConfig({ client });
+    const first = resolveMiddlewareConfig({ client }, nodeResponse);
     expect(first.handOffs).to.be.an.instanceOf(HandOffBatch);
     expect(first.batchHandOffs).to.equal(true);
-    expect(resolveTrackerConfig({ client }).handOffs).to.equal(first.handOffs);
+    expect(resolveMiddlewareConfig({ client }, nodeResponse).handOffs).to.equal(first.handOffs);
     for (const serverless of [{ waitUntil: () => undefined }, { flushOnResponse: true }]) {
-      const config = resolveTrackerConfig({ client, ...serverless });
+      const config = resolveMiddlewareConfig({ client, ...serverless }, nodeResponse);
       expect(config.handOffs).to.equal(first.handOffs); // flush() still waits for their async hooks
       expect(config.batchHandOffs).to.equal(false);
     }
@@ -97,7 +98,7 @@ describe('request/tracker-config: the hand-off batch', () => {
 
   it("the client's flush() runs the hand-offs that wait, before it looks at the queue", async () => {
     const client = new OursClient({ token: 't', apiUrl: 'http://127.0.0.1:9/api/v1', logger: false });
-    const { handOffs } = resolveTrackerConfig({ client });
+    const { handOffs } = resolveMiddlewareConfig({ client }, nodeResponse);
     handOffs.add(() => client.track({ event: 'Waiting', userId: 'v1' }));
     const flushing = client.flush(); // nothing listens on port 9: the event is queued, then fails or waits
     expect(client.stats().tracked).to.equal(1);

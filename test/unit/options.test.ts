@@ -27,7 +27,7 @@ describe('client options', () => {
       handleSignals: true,
     });
     expect(o.retry).to.deep.equal({ initialDelayMs: 2000, maxDelayMs: 60_000, jitterMs: [1000, 5000], maxAttempts: 10 });
-    expect(o.fetch).to.be.a('function').and.not.equal(globalThis.fetch); // node:http, kept alive (src/http-fetch.ts)
+    expect(o.fetch).to.be.a('function').and.not.equal(globalThis.fetch); // node:http, kept alive (src/node-http-fetch.ts)
   });
 
   it('reads OURS_TOKEN and OURS_API_URL from the environment', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BackoffGate, backoffDelay, parseRetryAfter } from '../../src/retry';
+import { BackoffGate, backoffDelay, parseRetryAfter } from '../../src/client/backoff';
 
 const CONTRACT = { initialDelayMs: 2000, maxDelayMs: 60_000, jitterMs: [1000, 5000] as const, maxAttempts: 10 };
 

@@ -1,5 +1,5 @@
 import { pathCode } from '../stored-event';
-import type { EventPath } from '../../queue';
+import type { EventPath } from '../event-store';
 import { crc32 } from './crc32';
 
 /**

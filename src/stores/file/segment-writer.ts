@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync } from 'node:fs';
-import type { QueuedEvent } from '../../queue';
+import type { QueuedEvent } from '../event-store';
 import { encodeAcks, encodeRecords } from './frame';
 import { NOT_STORED, PENDING, Segment, segmentSeqs, type RecordKey } from './segment';
 import { WriteQueue } from './write-queue';

@@ -1,4 +1,4 @@
-import type { EventPath } from '../../queue';
+import type { EventPath } from '../event-store';
 import { pathOf } from '../stored-event';
 import type { RedisLike, StreamNames } from './commands';
 

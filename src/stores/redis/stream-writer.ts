@@ -1,4 +1,4 @@
-import type { QueuedEvent } from '../../queue';
+import type { QueuedEvent } from '../event-store';
 import { pathCode } from '../stored-event';
 import { APPEND_CHUNK, appendEntries, removeEntries, type RedisLike, type StreamNames } from './commands';
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import type { ClientStats, FlushReport } from '../../../src/index';
 import type { MockOurs } from '../../../src/testing';
-import type { TrackerConfig } from './tracker-child';
+import type { MiddlewareConfig } from './tracker-child';
 
 export interface TrackerMessage {
   type: 'tracked' | 'done';
@@ -47,7 +47,7 @@ export class Tracker {
   }
 }
 
-export function forkTracker(config: TrackerConfig): Tracker {
+export function forkTracker(config: MiddlewareConfig): Tracker {
   const child = fork(join(__dirname, 'tracker-child.ts'), [JSON.stringify(config)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

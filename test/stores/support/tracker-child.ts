@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { OursClient, fileStore, redisStore, type FileStore } from '../../../src/index';
 import { PATIENT_RETRY, sleep } from './helpers';
 
-export interface TrackerConfig {
+export interface MiddlewareConfig {
   apiUrl: string;
   token: string;
   count: number;
@@ -22,7 +22,7 @@ export interface TrackerConfig {
   exitAtOnce?: boolean;
 }
 
-const config = JSON.parse(process.argv[2]!) as TrackerConfig;
+const config = JSON.parse(process.argv[2]!) as MiddlewareConfig;
 const redis = config.redis ? new Redis({ port: config.redis.port, host: '127.0.0.1' }) : undefined;
 const store = config.file
   ? fileStore({ dir: config.file.dir, flushMs: config.file.flushMs ?? 50 })

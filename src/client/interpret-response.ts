@@ -1,6 +1,6 @@
-import type { QueuedEvent, EventPath } from './queue';
-import { parseRetryAfter } from './retry';
-import type { ApiResponse } from './transport';
+import type { QueuedEvent, EventPath } from '../stores/event-store';
+import { parseRetryAfter } from './backoff';
+import type { ApiResponse } from './post-events';
 
 /** One row of a `/batch` result, as the contract gives it. */
 interface RowResult {

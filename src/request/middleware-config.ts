@@ -1,20 +1,25 @@
-import { kDebug, kHandOffs, kReport, kWarn, OursClient } from '../client';
+import { OursClient } from '../client';
+import { kDebug, kReport, kWarn } from '../client/side-channels';
 import { describeValue, OursConfigError, OursError } from '../errors';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
 import { optionNames, refuseUnknownOptions } from '../unknown-options';
 import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
 import { resolveConsent, type ConsentReader } from './consent';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
-import type { HandOffBatch } from './hand-off-batch';
+import { handOffsOf, type HandOffBatch } from './hand-off-batch';
 import { isThenable } from './hook';
 import type { MiddlewareOptions } from './middleware-options';
 import { resolveRedact, type UrlPolicy } from './redact-option';
+import type { ExtractOptions } from './extract-context';
 import type { RequestSource } from './request-source';
+import type { ResponseControl } from './response-control';
 import { noteMiddlewareMade, sharedClient } from './shared-client';
 
 /** Middleware options resolved once, in `ours()`, and shared by every request. */
-export interface TrackerConfig<Req> {
+export interface MiddlewareConfig<Req, Res> {
   readonly client: OursClient;
+  /** What the tracker needs of the adapter's response (see `ResponseControl`). */
+  readonly response: ResponseControl<Res>;
   readonly cookieName: string;
   readonly collectIp: boolean;
   /** The end user's IP for one request, before normalisation. */
@@ -79,7 +84,7 @@ function clientFrom(options: MiddlewareOptions<unknown>): OursClient {
   return options.client;
 }
 
-function ipResolver<Req>(options: MiddlewareOptions<Req>, client: OursClient): TrackerConfig<Req>['ipOf'] {
+function ipResolver<Req>(options: MiddlewareOptions<Req>, client: OursClient): MiddlewareConfig<Req, unknown>['ipOf'] {
   const { clientIp, trustProxy } = options;
   if (typeof clientIp === 'function') return (_source, req) => appIp(clientIp, req, client);
   if (clientIp === 'request-ip') {
@@ -151,7 +156,9 @@ function mountedTwiceNote(client: OursClient): () => void {
 }
 
 /** Checks every middleware option once, so a mistake throws from `ours()`, not on a request. */
-export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}): TrackerConfig<Req> {
+/** `response`: the adapter's view of its responses. */
+export function resolveMiddlewareConfig<Req, Res>(options: MiddlewareOptions<Req> | undefined, response: ResponseControl<Res>): MiddlewareConfig<Req, Res> {
+  options ??= {};
   refuseUnknownOptions(options, ALL_KEYS, 'ours()');
   const cookieName = options.cookieName ?? DEFAULT_DEVICE_COOKIE;
   if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) throw new OursConfigError('cookieName', `must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), got ${describeValue(cookieName)}`);
@@ -171,6 +178,7 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
   const reportHook = (err: unknown): void => client[kReport](new OursError(`a redact hook threw: ${(err as Error)?.message ?? String(err)}`));
   return {
     client,
+    response,
     cookieName,
     collectIp: options.collectIp ?? true,
     ipOf: ipResolver(options, client),
@@ -187,8 +195,20 @@ export function resolveTrackerConfig<Req>(options: MiddlewareOptions<Req> = {}):
     waitUntil,
     flushOnResponseMs: flushMs,
     // One per client, shared by every middleware made with it (even one made per request by mistake).
-    handOffs: client[kHandOffs](),
+    handOffs: handOffsOf(client),
     batchHandOffs: !waitUntil && flushMs === undefined,
     noteMountedTwice: mountedTwiceNote(client),
+  };
+}
+
+/** What `extractContext` needs for one request, from the middleware's options. */
+export function extractOptionsFor<Req>(config: MiddlewareConfig<Req, unknown>, req: Req): ExtractOptions {
+  const { cookieName, collectIp, ipOf, redact, warnOnce } = config;
+  return {
+    cookieName,
+    collectIp,
+    ipResolver: (source: RequestSource) => ipOf(source, req),
+    redact: redact?.forRequest(req),
+    onInvalidVisitorId: () => warnOnce('visitor-id', "a visitor id that is not a UUID v4 (the Ours browser SDK's format) was ignored: the request has no visitor"),
   };
 }

@@ -1,10 +1,10 @@
 import { platform } from '#platform';
-import { abortable } from './deadline';
-import { MAX_RESPONSE_CHARS, type FetchLike } from './fetch-like';
-import { version } from './version';
+import { abortable } from '../deadline';
+import { MAX_RESPONSE_CHARS, type FetchLike } from '../fetch-like';
+import { version } from '../version';
 
-export type { FetchLike, FetchResponseLike } from './fetch-like';
-export { MAX_RESPONSE_CHARS } from './fetch-like';
+export type { FetchLike, FetchResponseLike } from '../fetch-like';
+export { MAX_RESPONSE_CHARS } from '../fetch-like';
 
 /** What came back: a status and the parsed JSON body (undefined if not JSON). */
 export interface ApiResponse {

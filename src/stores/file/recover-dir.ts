@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
-import type { QueuedEvent, StoreHooks } from '../../queue';
+import type { QueuedEvent, StoreHooks } from '../event-store';
 import { checkStored, GiveUps, storedEvent } from '../stored-event';
-import { readSegment } from './recover';
+import { readSegment } from './read-segment';
 import { Segment, segmentSeqs, type RecordKey } from './segment';
 import type { SegmentWriter } from './segment-writer';
 

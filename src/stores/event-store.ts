@@ -1,5 +1,4 @@
-import type { FlushWaiter } from './flush';
-import type { StoreDropReason } from './stats';
+import type { StoreDropReason } from '../stats';
 
 /** Where an event goes: a `/batch` row, or a request of its own. */
 export type EventPath = '/batch' | '/track' | '/identify';
@@ -13,8 +12,6 @@ export interface QueuedEvent {
   readonly path: EventPath;
   /** Where a durable store keeps it (segment offset, stream id); the store's own business. */
   key?: unknown;
-  /** The newest `flush()` call that waits for this event, if any. */
-  waiter?: FlushWaiter | undefined;
 }
 
 /** What the client gives a store when it starts using it. */
@@ -35,6 +32,8 @@ export interface StoreHooks {
  * Life of an event: `append` → `lease` (in a request) → `ack` once settled
  * (delivered, or failed for good). A leased event that is never acked (the
  * process died) is the durable store's to deliver again after a restart.
+ * `lease`, `forEach` and `ack` hand back the very objects the store was given
+ * (by `append` or `hooks.recovered`): the client keeps its own bookkeeping on them.
  */
 export interface EventStore {
   /** True when events outlive the process; `shutdown()` then leaves undelivered ones stored. */
@@ -63,67 +62,4 @@ export interface EventStore {
   open?(hooks: StoreHooks): void | Promise<void>;
   /** Writes out what is buffered and releases files or connections. */
   close?(): Promise<void>;
-}
-
-/**
- * FIFO in an array with a moving head: O(1) append and lease, and the array
- * is compacted only once the consumed part dominates it.
- */
-export class MemoryStore implements EventStore {
-  #items: QueuedEvent[] = [];
-  #head = 0;
-  #bytes = 0;
-  readonly durable = false;
-
-  get count(): number {
-    return this.#items.length - this.#head;
-  }
-
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  append(event: QueuedEvent): boolean {
-    this.#items.push(event);
-    this.#bytes += event.bytes;
-    return true;
-  }
-
-  ack(): void {
-    // Leased events left the array already; nothing is kept elsewhere.
-  }
-
-  lease(maxCount: number, maxBytes: number): QueuedEvent[] {
-    const items = this.#items;
-    const first = items[this.#head];
-    if (!first) return [];
-    const limit = first.path === '/batch' ? maxCount : 1;
-    let end = this.#head;
-    let bytes = 0;
-    while (end < items.length && end - this.#head < limit) {
-      const next = items[end]!;
-      if (next.path !== first.path || (end > this.#head && bytes + next.bytes > maxBytes)) break;
-      bytes += next.bytes;
-      end++;
-    }
-    const leased = items.slice(this.#head, end);
-    this.#head = end;
-    this.#bytes -= bytes;
-    this.#compact();
-    return leased;
-  }
-
-  forEach(visit: (event: QueuedEvent) => void): void {
-    for (let i = this.#head; i < this.#items.length; i++) visit(this.#items[i]!);
-  }
-
-  #compact(): void {
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-  }
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { EventPath } from '../../queue';
+import type { EventPath } from '../event-store';
 import { pathOf } from '../stored-event';
 import { plausibleRecord, scanFrames } from './frame';
 import type { Segment } from './segment';

@@ -1,4 +1,4 @@
-import type { QueuedEvent } from './queue';
+import type { QueuedEvent } from '../stores/event-store';
 
 /** What a `flush()` or `shutdown()` saw happen to the events it waited for. */
 export interface FlushReport {
@@ -12,6 +12,15 @@ export interface FlushReport {
    * (the first made after it, or the one pending when it happened).
    */
   dropped: number;
+}
+
+/**
+ * A queued event as the client keeps it: the store's event, plus the newest
+ * `flush()` waiting for it. Stores never read `waiter`; they hand back the
+ * objects they were given, so it stays on the event until it settles.
+ */
+export interface AwaitedEvent extends QueuedEvent {
+  waiter?: FlushWaiter | undefined;
 }
 
 /**
@@ -51,7 +60,7 @@ export class FlushWaiter {
   }
 
   /** Marks an event as one this flush waits for. */
-  adopt(event: QueuedEvent): void {
+  adopt(event: AwaitedEvent): void {
     if (event.waiter) return; // an earlier waiter has it; we wait for that waiter
     event.waiter = this;
     this.pending++;

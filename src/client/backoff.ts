@@ -1,4 +1,4 @@
-import type { RetryOptions } from './options';
+import type { RetryOptions } from '../options';
 
 /**
  * The contract's backoff for 429 and 5xx: start at `initialDelayMs`, double

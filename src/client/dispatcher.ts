@@ -1,0 +1,290 @@
+import { platform } from '#platform';
+import { Cancellation } from '../cancellation';
+import { abortable } from '../deadline';
+import { OursDeliveryError, type OursError } from '../errors';
+import type { ResolvedOptions } from '../options';
+import type { Reporter } from '../reporter';
+import type { EventPath, EventStore } from '../stores/event-store';
+import { BackoffGate } from './backoff';
+import type { AwaitedEvent } from './flush-waiter';
+import { interpret } from './interpret-response';
+import type { Ledger } from './ledger';
+import { encodeBody, post, type ApiResponse } from './post-events';
+
+/** A request's worth of events, kept whole across retries with its encoded body. */
+interface OutgoingRequest {
+  readonly path: EventPath;
+  readonly events: AwaitedEvent[];
+  attempts: number;
+  gzip: boolean;
+  body?: Promise<Uint8Array | string>;
+  /** The backoff round it was last sent in (see `BackoffGate`). */
+  round?: number;
+}
+
+/** Uncompressed JSON per `/batch` request; a 413 splits further. */
+const MAX_BATCH_BYTES = 512 * 1024;
+
+/** Why requests stop at shutdown: the reason they fail with. */
+const SHUTDOWN = new Error('cancelled by shutdown');
+
+/**
+ * Moves events from the store to the API: leases them into requests (on the
+ * next turn, or when the interval timer fires), at most `maxInFlight` at a
+ * time behind one backoff gate, and acts on each answer (settle, split and
+ * resend, back off and retry, or give up). Every event it takes ends settled
+ * in the ledger, requeued, or abandoned to a durable store.
+ */
+export class Dispatcher {
+  readonly #opts: ResolvedOptions;
+  readonly #store: EventStore;
+  readonly #ledger: Ledger;
+  readonly #reporter: Reporter;
+  readonly #retry: OutgoingRequest[] = [];
+  readonly #inFlight = new Set<OutgoingRequest>();
+  readonly #gate: BackoffGate;
+  readonly #cancellation = new Cancellation();
+  /** `{"token":"…"` once, spliced into every body; the token appears nowhere else. */
+  readonly #tokenPrefix: string;
+  #gzip: boolean;
+  /** Events in `#retry` and in `#inFlight`, counted as they come and go. */
+  retryCount = 0;
+  inFlightCount = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = 0;
+  #pumpQueued = false;
+  /** Set by the interval timer or a flush: send what waits even below `flushAt`. */
+  #sendAnySize = false;
+  /** After a signal the app handles itself: delivery no longer holds the process open. */
+  #released = false;
+  /** Shut down (past the deadline, or done): no delivery starts any more. */
+  stopped = false;
+  /** Called when the last request in flight lands. */
+  #onIdle: (() => void) | undefined;
+
+  constructor(opts: ResolvedOptions, store: EventStore, ledger: Ledger, reporter: Reporter) {
+    this.#opts = opts;
+    this.#store = store;
+    this.#ledger = ledger;
+    this.#reporter = reporter;
+    this.#gate = new BackoffGate(opts.retry);
+    this.#gzip = opts.gzip;
+    this.#tokenPrefix = `{"token":${JSON.stringify(opts.token)}`;
+  }
+
+  /** An event was queued: send when `flushAt` is reached, else within `flushIntervalMs`. */
+  queued(): void {
+    if (this.#store.count >= this.#opts.flushAt) this.schedulePump();
+    else this.#arm(this.#opts.flushIntervalMs);
+  }
+
+  /** A flush or recovered events: send what waits now, whatever its size. */
+  sendNow(): void {
+    this.#sendAnySize = true;
+    this.schedulePump();
+  }
+
+  /** Visits the events taken from the store and not yet settled (retrying or in flight). */
+  forEachTaken(visit: (event: AwaitedEvent) => void): void {
+    for (const request of this.#retry) request.events.forEach(visit);
+    for (const request of this.#inFlight) request.events.forEach(visit);
+  }
+
+  /** An awaited flush keeps the process alive through a backoff; an idle client does not. */
+  keepAlive(yes: boolean): void {
+    if (!yes) this.#timer?.unref?.();
+    else if (!this.#released) this.#timer?.ref?.();
+  }
+
+  /** A signal the app handles itself: from now on, delivery never holds the process open. */
+  release(): void {
+    this.#released = true;
+    this.#timer?.unref?.();
+  }
+
+  /** Resolves when the requests in flight have landed; undefined when none is in flight. */
+  idle(): Promise<void> | undefined {
+    if (this.#inFlight.size === 0) return undefined;
+    return new Promise<void>((resolve) => (this.#onIdle = resolve));
+  }
+
+  /** Past the shutdown deadline: requests in flight settle at once, whatever the fetch function does. */
+  cancel(): void {
+    this.#cancellation.cancel(SHUTDOWN);
+  }
+
+  /** Shut down for good: no timer, no request starts. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Out of time: what still waits (store and retries) is given up, or left to a durable store. */
+  abandonWaiting(timeoutMs: number): void {
+    let waiting = this.#retry.flatMap((r) => r.events);
+    while (this.#store.count > 0) waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
+    this.#retry.length = 0;
+    this.retryCount = 0;
+    if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered to ${this.#opts.apiUrl}`);
+  }
+
+  // --- scheduling ------------------------------------------------------------
+
+  /** Pumps on the next turn, once, so a loop of track() calls costs no I/O work. */
+  schedulePump(): void {
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    platform.defer(this.#pump);
+  }
+
+  /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */
+  #arm(ms: number): void {
+    const now = performance.now();
+    // A timer past its time is late (a busy loop) or dropped (workerd drops an ended request's timers): due now.
+    const at = this.#timer && this.#timerAt <= now ? now : now + ms;
+    if (this.#timer && this.#timerAt <= at && this.#timerAt > now) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#onTimer, at - now);
+    const waiter = this.#ledger.waiter;
+    if (!waiter || waiter.done || this.#released) this.#timer.unref?.(); // workerd's timers are numbers
+  }
+
+  #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#sendAnySize = true;
+    this.#pump();
+  };
+
+  #pump = (): void => {
+    this.#pumpQueued = false;
+    if (this.stopped) return; // shut down: nothing starts any more
+    while (this.#inFlight.size < this.#opts.maxInFlight) {
+      const wait = this.#gate.waitMs();
+      if (wait > 0) return this.#arm(wait);
+      const retried = this.#retry.shift();
+      if (retried) this.retryCount -= retried.events.length;
+      const request = retried ?? this.#lease();
+      if (!request) break;
+      this.#dispatch(request);
+    }
+    if (this.#store.count === 0 && this.#retry.length === 0) this.#sendAnySize = false;
+    else this.#arm(this.#opts.flushIntervalMs);
+  };
+
+  #lease(): OutgoingRequest | undefined {
+    const store = this.#store;
+    if (store.count === 0 || (store.count < this.#opts.flushAt && !this.#sendAnySize)) return undefined;
+    const events = store.lease(this.#opts.maxBatchSize, MAX_BATCH_BYTES);
+    const path = events[0]?.path;
+    return path && { path, events, attempts: 0, gzip: this.#gzip };
+  }
+
+  // --- sending ---------------------------------------------------------------
+
+  #dispatch(request: OutgoingRequest): void {
+    this.#inFlight.add(request);
+    this.inFlightCount += request.events.length;
+    request.round = this.#gate.round;
+    this.#send(request)
+      .catch((err: Error) => {
+        this.#leaveFlight(request);
+        this.#fail(request.events, `internal error while sending: ${err.message}`);
+      })
+      .finally(() => this.schedulePump());
+  }
+
+  /** The request is over; its events are about to be settled or requeued. */
+  #leaveFlight(request: OutgoingRequest): void {
+    if (this.#inFlight.delete(request)) this.inFlightCount -= request.events.length;
+    if (this.#inFlight.size === 0) this.#onIdle?.();
+  }
+
+  async #send(request: OutgoingRequest): Promise<void> {
+    const encoding = (request.body ??= encodeBody(this.#tokenPrefix, request));
+    const url = this.#opts.apiUrl + request.path; // shown in every error about this request; the token is in the body, never here
+    const { gzip } = request;
+    let res: ApiResponse;
+    try {
+      res = await this.#cancellation.run(async (cancel) => {
+        // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
+        const body = await abortable(encoding, cancel);
+        return post(this.#opts.fetch, url, body, gzip, this.#opts.timeoutMs, cancel);
+      });
+    } catch (err) {
+      this.#leaveFlight(request);
+      return this.#retryLater(request, request.events, undefined, `network error on POST ${url}: ${(err as Error).message}`);
+    }
+    this.#leaveFlight(request);
+    this.#act(request, res, url);
+  }
+
+  /** Acts on what the answer means: settle, resend at once, or back off. */
+  #act(request: OutgoingRequest, res: ApiResponse, url: string): void {
+    const verdict = interpret(request, res, url);
+    if (verdict.ok) this.#gate.success();
+    if (verdict.delivered.length) this.#settle(verdict.delivered, 'delivered');
+    if (verdict.unauthorized) this.#reporter.warnOnce('unauthorized', { status: res.status }, verdict.failed[0]!.message, 'error');
+    for (const { events, message, status } of verdict.failed) this.#fail(events, message, status);
+    if (verdict.resend) {
+      const { parts, gzip } = verdict.resend;
+      if (!gzip && this.#gzip) {
+        this.#gzip = false;
+        this.#opts.logger.warn({ status: 415 }, `the Ours API refused a gzip body (HTTP 415 from POST ${url}); sending uncompressed from now on`);
+      }
+      this.#requeueFront(parts.map((events) => ({ path: request.path, events, attempts: request.attempts, gzip })));
+    }
+    if (verdict.retry) this.#retryLater(request, verdict.retry.events, verdict.retry.afterMs, verdict.retry.reason);
+  }
+
+  #requeueFront(requests: OutgoingRequest[]): void {
+    if (this.stopped) return this.#abandon(requests.flatMap((r) => r.events), 'shut down before they could be sent again');
+    for (const r of requests) this.retryCount += r.events.length;
+    this.#retry.unshift(...requests);
+  }
+
+  /** A transient failure: back off (all requests together) and resend the same events, or give up. */
+  #retryLater(request: OutgoingRequest, events: AwaitedEvent[], retryAfterMs: number | undefined, reason: string): void {
+    const attempts = request.attempts + 1;
+    if (this.stopped) {
+      const why = this.#cancellation.cancelled ? 'shutdown deadline passed' : 'shut down';
+      return this.#abandon(events, `${why}; last error: ${reason}; ${events.length} events not delivered`);
+    }
+    if (attempts >= this.#opts.retry.maxAttempts) {
+      return this.#fail(events, `gave up after ${attempts} attempts; last error: ${reason}; ${events.length} events lost`);
+    }
+    this.#ledger.counts.retried += events.length;
+    this.retryCount += events.length;
+    const whole = events === request.events;
+    this.#retry.push({ path: request.path, events, attempts, gzip: request.gzip, body: whole ? request.body : undefined });
+    const delay = this.#gate.failure(retryAfterMs, request.round);
+    this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, `the Ours API is unavailable (${reason}); retrying in ${delay} ms, with backoff`);
+  }
+
+  // --- settling --------------------------------------------------------------
+
+  #settle(events: AwaitedEvent[], outcome: 'delivered' | 'failed', ack = true): void {
+    if (ack) this.#store.ack(events);
+    this.#ledger.settled(events, outcome);
+  }
+
+  #fail(events: AwaitedEvent[], message: string, status?: number): void {
+    this.#settle(events, 'failed');
+    this.#report(new OursDeliveryError(message, events.length, status));
+  }
+
+  /**
+   * Shutdown ran out of time: the events are lost to this process. A durable
+   * store keeps them (no ack) for the next process to deliver.
+   */
+  #abandon(events: AwaitedEvent[], message: string): void {
+    if (!this.#store.durable) return this.#fail(events, message);
+    this.#settle(events, 'failed', false);
+    this.#report(new OursDeliveryError(`${message}; they stay in the durable store for the next start`, events.length));
+  }
+
+  #report(err: OursError): void {
+    this.#reporter.error(err);
+  }
+}

@@ -1,0 +1,98 @@
+import type { ServerResponse } from 'node:http';
+import { answerWithin } from '../deadline';
+import type { ResponseControl } from './response-control';
+
+/** Appends `cookie` to the response's `Set-Cookie`, next to the app's own cookies. */
+function addSetCookie(res: ServerResponse, cookie: string): void {
+  const existing = res.getHeader('set-cookie');
+  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  res.setHeader('set-cookie', [...list, cookie]);
+}
+
+/**
+ * Puts `cookie` back if something removed it before the headers are written.
+ * The event of a minted visitor carries its id, and an opt-out must outlast
+ * the request, so the browser must get the cookie whatever the response
+ * becomes: Koa's error handling (`ctx.throw` after a `track()` or an
+ * `optOut()`) removes every header set so far, then writes the error
+ * response. Installed only on a response that minted a visitor or opted
+ * out; runs once.
+ */
+function keepCookieOnWriteHead(res: ServerResponse, cookie: string): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function writeHeadWithVisitorCookie(this: ServerResponse, ...args: unknown[]) {
+    res.writeHead = writeHead;
+    const current = res.getHeader('set-cookie');
+    const kept = Array.isArray(current) ? current.includes(cookie) : current === cookie;
+    if (!kept && !res.headersSent) addSetCookie(res, cookie);
+    const headers = args.findIndex((a) => a !== null && typeof a === 'object' && !Array.isArray(a));
+    if (headers !== -1) args[headers] = withCookie(args[headers] as Record<string, unknown>, cookie);
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['writeHead'];
+}
+
+/**
+ * Headers given to `writeHead()` replace those set before by name, so the
+ * app's own `Set-Cookie` there (Fastify writes every `reply.header()` this
+ * way) would replace ours: it joins them instead, in a copy.
+ */
+function withCookie(headers: Record<string, unknown>, cookie: string): Record<string, unknown> {
+  const name = Object.keys(headers).find((k) => k.toLowerCase() === 'set-cookie');
+  if (name === undefined) return headers;
+  const value = headers[name];
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
+  return list.includes(cookie) ? headers : { ...headers, [name]: [...list, cookie] };
+}
+
+/**
+ * Calls `done` when the response is over: `finish` once it was sent, `close`
+ * when the client went away first. Node 20 also emits `close` after `finish`,
+ * for HTTP/1 and HTTP/2 responses alike; listening to both does not rely on
+ * it. `done` runs once or twice and must tolerate the second call.
+ * Plain listeners: `once()` wrappers and removing them cost more than the
+ * rest of the hand-off (bench `parts`), and the response is dropped right after.
+ * Every Node framework ends on Node's ServerResponse, so this works for Koa too,
+ * where code after `await next()` runs before the body is written.
+ */
+function onDone(res: ServerResponse, done: () => void): void {
+  if (res.writableFinished || res.destroyed) return done();
+  res.on('finish', done);
+  res.on('close', done);
+}
+
+/** Delays `res.end()` until `beforeEnd()` settles or `timeoutMs` passes (see `ResponseControl.holdEnd`). */
+function holdEnd(res: ServerResponse, beforeEnd: () => Promise<unknown>, timeoutMs: number): void {
+  const end = res.end;
+  res.end = function endAfterFlush(this: ServerResponse, ...args: unknown[]) {
+    res.end = end;
+    void answerWithin(beforeEnd(), timeoutMs).then(() => (end as (...a: unknown[]) => void).apply(res, args));
+    return res;
+  } as ServerResponse['end'];
+}
+
+/**
+ * Answers with a 302 to `location`, not cacheable (the variant belongs to
+ * this visitor only). Written on Node's response, so it works the same
+ * under Express and Koa (Koa skips its own response once this one ended).
+ */
+function redirect(res: ServerResponse, location: string): void {
+  const body = `Redirecting to ${location}\n`;
+  res.statusCode = 302;
+  res.setHeader('location', location);
+  res.setHeader('cache-control', 'private, no-store');
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** The tracker's view of Node's `ServerResponse`: Express, Koa, Fastify (`reply.raw`) and node:http. */
+export const nodeResponse: ResponseControl<ServerResponse> = {
+  headersSent: (res) => res.headersSent || res.writableEnded,
+  addCookie(res, cookie) {
+    addSetCookie(res, cookie);
+    keepCookieOnWriteHead(res, cookie);
+  },
+  redirect,
+  onDone,
+  holdEnd,
+};

@@ -1,0 +1,57 @@
+import type { OursClient } from '../client';
+import { kAcceptHeld, kRelease } from '../client/side-channels';
+import { OursError } from '../errors';
+import type { IdentifyEvent, TrackEvent } from '../events';
+import { reportFailure } from './decide';
+import { hookError, isThenable, settleHook } from './hook';
+import type { MiddlewareConfig } from './middleware-config';
+import type { BeforeSendResult } from './middleware-options';
+
+const VISITOR_TOO_LATE =
+  "setVisitorCookie: the response headers were already sent at the request's first track(), so no visitor cookie could be set, and the event has no visitor (no ours_device_id, identify or setIdentity): not sent. Track before the response starts streaming.";
+
+/**
+ * Hands one built event of a held call to the client, through `beforeSend`
+ * for a track; returns the Promise of an async `beforeSend` (which never
+ * rejects). Every event ends queued or released with a reason.
+ * `visitorTooLate`: `setVisitorCookie` could not set the cookie, so an event
+ * without a visitor is not sent (see VISITOR_TOO_LATE).
+ */
+export function queueEvent<Req>(config: MiddlewareConfig<Req, unknown>, req: Req, kind: 'track' | 'identify', event: TrackEvent | IdentifyEvent, visitorTooLate: boolean): Promise<void> | undefined {
+  const { client, beforeSend } = config;
+  if (kind === 'identify' || !beforeSend) return accept(client, kind, event, visitorTooLate);
+  let out: ReturnType<typeof beforeSend>;
+  try {
+    out = beforeSend(event as TrackEvent, req);
+  } catch (err) {
+    reportFailure(client, hookError('beforeSend', 'threw', err));
+    return void client[kRelease]('hook_failed', 1);
+  }
+  if (!isThenable(out)) return afterBeforeSend(client, out, event as TrackEvent, visitorTooLate);
+  return settleHook('beforeSend', out, config.hookTimeoutMs).then(
+    (final) => afterBeforeSend(client, final, event as TrackEvent, visitorTooLate),
+    (err: OursError) => {
+      reportFailure(client, err);
+      client[kRelease]('hook_failed', 1);
+    },
+  );
+}
+
+/** What `beforeSend` returned: `null` drops; `undefined` keeps the event as the hook left it. */
+function afterBeforeSend(client: OursClient, out: BeforeSendResult, event: TrackEvent, visitorTooLate: boolean): undefined {
+  if (out === null || (out as unknown) === false) return void client[kRelease]('filtered', 1);
+  return accept(client, 'track', out ?? event, visitorTooLate);
+}
+
+function accept(client: OursClient, kind: 'track' | 'identify', event: TrackEvent | IdentifyEvent, visitorTooLate: boolean): undefined {
+  try {
+    if (visitorTooLate && !event.userId && !event.externalId && !event.email) {
+      client[kRelease]('invalid', 1);
+      return void reportFailure(client, new OursError(VISITOR_TOO_LATE));
+    }
+    client[kAcceptHeld](kind, event);
+  } catch (err) {
+    reportFailure(client, err); // `strict`: the client threw what it counted
+  }
+  return undefined;
+}
