@@ -64,7 +64,7 @@ export function withOurs<Ctx extends object = {}, Req extends Request = Request,
     // Next 14 prerenders at build time a GET handler that does not read the request.
     void request.headers;
     const side = new WebResponse(() => own ?? requestWaitUntil(ctx));
-    const context = withTracker(ctx, requestTracker(undefined, config, sourceOf, side, request, undefined));
+    const context = withTracker(ctx, requestTracker<Request, WebResponse>(undefined, config, sourceOf, side, request, undefined));
     let response: Res;
     try {
       response = await handler(request, context);

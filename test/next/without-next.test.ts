@@ -25,8 +25,8 @@ describe('ours-middleware/next without Next.js installed', () => {
     const mock = await createMockOurs();
     const client = new OursClient({ token: 'next-token-123456', apiUrl: mock.url, logger: false });
     try {
-      const handler = withOurs(
-        (_request: Request, ctx: { params: Promise<{ id: string }> }) => {
+      const handler = withOurs<{ params: Promise<{ id: string }> }>(
+        (_request, ctx) => {
           ctx.ours.track('Item Viewed');
           return Response.redirect('https://example.com/elsewhere', 307); // headers immutable
         },

@@ -7,8 +7,8 @@ const client = new OursClient({ token: process.env.OURS_TOKEN, apiUrl: process.e
 const reported: string[] = [];
 client.on('error', (err) => void reported.push(err.message));
 
-export default withOurs(
-  (request: NextRequest, event: NextFetchEvent) => {
+export default withOurs<NextFetchEvent, NextRequest>(
+  (request, event) => {
     // For the tests: what this sandbox's client counted and reported.
     if (request.nextUrl.pathname === '/mw/stats') return Response.json({ stats: client.stats(), reported });
     event.ours.track('Middleware Seen', { path: new URL(request.url).pathname });
