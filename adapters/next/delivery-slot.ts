@@ -1,37 +1,33 @@
+import type { WaitUntil } from '../../src/request/web-response';
+
 /*
- * The tracker hands a request's delivery promise to the middleware config's
- * `waitUntil`, one function shared by every request; in Next the place to
- * keep a request alive is per request (its `after()` callback, its
- * `NextFetchEvent`, its request context). The hand-off is synchronous, so the
- * adapter points this slot at the request's sink for the length of that one
- * call.
+ * Where `after()`'s callback gets the request's delivery promise from. The
+ * tracker hands a request's delivery to its response's `waitUntil` while the
+ * hand-off runs, synchronously; `after()`'s callback must return that promise
+ * (Next and Vercel keep the function alive for it), so for the length of that
+ * one call the response's `waitUntil` captures it.
  */
 
-type Sink = ((delivery: Promise<unknown>) => void) | undefined;
+let capture: WaitUntil | undefined;
 
-let sink: Sink;
-
-/** The config's `waitUntil`: this hand-off's delivery goes to the request's sink. */
-export function toCurrentSink(delivery: Promise<unknown>): void {
-  sink?.(delivery);
-}
-
-/**
- * Runs the hand-off `done` with `to` as the sink, and returns the delivery
- * promise it produced (for `after()`'s callback to return, which keeps the
- * function alive for it).
- */
-export function deliverTo(to: Sink, done: () => void): Promise<unknown> | undefined {
+/** Runs the hand-off `done`; returns the delivery it started, for `after()`'s callback to return. */
+export function handOffCapturing(done: () => void): Promise<unknown> | undefined {
   let delivery: Promise<unknown> | undefined;
-  const outer = sink;
-  sink = (promise) => {
-    delivery = promise;
-    to?.(promise);
-  };
+  const outer = capture;
+  capture = (promise) => void (delivery = promise);
   try {
     done();
   } finally {
-    sink = outer;
+    capture = outer;
   }
   return delivery;
+}
+
+/**
+ * The response's `waitUntil`: the capture while `handOffCapturing` runs,
+ * else the request's own (`platform`), if any. Always a function, so the
+ * tracker delivers at the hand-off rather than batching it into the turn.
+ */
+export function captureOr(platform: WaitUntil | undefined): WaitUntil {
+  return (promise) => (capture ? capture(promise) : platform?.(promise));
 }

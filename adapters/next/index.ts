@@ -11,7 +11,6 @@ import { requestTracker, type RequestTracker } from '../../src/request/tracker';
 import { refuseFlushOnResponse, WebResponse, withCookies, redirectResponse } from '../../src/request/web-response';
 import { webSource } from '../../src/request/web-source';
 import { requestWaitUntil } from './delivery';
-import { toCurrentSink } from './delivery-slot';
 import { nextResponseNext } from './next-server';
 import { routeResponse } from './route-response';
 
@@ -59,11 +58,11 @@ export function withOurs<Ctx extends object = {}, Req extends Request = Request,
 ): OursRouteHandler<Req, Ctx, Res> {
   refuseFlushOnResponse(options, 'Next.js route handlers and middleware');
   const own = options?.waitUntil;
-  const config = resolveMiddlewareConfig<Request, WebResponse>({ ...options, waitUntil: toCurrentSink }, routeResponse);
+  const config = resolveMiddlewareConfig<Request, WebResponse>(options, routeResponse);
   const route = async function oursRoute(request: Req, ctx: Ctx): Promise<Res> {
     // Next 14 prerenders at build time a GET handler that does not read the request.
     void request.headers;
-    const side = new WebResponse(() => own ?? requestWaitUntil(ctx));
+    const side = new WebResponse(() => own ?? requestWaitUntil(ctx), request);
     const context = withTracker(ctx, requestTracker<Request, WebResponse>(undefined, config, sourceOf, side, request, undefined));
     let response: Res;
     try {

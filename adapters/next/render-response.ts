@@ -1,7 +1,8 @@
 import { OursError } from '../../src/errors';
 import type { ResponseControl } from '../../src/request/response-control';
+import type { WaitUntil } from '../../src/request/web-response';
 import { handOffAfterResponse, requestWaitUntil } from './delivery';
-import { deliverTo } from './delivery-slot';
+import { captureOr, handOffCapturing } from './delivery-slot';
 import type { NextCookieOptions, NextCookieStore } from './next-server';
 
 /**
@@ -13,6 +14,8 @@ export interface NextRender {
   readonly cookies: NextCookieStore;
   /** A server action (`Next-Action` header) may set cookies; a server component may not (Next throws). */
   readonly isAction: boolean;
+  /** The `waitUntil` option, which wins over the request context's. */
+  readonly waitUntil: WaitUntil | undefined;
 }
 
 /** One attribute of a `Set-Cookie` line as `cookies().set()` takes it. */
@@ -47,12 +50,12 @@ export const renderResponse: ResponseControl<NextRender> = {
   /**
    * After the render where `after()` exists (Next 15+); else at once: a
    * server component has no response end to wait for, and the calls go to
-   * the client (its own timers, or the request context's `waitUntil`).
+   * the client (with the request context's `waitUntil` where there is one).
    */
   onDone(_render, done) {
-    if (handOffAfterResponse(() => deliverTo(undefined, done))) return;
-    deliverTo(requestWaitUntil(undefined), done);
+    if (!handOffAfterResponse(() => handOffCapturing(done))) done();
   },
+  waitUntil: (render) => captureOr(render.waitUntil ?? requestWaitUntil(undefined)),
   holdEnd() {
     // flushOnResponse: Next renders the response; nothing to hold here.
   },

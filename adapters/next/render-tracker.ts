@@ -4,7 +4,6 @@ import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
 import type { MiddlewareOptions } from '../../src/request/middleware-options';
 import { requestTracker, type RequestTracker } from '../../src/request/tracker';
 import { WebSource } from '../../src/request/web-source';
-import { toCurrentSink } from './delivery-slot';
 import { nextHeaders } from './next-server';
 import { renderResponse, type NextRender } from './render-response';
 
@@ -63,7 +62,7 @@ function configFor(options: OursTrackerOptions): MiddlewareConfig<Request, NextR
   const found = configs.find((c) => sameOptions(c.options, options));
   if (found) return found.config;
   const { url: _page, ...rest } = options;
-  const config = resolveMiddlewareConfig<Request, NextRender>({ ...rest, waitUntil: toCurrentSink }, renderResponse);
+  const config = resolveMiddlewareConfig<Request, NextRender>(rest, renderResponse);
   if (configs.unshift({ options: { ...options }, config }) > REMEMBERED) configs.pop();
   return config;
 }
@@ -96,7 +95,7 @@ export async function oursTracker(options: OursTrackerOptions = {}): Promise<Req
   const base = baseUrl(headers);
   const page = pageUrl(options.url ?? (isAction ? headers.get('referer') : undefined), base);
   const request = new Request(page ?? base, { headers });
-  const tracker = requestTracker(undefined, config, (req) => new RenderSource(req.headers, page ?? base, page !== undefined), { cookies, isAction }, request, undefined);
+  const tracker = requestTracker(undefined, config, (req) => new RenderSource(req.headers, page ?? base, page !== undefined), { cookies, isAction, waitUntil: options.waitUntil }, request, undefined);
   trackers.set(headers, tracker);
   return tracker;
 }
