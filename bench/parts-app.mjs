@@ -3,7 +3,7 @@
 // measures its own CPU per request in each phase. Neighbouring phases see the
 // same machine, so comparing each phase with the bare phases around it
 // cancels the drift that separate processes suffer on a shared VM.
-// Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa|fastify|node> <sinkUrl> <phaseMs>
+// Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa|fastify|node|hono|fetch> <sinkUrl> <phaseMs>
 // PARTS_ONLY=<variant> serves that variant alone (to profile one part with --cpu-prof).
 import { createRequire } from 'node:module';
 import { answerAtOnce } from './lib/fetch-stub.mjs';
@@ -22,7 +22,7 @@ const PARTS = ['bare', 'mounted', 'context', 'track-nohttp', 'track', 'track-nog
 const adapter = require(`${DIST}/cjs/adapters/${framework}.js`);
 const base = { token: 'bench-token', apiUrl: `${sinkUrl}/api/v1`, logger: false };
 /** The adapter's `ours(options)`; for Fastify, the plugin's onRequest hook, so one app can switch it per phase. */
-const ours = framework === 'fastify' ? fastifyHook : framework === 'node' ? adapter.oursNode : adapter.ours;
+const ours = { fastify: fastifyHook, node: adapter.oursNode, fetch: adapter.oursFetch }[framework] ?? adapter.ours;
 const middleware = {
   bare: undefined,
   mounted: ours(base),
@@ -109,7 +109,36 @@ function nodeApp() {
     .listen(0, '127.0.0.1');
 }
 
-const apps = { express: expressApp, koa: koaApp, fastify: fastifyApp, node: nodeApp };
+/** Hono 4 on @hono/node-server, as `serve()` sets it up (its own Request and Response on Node). */
+function honoApp() {
+  const { Hono } = require('hono');
+  const app = new Hono();
+  app.use((c, next) => {
+    const mw = middleware[current()];
+    return mw ? mw(c, next) : next();
+  });
+  app.get('/', (c) => {
+    handled++;
+    if (tracks(current())) c.get('ours').track('Page Viewed', PROPS);
+    return c.html(BODY);
+  });
+  return require('@hono/node-server').createAdaptorServer({ fetch: app.fetch }).listen(0, '127.0.0.1');
+}
+
+/** A fetch handler on @hono/node-server; `mounted`: the tracker made and `respond()` called, nothing tracked. */
+function fetchApp() {
+  const fetch = (request, env) => {
+    handled++;
+    const v = current();
+    const ours = middleware[v]?.(request, { remoteAddress: env.incoming.socket.remoteAddress });
+    if (ours && tracks(v)) ours.track('Page Viewed', PROPS);
+    const response = new Response(BODY, { headers: { 'content-type': 'text/html; charset=UTF-8' } });
+    return ours ? ours.respond(response) : response;
+  };
+  return require('@hono/node-server').createAdaptorServer({ fetch }).listen(0, '127.0.0.1');
+}
+
+const apps = { express: expressApp, koa: koaApp, fastify: fastifyApp, node: nodeApp, hono: honoApp, fetch: fetchApp };
 const server = apps[framework]();
 server.keepAliveTimeout = 60_000;
 

@@ -15,6 +15,8 @@ const entries = {
   koa: 'adapters/koa',
   fastify: 'adapters/fastify',
   node: 'adapters/node',
+  fetch: 'adapters/fetch',
+  hono: 'adapters/hono',
   next: 'adapters/next/index',
   testing: 'src/testing/index',
 };

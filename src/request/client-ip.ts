@@ -9,6 +9,21 @@ export type TrustFunction = (addr: string, i: number) => boolean;
 export type TrustSetting = boolean | number | string | readonly string[] | TrustFunction;
 
 /**
+ * Platforms whose edge sets the client's address in a header of its own,
+ * overwriting what the client sent: `'cloudflare'` reads `CF-Connecting-IP`;
+ * `'vercel'` reads `X-Real-IP`, then `X-Forwarded-For` (Vercel overwrites
+ * both with the client's address). Only behind that platform: elsewhere any
+ * client can set these headers.
+ */
+export type TrustPreset = 'cloudflare' | 'vercel';
+
+/** The client address a platform's edge put in its headers (see `TrustPreset`). */
+export function presetIp(preset: TrustPreset, header: (name: string) => string | undefined): string | undefined {
+  if (preset === 'cloudflare') return header('cf-connecting-ip');
+  return header('x-real-ip') ?? header('x-forwarded-for')?.split(',', 1)[0];
+}
+
+/**
  * Longest `X-Forwarded-For` tail we walk. Trusted proxies append on the
  * right, so a capped header keeps its rightmost part (from a comma on).
  */

@@ -3,7 +3,7 @@ import { kDebug, kHold, kReport, kWarn } from '../client/side-channels';
 import { describeValue, OursConfigError, OursError } from '../errors';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
 import { optionNames, refuseUnknownOptions } from '../unknown-options';
-import { compileTrust, forwardedIp, loadRequestIp, requestIpAddress, type TrustFunction } from './client-ip';
+import { compileTrust, forwardedIp, loadRequestIp, presetIp, requestIpAddress, type TrustFunction } from './client-ip';
 import { resolveConsent, type ConsentReader } from './consent';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
 import { handOffsOf, type HandOffBatch } from './hand-off-batch';
@@ -103,11 +103,12 @@ function ipResolver<Req>(options: MiddlewareOptions<Req>, client: OursClient): M
   if (clientIp !== undefined) throw new OursConfigError('clientIp', `must be 'request-ip' or a function, got ${describeValue(clientIp)}`);
   // No fallback to the socket: when the framework's pick is not an IP, the socket is a proxy's address.
   if (trustProxy === undefined) return (source) => source.ip();
+  if (trustProxy === 'cloudflare' || trustProxy === 'vercel') return (source) => presetIp(trustProxy, (name) => source.header(name));
   let trust: TrustFunction;
   try {
     trust = compileTrust(trustProxy);
   } catch (err) {
-    throw new OursConfigError('trustProxy', `is not a hop count, CIDR list or function: ${(err as Error).message}`);
+    throw new OursConfigError('trustProxy', `is not 'cloudflare', 'vercel', a hop count, CIDR list or function: ${(err as Error).message}`);
   }
   return (source) => forwardedIp(source.socketAddress, source.header('x-forwarded-for'), trust);
 }

@@ -1,7 +1,7 @@
 import type { OursClient } from '../client';
 import type { Identity, TrackEvent } from '../events';
 import type { ClientOptions } from '../options';
-import type { TrustSetting } from './client-ip';
+import type { TrustPreset, TrustSetting } from './client-ip';
 import type { ConsentOption } from './consent';
 import type { RedactOption } from './redact-option';
 
@@ -30,10 +30,14 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
   /**
    * Which proxies to trust for `X-Forwarded-For`, with proxy-addr semantics
    * (hop count, CIDR list, or `(addr, i) => boolean`), for apps that have not
-   * configured their framework's own trust. @defaultValue the framework's setting
-   * (Express `trust proxy`, Koa `app.proxy` + `app.maxIpsCount`)
+   * configured their framework's own trust. Or the platform the app runs
+   * behind, whose edge overwrites a header with the client's address:
+   * `'cloudflare'` (`CF-Connecting-IP`), `'vercel'` (`X-Real-IP`, then
+   * `X-Forwarded-For`); anywhere else a client could forge those.
+   * @defaultValue the framework's setting (Express `trust proxy`, Koa
+   * `app.proxy` + `app.maxIpsCount`; fetch and Hono: the peer address when given, else none)
    */
-  trustProxy?: TrustSetting | undefined;
+  trustProxy?: TrustSetting | TrustPreset | undefined;
   /**
    * Where else the IP may come from. `'request-ip'` reads the first address in
    * client-settable headers (`X-Client-IP`, `X-Forwarded-For`, CDN headers):

@@ -43,4 +43,10 @@ export interface ResponseControl<Res> {
    * running after the response (it has `waitUntil`) may end at once.
    */
   holdEnd(res: Res, beforeEnd: () => Promise<unknown>, timeoutMs: number): void;
+  /**
+   * The platform's `waitUntil` for this one request (a Worker's
+   * `ctx.waitUntil`), where the response knows one: it wins over the
+   * `waitUntil` option. Asked at the request's first `track()`.
+   */
+  waitUntil?(res: Res): ((promise: Promise<unknown>) => void) | undefined;
 }

@@ -233,7 +233,8 @@ export class RequestTracker<Req = unknown, Res = unknown> {
       const { client } = this.#config;
       if (!client[kHold]()) return; // counted, and dropped once the client is shut down
       if (this.#optedOut) return void client[kRelease]('filtered', 1);
-      if (this.#handedOff) return void this.#send([call]);
+      // After the response (a streamed body still being written): sent at once, delivered within `waitUntil`.
+      if (this.#handedOff) return void this.#deliver(this.#send([call]));
       if (this.#held) return void this.#held.push(call);
       // Held before the hooks: a response that is already over hands it off at once.
       this.#held = [call];
@@ -257,18 +258,30 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     this.#handOffNow = handOff;
     handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
     if (flushOnResponseMs !== undefined) response.holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
-    response.onDone(this.#res, batchHandOffs ? () => handOffs.add(handOff) : handOff);
+    // With the platform's own waitUntil, delivery starts at the response, inside the request's lifetime.
+    const batch = batchHandOffs && !response.waitUntil?.(this.#res);
+    response.onDone(this.#res, batch ? () => handOffs.add(handOff) : handOff);
   }
 
   /** Hands what was held to the client, once; returns the delivery promise when someone waits for it. */
   #handOff(): Promise<unknown> | undefined {
     if (this.#handedOff) return undefined;
     this.#handedOff = true;
-    const { handOffs, waitUntil, flushOnResponseMs, client } = this.#config;
+    const { handOffs } = this.#config;
     if (this.#handOffNow) handOffs.closed(this.#handOffNow);
     const held = this.#held ?? [];
     this.#held = undefined;
-    const sending = this.#send(held);
+    return this.#deliver(this.#send(held));
+  }
+
+  /**
+   * With `waitUntil` (the request's or the option) or `flushOnResponse`: this
+   * request's delivery, after `sending` (an async hook), handed to
+   * `waitUntil` and returned.
+   */
+  #deliver(sending: Promise<void> | undefined): Promise<unknown> | undefined {
+    const { response, flushOnResponseMs, client } = this.#config;
+    const waitUntil = response.waitUntil?.(this.#res) ?? this.#config.waitUntil;
     if (!waitUntil && flushOnResponseMs === undefined) return undefined;
     // This request's delivery: other requests still running keep their calls.
     const delivery = sending ? sending.then(() => client[kFlushQueued]()) : client[kFlushQueued]();
@@ -419,6 +432,15 @@ export function requestTracker<Req, Res>(
 ): RequestTracker<Req, Res> {
   // The socket address is the one thing read now: it is gone once the client disconnects.
   if (!(existing instanceof RequestTracker)) return new RequestTracker(config, sourceOf, res, req, socket?.remoteAddress);
+  return sharedTracker(existing, config);
+}
+
+/**
+ * `existing`, the tracker another mount made for the request: it serves,
+ * with its options; a mount of another `ours()` says so, at debug level.
+ * @internal
+ */
+export function sharedTracker<T extends RequestTracker<Req, Res>, Req, Res>(existing: T, config: MiddlewareConfig<Req, Res>): T {
   if (!existing[kMadeBy](config)) config.noteMountedTwice();
   return existing;
 }

@@ -1,7 +1,8 @@
 /**
  * One harness for the frameworks the adapters support. Each suite is written
  * once against it and run for Express 4 and 5, Koa 2 and 3, Fastify 4 and 5,
- * and a plain node:http handler:
+ * a plain node:http handler, a fetch handler and Hono 4 (both on Node, through
+ * @hono/node-server):
  *
  *   adapterSuite('context', (t) => {
  *     it('reads the visitor', async () => {
@@ -28,10 +29,16 @@ import express5 from 'express';
 import express4 from 'express4';
 import fastify5, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fastify4 from 'fastify4';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono, type Context } from 'hono';
 import Koa3 from 'koa';
 import Koa2 from 'koa2';
 import { ours as oursExpress } from '../../adapters/express';
+import { oursFetch } from '../../adapters/fetch';
 import { ours as oursFastify } from '../../adapters/fastify';
+import { ours as oursHono, type OursEnv, type OursHonoOptions } from '../../adapters/hono';
 import { ours as oursKoa } from '../../adapters/koa';
 import { oursNode } from '../../adapters/node';
 import type { ClientOptions, OursClient, OursError } from '../../src/index';
@@ -57,8 +64,8 @@ export interface HandlerArgs {
   reply?: unknown;
 }
 
-/** The response body: a string, a stream, or nothing for `ok`. */
-export type Body = string | Readable | void;
+/** The response body: a string, a stream, or nothing for `ok`; fetch and Hono: also a whole `Response`. */
+export type Body = string | Readable | Response | void;
 export type Handler = (h: HandlerArgs) => Body | Promise<Body>;
 
 /** `ours()` options for any of the frameworks (`req` is Express's `req` or Koa's `ctx`). */
@@ -71,12 +78,21 @@ export interface FakeUser {
   email: string;
 }
 
-export type FrameworkName = 'Express 4' | 'Express 5' | 'Koa 2' | 'Koa 3' | 'Fastify 4' | 'Fastify 5' | 'node:http';
-export type FrameworkKind = 'express' | 'koa' | 'fastify' | 'node';
+export type FrameworkName = 'Express 4' | 'Express 5' | 'Koa 2' | 'Koa 3' | 'Fastify 4' | 'Fastify 5' | 'node:http' | 'fetch' | 'Hono 4';
+export type FrameworkKind = 'express' | 'koa' | 'fastify' | 'node' | 'fetch' | 'hono';
 
 export interface Framework {
   readonly name: FrameworkName;
   readonly kind: FrameworkKind;
+  /**
+   * Whether the app answers on Node's response (`res`): a handler may write
+   * to it directly, and the response has started once it did. False for fetch
+   * and Hono, where the handler returns a `Response` (the harness's `res` is
+   * still Node's, to listen on).
+   */
+  readonly nodeResponse: boolean;
+  /** Whether the framework has a proxy trust setting of its own (Express `trust proxy`, Koa `app.proxy`, Fastify `trustProxy`). */
+  readonly ownTrust: boolean;
   /**
    * `ours()` of this framework's adapter, or what stands for it (Fastify: the
    * plugin with its options; node: `oursNode()`), with the client it sends through.
@@ -86,6 +102,8 @@ export interface Framework {
   mountError(options: Options): Promise<unknown>;
   /** Where the fake auth put the user: Express `req.user`, Koa `ctx.state.user`. */
   userOf(target: unknown): FakeUser | undefined;
+  /** The path and query the request asked for, read from what the callbacks get (`req`, `ctx`, `c`, a `Request`). */
+  pathOf(target: unknown): string;
   /**
    * Builds the app around `mw`; `setup` sees the bare app first (trust proxy...;
    * Fastify: its constructor options). `again` is mounted a second time after
@@ -112,9 +130,12 @@ function expressFramework(name: 'Express 4' | 'Express 5', create: typeof expres
   return {
     name,
     kind: 'express',
+    nodeResponse: true,
+    ownTrust: true,
     ours: (options) => oursExpress(options),
     mountError: syncMountError(oursExpress),
     userOf: (target) => (target as { user?: FakeUser }).user,
+    pathOf: (target) => (target as { originalUrl: string }).originalUrl,
     app(mw, run, appErrors, setup, again) {
       const app = create();
       setup?.(app);
@@ -156,9 +177,12 @@ function koaFramework(name: 'Koa 2' | 'Koa 3', Koa: typeof Koa3): Framework {
   return {
     name,
     kind: 'koa',
+    nodeResponse: true,
+    ownTrust: true,
     ours: (options) => oursKoa(options),
     mountError: syncMountError(oursKoa),
     userOf: (target) => (target as Koa3.Context).state.user as FakeUser | undefined,
+    pathOf: (target) => (target as Koa3.Context).url,
     app(mw, run, appErrors, setup, again) {
       const app = new Koa();
       setup?.(app);
@@ -195,6 +219,8 @@ function fastifyFramework(name: 'Fastify 4' | 'Fastify 5', create: typeof fastif
   return {
     name,
     kind: 'fastify',
+    nodeResponse: true,
+    ownTrust: true,
     // The plugin's own client, made from these options (options made once share it).
     ours: (options = {}) => ({ options, client: options.client ?? resolveMiddlewareConfig(options, nodeResponse).client }),
     async mountError(options) {
@@ -209,6 +235,7 @@ function fastifyFramework(name: 'Fastify 4' | 'Fastify 5', create: typeof fastif
       return undefined;
     },
     userOf: (target) => (target as { user?: FakeUser }).user,
+    pathOf: (target) => (target as FastifyRequest).url,
     async app(mw, run, appErrors, setup, again) {
       let listener: RequestListener | undefined;
       const options: FastifyServerOptions = {};
@@ -252,9 +279,12 @@ function nodeFramework(): Framework {
   return {
     name: 'node:http',
     kind: 'node',
+    nodeResponse: true,
+    ownTrust: false,
     ours: (options) => oursNode(options),
     mountError: syncMountError(oursNode),
     userOf: (target) => (target as { user?: FakeUser }).user,
+    pathOf: (target) => (target as IncomingMessage).url ?? '/',
     app(mw, run, appErrors, _setup, again) {
       const track = mw as ReturnType<typeof oursNode>;
       const send = (res: ServerResponse, body: Body): void => {
@@ -287,6 +317,95 @@ function nodeFramework(): Framework {
   };
 }
 
+/** A handler's body as a Web `Response` (a Node stream becomes a Web stream). */
+function webResponse(body: Body): Response {
+  if (body instanceof Response) return body;
+  if (body instanceof Readable) return new Response(Readable.toWeb(body) as ReadableStream, { headers: { 'content-type': 'text/plain' } });
+  return new Response(body ?? 'ok', { headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+}
+
+const pathAndQuery = (url: string): string => {
+  const { pathname, search } = new URL(url);
+  return pathname + search;
+};
+
+/** The fake auth's user of a fetch request. */
+const users = new WeakMap<Request, FakeUser | undefined>();
+
+/** A fetch handler (`oursFetch()`), served on Node by @hono/node-server; the peer address is passed as Bun's or Deno's would be. */
+function fetchFramework(): Framework {
+  return {
+    name: 'fetch',
+    kind: 'fetch',
+    nodeResponse: false,
+    ownTrust: false,
+    ours: (options) => oursFetch(options),
+    mountError: syncMountError(oursFetch),
+    userOf: (target) => users.get(target as Request),
+    pathOf: (target) => pathAndQuery((target as Request).url),
+    app(mw, run, appErrors, _setup, again) {
+      const track = mw as ReturnType<typeof oursFetch>;
+      return getRequestListener(async (request, env) => {
+        const { incoming: req, outgoing: res } = env as HttpBindings;
+        users.set(request, fakeUser(req.headers['x-user']));
+        let ours = track(request, { remoteAddress: req.socket.remoteAddress });
+        if (again) {
+          again.between?.(ours, request);
+          ours = (again.mw as typeof track)(request);
+        }
+        let response: Response;
+        try {
+          response = webResponse(await run()({ ours, req, res, target: request }));
+        } catch (err) {
+          appErrors.push(err);
+          response = new Response('error', { status: 500 });
+        }
+        return ours.respond(response);
+      }, { overrideGlobalObjects: false }) as RequestListener;
+    },
+  };
+}
+
+/** Hono 4 on Node (@hono/node-server), the IP from its `getConnInfo` unless the test says otherwise. */
+function honoFramework(): Framework {
+  const withConnInfo = (options: Options = {}): OursHonoOptions => ('getConnInfo' in options ? (options as OursHonoOptions) : { getConnInfo, ...options });
+  return {
+    name: 'Hono 4',
+    kind: 'hono',
+    nodeResponse: false,
+    ownTrust: false,
+    ours: (options) => oursHono(withConnInfo(options)),
+    mountError: syncMountError((options) => oursHono(withConnInfo(options))),
+    userOf: (target) => (target as Context).get('user') as FakeUser | undefined,
+    pathOf: (target) => pathAndQuery((target as Context).req.url),
+    app(mw, run, appErrors, setup, again) {
+      const app = new Hono<OursEnv & { Bindings: HttpBindings; Variables: { user: FakeUser | undefined } }>();
+      setup?.(app);
+      app.use((c, next) => {
+        c.set('user', fakeUser(c.req.header('x-user')));
+        return next();
+      });
+      app.use(mw as ReturnType<typeof oursHono>);
+      if (again) {
+        app.use((c, next) => {
+          again.between?.(c.var.ours, c);
+          return next();
+        });
+        app.use(again.mw as ReturnType<typeof oursHono>);
+      }
+      app.all('*', async (c) => {
+        const body = await run()({ ours: c.var.ours, req: c.env.incoming, res: c.env.outgoing, target: c });
+        return c.env.outgoing.headersSent ? RESPONSE_ALREADY_SENT : webResponse(body);
+      });
+      app.onError((err, c) => {
+        appErrors.push(err);
+        return c.text('error', 500);
+      });
+      return getRequestListener(app.fetch, { overrideGlobalObjects: false }) as RequestListener;
+    },
+  };
+}
+
 /** `mountError` of an adapter whose `ours()` checks its options when called. */
 function syncMountError(ours: (options: Options) => unknown): Framework['mountError'] {
   return async (options) => {
@@ -307,6 +426,8 @@ export const FRAMEWORKS: readonly Framework[] = [
   fastifyFramework('Fastify 4', fastify4 as unknown as typeof fastify5),
   fastifyFramework('Fastify 5', fastify5),
   nodeFramework(),
+  fetchFramework(),
+  honoFramework(),
 ];
 
 /** A response as the test client saw it. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { captureLogger } from '../helpers/client';
-import { adapterSuite, type FrameworkKind, type StartOptions } from './harness';
+import { adapterSuite, type StartOptions } from './harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
 
@@ -17,7 +17,7 @@ const SPOOFED = {
 };
 
 /** Trusts one proxy in the framework's own way: Express `trust proxy`, Koa `app.proxy` + `maxIpsCount`, Fastify's `trustProxy`. */
-const trustOneProxy: Record<Exclude<FrameworkKind, 'node'>, StartOptions['setup']> = {
+const trustOneProxy: Record<'express' | 'koa' | 'fastify', StartOptions['setup']> = {
   express: (app) => app.set('trust proxy', 1),
   koa: (app) => {
     app.proxy = true;
@@ -53,9 +53,9 @@ adapterSuite('adapter: which IP is the end user\'s', (t) => {
     expect(event!.defaultProperties).to.deep.include({ ip: '::1', host: `[::1]:${app.port}`, current_url: `http://[::1]:${app.port}/v6` });
   });
 
-  // A plain node handler has no proxy setting of its own: the `trustProxy` option below is its way.
-  if (t.fw.kind !== 'node') it("with the framework trusting one proxy, uses the proxy's hop (rightmost) and its host and protocol", async () => {
-    const { ip, identityIp, dp } = await ipFor({ setup: trustOneProxy[t.fw.kind as Exclude<FrameworkKind, 'node'>] }, {
+  // A plain node handler, fetch and Hono have no proxy setting of their own: the `trustProxy` option below is their way.
+  if (t.fw.ownTrust) it("with the framework trusting one proxy, uses the proxy's hop (rightmost) and its host and protocol", async () => {
+    const { ip, identityIp, dp } = await ipFor({ setup: trustOneProxy[t.fw.kind as keyof typeof trustOneProxy] }, {
       'x-forwarded-for': '198.51.100.1, 203.0.113.5',
       'x-forwarded-host': 'shop.example',
       'x-forwarded-proto': 'https',
@@ -104,6 +104,27 @@ adapterSuite('adapter: which IP is the end user\'s', (t) => {
     it('still ignores the other headers', async () => {
       const { 'x-forwarded-for': _xff, ...others } = SPOOFED;
       expect((await ipFor({ ours: { trustProxy: 1 } }, others)).ip).to.equal('127.0.0.1');
+    });
+  });
+
+  describe('trustProxy presets: the platform overwrites its own header', () => {
+    it("'cloudflare' reads CF-Connecting-IP, and nothing else", async () => {
+      expect((await ipFor({ ours: { trustProxy: 'cloudflare' } }, SPOOFED)).ip).to.equal('198.51.100.4');
+      const { 'cf-connecting-ip': _cf, ...others } = SPOOFED;
+      t.mock.reset();
+      expect((await ipFor({ ours: { trustProxy: 'cloudflare' } }, others)).ip).to.equal(undefined);
+    });
+
+    it("'vercel' reads X-Real-IP, else the first X-Forwarded-For entry", async () => {
+      expect((await ipFor({ ours: { trustProxy: 'vercel' } }, SPOOFED)).ip).to.equal('198.51.100.2');
+      const { 'x-real-ip': _real, ...others } = SPOOFED;
+      t.mock.reset();
+      expect((await ipFor({ ours: { trustProxy: 'vercel' } }, others)).ip).to.equal('198.51.100.1');
+    });
+
+    it('an unknown preset is refused when mounting, naming the option and the presets', async () => {
+      const err = await t.fw.mountError({ client: t.client(), trustProxy: 'cloudfront' });
+      expect(String(err)).to.match(/trustProxy.*'cloudflare', 'vercel'/);
     });
   });
 

@@ -78,8 +78,9 @@ const FASTIFY: Setting[] = [
 /** No framework, so no proxy setting: the socket's peer. */
 const NODE: Setting[] = [['no proxy setting', () => undefined]];
 
-const SETTINGS = { express: EXPRESS, koa: KOA, fastify: FASTIFY, node: NODE };
-const THEIRS = { express: 'req.ip', koa: 'ctx.ip', fastify: 'request.ip', node: 'req.socket.remoteAddress' };
+const SETTINGS = { express: EXPRESS, koa: KOA, fastify: FASTIFY, node: NODE, fetch: NODE, hono: NODE };
+const PEER = 'req.socket.remoteAddress';
+const THEIRS = { express: 'req.ip', koa: 'ctx.ip', fastify: 'request.ip', node: PEER, fetch: PEER, hono: PEER };
 
 adapterSuite("adapter: the event's IP is the framework's", (t) => {
   for (const [name, setup] of SETTINGS[t.fw.kind]) {
@@ -89,7 +90,7 @@ adapterSuite("adapter: the event's IP is the framework's", (t) => {
         const theirs: (string | undefined)[] = [];
         app.handle(({ ours, target, req }) => {
           const i = Number(req.headers['x-case']);
-          theirs[i] = normalizeIp(t.fw.kind === 'node' ? req.socket.remoteAddress : (target as { ip?: string }).ip);
+          theirs[i] = normalizeIp(!t.fw.ownTrust ? req.socket.remoteAddress : (target as { ip?: string }).ip);
           ours.track('E', { case: i });
         });
         for (const [i, headers] of REQUESTS.entries()) {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Context } from 'hono';
 import type { FastifyReply } from 'fastify';
 import { OursConfigError, type TrackEvent } from '../../src/index';
 import { adapterSuite, type Options } from './harness';
@@ -30,7 +31,7 @@ adapterSuite('adapter: middleware options', (t) => {
 
   it('skip(req): a skipped request sends nothing, others are sent, and skip sees the framework request', async () => {
     const seen: unknown[] = [];
-    const app = await t.start({ ours: { skip: (r) => (seen.push(r), (r.originalUrl ?? r.url) === '/health') } });
+    const app = await t.start({ ours: { skip: (r) => (seen.push(r), t.fw.pathOf(r) === '/health') } });
     const targets: unknown[] = [];
     app.handle(({ ours, target, req }) => {
       targets.push(target);
@@ -186,6 +187,8 @@ adapterSuite('adapter: middleware options', (t) => {
         if (t.fw.kind === 'express') (res as unknown as { cookie(n: string, v: string): void }).cookie('session', 'abc');
         else if (t.fw.kind === 'koa') (target as { cookies: { set(n: string, v: string): void } }).cookies.set('session', 'abc');
         else if (t.fw.kind === 'fastify') (reply as FastifyReply).header('set-cookie', 'session=abc');
+        else if (t.fw.kind === 'fetch') return new Response('ok', { headers: { 'set-cookie': 'session=abc' } });
+        else if (t.fw.kind === 'hono') return (target as Context).header('set-cookie', 'session=abc'), (target as Context).text('ok');
         else res.setHeader('set-cookie', 'session=abc');
       });
       const reply = await app.get('/');

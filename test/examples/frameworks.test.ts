@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import { createHandler as createFetchHandler } from '../../examples/fetch/app';
 import { createApp as createFastifyApp } from '../../examples/fastify/app';
+import { createApp as createHonoApp } from '../../examples/hono/app';
 import { createApp as createNodeApp } from '../../examples/node/app';
 import { createMockOurs, type MockOurs } from '../../src/testing';
 import { send } from '../adapters/harness';
@@ -8,7 +10,7 @@ import { send } from '../adapters/harness';
 const TOKEN = 'frameworks-example-token';
 const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-0000000000e1', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
 
-describe('examples: the Fastify and node:http apps', function () {
+describe('examples: the Fastify, node:http, Hono and fetch apps', function () {
   this.timeout(20_000);
   let mock: MockOurs;
   beforeEach(async () => void (mock = await createMockOurs({ token: TOKEN })));
@@ -50,5 +52,31 @@ describe('examples: the Fastify and node:http apps', function () {
     } finally {
       server.close();
     }
+  });
+
+  it('Hono: a first visit gets its visitor cookie, a sign-up sets the identity and identifies; the health check is skipped', async () => {
+    const { app, tracking } = createHonoApp({ token: TOKEN, apiUrl: mock.url, logger: false, handleSignals: false });
+    const first = await app.request('/', { headers: { 'user-agent': VISITOR['user-agent'] } });
+    expect(await first.text()).to.equal('hello\n');
+    const signup = await app.request('/signup', { method: 'POST', headers: { ...VISITOR, 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ada@example.com' }) });
+    expect(signup.status).to.equal(201);
+    expect((await app.request('/health', { headers: VISITOR })).status).to.equal(200);
+    await tracking.client.shutdown();
+    expect(mock.events.map((e) => e.event)).to.deep.equal(['Page Viewed', 'Signed Up']);
+    expect(first.headers.getSetCookie()[0]).to.match(new RegExp(`^ours_device_id=${mock.events[0]!.userId};`));
+    expect(mock.events[1]).to.include({ externalId: 'u_ada', email: 'ada@example.com' });
+    expect(mock.identifies).to.have.length(1);
+  });
+
+  it('fetch: the handler puts the minted cookie on its Response and hands its delivery to waitUntil; the health check is skipped', async () => {
+    const { handle, track } = createFetchHandler({ token: TOKEN, apiUrl: mock.url, logger: false, handleSignals: false, flushIntervalMs: 60_000 });
+    const waiting: Promise<unknown>[] = [];
+    const waitUntil = (promise: Promise<unknown>): void => void waiting.push(promise);
+    const first = handle(new Request('https://shop.example/', { headers: { 'user-agent': VISITOR['user-agent'] } }), { waitUntil });
+    handle(new Request('https://shop.example/health', { headers: VISITOR }), { waitUntil });
+    await Promise.all(waiting);
+    expect(mock.events.map((e) => e.event)).to.deep.equal(['Page Viewed']);
+    expect(first.headers.getSetCookie()[0]).to.match(new RegExp(`^ours_device_id=${mock.events[0]!.userId};`));
+    await track.client.shutdown();
   });
 });

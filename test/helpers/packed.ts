@@ -61,7 +61,7 @@ async function pack(): Promise<Packed> {
   // Peers and type packages come from this checkout, linked only after npm is done:
   // npm prunes what it did not install, and would follow a link into our tree.
   const modules = join(app, 'node_modules');
-  for (const dep of ['express', 'koa', 'fastify', 'ioredis', 'tsx']) symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
+  for (const dep of ['express', 'koa', 'fastify', 'hono', 'ioredis', 'tsx']) symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
   mkdirSync(join(modules, '@types'), { recursive: true });
   for (const dep of readdirSync(join(root, 'node_modules/@types'))) {
     symlinkSync(join(root, 'node_modules/@types', dep), join(modules, '@types', dep));

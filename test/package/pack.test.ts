@@ -9,6 +9,8 @@ const ENTRIES = {
   'ours-middleware/koa': ['ours', 'RequestTracker'],
   'ours-middleware/fastify': ['ours', 'RequestTracker'],
   'ours-middleware/node': ['oursNode', 'RequestTracker'],
+  'ours-middleware/fetch': ['tracker', 'oursFetch', 'WebRequestTracker'],
+  'ours-middleware/hono': ['ours', 'RequestTracker'],
   'ours-middleware/testing': ['createMockOurs'],
 };
 

@@ -60,7 +60,7 @@ describe('the packed package, typed as user projects configure TypeScript', func
 
   it('every optional property of a public type accepts undefined (exactOptionalPropertyTypes)', () => {
     const pkg = join(packed.app, 'node_modules/ours-middleware');
-    const entries = ['src/index', 'adapters/express', 'adapters/koa', 'adapters/fastify', 'adapters/node', 'src/testing/index'].map((e) => join(pkg, `dist/cjs/${e}.d.ts`));
+    const entries = ['src/index', 'adapters/express', 'adapters/koa', 'adapters/fastify', 'adapters/node', 'adapters/fetch', 'adapters/hono', 'src/testing/index'].map((e) => join(pkg, `dist/cjs/${e}.d.ts`));
     expect(refusingUndefined(pkg, entries, join(packed.app, 'node_modules/@types'))).to.deep.equal([]);
   });
 });

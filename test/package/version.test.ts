@@ -17,9 +17,10 @@ describe('package metadata', () => {
     expect(lock.packages['node_modules/ua-parser-js'].version).to.match(/^1\./);
   });
 
-  it('keeps express, koa and fastify as optional peers, never bundled', () => {
-    expect(pkg.dependencies).not.to.have.any.keys('express', 'koa', 'fastify', 'fastify-plugin');
-    expect(pkg.peerDependencies).to.include.keys('express', 'koa', 'fastify');
+  it('keeps express, koa, fastify and hono as optional peers, never bundled', () => {
+    expect(pkg.dependencies).not.to.have.any.keys('express', 'koa', 'fastify', 'fastify-plugin', 'hono');
+    expect(pkg.peerDependencies).to.include.keys('express', 'koa', 'fastify', 'hono');
     expect(pkg.peerDependenciesMeta.fastify).to.deep.equal({ optional: true });
+    expect(pkg.peerDependenciesMeta.hono).to.deep.equal({ optional: true });
   });
 });

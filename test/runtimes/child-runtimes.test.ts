@@ -1,45 +1,26 @@
-import { execFileSync, execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { binaryOf, RUNTIMES, type Runtime } from './binaries';
 import { describeContract, type RunScenario } from './contract';
 
 const root = join(__dirname, '../..');
 const runner = join(__dirname, 'fixtures/run-contract.mjs');
-/** Where `npm ci --prefix test/runtimes/bin` puts the runtimes (see its package.json for why apart). */
-const bin = 'test/runtimes/bin/node_modules';
 const packageUrl = pathToFileURL(join(root, 'dist/esm/index.mjs')).href;
 
-/** Runtimes whose binaries come from the npm registry as devDependencies (see docs/runtimes.md). */
-const RUNTIMES: { name: string; binary: string | string[]; args: string[] }[] = [
-  { name: 'Node 18', binary: `${bin}/node18/bin/node`, args: [] },
-  { name: 'Node 20 (this node)', binary: process.execPath, args: [] },
-  { name: 'Node 22', binary: `${bin}/node22/bin/node`, args: [] },
-  { name: 'Node 24', binary: `${bin}/node24/bin/node`, args: [] },
-  // bun's postinstall moves its platform package's binary into bun/bin; without install scripts it stays there.
-  { name: 'Bun', binary: [`${bin}/bun/bin/bun.exe`, `${bin}/@oven/bun-linux-x64/bin/bun`], args: [] },
-  { name: 'Deno', binary: `${bin}/@deno/linux-x64-glibc/deno`, args: ['run', '--allow-all', '--quiet'] },
-];
-
-/** The runtime's runner, or why it cannot run here (a missing package, a binary that cannot start). */
-function runnerFor(binaries: string | string[], args: string[]): RunScenario | string {
-  const paths = [binaries].flat().map((b) => (b.startsWith('/') ? b : join(root, b)));
-  const path = paths.find((p) => existsSync(p));
-  if (path === undefined) return `${paths.join(' or ')} is not installed (run 'npm ci --prefix test/runtimes/bin', or the registry has no build for this platform)`;
-  try {
-    execFileSync(path, ['--version'], { stdio: 'pipe', timeout: 20_000 });
-  } catch (err) {
-    return `${path} does not start here: ${(err as Error).message.split('\n')[0]}`;
-  }
+/** The runtime's runner, or why it cannot run here. */
+function runnerFor(runtime: Runtime): RunScenario | string {
+  const binary = binaryOf(runtime);
+  if (typeof binary === 'string') return binary;
   return (name, apiUrl) =>
     new Promise((resolve, reject) => {
-      execFile(path, [...args, runner, packageUrl, apiUrl, name], { timeout: 45_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      execFile(binary.path, [...runtime.args, runner, packageUrl, apiUrl, name], { timeout: 45_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
         if (err) return reject(new Error(`${name}: ${err.message}\n${stderr}`));
         resolve(JSON.parse(stdout.trim().split('\n').pop()!));
       });
     });
 }
 
-for (const { name, binary, args } of RUNTIMES) {
-  describeContract(name, () => runnerFor(binary, args), () => true);
+for (const runtime of RUNTIMES) {
+  describeContract(runtime.name, () => runnerFor(runtime), () => true);
 }

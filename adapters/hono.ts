@@ -1,0 +1,132 @@
+/**
+ * Hono 4 adapter: `app.use(ours({ client }))` puts a request-scoped tracker on
+ * `c.var.ours` (typed through `Variables`: `new Hono<OursEnv>()`). After
+ * `await next()` its cookies go on `c.res` and its events to
+ * `c.executionCtx.waitUntil` where there is one (Workers, Vercel), else to
+ * the client. Only Hono's request is translated here.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { GetConnInfo } from 'hono/conninfo';
+import type { OursClient } from '../src/client';
+import { kReport } from '../src/client/side-channels';
+import { OursError } from '../src/errors';
+import type { MiddlewareOptions } from '../src/request/middleware-options';
+import type { RequestSource } from '../src/request/request-source';
+import { resolveMiddlewareConfig } from '../src/request/middleware-config';
+import { RequestTracker, sharedTracker } from '../src/request/tracker';
+import { redirectResponse, refuseFlushOnResponse, WebResponse, webResponse } from '../src/request/web-response';
+import { webSource } from '../src/request/web-source';
+
+/** Hono's `Context`, as option callbacks (`skip`, `identify`, `beforeSend`, `clientIp`) receive it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type OursHonoContext = Context<any>;
+
+/** The tracker on `c.var.ours`. */
+export type HonoTracker = RequestTracker<OursHonoContext, WebResponse>;
+
+/**
+ * What the middleware adds to an app's `Env`: `new Hono<OursEnv>()`, or
+ * `new Hono<{ Bindings: MyBindings } & OursEnv>()`, types `c.var.ours` and
+ * `c.get('ours')` in every route.
+ */
+export interface OursEnv {
+  Variables: { ours: HonoTracker };
+}
+
+/** Options of the Hono middleware; `req` in callbacks is Hono's `c`. */
+export interface OursHonoOptions extends Omit<MiddlewareOptions<OursHonoContext>, 'flushOnResponse'> {
+  /**
+   * Hono's `getConnInfo` of the runtime (`@hono/node-server/conninfo`,
+   * `hono/bun`, `hono/deno`): the peer's address, the IP itself or where
+   * `trustProxy` (a hop count or CIDR list) starts its walk over
+   * `X-Forwarded-For`. On Workers and Vercel use `trustProxy: 'cloudflare'`
+   * or `'vercel'` instead. @defaultValue none: no IP unless `trustProxy`
+   * names the platform or `clientIp` gives one
+   */
+  getConnInfo?: GetConnInfo | undefined;
+}
+
+/** The middleware, with the client it sends through. */
+export interface OursHonoMiddleware extends MiddlewareHandler<OursEnv> {
+  /** The client behind this middleware: flush or shut it down on exit. */
+  readonly client: OursClient;
+}
+
+const honoSource = (c: OursHonoContext, socketAddress: string | undefined): RequestSource => webSource(c.req.raw.headers, c.req.url, socketAddress);
+
+/**
+ * Hono middleware that sets `c.var.ours`.
+ *
+ * @example
+ * import { Hono } from 'hono';
+ * import { OursClient } from 'ours-middleware';
+ * import { ours, type OursEnv } from 'ours-middleware/hono';
+ *
+ * const client = new OursClient({ token: 'tok_...' });
+ * const app = new Hono<OursEnv>();
+ * app.use(ours({ client, trustProxy: 'cloudflare' }));
+ * app.post('/signup', (c) => {
+ *   c.var.ours.track('Signed Up');
+ *   return c.json({ ok: true });
+ * });
+ * export default app;
+ */
+export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
+  const { getConnInfo, ...rest } = options;
+  refuseFlushOnResponse(rest, 'Hono');
+  const config = resolveMiddlewareConfig<OursHonoContext, WebResponse>(rest, webResponse);
+  const peerOf = (c: OursHonoContext): string | undefined => {
+    try {
+      return getConnInfo?.(c).remote.address;
+    } catch (err) {
+      config.client[kReport](new OursError(`getConnInfo threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`));
+      return undefined;
+    }
+  };
+  const middleware = async function oursMiddleware(c: Context<OursEnv>, next: () => Promise<void>): Promise<void> {
+    const existing = c.get('ours') as HonoTracker | undefined;
+    if (existing) {
+      sharedTracker(existing, config); // the first mount's tracker serves, and that mount finishes it
+      return next();
+    }
+    const response = new WebResponse(() => waitUntilOf(c), c.req.raw);
+    c.set('ours', new RequestTracker(config, honoSource, response, c, getConnInfo && peerOf(c)));
+    try {
+      await next();
+    } finally {
+      try {
+        finish(c, response);
+      } catch (err) {
+        config.client[kReport](new OursError(`tracking failed: ${(err as Error)?.message ?? String(err)}`)); // the app's response stands
+      }
+    }
+  };
+  return Object.assign(middleware, { client: config.client });
+}
+
+/** The request's cookies and redirect onto `c.res`, through Hono's own API; the hand-off runs. */
+function finish(c: Context, response: WebResponse): void {
+  const added = response.end();
+  if (!added) return;
+  if (added.redirect !== undefined) {
+    void c.res.body?.cancel().catch(() => undefined);
+    c.res = undefined; // not merged into: the app's response is replaced
+    c.res = redirectResponse(added.redirect);
+  }
+  for (const cookie of added.cookies) c.header('set-cookie', cookie, { append: true });
+}
+
+/** `c.executionCtx.waitUntil` where the platform gives one; Hono's getter throws where there is none (Node, Bun). */
+function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    return undefined;
+  }
+}
+
+export { RequestTracker } from '../src/request/tracker';
+export type { TrackOverrides, IdentifyOverrides } from '../src/request/tracker';
+export type { MiddlewareOptions } from '../src/request/middleware-options';
+export type { RequestContext } from '../src/request/extract-context';
