@@ -3,7 +3,7 @@
 // measures its own CPU per request in each phase. Neighbouring phases see the
 // same machine, so comparing each phase with the bare phases around it
 // cancels the drift that separate processes suffer on a shared VM.
-// Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa|fastify|node|hono|fetch> <sinkUrl> <phaseMs>
+// Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa|fastify|node|hono|fetch|next> <sinkUrl> <phaseMs>
 // PARTS_ONLY=<variant> serves that variant alone (to profile one part with --cpu-prof).
 import { createRequire } from 'node:module';
 import { answerAtOnce } from './lib/fetch-stub.mjs';
@@ -19,10 +19,10 @@ const BODY = 'Hello World!';
 
 /** The variants, in phase order. Each `ours()` has its own client, all on the same sink. */
 const PARTS = ['bare', 'mounted', 'context', 'track-nohttp', 'track', 'track-nogzip'];
-const adapter = require(`${DIST}/cjs/adapters/${framework}.js`);
+const adapter = require(`${DIST}/cjs/adapters/${framework === 'next' ? 'next/index' : framework}.js`);
 const base = { token: 'bench-token', apiUrl: `${sinkUrl}/api/v1`, logger: false };
 /** The adapter's `ours(options)`; for Fastify, the plugin's onRequest hook, so one app can switch it per phase. */
-const ours = { fastify: fastifyHook, node: adapter.oursNode, fetch: adapter.oursFetch }[framework] ?? adapter.ours;
+const ours = { fastify: fastifyHook, node: adapter.oursNode, fetch: adapter.oursFetch, next: nextRoute }[framework] ?? adapter.ours;
 const middleware = {
   bare: undefined,
   mounted: ours(base),
@@ -138,7 +138,22 @@ function fetchApp() {
   return require('@hono/node-server').createAdaptorServer({ fetch }).listen(0, '127.0.0.1');
 }
 
-const apps = { express: expressApp, koa: koaApp, fastify: fastifyApp, node: nodeApp, hono: honoApp, fetch: fetchApp };
+/** A Next.js route handler (`GET`), as `next start` calls it, here on @hono/node-server: the adapter's cost without Next's server. */
+function nextPage(request, ctx) {
+  handled++;
+  if (ctx.ours && tracks(current())) ctx.ours.track('Page Viewed', PROPS);
+  return new Response(BODY, { headers: { 'content-type': 'text/html; charset=UTF-8' } });
+}
+/** `withOurs(GET, options)` per variant. Next is not installed here: no after(), so as on Next 14 each request hands off as it returns. */
+function nextRoute(options) {
+  return adapter.withOurs(nextPage, options);
+}
+function nextApp() {
+  const fetch = (request) => (middleware[current()] ?? nextPage)(request, {});
+  return require('@hono/node-server').createAdaptorServer({ fetch }).listen(0, '127.0.0.1');
+}
+
+const apps = { express: expressApp, koa: koaApp, fastify: fastifyApp, node: nodeApp, hono: honoApp, fetch: fetchApp, next: nextApp };
 const server = apps[framework]();
 server.keepAliveTimeout = 60_000;
 
