@@ -9,16 +9,21 @@ const IPV6_CHARS = /^[0-9a-f:.]+$/i;
  * `CompressionStream` where it works. Read off `globalThis`, not named:
  * Next.js refuses to build middleware that names it ("a Node.js API ... not
  * supported in the Edge Runtime"), and its edge sandbox (`next start`, `next
- * dev`) defines it as a constructor that throws, so it is tried once.
+ * dev`) defines it as a constructor that throws, so it is tried. Tried when a
+ * client is made, not at import: workerd refuses it at global scope. A
+ * success is kept.
  */
-const Compression = workingCompression((globalThis as { CompressionStream?: typeof CompressionStream }).CompressionStream);
+const Stream = (globalThis as { CompressionStream?: typeof CompressionStream }).CompressionStream;
+let works = false;
 
-function workingCompression(Stream: typeof CompressionStream | undefined): typeof CompressionStream | undefined {
+function compressionWorks(): boolean {
+  if (works || typeof Stream !== 'function') return works;
   try {
-    return typeof Stream === 'function' && new Stream('gzip') ? Stream : undefined;
+    works = new Stream('gzip') !== undefined;
   } catch {
-    return undefined;
+    // this sandbox's stand-in, or a scope that forbids it: plain JSON
   }
+  return works;
 }
 
 /**
@@ -30,7 +35,9 @@ function workingCompression(Stream: typeof CompressionStream | undefined): typeo
 export const platform: Platform = {
   runtime: 'web',
   randomUUID: () => crypto.randomUUID(),
-  gzip: Compression ? gzip : undefined,
+  get gzip() {
+    return compressionWorks() ? gzip : undefined;
+  },
   batchBytes: (head, events) => encoder.encode(`${head}${events.map((e) => e.json).join(',')}]}`),
   defaultFetch: () => webFetch,
   // A microtask, not a timer: workerd drops the timers of a request that has
@@ -52,7 +59,7 @@ export const platform: Platform = {
 
 async function gzip(body: Uint8Array | string): Promise<Uint8Array> {
   const bytes = typeof body === 'string' ? encoder.encode(body) : body;
-  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new Compression!('gzip'));
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new Stream!('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
