@@ -18,7 +18,7 @@ export interface NextRender {
   readonly waitUntil: WaitUntil | undefined;
 }
 
-/** One attribute of a `Set-Cookie` line as `cookies().set()` takes it. */
+/** The attributes of a `Set-Cookie` line, as `cookies().set()` takes them. */
 function cookieOptions(attributes: string[]): NextCookieOptions {
   const options: NextCookieOptions = {};
   for (const attribute of attributes) {
