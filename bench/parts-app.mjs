@@ -3,7 +3,7 @@
 // measures its own CPU per request in each phase. Neighbouring phases see the
 // same machine, so comparing each phase with the bare phases around it
 // cancels the drift that separate processes suffer on a shared VM.
-// Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa|fastify|node|hono|fetch> <sinkUrl> <phaseMs>
+// Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa|fastify|node|hono|fetch|next> <sinkUrl> <phaseMs>
 // PARTS_ONLY=<variant> serves that variant alone (to profile one part with --cpu-prof).
 import { createRequire } from 'node:module';
 import { answerAtOnce } from './lib/fetch-stub.mjs';
@@ -26,10 +26,10 @@ const BODY = 'Hello World!';
  * event can cost.
  */
 const PARTS = ['bare', 'mounted', 'context', 'floor', 'track-nohttp', 'track', 'track-nogzip'];
-const adapter = require(`${DIST}/cjs/adapters/${framework}.js`);
+const adapter = require(`${DIST}/cjs/adapters/${framework === 'next' ? 'next/index' : framework}.js`);
 const base = { token: 'bench-token', apiUrl: `${sinkUrl}/api/v1`, logger: false };
 /** The adapter's `ours(options)`; for Fastify, the plugin's onRequest hook, so one app can switch it per phase. */
-const ours = { fastify: fastifyHook, node: adapter.oursNode, fetch: adapter.oursFetch }[framework] ?? adapter.ours;
+const ours = { fastify: fastifyHook, node: adapter.oursNode, fetch: adapter.oursFetch, next: nextRoute }[framework] ?? adapter.ours;
 const middleware = {
   bare: undefined,
   mounted: ours(base),
@@ -52,6 +52,11 @@ const tracks = (v) => v === 'context' || v.startsWith('track');
 /** Made once the server listens: the events' URLs name its host. */
 let floor;
 const trackFloor = (headers, url) => floor.track('Page Viewed', PROPS, headers, url);
+/** The floor for a Web `Request` (Hono, fetch, Next): the same lookup by User-Agent and path. */
+const trackWebFloor = (request) => {
+  const url = new URL(request.url);
+  trackFloor({ 'user-agent': request.headers.get('user-agent') ?? undefined }, url.pathname + url.search);
+};
 
 let phase = 0;
 let handled = 0;
@@ -118,6 +123,7 @@ function nodeApp() {
       const v = current();
       const ours = middleware[v]?.(req, res);
       if (ours && tracks(v)) ours.track('Page Viewed', PROPS);
+    else if (v === 'floor') trackWebFloor(request);
       else if (v === 'floor') trackFloor(req.headers, req.url);
       res.setHeader('content-type', 'text/html; charset=utf-8');
       res.end(BODY);
@@ -136,6 +142,7 @@ function honoApp() {
   app.get('/', (c) => {
     handled++;
     if (tracks(current())) c.get('ours').track('Page Viewed', PROPS);
+    else if (current() === 'floor') trackWebFloor(c.req.raw);
     return c.html(BODY);
   });
   return require('@hono/node-server').createAdaptorServer({ fetch: app.fetch }).listen(0, '127.0.0.1');
@@ -148,13 +155,30 @@ function fetchApp() {
     const v = current();
     const ours = middleware[v]?.(request, { remoteAddress: env.incoming.socket.remoteAddress });
     if (ours && tracks(v)) ours.track('Page Viewed', PROPS);
+    else if (v === 'floor') trackWebFloor(request);
     const response = new Response(BODY, { headers: { 'content-type': 'text/html; charset=UTF-8' } });
     return ours ? ours.respond(response) : response;
   };
   return require('@hono/node-server').createAdaptorServer({ fetch }).listen(0, '127.0.0.1');
 }
 
-const apps = { express: expressApp, koa: koaApp, fastify: fastifyApp, node: nodeApp, hono: honoApp, fetch: fetchApp };
+/** A Next.js route handler (`GET`), as `next start` calls it, here on @hono/node-server: the adapter's cost without Next's server. */
+function nextPage(request, ctx) {
+  handled++;
+  if (ctx.ours && tracks(current())) ctx.ours.track('Page Viewed', PROPS);
+  else if (current() === 'floor') trackWebFloor(request);
+  return new Response(BODY, { headers: { 'content-type': 'text/html; charset=UTF-8' } });
+}
+/** `withOurs(GET, options)` per variant. Next is not installed here: no after(), so as on Next 14 each request hands off as it returns. */
+function nextRoute(options) {
+  return adapter.withOurs(nextPage, options);
+}
+function nextApp() {
+  const fetch = (request) => (middleware[current()] ?? nextPage)(request, {});
+  return require('@hono/node-server').createAdaptorServer({ fetch }).listen(0, '127.0.0.1');
+}
+
+const apps = { express: expressApp, koa: koaApp, fastify: fastifyApp, node: nodeApp, hono: honoApp, fetch: fetchApp, next: nextApp };
 const server = apps[framework]();
 server.keepAliveTimeout = 60_000;
 

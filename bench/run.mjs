@@ -5,7 +5,7 @@
 //   node bench/run.mjs                 # every workload (npm run bench)
 //   node bench/run.mjs overhead        # 1: per-request overhead, Express 5 and Koa 3
 //   node bench/run.mjs parts           # 1b: where a tracked request's CPU goes (one process, variants by phase;
-//                                      #     PARTS_FRAMEWORKS=hono,fetch for some of express, koa, fastify, node, hono, fetch)
+//                                      #     PARTS_FRAMEWORKS=hono,fetch for some of express, koa, fastify, node, hono, fetch, next)
 //   node bench/run.mjs slow-api        # 2: tracking while the API is slow (2 s) or failing (500)
 //   node bench/run.mjs delivery        # 3: 200,000 track() calls to acknowledged, vs the serialisation floor
 //   node bench/run.mjs micro           # 4: ns per track() and per context extraction
@@ -202,7 +202,7 @@ const PART_LABEL = {
 const PART_PHASE_MS = 1000;
 const PART_SECONDS = QUICK ? 30 : 60;
 /** `PARTS_FRAMEWORKS=fastify,node` runs only those (each takes PART_SECONDS). */
-const PART_FRAMEWORKS = process.env.PARTS_FRAMEWORKS?.split(',') ?? ['express', 'koa', 'fastify', 'node', 'hono', 'fetch'];
+const PART_FRAMEWORKS = process.env.PARTS_FRAMEWORKS?.split(',') ?? ['express', 'koa', 'fastify', 'node', 'hono', 'fetch', 'next'];
 
 /** Per phase of one variant: its CPU per request minus the mean of the bare phases just before and after. */
 function pairedExtra(phases, variant) {
@@ -246,7 +246,7 @@ async function parts() {
       const measured = phases.slice(names.length); // the first round warms up
       json.parts[framework] = { phases: measured, floor };
       process.stderr.write(`${measured.length} phases\n`);
-      print(`### ${{ express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', node: 'node:http', hono: 'Hono 4 (@hono/node-server)', fetch: 'fetch handler (@hono/node-server)' }[framework]}`);
+      print(`### ${{ express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', node: 'node:http', hono: 'Hono 4 (@hono/node-server)', fetch: 'fetch handler (@hono/node-server)', next: 'Next.js route handler, withOurs (@hono/node-server, no Next server)' }[framework]}`);
       print();
       table(
         ['variant', 'CPU µs/req (median of phases)', 'extra vs bare, µs/req (median, quartiles)', 'phases'],

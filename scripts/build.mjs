@@ -17,6 +17,7 @@ const entries = {
   node: 'adapters/node',
   fetch: 'adapters/fetch',
   hono: 'adapters/hono',
+  next: 'adapters/next/index',
   testing: 'src/testing/index',
 };
 
@@ -26,8 +27,12 @@ execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
 
 const esm = join(root, 'dist/esm');
 mkdirSync(esm, { recursive: true });
+const load = createRequire(import.meta.url);
 for (const [name, path] of Object.entries(entries)) {
   const target = `../cjs/${path}.js`;
-  writeFileSync(join(esm, `${name}.mjs`), `export * from '${target}';\n`);
+  // Named, not `export *`: bundlers (Turbopack, esbuild) cannot see through
+  // `export *` of CommonJS, and add runtime code (and a warning) for it.
+  const names = Object.keys(load(join(root, 'dist/cjs', `${path}.js`))).filter((n) => n !== '__esModule');
+  writeFileSync(join(esm, `${name}.mjs`), `export { ${names.join(', ')} } from '${target}';\n`);
   writeFileSync(join(esm, `${name}.d.mts`), `export * from '${target}';\n`);
 }

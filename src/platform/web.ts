@@ -5,6 +5,26 @@ import type { Platform } from './types';
 const encoder = new TextEncoder();
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6_CHARS = /^[0-9a-f:.]+$/i;
+/**
+ * `CompressionStream` where it works. Read off `globalThis`, not named:
+ * Next.js refuses to build middleware that names it ("a Node.js API ... not
+ * supported in the Edge Runtime"), and its edge sandbox (`next start`, `next
+ * dev`) defines it as a constructor that throws, so it is tried. Tried when a
+ * client is made, not at import: workerd refuses it at global scope. A
+ * success is kept.
+ */
+const Stream = (globalThis as { CompressionStream?: typeof CompressionStream }).CompressionStream;
+let works = false;
+
+function compressionWorks(): boolean {
+  if (works || typeof Stream !== 'function') return works;
+  try {
+    works = new Stream('gzip') !== undefined;
+  } catch {
+    // this sandbox's stand-in, or a scope that forbids it: plain JSON
+  }
+  return works;
+}
 
 /**
  * Workers, Vercel's edge runtime and anything else without Node's APIs: the
@@ -15,7 +35,9 @@ const IPV6_CHARS = /^[0-9a-f:.]+$/i;
 export const platform: Platform = {
   runtime: 'web',
   randomUUID: () => crypto.randomUUID(),
-  gzip: typeof CompressionStream === 'function' ? gzip : undefined,
+  get gzip() {
+    return compressionWorks() ? gzip : undefined;
+  },
   batchBytes: (head, events) => encoder.encode(`${head}${events.map((e) => e.json).join(',')}]}`),
   defaultFetch: () => webFetch,
   // A microtask, not a timer: workerd drops the timers of a request that has
@@ -37,7 +59,7 @@ export const platform: Platform = {
 
 async function gzip(body: Uint8Array | string): Promise<Uint8Array> {
   const bytes = typeof body === 'string' ? encoder.encode(body) : body;
-  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new CompressionStream('gzip'));
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new Stream!('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 

@@ -1,5 +1,5 @@
 import { OursClient } from '../client';
-import { kDebug, kReport, kWarn } from '../client/side-channels';
+import { kDebug, kHold, kReport, kWarn } from '../client/side-channels';
 import { describeValue, OursConfigError, OursError } from '../errors';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
 import { optionNames, refuseUnknownOptions } from '../unknown-options';
@@ -73,12 +73,17 @@ function oneOf<T extends string>(name: string, value: T | undefined, allowed: re
   return v;
 }
 
+/** An `OursClient`, from this copy of the package or another (see side-channels.ts). */
+function isOursClient(value: unknown): value is OursClient {
+  return value instanceof OursClient || typeof (value as Partial<Record<typeof kHold, unknown>> | null)?.[kHold] === 'function';
+}
+
 /** The client the middleware uses: the one given, or the one for these client options (see `shared-client.ts`). */
 function clientFrom(options: MiddlewareOptions<unknown>): OursClient {
   const clientOptions: Record<string, unknown> = { ...options };
   for (const key of MIDDLEWARE_KEYS) delete clientOptions[key];
   if (!options.client) return sharedClient(clientOptions as ClientOptions);
-  if (!(options.client instanceof OursClient)) throw new OursConfigError('client', `must be an OursClient (new OursClient({...})), got ${describeValue(options.client)}`);
+  if (!isOursClient(options.client)) throw new OursConfigError('client', `must be an OursClient (new OursClient({...})), got ${describeValue(options.client)}`);
   const extra = Object.keys(clientOptions).filter((k) => clientOptions[k] !== undefined);
   if (extra.length) throw new OursConfigError('client', `is given, so the client options ${extra.join(', ')} would be ignored: set them in new OursClient({...}) instead`);
   return options.client;

@@ -1,0 +1,41 @@
+import { nextAfter } from './next-server';
+
+/** A platform's `waitUntil`: keeps the function alive until `promise` settles. */
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
+/** Where the platform keeps the request's `waitUntil`: Vercel's runtime, then Next's own. */
+const REQUEST_CONTEXTS = [Symbol.for('@vercel/request-context'), Symbol.for('@next/request-context')];
+
+/**
+ * Runs `handOff` once the response has been sent, through Next's `after()`,
+ * keeping the function alive for the delivery promise it returns. False
+ * where there is no `after()` (Next 14, 15.0 without its flag) or it refuses
+ * this scope: the caller then hands off at the response's end.
+ */
+export function handOffAfterResponse(handOff: () => Promise<unknown> | undefined): boolean {
+  const after = nextAfter();
+  if (!after) return false;
+  try {
+    after(handOff);
+    return true;
+  } catch {
+    return false; // called outside a request scope, or unstable_after without experimental.after
+  }
+}
+
+/**
+ * The request's `waitUntil`, where one exists: the middleware's
+ * `NextFetchEvent`, else the one Vercel or Next's edge sandbox keep in the
+ * request context (what `@vercel/functions`' `waitUntil` reads).
+ */
+export function requestWaitUntil(ctx: unknown): WaitUntil | undefined {
+  const own = (ctx as { waitUntil?: unknown } | undefined)?.waitUntil;
+  if (typeof own === 'function') return (promise) => void own.call(ctx, promise);
+  const scope = globalThis as Record<symbol, { get?: () => { waitUntil?: unknown } | undefined } | undefined>;
+  for (const key of REQUEST_CONTEXTS) {
+    const store = scope[key]?.get?.();
+    const waitUntil = store?.waitUntil;
+    if (typeof waitUntil === 'function') return (promise) => void waitUntil.call(store, promise);
+  }
+  return undefined;
+}

@@ -1,0 +1,65 @@
+import { OursConfigError } from '../../src/errors';
+
+/*
+ * Next's request-scope functions, loaded on first use with a plain
+ * `require()`: `next` is an optional peer, so nothing here runs at import,
+ * and Next's bundler (webpack or Turbopack) still sees the module names and
+ * bundles Next's own copies, whose request scope is the one the app runs in.
+ */
+
+/** `cookies()`'s store, as much of it as the tracker uses (Next 14: sync; 15+: a Promise of it). */
+export interface NextCookieStore {
+  get(name: string): { value: string } | undefined;
+  /** Throws in a server component: only server actions and route handlers can set cookies. */
+  set(name: string, value: string, options?: NextCookieOptions): unknown;
+}
+
+/** The attributes `cookies().set()` takes that the tracker sets. */
+export interface NextCookieOptions {
+  path?: string;
+  maxAge?: number;
+  domain?: string;
+  sameSite?: 'lax' | 'none';
+  secure?: boolean;
+  httpOnly?: boolean;
+}
+
+/** `next/headers`: a Promise of each from Next 15 on, the value itself in 14 (`await` reads both). */
+export interface NextHeadersModule {
+  headers(): Headers | Promise<Headers>;
+  cookies(): NextCookieStore | Promise<NextCookieStore>;
+}
+
+/** Schedules `task` after the response is sent (Next 15.1+ `after`, 15.0 `unstable_after`). */
+export type NextAfter = (task: () => unknown) => void;
+
+/** `next/headers`, or a clear error where Next is not installed or not running the code. */
+export function nextHeaders(): NextHeadersModule {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('next/headers') as NextHeadersModule;
+  } catch (err) {
+    throw new OursConfigError('oursTracker', `needs Next.js (next/headers could not be loaded: ${(err as Error).message}); in a route handler use withOurs()`);
+  }
+}
+
+let after: NextAfter | null | undefined;
+
+/** Next's `after()`, where this version has one (15+), else null. */
+export function nextAfter(): NextAfter | null {
+  if (after !== undefined) return after;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const server = require('next/server') as { after?: NextAfter; unstable_after?: NextAfter };
+    after = server.after ?? server.unstable_after ?? null;
+  } catch {
+    after = null;
+  }
+  return after;
+}
+
+/** `NextResponse.next()`: a middleware's "continue", which can carry cookies. */
+export function nextResponseNext(): Response {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('next/server') as { NextResponse: { next(): Response } }).NextResponse.next();
+}

@@ -1,0 +1,101 @@
+import { OursConfigError } from '../../src/errors';
+import type { MiddlewareConfig } from '../../src/request/middleware-config';
+import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
+import type { MiddlewareOptions } from '../../src/request/middleware-options';
+import { requestTracker, type RequestTracker } from '../../src/request/tracker';
+import { WebSource } from '../../src/request/web-source';
+import { nextHeaders } from './next-server';
+import { renderResponse, type NextRender } from './render-response';
+
+/** Options of `oursTracker()`: those of `withOurs()`, and the page's URL. */
+export interface OursTrackerOptions extends MiddlewareOptions<Request> {
+  /**
+   * The page's URL or path (`'/pricing'`), for `current_url` and `pathname`:
+   * Next gives a server component no way to read its own. @defaultValue a
+   * server action's `Referer` (the page whose form called it); none in a server component
+   */
+  url?: string | undefined;
+}
+
+/** The request a render reads: its headers, and its page when known (else no page fields). */
+class RenderSource extends WebSource {
+  override readonly url: string;
+  constructor(headers: Headers, page: URL, known: boolean) {
+    super(headers, page, undefined);
+    this.url = known ? page.pathname + page.search : '';
+  }
+}
+
+/** The site's origin as the request names it (`next start` sets `X-Forwarded-Proto`); a Host that is not one gives `localhost`. */
+function baseUrl(headers: Headers): URL {
+  const scheme = headers.get('x-forwarded-proto') === 'https' ? 'https' : 'http';
+  try {
+    return new URL(`${scheme}://${headers.get('host') ?? 'localhost'}/`);
+  } catch {
+    return new URL(`${scheme}://localhost/`);
+  }
+}
+
+/** `page` against `base`; undefined when it is none or not a URL (a forged Referer must not throw into the render). */
+function pageUrl(page: string | null | undefined, base: URL): URL | undefined {
+  if (!page) return undefined;
+  try {
+    return new URL(page, base);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each render's tracker, by its `headers()` object (one per request): a layout and its page share one. */
+const trackers = new WeakMap<object, RequestTracker<Request, NextRender>>();
+
+/** Resolved configs by their options, so a render costs no option check (see `configFor`). */
+const configs: { options: OursTrackerOptions; config: MiddlewareConfig<Request, NextRender> }[] = [];
+const REMEMBERED = 16;
+
+/**
+ * The config of these options: the one made for equal options before
+ * (same keys, same values), since `oursTracker({ client })` is called on
+ * every render with a new object literal.
+ */
+function configFor(options: OursTrackerOptions): MiddlewareConfig<Request, NextRender> {
+  const found = configs.find((c) => sameOptions(c.options, options));
+  if (found) return found.config;
+  const { url: _page, ...rest } = options;
+  const config = resolveMiddlewareConfig<Request, NextRender>(rest, renderResponse);
+  if (configs.unshift({ options: { ...options }, config }) > REMEMBERED) configs.pop();
+  return config;
+}
+
+function sameOptions(a: OursTrackerOptions, b: OursTrackerOptions): boolean {
+  const keys = Object.keys(a).filter((k) => k !== 'url');
+  const other = Object.keys(b).filter((k) => k !== 'url');
+  return keys.length === other.length && keys.every((k) => Object.is(a[k as keyof OursTrackerOptions], b[k as keyof OursTrackerOptions]));
+}
+
+/**
+ * The tracker of the request a server component or server action runs for,
+ * read through `headers()` and `cookies()` from `next/headers`. Events are
+ * sent after the response (`after()`, Next 15+), else handed to the client
+ * at once. A server action can set the visitor cookie; a server component
+ * cannot (Next forbids it): there, set it in `middleware.ts`.
+ *
+ * @example
+ * const ours = await oursTracker({ client });
+ * ours.track('Pricing Viewed');
+ */
+export async function oursTracker(options: OursTrackerOptions = {}): Promise<RequestTracker<Request>> {
+  if (options.url !== undefined && typeof options.url !== 'string') throw new OursConfigError('url', `must be a URL or a path, got ${typeof options.url}`);
+  const config = configFor(options);
+  const next = nextHeaders();
+  const [headers, cookies] = await Promise.all([next.headers(), next.cookies()]);
+  const existing = trackers.get(headers);
+  if (existing) return existing; // a layout and its page: one tracker, one visitor
+  const isAction = headers.has('next-action');
+  const base = baseUrl(headers);
+  const page = pageUrl(options.url ?? (isAction ? headers.get('referer') : undefined), base);
+  const request = new Request(page ?? base, { headers });
+  const tracker = requestTracker(undefined, config, (req) => new RenderSource(req.headers, page ?? base, page !== undefined), { cookies, isAction, waitUntil: options.waitUntil }, request, undefined);
+  trackers.set(headers, tracker);
+  return tracker;
+}

@@ -1,0 +1,9 @@
+import { subscribe } from './actions';
+
+export default function ActionPage() {
+  return (
+    <form action={subscribe}>
+      <button type="submit">Subscribe</button>
+    </form>
+  );
+}

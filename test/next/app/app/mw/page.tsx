@@ -1,0 +1,3 @@
+export default function MiddlewarePage() {
+  return <p>behind middleware</p>;
+}

@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import { OursClient, OursConfigError } from '../../src/index';
+import { createMockOurs } from '../../src/testing';
+import { oursTracker, withOurs } from '../../adapters/next';
+
+// `next` is an optional peer and is not installed at the repository root: the
+// adapter must import, run a wrapped handler (no after(): it hands off when
+// the handler returns) and say clearly what oursTracker() needs.
+describe('ours-middleware/next without Next.js installed', () => {
+  it('oursTracker() rejects with an OursConfigError that names next/headers', async () => {
+    const client = new OursClient({ token: 'next-token-123456', logger: false });
+    try {
+      const failed = await oursTracker({ client }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failed).to.be.instanceOf(OursConfigError);
+      expect((failed as Error).message).to.match(/next\/headers could not be loaded/);
+    } finally {
+      await client.shutdown();
+    }
+  });
+
+  it('a wrapped handler runs as a plain fetch handler: its event is delivered once, after the response, with the cookie on an immutable response', async () => {
+    const mock = await createMockOurs();
+    const client = new OursClient({ token: 'next-token-123456', apiUrl: mock.url, logger: false });
+    try {
+      const handler = withOurs<{ params: Promise<{ id: string }> }>(
+        (_request, ctx) => {
+          ctx.ours.track('Item Viewed');
+          return Response.redirect('https://example.com/elsewhere', 307); // headers immutable
+        },
+        { client, setVisitorCookie: true },
+      );
+      const params = Promise.resolve({ id: '7' });
+      const ctx = { params };
+      const res = await handler(new Request('http://shop.test/items/7?utm_source=x', { headers: { 'user-agent': 'test-agent' } }), ctx);
+      expect(ctx.params).to.equal(params); // Next's own context object, kept
+      expect(res.status).to.equal(307);
+      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('ours_device_id='));
+      expect(cookie).to.be.a('string');
+      const [event] = await mock.waitFor(1);
+      expect(event!.userId).to.equal(cookie!.split(';')[0]!.slice('ours_device_id='.length));
+      expect(event!.defaultProperties).to.deep.include({ utm_source: 'x', pathname: '/items/7', user_agent: 'test-agent' });
+      expect(event!.defaultProperties).not.to.have.property('ip'); // no socket, no trustProxy: no IP guessed from headers
+      expect(mock.violations).to.deep.equal([]);
+    } finally {
+      await client.shutdown();
+      await mock.close();
+    }
+  });
+
+  it('a handler that throws: the error is the app\'s, the event still goes', async () => {
+    const mock = await createMockOurs();
+    const client = new OursClient({ token: 'next-token-123456', apiUrl: mock.url, logger: false });
+    try {
+      const handler = withOurs(
+        (_request, ctx) => {
+          ctx.ours.track('Checkout Failed', {}, { userId: 'user-1' });
+          throw new Error('boom');
+        },
+        { client },
+      );
+      const failed = await handler(new Request('http://shop.test/checkout', { method: 'POST' }), {}).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect((failed as Error).message).to.equal('boom');
+      const [event] = await mock.waitFor(1);
+      expect(event!.event).to.equal('Checkout Failed');
+    } finally {
+      await client.shutdown();
+      await mock.close();
+    }
+  });
+
+  it('refuses flushOnResponse (a returned Response cannot be held back) and unknown options, naming them', () => {
+    const client = new OursClient({ token: 'next-token-123456', logger: false });
+    expect(() => withOurs(() => new Response('ok'), { client, flushOnResponse: true })).to.throw(OursConfigError, /flushOnResponse/);
+    expect(() => withOurs(() => new Response('ok'), { client, url: '/x' } as never)).to.throw(OursConfigError, /url/);
+    return client.shutdown();
+  });
+});
