@@ -123,7 +123,6 @@ function nodeApp() {
       const v = current();
       const ours = middleware[v]?.(req, res);
       if (ours && tracks(v)) ours.track('Page Viewed', PROPS);
-    else if (v === 'floor') trackWebFloor(request);
       else if (v === 'floor') trackFloor(req.headers, req.url);
       res.setHeader('content-type', 'text/html; charset=utf-8');
       res.end(BODY);

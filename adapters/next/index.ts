@@ -52,6 +52,7 @@ const sourceOf = (request: Request): ReturnType<typeof webSource> => webSource(r
  *   { client },
  * );
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a handler without Next's context: `{}` adds nothing to `ctx`
 export function withOurs<Ctx extends object = {}, Req extends Request = Request, Res extends Response | undefined | void = Response>(
   handler: (request: Req, ctx: WithOurs<Ctx>) => Res | Promise<Res>,
   options?: OursNextOptions,
