@@ -87,7 +87,8 @@ class ExpressSource implements RequestSource {
   }
 }
 
-const expressSource = (req: ExpressRequest, socketAddress: string | undefined): RequestSource => new ExpressSource(req, socketAddress);
+const expressSource = (req: ExpressRequest, socketAddress: string | undefined): RequestSource =>
+  new ExpressSource(req, socketAddress);
 
 /**
  * Express middleware that attaches `req.ours`.
@@ -110,9 +111,20 @@ export function ours(options?: OursExpressOptions): OursExpressMiddleware {
   // Every Express request (4 and 5, any copy of Express) inherits from it: a
   // route this middleware did not run for gets a `req.ours` that says so.
   defineOursAccessor(IncomingMessage.prototype, 'req');
-  const middleware = function oursMiddleware(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
+  const middleware = function oursMiddleware(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void {
     const expressReq = req as ExpressRequest; // Express's router has made it one by now
-    expressReq.ours = requestTracker(expressReq.ours, config, expressSource, res, expressReq, req.socket);
+    expressReq.ours = requestTracker(
+      expressReq.ours,
+      config,
+      expressSource,
+      res,
+      expressReq,
+      req.socket,
+    );
     next();
   };
   return Object.assign(middleware, { client: config.client });

@@ -74,7 +74,10 @@ class FastifySource implements RequestSource {
   }
 }
 
-const fastifySource = (request: OursFastifyRequest, socketAddress: string | undefined): RequestSource => new FastifySource(request, socketAddress);
+const fastifySource = (
+  request: OursFastifyRequest,
+  socketAddress: string | undefined,
+): RequestSource => new FastifySource(request, socketAddress);
 
 /**
  * Fastify plugin that attaches `request.ours` to every request of the app
@@ -95,7 +98,11 @@ const fastifySource = (request: OursFastifyRequest, socketAddress: string | unde
  *   return { ok: true };
  * });
  */
-export function ours(fastify: OursFastifyInstance, options: OursFastifyOptions, done: (err?: Error) => void): void {
+export function ours(
+  fastify: OursFastifyInstance,
+  options: OursFastifyOptions,
+  done: (err?: Error) => void,
+): void {
   let config: MiddlewareConfig<OursFastifyRequest, ServerResponse>;
   try {
     config = configOf(options);
@@ -104,20 +111,40 @@ export function ours(fastify: OursFastifyInstance, options: OursFastifyOptions, 
   }
   // Declared so Fastify keeps one request shape; registered twice, the first declaration serves.
   if (!fastify.hasRequestDecorator('ours')) fastify.decorateRequest('ours', null);
-  fastify.addHook('onRequest', function oursHook(request: FastifyRequest, reply: { raw: ServerResponse }, next: () => void) {
-    // The hand-off listens on the raw response's finish/close, as Fastify's onResponse does.
-    request.ours = requestTracker(request.ours, config, fastifySource, reply.raw, request, request.raw.socket);
-    next();
-  });
+  fastify.addHook(
+    'onRequest',
+    function oursHook(request: FastifyRequest, reply: { raw: ServerResponse }, next: () => void) {
+      // The hand-off listens on the raw response's finish/close, as Fastify's onResponse does.
+      request.ours = requestTracker(
+        request.ours,
+        config,
+        fastifySource,
+        reply.raw,
+        request,
+        request.raw.socket,
+      );
+      next();
+    },
+  );
   // A client made from these options is the plugin's to close (bounded by its `timeoutMs`); a given one is the app's.
-  if (!options.client) fastify.addHook('onClose', (_instance: unknown, next: () => void) => void config.client.shutdown().then(() => next(), () => next()));
+  if (!options.client)
+    fastify.addHook(
+      'onClose',
+      (_instance: unknown, next: () => void) =>
+        void config.client.shutdown().then(
+          () => next(),
+          () => next(),
+        ),
+    );
   done();
 }
 
 /** One config per options object: the same options registered twice are one mount, as one middleware used twice is. */
 const configs = new WeakMap<object, MiddlewareConfig<OursFastifyRequest, ServerResponse>>();
 
-function configOf(options: OursFastifyOptions): MiddlewareConfig<OursFastifyRequest, ServerResponse> {
+function configOf(
+  options: OursFastifyOptions,
+): MiddlewareConfig<OursFastifyRequest, ServerResponse> {
   let config = configs.get(options);
   if (config) return config;
   const own: Record<string, unknown> = { ...options };

@@ -62,7 +62,8 @@ type WithTracker = Request & { [kTracker]?: FetchTracker };
 
 const noWaitUntil = (): undefined => undefined;
 
-const fetchSource = (request: Request, socketAddress: string | undefined): RequestSource => webSource(request.headers, request.url, socketAddress);
+const fetchSource = (request: Request, socketAddress: string | undefined): RequestSource =>
+  webSource(request.headers, request.url, socketAddress);
 
 /**
  * Request-scoped tracking for a fetch handler, with options checked once.
@@ -83,7 +84,10 @@ const fetchSource = (request: Request, socketAddress: string | undefined): Reque
 export function oursFetch(options?: OursFetchOptions): OursFetch {
   refuseFlushOnResponse(options, 'a fetch handler');
   const config = resolveMiddlewareConfig(options, webResponse);
-  const track = function oursTrack(request: Request, perRequest?: FetchRequestOptions): FetchTracker {
+  const track = function oursTrack(
+    request: Request,
+    perRequest?: FetchRequestOptions,
+  ): FetchTracker {
     const existing = (request as WithTracker)[kTracker];
     if (existing) return sharedTracker(existing, config);
     const { waitUntil, remoteAddress } = checked(perRequest);
@@ -135,14 +139,24 @@ function factoryFor(options: OursFetchOptions): OursFetch {
 function sameOptions(a: object, b: object): boolean {
   const keysA = Object.keys(a);
   if (keysA.length !== Object.keys(b).length) return false;
-  return keysA.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
+  return keysA.every(
+    (k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k],
+  );
 }
 
 function checked(perRequest: FetchRequestOptions | undefined): FetchRequestOptions {
   if (!perRequest) return {};
   const { waitUntil, remoteAddress } = perRequest;
-  if (waitUntil !== undefined && typeof waitUntil !== 'function') throw new OursConfigError('waitUntil', `must be a function (a Worker's ctx.waitUntil.bind(ctx)), got ${describeValue(waitUntil)}`);
-  if (remoteAddress !== undefined && typeof remoteAddress !== 'string') throw new OursConfigError('remoteAddress', `must be the peer's address as a string, got ${describeValue(remoteAddress)}`);
+  if (waitUntil !== undefined && typeof waitUntil !== 'function')
+    throw new OursConfigError(
+      'waitUntil',
+      `must be a function (a Worker's ctx.waitUntil.bind(ctx)), got ${describeValue(waitUntil)}`,
+    );
+  if (remoteAddress !== undefined && typeof remoteAddress !== 'string')
+    throw new OursConfigError(
+      'remoteAddress',
+      `must be the peer's address as a string, got ${describeValue(remoteAddress)}`,
+    );
   return perRequest;
 }
 

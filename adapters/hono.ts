@@ -14,7 +14,12 @@ import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { resolveMiddlewareConfig } from '../src/request/middleware-config';
 import { RequestTracker, sharedTracker } from '../src/request/tracker';
-import { redirectResponse, refuseFlushOnResponse, WebResponse, webResponse } from '../src/request/web-response';
+import {
+  redirectResponse,
+  refuseFlushOnResponse,
+  WebResponse,
+  webResponse,
+} from '../src/request/web-response';
 import { webSource } from '../src/request/web-source';
 
 /** Hono's `Context`, as option callbacks (`skip`, `identify`, `beforeSend`, `clientIp`) receive it. */
@@ -34,7 +39,10 @@ export interface OursEnv {
 }
 
 /** Options of the Hono middleware; `req` in callbacks is Hono's `c`. */
-export interface OursHonoOptions extends Omit<MiddlewareOptions<OursHonoContext>, 'flushOnResponse'> {
+export interface OursHonoOptions extends Omit<
+  MiddlewareOptions<OursHonoContext>,
+  'flushOnResponse'
+> {
   /**
    * Hono's `getConnInfo` of the runtime (`@hono/node-server/conninfo`,
    * `hono/bun`, `hono/deno`): the peer's address, the IP itself or where
@@ -52,7 +60,8 @@ export interface OursHonoMiddleware extends MiddlewareHandler<OursEnv> {
   readonly client: OursClient;
 }
 
-const honoSource = (c: OursHonoContext, socketAddress: string | undefined): RequestSource => webSource(c.req.raw.headers, c.req.url, socketAddress);
+const honoSource = (c: OursHonoContext, socketAddress: string | undefined): RequestSource =>
+  webSource(c.req.raw.headers, c.req.url, socketAddress);
 
 /**
  * Hono middleware that sets `c.var.ours`.
@@ -79,11 +88,18 @@ export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
     try {
       return getConnInfo?.(c).remote.address;
     } catch (err) {
-      config.client[kReport](new OursError(`getConnInfo threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`));
+      config.client[kReport](
+        new OursError(
+          `getConnInfo threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`,
+        ),
+      );
       return undefined;
     }
   };
-  const middleware = async function oursMiddleware(c: Context<OursEnv>, next: () => Promise<void>): Promise<void> {
+  const middleware = async function oursMiddleware(
+    c: Context<OursEnv>,
+    next: () => Promise<void>,
+  ): Promise<void> {
     const existing = c.get('ours') as HonoTracker | undefined;
     if (existing) {
       sharedTracker(existing, config); // the first mount's tracker serves, and that mount finishes it
@@ -97,7 +113,9 @@ export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
       try {
         finish(c, response);
       } catch (err) {
-        config.client[kReport](new OursError(`tracking failed: ${(err as Error)?.message ?? String(err)}`)); // the app's response stands
+        config.client[kReport](
+          new OursError(`tracking failed: ${(err as Error)?.message ?? String(err)}`),
+        ); // the app's response stands
       }
     }
   };

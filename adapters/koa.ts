@@ -89,22 +89,25 @@ class KoaSource implements RequestSource {
  * });
  */
 export function ours(options?: OursKoaOptions): OursKoaMiddleware {
-  if (options && 'proxy' in options) throw new OursConfigError('proxy', 'is a Koa app setting (app.proxy), not an ours() option');
+  if (options && 'proxy' in options)
+    throw new OursConfigError('proxy', 'is a Koa app setting (app.proxy), not an ours() option');
   const config = resolveMiddlewareConfig(options, nodeResponse);
   let warned = false;
   const warnSpoofable = (): void => {
     if (warned) return;
     warned = true;
     config.client[kWarn](
-      "Koa app.proxy is on with maxIpsCount 0: ctx.ip, and so the IP in events, is the leftmost entry of app.proxyIpHeader, which any client can choose. Set app.maxIpsCount to your number of proxies.",
+      'Koa app.proxy is on with maxIpsCount 0: ctx.ip, and so the IP in events, is the leftmost entry of app.proxyIpHeader, which any client can choose. Set app.maxIpsCount to your number of proxies.',
     );
   };
-  const sourceOf = (ctx: KoaContext, socketAddress: string | undefined): RequestSource => new KoaSource(ctx, socketAddress, warnSpoofable);
+  const sourceOf = (ctx: KoaContext, socketAddress: string | undefined): RequestSource =>
+    new KoaSource(ctx, socketAddress, warnSpoofable);
   koaContextPrototype(); // now, so a middleware mounted too late says so even before it first runs
   let appContext: object | undefined;
   const middleware = function oursMiddleware(ctx: KoaContext, next: Next): Promise<unknown> {
     // The app's own context prototype: covers a Koa copy other than the one require() finds.
-    if (appContext !== Object.getPrototypeOf(ctx)) defineOursAccessor((appContext = Object.getPrototypeOf(ctx) as object), 'ctx');
+    if (appContext !== Object.getPrototypeOf(ctx))
+      defineOursAccessor((appContext = Object.getPrototypeOf(ctx) as object), 'ctx');
     ctx.ours = requestTracker(ctx.ours, config, sourceOf, ctx.res, ctx, ctx.req.socket);
     return next();
   };

@@ -61,7 +61,8 @@ class NodeSource implements RequestSource {
   }
 }
 
-const nodeSource = (req: NodeRequest, socketAddress: string | undefined): RequestSource => new NodeSource(req, socketAddress);
+const nodeSource = (req: NodeRequest, socketAddress: string | undefined): RequestSource =>
+  new NodeSource(req, socketAddress);
 
 /**
  * Request-scoped tracking for a plain Node handler.
@@ -78,10 +79,20 @@ const nodeSource = (req: NodeRequest, socketAddress: string | undefined): Reques
  */
 export function oursNode(options?: OursNodeOptions): OursNodeTracker {
   const config = resolveMiddlewareConfig(options, nodeResponse);
-  const track = function oursTrack(req: NodeRequest, res: NodeResponse): RequestTracker<NodeRequest> {
+  const track = function oursTrack(
+    req: NodeRequest,
+    res: NodeResponse,
+  ): RequestTracker<NodeRequest> {
     const r = req as WithTracker;
     // The core writes through the members HTTP/1 and HTTP/2 compatibility responses share.
-    return (r[kTracker] = requestTracker(r[kTracker], config, nodeSource, res as ServerResponse, req, req.socket));
+    return (r[kTracker] = requestTracker(
+      r[kTracker],
+      config,
+      nodeSource,
+      res as ServerResponse,
+      req,
+      req.socket,
+    ));
   };
   return Object.assign(track, { client: config.client });
 }

@@ -36,15 +36,48 @@ const context = extractContext(requests[0], extractOptions, Date.now());
 const backend = (i) => ({
   event: 'Order Completed',
   externalId: `user_${i % 20_000}`,
-  eventProperties: { order_id: `ord_${100_000 + i}`, total: 19.99 + (i % 100), currency: 'USD', items: 1 + (i % 5), coupon: i % 7 === 0 ? 'SPRING24' : null },
-  defaultProperties: { ip: `203.0.113.${i & 255}`, current_url: 'https://shop.example.com/checkout/complete' },
+  eventProperties: {
+    order_id: `ord_${100_000 + i}`,
+    total: 19.99 + (i % 100),
+    currency: 'USD',
+    items: 1 + (i % 5),
+    coupon: i % 7 === 0 ? 'SPRING24' : null,
+  },
+  defaultProperties: {
+    ip: `203.0.113.${i & 255}`,
+    current_url: 'https://shop.example.com/checkout/complete',
+  },
 });
-const page = { event: 'Page Viewed', userId: context.userId, eventProperties: { plan: 'pro' }, defaultProperties: context.defaultProperties, identityContext: context.identityContext };
+const page = {
+  event: 'Page Viewed',
+  userId: context.userId,
+  eventProperties: { plan: 'pro' },
+  defaultProperties: context.defaultProperties,
+  identityContext: context.identityContext,
+};
 
-const client = new OursClient({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false, maxQueueSize: 1e6 });
+const client = new OursClient({
+  token: 'bench-token',
+  apiUrl: 'http://127.0.0.1:9/api/v1',
+  fetch: answerAtOnce,
+  logger: false,
+  maxQueueSize: 1e6,
+});
 const out = {};
-out.extractContextCachedUs = await cpuPerCall(20_000, (i) => extractContext(requests[i % requests.length], extractOptions, Date.now()));
-out.trackBackendUs = await cpuPerCall(20_000, (i) => client.track(backend(i)), () => client.flush());
-out.trackPageUs = await cpuPerCall(20_000, () => client.track(page), () => client.flush());
+out.extractContextCachedUs = await cpuPerCall(20_000, (i) =>
+  extractContext(requests[i % requests.length], extractOptions, Date.now()),
+);
+out.trackBackendUs = await cpuPerCall(
+  20_000,
+  (i) => client.track(backend(i)),
+  () => client.flush(),
+);
+out.trackPageUs = await cpuPerCall(
+  20_000,
+  () => client.track(page),
+  () => client.flush(),
+);
 await client.shutdown();
-console.log(JSON.stringify(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, +v.toFixed(3)]))));
+console.log(
+  JSON.stringify(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, +v.toFixed(3)]))),
+);

@@ -54,7 +54,13 @@ function comparisonTracker() {
       posthog.capture({
         distinctId: visitorOf(h.cookie),
         event: 'Page Viewed',
-        properties: { ...PROPS, $current_url: url, $ip: ip, $raw_user_agent: h['user-agent'], $referrer: h.referer },
+        properties: {
+          ...PROPS,
+          $current_url: url,
+          $ip: ip,
+          $raw_user_agent: h['user-agent'],
+          $referrer: h.referer,
+        },
       });
   }
   if (variant === 'naive') {
@@ -69,7 +75,12 @@ function comparisonTracker() {
           distinctId: randomUUID(),
           userId: visitorOf(h.cookie),
           eventProperties: PROPS,
-          defaultProperties: { current_url: url, user_agent: h['user-agent'], referrer: h.referer, ip },
+          defaultProperties: {
+            current_url: url,
+            user_agent: h['user-agent'],
+            referrer: h.referer,
+            ip,
+          },
         }),
       }).then((r) => r.arrayBuffer());
   }
@@ -84,7 +95,9 @@ function oursOptions() {
 function expressApp() {
   const express = require('express');
   const app = express();
-  const tracking = variant.startsWith('ours') ? require(DIST + '/cjs/adapters/express.js').ours(oursOptions()) : undefined;
+  const tracking = variant.startsWith('ours')
+    ? require(DIST + '/cjs/adapters/express.js').ours(oursOptions())
+    : undefined;
   if (tracking) {
     app.use(tracking);
     flushAll = () => tracking.client.flush();
@@ -120,7 +133,9 @@ function expressApp() {
 function koaApp() {
   const Koa = require('koa');
   const app = new Koa();
-  const tracking = variant.startsWith('ours') ? require(DIST + '/cjs/adapters/koa.js').ours(oursOptions()) : undefined;
+  const tracking = variant.startsWith('ours')
+    ? require(DIST + '/cjs/adapters/koa.js').ours(oursOptions())
+    : undefined;
   if (tracking) {
     app.use(tracking);
     flushAll = () => tracking.client.flush();

@@ -30,14 +30,31 @@ function makeEvent(i) {
   return {
     event: EVENT_NAMES[i & 3],
     externalId: `user_${i % 20_000}`,
-    eventProperties: { order_id: `ord_${100_000 + i}`, total: 19.99 + (i % 100), currency: 'USD', items: 1 + (i % 5), coupon: i % 7 === 0 ? 'SPRING24' : null },
-    defaultProperties: { ip: `203.0.113.${i & 255}`, current_url: 'https://shop.example.com/checkout/complete' },
+    eventProperties: {
+      order_id: `ord_${100_000 + i}`,
+      total: 19.99 + (i % 100),
+      currency: 'USD',
+      items: 1 + (i % 5),
+      coupon: i % 7 === 0 ? 'SPRING24' : null,
+    },
+    defaultProperties: {
+      ip: `203.0.113.${i & 255}`,
+      current_url: 'https://shop.example.com/checkout/complete',
+    },
   };
 }
 
 function report(extra) {
   const cpu = process.cpuUsage();
-  console.log(JSON.stringify({ mode, count: COUNT, maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuUs: cpu.user + cpu.system, ...extra }));
+  console.log(
+    JSON.stringify({
+      mode,
+      count: COUNT,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      cpuUs: cpu.user + cpu.system,
+      ...extra,
+    }),
+  );
 }
 
 /** JSON.stringify + gzip (level 1, synchronous) of the same events in batches of 500: the serialisation floor. */
@@ -60,14 +77,24 @@ function floor() {
     }
   }
   const ms = performance.now() - t0;
-  report({ ms, eventsPerS: (COUNT / ms) * 1000, jsonBytesPerEvent: json / COUNT, gzipRatio: json / wire });
+  report({
+    ms,
+    eventsPerS: (COUNT / ms) * 1000,
+    jsonBytesPerEvent: json / COUNT,
+    gzipRatio: json / wire,
+  });
 }
 
 async function ours(paced) {
   const { OursClient } = require(DIST + '/cjs/src/index.js');
   // Defaults, except that a burst must fit the queue: maxQueueSize defaults to
   // 100,000 events and a tight loop never yields, so nothing is sent during it.
-  const client = new OursClient({ token: TOKEN, apiUrl: target, logger: false, ...(paced ? {} : { maxQueueSize: COUNT }) });
+  const client = new OursClient({
+    token: TOKEN,
+    apiUrl: target,
+    logger: false,
+    ...(paced ? {} : { maxQueueSize: COUNT }),
+  });
   let dropped = 0;
   client.on('drop', (d) => (dropped += d.count));
   client.on('error', () => {});
@@ -84,7 +111,16 @@ async function ours(paced) {
   const flushed = await client.flush();
   const ms = performance.now() - t0;
   const stats = client.stats();
-  report({ ms, loopMs: tLoop, eventsPerS: (COUNT / ms) * 1000, trackNs: (tLoop * 1e6) / COUNT, flushed, dropped, stats, ackAt: performance.timeOrigin + performance.now() });
+  report({
+    ms,
+    loopMs: tLoop,
+    eventsPerS: (COUNT / ms) * 1000,
+    trackNs: (tLoop * 1e6) / COUNT,
+    flushed,
+    dropped,
+    stats,
+    ackAt: performance.timeOrigin + performance.now(),
+  });
   await client.shutdown();
 }
 
@@ -96,12 +132,23 @@ async function anchor(kind) {
   if (kind === 'segment') {
     const { Analytics } = require('@segment/analytics-node');
     const analytics = new Analytics({ writeKey: 'bench-write-key', host: target });
-    send = (e) => analytics.track({ userId: e.externalId, event: e.event, properties: e.eventProperties, context: { ip: e.defaultProperties.ip } });
+    send = (e) =>
+      analytics.track({
+        userId: e.externalId,
+        event: e.event,
+        properties: e.eventProperties,
+        context: { ip: e.defaultProperties.ip },
+      });
     close = () => analytics.closeAndFlush({ timeout: deadline });
   } else {
     const { PostHog } = require('posthog-node');
     const posthog = new PostHog('phc_bench_key', { host: target });
-    send = (e) => posthog.capture({ distinctId: e.externalId, event: e.event, properties: { ...e.eventProperties, $ip: e.defaultProperties.ip } });
+    send = (e) =>
+      posthog.capture({
+        distinctId: e.externalId,
+        event: e.event,
+        properties: { ...e.eventProperties, $ip: e.defaultProperties.ip },
+      });
     close = () => posthog.shutdown(deadline);
   }
   const t0 = performance.now();

@@ -14,7 +14,11 @@ const inFlight = new Array(IN_FLIGHT);
 globalThis.gc?.(); // the collection in the old generation, as after an app's start-up
 const start = process.cpuUsage();
 for (let i = 0; i < 1_000_000; i++) {
-  const request = { headers: new Array(30).fill(`h${i}`), body: `${'x'.repeat(200)}${i}`, res: { chunks: [i, i + 1] } };
+  const request = {
+    headers: new Array(30).fill(`h${i}`),
+    body: `${'x'.repeat(200)}${i}`,
+    res: { chunks: [i, i + 1] },
+  };
   const handOff = () => request.headers.length;
   if (mode === 'set') open.add(handOff);
   else if (mode === 'list') {

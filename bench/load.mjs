@@ -64,7 +64,8 @@ function run({ url, requests, connections, durationS, rate }) {
 }
 
 /** wrk, if installed and BENCH_LOAD is not `autocannon`. */
-export const WRK = process.env.BENCH_LOAD !== 'autocannon' && spawnSync('wrk', ['--version']).error === undefined;
+export const WRK =
+  process.env.BENCH_LOAD !== 'autocannon' && spawnSync('wrk', ['--version']).error === undefined;
 
 const luaStr = (s) => `"${String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 let scriptFor = new Map();
@@ -76,10 +77,14 @@ function wrkScript(requests) {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `wrk-requests-${process.pid}-${scriptFor.size}.lua`);
   const lines = requests.map((r) => {
-    const headers = Object.entries(r.headers ?? {}).map(([k, v]) => `[${luaStr(k)}]=${luaStr(v)}`).join(',');
+    const headers = Object.entries(r.headers ?? {})
+      .map(([k, v]) => `[${luaStr(k)}]=${luaStr(v)}`)
+      .join(',');
     return `  wrk.format(${luaStr(r.method ?? 'GET')}, ${luaStr(r.path)}, {${headers}}),`;
   });
-  writeFileSync(file, `local reqs
+  writeFileSync(
+    file,
+    `local reqs
 local i = 0
 init = function(args)
   reqs = {
@@ -96,7 +101,8 @@ done = function(summary, latency, requests)
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
     e.connect + e.read + e.write, e.timeout, e.status))
 end
-`);
+`,
+  );
   scriptFor.set(key, file);
   return file;
 }
@@ -104,13 +110,34 @@ end
 /** One wrk run: 1 thread (it shares its core with the sink), latencies in µs, returned in ms. */
 function runWrk({ url, requests, connections, durationS }) {
   return new Promise((resolve, reject) => {
-    const argv = ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', '10s', '-s', wrkScript(requests), url];
+    const argv = [
+      '-t1',
+      `-c${connections}`,
+      `-d${durationS}s`,
+      '--timeout',
+      '10s',
+      '-s',
+      wrkScript(requests),
+      url,
+    ];
     execFile('wrk', argv, { timeout: (durationS + 30) * 1000 }, (err, stdout, stderr) => {
       const m = /WRKJSON (\{.*\})/.exec(stdout);
       if (!m) return reject(new Error(`wrk failed: ${err?.message ?? ''}\n${stdout}\n${stderr}`));
       const r = JSON.parse(m[1]);
       const s = r.durationUs / 1e6;
-      resolve({ requests: r.requests, rps: r.requests / s, durationS: s, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx, p50: r.p50 / 1000, p90: r.p90 / 1000, p99: r.p99 / 1000, max: r.max / 1000, tool: 'wrk' });
+      resolve({
+        requests: r.requests,
+        rps: r.requests / s,
+        durationS: s,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        non2xx: r.non2xx,
+        p50: r.p50 / 1000,
+        p90: r.p90 / 1000,
+        p99: r.p99 / 1000,
+        max: r.max / 1000,
+        tool: 'wrk',
+      });
     });
   });
 }
@@ -119,7 +146,11 @@ process.on('message', async (msg) => {
   if (msg.type !== 'run') return;
   try {
     // wrk cannot hold a fixed rate: a run at a given rate is autocannon's.
-    process.send({ type: 'run', ok: true, result: WRK && !msg.rate ? await runWrk(msg) : { ...(await run(msg)), tool: 'autocannon' } });
+    process.send({
+      type: 'run',
+      ok: true,
+      result: WRK && !msg.rate ? await runWrk(msg) : { ...(await run(msg)), tool: 'autocannon' },
+    });
   } catch (err) {
     process.send({ type: 'run', ok: false, error: String(err?.stack ?? err) });
   }

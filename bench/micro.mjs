@@ -20,8 +20,13 @@ const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathn
 const { OursClient } = require(DIST + '/cjs/src/index.js');
 const { extractContext } = require(DIST + '/cjs/src/request/extract-context.js');
 // Older builds (bench/README.md, "Before and after"): tracker-config.js, no node-response.js, no redact-url.js.
-const configModule = requireFirst(DIST, 'src/request/middleware-config.js', 'src/request/tracker-config.js');
-const resolveMiddlewareConfig = configModule.resolveMiddlewareConfig ?? configModule.resolveTrackerConfig;
+const configModule = requireFirst(
+  DIST,
+  'src/request/middleware-config.js',
+  'src/request/tracker-config.js',
+);
+const resolveMiddlewareConfig =
+  configModule.resolveMiddlewareConfig ?? configModule.resolveTrackerConfig;
 const { nodeResponse } = requireOptional(DIST, 'src/request/node-response.js') ?? {};
 const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
 const { redactUrl } = requireOptional(DIST, 'src/request/redact-url.js') ?? {};
@@ -46,7 +51,14 @@ async function measure(name, n, setup, body) {
     await tick();
   }
   rounds.sort((a, b) => a - b);
-  return { name, n, rounds: ROUNDS, median: rounds[rounds.length >> 1], min: rounds[0], max: rounds[rounds.length - 1] };
+  return {
+    name,
+    n,
+    rounds: ROUNDS,
+    median: rounds[rounds.length >> 1],
+    min: rounds[0],
+    max: rounds[rounds.length - 1],
+  };
 }
 
 const requests = realisticRequests().map((r) => new Source(r));
@@ -73,13 +85,26 @@ export async function runMicro() {
 
   // 1. client.track(): validate, stamp, serialise, enqueue.
   results.push(
-    await measure('client.track() (realistic event)', N, async () => {
-      const client = new OursClient({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false }, nodeResponse);
-      return { client, between: () => client.flush() };
-    }, (i, { client }) => {
-      event.time = Date.now();
-      client.track(event);
-    }),
+    await measure(
+      'client.track() (realistic event)',
+      N,
+      async () => {
+        const client = new OursClient(
+          {
+            token: 'bench-token',
+            apiUrl: 'http://127.0.0.1:9/api/v1',
+            fetch: answerAtOnce,
+            logger: false,
+          },
+          nodeResponse,
+        );
+        return { client, between: () => client.flush() };
+      },
+      (i, { client }) => {
+        event.time = Date.now();
+        client.track(event);
+      },
+    ),
   );
 
   // 2. extractContext with a User-Agent already in the cache (383 real UAs, all seen).
@@ -92,7 +117,9 @@ export async function runMicro() {
 
   // 3. extractContext with a User-Agent never seen: a fresh string each call (parse + isbot + hints).
   let fresh = 0;
-  const uncachedSources = requests.map((s) => new Source({ path: s.url, headers: { ...s.req.headers } }));
+  const uncachedSources = requests.map(
+    (s) => new Source({ path: s.url, headers: { ...s.req.headers } }),
+  );
   results.push(
     await measure('extractContext, uncached UA', quick ? 300 : 1000, undefined, (i) => {
       const s = uncachedSources[i % uncachedSources.length];
@@ -104,7 +131,9 @@ export async function runMicro() {
   // 3b. URL redaction (issue 13): the realistic requests' URLs (UTM and click ids, nothing
   //     sensitive: the fast path), and the same with a token and an email to redact.
   const plainUrls = requests.map((s) => `https://shop.example.com${s.url}`);
-  const secretUrls = plainUrls.map((u) => `${u}${u.includes('?') ? '&' : '?'}token=abc123&email=ada%40example.com`);
+  const secretUrls = plainUrls.map(
+    (u) => `${u}${u.includes('?') ? '&' : '?'}token=abc123&email=ada%40example.com`,
+  );
   if (redactUrl) {
     results.push(
       await measure('redactUrl, URL without sensitive keys', N * 4, undefined, (i) => {
@@ -123,45 +152,98 @@ export async function runMicro() {
   //    4b: three events through a sync beforeSend, each built with its own
   //    defaultProperties, identityContext and eventProperties (issue 18).
   const trackedRequest = (name, options, names) =>
-    measure(name, N, async () => {
-      const config = resolveMiddlewareConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false, ...options }, nodeResponse);
-      const res = { writableFinished: true, destroyed: false };
-      return { config, res, between: () => config.client.flush() };
-    }, (i, { config, res }) => {
-      const source = requests[i % requests.length];
-      const tracker = new RequestTracker(config, sourceOf, res, source.req, '127.0.0.1');
-      for (const name of names) tracker.track(name, PROPS);
-      config.handOffs.drain(); // the hand-off waits for the end of the turn; run it here, inside the timed loop
-    });
+    measure(
+      name,
+      N,
+      async () => {
+        const config = resolveMiddlewareConfig(
+          {
+            token: 'bench-token',
+            apiUrl: 'http://127.0.0.1:9/api/v1',
+            fetch: answerAtOnce,
+            logger: false,
+            ...options,
+          },
+          nodeResponse,
+        );
+        const res = { writableFinished: true, destroyed: false };
+        return { config, res, between: () => config.client.flush() };
+      },
+      (i, { config, res }) => {
+        const source = requests[i % requests.length];
+        const tracker = new RequestTracker(config, sourceOf, res, source.req, '127.0.0.1');
+        for (const name of names) tracker.track(name, PROPS);
+        config.handOffs.drain(); // the hand-off waits for the end of the turn; run it here, inside the timed loop
+      },
+    );
   results.push(await trackedRequest('tracker: req.ours.track() + hand-off', {}, ['Page Viewed']));
-  results.push(await trackedRequest('tracker: 3 × track() + hand-off, sync beforeSend', { beforeSend: (e) => e }, ['Page Viewed', 'Product Viewed', 'Added To Cart']));
+  results.push(
+    await trackedRequest(
+      'tracker: 3 × track() + hand-off, sync beforeSend',
+      { beforeSend: (e) => e },
+      ['Page Viewed', 'Product Viewed', 'Added To Cart'],
+    ),
+  );
 
   // 5. Mounted but unused: the tracker a request gets when it tracks nothing.
   results.push(
-    await measure('tracker: created, nothing tracked', N * 4, async () => {
-      const config = resolveMiddlewareConfig({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false }, nodeResponse);
-      return { config, res: {} };
-    }, (i, { config, res }) => {
-      const source = requests[i % requests.length];
-      new RequestTracker(config, sourceOf, res, source.req, '127.0.0.1');
-    }),
+    await measure(
+      'tracker: created, nothing tracked',
+      N * 4,
+      async () => {
+        const config = resolveMiddlewareConfig(
+          {
+            token: 'bench-token',
+            apiUrl: 'http://127.0.0.1:9/api/v1',
+            fetch: answerAtOnce,
+            logger: false,
+          },
+          nodeResponse,
+        );
+        return { config, res: {} };
+      },
+      (i, { config, res }) => {
+        const source = requests[i % requests.length];
+        new RequestTracker(config, sourceOf, res, source.req, '127.0.0.1');
+      },
+    ),
   );
 
   // 6. The Express middleware on a request that tracks nothing (a fresh request object each call).
   results.push(
-    await measure('express ours() middleware, nothing tracked', N * 4, async () => {
-      const mw = expressOurs({ token: 'bench-token', apiUrl: 'http://127.0.0.1:9/api/v1', fetch: answerAtOnce, logger: false }, nodeResponse);
-      return { mw, res: {} };
-    }, (i, { mw, res }) => {
-      mw({ headers: requests[i % requests.length].req.headers }, res, noop);
-    }),
+    await measure(
+      'express ours() middleware, nothing tracked',
+      N * 4,
+      async () => {
+        const mw = expressOurs(
+          {
+            token: 'bench-token',
+            apiUrl: 'http://127.0.0.1:9/api/v1',
+            fetch: answerAtOnce,
+            logger: false,
+          },
+          nodeResponse,
+        );
+        return { mw, res: {} };
+      },
+      (i, { mw, res }) => {
+        mw({ headers: requests[i % requests.length].req.headers }, res, noop);
+      },
+    ),
   );
   return results;
 }
 
 export function formatMicro(results) {
-  const rows = results.map((r) => `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)} – ${fmt(r.max)} | ${r.rounds} × ${r.n} |`);
-  return ['| operation | median ns/call | range of rounds | rounds × calls |', '| --- | ---: | ---: | ---: |', ...rows].join('\n');
+  const rows = results.map(
+    (r) =>
+      `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)} – ${fmt(r.max)} | ${r.rounds} × ${r.n} |`,
+  );
+  return [
+    '| operation | median ns/call | range of rounds | rounds × calls |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
 }
 
 const fmt = (ns) => (ns >= 10_000 ? Math.round(ns).toLocaleString('en-US') : ns.toFixed(0));

@@ -26,10 +26,15 @@ const BODY = 'Hello World!';
  * event can cost.
  */
 const PARTS = ['bare', 'mounted', 'context', 'floor', 'track-nohttp', 'track', 'track-nogzip'];
-const adapter = require(`${DIST}/cjs/adapters/${framework === 'next' ? 'next/index' : framework}.js`);
+const adapter = require(
+  `${DIST}/cjs/adapters/${framework === 'next' ? 'next/index' : framework}.js`,
+);
 const base = { token: 'bench-token', apiUrl: `${sinkUrl}/api/v1`, logger: false };
 /** The adapter's `ours(options)`; for Fastify, the plugin's onRequest hook, so one app can switch it per phase. */
-const ours = { fastify: fastifyHook, node: adapter.oursNode, fetch: adapter.oursFetch, next: nextRoute }[framework] ?? adapter.ours;
+const ours =
+  { fastify: fastifyHook, node: adapter.oursNode, fetch: adapter.oursFetch, next: nextRoute }[
+    framework
+  ] ?? adapter.ours;
 const middleware = {
   bare: undefined,
   mounted: ours(base),
@@ -42,7 +47,11 @@ const middleware = {
 /** Registers the plugin on a stand-in instance and keeps the hook it adds: what Fastify runs per request. */
 function fastifyHook(options) {
   let hook;
-  const instance = { hasRequestDecorator: () => true, decorateRequest() {}, addHook: (name, fn) => name === 'onRequest' && (hook = fn) };
+  const instance = {
+    hasRequestDecorator: () => true,
+    decorateRequest() {},
+    addHook: (name, fn) => name === 'onRequest' && (hook = fn),
+  };
   adapter.ours(instance, options, (err) => {
     if (err) throw err;
   });
@@ -55,7 +64,10 @@ const trackFloor = (headers, url) => floor.track('Page Viewed', PROPS, headers, 
 /** The floor for a Web `Request` (Hono, fetch, Next): the same lookup by User-Agent and path. */
 const trackWebFloor = (request) => {
   const url = new URL(request.url);
-  trackFloor({ 'user-agent': request.headers.get('user-agent') ?? undefined }, url.pathname + url.search);
+  trackFloor(
+    { 'user-agent': request.headers.get('user-agent') ?? undefined },
+    url.pathname + url.search,
+  );
 };
 
 let phase = 0;
@@ -144,7 +156,9 @@ function honoApp() {
     else if (current() === 'floor') trackWebFloor(c.req.raw);
     return c.html(BODY);
   });
-  return require('@hono/node-server').createAdaptorServer({ fetch: app.fetch }).listen(0, '127.0.0.1');
+  return require('@hono/node-server')
+    .createAdaptorServer({ fetch: app.fetch })
+    .listen(0, '127.0.0.1');
 }
 
 /** A fetch handler on @hono/node-server; `mounted`: the tracker made and `respond()` called, nothing tracked. */
@@ -155,7 +169,9 @@ function fetchApp() {
     const ours = middleware[v]?.(request, { remoteAddress: env.incoming.socket.remoteAddress });
     if (ours && tracks(v)) ours.track('Page Viewed', PROPS);
     else if (v === 'floor') trackWebFloor(request);
-    const response = new Response(BODY, { headers: { 'content-type': 'text/html; charset=UTF-8' } });
+    const response = new Response(BODY, {
+      headers: { 'content-type': 'text/html; charset=UTF-8' },
+    });
     return ours ? ours.respond(response) : response;
   };
   return require('@hono/node-server').createAdaptorServer({ fetch }).listen(0, '127.0.0.1');
@@ -177,7 +193,15 @@ function nextApp() {
   return require('@hono/node-server').createAdaptorServer({ fetch }).listen(0, '127.0.0.1');
 }
 
-const apps = { express: expressApp, koa: koaApp, fastify: fastifyApp, node: nodeApp, hono: honoApp, fetch: fetchApp, next: nextApp };
+const apps = {
+  express: expressApp,
+  koa: koaApp,
+  fastify: fastifyApp,
+  node: nodeApp,
+  hono: honoApp,
+  fetch: fetchApp,
+  next: nextApp,
+};
 const server = apps[framework]();
 server.keepAliveTimeout = 60_000;
 
@@ -186,7 +210,11 @@ let timer;
 let mark;
 function endPhase() {
   const cpu = process.cpuUsage(mark.cpu);
-  phases.push({ variant: current(), cpuUs: cpu.user + cpu.system, requests: handled - mark.handled });
+  phases.push({
+    variant: current(),
+    cpuUs: cpu.user + cpu.system,
+    requests: handled - mark.handled,
+  });
   phase++;
   mark = { cpu: process.cpuUsage(), handled };
 }

@@ -24,25 +24,44 @@ import { summarise, formatSummary } from './profile-summary.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const GC = process.argv.includes('--gc');
-const [framework = 'koa', variant = 'track', secondsArg = '10', outArg] = process.argv.slice(2).filter((a) => a !== '--gc');
+const [framework = 'koa', variant = 'track', secondsArg = '10', outArg] = process.argv
+  .slice(2)
+  .filter((a) => a !== '--gc');
 const seconds = Number(secondsArg);
 const outDir = resolve(outArg ?? join(here, '.out', 'profiles'));
 mkdirSync(outDir, { recursive: true });
 const before = new Set(readdirSync(outDir));
-const REQUESTS = realisticRequests().map((r) => ({ method: 'GET', path: r.path, headers: r.headers }));
+const REQUESTS = realisticRequests().map((r) => ({
+  method: 'GET',
+  path: r.path,
+  headers: r.headers,
+}));
 
 const sink = await startChild(join(here, 'sink.mjs'), [], { cpu: LOAD_CPU });
 const load = await startChild(join(here, 'load.mjs'), [], { cpu: LOAD_CPU });
 let app;
 try {
-  app = await startChild(join(here, 'parts-app.mjs'), [framework, `http://127.0.0.1:${sink.ready.port}`, '1000'], {
-    cpu: APP_CPU,
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`, '--cpu-prof-interval=200', ...(GC ? ['--trace-gc'] : [])],
-    env: { PARTS_ONLY: variant },
-  });
+  app = await startChild(
+    join(here, 'parts-app.mjs'),
+    [framework, `http://127.0.0.1:${sink.ready.port}`, '1000'],
+    {
+      cpu: APP_CPU,
+      nodeArgs: [
+        '--cpu-prof',
+        `--cpu-prof-dir=${outDir}`,
+        '--cpu-prof-interval=200',
+        ...(GC ? ['--trace-gc'] : []),
+      ],
+      env: { PARTS_ONLY: variant },
+    },
+  );
   const base = { url: `http://127.0.0.1:${app.ready.port}`, requests: REQUESTS, connections: 16 };
   await load.ask('run', { ...base, durationS: 2 }, { timeoutMs: 60_000 });
-  const run = await load.ask('run', { ...base, durationS: seconds }, { timeoutMs: (seconds + 60) * 1000 });
+  const run = await load.ask(
+    'run',
+    { ...base, durationS: seconds },
+    { timeoutMs: (seconds + 60) * 1000 },
+  );
   process.stderr.write(`${framework} ${variant}: ${Math.round(run.result.rps)} req/s\n`);
   await sleep(200);
   if (GC) console.log(scavenges(app.log()));

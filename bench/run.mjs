@@ -36,14 +36,22 @@ const ROUNDS = Math.max(3, roundsArg === -1 ? 3 : Number(args[roundsArg + 1]));
 const ALL = ['overhead', 'parts', 'slow-api', 'delivery', 'micro'];
 const chosen = args.filter((a) => ALL.includes(a));
 const workloads = chosen.length ? chosen : ALL;
-const unknown = args.filter((a, i) => a.startsWith('-') ? !['--quick', '--rounds', '--no-build', '--build'].includes(a) : !ALL.includes(a) && args[i - 1] !== '--rounds');
+const unknown = args.filter((a, i) =>
+  a.startsWith('-')
+    ? !['--quick', '--rounds', '--no-build', '--build'].includes(a)
+    : !ALL.includes(a) && args[i - 1] !== '--rounds',
+);
 if (unknown.length) {
-  console.error(`unknown argument(s): ${unknown.join(' ')}\nusage: node bench/run.mjs [${ALL.join('|')}]... [--quick] [--rounds N] [--build|--no-build]`);
+  console.error(
+    `unknown argument(s): ${unknown.join(' ')}\nusage: node bench/run.mjs [${ALL.join('|')}]... [--quick] [--rounds N] [--build|--no-build]`,
+  );
   process.exit(2);
 }
 
 /** Load settings: warm-up, then a measured window, per variant and round. */
-const LOAD = QUICK ? { warmupS: 1, durationS: 3, connections: 16 } : { warmupS: 2, durationS: 5, connections: 16 };
+const LOAD = QUICK
+  ? { warmupS: 1, durationS: 3, connections: 16 }
+  : { warmupS: 2, durationS: 5, connections: 16 };
 const DELIVERY_COUNT = 200_000;
 /** Segment and PostHog cost ~10x more per event: fewer calls keep the run bounded; rates are per second. */
 const ANCHOR_COUNT = QUICK ? 10_000 : 30_000;
@@ -82,7 +90,13 @@ function machine() {
     model = /model name\s*:\s*(.*)/.exec(info)?.[1] ?? model;
   } catch {}
   const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  return { nproc, model, node: process.version, memGiB: (totalmem() / 2 ** 30).toFixed(0), pinning: PINNING };
+  return {
+    nproc,
+    model,
+    node: process.version,
+    memGiB: (totalmem() / 2 ** 30).toFixed(0),
+    pinning: PINNING,
+  };
 }
 
 // --- workload 1 and 2: an app under load --------------------------------------
@@ -94,7 +108,11 @@ async function loadGenerator() {
 }
 
 /** Requests with the realistic headers (383 Chrome UAs), cycled by every connection. */
-const REQUESTS = realisticRequests().map((r) => ({ method: 'GET', path: r.path, headers: r.headers }));
+const REQUESTS = realisticRequests().map((r) => ({
+  method: 'GET',
+  path: r.path,
+  headers: r.headers,
+}));
 
 /**
  * One variant, one round: sink, app, warm-up, measured window, then the
@@ -112,18 +130,34 @@ async function runApp(framework, variant, { sinkArgs = [], deliver = true, rate 
     const base = { url, requests: REQUESTS, connections: LOAD.connections, rate };
     await load.ask('run', { ...base, durationS: LOAD.warmupS }, { timeoutMs: 60_000 });
     await app.ask('mark');
-    const run = await load.ask('run', { ...base, durationS: LOAD.durationS }, { timeoutMs: 60_000 });
+    const run = await load.ask(
+      'run',
+      { ...base, durationS: LOAD.durationS },
+      { timeoutMs: 60_000 },
+    );
     if (!run.ok) throw new Error(run.error);
     const usage = await app.ask('report');
     let delivered;
     if (deliver) {
       const fin = await app.ask('finish', {}, { timeoutMs: 30_000 });
       const stats = await sink.ask('stats');
-      const got = variant === 'segment' ? stats.segment : variant === 'posthog' ? stats.posthog : stats.ours;
-      delivered = fin.handled > 0 && variant !== 'bare' && variant !== 'ours-idle' ? got / fin.handled : undefined;
+      const got =
+        variant === 'segment' ? stats.segment : variant === 'posthog' ? stats.posthog : stats.ours;
+      delivered =
+        fin.handled > 0 && variant !== 'bare' && variant !== 'ours-idle'
+          ? got / fin.handled
+          : undefined;
     }
     const r = run.result;
-    return { rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors + r.non2xx + r.timeouts, cpuUsPerReq: usage.cpuUs / usage.handled, rssMb: usage.rss / 2 ** 20, delivered };
+    return {
+      rps: r.rps,
+      p50: r.p50,
+      p99: r.p99,
+      errors: r.errors + r.non2xx + r.timeouts,
+      cpuUsPerReq: usage.cpuUs / usage.handled,
+      rssMb: usage.rss / 2 ** 20,
+      delivered,
+    };
   } finally {
     await app?.stop();
     await sink.stop();
@@ -166,7 +200,9 @@ async function overhead() {
   print('## 1. Per-request overhead (trivial `GET /`, realistic browser requests)');
   print();
   const tool = (await loadGenerator()).ready.tool;
-  print(`${tool === 'wrk' ? 'wrk (1 thread)' : 'autocannon'}, ${LOAD.connections} connections, ${LOAD.warmupS} s warm-up + ${LOAD.durationS} s measured per variant and round, ${ROUNDS} rounds interleaved. App on CPU ${APP_CPU}; load generator and sink on CPU ${LOAD_CPU}. Sink: bench/sink.mjs (answers 200 at once, counts events). Latency percentiles are per response (wrk: µs resolution; with autocannon, recorded per response rather than from its 1 ms buckets). "vs bare, per round" divides each round's req/s by the bare app's in that same round and takes the median over rounds. CPU/req is the app process's user+system CPU over the measured window divided by requests served. Delivered = events the sink received after the app flushed, over requests handled.`);
+  print(
+    `${tool === 'wrk' ? 'wrk (1 thread)' : 'autocannon'}, ${LOAD.connections} connections, ${LOAD.warmupS} s warm-up + ${LOAD.durationS} s measured per variant and round, ${ROUNDS} rounds interleaved. App on CPU ${APP_CPU}; load generator and sink on CPU ${LOAD_CPU}. Sink: bench/sink.mjs (answers 200 at once, counts events). Latency percentiles are per response (wrk: µs resolution; with autocannon, recorded per response rather than from its 1 ms buckets). "vs bare, per round" divides each round's req/s by the bare app's in that same round and takes the median over rounds. CPU/req is the app process's user+system CPU over the measured window divided by requests served. Delivered = events the sink received after the app flushed, over requests handled.`,
+  );
   print();
   json.overhead = {};
   const variants = ['bare', 'ours-idle', 'ours-track', 'segment', 'posthog', 'naive'];
@@ -178,13 +214,35 @@ async function overhead() {
     print(`### ${framework === 'express' ? 'Express 5' : 'Koa 3'}`);
     print();
     table(
-      ['variant', 'req/s (median)', 'vs bare', 'vs bare, per round (median)', 'p50 ms', 'p99 ms', 'CPU µs/req', 'extra CPU µs/req', 'delivered', 'rounds (req/s)'],
+      [
+        'variant',
+        'req/s (median)',
+        'vs bare',
+        'vs bare, per round (median)',
+        'p50 ms',
+        'p99 ms',
+        'CPU µs/req',
+        'extra CPU µs/req',
+        'delivered',
+        'rounds (req/s)',
+      ],
       variants.map((v) => {
         const rs = results[v];
         const rps = median(rs.map((r) => r.rps));
         const cpu = median(rs.map((r) => r.cpuUsPerReq));
         const del = rs.map((r) => r.delivered).filter((d) => d !== undefined);
-        return [VARIANT_LABEL[v], f0(rps), pct(rps / bare), pct(perRoundRatio(rs, results.bare)), f2(median(rs.map((r) => r.p50))), f2(median(rs.map((r) => r.p99))), f1(cpu), v === 'bare' ? '' : f1(cpu - bareCpu), del.length ? pct(Math.min(...del)) : '', rs.map((r) => f0(r.rps)).join(' / ')];
+        return [
+          VARIANT_LABEL[v],
+          f0(rps),
+          pct(rps / bare),
+          pct(perRoundRatio(rs, results.bare)),
+          f2(median(rs.map((r) => r.p50))),
+          f2(median(rs.map((r) => r.p99))),
+          f1(cpu),
+          v === 'bare' ? '' : f1(cpu - bareCpu),
+          del.length ? pct(Math.min(...del)) : '',
+          rs.map((r) => f0(r.rps)).join(' / '),
+        ];
       }),
     );
   }
@@ -194,15 +252,25 @@ const PART_LABEL = {
   bare: 'bare app',
   mounted: 'ours() mounted, tracks nothing',
   context: 'reads the request, builds the event, drops it (`beforeSend: () => null`)',
-  floor: '**floor**: the handler builds, stringifies and gzips the same event itself, nothing else (bench/lib/floor.mjs)',
-  'track-nohttp': 'tracks one event, checked, serialised, gzipped, but not sent (a `fetch` that answers 200 at once)',
+  floor:
+    '**floor**: the handler builds, stringifies and gzips the same event itself, nothing else (bench/lib/floor.mjs)',
+  'track-nohttp':
+    'tracks one event, checked, serialised, gzipped, but not sent (a `fetch` that answers 200 at once)',
   track: 'tracks one event (default options)',
   'track-nogzip': 'tracks one event, `gzip: false`',
 };
 const PART_PHASE_MS = 1000;
 const PART_SECONDS = QUICK ? 30 : 60;
 /** `PARTS_FRAMEWORKS=fastify,node` runs only those (each takes PART_SECONDS). */
-const PART_FRAMEWORKS = process.env.PARTS_FRAMEWORKS?.split(',') ?? ['express', 'koa', 'fastify', 'node', 'hono', 'fetch', 'next'];
+const PART_FRAMEWORKS = process.env.PARTS_FRAMEWORKS?.split(',') ?? [
+  'express',
+  'koa',
+  'fastify',
+  'node',
+  'hono',
+  'fetch',
+  'next',
+];
 
 /** Per phase of one variant: its CPU per request minus the mean of the bare phases just before and after. */
 function pairedExtra(phases, variant) {
@@ -218,13 +286,17 @@ function pairedExtra(phases, variant) {
 
 const quartiles = (xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? [s[Math.floor(s.length / 4)], median(s), s[Math.floor((s.length * 3) / 4)]] : [NaN, NaN, NaN];
+  return s.length
+    ? [s[Math.floor(s.length / 4)], median(s), s[Math.floor((s.length * 3) / 4)]]
+    : [NaN, NaN, NaN];
 };
 
 async function parts() {
-  print('## 1b. Where a tracked request\'s CPU goes (one process, variants by phase)');
+  print("## 1b. Where a tracked request's CPU goes (one process, variants by phase)");
   print();
-  print(`One app process per framework serves every variant below, switching every ${PART_PHASE_MS / 1000} s (in this order, round after round) while the load generator runs without a break for ${PART_SECONDS} s (${LOAD.connections} connections, the realistic requests); the first round is warm-up. Each phase's CPU per request is compared with the mean of the bare phases just before and after it, which cancels the machine's drift; the table gives the median of those differences over the phases and its quartiles. The sink answers at once; the delivery of a phase's events (gzip, send) lands mostly in that phase. The floor phase is the handler building, stringifying and gzipping (level 1, batches of 200) the event the tracker would send for that request, with nothing else: the ratio below is a tracked event's extra CPU over the floor's, both medians of the same run.`);
+  print(
+    `One app process per framework serves every variant below, switching every ${PART_PHASE_MS / 1000} s (in this order, round after round) while the load generator runs without a break for ${PART_SECONDS} s (${LOAD.connections} connections, the realistic requests); the first round is warm-up. Each phase's CPU per request is compared with the mean of the bare phases just before and after it, which cancels the machine's drift; the table gives the median of those differences over the phases and its quartiles. The sink answers at once; the delivery of a phase's events (gzip, send) lands mostly in that phase. The floor phase is the handler building, stringifying and gzipping (level 1, batches of 200) the event the tracker would send for that request, with nothing else: the ratio below is a tracked event's extra CPU over the floor's, both medians of the same run.`,
+  );
   print();
   json.parts = {};
   const load = await loadGenerator();
@@ -232,10 +304,22 @@ async function parts() {
     const sink = await startChild(join(here, 'sink.mjs'), [], { cpu: LOAD_CPU });
     let app;
     try {
-      app = await startChild(join(here, 'parts-app.mjs'), [framework, `http://127.0.0.1:${sink.ready.port}`, String(PART_PHASE_MS)], { cpu: APP_CPU });
-      const base = { url: `http://127.0.0.1:${app.ready.port}`, requests: REQUESTS, connections: LOAD.connections };
+      app = await startChild(
+        join(here, 'parts-app.mjs'),
+        [framework, `http://127.0.0.1:${sink.ready.port}`, String(PART_PHASE_MS)],
+        { cpu: APP_CPU },
+      );
+      const base = {
+        url: `http://127.0.0.1:${app.ready.port}`,
+        requests: REQUESTS,
+        connections: LOAD.connections,
+      };
       await load.ask('run', { ...base, durationS: LOAD.warmupS }, { timeoutMs: 60_000 });
-      const running = load.ask('run', { ...base, durationS: PART_SECONDS + 2 }, { timeoutMs: (PART_SECONDS + 60) * 1000 });
+      const running = load.ask(
+        'run',
+        { ...base, durationS: PART_SECONDS + 2 },
+        { timeoutMs: (PART_SECONDS + 60) * 1000 },
+      );
       await sleep(500);
       await app.ask('start');
       process.stderr.write(`  parts ${framework}: ${PART_SECONDS} s ... `);
@@ -246,19 +330,35 @@ async function parts() {
       const measured = phases.slice(names.length); // the first round warms up
       json.parts[framework] = { phases: measured, floor };
       process.stderr.write(`${measured.length} phases\n`);
-      print(`### ${{ express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', node: 'node:http', hono: 'Hono 4 (@hono/node-server)', fetch: 'fetch handler (@hono/node-server)', next: 'Next.js route handler, withOurs (@hono/node-server, no Next server)' }[framework]}`);
+      print(
+        `### ${{ express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', node: 'node:http', hono: 'Hono 4 (@hono/node-server)', fetch: 'fetch handler (@hono/node-server)', next: 'Next.js route handler, withOurs (@hono/node-server, no Next server)' }[framework]}`,
+      );
       print();
       table(
-        ['variant', 'CPU µs/req (median of phases)', 'extra vs bare, µs/req (median, quartiles)', 'phases'],
+        [
+          'variant',
+          'CPU µs/req (median of phases)',
+          'extra vs bare, µs/req (median, quartiles)',
+          'phases',
+        ],
         names.map((v) => {
-          const own = measured.filter((p) => p.variant === v && p.requests >= 100).map((p) => p.cpuUs / p.requests);
+          const own = measured
+            .filter((p) => p.variant === v && p.requests >= 100)
+            .map((p) => p.cpuUs / p.requests);
           const [q1, med, q3] = quartiles(pairedExtra(measured, v));
-          return [PART_LABEL[v], f1(median(own)), v === 'bare' ? '' : `${f1(med)} (${f1(q1)} – ${f1(q3)})`, String(own.length)];
+          return [
+            PART_LABEL[v],
+            f1(median(own)),
+            v === 'bare' ? '' : `${f1(med)} (${f1(q1)} – ${f1(q3)})`,
+            String(own.length),
+          ];
         }),
       );
       const floorExtra = median(pairedExtra(measured, 'floor'));
       const ratio = (v) => f2(median(pairedExtra(measured, v)) / floorExtra);
-      print(`Extra CPU over the floor's (issue 19's goal: at most 1.5): one event ${ratio('track')}, not sent ${ratio('track-nohttp')}, \`gzip: false\` ${ratio('track-nogzip')}. Floor: ${f0(floor.events)} events gzipped, ${f1(floor.jsonBytes / floor.events)} bytes of JSON each, ${f1(floor.jsonBytes / floor.gzipBytes)}:1, ${floor.misses} requests without a template.`);
+      print(
+        `Extra CPU over the floor's (issue 19's goal: at most 1.5): one event ${ratio('track')}, not sent ${ratio('track-nohttp')}, \`gzip: false\` ${ratio('track-nogzip')}. Floor: ${f0(floor.events)} events gzipped, ${f1(floor.jsonBytes / floor.events)} bytes of JSON each, ${f1(floor.jsonBytes / floor.gzipBytes)}:1, ${floor.misses} requests without a template.`,
+      );
       print();
     } finally {
       await app?.stop();
@@ -273,21 +373,49 @@ const SLOW_API_RATE = 800;
 async function slowApi() {
   print('## 2. Slow or failing Ours API (tracking variant)');
   print();
-  print(`Express 5 with \`ours()\` tracking one event per request, as in workload 1, while the sink answers at once, after 2 s, or 500; interleaved, ${ROUNDS} rounds. The load is a fixed ${SLOW_API_RATE} req/s (autocannon, ${LOAD.connections} connections, every response time recorded), about a third of what the app serves flat out here: at saturation, p99 is the length of the queue in front of the app and moves by tens of ms between rounds of the same variant, so it cannot show a 1 ms difference. No flush at the end (the slow and failing APIs never drain).`);
+  print(
+    `Express 5 with \`ours()\` tracking one event per request, as in workload 1, while the sink answers at once, after 2 s, or 500; interleaved, ${ROUNDS} rounds. The load is a fixed ${SLOW_API_RATE} req/s (autocannon, ${LOAD.connections} connections, every response time recorded), about a third of what the app serves flat out here: at saturation, p99 is the length of the queue in front of the app and moves by tens of ms between rounds of the same variant, so it cannot show a 1 ms difference. No flush at the end (the slow and failing APIs never drain).`,
+  );
   print();
   const variants = { ok: [], slow: ['--delay-ms', '2000'], failing: ['--status', '500'] };
-  const label = { ok: 'API answers 200 at once', slow: 'API answers after 2 s', failing: 'API answers 500' };
-  const results = await interleave('slow-api', Object.keys(variants), (v) => runApp('express', 'ours-track', { sinkArgs: variants[v], deliver: false, rate: SLOW_API_RATE }));
+  const label = {
+    ok: 'API answers 200 at once',
+    slow: 'API answers after 2 s',
+    failing: 'API answers 500',
+  };
+  const results = await interleave('slow-api', Object.keys(variants), (v) =>
+    runApp('express', 'ours-track', { sinkArgs: variants[v], deliver: false, rate: SLOW_API_RATE }),
+  );
   json.slowApi = results;
   const okP99 = median(results.ok.map((r) => r.p99));
   const okRps = median(results.ok.map((r) => r.rps));
   table(
-    ['API', 'req/s', 'vs API ok', 'p50 ms', 'p99 ms', 'p99 − p99(ok) ms', 'CPU µs/req', 'app RSS', 'rounds (p99 ms)'],
+    [
+      'API',
+      'req/s',
+      'vs API ok',
+      'p50 ms',
+      'p99 ms',
+      'p99 − p99(ok) ms',
+      'CPU µs/req',
+      'app RSS',
+      'rounds (p99 ms)',
+    ],
     Object.keys(variants).map((v) => {
       const rs = results[v];
       const p99 = median(rs.map((r) => r.p99));
       const rps = median(rs.map((r) => r.rps));
-      return [label[v], f0(rps), pct(rps / okRps), f2(median(rs.map((r) => r.p50))), f2(p99), v === 'ok' ? '' : f2(p99 - okP99), f1(median(rs.map((r) => r.cpuUsPerReq))), `${f0(median(rs.map((r) => r.rssMb)))} MB`, rs.map((r) => f2(r.p99)).join(' / ')];
+      return [
+        label[v],
+        f0(rps),
+        pct(rps / okRps),
+        f2(median(rs.map((r) => r.p50))),
+        f2(p99),
+        v === 'ok' ? '' : f2(p99 - okP99),
+        f1(median(rs.map((r) => r.cpuUsPerReq))),
+        `${f0(median(rs.map((r) => r.rssMb)))} MB`,
+        rs.map((r) => f2(r.p99)).join(' / '),
+      ];
     }),
   );
 }
@@ -299,13 +427,20 @@ async function slowApi() {
  * arguments separated by spaces (e.g. `bun`, `deno run --allow-all`), so the
  * same workload measures Bun and Deno; the sink stays on this Node.
  */
-const DELIVERY_RUNTIME = process.env.BENCH_RUNTIME?.trim() ? process.env.BENCH_RUNTIME.trim().split(/\s+/) : [process.execPath];
+const DELIVERY_RUNTIME = process.env.BENCH_RUNTIME?.trim()
+  ? process.env.BENCH_RUNTIME.trim().split(/\s+/)
+  : [process.execPath];
 
 /** Runs bench/delivery.mjs in its own process; resolves with its JSON report. */
-function runDeliveryProcess(mode, extra = [], { cpu, count = DELIVERY_COUNT, timeoutMs = 120_000 } = {}) {
+function runDeliveryProcess(
+  mode,
+  extra = [],
+  { cpu, count = DELIVERY_COUNT, timeoutMs = 120_000 } = {},
+) {
   return new Promise((resolve, reject) => {
     const argv = [...DELIVERY_RUNTIME, join(here, 'delivery.mjs'), mode, String(count), ...extra];
-    const [cmd, full] = PINNING && cpu !== undefined ? ['taskset', ['-c', cpu, ...argv]] : [argv[0], argv.slice(1)];
+    const [cmd, full] =
+      PINNING && cpu !== undefined ? ['taskset', ['-c', cpu, ...argv]] : [argv[0], argv.slice(1)];
     const child = spawn(cmd, full, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -331,11 +466,23 @@ async function deliveryRound(mode) {
   try {
     const base = `http://127.0.0.1:${sink.ready.port}`;
     const deadline = QUICK ? 5_000 : 15_000;
-    const r = await runDeliveryProcess(mode, isAnchor ? [base, String(deadline)] : [`${base}/api/v1`], { count: isAnchor ? ANCHOR_COUNT : DELIVERY_COUNT });
+    const r = await runDeliveryProcess(
+      mode,
+      isAnchor ? [base, String(deadline)] : [`${base}/api/v1`],
+      { count: isAnchor ? ANCHOR_COUNT : DELIVERY_COUNT },
+    );
     const s = await sink.ask('stats');
     const received = mode === 'segment' ? s.segment : mode === 'posthog' ? s.posthog : s.ours;
     // Ours: time to the last acknowledgement is the client's flush(); anchors: until close() returned.
-    return { ...r, received, duplicates: s.duplicates, unique: s.unique, deliveredPerS: (received / r.ms) * 1000, cpuUsPerEvent: r.cpuUs / r.count, sinkCpuUs: s.cpuUs };
+    return {
+      ...r,
+      received,
+      duplicates: s.duplicates,
+      unique: s.unique,
+      deliveredPerS: (received / r.ms) * 1000,
+      cpuUsPerEvent: r.cpuUs / r.count,
+      sinkCpuUs: s.cpuUs,
+    };
   } finally {
     await sink.stop();
   }
@@ -348,12 +495,12 @@ async function delivery() {
     [
       `Client runtime: ${DELIVERY_RUNTIME.join(' ')}.`,
       "Each mode in a fresh process, not pinned (both cores: the client's gzip runs on the libuv pool); the sink (bench/sink.mjs, counting distinctIds) in another.",
-      '**floor**: `JSON.stringify` + `gzipSync` (level 1, the client\'s level) of the same events in batches of 500, in a single-threaded tight loop.',
+      "**floor**: `JSON.stringify` + `gzipSync` (level 1, the client's level) of the same events in batches of 500, in a single-threaded tight loop.",
       `**burst**: \`client.track()\` ${DELIVERY_COUNT.toLocaleString('en-US')} times in a tight loop, then \`await client.flush()\` (resolves when the sink has acknowledged every event); the queue bound is raised to \`maxQueueSize: ${DELIVERY_COUNT}\` (the default 100,000 drops, and counts, what a burst that never yields puts beyond it).`,
       '**paced**: default options, 1,000 `track()` per event-loop turn, then `flush()`.',
       `**segment / posthog**: ${ANCHOR_COUNT.toLocaleString('en-US')} calls paced the same way, then \`closeAndFlush\` / \`shutdown\` with a ${QUICK ? 5 : 15} s deadline (fewer calls: at their cost per event, 200,000 would take minutes); their events/s are received events over wall time.`,
       'Events: a backend `track()` (event, externalId, 5 properties, ip, url), about 330 bytes of JSON each on the wire.',
-      'CPU µs/event is the client process\'s user+system CPU (its libuv pool included) over the events it tracked; sink CPU µs/event the same for the sink (gunzip, `JSON.parse`, counting `distinctId`s), which shares the two cores.',
+      "CPU µs/event is the client process's user+system CPU (its libuv pool included) over the events it tracked; sink CPU µs/event the same for the sink (gunzip, `JSON.parse`, counting `distinctId`s), which shares the two cores.",
     ].join(' '),
   );
   print();
@@ -362,16 +509,48 @@ async function delivery() {
   json.delivery = results;
   const floor = median(results.floor.map((r) => r.eventsPerS));
   table(
-    ['mode', 'events/s (to last ack)', 'vs floor', 'received', 'duplicates', 'wall ms', 'track() ns/call', 'CPU µs/event', 'sink CPU µs/event', 'peak RSS', 'rounds (events/s)'],
+    [
+      'mode',
+      'events/s (to last ack)',
+      'vs floor',
+      'received',
+      'duplicates',
+      'wall ms',
+      'track() ns/call',
+      'CPU µs/event',
+      'sink CPU µs/event',
+      'peak RSS',
+      'rounds (events/s)',
+    ],
     modes.map((m) => {
       const rs = results[m];
-      const eps = m === 'floor' ? median(rs.map((r) => r.eventsPerS)) : median(rs.map((r) => r.deliveredPerS));
-      const received = m === 'floor' ? '' : `${rs.map((r) => f0(r.received)).join(' / ')} of ${f0(rs[0].count)}`;
-      return [m, f0(eps), pct(eps / floor), received, m === 'floor' || m === 'segment' || m === 'posthog' ? '' : rs.map((r) => r.duplicates).join(' / '), f0(median(rs.map((r) => r.ms))), m === 'burst' || m === 'paced' ? f0(median(rs.map((r) => r.trackNs))) : '', f2(median(rs.map((r) => r.cpuUs / r.count))), m === 'floor' ? '' : f2(median(rs.map((r) => r.sinkCpuUs / r.count))), mb(median(rs.map((r) => r.maxRssBytes))), rs.map((r) => f0(m === 'floor' ? r.eventsPerS : r.deliveredPerS)).join(' / ')];
+      const eps =
+        m === 'floor'
+          ? median(rs.map((r) => r.eventsPerS))
+          : median(rs.map((r) => r.deliveredPerS));
+      const received =
+        m === 'floor' ? '' : `${rs.map((r) => f0(r.received)).join(' / ')} of ${f0(rs[0].count)}`;
+      return [
+        m,
+        f0(eps),
+        pct(eps / floor),
+        received,
+        m === 'floor' || m === 'segment' || m === 'posthog'
+          ? ''
+          : rs.map((r) => r.duplicates).join(' / '),
+        f0(median(rs.map((r) => r.ms))),
+        m === 'burst' || m === 'paced' ? f0(median(rs.map((r) => r.trackNs))) : '',
+        f2(median(rs.map((r) => r.cpuUs / r.count))),
+        m === 'floor' ? '' : f2(median(rs.map((r) => r.sinkCpuUs / r.count))),
+        mb(median(rs.map((r) => r.maxRssBytes))),
+        rs.map((r) => f0(m === 'floor' ? r.eventsPerS : r.deliveredPerS)).join(' / '),
+      ];
     }),
   );
   const f = results.floor[0];
-  print(`Floor batches: ${f1(f.jsonBytesPerEvent)} bytes of JSON per event, gzip level 1 ratio ${f1(f.gzipRatio)}:1.`);
+  print(
+    `Floor batches: ${f1(f.jsonBytesPerEvent)} bytes of JSON per event, gzip level 1 ratio ${f1(f.gzipRatio)}:1.`,
+  );
   print();
 }
 
@@ -382,7 +561,9 @@ async function micro() {
   print();
   const result = await new Promise((resolve, reject) => {
     const argv = [join(here, 'micro.mjs'), '--json', ...(QUICK ? ['--quick'] : [])];
-    const [cmd, full] = PINNING ? ['taskset', ['-c', APP_CPU, process.execPath, ...argv]] : [process.execPath, argv];
+    const [cmd, full] = PINNING
+      ? ['taskset', ['-c', APP_CPU, process.execPath, ...argv]]
+      : [process.execPath, argv];
     const child = spawn(cmd, full, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -398,7 +579,9 @@ async function micro() {
   });
   json.micro = result;
   const { formatMicro } = await import('./micro.mjs');
-  print(`One process pinned to CPU ${APP_CPU}, the built package. Each case: 2 warm-up rounds, then ${QUICK ? 5 : 9} timed rounds of N calls (process.hrtime.bigint around a plain loop); median round in ns per call, with the fastest and slowest round. Between rounds the event loop runs, so queued events are sent outside the timed loop (a fetch stub answers 200 at once): \`track()\` is what the caller pays, delivery is workload 3.`);
+  print(
+    `One process pinned to CPU ${APP_CPU}, the built package. Each case: 2 warm-up rounds, then ${QUICK ? 5 : 9} timed rounds of N calls (process.hrtime.bigint around a plain loop); median round in ns per call, with the fastest and slowest round. Between rounds the event loop runs, so queued events are sent outside the timed loop (a fetch stub answers 200 at once): \`track()\` is what the caller pays, delivery is workload 3.`,
+  );
   print();
   print(formatMicro(result));
   print();
@@ -416,7 +599,9 @@ function distIsStale() {
   }
   const newer = (dir) =>
     readdirSync(join(root, dir), { withFileTypes: true }).some((e) =>
-      e.isDirectory() ? newer(join(dir, e.name)) : e.name.endsWith('.ts') && statSync(join(root, dir, e.name)).mtimeMs > built,
+      e.isDirectory()
+        ? newer(join(dir, e.name))
+        : e.name.endsWith('.ts') && statSync(join(root, dir, e.name)).mtimeMs > built,
     );
   return newer('src') || newer('adapters');
 }
@@ -425,7 +610,10 @@ const started = performance.now();
 try {
   if (!args.includes('--no-build') && (args.includes('--build') || distIsStale())) {
     process.stderr.write('building dist/ (npm run build) ...\n');
-    execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
   // Run from a private copy of dist/: a build started elsewhere meanwhile (tests
   // rebuild dist/) must not pull the package out from under a running app.
@@ -440,7 +628,9 @@ try {
   json.machine = m;
   print(`# ours-middleware benchmark run${QUICK ? ' (--quick)' : ''}`);
   print();
-  print(`${json.startedAt} · ${m.nproc} CPUs (${m.model}) · ${m.memGiB} GiB · Node ${m.node} · taskset pinning: ${m.pinning ? 'yes' : 'no (taskset missing or 1 CPU)'} · command: \`node bench/run.mjs ${args.join(' ')}\``);
+  print(
+    `${json.startedAt} · ${m.nproc} CPUs (${m.model}) · ${m.memGiB} GiB · Node ${m.node} · taskset pinning: ${m.pinning ? 'yes' : 'no (taskset missing or 1 CPU)'} · command: \`node bench/run.mjs ${args.join(' ')}\``,
+  );
   print();
   for (const w of workloads) {
     process.stderr.write(`workload ${w}\n`);

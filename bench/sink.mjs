@@ -55,7 +55,11 @@ const DISTINCT_ID = Buffer.from('"distinctId":"');
  */
 function countOurs(buf) {
   let n = 0;
-  for (let at = buf.indexOf(DISTINCT_ID); at !== -1; at = buf.indexOf(DISTINCT_ID, at + DISTINCT_ID.length)) {
+  for (
+    let at = buf.indexOf(DISTINCT_ID);
+    at !== -1;
+    at = buf.indexOf(DISTINCT_ID, at + DISTINCT_ID.length)
+  ) {
     n++;
     if (ids) {
       const start = at + DISTINCT_ID.length;
@@ -73,7 +77,7 @@ function count(path, buf) {
   if (path === '/v1/batch') counts.segment += json.batch?.length ?? 0;
   else if (path === '/batch/' || path === '/batch') counts.posthog += json.batch?.length ?? 0;
   else if (path.startsWith('/i/v0/e') || path.startsWith('/e/') || path.startsWith('/capture')) {
-    counts.posthog += Array.isArray(json) ? json.length : json.batch?.length ?? 1;
+    counts.posthog += Array.isArray(json) ? json.length : (json.batch?.length ?? 1);
   }
 }
 
@@ -91,8 +95,14 @@ const server = createServer(async (req, res) => {
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     if (status === 200 && buf !== undefined) count(path, buf);
     lastAt = performance.now();
-    const text = status === 200 ? (OK[path] ?? '{"status":1}') : '{"success":false,"error":"bench sink failure"}';
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    const text =
+      status === 200
+        ? (OK[path] ?? '{"status":1}')
+        : '{"success":false,"error":"bench sink failure"}';
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   } catch (err) {
     counts.errors++;
@@ -105,7 +115,15 @@ server.keepAliveTimeout = 60_000;
 process.on('message', (msg) => {
   if (msg.type === 'stats') {
     const cpu = process.cpuUsage(); // since start: the sink is a fresh process per run
-    process.send({ type: 'stats', ...counts, duplicates, unique: ids?.size, lastAt, timeOrigin: performance.timeOrigin, cpuUs: cpu.user + cpu.system });
+    process.send({
+      type: 'stats',
+      ...counts,
+      duplicates,
+      unique: ids?.size,
+      lastAt,
+      timeOrigin: performance.timeOrigin,
+      cpuUs: cpu.user + cpu.system,
+    });
   }
   if (msg.type === 'reset') {
     for (const k of Object.keys(counts)) counts[k] = 0;

@@ -19,7 +19,12 @@ const logged = { warn: 0, error: 0 };
 const client = new OursClient({
   token,
   apiUrl,
-  logger: { debug() {}, info() {}, warn: () => void logged.warn++, error: () => void logged.error++ },
+  logger: {
+    debug() {},
+    info() {},
+    warn: () => void logged.warn++,
+    error: () => void logged.error++,
+  },
 });
 
 const app = express();
@@ -42,7 +47,15 @@ const eld = (h) => ({ p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max:
 
 const sampler = setInterval(() => {
   const mem = process.memoryUsage();
-  process.send({ type: 'sample', at: Date.now(), rss: mem.rss, heapUsed: mem.heapUsed, eld: eld(perSecond), stats: client.stats(), logged: { ...logged } });
+  process.send({
+    type: 'sample',
+    at: Date.now(),
+    rss: mem.rss,
+    heapUsed: mem.heapUsed,
+    eld: eld(perSecond),
+    stats: client.stats(),
+    logged: { ...logged },
+  });
   perSecond.reset();
 }, 1000);
 
@@ -53,7 +66,13 @@ process.on('message', async (msg) => {
   } else if (msg.type === 'gc') {
     globalThis.gc?.();
     const mem = process.memoryUsage();
-    process.send({ type: 'gc', tag: msg.tag, rss: mem.rss, heapUsed: mem.heapUsed, stats: client.stats() });
+    process.send({
+      type: 'gc',
+      tag: msg.tag,
+      rss: mem.rss,
+      heapUsed: mem.heapUsed,
+      stats: client.stats(),
+    });
   } else if (msg.type === 'drain') {
     // Wait (bounded) for every tracked event to be settled, through the real backoff.
     const deadline = Date.now() + msg.timeoutMs;

@@ -16,7 +16,14 @@
 // Loopback only; every loop is bounded in count and time; the child is
 // killed on any exit. Not part of `npm test`.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,8 +42,15 @@ const FLAP_S = opt('flap', 30);
 const WARMUP_MIN = opt('warmup', 1);
 const WRITE = !args.includes('--no-write');
 const TOKEN = 'soak-token-0123456789';
-if (!(MINUTES >= 2) || !(RATE > 0 && RATE <= 2000) || !(FLAP_S >= 5) || !(WARMUP_MIN >= 0 && WARMUP_MIN < MINUTES)) {
-  console.error('usage: node bench/soak.mjs [--minutes N>=2] [--rate 1..2000] [--flap S>=5] [--warmup M<N] [--no-write] [--build]');
+if (
+  !(MINUTES >= 2) ||
+  !(RATE > 0 && RATE <= 2000) ||
+  !(FLAP_S >= 5) ||
+  !(WARMUP_MIN >= 0 && WARMUP_MIN < MINUTES)
+) {
+  console.error(
+    'usage: node bench/soak.mjs [--minutes N>=2] [--rate 1..2000] [--flap S>=5] [--warmup M<N] [--no-write] [--build]',
+  );
   process.exit(2);
 }
 
@@ -49,7 +63,9 @@ function newest(dir) {
   }, 0);
 }
 const built = join(root, 'dist/cjs/src/index.js');
-const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(newest(join(root, 'src')), newest(join(root, 'adapters')));
+const stale =
+  !existsSync(built) ||
+  statSync(built).mtimeMs < Math.max(newest(join(root, 'src')), newest(join(root, 'adapters')));
 if (args.includes('--build') || !existsSync(built)) {
   console.log('building dist/ ...');
   execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
@@ -71,17 +87,24 @@ const mockStatuses = {};
 /** Moves what the mock recorded into our totals, so its lists stay small; then applies `script`. */
 function rescript(script) {
   for (const e of mock.events) received.set(e.distinctId, (received.get(e.distinctId) ?? 0) + 1);
-  for (const r of mock.requests) mockStatuses[r.status ?? 'none'] = (mockStatuses[r.status ?? 'none'] ?? 0) + 1;
+  for (const r of mock.requests)
+    mockStatuses[r.status ?? 'none'] = (mockStatuses[r.status ?? 'none'] ?? 0) + 1;
   const violations = mock.violations.length;
-  if (violations) console.error(`mock saw ${violations} contract violation(s): ${mock.violations[0].message}`);
+  if (violations)
+    console.error(`mock saw ${violations} contract violation(s): ${mock.violations[0].message}`);
   totals.violations += violations;
   mock.reset(); // same tick as the copy above: nothing recorded in between is lost
   if (script) mock.respondWith(script);
 }
 
 // --- the app ---------------------------------------------------------------------
-const child = spawn(process.execPath, ['--expose-gc', join(here, 'soak-app.mjs'), mock.url, TOKEN], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const killChild = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
+const child = spawn(
+  process.execPath,
+  ['--expose-gc', join(here, 'soak-app.mjs'), mock.url, TOKEN],
+  { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+);
+const killChild = () =>
+  child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
 process.on('exit', killChild);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 const waiters = new Map();
@@ -102,7 +125,10 @@ child.on('exit', (code, signal) => {
 });
 const next = (type, timeoutMs = 30_000) =>
   new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no '${type}' from the app within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no '${type}' from the app within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     waiters.set(type, (msg) => {
       clearTimeout(timer);
       waiters.delete(type);
@@ -118,24 +144,34 @@ const totals = { sent: 0, ok: 0, bad: 0, skipped: 0, violations: 0 };
 const okIds = new Set();
 let inFlight = 0;
 const latencies = []; // per minute: response times (ms)
-const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
+const UA =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
 function fire(id, minute) {
   inFlight++;
   totals.sent++;
   const started = performance.now();
-  const req = request({ host: '127.0.0.1', port, path: `/t?id=${id}&utm_source=soak`, agent, headers: { 'user-agent': UA, cookie: `ours_device_id=v-${id % 5000}` } }, (res) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (c) => (body += c));
-    res.on('end', () => {
-      inFlight--;
-      (latencies[minute] ??= []).push(performance.now() - started);
-      if (res.statusCode === 200 && body === `ok:${id}`) {
-        totals.ok++;
-        okIds.add(String(id));
-      } else totals.bad++;
-    });
-  });
+  const req = request(
+    {
+      host: '127.0.0.1',
+      port,
+      path: `/t?id=${id}&utm_source=soak`,
+      agent,
+      headers: { 'user-agent': UA, cookie: `ours_device_id=v-${id % 5000}` },
+    },
+    (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => {
+        inFlight--;
+        (latencies[minute] ??= []).push(performance.now() - started);
+        if (res.statusCode === 200 && body === `ok:${id}`) {
+          totals.ok++;
+          okIds.add(String(id));
+        } else totals.bad++;
+      });
+    },
+  );
   req.on('error', () => {
     inFlight--;
     totals.bad++;
@@ -146,7 +182,9 @@ function fire(id, minute) {
 const runMs = MINUTES * 60_000;
 const total = Math.round((runMs / 1000) * RATE);
 const phases = []; // { at, name }
-console.log(`soak: ${MINUTES} min at ${RATE} req/s (${total} requests), API flapping every ${FLAP_S} s, app pid ${child.pid}, ${cpus().length} cores`);
+console.log(
+  `soak: ${MINUTES} min at ${RATE} req/s (${total} requests), API flapping every ${FLAP_S} s, app pid ${child.pid}, ${cpus().length} cores`,
+);
 const start = Date.now();
 const startLoad = loadavg()[0]; // the 1-minute load average before the run: how quiet the machine was
 let seq = 0;
@@ -162,9 +200,12 @@ await new Promise((resolve) => {
       const failure = FAILURES[Math.floor(p / 2) % FAILURES.length];
       phases.push({ at: elapsed, name: failing ? failure.name : 'healthy' });
       // End of a healthy phase: heap after a full GC, a flat line if nothing leaks.
-      if (failing) child.send({ type: 'gc', tag: `before phase ${p} (t=${Math.round(elapsed / 1000)} s)` });
+      if (failing)
+        child.send({ type: 'gc', tag: `before phase ${p} (t=${Math.round(elapsed / 1000)} s)` });
       rescript(failing ? failure.script : undefined);
-      console.log(`  t=${String(Math.round(elapsed / 1000)).padStart(4)} s  API ${failing ? `failing: ${failure.name}` : 'healthy'}  sent ${totals.sent}, in flight ${inFlight}`);
+      console.log(
+        `  t=${String(Math.round(elapsed / 1000)).padStart(4)} s  API ${failing ? `failing: ${failure.name}` : 'healthy'}  sent ${totals.sent}, in flight ${inFlight}`,
+      );
     }
     const m = Math.min(Math.floor(elapsed / 60_000), MINUTES);
     if (m !== minute) {
@@ -186,7 +227,8 @@ await new Promise((resolve) => {
     }
   }, 5);
 });
-for (let i = 0; i < 500 && minuteEld[MINUTES - 1] === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+for (let i = 0; i < 500 && minuteEld[MINUTES - 1] === undefined; i++)
+  await new Promise((r) => setTimeout(r, 20));
 
 // --- drain with the API healthy, then check ------------------------------------
 rescript(undefined);
@@ -202,7 +244,9 @@ await next('gc');
 finished = true;
 child.send({ type: 'stop' });
 const stopped = await next('stopped', 20_000);
-await new Promise((r) => child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r));
+await new Promise((r) =>
+  child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r),
+);
 agent.destroy();
 await mock.close();
 
@@ -216,12 +260,16 @@ const pct = (list, p) => {
 };
 const rows = [];
 for (let m = 0; m < MINUTES; m++) {
-  const inMin = samples.filter((s) => s.at - start >= m * 60_000 && s.at - start < (m + 1) * 60_000);
+  const inMin = samples.filter(
+    (s) => s.at - start >= m * 60_000 && s.at - start < (m + 1) * 60_000,
+  );
   if (!inMin.length) continue;
   const last = inMin[inMin.length - 1].stats;
   const e = minuteEld[m] ?? { p50: 0, p99: 0, max: 0 };
   const lat = latencies[m] ?? [];
-  const api = phases.filter((ph) => ph.at < (m + 1) * 60_000 && ph.at >= m * 60_000 - FLAP_S * 1000 + 1).map((ph) => ph.name);
+  const api = phases
+    .filter((ph) => ph.at < (m + 1) * 60_000 && ph.at >= m * 60_000 - FLAP_S * 1000 + 1)
+    .map((ph) => ph.name);
   rows.push({
     m: m + 1,
     api: [...new Set(api)].join(', '),
@@ -238,16 +286,30 @@ const final = drained.stats;
 const missing = [...okIds].filter((id) => !received.has(id));
 const duplicates = [...received.values()].filter((n) => n > 1).length;
 const warmupMs = WARMUP_MIN * 60_000;
-const healthyEnds = gcPoints.filter((g) => /before phase/.test(g.tag) && Number(/t=(\d+)/.exec(g.tag)[1]) * 1000 >= warmupMs);
+const healthyEnds = gcPoints.filter(
+  (g) => /before phase/.test(g.tag) && Number(/t=(\d+)/.exec(g.tag)[1]) * 1000 >= warmupMs,
+);
 const firstPost = rows.find((r) => r.m > WARMUP_MIN);
 const lastRow = rows[rows.length - 1];
 const heapFirst = healthyEnds[0]?.heapUsed;
 const heapLast = healthyEnds[healthyEnds.length - 1]?.heapUsed;
 const checks = [
-  ['every request answered 200 by the app', totals.ok === total && totals.bad === 0 && totals.skipped === 0, `${totals.ok}/${total} ok, ${totals.bad} bad, ${totals.skipped} skipped`],
+  [
+    'every request answered 200 by the app',
+    totals.ok === total && totals.bad === 0 && totals.skipped === 0,
+    `${totals.ok}/${total} ok, ${totals.bad} bad, ${totals.skipped} skipped`,
+  ],
   ['tracked = requests', final.tracked === totals.ok, `${final.tracked} tracked`],
-  ['nothing lost: delivered = tracked, none failed or dropped', final.delivered === final.tracked && final.failed === 0 && final.dropped === 0, `delivered ${final.delivered}, failed ${final.failed}, dropped ${final.dropped}`],
-  ['every event at the mock', missing.length === 0, `${received.size} distinct received, ${missing.length} missing, ${duplicates} duplicated`],
+  [
+    'nothing lost: delivered = tracked, none failed or dropped',
+    final.delivered === final.tracked && final.failed === 0 && final.dropped === 0,
+    `delivered ${final.delivered}, failed ${final.failed}, dropped ${final.dropped}`,
+  ],
+  [
+    'every event at the mock',
+    missing.length === 0,
+    `${received.size} distinct received, ${missing.length} missing, ${duplicates} duplicated`,
+  ],
   ['no contract violation', totals.violations === 0, `${totals.violations}`],
   [
     `no heap growth after warm-up (heap after GC at the end of healthy phases, t >= ${WARMUP_MIN} min)`,
@@ -272,10 +334,20 @@ const lines = [
   '',
   '| min | API during the minute | RSS min / max (MB) | ELD p50 / p99 / max (ms) | app response p99 / max (ms) | tracked | delivered | failed | dropped | held at most |',
   '| --: | --- | --: | --: | --: | --: | --: | --: | --: | --: |',
-  ...rows.map((r) => `| ${r.m} | ${r.api} | ${MB(r.rssMin)} / ${MB(r.rssMax)} | ${f2(r.eld.p50)} / ${f2(r.eld.p99)} / ${f1(r.eld.max)} | ${f1(r.respP99)} / ${f1(r.respMax)} | ${r.stats.tracked} | ${r.stats.delivered} | ${r.stats.failed} | ${r.stats.dropped} | ${r.maxHeld} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.m} | ${r.api} | ${MB(r.rssMin)} / ${MB(r.rssMax)} | ${f2(r.eld.p50)} / ${f2(r.eld.p99)} / ${f1(r.eld.max)} | ${f1(r.respP99)} / ${f1(r.respMax)} | ${r.stats.tracked} | ${r.stats.delivered} | ${r.stats.failed} | ${r.stats.dropped} | ${r.maxHeld} |`,
+  ),
   `| end | healthy (drain) | | | | ${final.tracked} | ${final.delivered} | ${final.failed} | ${final.dropped} | ${final.queued + final.inFlight} |`,
   '',
-  `Counters are cumulative at the end of each minute. Mock answers: ${Object.entries(mockStatuses).map(([s, n]) => `${s === 'none' ? 'no answer' : s} × ${n}`).join(', ')}. Client log lines (rate-limited): ${drained.logged.warn} warnings, ${drained.logged.error} errors. Heap after GC at the end of each healthy phase: ${gcPoints.filter((g) => /before phase/.test(g.tag)).map((g) => MB(g.heapUsed)).join(', ')} MB; after the final drain ${MB(gcPoints[gcPoints.length - 1].heapUsed)} MB.`,
+  `Counters are cumulative at the end of each minute. Mock answers: ${Object.entries(mockStatuses)
+    .map(([s, n]) => `${s === 'none' ? 'no answer' : s} × ${n}`)
+    .join(
+      ', ',
+    )}. Client log lines (rate-limited): ${drained.logged.warn} warnings, ${drained.logged.error} errors. Heap after GC at the end of each healthy phase: ${gcPoints
+    .filter((g) => /before phase/.test(g.tag))
+    .map((g) => MB(g.heapUsed))
+    .join(', ')} MB; after the final drain ${MB(gcPoints[gcPoints.length - 1].heapUsed)} MB.`,
   '',
   `Result: **${ok ? 'pass' : 'FAIL'}**`,
   '',
@@ -284,7 +356,8 @@ const lines = [
 ];
 const section = lines.join('\n');
 console.log(`\n${section}`);
-if (stopped.stats.tracked !== final.tracked) console.error('warning: events tracked after the drain');
+if (stopped.stats.tracked !== final.tracked)
+  console.error('warning: events tracked after the drain');
 
 if (WRITE) {
   const file = join(here, 'RESULTS.md');

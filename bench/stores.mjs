@@ -38,7 +38,9 @@ const AB = ['memory', 'file', 'redis'];
  * during the run (npm test does one) cannot pull it away. Inside node_modules,
  * so that the copy still resolves the package's dependencies.
  */
-const DIST = process.env.OURS_BENCH_DIST ?? join(ROOT, 'node_modules/.cache/ours-stores-bench', String(process.pid));
+const DIST =
+  process.env.OURS_BENCH_DIST ??
+  join(ROOT, 'node_modules/.cache/ours-stores-bench', String(process.pid));
 const [role, ...rest] = process.argv.slice(2);
 const flags = process.argv.slice(2);
 
@@ -55,7 +57,12 @@ function makeClient({ store, sink, redisPort, dir }) {
     redis = new Redis({ host: '127.0.0.1', port: redisPort });
     made = core.redisStore({ redis, stream: `bench:${process.pid}` });
   }
-  const client = new core.OursClient({ token: TOKEN, apiUrl: `${sink}/api/v1`, logger: false, store: made });
+  const client = new core.OursClient({
+    token: TOKEN,
+    apiUrl: `${sink}/api/v1`,
+    logger: false,
+    store: made,
+  });
   let errors = 0;
   client.on('error', () => errors++);
   const close = async () => {
@@ -94,7 +101,11 @@ async function appRole([store, sink, redisPort, dir]) {
       server.close();
       server.closeAllConnections();
       const closed = await close();
-      process.send({ type: 'finish', cpuUsPerRequest: (used.user + used.system) / requests, ...closed });
+      process.send({
+        type: 'finish',
+        cpuUsPerRequest: (used.user + used.system) / requests,
+        ...closed,
+      });
       process.exit(0);
     }
   });
@@ -124,7 +135,10 @@ async function sinkRole([delayMs]) {
     req.on('data', () => undefined);
     req.on('end', () => {
       events++;
-      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"success":true}'), Number(delayMs));
+      setTimeout(
+        () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"success":true}'),
+        Number(delayMs),
+      );
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -144,8 +158,15 @@ async function sinkRole([delayMs]) {
 async function abRole([sink, redisPort, dir]) {
   const express = require('express');
   const { ours } = require(join(DIST, 'cjs/adapters/express.js'));
-  const made = Object.fromEntries(AB.map((store) => [store, makeClient({ store, sink, redisPort: Number(redisPort), dir: join(dir, store) })]));
-  const middleware = Object.fromEntries(AB.map((store) => [store, ours({ client: made[store].client })]));
+  const made = Object.fromEntries(
+    AB.map((store) => [
+      store,
+      makeClient({ store, sink, redisPort: Number(redisPort), dir: join(dir, store) }),
+    ]),
+  );
+  const middleware = Object.fromEntries(
+    AB.map((store) => [store, ours({ client: made[store].client })]),
+  );
   let current = AB[0];
   let handled = 0;
   const app = express();
@@ -163,7 +184,12 @@ async function abRole([sink, redisPort, dir]) {
   process.on('message', async (msg) => {
     if (msg.type === 'phase') {
       const used = process.cpuUsage(cpu);
-      process.send({ type: 'phase', store: current, requests: handled - mark, cpuUs: used.user + used.system });
+      process.send({
+        type: 'phase',
+        store: current,
+        requests: handled - mark,
+        cpuUs: used.user + used.system,
+      });
       current = msg.store;
       cpu = process.cpuUsage();
       mark = handled;
@@ -171,7 +197,10 @@ async function abRole([sink, redisPort, dir]) {
       server.close();
       server.closeAllConnections();
       const closed = await Promise.all(AB.map((store) => made[store].close()));
-      process.send({ type: 'finish', lost: closed.reduce((n, c) => n + c.stats.tracked - c.stats.delivered, 0) });
+      process.send({
+        type: 'finish',
+        lost: closed.reduce((n, c) => n + c.stats.tracked - c.stats.delivered, 0),
+      });
       process.exit(0);
     }
   });
@@ -187,7 +216,8 @@ function pairedRatios(sequence) {
   sequence.forEach(([store, us], i) => {
     if (store === 'memory') return;
     const near = neighbours(sequence, i, ([s]) => s === 'memory').map(([, m]) => m);
-    if (near.length) (ratios[store] ??= []).push(us / (near.reduce((a, b) => a + b, 0) / near.length));
+    if (near.length)
+      (ratios[store] ??= []).push(us / (near.reduce((a, b) => a + b, 0) / near.length));
   });
   return ratios;
 }
@@ -198,7 +228,12 @@ async function abSection(sinks, redisPort, phases, phaseMs) {
   for (const cond of ['fast', 'slow']) {
     const dir = mkdtempSync(join(tmpdir(), 'ours-bench-'));
     const { child, ready } = await node('0', ['ab', sinks[cond], String(redisPort), dir]);
-    const load = autocannon({ url: `http://127.0.0.1:${ready.port}/`, connections: 10, headers: HEADERS, duration: Math.ceil((phases * AB.length * phaseMs) / 1000) + 5 });
+    const load = autocannon({
+      url: `http://127.0.0.1:${ready.port}/`,
+      connections: 10,
+      headers: HEADERS,
+      duration: Math.ceil((phases * AB.length * phaseMs) / 1000) + 5,
+    });
     await new Promise((resolve) => setTimeout(resolve, 2000)); // warm-up, in phase AB[0], discarded
     const runs = Object.fromEntries(AB.map((store) => [store, []]));
     const sequence = []; // [store, µs/request] of every phase, in order
@@ -221,7 +256,10 @@ async function abSection(sinks, redisPort, phases, phaseMs) {
     await load;
     rmSync(dir, { recursive: true, force: true });
     result[cond] = { runs, paired: pairedRatios(sequence), lost };
-    for (const store of AB) console.error(`ab ${cond} ${store}: median ${median(runs[store]).toFixed(1)} µs CPU/req over ${runs[store].length} phases${result[cond].paired[store] ? `, paired × memory ${quartiles(result[cond].paired[store])}` : ''}`);
+    for (const store of AB)
+      console.error(
+        `ab ${cond} ${store}: median ${median(runs[store]).toFixed(1)} µs CPU/req over ${runs[store].length} phases${result[cond].paired[store] ? `, paired × memory ${quartiles(result[cond].paired[store])}` : ''}`,
+      );
   }
   return result;
 }
@@ -237,7 +275,10 @@ process.on('exit', () => {
 
 function start(cpu, cmd, args, { ipc = true, stderr = 'inherit' } = {}) {
   const [file, argv] = PIN ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args];
-  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', stderr, ...(ipc ? ['ipc'] : [])], env: { ...process.env, OURS_BENCH_DIST: DIST } });
+  const child = spawn(file, argv, {
+    stdio: ['ignore', 'pipe', stderr, ...(ipc ? ['ipc'] : [])],
+    env: { ...process.env, OURS_BENCH_DIST: DIST },
+  });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
@@ -266,7 +307,12 @@ async function redisServer() {
   await once(probe, 'listening');
   const { port } = probe.address();
   probe.close();
-  const child = start('1', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { ipc: false });
+  const child = start(
+    '1',
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { ipc: false },
+  );
   let out = '';
   for await (const chunk of child.stdout) if ((out += chunk).includes('Ready to accept')) break;
   return port;
@@ -280,7 +326,8 @@ function option(name, fallback) {
 /** A returning browser visitor: the visitor cookie (the event's userId), a real UA, a referrer. */
 const HEADERS = {
   cookie: 'ours_device_id=3f0c8a52-8d0e-4b7a-9a3e-2f6c1d7b9e41; theme=dark',
-  'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+  'user-agent':
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
   referer: 'https://www.example.com/pricing?utm_source=newsletter&utm_medium=email',
   'accept-language': 'en-US,en;q=0.9',
 };
@@ -293,7 +340,8 @@ function quartiles(xs) {
   return `${at(0.5).toFixed(3)} (${at(0.25).toFixed(3)}–${at(0.75).toFixed(3)})`;
 }
 /** Median ratio and the range over rounds, e.g. `1.012 (0.951–1.080)`. */
-const spread = (xs) => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
+const spread = (xs) =>
+  `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
 
 async function httpRound(store, sink, redisPort, seconds) {
   const autocannon = require('autocannon');
@@ -308,15 +356,33 @@ async function httpRound(store, sink, redisPort, seconds) {
   child.send('finish');
   const finish = await nextMessage(child, 'finish');
   rmSync(dir, { recursive: true, force: true });
-  return { rps: result.requests.average, p99: result.latency.p99, cpu: finish.cpuUsPerRequest, lost: finish.stats.tracked - finish.stats.delivered, errors: finish.errors };
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    cpu: finish.cpuUsPerRequest,
+    lost: finish.stats.tracked - finish.stats.delivered,
+    errors: finish.errors,
+  };
 }
 
 async function deliverRound(store, sink, redisPort, events) {
   const dir = mkdtempSync(join(tmpdir(), 'ours-bench-'));
-  const child = start('0', process.execPath, [SELF, 'deliver', store, sink, String(redisPort), dir, String(events)]);
+  const child = start('0', process.execPath, [
+    SELF,
+    'deliver',
+    store,
+    sink,
+    String(redisPort),
+    dir,
+    String(events),
+  ]);
   const finish = await nextMessage(child, 'finish');
   rmSync(dir, { recursive: true, force: true });
-  return { eps: finish.eventsPerSecond, lost: finish.stats.tracked - finish.stats.delivered, errors: finish.errors };
+  return {
+    eps: finish.eventsPerSecond,
+    lost: finish.stats.tracked - finish.stats.delivered,
+    errors: finish.errors,
+  };
 }
 
 /**
@@ -328,19 +394,43 @@ async function deliverRound(store, sink, redisPort, events) {
 async function instructionsRun(store, sink, redisPort, amount) {
   const autocannon = require('autocannon');
   const dir = mkdtempSync(join(tmpdir(), 'ours-bench-'));
-  const child = start(store === 'memory' ? '0' : '1', 'valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, SELF, 'app', store, sink, String(redisPort), dir], { stderr: 'pipe' });
+  const child = start(
+    store === 'memory' ? '0' : '1',
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      process.execPath,
+      SELF,
+      'app',
+      store,
+      sink,
+      String(redisPort),
+      dir,
+    ],
+    { stderr: 'pipe' },
+  );
   let log = '';
   child.stderr.on('data', (chunk) => (log += chunk));
   const exited = once(child, 'exit');
   const ready = await nextMessage(child, 'ready');
-  await autocannon({ url: `http://127.0.0.1:${ready.port}/`, connections: 4, amount, headers: HEADERS, timeout: 120 });
+  await autocannon({
+    url: `http://127.0.0.1:${ready.port}/`,
+    connections: 4,
+    amount,
+    headers: HEADERS,
+    timeout: 120,
+  });
   child.send('finish');
   const finish = await nextMessage(child, 'finish');
   await exited;
   rmSync(dir, { recursive: true, force: true });
   const collected = /Collected : (\d+)/.exec(log);
   if (!collected) throw new Error(`no instruction count from callgrind:\n${log.slice(-2000)}`);
-  return { instructions: Number(collected[1]), lost: finish.stats.tracked - finish.stats.delivered };
+  return {
+    instructions: Number(collected[1]),
+    lost: finish.stats.tracked - finish.stats.delivered,
+  };
 }
 
 /** memory against file, under both APIs; two callgrind runs at a time (one per core), each A/B pair together. */
@@ -350,20 +440,28 @@ async function instructionsSection(sinks, redisPort, [small, large]) {
   const result = { fast: {}, slow: {} };
   for (const cond of ['fast', 'slow']) {
     for (const amount of [small, large]) {
-      const runs = await Promise.all(COUNTED.map((store) => instructionsRun(store, sinks[cond], redisPort, amount)));
+      const runs = await Promise.all(
+        COUNTED.map((store) => instructionsRun(store, sinks[cond], redisPort, amount)),
+      );
       COUNTED.forEach((store, i) => ((result[cond][store] ??= {})[amount] = runs[i]));
     }
     for (const store of COUNTED) {
       const { [small]: a, [large]: b } = result[cond][store];
-      result[cond][store] = { perRequest: (b.instructions - a.instructions) / (large - small), lost: a.lost + b.lost };
-      console.error(`instructions ${cond} ${store}: ${result[cond][store].perRequest.toFixed(0)} per request`);
+      result[cond][store] = {
+        perRequest: (b.instructions - a.instructions) / (large - small),
+        lost: a.lost + b.lost,
+      };
+      console.error(
+        `instructions ${cond} ${store}: ${result[cond][store].perRequest.toFixed(0)} per request`,
+      );
     }
   }
   return result;
 }
 
 async function main() {
-  if (!existsSync(join(ROOT, 'dist/cjs/src/index.js'))) throw new Error('no build: run `npm run build` first');
+  if (!existsSync(join(ROOT, 'dist/cjs/src/index.js')))
+    throw new Error('no build: run `npm run build` first');
   cpSync(join(ROOT, 'dist'), DIST, { recursive: true });
   const rounds = Number(option('rounds', 5));
   const seconds = Number(option('seconds', 5));
@@ -371,12 +469,18 @@ async function main() {
   const out = option('out', join(ROOT, 'bench/STORES.md'));
   const redisPort = await redisServer();
   const sinks = {};
-  for (const [name, delay] of [['fast', 0], ['slow', 300]]) sinks[name] = `http://127.0.0.1:${(await node('1', ['sink', String(delay)])).ready.port}`;
+  for (const [name, delay] of [
+    ['fast', 0],
+    ['slow', 300],
+  ])
+    sinks[name] = `http://127.0.0.1:${(await node('1', ['sink', String(delay)])).ready.port}`;
   const sections = option('sections', 'ab,http,deliver,instructions').split(',');
   const amounts = option('instructions', '300,1200');
   const phases = Number(option('ab-phases', 10));
   const phaseMs = Number(option('ab-phase-ms', 2000));
-  const ab = sections.includes('ab') ? await abSection(sinks, redisPort, phases, phaseMs) : undefined;
+  const ab = sections.includes('ab')
+    ? await abSection(sinks, redisPort, phases, phaseMs)
+    : undefined;
   const http = { fast: {}, slow: {} };
   const deliver = {};
   for (let r = 0; r < rounds && (sections.includes('http') || sections.includes('deliver')); r++) {
@@ -385,27 +489,62 @@ async function main() {
       for (const store of order) {
         const res = await httpRound(store, sinks[cond], redisPort, seconds);
         (http[cond][store] ??= []).push(res);
-        console.error(`round ${r + 1} ${cond} ${store}: ${res.rps.toFixed(0)} req/s, ${res.cpu.toFixed(1)} µs CPU/req, p99 ${res.p99} ms, lost ${res.lost}, errors ${res.errors}`);
+        console.error(
+          `round ${r + 1} ${cond} ${store}: ${res.rps.toFixed(0)} req/s, ${res.cpu.toFixed(1)} µs CPU/req, p99 ${res.p99} ms, lost ${res.lost}, errors ${res.errors}`,
+        );
       }
     }
     for (const store of sections.includes('deliver') ? order : []) {
       const res = await deliverRound(store, sinks.fast, redisPort, events);
       (deliver[store] ??= []).push(res);
-      console.error(`round ${r + 1} deliver ${store}: ${res.eps.toFixed(0)} events/s, lost ${res.lost}, errors ${res.errors}`);
+      console.error(
+        `round ${r + 1} deliver ${store}: ${res.eps.toFixed(0)} events/s, lost ${res.lost}, errors ${res.errors}`,
+      );
     }
   }
-  const instructions = sections.includes('instructions') ? await instructionsSection(sinks, redisPort, amounts.split(',').map(Number)) : undefined;
+  const instructions = sections.includes('instructions')
+    ? await instructionsSection(sinks, redisPort, amounts.split(',').map(Number))
+    : undefined;
   const command = `node bench/stores.mjs ${process.argv.slice(2).join(' ')}`.trim();
-  writeFileSync(out, report({ command, rounds, seconds, events, ab, phases, phaseMs, http: sections.includes('http') ? http : undefined, deliver: sections.includes('deliver') ? deliver : undefined, instructions, amounts }));
+  writeFileSync(
+    out,
+    report({
+      command,
+      rounds,
+      seconds,
+      events,
+      ab,
+      phases,
+      phaseMs,
+      http: sections.includes('http') ? http : undefined,
+      deliver: sections.includes('deliver') ? deliver : undefined,
+      instructions,
+      amounts,
+    }),
+  );
   console.error(`wrote ${out}`);
   process.exit(0);
 }
 
 const LABEL = { fast: 'answers at once', slow: 'answers in 300 ms' };
 
-function report({ command, rounds, seconds, events, ab, phases, phaseMs, http, deliver, instructions, amounts }) {
+function report({
+  command,
+  rounds,
+  seconds,
+  events,
+  ab,
+  phases,
+  phaseMs,
+  http,
+  deliver,
+  instructions,
+  amounts,
+}) {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ')[2] ?? '?';
+  const redisVersion =
+    spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ')[2] ??
+    '?';
   const lines = [
     '# Durable stores: cost against the memory store',
     '',
@@ -426,10 +565,15 @@ function report({ command, rounds, seconds, events, ab, phases, phaseMs, http, d
       for (const store of AB) {
         const m = median(ab[cond].runs[store]);
         const paired = ab[cond].paired[store];
-        lines.push(`| ${LABEL[cond]} | ${store} | ${m.toFixed(1)} | ${paired ? quartiles(paired) : '1'} |`);
+        lines.push(
+          `| ${LABEL[cond]} | ${store} | ${m.toFixed(1)} | ${paired ? quartiles(paired) : '1'} |`,
+        );
       }
     }
-    lines.push('', `Events lost (tracked minus delivered after shutdown, all three clients): ${ab.fast.lost} with the fast API, ${ab.slow.lost} with the slow one.`);
+    lines.push(
+      '',
+      `Events lost (tracked minus delivered after shutdown, all three clients): ${ab.fast.lost} with the fast API, ${ab.slow.lost} with the slow one.`,
+    );
   }
   if (http) {
     lines.push(
@@ -447,16 +591,28 @@ function report({ command, rounds, seconds, events, ab, phases, phaseMs, http, d
         const runs = http[cond][store];
         const rpsRatio = spread(runs.map((x, i) => x.rps / base[i].rps));
         const cpuRatio = spread(runs.map((x, i) => x.cpu / base[i].cpu));
-        lines.push(`| ${LABEL[cond]} | ${store} | ${median(runs.map((x) => x.rps)).toFixed(0)} | ${rpsRatio} | ${median(runs.map((x) => x.cpu)).toFixed(1)} | ${cpuRatio} | ${median(runs.map((x) => x.p99))} | ${runs.reduce((n, x) => n + x.lost, 0)} |`);
+        lines.push(
+          `| ${LABEL[cond]} | ${store} | ${median(runs.map((x) => x.rps)).toFixed(0)} | ${rpsRatio} | ${median(runs.map((x) => x.cpu)).toFixed(1)} | ${cpuRatio} | ${median(runs.map((x) => x.p99))} | ${runs.reduce((n, x) => n + x.lost, 0)} |`,
+        );
       }
     }
   }
   if (deliver) {
-    lines.push('', `## Delivery throughput: a burst of ${events} events, then flush(), fast API`, '', `${rounds} interleaved rounds; the client with default options (4 requests in flight, 500 events each).`, '', '| store | events/s | × memory (range) | events lost |', '| --- | ---: | ---: | ---: |');
+    lines.push(
+      '',
+      `## Delivery throughput: a burst of ${events} events, then flush(), fast API`,
+      '',
+      `${rounds} interleaved rounds; the client with default options (4 requests in flight, 500 events each).`,
+      '',
+      '| store | events/s | × memory (range) | events lost |',
+      '| --- | ---: | ---: | ---: |',
+    );
     for (const store of STORES) {
       const runs = deliver[store];
       const ratio = spread(runs.map((x, i) => x.eps / deliver.memory[i].eps));
-      lines.push(`| ${store} | ${median(runs.map((x) => x.eps)).toFixed(0)} | ${ratio} | ${runs.reduce((n, x) => n + x.lost, 0)} |`);
+      lines.push(
+        `| ${store} | ${median(runs.map((x) => x.eps)).toFixed(0)} | ${ratio} | ${runs.reduce((n, x) => n + x.lost, 0)} |`,
+      );
     }
   }
   if (instructions) {
@@ -473,7 +629,9 @@ function report({ command, rounds, seconds, events, ab, phases, phaseMs, http, d
     for (const cond of ['fast', 'slow']) {
       for (const store of COUNTED) {
         const x = instructions[cond][store];
-        lines.push(`| ${LABEL[cond]} | ${store} | ${x.perRequest.toFixed(0)} | ${(x.perRequest / instructions[cond].memory.perRequest).toFixed(3)} | ${x.lost} |`);
+        lines.push(
+          `| ${LABEL[cond]} | ${store} | ${x.perRequest.toFixed(0)} | ${(x.perRequest / instructions[cond].memory.perRequest).toFixed(3)} | ${x.lost} |`,
+        );
       }
     }
   }

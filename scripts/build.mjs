@@ -23,7 +23,9 @@ const entries = {
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
 
 const esm = join(root, 'dist/esm');
 mkdirSync(esm, { recursive: true });
@@ -32,7 +34,9 @@ for (const [name, path] of Object.entries(entries)) {
   const target = `../cjs/${path}.js`;
   // Named, not `export *`: bundlers (Turbopack, esbuild) cannot see through
   // `export *` of CommonJS, and add runtime code (and a warning) for it.
-  const names = Object.keys(load(join(root, 'dist/cjs', `${path}.js`))).filter((n) => n !== '__esModule');
+  const names = Object.keys(load(join(root, 'dist/cjs', `${path}.js`))).filter(
+    (n) => n !== '__esModule',
+  );
   writeFileSync(join(esm, `${name}.mjs`), `export { ${names.join(', ')} } from '${target}';\n`);
   writeFileSync(join(esm, `${name}.d.mts`), `export * from '${target}';\n`);
 }

@@ -31,7 +31,12 @@ function defaultCell(text) {
 }
 
 function rows(file, name, prefix = '') {
-  const source = ts.createSourceFile(file, readFileSync(join(root, file), 'utf8'), ts.ScriptTarget.Latest, true);
+  const source = ts.createSourceFile(
+    file,
+    readFileSync(join(root, file), 'utf8'),
+    ts.ScriptTarget.Latest,
+    true,
+  );
   const decl = source.statements.find((s) => ts.isInterfaceDeclaration(s) && s.name.text === name);
   if (!decl) throw new Error(`${file} has no interface ${name}`);
   const lines = ['| option | default | what |', '| --- | --- | --- |'];
@@ -42,16 +47,26 @@ function rows(file, name, prefix = '') {
     const def = doc?.tags?.find((t) => t.tagName.text === 'defaultValue');
     const key = member.name.getText(source);
     if (!summary) throw new Error(`${file}: ${name}.${key} has no TSDoc summary`);
-    lines.push(`| \`${prefix}${key}\` | ${defaultCell(ts.getTextOfJSDocComment(def?.comment))} | ${summary} |`);
+    lines.push(
+      `| \`${prefix}${key}\` | ${defaultCell(ts.getTextOfJSDocComment(def?.comment))} | ${summary} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }
 
 function renderTables(text) {
-  return text.replace(TABLE, (_all, open, file, name, prefix, close) => open + rows(file, name, prefix) + close);
+  return text.replace(
+    TABLE,
+    (_all, open, file, name, prefix, close) => open + rows(file, name, prefix) + close,
+  );
 }
 
-const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const docs = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 const check = process.argv.includes('--check');
 const stale = [];
 for (const doc of docs) {
@@ -63,7 +78,9 @@ for (const doc of docs) {
   if (!check) writeFileSync(path, rendered);
 }
 if (check && stale.length) {
-  console.error(`Option tables out of date with the TSDoc in ${stale.join(', ')}: run npm run docs:options`);
+  console.error(
+    `Option tables out of date with the TSDoc in ${stale.join(', ')}: run npm run docs:options`,
+  );
   process.exit(1);
 }
 if (!check) console.log(stale.length ? `updated ${stale.join(', ')}` : 'option tables up to date');

@@ -66,11 +66,24 @@ export class OursClient extends Emitter {
     this.#store = options?.store ?? new MemoryStore();
     this.#ledger = new Ledger(this.#reporter);
     this.#dispatcher = new Dispatcher(this.#opts, this.#store, this.#ledger, this.#reporter);
-    this.#admission = new Admission(this.#opts, this.#store, this.#ledger, this.#dispatcher, this.#reporter);
+    this.#admission = new Admission(
+      this.#opts,
+      this.#store,
+      this.#ledger,
+      this.#dispatcher,
+      this.#reporter,
+    );
     this.#flushes = new Flushes(this.#ledger, this.#store, this.#dispatcher);
     openStore(this.#store, this.#ledger, this.#flushes, this.#dispatcher, this.#reporter);
     const { logger, timeoutMs } = this.#opts;
-    this.#signalHooks = signalHooks(this, { ledger: this.#ledger, dispatcher: this.#dispatcher, store: this.#store, pendingWork: this.#pendingWork, logger, timeoutMs });
+    this.#signalHooks = signalHooks(this, {
+      ledger: this.#ledger,
+      dispatcher: this.#dispatcher,
+      store: this.#store,
+      pendingWork: this.#pendingWork,
+      logger,
+      timeoutMs,
+    });
     if (this.#opts.handleSignals) this.#unwatchSignals = platform.watchSignals?.(this.#signalHooks);
   }
 
@@ -122,7 +135,9 @@ export class OursClient extends Emitter {
    * @example
    * process.on('SIGTERM', () => client.shutdown().finally(() => process.exit(0)));
    */
-  shutdown({ timeoutMs = this.#opts.timeoutMs }: { timeoutMs?: number | undefined } = {}): Promise<FlushReport> {
+  shutdown({
+    timeoutMs = this.#opts.timeoutMs,
+  }: { timeoutMs?: number | undefined } = {}): Promise<FlushReport> {
     this.#shutdown ??= shutDown(
       {
         ledger: this.#ledger,
@@ -203,7 +218,11 @@ export class OursClient extends Emitter {
 
   /** @internal */
   [k.kExperiments](): Experiments {
-    this.#experiments ??= new Experiments({ options: this.#experimentOptions, apiUrl: this.#opts.apiUrl, report: (err) => this.#reporter.error(err) });
+    this.#experiments ??= new Experiments({
+      options: this.#experimentOptions,
+      apiUrl: this.#opts.apiUrl,
+      report: (err) => this.#reporter.error(err),
+    });
     return this.#experiments;
   }
 }

@@ -54,7 +54,11 @@ export function answerWithin<V>(promise: Promise<V>, ms: number): Promise<V | un
  * @example
  * const identity = await settleWithin(identifyHook(req), 5000, () => new Error('identify did not settle'));
  */
-export function settleWithin<T>(promise: PromiseLike<T>, ms: number, late: () => Error): Promise<T> {
+export function settleWithin<T>(
+  promise: PromiseLike<T>,
+  ms: number,
+  late: () => Error,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(late()), ms);
     timer.unref?.(); // workerd's timers are numbers

@@ -39,7 +39,12 @@ export class Emitter {
     const list = this.#listeners.get(event);
     if (!list) return this;
     let at = list.length - 1; // the last added goes first, as in Node
-    while (at >= 0 && list[at] !== listener && (list[at] as Partial<OnceWrapper>).listener !== listener) at--;
+    while (
+      at >= 0 &&
+      list[at] !== listener &&
+      (list[at] as Partial<OnceWrapper>).listener !== listener
+    )
+      at--;
     if (at < 0) return this;
     const rest = list.filter((_, i) => i !== at);
     if (rest.length === 0) this.#listeners.delete(event);
@@ -64,7 +69,10 @@ export class Emitter {
   emit(event: string | symbol, ...args: any[]): boolean {
     const list = this.#listeners.get(event);
     if (!list) {
-      if (event === 'error') throw args[0] instanceof Error ? args[0] : new Error(`unhandled 'error' event: ${String(args[0])}`);
+      if (event === 'error')
+        throw args[0] instanceof Error
+          ? args[0]
+          : new Error(`unhandled 'error' event: ${String(args[0])}`);
       return false;
     }
     for (const listener of list) listener.apply(this, args);

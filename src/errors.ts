@@ -21,7 +21,9 @@ export class OursConfigError extends OursError {
     /** The environment variable the value came from, when it did not come from the code. */
     readonly envVariable?: string,
   ) {
-    super(`option \`${option}\`${envVariable ? ` (from the ${envVariable} environment variable)` : ''} ${message}`);
+    super(
+      `option \`${option}\`${envVariable ? ` (from the ${envVariable} environment variable)` : ''} ${message}`,
+    );
   }
 }
 
@@ -32,8 +34,15 @@ export class OursConfigError extends OursError {
  * described in full (never the token, never an event's contents).
  */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `the string '${value.length > 60 ? `${value.slice(0, 59)}…` : value}'`;
-  if (value === null || typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
+  if (typeof value === 'string')
+    return `the string '${value.length > 60 ? `${value.slice(0, 59)}…` : value}'`;
+  if (
+    value === null ||
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    value === undefined
+  )
+    return String(value);
   if (Array.isArray(value)) return 'an array';
   return `${typeof value === 'object' ? 'an' : 'a'} ${typeof value}`;
 }
@@ -59,7 +68,10 @@ export class OursValidationError extends OursError {
 
   constructor(kind: 'track' | 'identify', issues: ContractIssue[]) {
     const [first] = issues as [ContractIssue];
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map(describeIssue).join('; ')})` : '';
+    const more =
+      issues.length > 1
+        ? ` (and ${issues.length - 1} more: ${issues.slice(1).map(describeIssue).join('; ')})`
+        : '';
     super(`${kind} dropped: ${describeIssue(first)}${more}`);
     this.field = first.field;
     this.problem = first.problem;

@@ -53,12 +53,14 @@ export class RateLimitedLog {
  * it (a failure report must never become the host's exception).
  */
 export function safeLogger(logger: Logger): Logger {
-  const guard = (level: keyof Logger) => (obj: unknown, msg?: string): void => {
-    try {
-      logger[level](obj, msg);
-    } catch {
-      // nowhere left to report it
-    }
-  };
+  const guard =
+    (level: keyof Logger) =>
+    (obj: unknown, msg?: string): void => {
+      try {
+        logger[level](obj, msg);
+      } catch {
+        // nowhere left to report it
+      }
+    };
   return { debug: guard('debug'), info: guard('info'), warn: guard('warn'), error: guard('error') };
 }

@@ -26,7 +26,11 @@ export function httpFetch(maxSockets: number, idleSocketMs = IDLE_SOCKET_MS): Fe
   const options = { keepAlive: true, maxSockets, timeout: idleSocketMs };
   const agents = { http: new http.Agent(options), https: new https.Agent(options) };
 
-  const send = (url: URL, init: Parameters<FetchLike>[1], firstTry: boolean): Promise<FetchResponseLike> =>
+  const send = (
+    url: URL,
+    init: Parameters<FetchLike>[1],
+    firstTry: boolean,
+  ): Promise<FetchResponseLike> =>
     new Promise((resolve, reject) => {
       if (init.signal.aborted) return reject(init.signal.reason); // never open a connection for a cancelled request
       const secure = url.protocol === 'https:';
@@ -40,14 +44,21 @@ export function httpFetch(maxSockets: number, idleSocketMs = IDLE_SOCKET_MS): Fe
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400) {
           res.destroy();
-          return reject(new Error(`redirect refused (HTTP ${status} to ${String(res.headers.location)})`));
+          return reject(
+            new Error(`redirect refused (HTTP ${status} to ${String(res.headers.location)})`),
+          );
         }
         resolve(responseOf(res, status));
       });
       request.on('error', (err: NodeJS.ErrnoException) => {
         // A kept-alive socket that the server closed as we reused it: send once more on a fresh one rather
         // than back off for seconds. Should the first copy have arrived, its events keep their distinctId.
-        if (firstTry && request.reusedSocket && STALE_SOCKET.has(err.code ?? '') && !init.signal.aborted) {
+        if (
+          firstTry &&
+          request.reusedSocket &&
+          STALE_SOCKET.has(err.code ?? '') &&
+          !init.signal.aborted
+        ) {
           return resolve(send(url, init, false));
         }
         reject(err);

@@ -108,41 +108,83 @@ export const MAX_BATCH_EVENTS = 1000;
 
 /** Every key of {@link ClientOptions}; anything else is refused as a typo. */
 export const CLIENT_OPTIONS = optionNames<ClientOptions>({
-  token: true, apiUrl: true, allowInsecureHttp: true, flushAt: true, flushIntervalMs: true, maxBatchSize: true,
-  maxQueueSize: true, maxQueueBytes: true, maxInFlight: true, timeoutMs: true, gzip: true, retry: true,
-  endpoint: true, fetch: true, logger: true, handleSignals: true, store: true, strict: true,
-  experimentToken: true, experimentBudgetMs: true, experimentCache: true,
+  token: true,
+  apiUrl: true,
+  allowInsecureHttp: true,
+  flushAt: true,
+  flushIntervalMs: true,
+  maxBatchSize: true,
+  maxQueueSize: true,
+  maxQueueBytes: true,
+  maxInFlight: true,
+  timeoutMs: true,
+  gzip: true,
+  retry: true,
+  endpoint: true,
+  fetch: true,
+  logger: true,
+  handleSignals: true,
+  store: true,
+  strict: true,
+  experimentToken: true,
+  experimentBudgetMs: true,
+  experimentCache: true,
 });
-const RETRY_OPTIONS = optionNames<RetryOptions>({ initialDelayMs: true, maxDelayMs: true, jitterMs: true, maxAttempts: true });
+const RETRY_OPTIONS = optionNames<RetryOptions>({
+  initialDelayMs: true,
+  maxDelayMs: true,
+  jitterMs: true,
+  maxAttempts: true,
+});
 
 /** Where the Ours API lives; also what a wrong `apiUrl` is compared with. */
 const API_PATH = new URL(API_BASE_URL).pathname;
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-function count(name: string, value: number | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+function count(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min || v > max) {
-    throw new OursConfigError(name, `must be a whole number from ${min} to ${max}, got ${describeValue(value)}`);
+    throw new OursConfigError(
+      name,
+      `must be a whole number from ${min} to ${max}, got ${describeValue(value)}`,
+    );
   }
   return v;
 }
 
 function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
-  if (value !== undefined && typeof value !== 'boolean') throw new OursConfigError(name, `must be true or false, got ${describeValue(value)}`);
+  if (value !== undefined && typeof value !== 'boolean')
+    throw new OursConfigError(name, `must be true or false, got ${describeValue(value)}`);
   return value ?? fallback;
 }
 
 function resolveToken(token: string | undefined): string {
-  const env = token === undefined && platform.env('OURS_TOKEN') !== undefined ? 'OURS_TOKEN' : undefined;
+  const env =
+    token === undefined && platform.env('OURS_TOKEN') !== undefined ? 'OURS_TOKEN' : undefined;
   const value = token ?? platform.env('OURS_TOKEN');
   if (value === undefined || value === '') {
-    const how = 'pass `{ token }` or set the OURS_TOKEN environment variable to the Source token from the Ours dashboard';
-    throw new OursConfigError('token', value === '' ? `is empty: ${how}` : `is missing: ${how}`, env);
+    const how =
+      'pass `{ token }` or set the OURS_TOKEN environment variable to the Source token from the Ours dashboard';
+    throw new OursConfigError(
+      'token',
+      value === '' ? `is empty: ${how}` : `is missing: ${how}`,
+      env,
+    );
   }
   if (typeof value !== 'string' || value.length > 250) {
     // Never the value itself: it may be a real token.
-    throw new OursConfigError('token', `must be a string of 1 to 250 characters, as the API contract requires (got ${typeof value === 'string' ? `${value.length} characters` : `a ${typeof value}`})`, env);
+    throw new OursConfigError(
+      'token',
+      `must be a string of 1 to 250 characters, as the API contract requires (got ${typeof value === 'string' ? `${value.length} characters` : `a ${typeof value}`})`,
+      env,
+    );
   }
   return value;
 }
@@ -156,7 +198,8 @@ const ENDPOINTS = /\/(batch|track|identify)$/;
  * path, a query string or fragment (the client appends `/batch` to it).
  */
 function resolveApiUrl(apiUrl: string | undefined, allowInsecureHttp: boolean): string {
-  const env = apiUrl === undefined && platform.env('OURS_API_URL') !== undefined ? 'OURS_API_URL' : undefined;
+  const env =
+    apiUrl === undefined && platform.env('OURS_API_URL') !== undefined ? 'OURS_API_URL' : undefined;
   const raw = apiUrl ?? platform.env('OURS_API_URL') ?? API_BASE_URL;
   const fail = (problem: string): never => {
     throw new OursConfigError('apiUrl', problem, env);
@@ -167,26 +210,46 @@ function resolveApiUrl(apiUrl: string | undefined, allowInsecureHttp: boolean): 
   } catch {
     return fail(`is not a URL: ${describeValue(raw)}; it should look like ${API_BASE_URL}`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`must use https:, got ${url.protocol} in ${raw}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    fail(`must use https:, got ${url.protocol} in ${raw}`);
   if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
-    fail(`uses plain http:// to ${url.hostname}, which would send the token in clear: use https://, or set allowInsecureHttp: true`);
+    fail(
+      `uses plain http:// to ${url.hostname}, which would send the token in clear: use https://, or set allowInsecureHttp: true`,
+    );
   }
-  if (url.username || url.password) fail('has a user name or password in it: the token is all the API needs; remove them');
-  if (raw.includes('?') || raw.includes('#')) fail(`has a query string or fragment (${raw}): give the base URL alone, like ${API_BASE_URL}`);
+  if (url.username || url.password)
+    fail('has a user name or password in it: the token is all the API needs; remove them');
+  if (raw.includes('?') || raw.includes('#'))
+    fail(`has a query string or fragment (${raw}): give the base URL alone, like ${API_BASE_URL}`);
   const path = url.pathname.replace(/\/+$/, '');
   const base = url.origin + path;
-  if (path === '') fail(`has no path (${raw}): the Ours API lives under ${API_PATH}, so use ${url.origin}${API_PATH}`);
-  if (path.endsWith(API_PATH + API_PATH)) fail(`repeats ${API_PATH} (${raw}): use ${url.origin}${path.slice(0, -API_PATH.length)}`);
+  if (path === '')
+    fail(
+      `has no path (${raw}): the Ours API lives under ${API_PATH}, so use ${url.origin}${API_PATH}`,
+    );
+  if (path.endsWith(API_PATH + API_PATH))
+    fail(`repeats ${API_PATH} (${raw}): use ${url.origin}${path.slice(0, -API_PATH.length)}`);
   const endpoint = ENDPOINTS.exec(path);
-  if (endpoint) fail(`ends with the endpoint ${endpoint[0]} (${raw}): give the base URL, ${url.origin}${path.slice(0, -endpoint[0].length)}; the client adds each endpoint's path`);
+  if (endpoint)
+    fail(
+      `ends with the endpoint ${endpoint[0]} (${raw}): give the base URL, ${url.origin}${path.slice(0, -endpoint[0].length)}; the client adds each endpoint's path`,
+    );
   return base;
 }
 
 function resolveRetry(retry: RetryOptions = {}): Required<RetryOptions> {
   refuseUnknownOptions(retry, RETRY_OPTIONS, 'retry', 'retry.');
   const jitterMs = retry.jitterMs ?? [1000, 5000];
-  if (!Array.isArray(jitterMs) || jitterMs.length !== 2 || !(jitterMs[0] >= 0) || !(jitterMs[1] >= jitterMs[0])) {
-    throw new OursConfigError('retry.jitterMs', `must be [min, max] with 0 <= min <= max, got ${Array.isArray(jitterMs) ? `[${jitterMs.map(describeValue).join(', ')}]` : describeValue(jitterMs)}`);
+  if (
+    !Array.isArray(jitterMs) ||
+    jitterMs.length !== 2 ||
+    !(jitterMs[0] >= 0) ||
+    !(jitterMs[1] >= jitterMs[0])
+  ) {
+    throw new OursConfigError(
+      'retry.jitterMs',
+      `must be [min, max] with 0 <= min <= max, got ${Array.isArray(jitterMs) ? `[${jitterMs.map(describeValue).join(', ')}]` : describeValue(jitterMs)}`,
+    );
   }
   const initialDelayMs = count('retry.initialDelayMs', retry.initialDelayMs, 2000, 0);
   return {
@@ -198,20 +261,32 @@ function resolveRetry(retry: RetryOptions = {}): Required<RetryOptions> {
 }
 
 /** Applies defaults and checks every option once, at construction. */
-export function resolveOptions(options: ClientOptions = {}, where = 'new OursClient()'): ResolvedOptions {
+export function resolveOptions(
+  options: ClientOptions = {},
+  where = 'new OursClient()',
+): ResolvedOptions {
   refuseUnknownOptions(options, CLIENT_OPTIONS, where);
   const maxBatchSize = count('maxBatchSize', options.maxBatchSize, 500, 1, MAX_BATCH_EVENTS);
   const endpoint = options.endpoint ?? 'batch';
   if (endpoint !== 'batch' && endpoint !== 'track') {
-    throw new OursConfigError('endpoint', `must be 'batch' or 'track', got ${describeValue(endpoint)}`);
+    throw new OursConfigError(
+      'endpoint',
+      `must be 'batch' or 'track', got ${describeValue(endpoint)}`,
+    );
   }
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new OursConfigError('fetch', `must be a fetch-compatible function, got ${describeValue(options.fetch)}`);
+    throw new OursConfigError(
+      'fetch',
+      `must be a fetch-compatible function, got ${describeValue(options.fetch)}`,
+    );
   }
   const maxInFlight = count('maxInFlight', options.maxInFlight, 4, 1, 256);
   return {
     token: resolveToken(options.token),
-    apiUrl: resolveApiUrl(options.apiUrl, flag('allowInsecureHttp', options.allowInsecureHttp, false)),
+    apiUrl: resolveApiUrl(
+      options.apiUrl,
+      flag('allowInsecureHttp', options.allowInsecureHttp, false),
+    ),
     flushAt: count('flushAt', options.flushAt, Math.min(200, maxBatchSize), 1, maxBatchSize),
     flushIntervalMs: count('flushIntervalMs', options.flushIntervalMs, 1000),
     maxBatchSize,
@@ -223,7 +298,12 @@ export function resolveOptions(options: ClientOptions = {}, where = 'new OursCli
     retry: resolveRetry(options.retry),
     endpoint,
     fetch: options.fetch ?? platform.defaultFetch(maxInFlight),
-    logger: options.logger === false ? silent : options.logger ? safeLogger(options.logger) : consoleLogger,
+    logger:
+      options.logger === false
+        ? silent
+        : options.logger
+          ? safeLogger(options.logger)
+          : consoleLogger,
     strict: flag('strict', options.strict, false),
     handleSignals: signalsFlag(options.handleSignals),
   };
@@ -233,7 +313,10 @@ export function resolveOptions(options: ClientOptions = {}, where = 'new OursCli
 function signalsFlag(value: boolean | undefined): boolean {
   const on = flag('handleSignals', value, platform.watchSignals !== undefined);
   if (on && !platform.watchSignals) {
-    throw new OursConfigError('handleSignals', 'cannot be true on this platform: it has no process signals (a Worker or an edge function). Hand `flush()` to `waitUntil` instead');
+    throw new OursConfigError(
+      'handleSignals',
+      'cannot be true on this platform: it has no process signals (a Worker or an edge function). Hand `flush()` to `waitUntil` instead',
+    );
   }
   return on;
 }

@@ -34,13 +34,24 @@ export class Reporter {
     if (this.emitter.listenerCount('drop') > 0) this.#emit('drop', info);
     if (!logMessage) return;
     const held = this.#log.take(`drop:${info.reason}`);
-    if (held >= 0) this.logger.warn({ reason: info.reason, dropped: totalDropped }, held > 0 ? `${logMessage} (and ${held} more like it since the last report)` : logMessage);
+    if (held >= 0)
+      this.logger.warn(
+        { reason: info.reason, dropped: totalDropped },
+        held > 0 ? `${logMessage} (and ${held} more like it since the last report)` : logMessage,
+      );
   }
 
   /** A warning said once a minute at most per `key`. */
-  warnOnce(key: string, obj: Record<string, unknown>, message: string, level: 'warn' | 'error' = 'warn'): void {
+  warnOnce(
+    key: string,
+    obj: Record<string, unknown>,
+    message: string,
+    level: 'warn' | 'error' = 'warn',
+  ): void {
     if (this.#log.take(key) < 0) return;
-    const safe = Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, typeof v === 'string' ? this.#redact(v) : v]));
+    const safe = Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [k, typeof v === 'string' ? this.#redact(v) : v]),
+    );
     this.logger[level](safe, this.#redact(message));
   }
 
@@ -51,14 +62,19 @@ export class Reporter {
    */
   #redact(text: string): string {
     const { secret } = this;
-    return secret.length >= 8 && text.includes(secret) ? text.split(secret).join('[redacted]') : text;
+    return secret.length >= 8 && text.includes(secret)
+      ? text.split(secret).join('[redacted]')
+      : text;
   }
 
   #emit(event: string, payload: unknown): void {
     try {
       this.emitter.emit(event, payload);
     } catch (err) {
-      this.logger.error({ err }, `your client.on('${event}') listener threw: ${(err as Error)?.message ?? String(err)}`);
+      this.logger.error(
+        { err },
+        `your client.on('${event}') listener threw: ${(err as Error)?.message ?? String(err)}`,
+      );
     }
   }
 }

@@ -46,7 +46,14 @@ export interface DropInfo {
    * `beforeSend` returned `null`). `hook_failed`: `skip`, `identify` or
    * `beforeSend` threw, rejected or did not settle in time (also an `error`).
    */
-  reason: 'no_visitor' | 'invalid' | 'queue_full' | 'shutdown' | 'filtered' | 'hook_failed' | StoreDropReason;
+  reason:
+    | 'no_visitor'
+    | 'invalid'
+    | 'queue_full'
+    | 'shutdown'
+    | 'filtered'
+    | 'hook_failed'
+    | StoreDropReason;
   /** How many events this drop covers. */
   count: number;
 }

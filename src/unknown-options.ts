@@ -7,15 +7,25 @@ import { describeValue, OursConfigError } from './errors';
  * otherwise be ignored in silence and its default used instead.
  * `where` names the call (`ours()`), `prefix` the nesting (`retry.`).
  */
-export function refuseUnknownOptions(options: unknown, known: readonly string[], where: string, prefix = ''): void {
+export function refuseUnknownOptions(
+  options: unknown,
+  known: readonly string[],
+  where: string,
+  prefix = '',
+): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new OursConfigError(prefix ? prefix.slice(0, -1) : `options of ${where}`, `must be an object, got ${describeValue(options)}`);
+    throw new OursConfigError(
+      prefix ? prefix.slice(0, -1) : `options of ${where}`,
+      `must be an object, got ${describeValue(options)}`,
+    );
   }
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const guess = didYouMean(key, known);
-    const hint = guess ? `did you mean \`${prefix}${guess}\`?` : `the options are ${known.map((k) => prefix + k).join(', ')}`;
+    const hint = guess
+      ? `did you mean \`${prefix}${guess}\`?`
+      : `the options are ${known.map((k) => prefix + k).join(', ')}`;
     throw new OursConfigError(prefix + key, `is not an option of ${where}: ${hint}`);
   }
 }

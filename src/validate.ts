@@ -33,14 +33,19 @@ const checkDistinctId = trackChecks.get('distinctId')!;
  */
 export const NO_VISITOR: Readonly<ContractIssue> = Object.freeze({
   field: 'userId',
-  problem: 'is missing, and so are externalId and email: give at least one so Ours can attach the event to a visitor',
+  problem:
+    'is missing, and so are externalId and email: give at least one so Ours can attach the event to a visitor',
 });
 
 /** A checked event in the exact shape the API takes, or the issues that stop it. */
 export type Checked<T> = { ok: true; body: T } | { ok: false; issues: ContractIssue[] };
 
 /** Wire shape of one `/batch` row (and of `/track` without the token). */
-export type WireEvent = Record<string, unknown> & { event: string; distinctId: string; time: number };
+export type WireEvent = Record<string, unknown> & {
+  event: string;
+  distinctId: string;
+  time: number;
+};
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -50,7 +55,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Coerces a custom map to the contract's strings: numbers and booleans become
  * strings, `undefined` is left out, `null` stays; anything else is an issue.
  */
-function coerceMap(map: unknown, field: string, issues: ContractIssue[]): Record<string, string | null> | null | undefined {
+function coerceMap(
+  map: unknown,
+  field: string,
+  issues: ContractIssue[],
+): Record<string, string | null> | null | undefined {
   if (map === undefined || map === null) return map;
   if (!isPlainObject(map)) {
     issues.push({ field, problem: 'must be an object of strings, numbers or booleans' });
@@ -61,8 +70,13 @@ function coerceMap(map: unknown, field: string, issues: ContractIssue[]): Record
     const value = (map as PropertyMap)[key];
     if (value === undefined) continue;
     if (value === null || typeof value === 'string') out[key] = value;
-    else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) out[key] = String(value);
-    else issues.push({ field: `${field}.${key}`, problem: `must be a string, a finite number, a boolean or null, got ${describeValue(value)}` });
+    else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))
+      out[key] = String(value);
+    else
+      issues.push({
+        field: `${field}.${key}`,
+        problem: `must be a string, a finite number, a boolean or null, got ${describeValue(value)}`,
+      });
   }
   return out;
 }
@@ -75,10 +89,20 @@ function coerceUserProperties(input: unknown, issues: ContractIssue[]): unknown 
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(props)) {
     // A JSON-parsed `__proto__` key is data, as a spread would copy it.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: (props as Record<string, unknown>)[key], enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {
+        value: (props as Record<string, unknown>)[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     else out[key] = (props as Record<string, unknown>)[key];
   }
-  out.custom_properties = coerceMap(props.custom_properties, 'userProperties.custom_properties', issues);
+  out.custom_properties = coerceMap(
+    props.custom_properties,
+    'userProperties.custom_properties',
+    issues,
+  );
   const consent = coerceMap(props.consent, 'userProperties.consent', issues);
   // An empty consent object would replace the visitor's stored consent with nothing.
   out.consent = consent && Object.keys(consent).length === 0 ? undefined : consent;
@@ -102,7 +126,12 @@ function checkTime(time: unknown, now: number, issues: ContractIssue[]): number 
  * Copies the fields of `input` into a wire object, coercing custom maps and
  * checking every field against the contract schema. Unknown fields are issues.
  */
-function copyChecked(input: Record<string, unknown>, fields: Map<string, CompiledCheck>, skip: readonly string[], issues: ContractIssue[]): Record<string, unknown> {
+function copyChecked(
+  input: Record<string, unknown>,
+  fields: Map<string, CompiledCheck>,
+  skip: readonly string[],
+  issues: ContractIssue[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key in input) {
     if (!has.call(input, key)) continue;
@@ -125,7 +154,11 @@ function copyChecked(input: Record<string, unknown>, fields: Map<string, Compile
 
 /** Checks and completes one track event: stamps `distinctId` and `time` once, here. */
 export function checkTrack(input: TrackEvent, now: number): Checked<WireEvent> {
-  if (!isPlainObject(input)) return { ok: false, issues: [{ field: 'event', problem: 'must be an object with at least { event }' }] };
+  if (!isPlainObject(input))
+    return {
+      ok: false,
+      issues: [{ field: 'event', problem: 'must be an object with at least { event }' }],
+    };
   const issues: ContractIssue[] = [];
   const body = copyChecked(input, trackChecks, SKIP_TRACK, issues);
   if (input.event === undefined) issues.push({ field: 'event', problem: 'is required' });
@@ -137,9 +170,11 @@ export function checkTrack(input: TrackEvent, now: number): Checked<WireEvent> {
 
 /** Checks one identify call against the contract. */
 export function checkIdentify(input: IdentifyEvent): Checked<Record<string, unknown>> {
-  if (!isPlainObject(input)) return { ok: false, issues: [{ field: 'userProperties', problem: 'is required' }] };
+  if (!isPlainObject(input))
+    return { ok: false, issues: [{ field: 'userProperties', problem: 'is required' }] };
   const issues: ContractIssue[] = [];
   const body = copyChecked(input, identifyChecks, [], issues);
-  if (body.userProperties === undefined) issues.push({ field: 'userProperties', problem: 'is required' });
+  if (body.userProperties === undefined)
+    issues.push({ field: 'userProperties', problem: 'is required' });
   return issues.length ? { ok: false, issues } : { ok: true, body };
 }

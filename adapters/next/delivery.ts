@@ -4,7 +4,10 @@ import { nextAfter } from './next-server';
 export type WaitUntil = (promise: Promise<unknown>) => void;
 
 /** Where the platform keeps the request's `waitUntil`: Vercel's runtime, then Next's own. */
-const REQUEST_CONTEXTS = [Symbol.for('@vercel/request-context'), Symbol.for('@next/request-context')];
+const REQUEST_CONTEXTS = [
+  Symbol.for('@vercel/request-context'),
+  Symbol.for('@next/request-context'),
+];
 
 /**
  * Runs `handOff` once the response has been sent, through Next's `after()`,
@@ -31,7 +34,10 @@ export function handOffAfterResponse(handOff: () => Promise<unknown> | undefined
 export function requestWaitUntil(ctx: unknown): WaitUntil | undefined {
   const own = (ctx as { waitUntil?: unknown } | undefined)?.waitUntil;
   if (typeof own === 'function') return (promise) => void own.call(ctx, promise);
-  const scope = globalThis as Record<symbol, { get?: () => { waitUntil?: unknown } | undefined } | undefined>;
+  const scope = globalThis as Record<
+    symbol,
+    { get?: () => { waitUntil?: unknown } | undefined } | undefined
+  >;
   for (const key of REQUEST_CONTEXTS) {
     const store = scope[key]?.get?.();
     const waitUntil = store?.waitUntil;

@@ -8,7 +8,12 @@ import type { OursClient } from '../../src/client';
 import type { MiddlewareOptions } from '../../src/request/middleware-options';
 import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
 import { requestTracker, type RequestTracker } from '../../src/request/tracker';
-import { refuseFlushOnResponse, WebResponse, withCookies, redirectResponse } from '../../src/request/web-response';
+import {
+  refuseFlushOnResponse,
+  WebResponse,
+  withCookies,
+  redirectResponse,
+} from '../../src/request/web-response';
 import { webSource } from '../../src/request/web-source';
 import { requestWaitUntil } from './delivery';
 import { nextResponseNext } from './next-server';
@@ -35,7 +40,8 @@ export interface OursRouteHandler<Req extends Request, Ctx, Res> {
   readonly client: OursClient;
 }
 
-const sourceOf = (request: Request): ReturnType<typeof webSource> => webSource(request.headers, request.url, undefined);
+const sourceOf = (request: Request): ReturnType<typeof webSource> =>
+  webSource(request.headers, request.url, undefined);
 
 /**
  * Wraps a route handler (`export const POST = withOurs(...)`) or a
@@ -52,8 +58,12 @@ const sourceOf = (request: Request): ReturnType<typeof webSource> => webSource(r
  *   { client },
  * );
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a handler without Next's context: `{}` adds nothing to `ctx`
-export function withOurs<Ctx extends object = {}, Req extends Request = Request, Res extends Response | undefined | void = Response>(
+export function withOurs<
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a handler without Next's context: `{}` adds nothing to `ctx`
+  Ctx extends object = {},
+  Req extends Request = Request,
+  Res extends Response | undefined | void = Response,
+>(
   handler: (request: Req, ctx: WithOurs<Ctx>) => Res | Promise<Res>,
   options?: OursNextOptions,
 ): OursRouteHandler<Req, Ctx, Res> {
@@ -64,7 +74,10 @@ export function withOurs<Ctx extends object = {}, Req extends Request = Request,
     // Next 14 prerenders at build time a GET handler that does not read the request.
     void request.headers;
     const side = new WebResponse(() => own ?? requestWaitUntil(ctx), request);
-    const context = withTracker(ctx, requestTracker<Request, WebResponse>(undefined, config, sourceOf, side, request, undefined));
+    const context = withTracker(
+      ctx,
+      requestTracker<Request, WebResponse>(undefined, config, sourceOf, side, request, undefined),
+    );
     let response: Res;
     try {
       response = await handler(request, context);
@@ -85,7 +98,10 @@ function withTracker<Ctx extends object>(ctx: Ctx | undefined, ours: NextTracker
 }
 
 /** The handler's response with what the tracker added: the visitor or opt-out cookie, or a split-URL redirect. */
-function finish<Res extends Response | undefined | void>(response: Res, added: ReturnType<WebResponse['end']>): Res {
+function finish<Res extends Response | undefined | void>(
+  response: Res,
+  added: ReturnType<WebResponse['end']>,
+): Res {
   if (!added) return response;
   let out: Response | undefined = response ?? undefined;
   if (added.redirect !== undefined) {

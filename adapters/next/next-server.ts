@@ -39,7 +39,10 @@ export function nextHeaders(): NextHeadersModule {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('next/headers') as NextHeadersModule;
   } catch (err) {
-    throw new OursConfigError('oursTracker', `needs Next.js (next/headers could not be loaded: ${(err as Error).message}); in a route handler use withOurs()`);
+    throw new OursConfigError(
+      'oursTracker',
+      `needs Next.js (next/headers could not be loaded: ${(err as Error).message}); in a route handler use withOurs()`,
+    );
   }
 }
 

@@ -24,12 +24,24 @@ function cookieOptions(attributes: string[]): NextCookieOptions {
   for (const attribute of attributes) {
     const [key = '', value = ''] = attribute.split('=');
     switch (key.trim().toLowerCase()) {
-      case 'path': options.path = value; break;
-      case 'max-age': options.maxAge = Number(value); break;
-      case 'domain': options.domain = value; break;
-      case 'samesite': options.sameSite = value.toLowerCase() === 'none' ? 'none' : 'lax'; break;
-      case 'secure': options.secure = true; break;
-      case 'httponly': options.httpOnly = true; break;
+      case 'path':
+        options.path = value;
+        break;
+      case 'max-age':
+        options.maxAge = Number(value);
+        break;
+      case 'domain':
+        options.domain = value;
+        break;
+      case 'samesite':
+        options.sameSite = value.toLowerCase() === 'none' ? 'none' : 'lax';
+        break;
+      case 'secure':
+        options.secure = true;
+        break;
+      case 'httponly':
+        options.httpOnly = true;
+        break;
     }
   }
   return options;
@@ -42,10 +54,16 @@ export const renderResponse: ResponseControl<NextRender> = {
     // The tracker's own cookies (visitor id, opt-out): a name, a URL-safe value, known attributes.
     const [pair = '', ...attributes] = cookie.split(';');
     const eq = pair.indexOf('=');
-    render.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim(), cookieOptions(attributes));
+    render.cookies.set(
+      pair.slice(0, eq).trim(),
+      pair.slice(eq + 1).trim(),
+      cookieOptions(attributes),
+    );
   },
   redirect() {
-    throw new OursError("ours.redirect() cannot answer from a server component or action: call redirect(variant.redirect) from 'next/navigation'");
+    throw new OursError(
+      "ours.redirect() cannot answer from a server component or action: call redirect(variant.redirect) from 'next/navigation'",
+    );
   },
   /**
    * After the render where `after()` exists (Next 15+); else at once: a

@@ -50,7 +50,8 @@ function pageUrl(page: string | null | undefined, base: URL): URL | undefined {
 const trackers = new WeakMap<object, RequestTracker<Request, NextRender>>();
 
 /** Resolved configs by their options, so a render costs no option check (see `configFor`). */
-const configs: { options: OursTrackerOptions; config: MiddlewareConfig<Request, NextRender> }[] = [];
+const configs: { options: OursTrackerOptions; config: MiddlewareConfig<Request, NextRender> }[] =
+  [];
 const REMEMBERED = 16;
 
 /**
@@ -70,7 +71,10 @@ function configFor(options: OursTrackerOptions): MiddlewareConfig<Request, NextR
 function sameOptions(a: OursTrackerOptions, b: OursTrackerOptions): boolean {
   const keys = Object.keys(a).filter((k) => k !== 'url');
   const other = Object.keys(b).filter((k) => k !== 'url');
-  return keys.length === other.length && keys.every((k) => Object.is(a[k as keyof OursTrackerOptions], b[k as keyof OursTrackerOptions]));
+  return (
+    keys.length === other.length &&
+    keys.every((k) => Object.is(a[k as keyof OursTrackerOptions], b[k as keyof OursTrackerOptions]))
+  );
 }
 
 /**
@@ -84,8 +88,11 @@ function sameOptions(a: OursTrackerOptions, b: OursTrackerOptions): boolean {
  * const ours = await oursTracker({ client });
  * ours.track('Pricing Viewed');
  */
-export async function oursTracker(options: OursTrackerOptions = {}): Promise<RequestTracker<Request>> {
-  if (options.url !== undefined && typeof options.url !== 'string') throw new OursConfigError('url', `must be a URL or a path, got ${typeof options.url}`);
+export async function oursTracker(
+  options: OursTrackerOptions = {},
+): Promise<RequestTracker<Request>> {
+  if (options.url !== undefined && typeof options.url !== 'string')
+    throw new OursConfigError('url', `must be a URL or a path, got ${typeof options.url}`);
   const config = configFor(options);
   const next = nextHeaders();
   const [headers, cookies] = await Promise.all([next.headers(), next.cookies()]);
@@ -95,7 +102,14 @@ export async function oursTracker(options: OursTrackerOptions = {}): Promise<Req
   const base = baseUrl(headers);
   const page = pageUrl(options.url ?? (isAction ? headers.get('referer') : undefined), base);
   const request = new Request(page ?? base, { headers });
-  const tracker = requestTracker(undefined, config, (req) => new RenderSource(req.headers, page ?? base, page !== undefined), { cookies, isAction, waitUntil: options.waitUntil }, request, undefined);
+  const tracker = requestTracker(
+    undefined,
+    config,
+    (req) => new RenderSource(req.headers, page ?? base, page !== undefined),
+    { cookies, isAction, waitUntil: options.waitUntil },
+    request,
+    undefined,
+  );
   trackers.set(headers, tracker);
   return tracker;
 }

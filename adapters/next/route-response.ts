@@ -13,7 +13,8 @@ import { captureOr, handOffCapturing } from './delivery-slot';
 export const routeResponse: ResponseControl<WebResponse> = {
   ...webResponse,
   onDone(side, done) {
-    if (side.headersSent || !handOffAfterResponse(() => handOffCapturing(done))) webResponse.onDone(side, done);
+    if (side.headersSent || !handOffAfterResponse(() => handOffCapturing(done)))
+      webResponse.onDone(side, done);
   },
   waitUntil: (side) => captureOr(side.waitUntil),
 };

@@ -8,7 +8,8 @@ import { availableParallelism } from 'node:os';
 const children = new Set();
 
 /** taskset is used when present and the machine has at least 2 cores. */
-export const PINNING = spawnSync('taskset', ['-c', '0', 'true']).status === 0 && availableParallelism() >= 2;
+export const PINNING =
+  spawnSync('taskset', ['-c', '0', 'true']).status === 0 && availableParallelism() >= 2;
 /** The app (or the client under test) runs here. */
 export const APP_CPU = '0';
 /** Load generator, sink and mock run here. */
@@ -50,11 +51,21 @@ function hookExit() {
  * IPC channel. Resolves once the child sends `{ type: 'ready', ... }`, with a
  * handle to talk to it. Its stderr and stdout are kept (last 8 kB) for errors.
  */
-export async function startChild(script, args = [], { cpu, nodeArgs = [], env = {}, readyTimeoutMs = 20_000 } = {}) {
+export async function startChild(
+  script,
+  args = [],
+  { cpu, nodeArgs = [], env = {}, readyTimeoutMs = 20_000 } = {},
+) {
   hookExit();
   const nodeCmd = [...nodeArgs, script, ...args];
-  const [cmd, argv] = PINNING && cpu !== undefined ? ['taskset', ['-c', cpu, process.execPath, ...nodeCmd]] : [process.execPath, nodeCmd];
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env } });
+  const [cmd, argv] =
+    PINNING && cpu !== undefined
+      ? ['taskset', ['-c', cpu, process.execPath, ...nodeCmd]]
+      : [process.execPath, nodeCmd];
+  const child = spawn(cmd, argv, {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, ...env },
+  });
   children.add(child);
   let log = '';
   const keep = (chunk) => {
@@ -62,10 +73,12 @@ export async function startChild(script, args = [], { cpu, nodeArgs = [], env = 
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-    children.delete(child);
-    resolve({ code, signal });
-  }));
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
   const handle = new ChildHandle(child, exited, () => log);
   const ready = await Promise.race([
     handle.next('ready'),

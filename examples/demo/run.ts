@@ -46,8 +46,18 @@ async function main(): Promise<number> {
   const mock = await createMockOurs({ token: TOKEN });
   // What the app's log would show: the client's warnings and errors.
   const told: string[] = [];
-  const logger: Logger = { debug() {}, info() {}, warn: (_obj, msg) => void told.push(String(msg)), error: (_obj, msg) => void told.push(String(msg)) };
-  const { app, tracking } = createApp({ token: TOKEN, apiUrl: mock.url, flushIntervalMs: 50, logger });
+  const logger: Logger = {
+    debug() {},
+    info() {},
+    warn: (_obj, msg) => void told.push(String(msg)),
+    error: (_obj, msg) => void told.push(String(msg)),
+  };
+  const { app, tracking } = createApp({
+    token: TOKEN,
+    apiUrl: mock.url,
+    flushIntervalMs: 50,
+    logger,
+  });
   const clientErrors: OursError[] = [];
   tracking.client.on('error', (err) => clientErrors.push(err));
   const drops: DropInfo[] = [];
@@ -55,7 +65,9 @@ async function main(): Promise<number> {
   const server = createServer(app);
   const base = await listen(server);
 
-  console.log('ours-middleware demo: the Express example app sending to a mock Ours API, on loopback only');
+  console.log(
+    'ours-middleware demo: the Express example app sending to a mock Ours API, on loopback only',
+  );
   console.log(`  mock Ours API  ${mock.url}  (token '${TOKEN}')`);
   console.log(`  example app    ${base}\n`);
 
@@ -135,8 +147,13 @@ async function main(): Promise<number> {
     });
     await res.arrayBuffer();
     session ??= sessionCookie(res.headers.get('set-cookie'));
-    console.log(`  ${res.status} ${visit.method.padEnd(4)} ${clip(visit.path, 54).padEnd(54)}  ${visit.label}`);
-    if (res.status !== visit.expectStatus) problems.push(`${visit.method} ${visit.path} answered ${res.status}, expected ${visit.expectStatus}`);
+    console.log(
+      `  ${res.status} ${visit.method.padEnd(4)} ${clip(visit.path, 54).padEnd(54)}  ${visit.label}`,
+    );
+    if (res.status !== visit.expectStatus)
+      problems.push(
+        `${visit.method} ${visit.path} answered ${res.status}, expected ${visit.expectStatus}`,
+      );
   }
 
   // Closing the server waits for every response to finish, and so for every
@@ -145,7 +162,9 @@ async function main(): Promise<number> {
   const report = await withTimeout(tracking.client.flush(), 10_000, 'tracking.client.flush()');
   const stats = tracking.client.stats();
   const filtered = drops.filter((d) => d.reason === 'filtered').reduce((n, d) => n + d.count, 0);
-  console.log(`\nAfter tracking.client.flush(): ${stats.delivered} delivered, ${stats.failed} failed, ${stats.dropped - filtered} dropped, ${filtered} filtered by skip, ${stats.queued} queued`);
+  console.log(
+    `\nAfter tracking.client.flush(): ${stats.delivered} delivered, ${stats.failed} failed, ${stats.dropped - filtered} dropped, ${filtered} filtered by skip, ${stats.queued} queued`,
+  );
 
   // --- what Ours received -------------------------------------------------
   const events = [...mock.events].sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
@@ -155,13 +174,17 @@ async function main(): Promise<number> {
 
   // --- what was not sent, and what the app was told -------------------------
   const lost = drops.filter((d) => d.reason !== 'filtered'); // the health check, skipped on purpose, is counted above
-  console.log(`\nNot sent: ${lost.map((d) => `${d.count} event (reason ${d.reason})`).join(', ') || 'nothing'}. The app's log said:`);
+  console.log(
+    `\nNot sent: ${lost.map((d) => `${d.count} event (reason ${d.reason})`).join(', ') || 'nothing'}. The app's log said:`,
+  );
   for (const line of told) console.log(wrap(line, '  '));
 
   if (SHOW_JSON) {
     console.log('\nThe request bodies exactly as Ours received them (--json):');
     for (const req of mock.requests) {
-      console.log(`\n${req.method} ${req.path}${req.gzip ? ` (gzip, ${req.bytes} bytes on the wire)` : ''} -> ${req.status}`);
+      console.log(
+        `\n${req.method} ${req.path}${req.gzip ? ` (gzip, ${req.bytes} bytes on the wire)` : ''} -> ${req.status}`,
+      );
       console.log(JSON.stringify(req.body, null, 2));
     }
   }
@@ -169,25 +192,42 @@ async function main(): Promise<number> {
   // --- checks ----------------------------------------------------------------
   const names = events.map((e) => e.event).sort();
   const expected = ['Order Completed', 'Page Viewed', 'Page Viewed', 'Signed Up'];
-  if (names.join() !== expected.join()) problems.push(`events received: ${names.join(', ') || 'none'}; expected: ${expected.join(', ')}`);
-  if (mock.identifies.length !== 1) problems.push(`${mock.identifies.length} identifies received, expected 1`);
-  if (events.some((e) => e.defaultProperties?.pathname === '/healthz')) problems.push('the health check was tracked despite skip');
+  if (names.join() !== expected.join())
+    problems.push(
+      `events received: ${names.join(', ') || 'none'}; expected: ${expected.join(', ')}`,
+    );
+  if (mock.identifies.length !== 1)
+    problems.push(`${mock.identifies.length} identifies received, expected 1`);
+  if (events.some((e) => e.defaultProperties?.pathname === '/healthz'))
+    problems.push('the health check was tracked despite skip');
   const order = events.find((e) => e.event === 'Order Completed');
-  if (order && (order.distinctId !== ORDER_ID || order.externalId === undefined)) problems.push('Order Completed lacks its distinctId or the session user');
+  if (order && (order.distinctId !== ORDER_ID || order.externalId === undefined))
+    problems.push('Order Completed lacks its distinctId or the session user');
   const signup = events.find((e) => e.event === 'Signed Up');
-  if (signup && (signup.userId !== PHONE_VISITOR || signup.email !== 'ada@example.com')) problems.push('Signed Up lacks the visitor or the email');
+  if (signup && (signup.userId !== PHONE_VISITOR || signup.email !== 'ada@example.com'))
+    problems.push('Signed Up lacks the visitor or the email');
   // Expected drops: the skipped health check (filtered: the app chose not to send it) and the curl request's page view (no_visitor).
-  const reasons = drops.map((d) => d.reason).sort().join();
-  if (reasons !== 'filtered,no_visitor') problems.push(`drops: ${JSON.stringify(drops)}; expected the health check as filtered and the curl request's page view as no_visitor`);
-  if (report.failed + stats.failed + stats.queued + stats.held > 0) problems.push('some events were not delivered');
-  if (!told.some((line) => line.includes('setVisitorCookie: true'))) problems.push("the app's log did not say how to give a request a visitor");
+  const reasons = drops
+    .map((d) => d.reason)
+    .sort()
+    .join();
+  if (reasons !== 'filtered,no_visitor')
+    problems.push(
+      `drops: ${JSON.stringify(drops)}; expected the health check as filtered and the curl request's page view as no_visitor`,
+    );
+  if (report.failed + stats.failed + stats.queued + stats.held > 0)
+    problems.push('some events were not delivered');
+  if (!told.some((line) => line.includes('setVisitorCookie: true')))
+    problems.push("the app's log did not say how to give a request a visitor");
   for (const err of clientErrors) problems.push(`client error: ${err.message}`);
   for (const v of mock.violations) problems.push(`contract violation: ${v.message}`);
 
   const valid = mock.violations.length === 0;
   console.log(
     `\n${events.length} events, ${mock.identifies.length} identify${mock.identifies.length === 1 ? '' : 's'}, ` +
-      (valid ? 'all valid against the Ours API contract.' : `${mock.violations.length} contract violations.`),
+      (valid
+        ? 'all valid against the Ours API contract.'
+        : `${mock.violations.length} contract violations.`),
   );
 
   await tracking.client.shutdown({ timeoutMs: 2000 });
@@ -208,13 +248,31 @@ function describeEvent(event: MockEvent, n: number): string {
   const dp = event.defaultProperties ?? {};
   const lines = [`[${n}] ${event.event}`];
   row(lines, 'visitor', who(event));
-  if (event.distinctId && !UUID.test(event.distinctId)) row(lines, 'distinctId', [event.distinctId, '(set by the app: Ours keeps one event per id)']);
-  const device = [dp.device_type, words(dp.device_vendor, dp.device_model), words(dp.os_name, dp.os_version), words(dp.browser_name, dp.browser_version), dp.browser_language];
+  if (event.distinctId && !UUID.test(event.distinctId))
+    row(lines, 'distinctId', [event.distinctId, '(set by the app: Ours keeps one event per id)']);
+  const device = [
+    dp.device_type,
+    words(dp.device_vendor, dp.device_model),
+    words(dp.os_name, dp.os_version),
+    words(dp.browser_name, dp.browser_version),
+    dp.browser_language,
+  ];
   row(lines, 'device', [device.filter(Boolean).join(' · ')]);
   row(lines, 'page', [clip(dp.current_url ?? '', WIDTH - INDENT.length)]);
-  row(lines, 'campaign', pairs(Object.entries(dp).filter(([k]) => k.startsWith('utm_') || k.endsWith('clid'))));
+  row(
+    lines,
+    'campaign',
+    pairs(Object.entries(dp).filter(([k]) => k.startsWith('utm_') || k.endsWith('clid'))),
+  );
   row(lines, 'referrer', [dp.referrer ?? '']);
-  row(lines, 'meta', pairs([['fbc', dp.fbc], ['fbp', dp.fbp]]));
+  row(
+    lines,
+    'meta',
+    pairs([
+      ['fbc', dp.fbc],
+      ['fbp', dp.fbp],
+    ]),
+  );
   row(lines, 'ip', [dp.ip ?? '']);
   row(lines, 'properties', pairs(Object.entries(event.eventProperties ?? {})));
   return lines.join('\n');
@@ -224,18 +282,35 @@ function describeIdentify(identify: MockIdentify): string {
   const { custom_properties: custom, ...props } = identify.userProperties;
   const lines = ['[identify]'];
   row(lines, 'visitor', who(identify));
-  row(lines, 'profile', pairs([...Object.entries(props), ...Object.entries(custom ?? {}).map(([k, v]): [string, unknown] => [`custom.${k}`, v])]));
+  row(
+    lines,
+    'profile',
+    pairs([
+      ...Object.entries(props),
+      ...Object.entries(custom ?? {}).map(([k, v]): [string, unknown] => [`custom.${k}`, v]),
+    ]),
+  );
   row(lines, 'ip', [identify.defaultProperties?.ip ?? '']);
   return lines.join('\n');
 }
 
-function who(e: { userId?: string | null; externalId?: string | null; email?: string | null }): string[] {
-  return pairs([['userId', e.userId], ['externalId', e.externalId], ['email', e.email]]);
+function who(e: {
+  userId?: string | null;
+  externalId?: string | null;
+  email?: string | null;
+}): string[] {
+  return pairs([
+    ['userId', e.userId],
+    ['externalId', e.externalId],
+    ['email', e.email],
+  ]);
 }
 
 /** `key=value` for each value that is set. */
 function pairs(entries: [string, unknown][]): string[] {
-  return entries.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => `${k}=${String(v)}`);
+  return entries
+    .filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(([k, v]) => `${k}=${String(v)}`);
 }
 
 function words(...parts: (string | null | undefined)[]): string {

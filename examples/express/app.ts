@@ -116,7 +116,10 @@ export function createApp(options: OursExpressOptions = {}): ExampleApp {
 
   // Bad JSON (400) and bodies over the limit (413) from express.json(); anything else is a 500.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+    const status =
+      typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number'
+        ? err.status
+        : 500;
     res.status(status).json({ error: status === 500 ? 'internal error' : 'bad request body' });
   });
 
@@ -146,10 +149,14 @@ function readSignup(body: unknown): SignupForm | string {
   const firstName = field('firstName');
   const lastName = field('lastName');
   const plan = field('plan');
-  if (typeof email !== 'string' || !/^[^@\s]{1,64}@[^@\s]{1,190}$/.test(email)) return 'email is required';
-  if (typeof firstName !== 'string' || firstName.length === 0 || firstName.length > 100) return 'firstName is required';
-  if (lastName !== undefined && (typeof lastName !== 'string' || lastName.length > 100)) return 'lastName must be a string';
-  if (plan !== undefined && plan !== 'free' && plan !== 'pro') return "plan must be 'free' or 'pro'";
+  if (typeof email !== 'string' || !/^[^@\s]{1,64}@[^@\s]{1,190}$/.test(email))
+    return 'email is required';
+  if (typeof firstName !== 'string' || firstName.length === 0 || firstName.length > 100)
+    return 'firstName is required';
+  if (lastName !== undefined && (typeof lastName !== 'string' || lastName.length > 100))
+    return 'lastName must be a string';
+  if (plan !== undefined && plan !== 'free' && plan !== 'pro')
+    return "plan must be 'free' or 'pro'";
   return { email, firstName, lastName, plan: plan ?? 'free' };
 }
 
@@ -161,8 +168,10 @@ function readOrder(body: unknown): Order | string {
   const total = field('total');
   const currency = field('currency');
   if (typeof orderId !== 'string' || !/^[\w-]{1,100}$/.test(orderId)) return 'orderId is required';
-  if (typeof total !== 'number' || !Number.isFinite(total) || total < 0) return 'total must be a number';
-  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) return 'currency must be an ISO 4217 code';
+  if (typeof total !== 'number' || !Number.isFinite(total) || total < 0)
+    return 'total must be a number';
+  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))
+    return 'currency must be an ISO 4217 code';
   return { orderId, total, currency };
 }
 
@@ -186,7 +195,8 @@ function pathOf(url: string | undefined): string {
 function readCookie(header: string | undefined, name: string): string | undefined {
   for (const pair of header?.split(';') ?? []) {
     const eq = pair.indexOf('=');
-    if (eq !== -1 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim() || undefined;
+    if (eq !== -1 && pair.slice(0, eq).trim() === name)
+      return pair.slice(eq + 1).trim() || undefined;
   }
   return undefined;
 }

@@ -30,7 +30,9 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
     setTimeout(() => server.closeAllConnections(), 5000).unref(); // keep-alive clients that linger
   });
   const report = await tracking.client.shutdown({ timeoutMs: 5000 });
-  console.log(`events: ${report.delivered} delivered, ${report.failed} failed, ${report.dropped} dropped`);
+  console.log(
+    `events: ${report.delivered} delivered, ${report.failed} failed, ${report.dropped} dropped`,
+  );
   process.exit(report.failed > 0 ? 1 : 0);
 }
 process.on('SIGTERM', (signal) => void stop(signal));

@@ -39,7 +39,11 @@ export function createApp(options: OursFastifyOptions = {}): FastifyInstance {
 
   app.post<{ Params: { id: string } }>('/orders/:id/complete', async (request) => {
     // distinctId: a retried request sends the same order once.
-    request.ours.track('Order Completed', { orderId: request.params.id }, { distinctId: `order-${request.params.id}` });
+    request.ours.track(
+      'Order Completed',
+      { orderId: request.params.id },
+      { distinctId: `order-${request.params.id}` },
+    );
     return { ok: true };
   });
 

@@ -6,7 +6,9 @@
 import { createApp } from './app';
 
 const app = createApp({ handleSignals: false }); // token: process.env.OURS_TOKEN; the app closes itself on signals
-app.listen({ port: Number(process.env.PORT ?? 3000) }).then((address) => console.log(`Fastify example on ${address}`));
+app
+  .listen({ port: Number(process.env.PORT ?? 3000) })
+  .then((address) => console.log(`Fastify example on ${address}`));
 
 const stop = (signal: NodeJS.Signals): void => {
   console.log(`${signal}: closing`);

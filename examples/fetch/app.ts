@@ -16,8 +16,15 @@ export interface Peer {
 }
 
 /** The handler, and `track` whose `client` must be shut down on exit (where there is an exit). */
-export function createHandler(options: OursFetchOptions = {}): { handle: (request: Request, peer?: Peer) => Response; track: OursFetch } {
-  const track = oursFetch({ skip: (request) => new URL(request.url).pathname === '/health', setVisitorCookie: true, ...options });
+export function createHandler(options: OursFetchOptions = {}): {
+  handle: (request: Request, peer?: Peer) => Response;
+  track: OursFetch;
+} {
+  const track = oursFetch({
+    skip: (request) => new URL(request.url).pathname === '/health',
+    setVisitorCookie: true,
+    ...options,
+  });
   const handle = (request: Request, peer: Peer = {}): Response => {
     const ours = track(request, peer);
     if (new URL(request.url).pathname === '/health') return ours.respond(new Response('ok'));

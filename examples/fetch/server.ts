@@ -17,11 +17,31 @@ interface BunServer {
   requestIP(request: Request): { address: string } | null;
 }
 const { Bun, Deno } = globalThis as {
-  Bun?: { serve(options: { port: number; fetch(request: Request, server: BunServer): Response }): unknown };
-  Deno?: { serve(options: { port: number }, handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response): unknown };
+  Bun?: {
+    serve(options: { port: number; fetch(request: Request, server: BunServer): Response }): unknown;
+  };
+  Deno?: {
+    serve(
+      options: { port: number },
+      handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response,
+    ): unknown;
+  };
 };
 
-if (Bun) Bun.serve({ port, fetch: (request, server) => handle(request, { remoteAddress: server.requestIP(request)?.address }) });
-else if (Deno) Deno.serve({ port }, (request, info) => handle(request, { remoteAddress: info.remoteAddr.hostname }));
-else serve({ port, fetch: (request, env: { incoming: { socket: { remoteAddress?: string } } }) => handle(request, { remoteAddress: env.incoming.socket.remoteAddress }) });
+if (Bun)
+  Bun.serve({
+    port,
+    fetch: (request, server) =>
+      handle(request, { remoteAddress: server.requestIP(request)?.address }),
+  });
+else if (Deno)
+  Deno.serve({ port }, (request, info) =>
+    handle(request, { remoteAddress: info.remoteAddr.hostname }),
+  );
+else
+  serve({
+    port,
+    fetch: (request, env: { incoming: { socket: { remoteAddress?: string } } }) =>
+      handle(request, { remoteAddress: env.incoming.socket.remoteAddress }),
+  });
 console.log(`fetch example on port ${port}`);

@@ -9,11 +9,23 @@
  * (this example lives inside the package, see examples/koa/app.ts).
  */
 import { Hono } from 'hono';
-import { ours, type OursEnv, type OursHonoMiddleware, type OursHonoOptions } from '../../adapters/hono';
+import {
+  ours,
+  type OursEnv,
+  type OursHonoMiddleware,
+  type OursHonoOptions,
+} from '../../adapters/hono';
 
 /** The app, and the middleware whose `client` must be shut down on exit (where there is an exit). */
-export function createApp(options: OursHonoOptions = {}): { app: Hono<OursEnv>; tracking: OursHonoMiddleware } {
-  const tracking = ours({ skip: (c) => c.req.path === '/health', setVisitorCookie: true, ...options });
+export function createApp(options: OursHonoOptions = {}): {
+  app: Hono<OursEnv>;
+  tracking: OursHonoMiddleware;
+} {
+  const tracking = ours({
+    skip: (c) => c.req.path === '/health',
+    setVisitorCookie: true,
+    ...options,
+  });
   const app = new Hono<OursEnv>();
   app.use(tracking);
   app.get('/health', (c) => c.text('ok'));

@@ -10,7 +10,9 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createApp } from './app';
 
 const { app, tracking } = createApp({ getConnInfo, handleSignals: false }); // token: process.env.OURS_TOKEN
-const server = serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 3000) }, ({ port }) => console.log(`Hono example on port ${port}`));
+const server = serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 3000) }, ({ port }) =>
+  console.log(`Hono example on port ${port}`),
+);
 
 const stop = (signal: NodeJS.Signals): void => {
   console.log(`${signal}: closing`);

@@ -134,7 +134,8 @@ export function createApp(options: OursKoaOptions = {}): ExampleApp {
  */
 export async function readJson(ctx: Context, limit = MAX_BODY_BYTES): Promise<unknown> {
   if (!ctx.is('application/json')) return ctx.throw(415, 'send the body as application/json');
-  if (Number(ctx.get('content-length')) > limit) return ctx.throw(413, `the body is over ${limit} bytes`);
+  if (Number(ctx.get('content-length')) > limit)
+    return ctx.throw(413, `the body is over ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
@@ -173,10 +174,14 @@ function readSignup(body: unknown): SignupForm | string {
   const firstName = field('firstName');
   const lastName = field('lastName');
   const plan = field('plan');
-  if (typeof email !== 'string' || !/^[^@\s]{1,64}@[^@\s]{1,190}$/.test(email)) return 'email is required';
-  if (typeof firstName !== 'string' || firstName.length === 0 || firstName.length > 100) return 'firstName is required';
-  if (lastName !== undefined && (typeof lastName !== 'string' || lastName.length > 100)) return 'lastName must be a string';
-  if (plan !== undefined && plan !== 'free' && plan !== 'pro') return "plan must be 'free' or 'pro'";
+  if (typeof email !== 'string' || !/^[^@\s]{1,64}@[^@\s]{1,190}$/.test(email))
+    return 'email is required';
+  if (typeof firstName !== 'string' || firstName.length === 0 || firstName.length > 100)
+    return 'firstName is required';
+  if (lastName !== undefined && (typeof lastName !== 'string' || lastName.length > 100))
+    return 'lastName must be a string';
+  if (plan !== undefined && plan !== 'free' && plan !== 'pro')
+    return "plan must be 'free' or 'pro'";
   return { email, firstName, lastName, plan: plan ?? 'free' };
 }
 
@@ -188,8 +193,10 @@ function readOrder(body: unknown): Order | string {
   const total = field('total');
   const currency = field('currency');
   if (typeof orderId !== 'string' || !/^[\w-]{1,100}$/.test(orderId)) return 'orderId is required';
-  if (typeof total !== 'number' || !Number.isFinite(total) || total < 0) return 'total must be a number';
-  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) return 'currency must be an ISO 4217 code';
+  if (typeof total !== 'number' || !Number.isFinite(total) || total < 0)
+    return 'total must be a number';
+  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))
+    return 'currency must be an ISO 4217 code';
   return { orderId, total, currency };
 }
 
@@ -212,7 +219,8 @@ function pathOf(url: string): string {
 function readCookie(header: string | undefined, name: string): string | undefined {
   for (const pair of header?.split(';') ?? []) {
     const eq = pair.indexOf('=');
-    if (eq !== -1 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim() || undefined;
+    if (eq !== -1 && pair.slice(0, eq).trim() === name)
+      return pair.slice(eq + 1).trim() || undefined;
   }
   return undefined;
 }

@@ -7,7 +7,16 @@
  * No constructor injection: tsx (esbuild) does not emit decorator metadata.
  */
 import 'reflect-metadata';
-import { Controller, Get, HttpException, Module, Req, createParamDecorator, type ExecutionContext, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpException,
+  Module,
+  Req,
+  createParamDecorator,
+  type ExecutionContext,
+  type INestApplication,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -17,7 +26,10 @@ import { ours as oursFastify } from '../../adapters/fastify';
 import type { OursClient } from '../../src/index';
 
 /** The request's tracker, on either platform: `@Ours() ours: RequestTracker`. */
-export const Ours = createParamDecorator((_data: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<{ ours: RequestTracker }>().ours);
+export const Ours = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext) =>
+    ctx.switchToHttp().getRequest<{ ours: RequestTracker }>().ours,
+);
 
 @Controller()
 class ShopController {
@@ -54,13 +66,20 @@ class ShopModule {}
 const skip = (req: { url?: string | undefined }): boolean => req.url === '/health';
 
 /** The Nest app on `platform`, tracking through `client` (yours to shut down after `app.close()`). */
-export async function createNestApp(platform: 'express' | 'fastify', client: OursClient): Promise<INestApplication> {
+export async function createNestApp(
+  platform: 'express' | 'fastify',
+  client: OursClient,
+): Promise<INestApplication> {
   if (platform === 'express') {
-    const app = await NestFactory.create<NestExpressApplication>(ShopModule, new ExpressAdapter(), { logger: false });
+    const app = await NestFactory.create<NestExpressApplication>(ShopModule, new ExpressAdapter(), {
+      logger: false,
+    });
     app.use(oursExpress({ client, skip })); // before app.init()/listen(): ahead of every route
     return app;
   }
-  const app = await NestFactory.create<NestFastifyApplication>(ShopModule, new FastifyAdapter(), { logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(ShopModule, new FastifyAdapter(), {
+    logger: false,
+  });
   await app.register(oursFastify, { client, skip: (request) => skip(request.raw) });
   return app;
 }

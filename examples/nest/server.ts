@@ -9,7 +9,11 @@ import { createNestApp } from './app';
 async function main(): Promise<void> {
   const platform = process.env.PLATFORM === 'fastify' ? 'fastify' : 'express';
   // The app owns the signal: it closes Nest first, then the client delivers what is queued.
-  const client = new OursClient({ token: process.env.OURS_TOKEN, apiUrl: process.env.OURS_API_URL, handleSignals: false });
+  const client = new OursClient({
+    token: process.env.OURS_TOKEN,
+    apiUrl: process.env.OURS_API_URL,
+    handleSignals: false,
+  });
   const app = await createNestApp(platform, client);
   await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -10,8 +10,15 @@ import { createServer, type Server } from 'node:http';
 import { oursNode, type OursNodeOptions, type OursNodeTracker } from '../../adapters/node';
 
 /** The server (not listening yet), and `track` whose `client` must be shut down on exit. */
-export function createApp(options: OursNodeOptions = {}): { server: Server; track: OursNodeTracker } {
-  const track = oursNode({ skip: (req) => req.url === '/health', setVisitorCookie: true, ...options });
+export function createApp(options: OursNodeOptions = {}): {
+  server: Server;
+  track: OursNodeTracker;
+} {
+  const track = oursNode({
+    skip: (req) => req.url === '/health',
+    setVisitorCookie: true,
+    ...options,
+  });
   const server = createServer((req, res) => {
     if (req.url === '/health') return void res.end('ok');
     track(req, res).track('Page Viewed');

@@ -6,7 +6,9 @@
 import { createApp } from './app';
 
 const { server, track } = createApp({ handleSignals: false }); // token: process.env.OURS_TOKEN
-server.listen(Number(process.env.PORT ?? 3000), () => console.log(`node:http example on port ${(server.address() as { port: number }).port}`));
+server.listen(Number(process.env.PORT ?? 3000), () =>
+  console.log(`node:http example on port ${(server.address() as { port: number }).port}`),
+);
 
 const stop = (signal: NodeJS.Signals): void => {
   console.log(`${signal}: closing`);

@@ -35,7 +35,13 @@ export class Admission {
   readonly #dispatcher: Dispatcher;
   readonly #reporter: Reporter;
 
-  constructor(opts: ResolvedOptions, store: EventStore, ledger: Ledger, dispatcher: Dispatcher, reporter: Reporter) {
+  constructor(
+    opts: ResolvedOptions,
+    store: EventStore,
+    ledger: Ledger,
+    dispatcher: Dispatcher,
+    reporter: Reporter,
+  ) {
     this.#opts = opts;
     this.#store = store;
     this.#ledger = ledger;
@@ -45,7 +51,12 @@ export class Admission {
 
   /** `held`: a `req.ours` call, already counted (see `hold()`). */
   track(event: TrackEvent, held = false): void {
-    this.#accept('track', () => checkTrack(event, Date.now()), this.#opts.endpoint === 'batch' ? '/batch' : '/track', held);
+    this.#accept(
+      'track',
+      () => checkTrack(event, Date.now()),
+      this.#opts.endpoint === 'batch' ? '/batch' : '/track',
+      held,
+    );
   }
 
   identify(event: IdentifyEvent, held = false): void {
@@ -85,10 +96,19 @@ export class Admission {
   }
 
   /** `held`: a `req.ours` call, already counted, and tracked before any shutdown. */
-  #accept(kind: 'track' | 'identify', check: () => Checked<Record<string, unknown>>, path: EventPath, held = false): void {
+  #accept(
+    kind: 'track' | 'identify',
+    check: () => Checked<Record<string, unknown>>,
+    path: EventPath,
+    held = false,
+  ): void {
     if (!held) this.#ledger.counts.tracked++;
     if (this.closed && !held) {
-      this.#ledger.drop('shutdown', 1, `a ${kind} after shutdown() was dropped: the client no longer sends; track before shutting it down`);
+      this.#ledger.drop(
+        'shutdown',
+        1,
+        `a ${kind} after shutdown() was dropped: the client no longer sends; track before shutting it down`,
+      );
       return;
     }
     let checked;
@@ -105,7 +125,8 @@ export class Admission {
 
   #invalid(kind: 'track' | 'identify', issues: ContractIssue[]): void {
     // A missing visitor is a setup step, not a malformed event: its own reason and advice.
-    if (!this.#opts.strict && issues.length === 1 && issues[0] === NO_VISITOR) return this.#ledger.drop('no_visitor', 1, NO_VISITOR_MESSAGE(kind));
+    if (!this.#opts.strict && issues.length === 1 && issues[0] === NO_VISITOR)
+      return this.#ledger.drop('no_visitor', 1, NO_VISITOR_MESSAGE(kind));
     const err = new OursValidationError(kind, issues);
     this.#ledger.drop('invalid', 1);
     if (this.#opts.strict) throw err;
@@ -117,11 +138,19 @@ export class Admission {
     const bytes = json.length;
     const { maxQueueSize, maxQueueBytes } = this.#opts;
     if (!this.#ledger.fits(bytes, maxQueueSize, maxQueueBytes)) {
-      this.#ledger.drop('queue_full', 1, `queue full (${maxQueueSize} events or ${maxQueueBytes} bytes held): new events are dropped until the API catches up; if this happens in normal traffic, raise maxQueueSize or maxQueueBytes`);
+      this.#ledger.drop(
+        'queue_full',
+        1,
+        `queue full (${maxQueueSize} events or ${maxQueueBytes} bytes held): new events are dropped until the API catches up; if this happens in normal traffic, raise maxQueueSize or maxQueueBytes`,
+      );
       return;
     }
     if (!this.#store.append({ json, bytes, path })) {
-      this.#ledger.drop('queue_full', 1, "the event store is full: new events are dropped until it drains; if this happens in normal traffic, raise the store's maxBytes");
+      this.#ledger.drop(
+        'queue_full',
+        1,
+        "the event store is full: new events are dropped until it drains; if this happens in normal traffic, raise the store's maxBytes",
+      );
       return;
     }
     this.#ledger.queued(bytes);

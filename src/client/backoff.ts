@@ -5,8 +5,15 @@ import type { RetryOptions } from '../options';
  * per consecutive failure up to `maxDelayMs`, add uniform jitter. `random` is
  * injectable so tests can pin the jitter.
  */
-export function backoffDelay(failures: number, retry: Required<RetryOptions>, random = Math.random): number {
-  const exponential = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** Math.max(0, failures - 1));
+export function backoffDelay(
+  failures: number,
+  retry: Required<RetryOptions>,
+  random = Math.random,
+): number {
+  const exponential = Math.min(
+    retry.maxDelayMs,
+    retry.initialDelayMs * 2 ** Math.max(0, failures - 1),
+  );
   const [min, max] = retry.jitterMs;
   return exponential + min + Math.floor(random() * (max - min + 1));
 }
@@ -15,7 +22,10 @@ export function backoffDelay(failures: number, retry: Required<RetryOptions>, ra
  * `Retry-After` as milliseconds: delta-seconds or an HTTP date. Absurd values
  * are capped at an hour so a broken proxy cannot park the client forever.
  */
-export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  header: string | null | undefined,
+  now = Date.now(),
+): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
@@ -58,12 +68,19 @@ export class BackoffGate {
    * the next backoff, at least `retryAfterMs`. Only the first failure of a
    * round doubles the wait; the others keep the gate closed at least as long.
    */
-  failure(retryAfterMs: number | undefined, sentInRound = this.#round, now = performance.now()): number {
+  failure(
+    retryAfterMs: number | undefined,
+    sentInRound = this.#round,
+    now = performance.now(),
+  ): number {
     if (sentInRound === this.#round) {
       this.#failures++;
       this.#round++;
     }
-    const delay = Math.max(backoffDelay(Math.max(1, this.#failures), this.retry), retryAfterMs ?? 0);
+    const delay = Math.max(
+      backoffDelay(Math.max(1, this.#failures), this.retry),
+      retryAfterMs ?? 0,
+    );
     this.#openAt = Math.max(this.#openAt, now + delay);
     return delay;
   }

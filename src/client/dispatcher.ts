@@ -123,10 +123,15 @@ export class Dispatcher {
   /** Out of time: what still waits (store and retries) is given up, or left to a durable store. */
   abandonWaiting(timeoutMs: number): void {
     let waiting = this.#retry.flatMap((r) => r.events);
-    while (this.#store.count > 0) waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
+    while (this.#store.count > 0)
+      waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
     this.#retry.length = 0;
     this.retryCount = 0;
-    if (waiting.length) this.#abandon(waiting, `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered to ${this.#opts.apiUrl}`);
+    if (waiting.length)
+      this.#abandon(
+        waiting,
+        `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered to ${this.#opts.apiUrl}`,
+      );
   }
 
   // --- scheduling ------------------------------------------------------------
@@ -175,7 +180,8 @@ export class Dispatcher {
 
   #lease(): OutgoingRequest | undefined {
     const store = this.#store;
-    if (store.count === 0 || (store.count < this.#opts.flushAt && !this.#sendAnySize)) return undefined;
+    if (store.count === 0 || (store.count < this.#opts.flushAt && !this.#sendAnySize))
+      return undefined;
     const events = store.lease(this.#opts.maxBatchSize, MAX_BATCH_BYTES);
     const path = events[0]?.path;
     return path && { path, events, attempts: 0, gzip: this.#gzip };
@@ -214,7 +220,12 @@ export class Dispatcher {
       });
     } catch (err) {
       this.#leaveFlight(request);
-      return this.#retryLater(request, request.events, undefined, `network error on POST ${url}: ${(err as Error).message}`);
+      return this.#retryLater(
+        request,
+        request.events,
+        undefined,
+        `network error on POST ${url}: ${(err as Error).message}`,
+      );
     }
     this.#leaveFlight(request);
     this.#act(request, res, url);
@@ -225,41 +236,78 @@ export class Dispatcher {
     const verdict = interpret(request, res, url);
     if (verdict.ok) this.#gate.success();
     if (verdict.delivered.length) this.#settle(verdict.delivered, 'delivered');
-    if (verdict.unauthorized) this.#reporter.warnOnce('unauthorized', { status: res.status }, verdict.failed[0]!.message, 'error');
+    if (verdict.unauthorized)
+      this.#reporter.warnOnce(
+        'unauthorized',
+        { status: res.status },
+        verdict.failed[0]!.message,
+        'error',
+      );
     for (const { events, message, status } of verdict.failed) this.#fail(events, message, status);
     if (verdict.resend) {
       const { parts, gzip } = verdict.resend;
       if (!gzip && this.#gzip) {
         this.#gzip = false;
-        this.#opts.logger.warn({ status: 415 }, `the Ours API refused a gzip body (HTTP 415 from POST ${url}); sending uncompressed from now on`);
+        this.#opts.logger.warn(
+          { status: 415 },
+          `the Ours API refused a gzip body (HTTP 415 from POST ${url}); sending uncompressed from now on`,
+        );
       }
-      this.#requeueFront(parts.map((events) => ({ path: request.path, events, attempts: request.attempts, gzip })));
+      this.#requeueFront(
+        parts.map((events) => ({ path: request.path, events, attempts: request.attempts, gzip })),
+      );
     }
-    if (verdict.retry) this.#retryLater(request, verdict.retry.events, verdict.retry.afterMs, verdict.retry.reason);
+    if (verdict.retry)
+      this.#retryLater(request, verdict.retry.events, verdict.retry.afterMs, verdict.retry.reason);
   }
 
   #requeueFront(requests: OutgoingRequest[]): void {
-    if (this.stopped) return this.#abandon(requests.flatMap((r) => r.events), 'shut down before they could be sent again');
+    if (this.stopped)
+      return this.#abandon(
+        requests.flatMap((r) => r.events),
+        'shut down before they could be sent again',
+      );
     for (const r of requests) this.retryCount += r.events.length;
     this.#retry.unshift(...requests);
   }
 
   /** A transient failure: back off (all requests together) and resend the same events, or give up. */
-  #retryLater(request: OutgoingRequest, events: AwaitedEvent[], retryAfterMs: number | undefined, reason: string): void {
+  #retryLater(
+    request: OutgoingRequest,
+    events: AwaitedEvent[],
+    retryAfterMs: number | undefined,
+    reason: string,
+  ): void {
     const attempts = request.attempts + 1;
     if (this.stopped) {
       const why = this.#cancellation.cancelled ? 'shutdown deadline passed' : 'shut down';
-      return this.#abandon(events, `${why}; last error: ${reason}; ${events.length} events not delivered`);
+      return this.#abandon(
+        events,
+        `${why}; last error: ${reason}; ${events.length} events not delivered`,
+      );
     }
     if (attempts >= this.#opts.retry.maxAttempts) {
-      return this.#fail(events, `gave up after ${attempts} attempts; last error: ${reason}; ${events.length} events lost`);
+      return this.#fail(
+        events,
+        `gave up after ${attempts} attempts; last error: ${reason}; ${events.length} events lost`,
+      );
     }
     this.#ledger.counts.retried += events.length;
     this.retryCount += events.length;
     const whole = events === request.events;
-    this.#retry.push({ path: request.path, events, attempts, gzip: request.gzip, body: whole ? request.body : undefined });
+    this.#retry.push({
+      path: request.path,
+      events,
+      attempts,
+      gzip: request.gzip,
+      body: whole ? request.body : undefined,
+    });
     const delay = this.#gate.failure(retryAfterMs, request.round);
-    this.#reporter.warnOnce('retry', { reason, delayMs: delay, attempts }, `the Ours API is unavailable (${reason}); retrying in ${delay} ms, with backoff`);
+    this.#reporter.warnOnce(
+      'retry',
+      { reason, delayMs: delay, attempts },
+      `the Ours API is unavailable (${reason}); retrying in ${delay} ms, with backoff`,
+    );
   }
 
   // --- settling --------------------------------------------------------------
@@ -281,7 +329,12 @@ export class Dispatcher {
   #abandon(events: AwaitedEvent[], message: string): void {
     if (!this.#store.durable) return this.#fail(events, message);
     this.#settle(events, 'failed', false);
-    this.#report(new OursDeliveryError(`${message}; they stay in the durable store for the next start`, events.length));
+    this.#report(
+      new OursDeliveryError(
+        `${message}; they stay in the durable store for the next start`,
+        events.length,
+      ),
+    );
   }
 
   #report(err: OursError): void {

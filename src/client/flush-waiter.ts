@@ -45,7 +45,11 @@ export class FlushWaiter {
       this.#reported = true;
       const { delivered, failed, dropped } = this.#own;
       if (!before) return { delivered, failed, dropped };
-      return { delivered: before.delivered + delivered, failed: before.failed + failed, dropped: before.dropped + dropped };
+      return {
+        delivered: before.delivered + delivered,
+        failed: before.failed + failed,
+        dropped: before.dropped + dropped,
+      };
     });
   }
 

@@ -51,8 +51,10 @@ export class Flushes {
   queued(after?: FlushWaiter): FlushWaiter {
     const ledger = this.#ledger;
     // A waiter whose own events are settled may still wait for one before it: chain to it until it has reported.
-    const previous = after ?? (ledger.waiter && !ledger.waiter.reported ? ledger.waiter : undefined);
-    if (previous && ledger.appendsSinceFlush === 0 && ledger.droppedSinceFlush === 0) return previous;
+    const previous =
+      after ?? (ledger.waiter && !ledger.waiter.reported ? ledger.waiter : undefined);
+    if (previous && ledger.appendsSinceFlush === 0 && ledger.droppedSinceFlush === 0)
+      return previous;
     const waiter = new FlushWaiter(previous, ledger.takeDropped());
     ledger.appendsSinceFlush = 0;
     this.#store.forEach((e) => waiter.adopt(e));

@@ -47,24 +47,45 @@ export interface SentRequest {
 export function interpret(sent: SentRequest, res: ApiResponse, url: string): Verdict {
   const { status } = res;
   const from = `HTTP ${status} from POST ${url}`;
-  const verdict: Verdict = { ok: status === 200 || status === 207, delivered: [], failed: [], unauthorized: false };
+  const verdict: Verdict = {
+    ok: status === 200 || status === 207,
+    delivered: [],
+    failed: [],
+    unauthorized: false,
+  };
   const all = sent.events;
   if (verdict.ok || (status === 500 && sent.path === '/batch' && rowsOf(res.body))) {
     if (sent.path === '/batch') readRows(sent, res, verdict, from);
     else verdict.delivered = all;
   } else if (status === 413) {
     if (all.length > 1) verdict.resend = { parts: halves(all), gzip: sent.gzip };
-    else verdict.failed.push({ events: all, message: `event too large for the API (${from}${limitText(res.body)})`, status });
+    else
+      verdict.failed.push({
+        events: all,
+        message: `event too large for the API (${from}${limitText(res.body)})`,
+        status,
+      });
   } else if (status === 415 && sent.gzip) {
     verdict.resend = { parts: [all], gzip: false };
   } else if (status === 401 || status === 403) {
     verdict.unauthorized = true;
-    verdict.failed.push({ events: all, message: `the Ours API refused the token (${from}): check the token option or OURS_TOKEN; ${all.length} events lost`, status });
+    verdict.failed.push({
+      events: all,
+      message: `the Ours API refused the token (${from}): check the token option or OURS_TOKEN; ${all.length} events lost`,
+      status,
+    });
   } else if (status === 408 || status === 429 || status >= 500) {
     verdict.retry = { events: all, afterMs: parseRetryAfter(res.retryAfter), reason: from };
   } else {
-    const hint = status === 404 || status === 405 ? ': check apiUrl, which should be the API base URL ending in /api/v1' : errorText(res.body);
-    verdict.failed.push({ events: all, message: `${all.length} events rejected with ${from}${hint}`, status });
+    const hint =
+      status === 404 || status === 405
+        ? ': check apiUrl, which should be the API base URL ending in /api/v1'
+        : errorText(res.body);
+    verdict.failed.push({
+      events: all,
+      message: `${all.length} events rejected with ${from}${hint}`,
+      status,
+    });
   }
   return verdict;
 }
@@ -91,7 +112,11 @@ function readRows(sent: SentRequest, res: ApiResponse, verdict: Verdict, from: s
     if (!seen.has(i)) (acceptedByDefault ? verdict.delivered : retry).push(event);
   });
   if (retry.length) {
-    verdict.retry = { events: retry, afterMs: parseRetryAfter(res.retryAfter), reason: `${from}: ${retry.length} rows failed queue transport` };
+    verdict.retry = {
+      events: retry,
+      afterMs: parseRetryAfter(res.retryAfter),
+      reason: `${from}: ${retry.length} rows failed queue transport`,
+    };
   }
 }
 
@@ -102,7 +127,9 @@ function halves<T>(items: T[]): T[][] {
 
 function rowsOf(body: unknown): RowResult[] | undefined {
   const results = (body as { results?: unknown } | undefined)?.results;
-  return Array.isArray(results) ? results.filter((r): r is RowResult => typeof r?.index === 'number') : undefined;
+  return Array.isArray(results)
+    ? results.filter((r): r is RowResult => typeof r?.index === 'number')
+    : undefined;
 }
 
 function errorText(body: unknown): string {

@@ -85,7 +85,12 @@ export class Ledger {
   dropHeld(): void {
     const held = this.held;
     this.held = 0;
-    if (held > 0) this.drop('shutdown', held, `shutdown deadline passed with ${held} req.ours calls waiting for their hooks: dropped`);
+    if (held > 0)
+      this.drop(
+        'shutdown',
+        held,
+        `shutdown deadline passed with ${held} req.ours calls waiting for their hooks: dropped`,
+      );
   }
 
   stats(queued: number, inFlight: number, recovering: boolean): ClientStats {

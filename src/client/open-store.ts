@@ -10,7 +10,13 @@ import type { Ledger } from './ledger';
  * process is counted and sent like new events, what it gives up is counted
  * as dropped, and flushes made while it recovers wait for what it may find.
  */
-export function openStore(store: EventStore, ledger: Ledger, flushes: Flushes, dispatcher: Dispatcher, reporter: Reporter): void {
+export function openStore(
+  store: EventStore,
+  ledger: Ledger,
+  flushes: Flushes,
+  dispatcher: Dispatcher,
+  reporter: Reporter,
+): void {
   const opened = store.open?.({
     recovered: (events) => {
       ledger.recovered(events, flushes.recoveryWaiter);

@@ -35,8 +35,11 @@ export function encodeBody(
     const json = `${tokenPrefix},${request.events[0]!.json.slice(1)}`;
     return request.gzip ? compress(json) : Promise.resolve(json);
   }
-  if (request.gzip) return compress(platform.batchBytes(`${tokenPrefix},"events":[`, request.events));
-  return Promise.resolve(`${tokenPrefix},"events":[${request.events.map((e) => e.json).join(',')}]}`);
+  if (request.gzip)
+    return compress(platform.batchBytes(`${tokenPrefix},"events":[`, request.events));
+  return Promise.resolve(
+    `${tokenPrefix},"events":[${request.events.map((e) => e.json).join(',')}]}`,
+  );
 }
 
 /**
@@ -55,18 +58,31 @@ export async function post(
 ): Promise<ApiResponse> {
   if (cancel.aborted) throw new Error('cancelled by shutdown'); // its abort event has fired already: never send
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`request timed out after ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new Error(`request timed out after ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   timer.unref?.(); // workerd's timers are numbers
   const onCancel = (): void => controller.abort(new Error('cancelled by shutdown'));
   cancel.addEventListener('abort', onCancel, { once: true });
   const { signal } = controller;
   try {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+    };
     if (gzip) headers['content-encoding'] = 'gzip';
     // The deadline holds even when the fetch function ignores its signal.
-    const res = await abortable(fetchFn(url, { method: 'POST', headers, body, signal, redirect: 'error' }), signal);
+    const res = await abortable(
+      fetchFn(url, { method: 'POST', headers, body, signal, redirect: 'error' }),
+      signal,
+    );
     const text = await abortable(res.text(), signal);
-    return { status: res.status, body: parseJson(text), retryAfter: res.headers.get('retry-after') };
+    return {
+      status: res.status,
+      body: parseJson(text),
+      retryAfter: res.headers.get('retry-after'),
+    };
   } catch (err) {
     // Prefer the abort reason ("timed out") over fetch's generic AbortError.
     throw signal.aborted ? (signal.reason as Error) : withCause(err);
@@ -83,7 +99,12 @@ export async function post(
  */
 function withCause(err: unknown): unknown {
   const cause = (err as { cause?: { message?: unknown } } | undefined)?.cause;
-  if (!(err instanceof Error) || typeof cause?.message !== 'string' || err.message.includes(cause.message)) return err;
+  if (
+    !(err instanceof Error) ||
+    typeof cause?.message !== 'string' ||
+    err.message.includes(cause.message)
+  )
+    return err;
   return new Error(`${err.message}: ${cause.message}`, { cause: err });
 }
 

@@ -35,7 +35,9 @@ export async function shutDown(parts: ShutdownParts, timeoutMs: number): Promise
   const handing = parts.pendingWork.settle(); // before closing: they were tracked before shutdown()
   parts.close();
   let waiter = flushes.queued(); // then joined by what async hooks hand over
-  const flushing = handing ? handing.then(() => (waiter = flushes.queued(waiter)).promise) : waiter.promise;
+  const flushing = handing
+    ? handing.then(() => (waiter = flushes.queued(waiter)).promise)
+    : waiter.promise;
   const inTime = await within(timeoutMs, flushing);
   if (!inTime) giveUp(parts, timeoutMs);
   // Past the deadline, hooks still pending are not waited for: their calls were dropped, joined here.
@@ -47,7 +49,9 @@ export async function shutDown(parts: ShutdownParts, timeoutMs: number): Promise
   const landing = dispatcher.idle();
   if (landing) await within(left(), landing);
   dispatcher.cancel();
-  const closing = store.close?.().catch((err: Error) => parts.report(new OursError(`event store: ${err.message}`)));
+  const closing = store
+    .close?.()
+    .catch((err: Error) => parts.report(new OursError(`event store: ${err.message}`)));
   // A store writes on the thread pool too; what the file store has not written by the deadline, it writes at exit.
   if (closing) await within(left(), closing);
   parts.unwatchSignals();
@@ -71,4 +75,3 @@ function stop(ledger: Ledger, dispatcher: Dispatcher): void {
   dispatcher.stop();
   ledger.dropHeld();
 }
-

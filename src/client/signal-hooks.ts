@@ -19,7 +19,10 @@ export interface SignalParts {
  * What the process-wide signal and exit listeners call (see `signals.ts`).
  * The client holds the object; the listeners hold it weakly.
  */
-export function signalHooks(client: { shutdown(): Promise<unknown>; flush(): Promise<unknown> }, parts: SignalParts): SignalClient {
+export function signalHooks(
+  client: { shutdown(): Promise<unknown>; flush(): Promise<unknown> },
+  parts: SignalParts,
+): SignalClient {
   return {
     shutdown: () => client.shutdown(),
     // A signal the app handles itself: deliver now, but let the app's own exit happen.

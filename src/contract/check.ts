@@ -41,7 +41,12 @@ function typeMatcher(type: Schema['type']): (value: unknown) => boolean {
  * `parent` alone when `key` is undefined), but the name is only built when an
  * issue is found: on valid input, checking allocates nothing.
  */
-export type CompiledCheck = (value: unknown, parent: string, key: string | number | undefined, issues: ContractIssue[]) => void;
+export type CompiledCheck = (
+  value: unknown,
+  parent: string,
+  key: string | number | undefined,
+  issues: ContractIssue[],
+) => void;
 
 const compiled = new WeakMap<Schema, CompiledCheck>();
 
@@ -95,7 +100,8 @@ function build(schema: Schema): CompiledCheck {
         shape(value, parent, key, found);
         return found.length === 0;
       });
-      if (!ok) issues.push({ field: fieldOf(parent, key), problem: 'matches none of the allowed shapes' });
+      if (!ok)
+        issues.push({ field: fieldOf(parent, key), problem: 'matches none of the allowed shapes' });
     };
   }
   const type = schema.type;
@@ -115,31 +121,54 @@ function build(schema: Schema): CompiledCheck {
       return;
     }
     if (allowed && !allowed.includes(value)) {
-      issues.push({ field: fieldOf(parent, key), problem: 'is not an allowed value', limit: allowed.join(', ') });
+      issues.push({
+        field: fieldOf(parent, key),
+        problem: 'is not an allowed value',
+        limit: allowed.join(', '),
+      });
     }
     if (typeof value === 'string') {
       if (minLength !== undefined && value.length < minLength) {
-        issues.push({ field: fieldOf(parent, key), problem: value.length === 0 ? 'must not be empty' : 'is too short', limit: minLength });
+        issues.push({
+          field: fieldOf(parent, key),
+          problem: value.length === 0 ? 'must not be empty' : 'is too short',
+          limit: minLength,
+        });
       }
       if (maxLength !== undefined && value.length > maxLength) {
-        issues.push({ field: fieldOf(parent, key), problem: `is ${value.length} characters, over the maximum`, limit: maxLength });
+        issues.push({
+          field: fieldOf(parent, key),
+          problem: `is ${value.length} characters, over the maximum`,
+          limit: maxLength,
+        });
       }
     } else if (typeof value === 'number' && minimum !== undefined && value < minimum) {
       issues.push({ field: fieldOf(parent, key), problem: `is below the minimum`, limit: minimum });
     } else if (Array.isArray(value)) array(value, fieldOf(parent, key), issues);
-    else if (typeof value === 'object') object(value as Record<string, unknown>, fieldOf(parent, key), issues);
+    else if (typeof value === 'object')
+      object(value as Record<string, unknown>, fieldOf(parent, key), issues);
   };
 }
 
-function arrayCheck(schema: Schema): (value: unknown[], field: string, issues: ContractIssue[]) => void {
+function arrayCheck(
+  schema: Schema,
+): (value: unknown[], field: string, issues: ContractIssue[]) => void {
   const { minItems, maxItems } = schema;
   let items: CompiledCheck | undefined;
   return (value, field, issues) => {
     if (minItems !== undefined && value.length < minItems) {
-      issues.push({ field, problem: `has ${value.length} items, under the minimum`, limit: minItems });
+      issues.push({
+        field,
+        problem: `has ${value.length} items, under the minimum`,
+        limit: minItems,
+      });
     }
     if (maxItems !== undefined && value.length > maxItems) {
-      issues.push({ field, problem: `has ${value.length} items, over the maximum`, limit: maxItems });
+      issues.push({
+        field,
+        problem: `has ${value.length} items, over the maximum`,
+        limit: maxItems,
+      });
     }
     if (schema.items) {
       const check = (items ??= compileSchema(schema.items));
@@ -148,7 +177,9 @@ function arrayCheck(schema: Schema): (value: unknown[], field: string, issues: C
   };
 }
 
-function objectCheck(schema: Schema): (value: Record<string, unknown>, field: string, issues: ContractIssue[]) => void {
+function objectCheck(
+  schema: Schema,
+): (value: Record<string, unknown>, field: string, issues: ContractIssue[]) => void {
   const required = schema.required ?? [];
   // Compiled on first use: a schema may only be reached through rare shapes.
   let properties: Map<string, CompiledCheck> | undefined;
@@ -156,19 +187,22 @@ function objectCheck(schema: Schema): (value: Record<string, unknown>, field: st
   return (value, field, issues) => {
     if (properties === undefined) {
       properties = new Map();
-      for (const key of Object.keys(schema.properties ?? {})) properties.set(key, compileSchema(schema.properties![key]!));
+      for (const key of Object.keys(schema.properties ?? {}))
+        properties.set(key, compileSchema(schema.properties![key]!));
       if (schema.additionalProperties) additional = compileSchema(schema.additionalProperties);
     }
     for (let i = 0; i < required.length; i++) {
       const key = required[i]!;
-      if (!has.call(value, key) || value[key] === undefined) issues.push({ field: fieldOf(field, key), problem: 'is required' });
+      if (!has.call(value, key) || value[key] === undefined)
+        issues.push({ field: fieldOf(field, key), problem: 'is required' });
     }
     for (const key in value) {
       if (!has.call(value, key)) continue;
       const sub = value[key];
       if (sub === undefined) continue;
       const check = properties.get(key) ?? additional;
-      if (!check) issues.push({ field: fieldOf(field, key), problem: 'is not a field of the Ours API' });
+      if (!check)
+        issues.push({ field: fieldOf(field, key), problem: 'is not a field of the Ours API' });
       else check(sub, field, key, issues);
     }
   };

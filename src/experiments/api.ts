@@ -28,7 +28,8 @@ export function pageContext(url: string | null | undefined): PageContext | undef
  * not help: unknown key, bad token); `transient` for 429, 5xx, timeouts and
  * network errors (the API may be back soon).
  */
-export type ApiOutcome = { kind: 'ok'; body: unknown } | { kind: 'final' | 'transient'; status?: number; reason: string };
+export type ApiOutcome =
+  { kind: 'ok'; body: unknown } | { kind: 'final' | 'transient'; status?: number; reason: string };
 
 /**
  * The two endpoints of Ours' server-side experiments, posted with the
@@ -48,8 +49,18 @@ export class ExperimentsApi {
     private readonly cancellation: Cancellation,
   ) {}
 
-  assignment(key: string, visitorId: string, context: PageContext | undefined, trackImpression: boolean): Promise<ApiOutcome> {
-    const body = { token: this.token, visitor_id: visitorId, context: context ?? null, track_impression: trackImpression };
+  assignment(
+    key: string,
+    visitorId: string,
+    context: PageContext | undefined,
+    trackImpression: boolean,
+  ): Promise<ApiOutcome> {
+    const body = {
+      token: this.token,
+      visitor_id: visitorId,
+      context: context ?? null,
+      track_impression: trackImpression,
+    };
     return this.#post(`/experiments/assignments/${encodeURIComponent(key)}`, body);
   }
 
@@ -61,9 +72,14 @@ export class ExperimentsApi {
   async #post(path: string, body: Record<string, unknown>): Promise<ApiOutcome> {
     let res: ApiResponse;
     try {
-      res = await this.cancellation.run((cancel) => post(this.fetch, this.apiUrl + path, JSON.stringify(body), false, this.timeoutMs, cancel));
+      res = await this.cancellation.run((cancel) =>
+        post(this.fetch, this.apiUrl + path, JSON.stringify(body), false, this.timeoutMs, cancel),
+      );
     } catch (err) {
-      return { kind: 'transient', reason: `network error: ${(err as Error)?.message ?? String(err)}` };
+      return {
+        kind: 'transient',
+        reason: `network error: ${(err as Error)?.message ?? String(err)}`,
+      };
     }
     if (res.status >= 200 && res.status < 300) return { kind: 'ok', body: res.body };
     const error = (res.body as { error?: unknown } | undefined)?.error;

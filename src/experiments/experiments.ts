@@ -7,7 +7,12 @@ import { ExperimentsApi, type ApiOutcome, type PageContext } from './api';
 import { Circuit } from './circuit';
 import { InFlight } from './in-flight';
 import type { ResolvedExperimentOptions } from './options';
-import { controlOf, NO_PERSONALIZATION, parseAssignment, parsePersonalization } from './parse-answer';
+import {
+  controlOf,
+  NO_PERSONALIZATION,
+  parseAssignment,
+  parsePersonalization,
+} from './parse-answer';
 import { TtlCache } from './ttl-cache';
 import type { ExperimentAssignment, Personalization } from './types';
 import { answerWithin } from '../deadline';
@@ -100,7 +105,9 @@ export class Experiments {
 
   /** The visitor's variant of experiment `key`, or the control path. Never rejects. */
   assign(key: string, visit: Visit, trackImpression = true): Promise<ExperimentAssignment> {
-    return this.#assign(key, visit, trackImpression !== false).catch((err) => this.#bug(err, controlOf(String(key))));
+    return this.#assign(key, visit, trackImpression !== false).catch((err) =>
+      this.#bug(err, controlOf(String(key))),
+    );
   }
 
   /** The visitor's personalizations and properties, or none. Never rejects. */
@@ -114,19 +121,33 @@ export class Experiments {
     this.#cache.clear();
   }
 
-  async #assign(key: string, visit: Visit, trackImpression: boolean): Promise<ExperimentAssignment> {
+  async #assign(
+    key: string,
+    visit: Visit,
+    trackImpression: boolean,
+  ): Promise<ExperimentAssignment> {
     const label = typeof key === 'string' ? key : String(key);
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY) {
-      this.#warn(`key:${label.slice(0, 40)}`, `experiment key must be a string of 1 to ${MAX_KEY} characters`, label);
+      this.#warn(
+        `key:${label.slice(0, 40)}`,
+        `experiment key must be a string of 1 to ${MAX_KEY} characters`,
+        label,
+      );
       return controlOf(label);
     }
     const asked = this.#read(visit, key);
     if (!asked) return controlOf(key);
     const { page } = asked;
     // An async `skip` shares the budget: no answer in time records no impression.
-    const impression = trackImpression && (typeof asked.mayRecord === 'boolean' ? asked.mayRecord : (await answerWithin(Promise.resolve(asked.mayRecord), this.#opts.budgetMs)) === true);
+    const impression =
+      trackImpression &&
+      (typeof asked.mayRecord === 'boolean'
+        ? asked.mayRecord
+        : (await answerWithin(Promise.resolve(asked.mayRecord), this.#opts.budgetMs)) === true);
     return this.#answer({
-      cacheKey: cacheKeyOf(`a${asked.visitorId.length}:${asked.visitorId}${key.length}:${key}${page?.url ?? ''}`),
+      cacheKey: cacheKeyOf(
+        `a${asked.visitorId.length}:${asked.visitorId}${key.length}:${key}${page?.url ?? ''}`,
+      ),
       label: key,
       impression,
       fallback: controlOf(key),
@@ -150,14 +171,32 @@ export class Experiments {
 
   /** The last safety net: a bug of ours becomes a report and the control path, never a rejection in the app. */
   #bug<V>(err: unknown, fallback: V): V {
-    this.#warn('internal', `internal error: ${(err as Error)?.message ?? String(err)}`, 'experiments');
+    this.#warn(
+      'internal',
+      `internal error: ${(err as Error)?.message ?? String(err)}`,
+      'experiments',
+    );
     return fallback;
   }
 
   /** The visitor and page, or undefined (reported) when there is nothing to ask about. */
-  #read(visit: Visit, what: string): { visitorId: string; page: PageContext | undefined; mayRecord: boolean | PromiseLike<boolean> } | undefined {
+  #read(
+    visit: Visit,
+    what: string,
+  ):
+    | {
+        visitorId: string;
+        page: PageContext | undefined;
+        mayRecord: boolean | PromiseLike<boolean>;
+      }
+    | undefined {
     if (!this.#api || this.#cancellation.cancelled) {
-      if (!this.#api) this.#warn('no-token', 'no experimentToken (or OURS_EXPERIMENT_TOKEN): every experiment call takes the control path', what);
+      if (!this.#api)
+        this.#warn(
+          'no-token',
+          'no experimentToken (or OURS_EXPERIMENT_TOKEN): every experiment call takes the control path',
+          what,
+        );
       return undefined;
     }
     let visitorId: string | null | undefined;
@@ -168,11 +207,19 @@ export class Experiments {
       page = visit.page();
       mayRecord = visit.mayRecord();
     } catch (err) {
-      this.#warn('hook', `reading the request failed: ${(err as Error)?.message ?? String(err)}`, what);
+      this.#warn(
+        'hook',
+        `reading the request failed: ${(err as Error)?.message ?? String(err)}`,
+        what,
+      );
       return undefined;
     }
     if (typeof visitorId !== 'string' || visitorId.length === 0 || visitorId.length > MAX_VISITOR) {
-      this.#warn('no-visitor', 'the request has no visitor id (no ours_device_id cookie, no userId): control path. setVisitorCookie: true mints one', what);
+      this.#warn(
+        'no-visitor',
+        'the request has no visitor id (no ours_device_id cookie, no userId): control path. setVisitorCookie: true mints one',
+        what,
+      );
       return undefined;
     }
     return { visitorId, page, mayRecord };
@@ -187,17 +234,30 @@ export class Experiments {
     const hit = this.#cache.get(cacheKey) as Cached<V> | undefined;
     if (hit && (hit.impression || !impression)) return hit.value;
     // A call without an impression may join one with; not the other way round.
-    const joined = (this.#inFlight.get(`${cacheKey}1`) ?? (impression ? undefined : this.#inFlight.get(`${cacheKey}0`))) as Promise<V> | undefined;
+    const joined = (this.#inFlight.get(`${cacheKey}1`) ??
+      (impression ? undefined : this.#inFlight.get(`${cacheKey}0`))) as Promise<V> | undefined;
     if (!joined && !this.#circuit.allows()) return fallback;
     if (!joined && this.#inFlight.size >= MAX_PENDING) {
-      this.#warn('busy', `${MAX_PENDING} requests to the experiments API are already waiting: control path`, question.label);
+      this.#warn(
+        'busy',
+        `${MAX_PENDING} requests to the experiments API are already waiting: control path`,
+        question.label,
+      );
       return fallback;
     }
-    const pending = joined ?? (this.#inFlight.share(`${cacheKey}${impression ? 1 : 0}`, () => this.#fetch(question)) as Promise<V>);
+    const pending =
+      joined ??
+      (this.#inFlight.share(`${cacheKey}${impression ? 1 : 0}`, () =>
+        this.#fetch(question),
+      ) as Promise<V>);
     const answer = await answerWithin(pending, this.#opts.budgetMs);
     if (answer !== undefined) return answer;
     this.#circuit.failure();
-    this.#warn('budget', `the experiments API did not answer within experimentBudgetMs (${this.#opts.budgetMs} ms): control path`, question.label);
+    this.#warn(
+      'budget',
+      `the experiments API did not answer within experimentBudgetMs (${this.#opts.budgetMs} ms): control path`,
+      question.label,
+    );
     return fallback;
   }
 
@@ -207,17 +267,29 @@ export class Experiments {
     if (outcome.kind === 'transient') {
       if (!this.#cancellation.cancelled) {
         this.#circuit.failure();
-        this.#warn('transient', `the experiments API is unavailable (${outcome.reason}): control path`, label);
+        this.#warn(
+          'transient',
+          `the experiments API is unavailable (${outcome.reason}): control path`,
+          label,
+        );
       }
       return fallback;
     }
     // A refused token will not be accepted for the next visitor either: stop asking for a while.
-    if (outcome.kind === 'final' && (outcome.status === 401 || outcome.status === 403)) this.#circuit.failure();
+    if (outcome.kind === 'final' && (outcome.status === 401 || outcome.status === 403))
+      this.#circuit.failure();
     else this.#circuit.success();
     const value = outcome.kind === 'ok' ? parse(outcome.body, label) : undefined;
     if (value === undefined) {
-      const [status, why] = outcome.kind === 'ok' ? [200, 'an answer of unexpected shape'] : [outcome.status, `a refusal (${outcome.reason})`];
-      this.#warn(`final:${label}:${status}`, `the experiments API gave ${why}: control path`, label);
+      const [status, why] =
+        outcome.kind === 'ok'
+          ? [200, 'an answer of unexpected shape']
+          : [outcome.status, `a refusal (${outcome.reason})`];
+      this.#warn(
+        `final:${label}:${status}`,
+        `the experiments API gave ${why}: control path`,
+        label,
+      );
     }
     // Flat: a key built from a cookie's value would otherwise keep the whole Cookie header alive.
     this.#cache.set(flatten(cacheKey), { value: value ?? fallback, impression });
@@ -229,7 +301,9 @@ export class Experiments {
     if (this.#log.take(kind, this.#now()) < 0) return;
     const token = this.#opts.token;
     const text = `experiment '${label.slice(0, 80)}': ${message}`;
-    this.#report(new OursError(token && token.length >= 8 ? text.split(token).join('[redacted]') : text));
+    this.#report(
+      new OursError(token && token.length >= 8 ? text.split(token).join('[redacted]') : text),
+    );
   }
 }
 

@@ -51,19 +51,36 @@ export interface ResolvedExperimentOptions {
 
 const MAX_BUDGET_MS = 10_000;
 
-function whole(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+function whole(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min || v > max) {
-    throw new OursConfigError(name, `must be a whole number from ${min} to ${max}, got ${String(value)}`);
+    throw new OursConfigError(
+      name,
+      `must be a whole number from ${min} to ${max}, got ${String(value)}`,
+    );
   }
   return v;
 }
 
 /** Checks the experiment options once, when the client is made (a mistake throws there, not on a request). */
-export function resolveExperimentOptions(options: ExperimentClientOptions & { fetch?: FetchLike } = {}): ResolvedExperimentOptions {
+export function resolveExperimentOptions(
+  options: ExperimentClientOptions & { fetch?: FetchLike } = {},
+): ResolvedExperimentOptions {
   const token = options.experimentToken ?? (platform.env('OURS_EXPERIMENT_TOKEN') || undefined);
-  if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > 250)) {
-    throw new OursConfigError('experimentToken', 'must be a string of 1 to 250 characters (the exp_… token from the dashboard)');
+  if (
+    token !== undefined &&
+    (typeof token !== 'string' || token.length === 0 || token.length > 250)
+  ) {
+    throw new OursConfigError(
+      'experimentToken',
+      'must be a string of 1 to 250 characters (the exp_… token from the dashboard)',
+    );
   }
   const cache = options.experimentCache ?? {};
   if (cache !== false && (typeof cache !== 'object' || cache === null)) {
@@ -72,8 +89,14 @@ export function resolveExperimentOptions(options: ExperimentClientOptions & { fe
   return {
     token,
     budgetMs: whole('experimentBudgetMs', options.experimentBudgetMs, 150, 1, MAX_BUDGET_MS),
-    maxEntries: cache === false ? 0 : whole('experimentCache.maxEntries', cache.maxEntries, 10_000, 0, 10_000_000),
-    ttlMs: cache === false ? 0 : whole('experimentCache.ttlMs', cache.ttlMs, 60_000, 0, 24 * 60 * 60 * 1000),
+    maxEntries:
+      cache === false
+        ? 0
+        : whole('experimentCache.maxEntries', cache.maxEntries, 10_000, 0, 10_000_000),
+    ttlMs:
+      cache === false
+        ? 0
+        : whole('experimentCache.ttlMs', cache.ttlMs, 60_000, 0, 24 * 60 * 60 * 1000),
     fetch: options.fetch,
   };
 }

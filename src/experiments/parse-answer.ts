@@ -11,15 +11,25 @@ type Json = Record<string, unknown>;
 
 /** Not in the experiment: the control path. */
 export function controlOf(experimentKey: string): ExperimentAssignment {
-  return Object.freeze({ inExperiment: false, variantId: null, variantName: null, isControl: true, experimentKey });
+  return Object.freeze({
+    inExperiment: false,
+    variantId: null,
+    variantName: null,
+    isControl: true,
+    experimentKey,
+  });
 }
 
 /** No personalizations, no properties. */
-export const NO_PERSONALIZATION: Personalization = Object.freeze({ personalizations: Object.freeze([]), properties: Object.freeze({}) });
+export const NO_PERSONALIZATION: Personalization = Object.freeze({
+  personalizations: Object.freeze([]),
+  properties: Object.freeze({}),
+});
 
 /** `{ success, in_experiment, variant_id, … }` as an assignment, or undefined when it is not one. */
 export function parseAssignment(body: unknown, key: string): ExperimentAssignment | undefined {
-  if (!isObject(body) || body.success !== true || typeof body.in_experiment !== 'boolean') return undefined;
+  if (!isObject(body) || body.success !== true || typeof body.in_experiment !== 'boolean')
+    return undefined;
   if (!body.in_experiment) return controlOf(key);
   const variantId = id(body.variant_id);
   if (variantId === undefined) return undefined;
@@ -42,18 +52,30 @@ export function parsePersonalization(body: unknown): Personalization | undefined
   if (!isObject(body) || body.success !== true) return undefined;
   const list = Array.isArray(body.personalizations) ? body.personalizations : [];
   const props = isObject(body.properties) ? body.properties : {};
-  const personalizations = list.map(entryOf).filter((e): e is PersonalizationEntry => e !== undefined);
+  const personalizations = list
+    .map(entryOf)
+    .filter((e): e is PersonalizationEntry => e !== undefined);
   // Object.fromEntries defines own properties: a `__proto__` key stays a key.
-  const properties = Object.fromEntries(Object.entries(props).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))) as Record<string, string | number | boolean>;
-  return Object.freeze({ personalizations: Object.freeze(personalizations), properties: Object.freeze(properties) });
+  const properties = Object.fromEntries(
+    Object.entries(props).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)),
+  ) as Record<string, string | number | boolean>;
+  return Object.freeze({
+    personalizations: Object.freeze(personalizations),
+    properties: Object.freeze(properties),
+  });
 }
 
 function entryOf(raw: unknown): PersonalizationEntry | undefined {
   if (!isObject(raw)) return undefined;
   const experimentId = id(raw.experiment_id);
   const variantId = id(raw.variant_id);
-  if (experimentId === undefined || variantId === undefined || typeof raw.assigned_at !== 'number') return undefined;
-  const entry: { -readonly [K in keyof PersonalizationEntry]: PersonalizationEntry[K] } = { assignedAt: raw.assigned_at, experimentId, variantId };
+  if (experimentId === undefined || variantId === undefined || typeof raw.assigned_at !== 'number')
+    return undefined;
+  const entry: { -readonly [K in keyof PersonalizationEntry]: PersonalizationEntry[K] } = {
+    assignedAt: raw.assigned_at,
+    experimentId,
+    variantId,
+  };
   const experimentKey = text(raw.experiment_key);
   if (experimentKey !== undefined) entry.experimentKey = experimentKey;
   const experimentName = text(raw.experiment_name);

@@ -21,16 +21,23 @@ const BASE = 'https://same-site.invalid';
  * redirectTarget('/checkout-b?step=1'); // { ok: true, location: '/checkout-b?step=1' }
  * redirectTarget('//evil.example');     // { ok: false, reason: '…' }
  */
-export function redirectTarget(target: unknown): { ok: true; location: string } | { ok: false; reason: string } {
-  if (typeof target !== 'string' || target.length === 0) return { ok: false, reason: 'it is empty' };
-  if (target.length > MAX_TARGET) return { ok: false, reason: `it is over ${MAX_TARGET} characters` };
-  if (UNSAFE.test(target)) return { ok: false, reason: 'it contains a control character, a space or a backslash' };
+export function redirectTarget(
+  target: unknown,
+): { ok: true; location: string } | { ok: false; reason: string } {
+  if (typeof target !== 'string' || target.length === 0)
+    return { ok: false, reason: 'it is empty' };
+  if (target.length > MAX_TARGET)
+    return { ok: false, reason: `it is over ${MAX_TARGET} characters` };
+  if (UNSAFE.test(target))
+    return { ok: false, reason: 'it contains a control character, a space or a backslash' };
   if (target.startsWith('/')) {
-    if (target.startsWith('//')) return { ok: false, reason: 'a protocol-relative URL leaves the site' };
+    if (target.startsWith('//'))
+      return { ok: false, reason: 'a protocol-relative URL leaves the site' };
     const url = new URL(target, BASE);
     const location = url.pathname + url.search + url.hash;
     // `/..//evil.example` normalises to `//evil.example`: judge what would be sent.
-    if (url.origin !== BASE || location.startsWith('//')) return { ok: false, reason: 'it leaves the site' };
+    if (url.origin !== BASE || location.startsWith('//'))
+      return { ok: false, reason: 'it leaves the site' };
     return { ok: true, location };
   }
   let url: URL;
@@ -39,7 +46,11 @@ export function redirectTarget(target: unknown): { ok: true; location: string } 
   } catch {
     return { ok: false, reason: 'it is neither a path starting with / nor an absolute URL' };
   }
-  if (url.protocol !== 'https:') return { ok: false, reason: `only https:// URLs and same-site paths are allowed, not ${url.protocol}` };
+  if (url.protocol !== 'https:')
+    return {
+      ok: false,
+      reason: `only https:// URLs and same-site paths are allowed, not ${url.protocol}`,
+    };
   if (url.username || url.password) return { ok: false, reason: 'it carries credentials' };
   return { ok: true, location: url.href };
 }
@@ -53,12 +64,20 @@ export function redirectTarget(target: unknown): { ok: true; location: string } 
  * @example
  * const location = redirectLocation(variant, '/pricing', report); // '/pricing-b'
  */
-export function redirectLocation(assignment: ExperimentAssignment | undefined, currentUrl: string, report: (err: OursError) => void): string | undefined {
+export function redirectLocation(
+  assignment: ExperimentAssignment | undefined,
+  currentUrl: string,
+  report: (err: OursError) => void,
+): string | undefined {
   const target = assignment?.redirect;
   if (!assignment?.inExperiment || target === undefined) return undefined;
   const checked = redirectTarget(target);
   if (!checked.ok) {
-    report(new OursError(`experiment '${assignment.experimentKey}': redirect refused because ${checked.reason}`));
+    report(
+      new OursError(
+        `experiment '${assignment.experimentKey}': redirect refused because ${checked.reason}`,
+      ),
+    );
     return undefined;
   }
   return checked.location === currentUrl ? undefined : checked.location; // already there: no loop

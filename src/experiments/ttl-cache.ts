@@ -37,7 +37,8 @@ export class TtlCache<V> {
   set(key: string, value: V): void {
     if (this.maxEntries === 0 || this.ttlMs === 0) return;
     this.#entries.delete(key);
-    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
+    if (this.#entries.size >= this.maxEntries)
+      this.#entries.delete(this.#entries.keys().next().value as string);
     this.#entries.set(key, { value, expires: this.now() + this.ttlMs });
   }
 

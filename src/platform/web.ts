@@ -48,13 +48,20 @@ export const platform: Platform = {
   outsideContext: (fn) => fn,
   isIP,
   hashKey,
-  env: (name) => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name],
+  env: (name) =>
+    (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name],
   watchSignals: undefined,
   fileStore: () => {
-    throw new OursConfigError('store', 'cannot be fileStore() on this platform: it writes to the local disk (node:fs), which Workers and edge functions do not have. Use the default MemoryStore and hand `flush()` to `waitUntil`');
+    throw new OursConfigError(
+      'store',
+      'cannot be fileStore() on this platform: it writes to the local disk (node:fs), which Workers and edge functions do not have. Use the default MemoryStore and hand `flush()` to `waitUntil`',
+    );
   },
   redisStore: () => {
-    throw new OursConfigError('store', 'cannot be redisStore() on this platform: ioredis needs TCP sockets (node:net), which Workers and edge functions do not have. Use the default MemoryStore and hand `flush()` to `waitUntil`');
+    throw new OursConfigError(
+      'store',
+      'cannot be redisStore() on this platform: ioredis needs TCP sockets (node:net), which Workers and edge functions do not have. Use the default MemoryStore and hand `flush()` to `waitUntil`',
+    );
   },
 };
 
@@ -69,7 +76,9 @@ const webFetch: FetchLike = async (url, init) => {
   const res = await fetch(url, { ...init, body: init.body as BodyInit, redirect: 'manual' });
   if (res.status >= 300 && res.status < 400) {
     void res.body?.cancel();
-    throw new Error(`redirect refused (HTTP ${res.status} to ${String(res.headers.get('location'))})`);
+    throw new Error(
+      `redirect refused (HTTP ${res.status} to ${String(res.headers.get('location'))})`,
+    );
   }
   return res;
 };

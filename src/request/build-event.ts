@@ -1,5 +1,11 @@
 import type { DefaultProperties } from '../contract/types';
-import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
+import type {
+  Identity,
+  IdentifyEvent,
+  PropertyMap,
+  TrackEvent,
+  UserPropertiesInput,
+} from '../events';
 import type { OursClient } from '../client';
 import { kReport } from '../client/side-channels';
 import { OursError } from '../errors';
@@ -22,12 +28,20 @@ import type { RequestSource } from './request-source';
  * request's, already redacted, when it set any; `annotateGpc`: add
  * `eventProperties.gpc`.
  */
-export function buildTrackEvent(call: HeldCall, base: Identity, ctx: RequestContext, own: boolean, annotateGpc: boolean, merged: DefaultProperties | undefined): TrackEvent {
+export function buildTrackEvent(
+  call: HeldCall,
+  base: Identity,
+  ctx: RequestContext,
+  own: boolean,
+  annotateGpc: boolean,
+  merged: DefaultProperties | undefined,
+): TrackEvent {
   const overrides = call.overrides as TrackOverrides | undefined;
   let eventProperties = call.properties as PropertyMap | undefined;
   if (annotateGpc) eventProperties = { ...eventProperties, gpc: 'true' };
   else if (own && eventProperties) eventProperties = { ...eventProperties };
-  const identityContext = own && ctx.identityContext ? { ...ctx.identityContext } : ctx.identityContext;
+  const identityContext =
+    own && ctx.identityContext ? { ...ctx.identityContext } : ctx.identityContext;
   if (overrides) {
     return {
       ...withIdentity(base, call.identity),
@@ -52,7 +66,12 @@ export function buildTrackEvent(call: HeldCall, base: Identity, ctx: RequestCont
 }
 
 /** An identify call's event; `merged` as for {@link buildTrackEvent}. */
-export function buildIdentifyEvent(call: HeldCall, base: Identity, ctx: RequestContext, merged: DefaultProperties | undefined): IdentifyEvent {
+export function buildIdentifyEvent(
+  call: HeldCall,
+  base: Identity,
+  ctx: RequestContext,
+  merged: DefaultProperties | undefined,
+): IdentifyEvent {
   return {
     ...withIdentity(base, call.identity),
     userProperties: call.properties as UserPropertiesInput,
@@ -90,15 +109,22 @@ function ownCopy<T extends object>(shared: T): T {
  * minus fields left `undefined` (`{ userId: session.id }` with no session
  * must not erase the visitor read from the cookie; `null` does erase).
  */
-function withoutMerged<T extends { defaultProperties?: unknown }>(overrides: T | undefined): Omit<T, 'defaultProperties'> | undefined {
+function withoutMerged<T extends { defaultProperties?: unknown }>(
+  overrides: T | undefined,
+): Omit<T, 'defaultProperties'> | undefined {
   if (!overrides) return undefined;
   const { defaultProperties: _merged, ...rest } = overrides;
-  for (const key of Object.keys(rest) as (keyof typeof rest)[]) if (rest[key] === undefined) delete rest[key];
+  for (const key of Object.keys(rest) as (keyof typeof rest)[])
+    if (rest[key] === undefined) delete rest[key];
   return rest;
 }
 
 /** The request's `defaultProperties` with a call's on top; URLs the call passes are redacted like the request's (`redact`). */
-export function mergeDefaults(request: DefaultProperties, more: DefaultProperties, redact: ReturnType<UrlPolicy<unknown>['forRequest']> | undefined): DefaultProperties {
+export function mergeDefaults(
+  request: DefaultProperties,
+  more: DefaultProperties,
+  redact: ReturnType<UrlPolicy<unknown>['forRequest']> | undefined,
+): DefaultProperties {
   const merged = { ...request, ...more };
   if (redact) redactUrlFields(merged, redact);
   return merged;
@@ -109,7 +135,10 @@ export function mergeDefaults(request: DefaultProperties, more: DefaultPropertie
  * browser sent `Sec-GPC`), read once per request; a throwing hook attaches none.
  */
 export function readConsent<Req>(
-  config: { readonly client: OursClient; readonly warnOnce: (key: string, message: string) => void },
+  config: {
+    readonly client: OursClient;
+    readonly warnOnce: (key: string, message: string) => void;
+  },
   reader: ConsentReader<Req> | undefined,
   req: Req,
   source: RequestSource,
@@ -117,9 +146,16 @@ export function readConsent<Req>(
 ): ConsentMap | undefined {
   let map: ConsentMap | undefined;
   try {
-    map = reader?.read(req, source, () => config.warnOnce('consent-cookie', 'a consent cookie in an unknown format was ignored: no consent attached'));
+    map = reader?.read(req, source, () =>
+      config.warnOnce(
+        'consent-cookie',
+        'a consent cookie in an unknown format was ignored: no consent attached',
+      ),
+    );
   } catch (err) {
-    config.client[kReport](new OursError(`a consent hook threw: ${(err as Error)?.message ?? String(err)}`));
+    config.client[kReport](
+      new OursError(`a consent hook threw: ${(err as Error)?.message ?? String(err)}`),
+    );
   }
   return gpc ? withGpc(map) : map;
 }

@@ -14,10 +14,34 @@ export const MAX_QUERY_LENGTH = 8 * 1024;
  * is absent (see {@link parseCampaign}).
  */
 export const CAMPAIGN_FIELDS = [
-  'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_name', 'utm_term',
-  'fbclid', 'ad_id', 'adset_id', 'campaign_id', 'gclid', 'ndclid', 'dclid', 'qclid',
-  'gad_source', 'gbraid', 'wbraid', 'msclkid', 'li_fat_id', 'ttclid', 'twclid',
-  'clickid', 'rdt_cid', 'sccid', 'irclickid', 'clid', 'epik', 'sacid',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_content',
+  'utm_name',
+  'utm_term',
+  'fbclid',
+  'ad_id',
+  'adset_id',
+  'campaign_id',
+  'gclid',
+  'ndclid',
+  'dclid',
+  'qclid',
+  'gad_source',
+  'gbraid',
+  'wbraid',
+  'msclkid',
+  'li_fat_id',
+  'ttclid',
+  'twclid',
+  'clickid',
+  'rdt_cid',
+  'sccid',
+  'irclickid',
+  'clid',
+  'epik',
+  'sacid',
 ] as const;
 
 /** One of the campaign fields of `DefaultProperties`. */
@@ -59,7 +83,14 @@ export function parseCampaign(url: unknown): CampaignParams {
     if (end === -1) end = query.length;
     const target = matchKey(query, start, end);
     // A key already set keeps its first value: a repeated key costs no decoding.
-    if (target !== undefined && !(target === 'ours_user_id' ? result.userId : target === 'li_did' ? liDid : result.params[target])) {
+    if (
+      target !== undefined &&
+      !(target === 'ours_user_id'
+        ? result.userId
+        : target === 'li_did'
+          ? liDid
+          : result.params[target])
+    ) {
       const value = readValue(query, start, end);
       if (value !== undefined) {
         if (target === 'ours_user_id') result.userId ??= value;

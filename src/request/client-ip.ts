@@ -18,7 +18,10 @@ export type TrustSetting = boolean | number | string | readonly string[] | Trust
 export type TrustPreset = 'cloudflare' | 'vercel';
 
 /** The client address a platform's edge put in its headers (see `TrustPreset`). */
-export function presetIp(preset: TrustPreset, header: (name: string) => string | undefined): string | undefined {
+export function presetIp(
+  preset: TrustPreset,
+  header: (name: string) => string | undefined,
+): string | undefined {
   if (preset === 'cloudflare') return header('cf-connecting-ip');
   return header('x-real-ip') ?? header('x-forwarded-for')?.split(',', 1)[0];
 }
@@ -135,7 +138,9 @@ export function loadRequestIp(): RequestIp {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       requestIp = require('request-ip') as RequestIp;
     } catch {
-      throw new Error("needs the request-ip package, which is not installed: run `npm install request-ip`, or drop `clientIp: 'request-ip'`");
+      throw new Error(
+        "needs the request-ip package, which is not installed: run `npm install request-ip`, or drop `clientIp: 'request-ip'`",
+      );
     }
   }
   return requestIp;

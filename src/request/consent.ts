@@ -15,7 +15,8 @@ export type ConsentChoices = Record<string, boolean | string | null | undefined>
  * request, or the Ours consent banner's cookie (`'cookie'` for `op_consent`,
  * or `{ cookie: name }`).
  */
-export type ConsentOption<Req> = ((req: Req) => ConsentChoices | null | undefined) | 'cookie' | { cookie: string };
+export type ConsentOption<Req> =
+  ((req: Req) => ConsentChoices | null | undefined) | 'cookie' | { cookie: string };
 
 /** What `userProperties.consent` holds: category -> `'true'` / `'false'` (the contract's strings). */
 export type ConsentMap = Record<string, string>;
@@ -30,12 +31,23 @@ export interface ConsentReader<Req> {
 }
 
 /** Compiles the `consent` option; undefined when off. */
-export function resolveConsent<Req>(value: ConsentOption<Req> | undefined): ConsentReader<Req> | undefined {
+export function resolveConsent<Req>(
+  value: ConsentOption<Req> | undefined,
+): ConsentReader<Req> | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'function') return { read: (req) => fromChoices(syncResult('consent', value(req))) };
-  const name = value === 'cookie' ? DEFAULT_CONSENT_COOKIE : typeof value === 'object' && value !== null ? value.cookie : undefined;
+  if (typeof value === 'function')
+    return { read: (req) => fromChoices(syncResult('consent', value(req))) };
+  const name =
+    value === 'cookie'
+      ? DEFAULT_CONSENT_COOKIE
+      : typeof value === 'object' && value !== null
+        ? value.cookie
+        : undefined;
   if (typeof name !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
-    throw new OursConfigError('consent', `must be a function, 'cookie' or { cookie: <cookie name> }, got ${describeValue(value)}`);
+    throw new OursConfigError(
+      'consent',
+      `must be a function, 'cookie' or { cookie: <cookie name> }, got ${describeValue(value)}`,
+    );
   }
   return {
     read(_req, source, unparsable) {
@@ -64,7 +76,10 @@ export function parseBannerCookie(raw: string): ConsentMap | undefined {
   }
   const { categories, services } = (parsed ?? {}) as { categories?: unknown; services?: unknown };
   if (!Array.isArray(categories) || !categories.every(isCategory)) return undefined;
-  const known = services !== null && typeof services === 'object' && !Array.isArray(services) ? Object.keys(services).filter(isCategory) : [];
+  const known =
+    services !== null && typeof services === 'object' && !Array.isArray(services)
+      ? Object.keys(services).filter(isCategory)
+      : [];
   const entries: [string, string][] = [];
   for (const name of known) if (!categories.includes(name)) entries.push([name, 'false']);
   for (const name of categories as string[]) entries.push([name, 'true']);
@@ -92,7 +107,10 @@ export function withGpc(consent: ConsentMap | undefined): ConsentMap {
 }
 
 /** `userProperties` with the request's consent under it; the call's own `consent` entries win. */
-export function withConsent(userProperties: UserPropertiesInput | null | undefined, consent: ConsentMap): UserPropertiesInput {
+export function withConsent(
+  userProperties: UserPropertiesInput | null | undefined,
+  consent: ConsentMap,
+): UserPropertiesInput {
   return { ...userProperties, consent: { ...consent, ...userProperties?.consent } };
 }
 

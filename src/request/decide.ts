@@ -16,7 +16,12 @@ import type { MiddlewareConfig } from './middleware-config';
  */
 
 /** After `skip` answered (`skipped`; a sync throw is the caller's): the decision. */
-export function decide<Req>(config: MiddlewareConfig<Req, unknown>, req: Req, skipped: boolean | PromiseLike<boolean>, visitor: Identity): Decision | Promise<Decision> {
+export function decide<Req>(
+  config: MiddlewareConfig<Req, unknown>,
+  req: Req,
+  skipped: boolean | PromiseLike<boolean>,
+  visitor: Identity,
+): Decision | Promise<Decision> {
   if (!isThenable(skipped)) return skipped ? 'filtered' : identify(config, req, visitor);
   return (skipped as Promise<boolean>).then(
     (yes) => (yes ? 'filtered' : identify(config, req, visitor)),
@@ -25,7 +30,11 @@ export function decide<Req>(config: MiddlewareConfig<Req, unknown>, req: Req, sk
 }
 
 /** The request's identity: the visitor (cookie or minted), then what the app's `identify` resolves. */
-function identify<Req>(config: MiddlewareConfig<Req, unknown>, req: Req, visitor: Identity): Decision | Promise<Decision> {
+function identify<Req>(
+  config: MiddlewareConfig<Req, unknown>,
+  req: Req,
+  visitor: Identity,
+): Decision | Promise<Decision> {
   let found: ReturnType<NonNullable<MiddlewareConfig<Req, unknown>['identify']>>;
   try {
     found = config.identify?.(req);
@@ -47,5 +56,9 @@ export function hookFailed(client: OursClient, err: OursError): 'hook_failed' {
 
 /** Reports a failure of tracking (the app's code, or a request that cannot be read) on the client's `error` event. */
 export function reportFailure(client: OursClient, err: unknown): void {
-  client[kReport](err instanceof OursError ? err : new OursError(`tracking failed: ${(err as Error)?.message ?? String(err)}`));
+  client[kReport](
+    err instanceof OursError
+      ? err
+      : new OursError(`tracking failed: ${(err as Error)?.message ?? String(err)}`),
+  );
 }

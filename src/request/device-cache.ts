@@ -68,7 +68,10 @@ interface Variant<V> {
   value: V;
 }
 
-function sameHints(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
+function sameHints(
+  a: readonly (string | undefined)[],
+  b: readonly (string | undefined)[],
+): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return a.length === b.length;
 }

@@ -57,8 +57,12 @@ const FBC = /^fb\.\d\.\d+\..+$/;
 /** A BCP 47-shaped first tag of Accept-Language (`*` and junk are skipped). */
 const LANGUAGE = /^[ \t]*([a-z]{1,8}(?:-[a-z0-9]{1,8})*)[ \t]*(?:[,;]|$)/i;
 const HINT_HEADERS = [
-  'sec-ch-ua', 'sec-ch-ua-full-version-list', 'sec-ch-ua-platform',
-  'sec-ch-ua-platform-version', 'sec-ch-ua-mobile', 'sec-ch-ua-model',
+  'sec-ch-ua',
+  'sec-ch-ua-full-version-list',
+  'sec-ch-ua-platform',
+  'sec-ch-ua-platform-version',
+  'sec-ch-ua-mobile',
+  'sec-ch-ua-model',
 ] as const;
 /** Distinct UA + client-hint combinations kept parsed (oldest evicted). */
 const DEVICE_CACHE_SIZE = 2000;
@@ -154,7 +158,10 @@ function addCookies(
   fbclid: string | undefined,
   now: number,
 ): void {
-  const sid = withinLimit('sid', cookies.sid?.startsWith('sid_') ? cookies.sid.slice(4) : cookies.sid);
+  const sid = withinLimit(
+    'sid',
+    cookies.sid?.startsWith('sid_') ? cookies.sid.slice(4) : cookies.sid,
+  );
   if (sid !== undefined) dp.sid = sid;
   const fbp = withinLimit('fbp', cookies.fbp);
   if (fbp !== undefined) dp.fbp = fbp;
@@ -189,7 +196,11 @@ function firstLanguage(header: unknown): string | undefined {
 }
 
 /** `current_url`, `host`, `pathname` from the framework's protocol and host, path templated and redacted. */
-function addLocation(dp: DefaultProperties, source: RequestSource, redact: UrlRedaction | undefined): void {
+function addLocation(
+  dp: DefaultProperties,
+  source: RequestSource,
+  redact: UrlRedaction | undefined,
+): void {
   const url = typeof source.url === 'string' ? source.url : '';
   const host = source.host()?.toLowerCase();
   const protocol = source.protocol();
@@ -226,7 +237,11 @@ function pathEnd(url: string, from: number): number {
 }
 
 /** `referrer` (redacted) and `referring_domain`, only for an http(s) URL. */
-function addReferrer(dp: DefaultProperties, header: unknown, redact: UrlRedaction | undefined): void {
+function addReferrer(
+  dp: DefaultProperties,
+  header: unknown,
+  redact: UrlRedaction | undefined,
+): void {
   if (typeof header !== 'string' || header.length === 0 || header.length > 16 * 1024) return;
   const hostname = httpHostname(header);
   if (hostname === undefined) return;
@@ -242,13 +257,19 @@ function addReferrer(dp: DefaultProperties, header: unknown, redact: UrlRedactio
  * For these the WHATWG parser's hostname is the lower-cased name, and the
  * parser itself costs more than the rest of the extraction (bench/micro).
  */
-const PLAIN_HTTP_URL = /^https?:\/\/((?:[a-z0-9-]+\.)*([a-z0-9-]*[a-z][a-z0-9-]*))(?::(\d{1,5}))?(?:[/?#]|$)/i;
+const PLAIN_HTTP_URL =
+  /^https?:\/\/((?:[a-z0-9-]+\.)*([a-z0-9-]*[a-z][a-z0-9-]*))(?::(\d{1,5}))?(?:[/?#]|$)/i;
 
 /** The hostname of an http(s) URL as `new URL()` gives it, else undefined. */
 export function httpHostname(url: string): string | undefined {
   const m = PLAIN_HTTP_URL.exec(url);
   // Punycode labels (IDNA checks), `0x` hex (an IPv4 number) and big ports go the long way.
-  if (m && !/^0x/i.test(m[2]!) && !/xn--/i.test(m[1]!) && (m[3] === undefined || Number(m[3]) <= 65535)) {
+  if (
+    m &&
+    !/^0x/i.test(m[2]!) &&
+    !/xn--/i.test(m[1]!) &&
+    (m[3] === undefined || Number(m[3]) <= 65535)
+  ) {
     return m[1]!.toLowerCase();
   }
   let parsed: URL;

@@ -106,7 +106,11 @@ const batches = new WeakMap<OursClient, HandOffBatch>();
 export function handOffsOf(client: OursClient): HandOffBatch {
   let batch = batches.get(client);
   if (!batch) {
-    batch = new HandOffBatch((err) => client[kReport](new OursError(`a hand-off failed: ${(err as Error)?.message ?? String(err)}`)));
+    batch = new HandOffBatch((err) =>
+      client[kReport](
+        new OursError(`a hand-off failed: ${(err as Error)?.message ?? String(err)}`),
+      ),
+    );
     client[kBeforeFlush](batch);
     batches.set(client, batch);
   }

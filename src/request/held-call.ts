@@ -1,4 +1,10 @@
-import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
+import type {
+  Identity,
+  IdentifyEvent,
+  PropertyMap,
+  TrackEvent,
+  UserPropertiesInput,
+} from '../events';
 
 /** Fields of the contract's event that a call may set, winning over what was read. */
 export type TrackOverrides = Omit<TrackEvent, 'event' | 'eventProperties'>;

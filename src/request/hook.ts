@@ -30,9 +30,17 @@ const LOST: Record<HookName, string> = {
  * in time). The timer is unref'd; `flush()` keeps the process alive while it
  * waits (see `HandOffBatch.settle`).
  */
-export function settleHook<T>(hook: HookName, result: PromiseLike<T>, timeoutMs: number): Promise<T> {
+export function settleHook<T>(
+  hook: HookName,
+  result: PromiseLike<T>,
+  timeoutMs: number,
+): Promise<T> {
   const settled = Promise.resolve(result).then(undefined, (err: unknown) => {
     throw hookError(hook, 'rejected', err);
   });
-  return settleWithin(settled, timeoutMs, () => new OursError(`${hook} did not settle within ${timeoutMs} ms; ${LOST[hook]}`));
+  return settleWithin(
+    settled,
+    timeoutMs,
+    () => new OursError(`${hook} did not settle within ${timeoutMs} ms; ${LOST[hook]}`),
+  );
 }

@@ -3,7 +3,14 @@ import { kDebug, kHold, kReport, kWarn } from '../client/side-channels';
 import { describeValue, OursConfigError, OursError } from '../errors';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
 import { optionNames, refuseUnknownOptions } from '../unknown-options';
-import { compileTrust, forwardedIp, loadRequestIp, presetIp, requestIpAddress, type TrustFunction } from './client-ip';
+import {
+  compileTrust,
+  forwardedIp,
+  loadRequestIp,
+  presetIp,
+  requestIpAddress,
+  type TrustFunction,
+} from './client-ip';
 import { resolveConsent, type ConsentReader } from './consent';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
 import { handOffsOf, type HandOffBatch } from './hand-off-batch';
@@ -53,9 +60,22 @@ export interface MiddlewareConfig<Req, Res> {
 
 /** The options of `ours()` that are not client options. */
 const MIDDLEWARE_KEYS = optionNames<Omit<MiddlewareOptions<unknown>, keyof ClientOptions>>({
-  client: true, cookieName: true, collectIp: true, trustProxy: true, clientIp: true, skip: true, identify: true,
-  beforeSend: true, gpc: true, setVisitorCookie: true, cookieDomain: true, waitUntil: true, flushOnResponse: true,
-  hookTimeoutMs: true, redact: true, consent: true,
+  client: true,
+  cookieName: true,
+  collectIp: true,
+  trustProxy: true,
+  clientIp: true,
+  skip: true,
+  identify: true,
+  beforeSend: true,
+  gpc: true,
+  setVisitorCookie: true,
+  cookieDomain: true,
+  waitUntil: true,
+  flushOnResponse: true,
+  hookTimeoutMs: true,
+  redact: true,
+  consent: true,
 });
 const ALL_KEYS = [...MIDDLEWARE_KEYS, ...CLIENT_OPTIONS];
 
@@ -63,19 +83,32 @@ const ALL_KEYS = [...MIDDLEWARE_KEYS, ...CLIENT_OPTIONS];
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') throw new OursConfigError(name, `must be a function, got ${describeValue(value)}`);
+  if (value !== undefined && typeof value !== 'function')
+    throw new OursConfigError(name, `must be a function, got ${describeValue(value)}`);
   return value;
 }
 
-function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  name: string,
+  value: T | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const v = value ?? fallback;
-  if (!allowed.includes(v)) throw new OursConfigError(name, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describeValue(value)}`);
+  if (!allowed.includes(v))
+    throw new OursConfigError(
+      name,
+      `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describeValue(value)}`,
+    );
   return v;
 }
 
 /** An `OursClient`, from this copy of the package or another (see side-channels.ts). */
 function isOursClient(value: unknown): value is OursClient {
-  return value instanceof OursClient || typeof (value as Partial<Record<typeof kHold, unknown>> | null)?.[kHold] === 'function';
+  return (
+    value instanceof OursClient ||
+    typeof (value as Partial<Record<typeof kHold, unknown>> | null)?.[kHold] === 'function'
+  );
 }
 
 /** The client the middleware uses: the one given, or the one for these client options (see `shared-client.ts`). */
@@ -83,13 +116,24 @@ function clientFrom(options: MiddlewareOptions<unknown>): OursClient {
   const clientOptions: Record<string, unknown> = { ...options };
   for (const key of MIDDLEWARE_KEYS) delete clientOptions[key];
   if (!options.client) return sharedClient(clientOptions as ClientOptions);
-  if (!isOursClient(options.client)) throw new OursConfigError('client', `must be an OursClient (new OursClient({...})), got ${describeValue(options.client)}`);
+  if (!isOursClient(options.client))
+    throw new OursConfigError(
+      'client',
+      `must be an OursClient (new OursClient({...})), got ${describeValue(options.client)}`,
+    );
   const extra = Object.keys(clientOptions).filter((k) => clientOptions[k] !== undefined);
-  if (extra.length) throw new OursConfigError('client', `is given, so the client options ${extra.join(', ')} would be ignored: set them in new OursClient({...}) instead`);
+  if (extra.length)
+    throw new OursConfigError(
+      'client',
+      `is given, so the client options ${extra.join(', ')} would be ignored: set them in new OursClient({...}) instead`,
+    );
   return options.client;
 }
 
-function ipResolver<Req>(options: MiddlewareOptions<Req>, client: OursClient): MiddlewareConfig<Req, unknown>['ipOf'] {
+function ipResolver<Req>(
+  options: MiddlewareOptions<Req>,
+  client: OursClient,
+): MiddlewareConfig<Req, unknown>['ipOf'] {
   const { clientIp, trustProxy } = options;
   if (typeof clientIp === 'function') return (_source, req) => appIp(clientIp, req, client);
   if (clientIp === 'request-ip') {
@@ -100,15 +144,23 @@ function ipResolver<Req>(options: MiddlewareOptions<Req>, client: OursClient): M
     }
     return (source) => requestIpAddress(headersOf(source), source.socketAddress);
   }
-  if (clientIp !== undefined) throw new OursConfigError('clientIp', `must be 'request-ip' or a function, got ${describeValue(clientIp)}`);
+  if (clientIp !== undefined)
+    throw new OursConfigError(
+      'clientIp',
+      `must be 'request-ip' or a function, got ${describeValue(clientIp)}`,
+    );
   // No fallback to the socket: when the framework's pick is not an IP, the socket is a proxy's address.
   if (trustProxy === undefined) return (source) => source.ip();
-  if (trustProxy === 'cloudflare' || trustProxy === 'vercel') return (source) => presetIp(trustProxy, (name) => source.header(name));
+  if (trustProxy === 'cloudflare' || trustProxy === 'vercel')
+    return (source) => presetIp(trustProxy, (name) => source.header(name));
   let trust: TrustFunction;
   try {
     trust = compileTrust(trustProxy);
   } catch (err) {
-    throw new OursConfigError('trustProxy', `is not 'cloudflare', 'vercel', a hop count, CIDR list or function: ${(err as Error).message}`);
+    throw new OursConfigError(
+      'trustProxy',
+      `is not 'cloudflare', 'vercel', a hop count, CIDR list or function: ${(err as Error).message}`,
+    );
   }
   return (source) => forwardedIp(source.socketAddress, source.header('x-forwarded-for'), trust);
 }
@@ -118,36 +170,71 @@ function ipResolver<Req>(options: MiddlewareOptions<Req>, client: OursClient): M
  * synchronously: a Promise (an async function) is not awaited, and it and a
  * throw are reported; the event goes without the IP rather than not at all.
  */
-function appIp<Req>(clientIp: (req: Req) => string | undefined, req: Req, client: OursClient): string | undefined {
+function appIp<Req>(
+  clientIp: (req: Req) => string | undefined,
+  req: Req,
+  client: OursClient,
+): string | undefined {
   let ip: unknown;
   try {
     ip = clientIp(req);
   } catch (err) {
-    client[kReport](new OursError(`clientIp threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`));
+    client[kReport](
+      new OursError(
+        `clientIp threw: ${(err as Error)?.message ?? String(err)}; the event goes without an IP`,
+      ),
+    );
     return undefined;
   }
   if (!isThenable(ip)) return ip as string | undefined;
   ip.then(undefined, () => undefined); // its rejection is not the host's either
-  client[kReport](new OursError('clientIp returned a Promise; it must return the IP (a string) synchronously; the event goes without an IP'));
+  client[kReport](
+    new OursError(
+      'clientIp returned a Promise; it must return the IP (a string) synchronously; the event goes without an IP',
+    ),
+  );
   return undefined;
 }
 
 /** The headers request-ip looks at, read through the source. */
 function headersOf(source: RequestSource): Record<string, string | undefined> {
-  const names = ['x-client-ip', 'x-forwarded-for', 'cf-connecting-ip', 'fastly-client-ip', 'true-client-ip', 'x-real-ip', 'x-cluster-client-ip', 'x-forwarded', 'forwarded-for', 'forwarded', 'x-appengine-user-ip', 'cf-pseudo-ipv4'];
+  const names = [
+    'x-client-ip',
+    'x-forwarded-for',
+    'cf-connecting-ip',
+    'fastly-client-ip',
+    'true-client-ip',
+    'x-real-ip',
+    'x-cluster-client-ip',
+    'x-forwarded',
+    'forwarded-for',
+    'forwarded',
+    'x-appengine-user-ip',
+    'cf-pseudo-ipv4',
+  ];
   return Object.fromEntries(names.map((n) => [n, source.header(n)]));
 }
 
-function flushOnResponseMs(value: MiddlewareOptions<unknown>['flushOnResponse']): number | undefined {
+function flushOnResponseMs(
+  value: MiddlewareOptions<unknown>['flushOnResponse'],
+): number | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return 2000;
-  if (typeof value === 'object' && Number.isInteger(value.timeoutMs) && value.timeoutMs > 0) return value.timeoutMs;
-  throw new OursConfigError('flushOnResponse', `must be true, false or { timeoutMs: <positive whole number> }, got ${describeValue(value)}`);
+  if (typeof value === 'object' && Number.isInteger(value.timeoutMs) && value.timeoutMs > 0)
+    return value.timeoutMs;
+  throw new OursConfigError(
+    'flushOnResponse',
+    `must be true, false or { timeoutMs: <positive whole number> }, got ${describeValue(value)}`,
+  );
 }
 
 function positiveMs(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new OursConfigError(name, `must be a positive whole number of milliseconds, got ${describeValue(value)}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new OursConfigError(
+      name,
+      `must be a positive whole number of milliseconds, got ${describeValue(value)}`,
+    );
   return value;
 }
 
@@ -157,19 +244,34 @@ function mountedTwiceNote(client: OursClient): () => void {
   return () => {
     if (said) return;
     said = true;
-    client[kDebug]('ours() mounted twice on one request (app level and a router, or two ours()): the tracker the first one made serves the whole request, with its options');
+    client[kDebug](
+      'ours() mounted twice on one request (app level and a router, or two ours()): the tracker the first one made serves the whole request, with its options',
+    );
   };
 }
 
 /** Checks every middleware option once, so a mistake throws from `ours()`, not on a request. */
 /** `response`: the adapter's view of its responses. */
-export function resolveMiddlewareConfig<Req, Res>(options: MiddlewareOptions<Req> | undefined, response: ResponseControl<Res>): MiddlewareConfig<Req, Res> {
+export function resolveMiddlewareConfig<Req, Res>(
+  options: MiddlewareOptions<Req> | undefined,
+  response: ResponseControl<Res>,
+): MiddlewareConfig<Req, Res> {
   options ??= {};
   refuseUnknownOptions(options, ALL_KEYS, 'ours()');
   const cookieName = options.cookieName ?? DEFAULT_DEVICE_COOKIE;
-  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) throw new OursConfigError('cookieName', `must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), got ${describeValue(cookieName)}`);
-  if (options.cookieDomain !== undefined && (typeof options.cookieDomain !== 'string' || !/^\.?[a-z0-9.-]+$/i.test(options.cookieDomain))) {
-    throw new OursConfigError('cookieDomain', `must be a domain such as '.example.com', got ${describeValue(options.cookieDomain)}`);
+  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))
+    throw new OursConfigError(
+      'cookieName',
+      `must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), got ${describeValue(cookieName)}`,
+    );
+  if (
+    options.cookieDomain !== undefined &&
+    (typeof options.cookieDomain !== 'string' || !/^\.?[a-z0-9.-]+$/i.test(options.cookieDomain))
+  ) {
+    throw new OursConfigError(
+      'cookieDomain',
+      `must be a domain such as '.example.com', got ${describeValue(options.cookieDomain)}`,
+    );
   }
   const client = clientFrom(options as MiddlewareOptions<unknown>);
   noteMiddlewareMade(client);
@@ -181,7 +283,10 @@ export function resolveMiddlewareConfig<Req, Res>(options: MiddlewareOptions<Req
     warned.add(key);
     client[kWarn](`${message} (reported once)`);
   };
-  const reportHook = (err: unknown): void => client[kReport](new OursError(`a redact hook threw: ${(err as Error)?.message ?? String(err)}`));
+  const reportHook = (err: unknown): void =>
+    client[kReport](
+      new OursError(`a redact hook threw: ${(err as Error)?.message ?? String(err)}`),
+    );
   return {
     client,
     response,
@@ -208,13 +313,20 @@ export function resolveMiddlewareConfig<Req, Res>(options: MiddlewareOptions<Req
 }
 
 /** What `extractContext` needs for one request, from the middleware's options. */
-export function extractOptionsFor<Req>(config: MiddlewareConfig<Req, unknown>, req: Req): ExtractOptions {
+export function extractOptionsFor<Req>(
+  config: MiddlewareConfig<Req, unknown>,
+  req: Req,
+): ExtractOptions {
   const { cookieName, collectIp, ipOf, redact, warnOnce } = config;
   return {
     cookieName,
     collectIp,
     ipResolver: (source: RequestSource) => ipOf(source, req),
     redact: redact?.forRequest(req),
-    onInvalidVisitorId: () => warnOnce('visitor-id', "a visitor id that is not a UUID v4 (the Ours browser SDK's format) was ignored: the request has no visitor"),
+    onInvalidVisitorId: () =>
+      warnOnce(
+        'visitor-id',
+        "a visitor id that is not a UUID v4 (the Ours browser SDK's format) was ignored: the request has no visitor",
+      ),
   };
 }

@@ -63,7 +63,8 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
    * nothing to send it as the hook left it. Each call gets its own event: a
    * change to one never shows in another.
    */
-  beforeSend?: ((event: TrackEvent, req: Req) => BeforeSendResult | Promise<BeforeSendResult>) | undefined;
+  beforeSend?:
+    ((event: TrackEvent, req: Req) => BeforeSendResult | Promise<BeforeSendResult>) | undefined;
   /**
    * How long an async `skip`, `identify` or `beforeSend` may take. A hook that
    * throws, rejects or does not settle in time is reported on the client's

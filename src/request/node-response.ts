@@ -5,7 +5,8 @@ import type { ResponseControl } from './response-control';
 /** Appends `cookie` to the response's `Set-Cookie`, next to the app's own cookies. */
 function addSetCookie(res: ServerResponse, cookie: string): void {
   const existing = res.getHeader('set-cookie');
-  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  const list =
+    existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
   res.setHeader('set-cookie', [...list, cookie]);
 }
 
@@ -26,7 +27,8 @@ function keepCookieOnWriteHead(res: ServerResponse, cookie: string): void {
     const kept = Array.isArray(current) ? current.includes(cookie) : current === cookie;
     if (!kept && !res.headersSent) addSetCookie(res, cookie);
     const headers = args.findIndex((a) => a !== null && typeof a === 'object' && !Array.isArray(a));
-    if (headers !== -1) args[headers] = withCookie(args[headers] as Record<string, unknown>, cookie);
+    if (headers !== -1)
+      args[headers] = withCookie(args[headers] as Record<string, unknown>, cookie);
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];
 }
@@ -65,7 +67,9 @@ function holdEnd(res: ServerResponse, beforeEnd: () => Promise<unknown>, timeout
   const end = res.end;
   res.end = function endAfterFlush(this: ServerResponse, ...args: unknown[]) {
     res.end = end;
-    void answerWithin(beforeEnd(), timeoutMs).then(() => (end as (...a: unknown[]) => void).apply(res, args));
+    void answerWithin(beforeEnd(), timeoutMs).then(() =>
+      (end as (...a: unknown[]) => void).apply(res, args),
+    );
     return res;
   } as ServerResponse['end'];
 }

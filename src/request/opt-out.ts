@@ -19,5 +19,11 @@ export function hasOptedOut(source: RequestSource): boolean {
 
 /** The `Set-Cookie` value of an opt-out, with the visitor cookie's scope. */
 export function optOutCookie(secure: boolean, domain: string | undefined): string {
-  return serialize(OPT_OUT_COOKIE, '1', { path: '/', maxAge: OPT_OUT_MAX_AGE, domain, sameSite: 'lax', secure });
+  return serialize(OPT_OUT_COOKIE, '1', {
+    path: '/',
+    maxAge: OPT_OUT_MAX_AGE,
+    domain,
+    sameSite: 'lax',
+    secure,
+  });
 }

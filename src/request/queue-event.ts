@@ -17,7 +17,13 @@ const VISITOR_TOO_LATE =
  * `visitorTooLate`: `setVisitorCookie` could not set the cookie, so an event
  * without a visitor is not sent (see VISITOR_TOO_LATE).
  */
-export function queueEvent<Req>(config: MiddlewareConfig<Req, unknown>, req: Req, kind: 'track' | 'identify', event: TrackEvent | IdentifyEvent, visitorTooLate: boolean): Promise<void> | undefined {
+export function queueEvent<Req>(
+  config: MiddlewareConfig<Req, unknown>,
+  req: Req,
+  kind: 'track' | 'identify',
+  event: TrackEvent | IdentifyEvent,
+  visitorTooLate: boolean,
+): Promise<void> | undefined {
   const { client, beforeSend } = config;
   if (kind === 'identify' || !beforeSend) return accept(client, kind, event, visitorTooLate);
   let out: ReturnType<typeof beforeSend>;
@@ -38,12 +44,22 @@ export function queueEvent<Req>(config: MiddlewareConfig<Req, unknown>, req: Req
 }
 
 /** What `beforeSend` returned: `null` drops; `undefined` keeps the event as the hook left it. */
-function afterBeforeSend(client: OursClient, out: BeforeSendResult, event: TrackEvent, visitorTooLate: boolean): undefined {
+function afterBeforeSend(
+  client: OursClient,
+  out: BeforeSendResult,
+  event: TrackEvent,
+  visitorTooLate: boolean,
+): undefined {
   if (out === null || (out as unknown) === false) return void client[kRelease]('filtered', 1);
   return accept(client, 'track', out ?? event, visitorTooLate);
 }
 
-function accept(client: OursClient, kind: 'track' | 'identify', event: TrackEvent | IdentifyEvent, visitorTooLate: boolean): undefined {
+function accept(
+  client: OursClient,
+  kind: 'track' | 'identify',
+  event: TrackEvent | IdentifyEvent,
+  visitorTooLate: boolean,
+): undefined {
   try {
     if (visitorTooLate && !event.userId && !event.externalId && !event.email) {
       client[kRelease]('invalid', 1);

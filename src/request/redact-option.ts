@@ -32,10 +32,7 @@ export interface RedactOptions<Req> {
  * they are.
  */
 export type RedactOption<Req> =
-  | false
-  | readonly string[]
-  | ((url: string, req: Req) => string | undefined)
-  | RedactOptions<Req>;
+  false | readonly string[] | ((url: string, req: Req) => string | undefined) | RedactOptions<Req>;
 
 /** One request's redaction, as context extraction applies it. */
 export interface UrlRedaction {
@@ -51,7 +48,10 @@ export interface UrlPolicy<Req> {
 }
 
 /** Compiles the `redact` option; undefined when redaction is off. `report` receives a hook's throw. */
-export function resolveRedact<Req>(value: RedactOption<Req> | undefined, report: (err: unknown) => void): UrlPolicy<Req> | undefined {
+export function resolveRedact<Req>(
+  value: RedactOption<Req> | undefined,
+  report: (err: unknown) => void,
+): UrlPolicy<Req> | undefined {
   if (value === false) return undefined;
   const options = toOptions(value);
   const rules = compileRedaction(options.keys);
@@ -63,7 +63,10 @@ export function resolveRedact<Req>(value: RedactOption<Req> | undefined, report:
     } catch (err) {
       report(err);
     }
-    return applyRedaction(typeof templated === 'string' && templated.length > 0 ? templated : pathname, rules);
+    return applyRedaction(
+      typeof templated === 'string' && templated.length > 0 ? templated : pathname,
+      rules,
+    );
   };
   const url = (raw: string, req: Req): string | undefined => {
     if (!urlHook) return applyRedaction(raw, rules);
@@ -75,7 +78,9 @@ export function resolveRedact<Req>(value: RedactOption<Req> | undefined, report:
       return undefined; // never the unredacted URL
     }
   };
-  return { forRequest: (req) => ({ url: (raw) => url(raw, req), path: (pathname) => path(pathname, req) }) };
+  return {
+    forRequest: (req) => ({ url: (raw) => url(raw, req), path: (pathname) => path(pathname, req) }),
+  };
 }
 
 /** Redacts `current_url` and `referrer` of `dp` in place (those a call passed with its overrides). */
@@ -93,11 +98,20 @@ function toOptions<Req>(value: RedactOption<Req> | undefined): RedactOptions<Req
   if (value === undefined) return {};
   if (typeof value === 'function') return { url: value };
   if (Array.isArray(value)) return { keys: value as readonly string[] };
-  if (typeof value !== 'object' || value === null) throw new OursConfigError('redact', `must be false, an array of keys, a function or { keys, url, pathname }, got ${describeValue(value)}`);
+  if (typeof value !== 'object' || value === null)
+    throw new OursConfigError(
+      'redact',
+      `must be false, an array of keys, a function or { keys, url, pathname }, got ${describeValue(value)}`,
+    );
   const { keys, url, pathname } = value as RedactOptions<Req>;
-  if (keys !== undefined && (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string'))) throw new OursConfigError('redact', 'keys must be an array of strings');
-  for (const [name, fn] of [['url', url], ['pathname', pathname]] as const) {
-    if (fn !== undefined && typeof fn !== 'function') throw new OursConfigError('redact', `${name} must be a function, got ${typeof fn}`);
+  if (keys !== undefined && (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')))
+    throw new OursConfigError('redact', 'keys must be an array of strings');
+  for (const [name, fn] of [
+    ['url', url],
+    ['pathname', pathname],
+  ] as const) {
+    if (fn !== undefined && typeof fn !== 'function')
+      throw new OursConfigError('redact', `${name} must be a function, got ${typeof fn}`);
   }
   return { keys, url, pathname };
 }

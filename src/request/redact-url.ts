@@ -11,16 +11,60 @@ export const REDACTED = 'REDACTED';
  */
 export const REDACTED_KEYS: readonly string[] = [
   // OpenTelemetry's default (url.query): signed-URL signatures and key ids
-  'sig', 'signature', 'awsaccesskeyid', 'xgoogsignature',
+  'sig',
+  'signature',
+  'awsaccesskeyid',
+  'xgoogsignature',
   // codes and one-time secrets: OAuth, magic links, password resets, MFA
-  'code', 'authcode', 'state', 'nonce', 'otp', 'pin', 'ticket', 'jwt', 'key', 'auth',
-  'samlresponse', 'samlrequest', 'relaystate', 'pw', 'pwd', 'pass',
+  'code',
+  'authcode',
+  'state',
+  'nonce',
+  'otp',
+  'pin',
+  'ticket',
+  'jwt',
+  'key',
+  'auth',
+  'samlresponse',
+  'samlrequest',
+  'relaystate',
+  'pw',
+  'pwd',
+  'pass',
   // session ids
-  'sid', 'sessid', 'jsessionid', 'phpsessid', 'aspsessionid',
+  'sid',
+  'sessid',
+  'jsessionid',
+  'phpsessid',
+  'aspsessionid',
   // personal data
-  'name', 'firstname', 'lastname', 'fullname', 'middlename', 'surname', 'givenname', 'familyname',
-  'username', 'user', 'login', 'tel', 'mobile', 'dob', 'birthdate', 'dateofbirth', 'birthday',
-  'ssn', 'mrn', 'patient', 'patientid', 'address', 'zip', 'zipcode', 'postcode', 'postalcode',
+  'name',
+  'firstname',
+  'lastname',
+  'fullname',
+  'middlename',
+  'surname',
+  'givenname',
+  'familyname',
+  'username',
+  'user',
+  'login',
+  'tel',
+  'mobile',
+  'dob',
+  'birthdate',
+  'dateofbirth',
+  'birthday',
+  'ssn',
+  'mrn',
+  'patient',
+  'patientid',
+  'address',
+  'zip',
+  'zipcode',
+  'postcode',
+  'postalcode',
 ];
 
 /**
@@ -28,8 +72,17 @@ export const REDACTED_KEYS: readonly string[] = [
  * (`access_token`, `reset_password`, `user[email]`, `X-Amz-Credential`).
  */
 export const REDACTED_KEY_PARTS: readonly string[] = [
-  'token', 'secret', 'passw', 'signature', 'credential', 'session', 'apikey', 'accesskey',
-  'privatekey', 'email', 'phone',
+  'token',
+  'secret',
+  'passw',
+  'signature',
+  'credential',
+  'session',
+  'apikey',
+  'accesskey',
+  'privatekey',
+  'email',
+  'phone',
 ];
 
 /** Campaign parameters are never redacted: they are what the analytics is for. */
@@ -81,7 +134,8 @@ export function redactUrl(url: string, extraKeys?: readonly string[]): string {
 export function applyRedaction(url: string, rules: RedactionRules): string {
   const query = url.indexOf('?');
   const hash = url.indexOf('#');
-  const pathEnd = query === -1 ? (hash === -1 ? url.length : hash) : hash !== -1 && hash < query ? hash : query;
+  const pathEnd =
+    query === -1 ? (hash === -1 ? url.length : hash) : hash !== -1 && hash < query ? hash : query;
   const redacted = pathEnd === url.length ? url : redactParams(url, pathEnd, hash, rules.extraKeys);
   const path = pathEnd === url.length ? url : url.slice(0, pathEnd);
   if (!path.includes('@') && !path.includes('%40') && !path.includes(';')) return redacted;
@@ -93,17 +147,26 @@ export function applyRedaction(url: string, rules: RedactionRules): string {
  * as URLSearchParams splits them. The fragment is read as pairs too: OAuth's
  * implicit flow puts tokens there.
  */
-function redactParams(url: string, from: number, hash: number, extraKeys: ReadonlySet<string>): string {
+function redactParams(
+  url: string,
+  from: number,
+  hash: number,
+  extraKeys: ReadonlySet<string>,
+): string {
   let out = '';
   let copied = 0;
   let fragment = hash > from ? hash : url.indexOf('#', from + 1); // where the next pair list starts
   if (fragment === -1) fragment = url.length;
-  for (let start = from + 1; start <= url.length; ) {
+  for (let start = from + 1; start <= url.length;) {
     let end = url.indexOf('&', start);
     if (end === -1 || end > fragment) end = fragment;
     const pair = url.slice(start, end);
     const eq = pair.indexOf('=');
-    if (eq > 0 && eq < pair.length - 1 && isSensitive(pair.slice(0, eq), pair.slice(eq + 1), extraKeys)) {
+    if (
+      eq > 0 &&
+      eq < pair.length - 1 &&
+      isSensitive(pair.slice(0, eq), pair.slice(eq + 1), extraKeys)
+    ) {
       out += `${url.slice(copied, start + eq + 1)}${REDACTED}`;
       copied = end;
     }
@@ -139,14 +202,22 @@ function redactPath(path: string, extraKeys: ReadonlySet<string>): string {
   const authority = path.indexOf('//');
   const start = authority === -1 ? 0 : path.indexOf('/', authority + 2);
   if (start === -1) return path;
-  return path.slice(0, start) + path.slice(start).replace(/[^/]+/g, (segment) => {
-    const semi = segment.indexOf(';');
-    const name = semi === -1 ? segment : segment.slice(0, semi);
-    const params = semi === -1 ? '' : segment.slice(semi).replace(/;([^;=]+)=([^;]+)/g, (pair, key: string, value: string) =>
-      isSensitive(key, value, extraKeys) ? `;${key}=${REDACTED}` : pair,
-    );
-    return (looksLikeEmail(name) ? REDACTED : name) + params;
-  });
+  return (
+    path.slice(0, start) +
+    path.slice(start).replace(/[^/]+/g, (segment) => {
+      const semi = segment.indexOf(';');
+      const name = semi === -1 ? segment : segment.slice(0, semi);
+      const params =
+        semi === -1
+          ? ''
+          : segment
+              .slice(semi)
+              .replace(/;([^;=]+)=([^;]+)/g, (pair, key: string, value: string) =>
+                isSensitive(key, value, extraKeys) ? `;${key}=${REDACTED}` : pair,
+              );
+      return (looksLikeEmail(name) ? REDACTED : name) + params;
+    })
+  );
 }
 
 /** Form decoding (`+` is a space), keeping the raw text of a malformed escape. */

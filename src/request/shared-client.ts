@@ -30,8 +30,10 @@ function keyOf(options: ClientOptions): string {
   const parts: unknown[] = [];
   for (const name of CLIENT_OPTIONS) {
     const value = (options as Record<string, unknown>)[name];
-    if (name === 'retry' && value !== null && typeof value === 'object') parts.push(JSON.stringify(value));
-    else if (value !== null && (typeof value === 'object' || typeof value === 'function')) parts.push(`#${idOf(value)}`);
+    if (name === 'retry' && value !== null && typeof value === 'object')
+      parts.push(JSON.stringify(value));
+    else if (value !== null && (typeof value === 'object' || typeof value === 'function'))
+      parts.push(`#${idOf(value)}`);
     else parts.push(value);
   }
   return JSON.stringify(parts);

@@ -2,12 +2,23 @@ import { platform } from '#platform';
 import { kExperiments, kFlushQueued, kHold, kRelease } from '../client/side-channels';
 import type { DefaultProperties } from '../contract/types';
 import { OursError } from '../errors';
-import type { Identity, IdentifyEvent, PropertyMap, TrackEvent, UserPropertiesInput } from '../events';
+import type {
+  Identity,
+  IdentifyEvent,
+  PropertyMap,
+  TrackEvent,
+  UserPropertiesInput,
+} from '../events';
 import { pageContext } from '../experiments/api';
 import type { Visit } from '../experiments/experiments';
 import { controlOf, NO_PERSONALIZATION } from '../experiments/parse-answer';
 import { redirectLocation } from '../experiments/redirect';
-import type { ExperimentAssignment, ExperimentCallOptions, Personalization, PersonalizationCallOptions } from '../experiments/types';
+import type {
+  ExperimentAssignment,
+  ExperimentCallOptions,
+  Personalization,
+  PersonalizationCallOptions,
+} from '../experiments/types';
 import { buildIdentifyEvent, buildTrackEvent, mergeDefaults, readConsent } from './build-event';
 import { withConsent, type ConsentMap } from './consent';
 import { decide, hookFailed, reportFailure } from './decide';
@@ -90,7 +101,9 @@ export class RequestTracker<Req = unknown, Res = unknown> {
 
   /** What was read from the request (visitor, device, page, campaign), computed on first read. */
   get context(): Readonly<RequestContext> {
-    this.#context ??= Object.freeze(extractContext(this.#request(), extractOptionsFor(this.#config, this.#req), Date.now()));
+    this.#context ??= Object.freeze(
+      extractContext(this.#request(), extractOptionsFor(this.#config, this.#req), Date.now()),
+    );
     return this.#context;
   }
 
@@ -107,12 +120,26 @@ export class RequestTracker<Req = unknown, Res = unknown> {
    * @param overrides - any field of the contract's event; wins over what was read from the request
    */
   track(event: string, eventProperties?: PropertyMap, overrides?: TrackOverrides): void {
-    this.#hold({ kind: 'track', name: event, properties: eventProperties, overrides, identity: this.#identity, time: Date.now() });
+    this.#hold({
+      kind: 'track',
+      name: event,
+      properties: eventProperties,
+      overrides,
+      identity: this.#identity,
+      time: Date.now(),
+    });
   }
 
   /** Sets properties on this request's visitor (`POST /identify`), after the response. */
   identify(userProperties: UserPropertiesInput, overrides?: IdentifyOverrides): void {
-    this.#hold({ kind: 'identify', name: '', properties: userProperties, overrides, identity: this.#identity, time: Date.now() });
+    this.#hold({
+      kind: 'identify',
+      name: '',
+      properties: userProperties,
+      overrides,
+      identity: this.#identity,
+      time: Date.now(),
+    });
   }
 
   /**
@@ -125,7 +152,10 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     try {
       const { response, cookieDomain } = this.#config;
       if (response.headersSent(this.#res)) return;
-      response.addCookie(this.#res, optOutCookie(this.#request().protocol() === 'https', cookieDomain));
+      response.addCookie(
+        this.#res,
+        optOutCookie(this.#request().protocol() === 'https', cookieDomain),
+      );
     } catch (err) {
       this.#report(err);
     }
@@ -161,7 +191,11 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   experiment(key: string, options?: ExperimentCallOptions): Promise<ExperimentAssignment> {
     // An opted-out visitor is not asked about: Ours would get its id and record an impression.
     if (this.#optedOutSafe()) return Promise.resolve(controlOf(String(key)));
-    return this.#config.client[kExperiments]().assign(key, this.#visit(options?.visitorId), options?.trackImpression);
+    return this.#config.client[kExperiments]().assign(
+      key,
+      this.#visit(options?.visitorId),
+      options?.trackImpression,
+    );
   }
 
   /**
@@ -194,11 +228,17 @@ export class RequestTracker<Req = unknown, Res = unknown> {
    */
   redirect(assignment: ExperimentAssignment): boolean {
     try {
-      const location = redirectLocation(assignment, this.#request().url, (err) => this.#report(err));
+      const location = redirectLocation(assignment, this.#request().url, (err) =>
+        this.#report(err),
+      );
       if (location === undefined) return false;
       const { response } = this.#config;
       if (response.headersSent(this.#res)) {
-        this.#report(new OursError(`experiment '${assignment.experimentKey}': cannot redirect, the response has already started`));
+        this.#report(
+          new OursError(
+            `experiment '${assignment.experimentKey}': cannot redirect, the response has already started`,
+          ),
+        );
         return false;
       }
       response.redirect(this.#res, location);
@@ -257,7 +297,8 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     }
     const handOff = (): void => void this.#handOff(); // runs once, however often it is called
     this.#openHandOff = handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
-    if (flushOnResponseMs !== undefined) response.holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
+    if (flushOnResponseMs !== undefined)
+      response.holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
     // With the platform's own waitUntil, delivery starts at the response, inside the request's lifetime.
     const batch = batchHandOffs && !response.waitUntil?.(this.#res);
     response.onDone(this.#res, batch ? () => handOffs.add(handOff) : handOff);
@@ -308,13 +349,16 @@ export class RequestTracker<Req = unknown, Res = unknown> {
       this.#report(err); // the request could not be read
       decision = this.#decision = 'invalid';
     }
-    const sending = isThenable(decision) ? decision.then((d) => this.#sendAll(calls, d)) : this.#sendAll(calls, decision);
+    const sending = isThenable(decision)
+      ? decision.then((d) => this.#sendAll(calls, d))
+      : this.#sendAll(calls, decision);
     if (sending) this.#config.handOffs.wait(sending);
     return sending;
   }
 
   #sendAll(calls: HeldCall[], decision: Decision): Promise<void> | undefined {
-    if (typeof decision === 'string') return void this.#config.client[kRelease](decision, calls.length);
+    if (typeof decision === 'string')
+      return void this.#config.client[kRelease](decision, calls.length);
     // optOut() while an async hook decided: the calls it waited with are dropped too.
     if (this.#optedOut) return void this.#config.client[kRelease]('filtered', calls.length);
     let waits: Promise<void>[] | undefined;
@@ -339,7 +383,9 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     } catch (err) {
       return hookFailed(this.#config.client, hookError('skip', 'threw', err));
     }
-    return decide(this.#config, this.#req, skipped, { userId: this.#mintedUserId ?? this.#context?.userId });
+    return decide(this.#config, this.#req, skipped, {
+      userId: this.#mintedUserId ?? this.#context?.userId,
+    });
   }
 
   /**
@@ -350,7 +396,9 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   #skip(): boolean | Promise<boolean> {
     if (this.#skipped === undefined) {
       const answer = this.#config.skip?.(this.#req) ?? false;
-      this.#skipped = isThenable(answer) ? settleHook('skip', answer, this.#config.hookTimeoutMs) : Boolean(answer);
+      this.#skipped = isThenable(answer)
+        ? settleHook('skip', answer, this.#config.hookTimeoutMs)
+        : Boolean(answer);
     }
     return this.#skipped;
   }
@@ -359,7 +407,10 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   #sendOne(call: HeldCall, base: Identity): Promise<void> | undefined {
     let event: TrackEvent | IdentifyEvent;
     try {
-      event = call.kind === 'identify' ? this.#identifyEvent(call, base) : this.#trackEvent(call, base, this.#config.beforeSend !== undefined);
+      event =
+        call.kind === 'identify'
+          ? this.#identifyEvent(call, base)
+          : this.#trackEvent(call, base, this.#config.beforeSend !== undefined);
     } catch (err) {
       this.#report(err);
       return void this.#config.client[kRelease]('invalid', 1);
@@ -371,27 +422,50 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     const ctx = this.context;
     const more = call.overrides?.defaultProperties;
     const annotateGpc = ctx.gpc && this.#config.gpc === 'annotate';
-    return this.#withConsent(buildTrackEvent(call, base, ctx, own, annotateGpc, more ? this.#withDefaults(more) : undefined));
+    return this.#withConsent(
+      buildTrackEvent(
+        call,
+        base,
+        ctx,
+        own,
+        annotateGpc,
+        more ? this.#withDefaults(more) : undefined,
+      ),
+    );
   }
 
   #identifyEvent(call: HeldCall, base: Identity): IdentifyEvent {
     const ctx = this.context;
     const more = call.overrides?.defaultProperties;
-    return this.#withConsent(buildIdentifyEvent(call, base, ctx, more ? this.#withDefaults(more) : undefined));
+    return this.#withConsent(
+      buildIdentifyEvent(call, base, ctx, more ? this.#withDefaults(more) : undefined),
+    );
   }
 
   /** The request's `defaultProperties` with a call's on top; URLs the call passes are redacted like the request's. */
   #withDefaults(more: DefaultProperties): DefaultProperties {
-    return mergeDefaults(this.context.defaultProperties, more, this.#config.redact?.forRequest(this.#req));
+    return mergeDefaults(
+      this.context.defaultProperties,
+      more,
+      this.#config.redact?.forRequest(this.#req),
+    );
   }
 
   /** `event` with this request's consent in `userProperties.consent` (what the call set wins), when there is any. */
   #withConsent<E extends TrackEvent | IdentifyEvent>(event: E): E {
     if (this.#consentMap === undefined) {
       const { consent, gpc } = this.#config;
-      this.#consentMap = readConsent(this.#config, consent, this.#req, this.#request(), gpc === 'consent' && this.context.gpc) ?? null;
+      this.#consentMap =
+        readConsent(
+          this.#config,
+          consent,
+          this.#req,
+          this.#request(),
+          gpc === 'consent' && this.context.gpc,
+        ) ?? null;
     }
-    if (this.#consentMap) event.userProperties = withConsent(event.userProperties, this.#consentMap);
+    if (this.#consentMap)
+      event.userProperties = withConsent(event.userProperties, this.#consentMap);
     return event;
   }
 
@@ -407,7 +481,15 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     const { response, cookieName, cookieDomain } = this.#config;
     if (response.headersSent(this.#res)) return void (this.#visitorCookieTooLate = true);
     this.#mintedUserId = platform.randomUUID();
-    response.addCookie(this.#res, visitorCookie(cookieName, this.#mintedUserId, cookieDomain, this.#request().protocol() === 'https'));
+    response.addCookie(
+      this.#res,
+      visitorCookie(
+        cookieName,
+        this.#mintedUserId,
+        cookieDomain,
+        this.#request().protocol() === 'https',
+      ),
+    );
   }
 
   #report(err: unknown): void {
@@ -431,7 +513,8 @@ export function requestTracker<Req, Res>(
   socket: { readonly remoteAddress?: string | undefined } | undefined,
 ): RequestTracker<Req, Res> {
   // The socket address is the one thing read now: it is gone once the client disconnects.
-  if (!(existing instanceof RequestTracker)) return new RequestTracker(config, sourceOf, res, req, socket?.remoteAddress);
+  if (!(existing instanceof RequestTracker))
+    return new RequestTracker(config, sourceOf, res, req, socket?.remoteAddress);
   return sharedTracker(existing, config);
 }
 
@@ -440,7 +523,10 @@ export function requestTracker<Req, Res>(
  * with its options; a mount of another `ours()` says so, at debug level.
  * @internal
  */
-export function sharedTracker<T extends RequestTracker<Req, Res>, Req, Res>(existing: T, config: MiddlewareConfig<Req, Res>): T {
+export function sharedTracker<T extends RequestTracker<Req, Res>, Req, Res>(
+  existing: T,
+  config: MiddlewareConfig<Req, Res>,
+): T {
   if (!existing[kMadeBy](config)) config.noteMountedTwice();
   return existing;
 }

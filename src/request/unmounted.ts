@@ -22,7 +22,10 @@ function unmounted(name: 'req' | 'ctx'): object {
       ? 'mount it before the routes that track: `app.use(ours({...}))` above them (Express runs middleware in the order it is added)'
       : 'mount it before the middleware that tracks: `app.use(ours({...}))` first (Koa runs middleware in the order it is added)';
   const say = (call: string): void => {
-    if (log.take(`${name}.${call}`) >= 0) console.error(`[ours-middleware] ${name}.ours.${call} was called, but ours() did not run for this request, so nothing was tracked: ${fix}`);
+    if (log.take(`${name}.${call}`) >= 0)
+      console.error(
+        `[ours-middleware] ${name}.ours.${call} was called, but ours() did not run for this request, so nothing was tracked: ${fix}`,
+      );
   };
   return Object.freeze({
     track: () => say('track()'),
@@ -34,7 +37,9 @@ function unmounted(name: 'req' | 'ctx'): object {
     personalization: () => (say('personalization()'), Promise.resolve(NO_PERSONALIZATION)),
     redirect: () => (say('redirect()'), false),
     get context(): never {
-      throw new OursError(`${name}.ours.context was read, but ours() did not run for this request: ${fix}`);
+      throw new OursError(
+        `${name}.ours.context was read, but ours() did not run for this request: ${fix}`,
+      );
     },
   });
 }

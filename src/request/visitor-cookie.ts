@@ -8,6 +8,17 @@ const VISITOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60;
  * browser SDK sets its own (path /, a year, readable by JavaScript), so the
  * SDK adopts the same visitor on the next page.
  */
-export function visitorCookie(name: string, visitorId: string, domain: string | undefined, secure: boolean): string {
-  return serialize(name, visitorId, { path: '/', maxAge: VISITOR_COOKIE_MAX_AGE, domain, sameSite: secure ? 'none' : 'lax', secure });
+export function visitorCookie(
+  name: string,
+  visitorId: string,
+  domain: string | undefined,
+  secure: boolean,
+): string {
+  return serialize(name, visitorId, {
+    path: '/',
+    maxAge: VISITOR_COOKIE_MAX_AGE,
+    domain,
+    sameSite: secure ? 'none' : 'lax',
+    secure,
+  });
 }

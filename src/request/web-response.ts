@@ -8,7 +8,10 @@ import type { ResponseControl } from './response-control';
 export function refuseFlushOnResponse(options: object | undefined, adapter: string): void {
   const value = (options as { flushOnResponse?: unknown } | undefined)?.flushOnResponse;
   if (value === undefined || value === false) return;
-  throw new OursConfigError('flushOnResponse', `does not apply to ${adapter}: the app returns a Response, which cannot be held back. Give \`waitUntil\` (a Worker's ctx.waitUntil), which keeps the platform alive until delivery`);
+  throw new OursConfigError(
+    'flushOnResponse',
+    `does not apply to ${adapter}: the app returns a Response, which cannot be held back. Give \`waitUntil\` (a Worker's ctx.waitUntil), which keeps the platform alive until delivery`,
+  );
 }
 
 /** A platform's `waitUntil`: keeps the request's isolate alive until `promise` settles. */
@@ -43,7 +46,10 @@ export class WebResponse {
    * asked when the request first tracks. `request`: its `signal` says when
    * the client went away before the app answered.
    */
-  constructor(waitUntilOf: () => WaitUntil | undefined, request?: { readonly signal?: AbortSignal }) {
+  constructor(
+    waitUntilOf: () => WaitUntil | undefined,
+    request?: { readonly signal?: AbortSignal },
+  ) {
     this.#waitUntilOf = waitUntilOf;
     this.#request = request;
   }
@@ -131,6 +137,10 @@ export function withCookies(response: Response, cookies: readonly string[]): Res
 export function redirectResponse(location: string): Response {
   return new Response(`Redirecting to ${location}\n`, {
     status: 302,
-    headers: { location, 'cache-control': 'private, no-store', 'content-type': 'text/plain; charset=utf-8' },
+    headers: {
+      location,
+      'cache-control': 'private, no-store',
+      'content-type': 'text/plain; charset=utf-8',
+    },
   });
 }

@@ -57,5 +57,8 @@ export class WebSource implements RequestSource {
 }
 
 /** A `RequestSource` over Web `Headers` and a URL (absolute). */
-export const webSource = (headers: Headers, url: string | URL, socketAddress: string | undefined): RequestSource =>
-  new WebSource(headers, url, socketAddress);
+export const webSource = (
+  headers: Headers,
+  url: string | URL,
+  socketAddress: string | undefined,
+): RequestSource => new WebSource(headers, url, socketAddress);

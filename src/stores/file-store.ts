@@ -42,7 +42,11 @@ export class FileStore implements EventStore {
     this.dir = dir;
     this.#maxBytes = maxBytes;
     this.#writer = new SegmentWriter(dir, segmentBytes, fsync);
-    this.#window = new WriteWindow(flushMs, () => this.#runWindow(), (err) => this.#error(err));
+    this.#window = new WriteWindow(
+      flushMs,
+      () => this.#runWindow(),
+      (err) => this.#error(err),
+    );
   }
 
   get count(): number {
@@ -125,7 +129,12 @@ export class FileStore implements EventStore {
         return;
       }
       this.#release = lock;
-      await recoverDir(this.#writer, (event) => this.#mirror.append(event), hooks, (err) => this.#error(err));
+      await recoverDir(
+        this.#writer,
+        (event) => this.#mirror.append(event),
+        hooks,
+        (err) => this.#error(err),
+      );
     } catch (err) {
       // No directory, or no listing of it: writing could clobber segments not seen.
       this.#disable(`${this.dir} cannot be used: ${(err as Error).message}`);

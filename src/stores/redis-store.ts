@@ -39,7 +39,11 @@ export class RedisStore implements EventStore {
     this.#redis = redis;
     this.names = names;
     this.#writer = new StreamWriter(redis, names);
-    this.#window = new WriteWindow(flushMs, () => (this.#ready ? this.#writer.write() : Promise.resolve()), (err) => this.#error(err));
+    this.#window = new WriteWindow(
+      flushMs,
+      () => (this.#ready ? this.#writer.write() : Promise.resolve()),
+      (err) => this.#error(err),
+    );
     this.#claimer = new Claimer(redis, names, claimIdleMs, {
       heldIds: () => [...this.#writer.held.keys()],
       adopt: (entries) => this.#adopt(entries),
@@ -98,9 +102,15 @@ export class RedisStore implements EventStore {
   }
 
   async #close(): Promise<void> {
-    const work = Promise.all([this.#claimer.stop(), this.#opening]).then(() => this.#window.close());
+    const work = Promise.all([this.#claimer.stop(), this.#opening]).then(() =>
+      this.#window.close(),
+    );
     if (!(await within(REDIS_WAIT_MS, work))) {
-      this.#error(new Error(`Redis did not take the last ${this.#writer.unwritten} events within ${REDIS_WAIT_MS} ms; they were not stored`));
+      this.#error(
+        new Error(
+          `Redis did not take the last ${this.#writer.unwritten} events within ${REDIS_WAIT_MS} ms; they were not stored`,
+        ),
+      );
     }
   }
 
@@ -124,7 +134,11 @@ export class RedisStore implements EventStore {
     const events: QueuedEvent[] = [];
     for (const { id, path, json, deleted } of entries) {
       if (this.#writer.held.has(id)) continue;
-      const state = deleted ? 'deleted' : path && json !== undefined ? checkStored(json, path, now) : 'corrupt';
+      const state = deleted
+        ? 'deleted'
+        : path && json !== undefined
+          ? checkStored(json, path, now)
+          : 'corrupt';
       if (state !== 'ok') {
         if (state !== 'deleted') giveUps[state]++;
         this.#writer.discard(id);

@@ -47,7 +47,9 @@ export function checkStored(json: string, path: EventPath, now: number): 'ok' | 
   if (typeof parsed !== 'object' || parsed === null) return 'corrupt';
   if (path === '/identify') return 'ok';
   const time = (parsed as { time?: unknown }).time;
-  return typeof time === 'number' && time < now - MAX_EVENT_AGE_MS + SEND_MARGIN_MS ? 'expired' : 'ok';
+  return typeof time === 'number' && time < now - MAX_EVENT_AGE_MS + SEND_MARGIN_MS
+    ? 'expired'
+    : 'ok';
 }
 
 /** Counts what a recovery gave up and reports it through the hooks, one line per kind. */

@@ -35,7 +35,10 @@ export class WriteWindow {
       return;
     }
     // Retrying a failure must not keep a process alive that is otherwise done.
-    this.#timer = setTimeout(this.#fire, Math.min(this.ms * 2 ** this.#failures, MAX_BACKOFF_MS)).unref();
+    this.#timer = setTimeout(
+      this.#fire,
+      Math.min(this.ms * 2 ** this.#failures, MAX_BACKOFF_MS),
+    ).unref();
   }
 
   #fire = (): void => {

@@ -9,7 +9,6 @@ import type { ExperimentPath } from './types';
  * from experiments and personalizations a test declares.
  */
 
-
 /**
  * One variant of a mock experiment.
  */
@@ -39,7 +38,12 @@ export interface MockExperiment {
    * Picks the variant id for a visitor (`null`: not in the experiment). By
    * default a stable hash of the visitor id and key, as the real API is sticky.
    */
-  assign?: ((visitorId: string, context: { url?: string | undefined; search?: string | undefined } | null) => string | null) | undefined;
+  assign?:
+    | ((
+        visitorId: string,
+        context: { url?: string | undefined; search?: string | undefined } | null,
+      ) => string | null)
+    | undefined;
 }
 
 /**
@@ -50,7 +54,14 @@ export interface MockExperiment {
  */
 export interface MockPersonalization {
   personalizations?:
-    | readonly { experimentId: string; variantId: string; experimentKey?: string | undefined; experimentName?: string | undefined; variantName?: string | undefined; assignedAt?: number | undefined }[]
+    | readonly {
+        experimentId: string;
+        variantId: string;
+        experimentKey?: string | undefined;
+        experimentName?: string | undefined;
+        variantName?: string | undefined;
+        assignedAt?: number | undefined;
+      }[]
     | undefined;
   properties?: Readonly<Record<string, string | number | boolean>> | undefined;
 }
@@ -90,7 +101,9 @@ const PREFIX = '/experiments/assignments/';
  * @example
  * experimentRoute('/experiments/assignments/checkout'); // { endpoint: '/experiments/assignments', key: 'checkout' }
  */
-export function experimentRoute(rest: string): { endpoint: ExperimentPath; key: string } | undefined {
+export function experimentRoute(
+  rest: string,
+): { endpoint: ExperimentPath; key: string } | undefined {
   if (rest === '/experiments/personalization') return { endpoint: rest, key: '' };
   if (!rest.startsWith(PREFIX)) return undefined;
   let key: string;
@@ -114,19 +127,37 @@ const CONTEXT_FIELDS = new Set(['url', 'search']);
  * @example
  * checkExperimentBody('/experiments/personalization', '', { token: 'tok', visitor_id: '' }); // token, visitor_id issues
  */
-export function checkExperimentBody(endpoint: ExperimentPath, key: string, body: unknown): ContractIssue[] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [{ field: '', problem: 'must be a JSON object' }];
+export function checkExperimentBody(
+  endpoint: ExperimentPath,
+  key: string,
+  body: unknown,
+): ContractIssue[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return [{ field: '', problem: 'must be a JSON object' }];
   const b = body as Record<string, unknown>;
   const issues: ContractIssue[] = [];
   const assignment = endpoint === '/experiments/assignments';
-  if (assignment && key.length === 0) issues.push({ field: 'experimentKey', problem: 'is missing from the path' });
+  if (assignment && key.length === 0)
+    issues.push({ field: 'experimentKey', problem: 'is missing from the path' });
   const known = assignment ? ASSIGNMENT_FIELDS : PERSONALIZATION_FIELDS;
-  for (const name of Object.keys(b)) if (!known.has(name)) issues.push({ field: name, problem: 'is not a field of this request' });
-  if (typeof b.token !== 'string' || b.token === '') issues.push({ field: 'token', problem: 'is required' });
-  else if (!b.token.startsWith('exp_')) issues.push({ field: 'token', problem: 'must be the experiment token (exp_…), not the Source token', limit: 'exp_…' });
-  if (typeof b.visitor_id !== 'string' || b.visitor_id === '') issues.push({ field: 'visitor_id', problem: 'is required (a non-empty string)' });
+  for (const name of Object.keys(b))
+    if (!known.has(name)) issues.push({ field: name, problem: 'is not a field of this request' });
+  if (typeof b.token !== 'string' || b.token === '')
+    issues.push({ field: 'token', problem: 'is required' });
+  else if (!b.token.startsWith('exp_'))
+    issues.push({
+      field: 'token',
+      problem: 'must be the experiment token (exp_…), not the Source token',
+      limit: 'exp_…',
+    });
+  if (typeof b.visitor_id !== 'string' || b.visitor_id === '')
+    issues.push({ field: 'visitor_id', problem: 'is required (a non-empty string)' });
   if (assignment) {
-    if (b.track_impression !== undefined && b.track_impression !== null && typeof b.track_impression !== 'boolean') {
+    if (
+      b.track_impression !== undefined &&
+      b.track_impression !== null &&
+      typeof b.track_impression !== 'boolean'
+    ) {
       issues.push({ field: 'track_impression', problem: 'must be a boolean or null' });
     }
     issues.push(...contextIssues(b.context));
@@ -136,14 +167,20 @@ export function checkExperimentBody(endpoint: ExperimentPath, key: string, body:
 
 function contextIssues(context: unknown): ContractIssue[] {
   if (context === undefined || context === null) return [];
-  if (typeof context !== 'object' || Array.isArray(context)) return [{ field: 'context', problem: 'must be an object or null' }];
+  if (typeof context !== 'object' || Array.isArray(context))
+    return [{ field: 'context', problem: 'must be an object or null' }];
   const c = context as Record<string, unknown>;
   const issues: ContractIssue[] = [];
-  for (const name of Object.keys(c)) if (!CONTEXT_FIELDS.has(name)) issues.push({ field: `context.${name}`, problem: 'is not a field of the page context' });
+  for (const name of Object.keys(c))
+    if (!CONTEXT_FIELDS.has(name))
+      issues.push({ field: `context.${name}`, problem: 'is not a field of the page context' });
   if (c.url !== undefined && (typeof c.url !== 'string' || !/^https?:\/\/[^/]/i.test(c.url))) {
     issues.push({ field: 'context.url', problem: 'must be an absolute http(s) URL' });
   }
-  if (c.search !== undefined && (typeof c.search !== 'string' || (c.search !== '' && !c.search.startsWith('?')))) {
+  if (
+    c.search !== undefined &&
+    (typeof c.search !== 'string' || (c.search !== '' && !c.search.startsWith('?')))
+  ) {
     issues.push({ field: 'context.search', problem: "must be a query string starting with '?'" });
   }
   return issues;
@@ -157,18 +194,35 @@ function contextIssues(context: unknown): ContractIssue[] {
  * @example
  * answerExperiment(book, undefined, '/experiments/personalization', '', { token: 'exp_t', visitor_id: 'v1' });
  */
-export function answerExperiment(book: ExperimentBook, token: string | undefined, endpoint: ExperimentPath, key: string, body: unknown): Reply {
-  const b = body as { token: string; visitor_id: string; context?: { url?: string; search?: string } | null; track_impression?: boolean | null };
-  if (token !== undefined && b.token !== token) return failure(endpoint, 401, 'the experiment token is not valid');
-  if (endpoint === '/experiments/personalization') return personalizationReply(book.personalizations.get(b.visitor_id));
+export function answerExperiment(
+  book: ExperimentBook,
+  token: string | undefined,
+  endpoint: ExperimentPath,
+  key: string,
+  body: unknown,
+): Reply {
+  const b = body as {
+    token: string;
+    visitor_id: string;
+    context?: { url?: string; search?: string } | null;
+    track_impression?: boolean | null;
+  };
+  if (token !== undefined && b.token !== token)
+    return failure(endpoint, 401, 'the experiment token is not valid');
+  if (endpoint === '/experiments/personalization')
+    return personalizationReply(book.personalizations.get(b.visitor_id));
   const experiment = book.experiments.get(key);
   if (!experiment) return failure(endpoint, 404, `no experiment with key ${JSON.stringify(key)}`);
   const context = b.context ?? null;
-  if (!eligible(experiment.url, context?.url)) return { status: 200, body: { success: true, in_experiment: false } };
-  const variantId = experiment.assign ? experiment.assign(b.visitor_id, context) : bucket(b.visitor_id, key, experiment.variants);
+  if (!eligible(experiment.url, context?.url))
+    return { status: 200, body: { success: true, in_experiment: false } };
+  const variantId = experiment.assign
+    ? experiment.assign(b.visitor_id, context)
+    : bucket(b.visitor_id, key, experiment.variants);
   const variant = experiment.variants.find((v) => v.id === variantId);
   if (!variant) return { status: 200, body: { success: true, in_experiment: false } };
-  if (b.track_impression !== false) book.impressions.push({ experimentKey: key, visitorId: b.visitor_id, variantId: variant.id });
+  if (b.track_impression !== false)
+    book.impressions.push({ experimentKey: key, visitorId: b.visitor_id, variantId: variant.id });
   const reply: Record<string, unknown> = {
     success: true,
     in_experiment: true,
@@ -194,9 +248,12 @@ export function assertExperiment(key: string, experiment: MockExperiment): void 
     throw new TypeError(`mock.experiment(${JSON.stringify(key)}): ${problem}`);
   };
   if (typeof key !== 'string' || key === '') fail('the key must be a non-empty string');
-  if (!Array.isArray(experiment?.variants) || experiment.variants.length === 0) fail('variants must list at least one variant');
-  if (experiment.variants.some((v) => typeof v?.id !== 'string' || v.id === '')) fail('every variant needs a non-empty string id');
-  if (experiment.assign !== undefined && typeof experiment.assign !== 'function') fail('assign must be a function');
+  if (!Array.isArray(experiment?.variants) || experiment.variants.length === 0)
+    fail('variants must list at least one variant');
+  if (experiment.variants.some((v) => typeof v?.id !== 'string' || v.id === ''))
+    fail('every variant needs a non-empty string id');
+  if (experiment.assign !== undefined && typeof experiment.assign !== 'function')
+    fail('assign must be a function');
 }
 
 function eligible(rule: string | RegExp | undefined, url: string | undefined): boolean {
@@ -213,11 +270,18 @@ function bucket(visitorId: string, key: string, variants: readonly MockVariant[]
 
 function personalizationReply(found: MockPersonalization | undefined): Reply {
   const personalizations = (found?.personalizations ?? []).map((p) => {
-    const entry: Record<string, unknown> = { assigned_at: p.assignedAt ?? Date.now(), experiment_id: p.experimentId, variant_id: p.variantId };
+    const entry: Record<string, unknown> = {
+      assigned_at: p.assignedAt ?? Date.now(),
+      experiment_id: p.experimentId,
+      variant_id: p.variantId,
+    };
     if (p.experimentKey !== undefined) entry.experiment_key = p.experimentKey;
     if (p.experimentName !== undefined) entry.experiment_name = p.experimentName;
     if (p.variantName !== undefined) entry.variant_name = p.variantName;
     return entry;
   });
-  return { status: 200, body: { success: true, personalizations, properties: { ...found?.properties } } };
+  return {
+    status: 200,
+    body: { success: true, personalizations, properties: { ...found?.properties } },
+  };
 }

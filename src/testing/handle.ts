@@ -43,8 +43,14 @@ export async function handleRequest(
     return finish(env, res, record, wrongRoute(env, path, endpoint));
   }
   // Checked even when a script decides the answer: violations are about what was sent.
-  const experiment = endpoint.startsWith('/experiments/') ? experimentRoute(path.slice(path.indexOf('/experiments/'))) : undefined;
-  const check = !body.ok ? undefined : experiment ? experimentCheck(experiment, body.value) : checkBody(endpoint, body.value);
+  const experiment = endpoint.startsWith('/experiments/')
+    ? experimentRoute(path.slice(path.indexOf('/experiments/')))
+    : undefined;
+  const check = !body.ok
+    ? undefined
+    : experiment
+      ? experimentCheck(experiment, body.value)
+      : checkBody(endpoint, body.value);
   env.state.addViolations(path, body.ok ? check!.all : [body.issue]);
   const { gzip, wireBytes, decodedBytes } = body;
   const script = env.state.scripts.take({ endpoint, gzip, wireBytes, decodedBytes });
@@ -110,9 +116,21 @@ function experimentCheck(route: ExperimentRoute, value: unknown): BodyCheck {
 }
 
 /** 400 for a body that breaks the experiments contract, else the declared experiment's answer. */
-function experimentReply(env: HandlerEnv, route: ExperimentRoute, value: unknown, check: BodyCheck): Reply {
-  if (check.all.length > 0) return failure(route.endpoint, 400, check.all.map(describeIssue).join('; '));
-  return answerExperiment(env.state.experiments, env.experimentToken, route.endpoint, route.key, value);
+function experimentReply(
+  env: HandlerEnv,
+  route: ExperimentRoute,
+  value: unknown,
+  check: BodyCheck,
+): Reply {
+  if (check.all.length > 0)
+    return failure(route.endpoint, 400, check.all.map(describeIssue).join('; '));
+  return answerExperiment(
+    env.state.experiments,
+    env.experimentToken,
+    route.endpoint,
+    route.key,
+    value,
+  );
 }
 
 /** The real API's path: auth, contract checks, then record what was accepted. */

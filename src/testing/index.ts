@@ -18,7 +18,12 @@
 export { createMockOurs } from './mock-ours';
 export type { MockOurs } from './mock-ours';
 export { MAX_BODY_BYTES } from './read-body';
-export type { MockExperiment, MockImpression, MockPersonalization, MockVariant } from './experiments';
+export type {
+  MockExperiment,
+  MockImpression,
+  MockPersonalization,
+  MockVariant,
+} from './experiments';
 export type {
   BodyLimitReply,
   DropReply,

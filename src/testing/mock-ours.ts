@@ -1,5 +1,10 @@
 import { setMaxListeners } from 'node:events';
-import { assertExperiment, type MockExperiment, type MockImpression, type MockPersonalization } from './experiments';
+import {
+  assertExperiment,
+  type MockExperiment,
+  type MockImpression,
+  type MockPersonalization,
+} from './experiments';
 import type { HandlerEnv } from './handle';
 import type { MockScript } from './script';
 import { serve, stop, type Served } from './server';
@@ -34,7 +39,12 @@ export async function createMockOurs(options: MockOursOptions = {}): Promise<Moc
   const state = new MockState();
   const closing = new AbortController();
   setMaxListeners(0, closing.signal); // each delayed or hung request listens: a test may hang many
-  const env: HandlerEnv = { state, token: options.token, experimentToken: options.experimentToken, closing: closing.signal };
+  const env: HandlerEnv = {
+    state,
+    token: options.token,
+    experimentToken: options.experimentToken,
+    closing: closing.signal,
+  };
   const served = await serve(env, options.port ?? 0, options.host ?? '127.0.0.1');
   return new MockOurs(served, state, closing);
 }
@@ -133,7 +143,10 @@ export class MockOurs {
    * @example
    * const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
    */
-  waitFor(count: number, options?: WaitForOptions & { of?: 'events' | undefined }): Promise<MockEvent[]>;
+  waitFor(
+    count: number,
+    options?: WaitForOptions & { of?: 'events' | undefined },
+  ): Promise<MockEvent[]>;
   waitFor(count: number, options: WaitForOptions & { of: 'identifies' }): Promise<MockIdentify[]>;
   waitFor(count: number, options: WaitForOptions & { of: 'requests' }): Promise<MockRequest[]>;
   waitFor(count: number, options: WaitForOptions = {}): Promise<unknown[]> {

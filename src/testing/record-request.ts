@@ -19,7 +19,12 @@ const SECRET_HEADER = /authorization|cookie|token|api-key/i;
 export function routeOf(req: IncomingMessage): { path: string; endpoint: MockPath | null } {
   const path = new URL(req.url ?? '/', 'http://mock').pathname;
   const rest = path.startsWith(BASE) ? path.slice(BASE.length) : '';
-  return { path, endpoint: ENDPOINTS.includes(rest) ? (rest as MockPath) : (experimentRoute(rest)?.endpoint ?? null) };
+  return {
+    path,
+    endpoint: ENDPOINTS.includes(rest)
+      ? (rest as MockPath)
+      : (experimentRoute(rest)?.endpoint ?? null),
+  };
 }
 
 /**

@@ -1,7 +1,13 @@
 import { REPLY_KEYS, type MockScript } from './script';
 import type { MockPath } from './types';
 
-const PATHS: readonly string[] = ['/track', '/batch', '/identify', '/experiments/assignments', '/experiments/personalization'];
+const PATHS: readonly string[] = [
+  '/track',
+  '/batch',
+  '/identify',
+  '/experiments/assignments',
+  '/experiments/personalization',
+];
 
 /**
  * What the queue needs to know about a request to pick the script item for it.

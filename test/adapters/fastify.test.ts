@@ -7,10 +7,16 @@ import { OursClient } from '../../src/index';
 import { clientFor, FAST_RETRY, TOKEN, withMock } from '../support/client';
 import { send } from './harness';
 
-const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
+const VISITOR = {
+  cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001',
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0',
+};
 
 /** What only Fastify has: encapsulation, register options, inject, onClose. The shared cases are in the other files. */
-for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastify5], ['Fastify 5', fastify5]] as const) {
+for (const [name, create] of [
+  ['Fastify 4', fastify4 as unknown as typeof fastify5],
+  ['Fastify 5', fastify5],
+] as const) {
   describe(`adapter: Fastify plugin [${name}]`, () => {
     const t = withMock();
 
@@ -22,13 +28,21 @@ for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastif
       await app.register(async (child) => {
         child.get('/child', async (request) => (request.ours.track('Child'), 'ok'));
       });
-      app.setNotFoundHandler(async (request, reply) => (request.ours.track('Not Found'), reply.status(404).send('missing')));
+      app.setNotFoundHandler(
+        async (request, reply) => (
+          request.ours.track('Not Found'),
+          reply.status(404).send('missing')
+        ),
+      );
       await app.listen({ port: 0, host: '127.0.0.1' });
       const { port } = app.server.address() as { port: number };
       try {
-        for (const path of ['/before', '/child', '/missing']) await send(port, path, { headers: VISITOR });
+        for (const path of ['/before', '/child', '/missing'])
+          await send(port, path, { headers: VISITOR });
         const events = await t.mock.waitFor(3);
-        expect(events.map((e) => [e.event, e.defaultProperties!.pathname, e.userId])).to.have.deep.members([
+        expect(
+          events.map((e) => [e.event, e.defaultProperties!.pathname, e.userId]),
+        ).to.have.deep.members([
           ['Before', '/before', '00000000-0000-4000-8000-000000000001'],
           ['Child', '/child', '00000000-0000-4000-8000-000000000001'],
           ['Not Found', '/missing', '00000000-0000-4000-8000-000000000001'],
@@ -48,7 +62,10 @@ for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastif
       const reply = await app.inject({ url: '/?utm_source=inject', headers: VISITOR });
       expect(reply.statusCode).to.equal(200);
       const [event] = await t.mock.waitFor(1);
-      expect(event).to.include({ event: 'Injected', userId: '00000000-0000-4000-8000-000000000001' });
+      expect(event).to.include({
+        event: 'Injected',
+        userId: '00000000-0000-4000-8000-000000000001',
+      });
       expect(event!.defaultProperties).to.include({ utm_source: 'inject', pathname: '/' });
       await app.close();
       await client.shutdown();
@@ -56,7 +73,14 @@ for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastif
 
     it('app.close() shuts down the client the plugin made (delivering what it held); a given client stays open', async () => {
       const made = create();
-      await made.register(ours, { token: TOKEN, apiUrl: t.mock.url, retry: FAST_RETRY, flushIntervalMs: 60_000, logger: false, handleSignals: false });
+      await made.register(ours, {
+        token: TOKEN,
+        apiUrl: t.mock.url,
+        retry: FAST_RETRY,
+        flushIntervalMs: 60_000,
+        logger: false,
+        handleSignals: false,
+      });
       made.get('/', async (request) => (request.ours.track('Held Until Close'), 'ok'));
       await made.inject({ url: '/', headers: VISITOR });
       expect(t.mock.events).to.have.length(0); // a minute's flush interval: still queued
@@ -72,13 +96,16 @@ for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastif
       await client.shutdown();
     });
 
-    it('registered twice with other options: one tracker per request (one minted visitor), the first registration\'s options', async () => {
+    it("registered twice with other options: one tracker per request (one minted visitor), the first registration's options", async () => {
       const { client } = clientFor(t.mock);
       const app = create();
       await app.register(ours, { client, setVisitorCookie: true });
       await app.register(ours, { client, setVisitorCookie: true, gpc: 'drop' });
       app.get('/', async (request) => (request.ours.track('Once'), 'ok'));
-      const reply = await app.inject({ url: '/', headers: { 'user-agent': VISITOR['user-agent'], 'sec-gpc': '1' } });
+      const reply = await app.inject({
+        url: '/',
+        headers: { 'user-agent': VISITOR['user-agent'], 'sec-gpc': '1' },
+      });
       const cookies = ([] as string[]).concat(reply.headers['set-cookie'] ?? []);
       expect(cookies).to.have.length(1);
       const [event] = await t.mock.waitFor(1);
@@ -108,7 +135,9 @@ for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastif
       expect(replies.map((r) => r.statusCode)).to.deep.equal([418, 200]);
       for (const [i, reply] of replies.entries()) {
         const event = events.find((e) => e.event === ['Error Reply', 'Stream Reply'][i])!;
-        expect(([] as string[]).concat(reply.headers['set-cookie'] ?? []).map((c) => c.split(';')[0])).to.deep.equal(['session=abc', `ours_device_id=${event.userId}`]);
+        expect(
+          ([] as string[]).concat(reply.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]),
+        ).to.deep.equal(['session=abc', `ours_device_id=${event.userId}`]);
       }
       await app.close();
       await client.shutdown();
@@ -118,7 +147,10 @@ for (const [name, create] of [['Fastify 4', fastify4 as unknown as typeof fastif
       const app = create();
       let error: unknown;
       try {
-        await app.register(ours, { client: new OursClient({ token: TOKEN, logger: false, handleSignals: false }), gpc: 'nope' as never });
+        await app.register(ours, {
+          client: new OursClient({ token: TOKEN, logger: false, handleSignals: false }),
+          gpc: 'nope' as never,
+        });
       } catch (err) {
         error = err;
       }

@@ -33,7 +33,13 @@ adapterSuite('first contact: a request without a visitor', (t) => {
     expect(warnings).to.have.length(1);
     const [said] = warnings;
     expect(said!.obj).to.deep.include({ reason: 'no_visitor' });
-    for (const remedy of ['ours_device_id', 'setVisitorCookie: true', 'identify: (req)', 'req.ours.setIdentity(']) expect(said!.msg).to.include(remedy);
+    for (const remedy of [
+      'ours_device_id',
+      'setVisitorCookie: true',
+      'identify: (req)',
+      'req.ours.setIdentity(',
+    ])
+      expect(said!.msg).to.include(remedy);
     expect(t.mock.events).to.deep.equal([]);
   });
 
@@ -42,7 +48,9 @@ adapterSuite('first contact: a request without a visitor', (t) => {
     app.handle(({ ours }) => ours.track('Minted'));
     const minted = await app.get('/');
     expect(String(minted.headers['set-cookie'])).to.match(/^ours_device_id=[0-9a-f-]{36};/);
-    const hooked = await t.start({ ours: { client: t.client(), identify: () => ({ externalId: 'u1' }) } });
+    const hooked = await t.start({
+      ours: { client: t.client(), identify: () => ({ externalId: 'u1' }) },
+    });
     hooked.handle(({ ours }) => ours.track('Hooked'));
     await hooked.get('/');
     const set = await t.start({ ours: { client: t.client() } });
@@ -78,7 +86,13 @@ describe('first contact: a middleware made per request', function () {
     it(`${kind}: 100 requests share one client (one API request, not 100) and the log says, once, to make ours() at startup`, async () => {
       const logger = captureLogger();
       // A minute's interval: everything waits for the shutdown below, however slow the machine.
-      const options = { token: TOKEN, apiUrl: t.mock.url, retry: FAST_RETRY, flushIntervalMs: 60_000, logger };
+      const options = {
+        token: TOKEN,
+        apiUrl: t.mock.url,
+        retry: FAST_RETRY,
+        flushIntervalMs: 60_000,
+        logger,
+      };
       const clients = new Set<OursClient>();
       let listener: RequestListener;
       if (kind === 'express') {
@@ -113,9 +127,13 @@ describe('first contact: a middleware made per request', function () {
       await client!.shutdown();
       expect(t.mock.events).to.have.length(100);
       expect(t.mock.requests).to.have.length(1);
-      const warnings = logger.lines.filter((l) => l.level === 'warn' && /per request/.test(l.msg ?? ''));
+      const warnings = logger.lines.filter(
+        (l) => l.level === 'warn' && /per request/.test(l.msg ?? ''),
+      );
       expect(warnings).to.have.length(1);
-      expect(warnings[0]!.msg).to.match(/Make it once, at startup: `const tracking = ours\(\{\.\.\.\}\); app\.use\(tracking\);`/);
+      expect(warnings[0]!.msg).to.match(
+        /Make it once, at startup: `const tracking = ours\(\{\.\.\.\}\); app\.use\(tracking\);`/,
+      );
     });
   }
 
@@ -148,12 +166,29 @@ describe('first contact: a middleware mounted after the routes', () => {
   });
   after(() => {
     // Every framework's route answered; the log said where the middleware goes, for each kind of app.
-    expect(printed.some((l) => /^\[ours-middleware\] req\.ours\.track\(\) was called, but ours\(\) did not run for this request.*`app\.use\(ours\(\{\.\.\.\}\)\)` above them/.test(l))).to.equal(true);
-    expect(printed.some((l) => /^\[ours-middleware\] ctx\.ours\.track\(\) was called, but ours\(\) did not run for this request.*mount it before the middleware that tracks/.test(l))).to.equal(true);
+    expect(
+      printed.some((l) =>
+        /^\[ours-middleware\] req\.ours\.track\(\) was called, but ours\(\) did not run for this request.*`app\.use\(ours\(\{\.\.\.\}\)\)` above them/.test(
+          l,
+        ),
+      ),
+    ).to.equal(true);
+    expect(
+      printed.some((l) =>
+        /^\[ours-middleware\] ctx\.ours\.track\(\) was called, but ours\(\) did not run for this request.*mount it before the middleware that tracks/.test(
+          l,
+        ),
+      ),
+    ).to.equal(true);
   });
 
   const apps: [string, () => RequestListener][] = [
-    ...([['Express 4', express4], ['Express 5', express5]] as const).map(([name, create]): [string, () => RequestListener] => [
+    ...(
+      [
+        ['Express 4', express4],
+        ['Express 5', express5],
+      ] as const
+    ).map(([name, create]): [string, () => RequestListener] => [
       name,
       () => {
         const app = create();
@@ -166,7 +201,12 @@ describe('first contact: a middleware mounted after the routes', () => {
         return app;
       },
     ]),
-    ...([['Koa 2', Koa2], ['Koa 3', Koa3]] as const).map(([name, Koa]): [string, () => RequestListener] => [
+    ...(
+      [
+        ['Koa 2', Koa2],
+        ['Koa 3', Koa3],
+      ] as const
+    ).map(([name, Koa]): [string, () => RequestListener] => [
       name,
       () => {
         const app = new Koa();

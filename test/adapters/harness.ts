@@ -21,13 +21,25 @@
  */
 import { once } from 'node:events';
 import { connect } from 'node:http2';
-import { createServer, request, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import express5 from 'express';
 import express4 from 'express4';
-import fastify5, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import fastify5, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import fastify4 from 'fastify4';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -51,7 +63,17 @@ import { send, type Reply, type RequestOptions } from '../support/http';
 import { clientFor } from '../support/client';
 
 /** What a handler may do with `req.ours` / `ctx.ours`. */
-export type Tracker = Pick<RequestTracker, 'track' | 'identify' | 'setIdentity' | 'context' | 'optOut' | 'experiment' | 'personalization' | 'redirect'>;
+export type Tracker = Pick<
+  RequestTracker,
+  | 'track'
+  | 'identify'
+  | 'setIdentity'
+  | 'context'
+  | 'optOut'
+  | 'experiment'
+  | 'personalization'
+  | 'redirect'
+>;
 
 export interface HandlerArgs {
   /** `req.ours` (Express) or `ctx.ours` (Koa). */
@@ -78,7 +100,16 @@ export interface FakeUser {
   email: string;
 }
 
-export type FrameworkName = 'Express 4' | 'Express 5' | 'Koa 2' | 'Koa 3' | 'Fastify 4' | 'Fastify 5' | 'node:http' | 'fetch' | 'Hono 4';
+export type FrameworkName =
+  | 'Express 4'
+  | 'Express 5'
+  | 'Koa 2'
+  | 'Koa 3'
+  | 'Fastify 4'
+  | 'Fastify 5'
+  | 'node:http'
+  | 'fetch'
+  | 'Hono 4';
 export type FrameworkKind = 'express' | 'koa' | 'fastify' | 'node' | 'fetch' | 'hono';
 
 export interface Framework {
@@ -110,7 +141,13 @@ export interface Framework {
    * it (a router on Express, the next middleware on Koa, a second plugin on
    * Fastify, a second `track()` on node), after `between` has run.
    */
-  app(mw: unknown, run: () => Handler, appErrors: unknown[], setup?: (app: any) => void, again?: Remount): RequestListener | Promise<RequestListener>;
+  app(
+    mw: unknown,
+    run: () => Handler,
+    appErrors: unknown[],
+    setup?: (app: any) => void,
+    again?: Remount,
+  ): RequestListener | Promise<RequestListener>;
 }
 
 /** A second mount of `ours()` (app level, then again on a router), as apps assembled from modules do. */
@@ -120,7 +157,8 @@ export interface Remount {
   between?: (ours: Tracker, target: unknown) => void;
 }
 
-const isThenable = (v: unknown): v is PromiseLike<Body> => typeof (v as PromiseLike<unknown>)?.then === 'function';
+const isThenable = (v: unknown): v is PromiseLike<Body> =>
+  typeof (v as PromiseLike<unknown>)?.then === 'function';
 
 function fakeUser(header: string | string[] | undefined): FakeUser | undefined {
   return typeof header === 'string' ? { id: header, email: `${header}@example.com` } : undefined;
@@ -164,10 +202,17 @@ function expressFramework(name: 'Express 4' | 'Express 5', create: typeof expres
         if (isThenable(out)) out.then((body) => send(res, body), next);
         else send(res, out);
       });
-      app.use((err: unknown, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
-        appErrors.push(err);
-        res.status(500).send('error');
-      });
+      app.use(
+        (
+          err: unknown,
+          _req: express5.Request,
+          res: express5.Response,
+          _next: express5.NextFunction,
+        ) => {
+          appErrors.push(err);
+          res.status(500).send('error');
+        },
+      );
       return app;
     },
   };
@@ -215,14 +260,18 @@ interface FastifyMount {
 }
 
 function fastifyFramework(name: 'Fastify 4' | 'Fastify 5', create: typeof fastify5): Framework {
-  const register = async (app: FastifyInstance, mount: unknown): Promise<void> => void (await app.register(oursFastify, (mount as FastifyMount).options));
+  const register = async (app: FastifyInstance, mount: unknown): Promise<void> =>
+    void (await app.register(oursFastify, (mount as FastifyMount).options));
   return {
     name,
     kind: 'fastify',
     nodeResponse: true,
     ownTrust: true,
     // The plugin's own client, made from these options (options made once share it).
-    ours: (options = {}) => ({ options, client: options.client ?? resolveMiddlewareConfig(options, nodeResponse).client }),
+    ours: (options = {}) => ({
+      options,
+      client: options.client ?? resolveMiddlewareConfig(options, nodeResponse).client,
+    }),
     async mountError(options) {
       const app = create();
       try {
@@ -248,16 +297,22 @@ function fastifyFramework(name: 'Fastify 4' | 'Fastify 5', create: typeof fastif
         },
       });
       app.decorateRequest('user', undefined);
-      app.addHook('onRequest', (request: FastifyRequest & { user?: FakeUser }, _reply: FastifyReply, done: () => void) => {
-        request.user = fakeUser(request.headers['x-user']);
-        done();
-      });
+      app.addHook(
+        'onRequest',
+        (request: FastifyRequest & { user?: FakeUser }, _reply: FastifyReply, done: () => void) => {
+          request.user = fakeUser(request.headers['x-user']);
+          done();
+        },
+      );
       await register(app, mw);
       if (again) {
-        app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-          again.between?.(request.ours, request);
-          done();
-        });
+        app.addHook(
+          'onRequest',
+          (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+            again.between?.(request.ours, request);
+            done();
+          },
+        );
         await register(app, again.mw);
       }
       app.setErrorHandler((err, _request, reply) => {
@@ -265,7 +320,13 @@ function fastifyFramework(name: 'Fastify 4' | 'Fastify 5', create: typeof fastif
         void reply.status(500).send('error');
       });
       app.all('/*', async (request, reply) => {
-        const body = await run()({ ours: request.ours, req: request.raw, res: reply.raw, target: request, reply });
+        const body = await run()({
+          ours: request.ours,
+          req: request.raw,
+          res: reply.raw,
+          target: request,
+          reply,
+        });
         if (reply.sent || reply.raw.headersSent) return reply;
         return reply.type('text/plain').send(body ?? 'ok');
       });
@@ -307,7 +368,11 @@ function nodeFramework(): Framework {
         }
         try {
           const out = run()({ ours, req, res, target: req });
-          if (isThenable(out)) out.then((body) => send(res, body), (err: unknown) => fail(res, err));
+          if (isThenable(out))
+            out.then(
+              (body) => send(res, body),
+              (err: unknown) => fail(res, err),
+            );
           else send(res, out);
         } catch (err) {
           fail(res, err);
@@ -320,7 +385,10 @@ function nodeFramework(): Framework {
 /** A handler's body as a Web `Response` (a Node stream becomes a Web stream). */
 function webResponse(body: Body): Response {
   if (body instanceof Response) return body;
-  if (body instanceof Readable) return new Response(Readable.toWeb(body) as ReadableStream, { headers: { 'content-type': 'text/plain' } });
+  if (body instanceof Readable)
+    return new Response(Readable.toWeb(body) as ReadableStream, {
+      headers: { 'content-type': 'text/plain' },
+    });
   return new Response(body ?? 'ok', { headers: { 'content-type': 'text/plain; charset=UTF-8' } });
 }
 
@@ -345,30 +413,34 @@ function fetchFramework(): Framework {
     pathOf: (target) => pathAndQuery((target as Request).url),
     app(mw, run, appErrors, _setup, again) {
       const track = mw as ReturnType<typeof oursFetch>;
-      return getRequestListener(async (request, env) => {
-        const { incoming: req, outgoing: res } = env as HttpBindings;
-        users.set(request, fakeUser(req.headers['x-user']));
-        let ours = track(request, { remoteAddress: req.socket.remoteAddress });
-        if (again) {
-          again.between?.(ours, request);
-          ours = (again.mw as typeof track)(request);
-        }
-        let response: Response;
-        try {
-          response = webResponse(await run()({ ours, req, res, target: request }));
-        } catch (err) {
-          appErrors.push(err);
-          response = new Response('error', { status: 500 });
-        }
-        return ours.respond(response);
-      }, { overrideGlobalObjects: false }) as RequestListener;
+      return getRequestListener(
+        async (request, env) => {
+          const { incoming: req, outgoing: res } = env as HttpBindings;
+          users.set(request, fakeUser(req.headers['x-user']));
+          let ours = track(request, { remoteAddress: req.socket.remoteAddress });
+          if (again) {
+            again.between?.(ours, request);
+            ours = (again.mw as typeof track)(request);
+          }
+          let response: Response;
+          try {
+            response = webResponse(await run()({ ours, req, res, target: request }));
+          } catch (err) {
+            appErrors.push(err);
+            response = new Response('error', { status: 500 });
+          }
+          return ours.respond(response);
+        },
+        { overrideGlobalObjects: false },
+      ) as RequestListener;
     },
   };
 }
 
 /** Hono 4 on Node (@hono/node-server), the IP from its `getConnInfo` unless the test says otherwise. */
 function honoFramework(): Framework {
-  const withConnInfo = (options: Options = {}): OursHonoOptions => ('getConnInfo' in options ? (options as OursHonoOptions) : { getConnInfo, ...options });
+  const withConnInfo = (options: Options = {}): OursHonoOptions =>
+    'getConnInfo' in options ? (options as OursHonoOptions) : { getConnInfo, ...options };
   return {
     name: 'Hono 4',
     kind: 'hono',
@@ -379,7 +451,9 @@ function honoFramework(): Framework {
     userOf: (target) => (target as Context).get('user') as FakeUser | undefined,
     pathOf: (target) => pathAndQuery((target as Context).req.url),
     app(mw, run, appErrors, setup, again) {
-      const app = new Hono<OursEnv & { Bindings: HttpBindings; Variables: { user: FakeUser | undefined } }>();
+      const app = new Hono<
+        OursEnv & { Bindings: HttpBindings; Variables: { user: FakeUser | undefined } }
+      >();
       setup?.(app);
       app.use((c, next) => {
         c.set('user', fakeUser(c.req.header('x-user')));
@@ -394,7 +468,12 @@ function honoFramework(): Framework {
         app.use(again.mw as ReturnType<typeof oursHono>);
       }
       app.all('*', async (c) => {
-        const body = await run()({ ours: c.var.ours, req: c.env.incoming, res: c.env.outgoing, target: c });
+        const body = await run()({
+          ours: c.var.ours,
+          req: c.env.incoming,
+          res: c.env.outgoing,
+          target: c,
+        });
         return c.env.outgoing.headersSent ? RESPONSE_ALREADY_SENT : webResponse(body);
       });
       app.onError((err, c) => {
@@ -490,7 +569,10 @@ export class Bed {
     const appErrors: unknown[] = [];
     let handler: Handler = () => undefined;
     const again = options.mountAgain && {
-      mw: options.mountAgain.ours === 'same' ? mw : this.fw.ours({ client: mw.client, ...options.mountAgain.ours }),
+      mw:
+        options.mountAgain.ours === 'same'
+          ? mw
+          : this.fw.ours({ client: mw.client, ...options.mountAgain.ours }),
       between: options.mountAgain.between,
     };
     const listener = await this.fw.app(mw, () => handler, appErrors, options.setup, again);
@@ -538,7 +620,11 @@ export function adapterSuite(title: string, body: (t: Bed) => void): void {
 }
 
 /** GET `path` over cleartext HTTP/2; resolves with the status and the headers once the response has ended. */
-export async function h2get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown> }> {
+export async function h2get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown> }> {
   const session = connect(`http://127.0.0.1:${port}`);
   try {
     const req = session.request({ ':path': path, ...headers });
@@ -552,15 +638,24 @@ export async function h2get(port: number, path: string, headers: Record<string, 
 }
 
 /** Opens a request, waits for the first body chunk, then aborts it (the client goes away mid-response). */
-export function abortAfterFirstChunk(port: number, path: string, options: RequestOptions = {}): Promise<void> {
+export function abortAfterFirstChunk(
+  port: number,
+  path: string,
+  options: RequestOptions = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: options.headers, agent: false }, (res) => {
-      res.once('data', () => {
-        req.destroy();
-        resolve();
-      });
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: options.headers, agent: false },
+      (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' ? undefined : reject(err),
+    );
     req.end();
   });
 }

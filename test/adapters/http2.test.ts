@@ -8,14 +8,20 @@ import { clientFor, withMock } from '../support/client';
 import { h2get } from './harness';
 
 /** GET `path` over cleartext HTTP/2; resolves with the status (and the headers) once the response has ended. */
-async function get(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
+async function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
   return (await h2get(port, path, headers)).status;
 }
 
 describe('adapter: Koa 3 on an HTTP/2 server (its compatibility response)', () => {
   const t = withMock();
   let server: Http2Server | undefined;
-  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+  afterEach(
+    () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  );
 
   it('hands tracked events over once the response has ended, with the request context', async () => {
     const { client, errors } = clientFor(t.mock);
@@ -29,18 +35,31 @@ describe('adapter: Koa 3 on an HTTP/2 server (its compatibility response)', () =
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
 
-    const status = await get(port, '/pricing?utm_source=h2', { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000011', 'user-agent': 'Mozilla/5.0 h2 test' });
+    const status = await get(port, '/pricing?utm_source=h2', {
+      cookie: 'ours_device_id=00000000-0000-4000-8000-000000000011',
+      'user-agent': 'Mozilla/5.0 h2 test',
+    });
     expect(status).to.equal(200);
     await t.mock.waitFor(1);
     const [event] = t.mock.events;
-    expect(event).to.include({ event: 'Page Viewed', userId: '00000000-0000-4000-8000-000000000011' });
-    expect(event!.defaultProperties).to.include({ pathname: '/pricing', utm_source: 'h2', host: `127.0.0.1:${port}` });
+    expect(event).to.include({
+      event: 'Page Viewed',
+      userId: '00000000-0000-4000-8000-000000000011',
+    });
+    expect(event!.defaultProperties).to.include({
+      pathname: '/pricing',
+      utm_source: 'h2',
+      host: `127.0.0.1:${port}`,
+    });
     expect(errors).to.deep.equal([]);
     await client.shutdown();
   });
 
   /** A Koa app whose route throws 404 after `route` ran: the `Set-Cookie` lines of its error response. */
-  async function cookiesOfKoaError(options: Omit<OursKoaOptions, 'client'>, route: (ctx: Koa.Context) => void) {
+  async function cookiesOfKoaError(
+    options: Omit<OursKoaOptions, 'client'>,
+    route: (ctx: Koa.Context) => void,
+  ) {
     const { client } = clientFor(t.mock);
     const app = new Koa();
     app.silent = true;
@@ -64,7 +83,9 @@ describe('adapter: Koa 3 on an HTTP/2 server (its compatibility response)', () =
   });
 
   it('setVisitorCookie: ctx.throw(404) after the first track() keeps the minted cookie on the error response', async () => {
-    const { cookies, client } = await cookiesOfKoaError({ setVisitorCookie: true }, (ctx) => ctx.ours.track('Missing Page'));
+    const { cookies, client } = await cookiesOfKoaError({ setVisitorCookie: true }, (ctx) =>
+      ctx.ours.track('Missing Page'),
+    );
     expect(cookies).to.have.length(1);
     const [event] = await t.mock.waitFor(1);
     expect(cookies[0]).to.match(new RegExp(`^ours_device_id=${event!.userId};`));

@@ -16,10 +16,15 @@ interface Finish {
  */
 function finished(res: ServerResponse, look: () => unknown): Promise<Finish> {
   const started = performance.now();
-  return new Promise((resolve) => res.on('finish', () => resolve({ ms: performance.now() - started, seen: look() })));
+  return new Promise((resolve) =>
+    res.on('finish', () => resolve({ ms: performance.now() - started, seen: look() })),
+  );
 }
 
-const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
+const VISITOR = {
+  cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001',
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0',
+};
 
 adapterSuite('adapter: when events leave', (t) => {
   it('never delays the response while the Ours API hangs, and delivers after', async () => {
@@ -79,7 +84,10 @@ adapterSuite('adapter: when events leave', (t) => {
     expect(event!.event).to.equal('Before Abort');
     expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000001');
     expect(event!.defaultProperties!.ip).to.equal('127.0.0.1'); // read at the start, still known
-    expect(event!.identityContext).to.deep.equal({ ip: '127.0.0.1', userAgent: VISITOR['user-agent'] });
+    expect(event!.identityContext).to.deep.equal({
+      ip: '127.0.0.1',
+      userAgent: VISITOR['user-agent'],
+    });
   });
 
   it('a shutdown() called as the response finishes still delivers its events: waiting hand-offs go first', async () => {
@@ -96,10 +104,12 @@ adapterSuite('adapter: when events leave', (t) => {
     expect(app.client.stats()).to.include({ tracked: 1, delivered: 1, dropped: 0 });
   });
 
-  it('runs the hooks outside the request\'s AsyncLocalStorage context (hand-offs run in one batch)', async () => {
+  it("runs the hooks outside the request's AsyncLocalStorage context (hand-offs run in one batch)", async () => {
     const als = new AsyncLocalStorage<{ requestId: string }>();
     const seen: unknown[] = [];
-    const app = await t.start({ ours: { beforeSend: (event) => (seen.push(als.getStore()), event) } });
+    const app = await t.start({
+      ours: { beforeSend: (event) => (seen.push(als.getStore()), event) },
+    });
     app.handle(({ ours }) => {
       als.enterWith({ requestId: 'r1' });
       ours.track('In Context');
@@ -126,7 +136,7 @@ adapterSuite('adapter: when events leave', (t) => {
     expect(t.mock.duplicates()).to.deep.equal([]);
   });
 
-  it('delivers what a handler tracked before it threw, through the framework\'s error handling', async () => {
+  it("delivers what a handler tracked before it threw, through the framework's error handling", async () => {
     const app = await t.start();
     app.handle(({ ours }) => {
       ours.track('Tracked Before Throw');
@@ -180,42 +190,57 @@ adapterSuite('adapter: when events leave', (t) => {
   });
 
   // Node's response only: a fetch or Hono handler cannot write before it returns (see web.test.ts).
-  if (t.fw.nodeResponse) it('attaches listeners on the first track() only, and a request that tracks nothing sends and reads nothing', async () => {
-    const app = await t.start();
-    const counts: Record<string, number[]> = {};
-    const headerReads: string[] = [];
-    app.handle(({ ours, req, res }) => {
-      const count = () => res.listenerCount('finish') + res.listenerCount('close');
-      // Spy on the header reads of the rest of this request.
-      const headers = req.headers;
-      req.headers = new Proxy(headers, { get: (target, name) => (typeof name === 'string' && headerReads.push(name), Reflect.get(target, name)) });
-      const path = req.url ?? '';
-      counts[path] = [count()];
-      if (path.startsWith('/tracked')) {
-        ours.track('E');
+  if (t.fw.nodeResponse)
+    it('attaches listeners on the first track() only, and a request that tracks nothing sends and reads nothing', async () => {
+      const app = await t.start();
+      const counts: Record<string, number[]> = {};
+      const headerReads: string[] = [];
+      app.handle(({ ours, req, res }) => {
+        const count = () => res.listenerCount('finish') + res.listenerCount('close');
+        // Spy on the header reads of the rest of this request.
+        const headers = req.headers;
+        req.headers = new Proxy(headers, {
+          get: (target, name) => (
+            typeof name === 'string' && headerReads.push(name),
+            Reflect.get(target, name)
+          ),
+        });
+        const path = req.url ?? '';
+        counts[path] = [count()];
+        if (path.startsWith('/tracked')) {
+          ours.track('E');
+          counts[path]!.push(count());
+          ours.track('F');
+        }
         counts[path]!.push(count());
-        ours.track('F');
-      }
-      counts[path]!.push(count());
+      });
+      const headers = { ...VISITOR, referer: 'https://example.com/', 'sec-gpc': '1' };
+      await app.get('/silent', { headers });
+      await sleep(40); // eight flush intervals of the client
+      expect(t.mock.requests).to.have.length(0);
+      expect(counts['/silent']![0]).to.equal(counts['/silent']![1]);
+      expect(
+        headerReads.filter((h) =>
+          ['cookie', 'user-agent', 'referer', 'sec-gpc', 'accept-language'].includes(h),
+        ),
+      ).to.deep.equal([]);
+      // The control: a request that tracks attaches one finish and one close listener, once, and reads the request.
+      await app.get('/tracked', { headers });
+      await t.mock.waitFor(2);
+      const [start, afterFirst, afterSecond] = counts['/tracked']!;
+      expect([afterFirst! - start!, afterSecond! - start!]).to.deep.equal([2, 2]);
+      expect(headerReads).to.include.members(['cookie', 'user-agent', 'referer', 'sec-gpc']);
     });
-    const headers = { ...VISITOR, referer: 'https://example.com/', 'sec-gpc': '1' };
-    await app.get('/silent', { headers });
-    await sleep(40); // eight flush intervals of the client
-    expect(t.mock.requests).to.have.length(0);
-    expect(counts['/silent']![0]).to.equal(counts['/silent']![1]);
-    expect(headerReads.filter((h) => ['cookie', 'user-agent', 'referer', 'sec-gpc', 'accept-language'].includes(h))).to.deep.equal([]);
-    // The control: a request that tracks attaches one finish and one close listener, once, and reads the request.
-    await app.get('/tracked', { headers });
-    await t.mock.waitFor(2);
-    const [start, afterFirst, afterSecond] = counts['/tracked']!;
-    expect([afterFirst! - start!, afterSecond! - start!]).to.deep.equal([2, 2]);
-    expect(headerReads).to.include.members(['cookie', 'user-agent', 'referer', 'sec-gpc']);
-  });
 
   it('gives waitUntil a promise that resolves once the events are delivered', async () => {
     const promises: Promise<unknown>[] = [];
     // No interval flush: only the flush behind the promise can deliver.
-    const app = await t.start({ ours: { client: t.client({ flushIntervalMs: 60_000 }), waitUntil: (p) => void promises.push(p) } });
+    const app = await t.start({
+      ours: {
+        client: t.client({ flushIntervalMs: 60_000 }),
+        waitUntil: (p) => void promises.push(p),
+      },
+    });
     app.handle(({ ours, req }) => (req.url === '/silent' ? undefined : ours.track('Serverless')));
     await app.get('/', { headers: VISITOR });
     await app.get('/silent', { headers: VISITOR });
@@ -225,56 +250,64 @@ adapterSuite('adapter: when events leave', (t) => {
   });
 
   // fetch and Hono refuse flushOnResponse (a Response cannot be held back): they take waitUntil.
-  if (t.fw.nodeResponse) it('flushOnResponse: holds res.end until the mock has the event', async () => {
-    const app = await t.start({ ours: { flushOnResponse: true } });
-    let finish: Promise<Finish> | undefined;
-    app.handle(({ ours, res }) => {
-      ours.track('Before End');
-      finish = finished(res, () => t.mock.events.map((e) => e.event));
+  if (t.fw.nodeResponse)
+    it('flushOnResponse: holds res.end until the mock has the event', async () => {
+      const app = await t.start({ ours: { flushOnResponse: true } });
+      let finish: Promise<Finish> | undefined;
+      app.handle(({ ours, res }) => {
+        ours.track('Before End');
+        finish = finished(res, () => t.mock.events.map((e) => e.event));
+      });
+      const reply = await app.get('/', { headers: VISITOR });
+      expect(reply.status).to.equal(200);
+      expect(reply.body).to.equal('ok');
+      const { ms, seen } = await finish!;
+      expect(ms).to.be.below(1500); // released by the delivery, not by the 2 s deadline
+      expect(seen).to.deep.equal(['Before End']);
     });
-    const reply = await app.get('/', { headers: VISITOR });
-    expect(reply.status).to.equal(200);
-    expect(reply.body).to.equal('ok');
-    const { ms, seen } = await finish!;
-    expect(ms).to.be.below(1500); // released by the delivery, not by the 2 s deadline
-    expect(seen).to.deep.equal(['Before End']);
-  });
 
-  if (t.fw.nodeResponse) it('flushOnResponse: holds a streamed response too', async () => {
-    const app = await t.start({ ours: { flushOnResponse: true } });
-    app.handle(({ ours }) => {
-      ours.track('Streamed');
-      const body = pendingStream('streamed\n');
-      setTimeout(() => body.finish(), 20);
-      return body;
+  if (t.fw.nodeResponse)
+    it('flushOnResponse: holds a streamed response too', async () => {
+      const app = await t.start({ ours: { flushOnResponse: true } });
+      app.handle(({ ours }) => {
+        ours.track('Streamed');
+        const body = pendingStream('streamed\n');
+        setTimeout(() => body.finish(), 20);
+        return body;
+      });
+      const reply = await app.get('/', { headers: VISITOR });
+      expect(reply.body).to.equal('streamed\n');
+      expect(reply.ms).to.be.below(1500);
+      expect(t.mock.events.map((e) => e.event)).to.deep.equal(['Streamed']);
     });
-    const reply = await app.get('/', { headers: VISITOR });
-    expect(reply.body).to.equal('streamed\n');
-    expect(reply.ms).to.be.below(1500);
-    expect(t.mock.events.map((e) => e.event)).to.deep.equal(['Streamed']);
-  });
 
-  if (t.fw.nodeResponse) it('flushOnResponse: is bounded by its timeout when the Ours API hangs', async () => {
-    const app = await t.start({ ours: { client: t.client({ timeoutMs: 300 }), flushOnResponse: { timeoutMs: 100 } } });
-    t.mock.respondWith({ hang: true });
-    let finish: Promise<Finish> | undefined;
-    app.handle(({ ours, res }) => {
-      ours.track('Hung');
-      finish = finished(res, () => t.mock.events.length);
+  if (t.fw.nodeResponse)
+    it('flushOnResponse: is bounded by its timeout when the Ours API hangs', async () => {
+      const app = await t.start({
+        ours: { client: t.client({ timeoutMs: 300 }), flushOnResponse: { timeoutMs: 100 } },
+      });
+      t.mock.respondWith({ hang: true });
+      let finish: Promise<Finish> | undefined;
+      app.handle(({ ours, res }) => {
+        ours.track('Hung');
+        finish = finished(res, () => t.mock.events.length);
+      });
+      const reply = await app.get('/', { headers: VISITOR });
+      expect(reply.status).to.equal(200);
+      const { ms, seen } = await finish!;
+      expect(ms).to.be.within(95, 290); // the deadline, before the client's own timeout
+      expect(seen).to.equal(0);
+      await t.mock.waitFor(1, { timeoutMs: 3000 }); // delivered later, on the retry
     });
-    const reply = await app.get('/', { headers: VISITOR });
-    expect(reply.status).to.equal(200);
-    const { ms, seen } = await finish!;
-    expect(ms).to.be.within(95, 290); // the deadline, before the client's own timeout
-    expect(seen).to.equal(0);
-    await t.mock.waitFor(1, { timeoutMs: 3000 }); // delivered later, on the retry
-  });
 
-  if (t.fw.nodeResponse) it('flushOnResponse: a request that tracks nothing is not held', async () => {
-    const app = await t.start({ ours: { client: t.client({ timeoutMs: 600 }), flushOnResponse: { timeoutMs: 1000 } } });
-    t.mock.respondWith({ hang: true, times: 'always' });
-    const reply = await app.get('/', { headers: VISITOR });
-    expect(reply.ms).to.be.below(200);
-    expect(t.mock.requests).to.have.length(0);
-  });
+  if (t.fw.nodeResponse)
+    it('flushOnResponse: a request that tracks nothing is not held', async () => {
+      const app = await t.start({
+        ours: { client: t.client({ timeoutMs: 600 }), flushOnResponse: { timeoutMs: 1000 } },
+      });
+      t.mock.respondWith({ hang: true, times: 'always' });
+      const reply = await app.get('/', { headers: VISITOR });
+      expect(reply.ms).to.be.below(200);
+      expect(t.mock.requests).to.have.length(0);
+    });
 });

@@ -13,7 +13,9 @@ const UA = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0';
 describe('adapter: node (plain handlers)', () => {
   const t = withMock();
   let server: Http2Server | Server | undefined;
-  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+  afterEach(
+    () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  );
 
   it('an HTTP/2 request (compatibility API): host from :authority, protocol from :scheme, a minted visitor cookie', async () => {
     const { client, errors } = clientFor(t.mock);
@@ -27,8 +29,15 @@ describe('adapter: node (plain handlers)', () => {
     const { status, headers: head } = await h2get(port, '/h2?utm_source=h2', { 'user-agent': UA });
     expect(status).to.equal(200);
     const [event] = await t.mock.waitFor(1);
-    expect(event!.defaultProperties).to.include({ host: `127.0.0.1:${port}`, current_url: `http://127.0.0.1:${port}/h2?utm_source=h2`, utm_source: 'h2', ip: '127.0.0.1' });
-    expect(head['set-cookie']).to.deep.equal([`ours_device_id=${event!.userId}; Max-Age=31536000; Path=/; SameSite=Lax`]);
+    expect(event!.defaultProperties).to.include({
+      host: `127.0.0.1:${port}`,
+      current_url: `http://127.0.0.1:${port}/h2?utm_source=h2`,
+      utm_source: 'h2',
+      ip: '127.0.0.1',
+    });
+    expect(head['set-cookie']).to.deep.equal([
+      `ours_device_id=${event!.userId}; Max-Age=31536000; Path=/; SameSite=Lax`,
+    ]);
     expect(errors).to.deep.equal([]);
     await client.shutdown();
   });
@@ -46,10 +55,16 @@ describe('adapter: node (plain handlers)', () => {
       res.end('ok');
     }).listen(0, '127.0.0.1');
     await once(server, 'listening');
-    await send((server.address() as AddressInfo).port, '/', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': UA } });
+    await send((server.address() as AddressInfo).port, '/', {
+      headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': UA },
+    });
     const [event] = await t.mock.waitFor(1);
     expect(seen).to.deep.equal([true]);
-    expect(event).to.include({ event: 'Later', userId: '00000000-0000-4000-8000-000000000001', externalId: 'u_7' });
+    expect(event).to.include({
+      event: 'Later',
+      userId: '00000000-0000-4000-8000-000000000001',
+      externalId: 'u_7',
+    });
     await client.shutdown();
   });
 });

@@ -4,7 +4,8 @@ import type { FastifyReply } from 'fastify';
 import { OursConfigError, type TrackEvent } from '../../src/index';
 import { adapterSuite, type Options } from './harness';
 
-const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
+const UA =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
 const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000001', 'user-agent': UA };
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -13,16 +14,23 @@ function parseSetCookie(header: string): { pair: string; attrs: Record<string, s
   const [pair, ...attrs] = header.split(/;\s*/);
   return {
     pair: pair!,
-    attrs: Object.fromEntries(attrs.map((a) => {
-      const eq = a.indexOf('=');
-      return eq === -1 ? [a.toLowerCase(), true] : [a.slice(0, eq).toLowerCase(), a.slice(eq + 1)];
-    })),
+    attrs: Object.fromEntries(
+      attrs.map((a) => {
+        const eq = a.indexOf('=');
+        return eq === -1
+          ? [a.toLowerCase(), true]
+          : [a.slice(0, eq).toLowerCase(), a.slice(eq + 1)];
+      }),
+    ),
   };
 }
 
 adapterSuite('adapter: middleware options', (t) => {
   /** Tracks `Control` on /control, to prove the pipeline delivers while something else was not sent. */
-  async function expectOnlyControl(app: { get: (p: string, o?: object) => Promise<unknown>; client: { flush(): Promise<unknown> } }): Promise<void> {
+  async function expectOnlyControl(app: {
+    get: (p: string, o?: object) => Promise<unknown>;
+    client: { flush(): Promise<unknown> };
+  }): Promise<void> {
     await app.get('/control', { headers: VISITOR });
     await t.mock.waitFor(1);
     await app.client.flush();
@@ -31,7 +39,9 @@ adapterSuite('adapter: middleware options', (t) => {
 
   it('skip(req): a skipped request sends nothing, others are sent, and skip sees the framework request', async () => {
     const seen: unknown[] = [];
-    const app = await t.start({ ours: { skip: (r) => (seen.push(r), t.fw.pathOf(r) === '/health') } });
+    const app = await t.start({
+      ours: { skip: (r) => (seen.push(r), t.fw.pathOf(r) === '/health') },
+    });
     const targets: unknown[] = [];
     app.handle(({ ours, target, req }) => {
       targets.push(target);
@@ -43,7 +53,7 @@ adapterSuite('adapter: middleware options', (t) => {
     expect(seen).to.have.ordered.members(targets); // the same objects, in order
   });
 
-  it('identify(req): resolves externalId and email from the app\'s session', async () => {
+  it("identify(req): resolves externalId and email from the app's session", async () => {
     const app = await t.start({
       ours: {
         identify: (r) => {
@@ -54,10 +64,15 @@ adapterSuite('adapter: middleware options', (t) => {
     });
     app.handle(({ ours }) => ours.track('E'));
     await app.get('/', { headers: { ...VISITOR, 'x-user': 'u_9' } });
-    await app.get('/', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000009' } });
+    await app.get('/', {
+      headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000009' },
+    });
     const events = await t.mock.waitFor(2);
     const byUser = Object.fromEntries(events.map((e) => [e.userId, [e.externalId, e.email]]));
-    expect(byUser).to.deep.equal({ '00000000-0000-4000-8000-000000000001': ['u_9', 'u_9@example.com'], '00000000-0000-4000-8000-000000000009': [undefined, undefined] });
+    expect(byUser).to.deep.equal({
+      '00000000-0000-4000-8000-000000000001': ['u_9', 'u_9@example.com'],
+      '00000000-0000-4000-8000-000000000009': [undefined, undefined],
+    });
   });
 
   it('beforeSend redacts an event, and returning null drops it', async () => {
@@ -66,7 +81,12 @@ adapterSuite('adapter: middleware options', (t) => {
       targets.push(r);
       if (event.event === 'Secret') return null;
       const { ip: _ip, ...defaultProperties } = event.defaultProperties ?? {};
-      return { ...event, defaultProperties, identityContext: null, eventProperties: { ...event.eventProperties, email: '[redacted]' } };
+      return {
+        ...event,
+        defaultProperties,
+        identityContext: null,
+        eventProperties: { ...event.eventProperties, email: '[redacted]' },
+      };
     };
     const app = await t.start({ ours: { beforeSend } });
     let target: unknown;
@@ -87,7 +107,7 @@ adapterSuite('adapter: middleware options', (t) => {
     expect(targets[0]).to.equal(target);
   });
 
-  it('a throwing beforeSend loses only that event, reports it on the client\'s error event, and the response is fine', async () => {
+  it("a throwing beforeSend loses only that event, reports it on the client's error event, and the response is fine", async () => {
     const app = await t.start({
       ours: {
         beforeSend: (e) => {
@@ -119,10 +139,15 @@ adapterSuite('adapter: middleware options', (t) => {
       const app = await t.start();
       app.handle(({ ours }) => ours.track('E', { plan: 'pro' }));
       await app.get('/', { headers: GPC });
-      await app.get('/', { headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000010' } });
+      await app.get('/', {
+        headers: { cookie: 'ours_device_id=00000000-0000-4000-8000-000000000010' },
+      });
       const events = await t.mock.waitFor(2);
       const props = Object.fromEntries(events.map((e) => [e.userId, e.eventProperties]));
-      expect(props).to.deep.equal({ '00000000-0000-4000-8000-000000000001': { plan: 'pro', gpc: 'true' }, '00000000-0000-4000-8000-000000000010': { plan: 'pro' } });
+      expect(props).to.deep.equal({
+        '00000000-0000-4000-8000-000000000001': { plan: 'pro', gpc: 'true' },
+        '00000000-0000-4000-8000-000000000010': { plan: 'pro' },
+      });
     });
 
     it("'drop' sends nothing for that request, not even identify", async () => {
@@ -148,7 +173,7 @@ adapterSuite('adapter: middleware options', (t) => {
   });
 
   describe('setVisitorCookie', () => {
-    it('mints a UUID v4 visitor, sets the browser SDK\'s cookie, and uses it as userId for every call', async () => {
+    it("mints a UUID v4 visitor, sets the browser SDK's cookie, and uses it as userId for every call", async () => {
       const app = await t.start({ ours: { setVisitorCookie: true } });
       app.handle(({ ours }) => {
         ours.track('First Visit');
@@ -179,16 +204,29 @@ adapterSuite('adapter: middleware options', (t) => {
       expect(event!.userId).to.equal('00000000-0000-4000-8000-000000000001');
     });
 
-    it('uses cookieName and cookieDomain, and keeps the app\'s own cookies', async () => {
-      const app = await t.start({ ours: { setVisitorCookie: true, cookieName: 'visitor', cookieDomain: '.example.com' } });
+    it("uses cookieName and cookieDomain, and keeps the app's own cookies", async () => {
+      const app = await t.start({
+        ours: { setVisitorCookie: true, cookieName: 'visitor', cookieDomain: '.example.com' },
+      });
       app.handle(({ ours, res, target, reply }) => {
         ours.track('E');
         // Each framework's own way to set a cookie; Fastify writes its headers through writeHead().
-        if (t.fw.kind === 'express') (res as unknown as { cookie(n: string, v: string): void }).cookie('session', 'abc');
-        else if (t.fw.kind === 'koa') (target as { cookies: { set(n: string, v: string): void } }).cookies.set('session', 'abc');
-        else if (t.fw.kind === 'fastify') (reply as FastifyReply).header('set-cookie', 'session=abc');
-        else if (t.fw.kind === 'fetch') return new Response('ok', { headers: { 'set-cookie': 'session=abc' } });
-        else if (t.fw.kind === 'hono') return (target as Context).header('set-cookie', 'session=abc'), (target as Context).text('ok');
+        if (t.fw.kind === 'express')
+          (res as unknown as { cookie(n: string, v: string): void }).cookie('session', 'abc');
+        else if (t.fw.kind === 'koa')
+          (target as { cookies: { set(n: string, v: string): void } }).cookies.set(
+            'session',
+            'abc',
+          );
+        else if (t.fw.kind === 'fastify')
+          (reply as FastifyReply).header('set-cookie', 'session=abc');
+        else if (t.fw.kind === 'fetch')
+          return new Response('ok', { headers: { 'set-cookie': 'session=abc' } });
+        else if (t.fw.kind === 'hono')
+          return (
+            (target as Context).header('set-cookie', 'session=abc'),
+            (target as Context).text('ok')
+          );
         else res.setHeader('set-cookie', 'session=abc');
       });
       const reply = await app.get('/');
@@ -212,7 +250,14 @@ adapterSuite('adapter: middleware options', (t) => {
   });
 
   it('ours({ token, ...clientOptions }) makes its own client, exposed as .client', async () => {
-    const app = await t.start({ ours: { token: 'tok_test_secret_123', apiUrl: t.mock.url, flushIntervalMs: 20, logger: false } });
+    const app = await t.start({
+      ours: {
+        token: 'tok_test_secret_123',
+        apiUrl: t.mock.url,
+        flushIntervalMs: 20,
+        logger: false,
+      },
+    });
     app.handle(({ ours }) => ours.track('Own Client'));
     await app.get('/', { headers: VISITOR });
     await t.mock.waitFor(1);
@@ -222,22 +267,51 @@ adapterSuite('adapter: middleware options', (t) => {
   describe('option errors throw from ours(), naming the option', () => {
     const cases: [option: string, label: string, options: () => Options][] = [
       ['gpc', "gpc: 'nope'", () => ({ client: t.client(), gpc: 'nope' as never })],
-      ['cookieName', "cookieName: 'bad name;'", () => ({ client: t.client(), cookieName: 'bad name;' })],
+      [
+        'cookieName',
+        "cookieName: 'bad name;'",
+        () => ({ client: t.client(), cookieName: 'bad name;' }),
+      ],
       ['cookieName', "cookieName: ''", () => ({ client: t.client(), cookieName: '' })],
       ['client', 'client plus token', () => ({ client: t.client(), token: 'tok' })],
       ['client', 'client that is not an OursClient', () => ({ client: {} as never })],
       ['skip', "skip: 'health'", () => ({ client: t.client(), skip: 'health' as never })],
       ['beforeSend', 'beforeSend: {}', () => ({ client: t.client(), beforeSend: {} as never })],
       ['hookTimeoutMs', 'hookTimeoutMs: 0', () => ({ client: t.client(), hookTimeoutMs: 0 })],
-      ['hookTimeoutMs', "hookTimeoutMs: '5s'", () => ({ client: t.client(), hookTimeoutMs: '5s' as never })],
-      ['trustProxy', "trustProxy: 'not-an-address'", () => ({ client: t.client(), trustProxy: 'not-an-address' })],
+      [
+        'hookTimeoutMs',
+        "hookTimeoutMs: '5s'",
+        () => ({ client: t.client(), hookTimeoutMs: '5s' as never }),
+      ],
+      [
+        'trustProxy',
+        "trustProxy: 'not-an-address'",
+        () => ({ client: t.client(), trustProxy: 'not-an-address' }),
+      ],
       ['trustProxy', 'trustProxy: {}', () => ({ client: t.client(), trustProxy: {} as never })],
-      ['clientIp', "clientIp: 'headers'", () => ({ client: t.client(), clientIp: 'headers' as never })],
-      ['cookieDomain', "cookieDomain: 'bad domain;'", () => ({ client: t.client(), cookieDomain: 'bad domain;' })],
-      ['flushOnResponse', 'flushOnResponse: { timeoutMs: -1 }', () => ({ client: t.client(), flushOnResponse: { timeoutMs: -1 } })],
+      [
+        'clientIp',
+        "clientIp: 'headers'",
+        () => ({ client: t.client(), clientIp: 'headers' as never }),
+      ],
+      [
+        'cookieDomain',
+        "cookieDomain: 'bad domain;'",
+        () => ({ client: t.client(), cookieDomain: 'bad domain;' }),
+      ],
+      [
+        'flushOnResponse',
+        'flushOnResponse: { timeoutMs: -1 }',
+        () => ({ client: t.client(), flushOnResponse: { timeoutMs: -1 } }),
+      ],
       ['token', 'no client and no token', () => ({ apiUrl: t.mock.url })],
     ];
-    if (t.fw.kind === 'koa') cases.push(['proxy', 'proxy: true (a Koa app setting)', () => ({ client: t.client(), proxy: true }) as Options]);
+    if (t.fw.kind === 'koa')
+      cases.push([
+        'proxy',
+        'proxy: true (a Koa app setting)',
+        () => ({ client: t.client(), proxy: true }) as Options,
+      ]);
     for (const [option, label, options] of cases) {
       it(label, async () => {
         const saved = process.env['OURS_TOKEN'];

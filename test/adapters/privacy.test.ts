@@ -15,7 +15,12 @@ import { adapterSuite, send } from './harness';
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
 const VISITOR = '0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10';
 const BROWSER = { cookie: `ours_device_id=${VISITOR}`, 'user-agent': UA };
-const BANNER = encodeURIComponent(JSON.stringify({ categories: ['necessary', 'analytics'], services: { necessary: [], analytics: [], advertising: [] } }));
+const BANNER = encodeURIComponent(
+  JSON.stringify({
+    categories: ['necessary', 'analytics'],
+    services: { necessary: [], analytics: [], advertising: [] },
+  }),
+);
 
 adapterSuite('adapter: privacy', (t) => {
   describe('URL and referrer redaction', () => {
@@ -24,7 +29,9 @@ adapterSuite('adapter: privacy', (t) => {
 
     it('by default: secret and personal values replaced, keys and campaign kept; beforeSend sees the result', async () => {
       let seen: unknown;
-      const app = await t.start({ ours: { beforeSend: (e) => ((seen = e.defaultProperties?.current_url), e) } });
+      const app = await t.start({
+        ours: { beforeSend: (e) => ((seen = e.defaultProperties?.current_url), e) },
+      });
       app.handle(({ ours }) => ours.track('E'));
       await app.get(PATH, { headers: { ...BROWSER, referer: REFERRER } });
       const [event] = await t.mock.waitFor(1);
@@ -41,10 +48,20 @@ adapterSuite('adapter: privacy', (t) => {
 
     it('a URL a call passes in its overrides (a server-minted event) is redacted too', async () => {
       const app = await t.start();
-      app.handle(({ ours }) => ours.track('Shipped', undefined, { defaultProperties: { current_url: 'https://shop.example/track?order=42&token=abc', referrer: 'https://mail.example/?email=ada%40example.com' } }));
+      app.handle(({ ours }) =>
+        ours.track('Shipped', undefined, {
+          defaultProperties: {
+            current_url: 'https://shop.example/track?order=42&token=abc',
+            referrer: 'https://mail.example/?email=ada%40example.com',
+          },
+        }),
+      );
       await app.get('/', { headers: BROWSER });
       const [event] = await t.mock.waitFor(1);
-      expect(event!.defaultProperties).to.deep.include({ current_url: 'https://shop.example/track?order=42&token=REDACTED', referrer: 'https://mail.example/?email=REDACTED' });
+      expect(event!.defaultProperties).to.deep.include({
+        current_url: 'https://shop.example/track?order=42&token=REDACTED',
+        referrer: 'https://mail.example/?email=REDACTED',
+      });
     });
 
     it('redact: false sends URLs as they are', async () => {
@@ -52,7 +69,10 @@ adapterSuite('adapter: privacy', (t) => {
       app.handle(({ ours }) => ours.track('E'));
       await app.get(PATH, { headers: { ...BROWSER, referer: REFERRER } });
       const [event] = await t.mock.waitFor(1);
-      expect(event!.defaultProperties).to.deep.include({ current_url: `http://127.0.0.1:${app.port}${PATH}`, referrer: REFERRER });
+      expect(event!.defaultProperties).to.deep.include({
+        current_url: `http://127.0.0.1:${app.port}${PATH}`,
+        referrer: REFERRER,
+      });
     });
 
     it('an array adds keys to the defaults', async () => {
@@ -60,7 +80,9 @@ adapterSuite('adapter: privacy', (t) => {
       app.handle(({ ours }) => ours.track('E'));
       await app.get(PATH, { headers: BROWSER });
       const [event] = await t.mock.waitFor(1);
-      expect(event!.defaultProperties!.current_url).to.match(/token=REDACTED&email=REDACTED&utm_source=newsletter&step=REDACTED$/);
+      expect(event!.defaultProperties!.current_url).to.match(
+        /token=REDACTED&email=REDACTED&utm_source=newsletter&step=REDACTED$/,
+      );
     });
 
     it('a function replaces the rules for current_url and referrer; a throw leaves the field out and is reported', async () => {
@@ -97,7 +119,12 @@ adapterSuite('adapter: privacy', (t) => {
       it('the documented Express recipe: req.baseUrl + req.route.path, in a mounted router', async () => {
         const express = t.fw.name === 'Express 4' ? express4 : express5;
         const app = express();
-        app.use(oursExpress({ client: t.client(), redact: { pathname: (path, req) => (req.route ? req.baseUrl + req.route.path : path) } }));
+        app.use(
+          oursExpress({
+            client: t.client(),
+            redact: { pathname: (path, req) => (req.route ? req.baseUrl + req.route.path : path) },
+          }),
+        );
         const router = express.Router();
         router.get('/patients/:id', (req, res) => {
           req.ours.track('Chart Viewed');
@@ -110,7 +137,10 @@ adapterSuite('adapter: privacy', (t) => {
           const { port } = server.address() as AddressInfo;
           await send(port, '/clinic/patients/4711?tab=notes', { headers: BROWSER });
           const [event] = await t.mock.waitFor(1);
-          expect(event!.defaultProperties).to.deep.include({ pathname: '/clinic/patients/:id', current_url: `http://127.0.0.1:${port}/clinic/patients/:id?tab=notes` });
+          expect(event!.defaultProperties).to.deep.include({
+            pathname: '/clinic/patients/:id',
+            current_url: `http://127.0.0.1:${port}/clinic/patients/:id?tab=notes`,
+          });
         } finally {
           server.closeAllConnections();
           await new Promise((resolve) => server.close(resolve));
@@ -121,13 +151,17 @@ adapterSuite('adapter: privacy', (t) => {
     it('a bad redact option throws from ours(), naming it', () => {
       expect(() => t.fw.ours({ token: 'x', redact: 'yes' as never })).to.throw(/redact/);
       expect(() => t.fw.ours({ token: 'x', redact: { keys: [1] } as never })).to.throw(/redact/);
-      expect(() => t.fw.ours({ token: 'x', redact: { pathname: 'x' } as never })).to.throw(/redact/);
+      expect(() => t.fw.ours({ token: 'x', redact: { pathname: 'x' } as never })).to.throw(
+        /redact/,
+      );
     });
   });
 
   describe('consent', () => {
     it('a function: its answer, as strings, under userProperties.consent of every event and identify', async () => {
-      const app = await t.start({ ours: { consent: () => ({ analytics: true, advertising: false, email: 'granted' }) } });
+      const app = await t.start({
+        ours: { consent: () => ({ analytics: true, advertising: false, email: 'granted' }) },
+      });
       app.handle(({ ours }) => {
         ours.track('E', undefined, { userProperties: { city: 'Oslo' } });
         ours.identify({ custom_properties: { plan: 'pro' } });
@@ -137,7 +171,10 @@ adapterSuite('adapter: privacy', (t) => {
       const [identify] = await t.mock.waitFor(1, { of: 'identifies' });
       const consent = { analytics: 'true', advertising: 'false', email: 'granted' };
       expect(event!.userProperties).to.deep.equal({ city: 'Oslo', consent });
-      expect(identify!.userProperties).to.deep.equal({ custom_properties: { plan: 'pro' }, consent });
+      expect(identify!.userProperties).to.deep.equal({
+        custom_properties: { plan: 'pro' },
+        consent,
+      });
     });
 
     it('nothing when it returns nothing or an empty object; a throw is reported and the event still goes', async () => {
@@ -155,7 +192,9 @@ adapterSuite('adapter: privacy', (t) => {
       for (let i = 0; i < 3; i++) await app.get('/', { headers: BROWSER });
       const events = await t.mock.waitFor(3);
       expect(events.map((e) => e.userProperties)).to.deep.equal([undefined, undefined, undefined]);
-      expect(app.clientErrors.map((e) => e.message)).to.deep.equal(['a consent hook threw: no session']);
+      expect(app.clientErrors.map((e) => e.message)).to.deep.equal([
+        'a consent hook threw: no session',
+      ]);
     });
 
     it('an async consent or redact hook is reported, attaches nothing, and its rejection is never unhandled', async () => {
@@ -189,40 +228,69 @@ adapterSuite('adapter: privacy', (t) => {
       const logger = captureLogger();
       const app = await t.start({ ours: { client: t.client({ logger }), consent: 'cookie' } });
       app.handle(({ ours }) => ours.track('E', { n: 1 }));
-      await app.get('/', { headers: { ...BROWSER, cookie: `${BROWSER.cookie}; op_consent=${BANNER}` } });
-      await app.get('/', { headers: { ...BROWSER, cookie: `${BROWSER.cookie}; op_consent=accepted` } });
-      await app.get('/', { headers: { ...BROWSER, cookie: `${BROWSER.cookie}; op_consent={"categories":` } });
+      await app.get('/', {
+        headers: { ...BROWSER, cookie: `${BROWSER.cookie}; op_consent=${BANNER}` },
+      });
+      await app.get('/', {
+        headers: { ...BROWSER, cookie: `${BROWSER.cookie}; op_consent=accepted` },
+      });
+      await app.get('/', {
+        headers: { ...BROWSER, cookie: `${BROWSER.cookie}; op_consent={"categories":` },
+      });
       await app.get('/', { headers: BROWSER });
       const events = await t.mock.waitFor(4);
-      expect(events.map((e) => e.userProperties?.consent)).to.deep.equal([{ advertising: 'false', necessary: 'true', analytics: 'true' }, undefined, undefined, undefined]);
-      expect(logger.lines.filter((l) => l.level === 'warn' && l.msg?.includes('consent cookie'))).to.have.length(1);
+      expect(events.map((e) => e.userProperties?.consent)).to.deep.equal([
+        { advertising: 'false', necessary: 'true', analytics: 'true' },
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      expect(
+        logger.lines.filter((l) => l.level === 'warn' && l.msg?.includes('consent cookie')),
+      ).to.have.length(1);
     });
 
     it('{ cookie } reads another cookie name', async () => {
       const app = await t.start({ ours: { consent: { cookie: 'site_consent' } } });
       app.handle(({ ours }) => ours.track('E'));
-      await app.get('/', { headers: { ...BROWSER, cookie: `${BROWSER.cookie}; op_consent=junk; site_consent=${BANNER}` } });
+      await app.get('/', {
+        headers: {
+          ...BROWSER,
+          cookie: `${BROWSER.cookie}; op_consent=junk; site_consent=${BANNER}`,
+        },
+      });
       const [event] = await t.mock.waitFor(1);
       expect(event!.userProperties?.consent).to.include({ analytics: 'true' });
     });
 
     it("gpc: 'consent' marks advertising denied on Sec-GPC: 1, over the banner's answer, and leaves eventProperties alone", async () => {
-      const app = await t.start({ ours: { gpc: 'consent', consent: () => ({ advertising: true, analytics: true }) } });
+      const app = await t.start({
+        ours: { gpc: 'consent', consent: () => ({ advertising: true, analytics: true }) },
+      });
       app.handle(({ ours }) => ours.track('E', { plan: 'pro' }));
       await app.get('/', { headers: { ...BROWSER, 'sec-gpc': '1' } });
       const [event] = await t.mock.waitFor(1);
-      expect(event!.userProperties).to.deep.equal({ consent: { advertising: 'false', analytics: 'true' } });
+      expect(event!.userProperties).to.deep.equal({
+        consent: { advertising: 'false', analytics: 'true' },
+      });
       expect(event!.eventProperties).to.deep.equal({ plan: 'pro' });
     });
 
     it("gpc: 'consent' without a consent option: advertising denied only for GPC requests", async () => {
       const app = await t.start({ ours: { gpc: 'consent' } });
-      app.handle(({ ours, req }) => ours.track('E', { gpc: String(req.headers['sec-gpc'] === '1') }));
+      app.handle(({ ours, req }) =>
+        ours.track('E', { gpc: String(req.headers['sec-gpc'] === '1') }),
+      );
       await app.get('/', { headers: { ...BROWSER, 'sec-gpc': '1' } });
       await app.get('/', { headers: BROWSER });
       const events = await t.mock.waitFor(2);
-      const byGpc = Object.fromEntries(events.map((e) => [e.eventProperties!['gpc'], e.userProperties]));
-      expect(byGpc).to.deep.equal({ true: { consent: { advertising: 'false' } }, false: undefined });
+      const byGpc = Object.fromEntries(
+        events.map((e) => [e.eventProperties!['gpc'], e.userProperties]),
+      );
+      expect(byGpc).to.deep.equal({
+        true: { consent: { advertising: 'false' } },
+        false: undefined,
+      });
     });
   });
 
@@ -237,7 +305,9 @@ adapterSuite('adapter: privacy', (t) => {
       const reply = await app.get('/opt-out', { headers: BROWSER });
       const cookie = (reply.headers['set-cookie'] ?? []).find((c) => c.startsWith('ours_opt_out='));
       expect(cookie).to.match(/^ours_opt_out=1; Max-Age=\d+; Path=\/; SameSite=Lax$/);
-      await app.get('/later', { headers: { ...BROWSER, cookie: `${BROWSER.cookie}; ours_opt_out=1` } });
+      await app.get('/later', {
+        headers: { ...BROWSER, cookie: `${BROWSER.cookie}; ours_opt_out=1` },
+      });
       await app.get('/someone-else', { headers: BROWSER });
       const events = await t.mock.waitFor(2);
       await new Promise((r) => setTimeout(r, 50));
@@ -257,16 +327,32 @@ adapterSuite('adapter: privacy', (t) => {
         ours.track('After');
       });
       await app.get('/opt-out', { headers: BROWSER });
-      await app.get('/later', { headers: { ...BROWSER, cookie: `${BROWSER.cookie}; ours_opt_out=1` } });
+      await app.get('/later', {
+        headers: { ...BROWSER, cookie: `${BROWSER.cookie}; ours_opt_out=1` },
+      });
       await app.client.flush();
       expect(t.mock.requests).to.deep.equal([]);
       const stats = app.client.stats();
-      expect(stats).to.include({ tracked: 6, dropped: 6, delivered: 0, queued: 0, inFlight: 0, held: 0 });
+      expect(stats).to.include({
+        tracked: 6,
+        dropped: 6,
+        delivered: 0,
+        queued: 0,
+        inFlight: 0,
+        held: 0,
+      });
     });
 
     it("an opted-out visitor's experiment() is the control path, asked nothing; the API sees redacted page URLs of others", async () => {
-      t.mock.experiment('checkout', { variants: [{ id: 'var_ctl', name: 'control', isControl: true }, { id: 'var_b', name: 'b' }] });
-      const app = await t.start({ ours: { client: t.client({ experimentToken: 'exp_test_token_123' }) } });
+      t.mock.experiment('checkout', {
+        variants: [
+          { id: 'var_ctl', name: 'control', isControl: true },
+          { id: 'var_b', name: 'b' },
+        ],
+      });
+      const app = await t.start({
+        ours: { client: t.client({ experimentToken: 'exp_test_token_123' }) },
+      });
       app.handle(async ({ ours, req }) => {
         if (req.url?.startsWith('/opt-out')) ours.optOut();
         const variant = await ours.experiment('checkout');
@@ -274,14 +360,24 @@ adapterSuite('adapter: privacy', (t) => {
         return JSON.stringify([variant.isControl, variant.inExperiment, properties]);
       });
       const optedOut = await app.get('/opt-out', { headers: BROWSER });
-      const withCookie = await app.get('/later', { headers: { ...BROWSER, cookie: `${BROWSER.cookie}; ours_opt_out=1` } });
-      expect([optedOut.body, withCookie.body]).to.deep.equal(['[true,false,{}]', '[true,false,{}]']);
+      const withCookie = await app.get('/later', {
+        headers: { ...BROWSER, cookie: `${BROWSER.cookie}; ours_opt_out=1` },
+      });
+      expect([optedOut.body, withCookie.body]).to.deep.equal([
+        '[true,false,{}]',
+        '[true,false,{}]',
+      ]);
       expect(t.mock.requests).to.deep.equal([]);
       expect(t.mock.impressions).to.deep.equal([]);
-      await app.get('/checkout?token=s3cret&utm_source=meta', { headers: { ...BROWSER, host: 'shop.example' } });
+      await app.get('/checkout?token=s3cret&utm_source=meta', {
+        headers: { ...BROWSER, host: 'shop.example' },
+      });
       const asked = t.mock.requests.filter((r) => r.endpoint === '/experiments/assignments');
       expect(asked.map((r) => (r.body as { context: unknown }).context)).to.deep.equal([
-        { url: 'http://shop.example/checkout?token=REDACTED&utm_source=meta', search: '?token=REDACTED&utm_source=meta' },
+        {
+          url: 'http://shop.example/checkout?token=REDACTED&utm_source=meta',
+          search: '?token=REDACTED&utm_source=meta',
+        },
       ]);
     });
 
@@ -298,7 +394,9 @@ adapterSuite('adapter: privacy', (t) => {
       const logger = captureLogger();
       const app = await t.start({ ours: { client: t.client({ logger }) } });
       app.handle(({ ours }) => ours.track('E', undefined, { externalId: 'u_1' }));
-      await app.get('/', { headers: { 'user-agent': UA, cookie: `ours_device_id=${'a'.repeat(5000)}` } });
+      await app.get('/', {
+        headers: { 'user-agent': UA, cookie: `ours_device_id=${'a'.repeat(5000)}` },
+      });
       await app.get('/', { headers: { 'user-agent': UA, cookie: 'ours_device_id=visitor-123' } });
       await app.get(`/?ours_user_id=forged`, { headers: BROWSER });
       await app.get('/', { headers: BROWSER });
@@ -312,9 +410,13 @@ adapterSuite('adapter: privacy', (t) => {
     it('setVisitorCookie replaces an id that is not one', async () => {
       const app = await t.start({ ours: { setVisitorCookie: true } });
       app.handle(({ ours }) => ours.track('E'));
-      const reply = await app.get('/', { headers: { 'user-agent': UA, cookie: 'ours_device_id=not-an-id' } });
+      const reply = await app.get('/', {
+        headers: { 'user-agent': UA, cookie: 'ours_device_id=not-an-id' },
+      });
       const [event] = await t.mock.waitFor(1);
-      expect(event!.userId).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(event!.userId).to.match(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
       expect(reply.headers['set-cookie']![0]).to.include(`ours_device_id=${event!.userId}`);
     });
   });

@@ -11,7 +11,9 @@ const FIRST_VISIT = { 'user-agent': UA };
 
 /** The `ours_device_id` values a response set. */
 function visitorCookies(headers: { 'set-cookie'?: string[] }): string[] {
-  return (headers['set-cookie'] ?? []).filter((c) => c.startsWith('ours_device_id=')).map((c) => c.split(';')[0]!.slice('ours_device_id='.length));
+  return (headers['set-cookie'] ?? [])
+    .filter((c) => c.startsWith('ours_device_id='))
+    .map((c) => c.split(';')[0]!.slice('ours_device_id='.length));
 }
 
 adapterSuite('adapter: one request, one tracker', (t) => {
@@ -46,24 +48,37 @@ adapterSuite('adapter: one request, one tracker', (t) => {
         app.handle(({ ours }) => ours.track('After Login'));
         await app.get('/', { headers: VISITOR });
         const [event] = await t.mock.waitFor(1);
-        expect(event).to.include({ event: 'After Login', userId: V1, externalId: 'u_42', email: 'ada@example.com' });
+        expect(event).to.include({
+          event: 'After Login',
+          userId: V1,
+          externalId: 'u_42',
+          email: 'ada@example.com',
+        });
       });
     }
 
     it('a second ours() with other options says so once, at debug level; the same one mounted twice says nothing', async () => {
       const logger = captureLogger();
       const client = t.client({ logger });
-      const app = await t.start({ ours: { client }, mountAgain: { ours: { client, gpc: 'drop' } } });
+      const app = await t.start({
+        ours: { client },
+        mountAgain: { ours: { client, gpc: 'drop' } },
+      });
       app.handle(({ ours }) => ours.track('E'));
       await app.get('/', { headers: VISITOR });
       await app.get('/', { headers: VISITOR });
       await t.mock.waitFor(2);
-      const debug = logger.lines.filter((l) => l.level === 'debug' && /mounted twice/.test(l.msg ?? ''));
+      const debug = logger.lines.filter(
+        (l) => l.level === 'debug' && /mounted twice/.test(l.msg ?? ''),
+      );
       expect(debug).to.have.length(1);
       expect(logger.lines.filter((l) => l.level !== 'debug')).to.deep.equal([]);
 
       const quiet = captureLogger();
-      const same = await t.start({ ours: { client: t.client({ logger: quiet }) }, mountAgain: { ours: 'same' } });
+      const same = await t.start({
+        ours: { client: t.client({ logger: quiet }) },
+        mountAgain: { ours: 'same' },
+      });
       same.handle(({ ours }) => ours.track('E'));
       await same.get('/', { headers: VISITOR });
       await t.mock.waitFor(3);
@@ -95,7 +110,9 @@ adapterSuite('adapter: one request, one tracker', (t) => {
       expect(byName.Redacted!.identityContext!.ip).to.equal('0.0.0.0');
       expect(byName.Redacted!.eventProperties).to.deep.equal({ secret: '[redacted]' });
       for (const name of ['Before', 'After']) {
-        expect(byName[name]!.defaultProperties!.current_url, name).to.match(/^http:\/\/127\.0\.0\.1:\d+\/page\?x=1$/);
+        expect(byName[name]!.defaultProperties!.current_url, name).to.match(
+          /^http:\/\/127\.0\.0\.1:\d+\/page\?x=1$/,
+        );
         expect(byName[name]!.defaultProperties!.ip, name).to.equal('127.0.0.1');
         expect(byName[name]!.identityContext!.ip, name).to.equal('127.0.0.1');
         expect(byName[name]!.eventProperties, name).to.deep.equal({ secret: 's3cr3t' });
@@ -105,7 +122,8 @@ adapterSuite('adapter: one request, one tracker', (t) => {
 
     it('beforeSend enriching one event in place does not enrich the others', async () => {
       const beforeSend = (event: TrackEvent): TrackEvent => {
-        if (event.event === 'Enriched') event.defaultProperties!.referrer = 'https://enriched.example/';
+        if (event.event === 'Enriched')
+          event.defaultProperties!.referrer = 'https://enriched.example/';
         return event;
       };
       const app = await t.start({ ours: { beforeSend } });
@@ -115,7 +133,9 @@ adapterSuite('adapter: one request, one tracker', (t) => {
       });
       await app.get('/', { headers: VISITOR });
       const events = await t.mock.waitFor(2);
-      const referrers = Object.fromEntries(events.map((e) => [e.event, e.defaultProperties!.referrer]));
+      const referrers = Object.fromEntries(
+        events.map((e) => [e.event, e.defaultProperties!.referrer]),
+      );
       expect(referrers).to.deep.equal({ Enriched: 'https://enriched.example/', Plain: undefined });
     });
 
@@ -157,64 +177,78 @@ adapterSuite('adapter: one request, one tracker', (t) => {
       expect(event!.userId).to.equal(minted[0]);
     });
 
-    if (t.fw.nodeResponse) it('with headers already sent, no visitor is minted: the event is reported as such (not "userId is missing") and counted as dropped', async () => {
-      const app = await t.start({ ours: { setVisitorCookie: true } });
-      app.handle(({ ours, res }) => {
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.write('streaming\n');
-        ours.track('Too Late');
-        res.end();
+    if (t.fw.nodeResponse)
+      it('with headers already sent, no visitor is minted: the event is reported as such (not "userId is missing") and counted as dropped', async () => {
+        const app = await t.start({ ours: { setVisitorCookie: true } });
+        app.handle(({ ours, res }) => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('streaming\n');
+          ours.track('Too Late');
+          res.end();
+        });
+        const reply = await app.get('/', { headers: FIRST_VISIT });
+        expect(visitorCookies(reply.headers)).to.deep.equal([]);
+        await app.client.flush();
+        expect(t.mock.events).to.deep.equal([]);
+        expect(app.clientErrors.map((e) => e.message)).to.have.length(1);
+        expect(app.clientErrors[0]!.message)
+          .to.match(/setVisitorCookie/)
+          .and.match(/headers were already sent/);
+        expect(app.client.stats()).to.include({ tracked: 1, dropped: 1, held: 0 });
+        expectBalanced(app.client);
       });
-      const reply = await app.get('/', { headers: FIRST_VISIT });
-      expect(visitorCookies(reply.headers)).to.deep.equal([]);
-      await app.client.flush();
-      expect(t.mock.events).to.deep.equal([]);
-      expect(app.clientErrors.map((e) => e.message)).to.have.length(1);
-      expect(app.clientErrors[0]!.message).to.match(/setVisitorCookie/).and.match(/headers were already sent/);
-      expect(app.client.stats()).to.include({ tracked: 1, dropped: 1, held: 0 });
-      expectBalanced(app.client);
-    });
 
-    if (t.fw.nodeResponse) it('with headers already sent, an event identified otherwise (identify) is still sent, without a userId', async () => {
-      const app = await t.start({ ours: { setVisitorCookie: true, identify: () => ({ externalId: 'u_7' }) } });
-      app.handle(({ ours, res }) => {
-        res.writeHead(200);
-        res.write('x');
-        ours.track('Streamed');
-        res.end();
+    if (t.fw.nodeResponse)
+      it('with headers already sent, an event identified otherwise (identify) is still sent, without a userId', async () => {
+        const app = await t.start({
+          ours: { setVisitorCookie: true, identify: () => ({ externalId: 'u_7' }) },
+        });
+        app.handle(({ ours, res }) => {
+          res.writeHead(200);
+          res.write('x');
+          ours.track('Streamed');
+          res.end();
+        });
+        await app.get('/', { headers: FIRST_VISIT });
+        const [event] = await t.mock.waitFor(1);
+        expect(event).to.include({ event: 'Streamed', externalId: 'u_7' });
+        expect(event).not.to.have.property('userId');
+        expect(app.clientErrors).to.deep.equal([]);
       });
-      await app.get('/', { headers: FIRST_VISIT });
-      const [event] = await t.mock.waitFor(1);
-      expect(event).to.include({ event: 'Streamed', externalId: 'u_7' });
-      expect(event).not.to.have.property('userId');
-      expect(app.clientErrors).to.deep.equal([]);
-    });
   });
 
   describe('requests still streaming at flush() and shutdown()', () => {
-    if (t.fw.nodeResponse) it('four downloads that tracked and still stream: counted as held, then delivered by shutdown(), and the report adds up', async () => {
-      const app = await t.start();
-      const bodies = [0, 1, 2, 3].map(() => pendingStream());
-      let started = 0;
-      app.handle(({ ours, req }) => {
-        ours.track('Download Started', { file: req.url ?? '' });
-        return bodies[started++];
+    if (t.fw.nodeResponse)
+      it('four downloads that tracked and still stream: counted as held, then delivered by shutdown(), and the report adds up', async () => {
+        const app = await t.start();
+        const bodies = [0, 1, 2, 3].map(() => pendingStream());
+        let started = 0;
+        app.handle(({ ours, req }) => {
+          ours.track('Download Started', { file: req.url ?? '' });
+          return bodies[started++];
+        });
+        const replies = bodies.map((_, i) =>
+          app.get(`/file-${i}`, { headers: VISITOR }).catch(() => undefined),
+        );
+        while (started < 4) await sleep(5);
+        await sleep(30); // several flush intervals: nothing leaves while the responses stream
+        expect(t.mock.events).to.deep.equal([]);
+        expect(app.client.stats()).to.include({ tracked: 4, held: 4, queued: 0 });
+        expectBalanced(app.client);
+        const report = await app.client.shutdown({ timeoutMs: 2000 });
+        expect(report).to.deep.equal({ delivered: 4, failed: 0, dropped: 0 });
+        expect(t.mock.events.map((e) => e.eventProperties!.file).sort()).to.deep.equal([
+          '/file-0',
+          '/file-1',
+          '/file-2',
+          '/file-3',
+        ]);
+        expect(app.client.stats()).to.include({ tracked: 4, delivered: 4, held: 0 });
+        expectBalanced(app.client);
+        for (const body of bodies) body.finish();
+        await Promise.all(replies);
+        expect(app.client.stats()).to.include({ tracked: 4, delivered: 4, dropped: 0 }); // the ends hand nothing over twice
       });
-      const replies = bodies.map((_, i) => app.get(`/file-${i}`, { headers: VISITOR }).catch(() => undefined));
-      while (started < 4) await sleep(5);
-      await sleep(30); // several flush intervals: nothing leaves while the responses stream
-      expect(t.mock.events).to.deep.equal([]);
-      expect(app.client.stats()).to.include({ tracked: 4, held: 4, queued: 0 });
-      expectBalanced(app.client);
-      const report = await app.client.shutdown({ timeoutMs: 2000 });
-      expect(report).to.deep.equal({ delivered: 4, failed: 0, dropped: 0 });
-      expect(t.mock.events.map((e) => e.eventProperties!.file).sort()).to.deep.equal(['/file-0', '/file-1', '/file-2', '/file-3']);
-      expect(app.client.stats()).to.include({ tracked: 4, delivered: 4, held: 0 });
-      expectBalanced(app.client);
-      for (const body of bodies) body.finish();
-      await Promise.all(replies);
-      expect(app.client.stats()).to.include({ tracked: 4, delivered: 4, dropped: 0 }); // the ends hand nothing over twice
-    });
 
     it('flush() hands over a streaming request: its events are in the report; its later calls still go out', async () => {
       const app = await t.start();

@@ -22,7 +22,13 @@ const VISITOR = 'ours_device_id=00000000-0000-4000-8000-000000000001';
 const EXP_TOKEN = 'exp_test_token_123';
 /** Sends a GET and destroys the connection once `reached` resolves (the handler has tracked), before any answer. */
 async function abortWhen(port: number, reached: Promise<void>): Promise<void> {
-  const req = request({ host: '127.0.0.1', port, path: '/', agent: false, headers: { cookie: VISITOR } });
+  const req = request({
+    host: '127.0.0.1',
+    port,
+    path: '/',
+    agent: false,
+    headers: { cookie: VISITOR },
+  });
   req.on('error', () => undefined);
   req.end();
   await reached;
@@ -36,15 +42,20 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-const visitorCookies = (setCookie: string[] | undefined): string[] => (setCookie ?? []).filter((c) => c.startsWith('ours_device_id='));
+const visitorCookies = (setCookie: string[] | undefined): string[] =>
+  (setCookie ?? []).filter((c) => c.startsWith('ours_device_id='));
 
 describe('adapter: fetch (Request → Response)', () => {
   const t = withMock();
   let server: Server | undefined;
-  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+  afterEach(
+    () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  );
 
   /** Serves `handler` on loopback (through @hono/node-server, as the harness does); resolves with the port. */
-  async function serve(handler: (request: Request) => Response | Promise<Response>): Promise<number> {
+  async function serve(
+    handler: (request: Request) => Response | Promise<Response>,
+  ): Promise<number> {
     server = createAdaptorServer({ fetch: handler, overrideGlobalObjects: false }) as Server;
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -58,15 +69,25 @@ describe('adapter: fetch (Request → Response)', () => {
     const same: boolean[] = [];
     const port = await serve((request) => {
       // Written inline, per request, as a Worker would: the hooks are the app's own functions.
-      const ours = tracker(request, { client, skip, setVisitorCookie: true, waitUntil: () => undefined });
+      const ours = tracker(request, {
+        client,
+        skip,
+        setVisitorCookie: true,
+        waitUntil: () => undefined,
+      });
       same.push(ours === tracker(request, { client, skip, setVisitorCookie: true }));
       ours.track('Page Viewed');
       return ours.respond(new Response('ok'));
     });
-    for (let i = 0; i < 30; i++) await send(port, i % 10 === 0 ? '/health' : '/', { headers: { 'user-agent': UA, cookie: VISITOR } });
+    for (let i = 0; i < 30; i++)
+      await send(port, i % 10 === 0 ? '/health' : '/', {
+        headers: { 'user-agent': UA, cookie: VISITOR },
+      });
     await t.mock.waitFor(27);
     expect(same).to.deep.equal(Array(30).fill(true));
-    expect(logger.lines.filter((l) => /per request/.test(String(l.msg))).map((l) => l.msg)).to.deep.equal([]);
+    expect(
+      logger.lines.filter((l) => /per request/.test(String(l.msg))).map((l) => l.msg),
+    ).to.deep.equal([]);
     await client.shutdown();
     expect(client.stats()).to.include({ tracked: 30, delivered: 27, dropped: 3 });
   });
@@ -95,15 +116,23 @@ describe('adapter: fetch (Request → Response)', () => {
 
   it('respond(): a Response with immutable headers (Response.redirect) comes back as a copy with the cookie; a second respond() changes nothing', async () => {
     const { client } = clientFor(t.mock);
-    const ours = tracker(new Request('https://shop.example/old', { headers: { 'user-agent': UA } }), { client, setVisitorCookie: true });
+    const ours = tracker(
+      new Request('https://shop.example/old', { headers: { 'user-agent': UA } }),
+      { client, setVisitorCookie: true },
+    );
     ours.track('Moved');
     const original = Response.redirect('https://shop.example/new', 301);
     expect(() => original.headers.append('x', 'y')).to.throw(TypeError); // immutable, as the Fetch standard says
     const out = ours.respond(original);
     expect(out).not.to.equal(original);
-    expect([out.status, out.headers.get('location')]).to.deep.equal([301, 'https://shop.example/new']);
+    expect([out.status, out.headers.get('location')]).to.deep.equal([
+      301,
+      'https://shop.example/new',
+    ]);
     const [cookie] = out.headers.getSetCookie();
-    expect(cookie).to.match(/^ours_device_id=[0-9a-f-]{36}; Max-Age=31536000; Path=\/; Secure; SameSite=None$/);
+    expect(cookie).to.match(
+      /^ours_device_id=[0-9a-f-]{36}; Max-Age=31536000; Path=\/; Secure; SameSite=None$/,
+    );
     const again = new Response('again');
     expect(ours.respond(again)).to.equal(again);
     const [event] = await t.mock.waitFor(1);
@@ -116,7 +145,11 @@ describe('adapter: fetch (Request → Response)', () => {
     const promises: Promise<unknown>[] = [];
     let late: FetchTracker | undefined;
     const port = await serve((request) => {
-      const ours = tracker(request, { client, waitUntil: (p) => void promises.push(p), setVisitorCookie: request.url.endsWith('/first-visit') });
+      const ours = tracker(request, {
+        client,
+        waitUntil: (p) => void promises.push(p),
+        setVisitorCookie: request.url.endsWith('/first-visit'),
+      });
       ours.track('Download Started');
       late = ours;
       return ours.respond(new Response('streaming'));
@@ -125,15 +158,25 @@ describe('adapter: fetch (Request → Response)', () => {
     late!.track('Download Finished');
     expect(promises).to.have.length(2);
     await Promise.all(promises);
-    expect(t.mock.events.map((e) => e.event)).to.deep.equal(['Download Started', 'Download Finished']);
+    expect(t.mock.events.map((e) => e.event)).to.deep.equal([
+      'Download Started',
+      'Download Finished',
+    ]);
     // A first visit: the visitor is minted at the first track(), before respond(); one after it cannot be.
     const reply = await send(port, '/first-visit', { headers: { 'user-agent': UA } });
     expect(visitorCookies(reply.headers['set-cookie'])).to.have.length(1);
-    const fresh = tracker(new Request('http://127.0.0.1/first-visit'), { client, setVisitorCookie: true });
+    const fresh = tracker(new Request('http://127.0.0.1/first-visit'), {
+      client,
+      setVisitorCookie: true,
+    });
     fresh.respond(new Response('ok'));
     fresh.track('Too Late');
     await client.flush();
-    expect(t.mock.events.map((e) => e.event)).to.deep.equal(['Download Started', 'Download Finished', 'Download Started']);
+    expect(t.mock.events.map((e) => e.event)).to.deep.equal([
+      'Download Started',
+      'Download Finished',
+      'Download Started',
+    ]);
     expect(errors.map((e) => e.message)).to.have.length(1);
     expect(errors[0]!.message).to.match(/setVisitorCookie/);
     expectBalanced(client);
@@ -149,13 +192,22 @@ describe('adapter: fetch (Request → Response)', () => {
       return ours.respond(new Response('control page'));
     });
     const reply = await send(port, '/landing', { headers: { 'user-agent': UA } });
-    expect([reply.status, reply.headers.location, reply.headers['cache-control']]).to.deep.equal([302, '/landing-b', 'private, no-store']);
+    expect([reply.status, reply.headers.location, reply.headers['cache-control']]).to.deep.equal([
+      302,
+      '/landing-b',
+      'private, no-store',
+    ]);
     expect(visitorCookies(reply.headers['set-cookie'])).to.have.length(1);
-    const after = tracker(new Request('http://127.0.0.1/landing', { headers: { cookie: VISITOR } }), { client });
+    const after = tracker(
+      new Request('http://127.0.0.1/landing', { headers: { cookie: VISITOR } }),
+      { client },
+    );
     const variant = await after.experiment('landing');
     after.respond(new Response('control page'));
     expect(after.redirect(variant)).to.equal(false);
-    expect(errors.map((e) => e.message)).to.deep.equal([`experiment 'landing': cannot redirect, the response has already started`]);
+    expect(errors.map((e) => e.message)).to.deep.equal([
+      `experiment 'landing': cannot redirect, the response has already started`,
+    ]);
     await client.shutdown();
   });
 
@@ -173,11 +225,17 @@ describe('adapter: fetch (Request → Response)', () => {
       ours.track('E');
       return ours.respond(new Response('ok'));
     });
-    const replies = [await send(port, '/', { headers: { cookie: VISITOR } }), await send(port, '/', { headers: { cookie: VISITOR } })];
+    const replies = [
+      await send(port, '/', { headers: { cookie: VISITOR } }),
+      await send(port, '/', { headers: { cookie: VISITOR } }),
+    ];
     expect(replies.map((r) => r.body)).to.deep.equal(['ok', 'ok']);
     await t.mock.waitFor(2);
     await client.flush();
-    expect(errors.map((e) => e.message)).to.deep.equal(['tracking failed: no context', 'tracking failed: context gone']);
+    expect(errors.map((e) => e.message)).to.deep.equal([
+      'tracking failed: no context',
+      'tracking failed: context gone',
+    ]);
     await client.shutdown();
   });
 
@@ -195,8 +253,12 @@ describe('adapter: fetch (Request → Response)', () => {
     const wrongWait = refusal({ waitUntil: 'ctx' });
     expect(wrongWait).to.be.instanceOf(OursConfigError);
     expect(String(wrongWait)).to.match(/`waitUntil` must be a function/);
-    expect(String(refusal({ remoteAddress: 7 }))).to.match(/`remoteAddress` must be the peer's address as a string, got 7/);
-    expect(String(refusal({ flushOnResponse: true }))).to.match(/`flushOnResponse` does not apply to a fetch handler.*waitUntil/);
+    expect(String(refusal({ remoteAddress: 7 }))).to.match(
+      /`remoteAddress` must be the peer's address as a string, got 7/,
+    );
+    expect(String(refusal({ flushOnResponse: true }))).to.match(
+      /`flushOnResponse` does not apply to a fetch handler.*waitUntil/,
+    );
     void client.shutdown();
   });
 
@@ -227,7 +289,15 @@ describe('adapter: fetch (Request → Response)', () => {
       ours.track('E');
       return ours.respond(new Response('ok'));
     });
-    await send(port, '/', { headers: { 'user-agent': UA, cookie: VISITOR, 'x-forwarded-for': '198.51.100.1', 'x-real-ip': '198.51.100.2', 'cf-connecting-ip': '198.51.100.4' } });
+    await send(port, '/', {
+      headers: {
+        'user-agent': UA,
+        cookie: VISITOR,
+        'x-forwarded-for': '198.51.100.1',
+        'x-real-ip': '198.51.100.2',
+        'cf-connecting-ip': '198.51.100.4',
+      },
+    });
     const [event] = await t.mock.waitFor(1);
     expect(event!.defaultProperties).not.to.have.property('ip');
     expect(event).not.to.have.property('identityContext');
@@ -239,9 +309,19 @@ describe('adapter: Hono (what only Hono has)', () => {
   const t = withMock();
 
   /** A Workers-style ExecutionContext: what `app.fetch(request, env, ctx)` gets on Workers and Vercel. */
-  function executionCtx(): { waitUntil(p: Promise<unknown>): void; passThroughOnException(): void; props: object; promises: Promise<unknown>[] } {
+  function executionCtx(): {
+    waitUntil(p: Promise<unknown>): void;
+    passThroughOnException(): void;
+    props: object;
+    promises: Promise<unknown>[];
+  } {
     const promises: Promise<unknown>[] = [];
-    return { promises, waitUntil: (p) => void promises.push(p), passThroughOnException: () => undefined, props: {} };
+    return {
+      promises,
+      waitUntil: (p) => void promises.push(p),
+      passThroughOnException: () => undefined,
+      props: {},
+    };
   }
 
   function app(client: OursClient, options: Parameters<typeof ours>[0] = {}): Hono<OursEnv> {
@@ -261,17 +341,31 @@ describe('adapter: Hono (what only Hono has)', () => {
   it("hands the request's delivery to c.executionCtx.waitUntil where the platform gives one", async () => {
     const { client } = clientFor(t.mock, { flushIntervalMs: 60_000 });
     const ctx = executionCtx();
-    const res = await app(client, { trustProxy: 'cloudflare' }).fetch(new Request('https://shop.example/', { headers: { cookie: VISITOR, 'cf-connecting-ip': '203.0.113.7' } }), {}, ctx);
+    const res = await app(client, { trustProxy: 'cloudflare' }).fetch(
+      new Request('https://shop.example/', {
+        headers: { cookie: VISITOR, 'cf-connecting-ip': '203.0.113.7' },
+      }),
+      {},
+      ctx,
+    );
     expect(await res.text()).to.equal('ok');
     expect(ctx.promises).to.have.length(1);
     expect(await ctx.promises[0]).to.deep.include({ delivered: 1 });
-    expect(t.mock.events.map((e) => [e.event, e.defaultProperties!.ip, e.defaultProperties!.current_url])).to.deep.equal([['Page Viewed', '203.0.113.7', 'https://shop.example/']]);
+    expect(
+      t.mock.events.map((e) => [
+        e.event,
+        e.defaultProperties!.ip,
+        e.defaultProperties!.current_url,
+      ]),
+    ).to.deep.equal([['Page Viewed', '203.0.113.7', 'https://shop.example/']]);
     await client.shutdown();
   });
 
   it("without an executionCtx (Node, Bun, Deno) the client delivers on its own, and Hono's missing-context error never shows", async () => {
     const { client, errors } = clientFor(t.mock);
-    const res = await app(client).fetch(new Request('http://127.0.0.1/', { headers: { cookie: VISITOR } }));
+    const res = await app(client).fetch(
+      new Request('http://127.0.0.1/', { headers: { cookie: VISITOR } }),
+    );
     expect(await res.text()).to.equal('ok');
     await t.mock.waitFor(1);
     expect(errors).to.deep.equal([]);
@@ -281,9 +375,17 @@ describe('adapter: Hono (what only Hono has)', () => {
   it("redirect(): the app's response is replaced by the 302, which carries the minted cookie", async () => {
     t.mock.experiment('landing', { variants: [{ id: 'var_b', redirect: '/landing-b' }] });
     const { client } = clientFor(t.mock, { experimentToken: EXP_TOKEN });
-    const res = await app(client, { setVisitorCookie: true }).fetch(new Request('https://shop.example/landing'));
-    expect([res.status, res.headers.get('location'), await res.text()]).to.deep.equal([302, '/landing-b', 'Redirecting to /landing-b\n']);
-    expect(res.headers.getSetCookie().filter((c) => c.startsWith('ours_device_id='))).to.have.length(1);
+    const res = await app(client, { setVisitorCookie: true }).fetch(
+      new Request('https://shop.example/landing'),
+    );
+    expect([res.status, res.headers.get('location'), await res.text()]).to.deep.equal([
+      302,
+      '/landing-b',
+      'Redirecting to /landing-b\n',
+    ]);
+    expect(
+      res.headers.getSetCookie().filter((c) => c.startsWith('ours_device_id=')),
+    ).to.have.length(1);
     await client.shutdown();
   });
 
@@ -292,11 +394,15 @@ describe('adapter: Hono (what only Hono has)', () => {
     const getConnInfo = (): never => {
       throw new Error('no socket here');
     };
-    const res = await app(client, { getConnInfo }).fetch(new Request('http://127.0.0.1/', { headers: { cookie: VISITOR } }));
+    const res = await app(client, { getConnInfo }).fetch(
+      new Request('http://127.0.0.1/', { headers: { cookie: VISITOR } }),
+    );
     expect(res.status).to.equal(200);
     const [event] = await t.mock.waitFor(1);
     expect(event!.defaultProperties).not.to.have.property('ip');
-    expect(errors.map((e) => e.message)).to.deep.equal(['getConnInfo threw: no socket here; the event goes without an IP']);
+    expect(errors.map((e) => e.message)).to.deep.equal([
+      'getConnInfo threw: no socket here; the event goes without an IP',
+    ]);
     await client.shutdown();
   });
 
@@ -315,7 +421,7 @@ describe('adapter: Hono (what only Hono has)', () => {
     await client.shutdown();
   });
 
-  it("a client that goes away before the route answers: its calls are handed off then (c.req.raw.signal)", async () => {
+  it('a client that goes away before the route answers: its calls are handed off then (c.req.raw.signal)', async () => {
     const { client } = clientFor(t.mock);
     const [tracked, upstream] = [signal(), signal()];
     const hono = new Hono<OursEnv>();
@@ -326,7 +432,10 @@ describe('adapter: Hono (what only Hono has)', () => {
       await upstream.promise;
       return c.text('late');
     });
-    const server = createAdaptorServer({ fetch: hono.fetch, overrideGlobalObjects: false }) as Server;
+    const server = createAdaptorServer({
+      fetch: hono.fetch,
+      overrideGlobalObjects: false,
+    }) as Server;
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {

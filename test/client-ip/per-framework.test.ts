@@ -33,7 +33,11 @@ const REQUESTS: Record<string, string | string[]>[] = [
   { 'x-real-ip': '198.51.100.2' },
   { 'x-real-ip': '198.51.100.2', 'x-forwarded-for': '198.51.100.1, 203.0.113.5' },
   { 'x-real-ip': '198.51.100.2, 203.0.113.9' },
-  { 'cf-connecting-ip': '198.51.100.4', 'x-client-ip': '198.51.100.3', forwarded: 'for=198.51.100.6' },
+  {
+    'cf-connecting-ip': '198.51.100.4',
+    'x-client-ip': '198.51.100.3',
+    forwarded: 'for=198.51.100.6',
+  },
 ];
 
 type Setting = [name: string, setup: NonNullable<StartOptions['setup']>];
@@ -47,9 +51,18 @@ const EXPRESS: Setting[] = [
   ["trust proxy '127.0.0.1'", (app) => app.set('trust proxy', '127.0.0.1')],
   ["trust proxy 'loopback'", (app) => app.set('trust proxy', 'loopback')],
   ["trust proxy 'loopback, uniquelocal'", (app) => app.set('trust proxy', 'loopback, uniquelocal')],
-  ["trust proxy ['127.0.0.0/8', '10.0.0.0/8']", (app) => app.set('trust proxy', ['127.0.0.0/8', '10.0.0.0/8'])],
-  ["trust proxy '10.0.0.0/8' (the socket is not trusted)", (app) => app.set('trust proxy', '10.0.0.0/8')],
-  ['trust proxy function', (app) => app.set('trust proxy', (addr: string, i: number) => addr === '127.0.0.1' || i < 2)],
+  [
+    "trust proxy ['127.0.0.0/8', '10.0.0.0/8']",
+    (app) => app.set('trust proxy', ['127.0.0.0/8', '10.0.0.0/8']),
+  ],
+  [
+    "trust proxy '10.0.0.0/8' (the socket is not trusted)",
+    (app) => app.set('trust proxy', '10.0.0.0/8'),
+  ],
+  [
+    'trust proxy function',
+    (app) => app.set('trust proxy', (addr: string, i: number) => addr === '127.0.0.1' || i < 2),
+  ],
 ];
 
 const KOA: Setting[] = [
@@ -58,9 +71,18 @@ const KOA: Setting[] = [
   ['proxy on, maxIpsCount 0', (app) => void (app.proxy = true)],
   ['proxy on, maxIpsCount 1', (app) => Object.assign(app, { proxy: true, maxIpsCount: 1 })],
   ['proxy on, maxIpsCount 2', (app) => Object.assign(app, { proxy: true, maxIpsCount: 2 })],
-  ['proxy on, proxyIpHeader X-Real-IP', (app) => Object.assign(app, { proxy: true, proxyIpHeader: 'X-Real-IP' })],
-  ['proxy on, proxyIpHeader x-real-ip, maxIpsCount 1', (app) => Object.assign(app, { proxy: true, proxyIpHeader: 'x-real-ip', maxIpsCount: 1 })],
-  ['proxy on, proxyIpHeader CF-Connecting-IP', (app) => Object.assign(app, { proxy: true, proxyIpHeader: 'CF-Connecting-IP' })],
+  [
+    'proxy on, proxyIpHeader X-Real-IP',
+    (app) => Object.assign(app, { proxy: true, proxyIpHeader: 'X-Real-IP' }),
+  ],
+  [
+    'proxy on, proxyIpHeader x-real-ip, maxIpsCount 1',
+    (app) => Object.assign(app, { proxy: true, proxyIpHeader: 'x-real-ip', maxIpsCount: 1 }),
+  ],
+  [
+    'proxy on, proxyIpHeader CF-Connecting-IP',
+    (app) => Object.assign(app, { proxy: true, proxyIpHeader: 'CF-Connecting-IP' }),
+  ],
 ];
 
 /** Fastify's `trustProxy` (a constructor option: `setup` gets the options). Fastify 5 trusts no hop count, Fastify 4 does. */
@@ -69,18 +91,45 @@ const FASTIFY: Setting[] = [
   ['trustProxy true', (options) => void (options.trustProxy = true)],
   ['trustProxy 1', (options) => void (options.trustProxy = 1)],
   ["trustProxy '127.0.0.1'", (options) => void (options.trustProxy = '127.0.0.1')],
-  ["trustProxy 'loopback, uniquelocal'", (options) => void (options.trustProxy = 'loopback, uniquelocal')],
-  ["trustProxy ['127.0.0.0/8', '10.0.0.0/8']", (options) => void (options.trustProxy = ['127.0.0.0/8', '10.0.0.0/8'])],
-  ["trustProxy '10.0.0.0/8' (the socket is not trusted)", (options) => void (options.trustProxy = '10.0.0.0/8')],
-  ['trustProxy function', (options) => void (options.trustProxy = (addr: string, i: number) => addr === '127.0.0.1' || i < 2)],
+  [
+    "trustProxy 'loopback, uniquelocal'",
+    (options) => void (options.trustProxy = 'loopback, uniquelocal'),
+  ],
+  [
+    "trustProxy ['127.0.0.0/8', '10.0.0.0/8']",
+    (options) => void (options.trustProxy = ['127.0.0.0/8', '10.0.0.0/8']),
+  ],
+  [
+    "trustProxy '10.0.0.0/8' (the socket is not trusted)",
+    (options) => void (options.trustProxy = '10.0.0.0/8'),
+  ],
+  [
+    'trustProxy function',
+    (options) =>
+      void (options.trustProxy = (addr: string, i: number) => addr === '127.0.0.1' || i < 2),
+  ],
 ];
 
 /** No framework, so no proxy setting: the socket's peer. */
 const NODE: Setting[] = [['no proxy setting', () => undefined]];
 
-const SETTINGS = { express: EXPRESS, koa: KOA, fastify: FASTIFY, node: NODE, fetch: NODE, hono: NODE };
+const SETTINGS = {
+  express: EXPRESS,
+  koa: KOA,
+  fastify: FASTIFY,
+  node: NODE,
+  fetch: NODE,
+  hono: NODE,
+};
 const PEER = 'req.socket.remoteAddress';
-const THEIRS = { express: 'req.ip', koa: 'ctx.ip', fastify: 'request.ip', node: PEER, fetch: PEER, hono: PEER };
+const THEIRS = {
+  express: 'req.ip',
+  koa: 'ctx.ip',
+  fastify: 'request.ip',
+  node: PEER,
+  fetch: PEER,
+  hono: PEER,
+};
 
 adapterSuite("adapter: the event's IP is the framework's", (t) => {
   for (const [name, setup] of SETTINGS[t.fw.kind]) {
@@ -90,11 +139,20 @@ adapterSuite("adapter: the event's IP is the framework's", (t) => {
         const theirs: (string | undefined)[] = [];
         app.handle(({ ours, target, req }) => {
           const i = Number(req.headers['x-case']);
-          theirs[i] = normalizeIp(!t.fw.ownTrust ? req.socket.remoteAddress : (target as { ip?: string }).ip);
+          theirs[i] = normalizeIp(
+            !t.fw.ownTrust ? req.socket.remoteAddress : (target as { ip?: string }).ip,
+          );
           ours.track('E', { case: i });
         });
         for (const [i, headers] of REQUESTS.entries()) {
-          await app.get('/', { headers: { cookie: `ours_device_id=${VISITOR}`, 'user-agent': UA, 'x-case': String(i), ...headers } });
+          await app.get('/', {
+            headers: {
+              cookie: `ours_device_id=${VISITOR}`,
+              'user-agent': UA,
+              'x-case': String(i),
+              ...headers,
+            },
+          });
         }
         const events = await t.mock.waitFor(REQUESTS.length);
         const ours: (string | undefined)[] = [];
@@ -126,7 +184,13 @@ adapterSuite("adapter: the event's IP is the framework's", (t) => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
         const { port } = server.address() as AddressInfo;
-        await send(port, '/sub/x', { headers: { cookie: `ours_device_id=${VISITOR}`, 'user-agent': UA, 'x-forwarded-for': '198.51.100.1, 203.0.113.5' } });
+        await send(port, '/sub/x', {
+          headers: {
+            cookie: `ours_device_id=${VISITOR}`,
+            'user-agent': UA,
+            'x-forwarded-for': '198.51.100.1, 203.0.113.5',
+          },
+        });
         const [event] = await t.mock.waitFor(1);
         expect(theirs).to.equal('203.0.113.5');
         expect(event!.identityContext?.ip).to.equal(theirs);
@@ -147,10 +211,18 @@ adapterSuite("adapter: the event's IP is the framework's", (t) => {
       ours.track('Order Completed');
       tracked();
     });
-    const client = request({ host: '127.0.0.1', port: app.port, path: '/slow', agent: false, headers: { cookie: `ours_device_id=${VISITOR}`, 'user-agent': UA } });
+    const client = request({
+      host: '127.0.0.1',
+      port: app.port,
+      path: '/slow',
+      agent: false,
+      headers: { cookie: `ours_device_id=${VISITOR}`, 'user-agent': UA },
+    });
     client.on('error', () => undefined); // the abort below
     client.end();
-    client.on('socket', (socket) => socket.on('connect', () => setTimeout(() => client.destroy(), 50)));
+    client.on('socket', (socket) =>
+      socket.on('connect', () => setTimeout(() => client.destroy(), 50)),
+    );
     await done;
     const [event] = await t.mock.waitFor(1);
     expect(event!.event).to.equal('Order Completed');

@@ -64,7 +64,11 @@ describe('request/client-ip: forwardedIp (proxy-addr / Express semantics)', () =
     ['CIDR list: walks trusted private hops', '10.0.0.0/8', '203.0.113.1'],
     ['CIDR array + names', ['loopback', '10.0.0.0/8', '203.0.113.0/24'], '198.51.100.7'],
     ['CIDR that does not cover the socket', '192.168.0.0/16', '10.0.0.1'],
-    ['function', (addr: string) => addr.startsWith('10.') || addr.endsWith('10.0.0.1'), '203.0.113.1'],
+    [
+      'function',
+      (addr: string) => addr.startsWith('10.') || addr.endsWith('10.0.0.1'),
+      '203.0.113.1',
+    ],
   ];
   for (const [name, setting, expected] of cases) {
     it(name, () => {
@@ -72,7 +76,11 @@ describe('request/client-ip: forwardedIp (proxy-addr / Express semantics)', () =
     });
     for (const [express, compile] of Object.entries(expressCompileTrust)) {
       it(`${name}: same as ${express}'s req.ip`, () => {
-        const req = { headers: { 'x-forwarded-for': XFF }, socket: { remoteAddress: SOCKET }, connection: { remoteAddress: SOCKET } };
+        const req = {
+          headers: { 'x-forwarded-for': XFF },
+          socket: { remoteAddress: SOCKET },
+          connection: { remoteAddress: SOCKET },
+        };
         const theirs = proxyaddr(req as unknown as IncomingMessage, compile(setting));
         expect(forwardedIp(SOCKET, XFF, compileTrust(setting))).to.equal(normalizeIp(theirs));
       });
@@ -87,7 +95,9 @@ describe('request/client-ip: forwardedIp (proxy-addr / Express semantics)', () =
   });
 
   it('walks only the rightmost 4 KiB of a huge XFF (trusted hops are appended on the right)', () => {
-    const huge = Array.from({ length: 2000 }, (_, i) => `10.9.${i % 250}.1`).join(', ') + ', 203.0.113.5, 10.0.0.2';
+    const huge =
+      Array.from({ length: 2000 }, (_, i) => `10.9.${i % 250}.1`).join(', ') +
+      ', 203.0.113.5, 10.0.0.2';
     expect(forwardedIp('10.0.0.1', huge, compileTrust(2))).to.equal('203.0.113.5');
   });
 
@@ -112,12 +122,18 @@ describe('request/client-ip: koaIp', () => {
     expect(koaIp('10.0.0.1', ', 203.0.113.1', 0)).to.equal('10.0.0.1');
   });
 
-  for (const [name, K] of [['koa 3', Koa], ['koa 2', Koa2]] as const) {
+  for (const [name, K] of [
+    ['koa 3', Koa],
+    ['koa 2', Koa2],
+  ] as const) {
     for (const n of [0, 1, 2, 3, 5]) {
       for (const xff of [XFF, '1.1.1.1', '1.1.1.1,2.2.2.2', ' 1.1.1.1 ,  2.2.2.2 ', ' , 2.2.2.2']) {
         it(`proxy on, maxIpsCount ${n}, XFF ${JSON.stringify(xff)}: same as ${name}'s ctx.ip`, () => {
           const app = new (K as typeof Koa)({ proxy: true, maxIpsCount: n });
-          const req = { headers: { 'x-forwarded-for': xff }, socket: { remoteAddress: '10.0.0.1' } };
+          const req = {
+            headers: { 'x-forwarded-for': xff },
+            socket: { remoteAddress: '10.0.0.1' },
+          };
           const ctx = app.createContext(req as never, {} as never);
           expect(koaIp('10.0.0.1', xff, n)).to.equal(normalizeIp(ctx.ip));
         });
@@ -128,7 +144,9 @@ describe('request/client-ip: koaIp', () => {
 
 describe('request/client-ip: requestIpAddress (opt-in, spoofable)', () => {
   it('returns what request-ip picks: a client-set X-Client-IP wins', () => {
-    expect(requestIpAddress({ 'x-client-ip': '6.6.6.6', 'x-forwarded-for': '1.1.1.1' }, '10.0.0.1')).to.equal('6.6.6.6');
+    expect(
+      requestIpAddress({ 'x-client-ip': '6.6.6.6', 'x-forwarded-for': '1.1.1.1' }, '10.0.0.1'),
+    ).to.equal('6.6.6.6');
   });
 
   it('falls back to the socket address, normalised', () => {
@@ -137,6 +155,8 @@ describe('request/client-ip: requestIpAddress (opt-in, spoofable)', () => {
   });
 
   it('never throws on odd header shapes (falls back to the socket)', () => {
-    expect(requestIpAddress({ 'x-forwarded-for': ['1.1.1.1', '2.2.2.2'] }, '10.0.0.1')).to.equal('10.0.0.1');
+    expect(requestIpAddress({ 'x-forwarded-for': ['1.1.1.1', '2.2.2.2'] }, '10.0.0.1')).to.equal(
+      '10.0.0.1',
+    );
   });
 });

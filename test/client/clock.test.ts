@@ -36,7 +36,13 @@ describe('a wall clock stepped back', function () {
       req.resume().on('end', () => {
         requests++;
         const status = statuses.shift() ?? 200;
-        res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? '{"success":true}' : '{"success":false,"error":"down","retryable":true}');
+        res
+          .writeHead(status, { 'content-type': 'application/json' })
+          .end(
+            status === 200
+              ? '{"success":true}'
+              : '{"success":false,"error":"down","retryable":true}',
+          );
       });
     });
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
@@ -54,14 +60,23 @@ describe('a wall clock stepped back', function () {
 
   it('does not stretch a 300 ms backoff (a step back of ten minutes after the failure)', async () => {
     statuses = [503];
-    const client = new OursClient({ token: 'clock-token', apiUrl, logger: false, flushIntervalMs: 20, retry: { initialDelayMs: 300, maxDelayMs: 300, jitterMs: [0, 0] } });
+    const client = new OursClient({
+      token: 'clock-token',
+      apiUrl,
+      logger: false,
+      flushIntervalMs: 20,
+      retry: { initialDelayMs: 300, maxDelayMs: 300, jitterMs: [0, 0] },
+    });
     client.track({ event: 'Clock', externalId: 'u', distinctId: 'clock-1' });
     try {
       const flushed = client.flush();
       while (client.stats().retried === 0) await new Promise((resolve) => setTimeout(resolve, 5));
       step = stepWallClockBack(TEN_MINUTES); // the gate closed for 300 ms; now the wall clock says ten minutes earlier
       const t0 = performance.now();
-      const outcome = await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, 5000, 'stalled'))]);
+      const outcome = await Promise.race([
+        flushed,
+        new Promise((resolve) => setTimeout(resolve, 5000, 'stalled')),
+      ]);
       expect(outcome).to.deep.equal({ delivered: 1, failed: 0, dropped: 0 });
       expect(performance.now() - t0, 'backoff left (ms)').to.be.below(3000);
       expect(requests).to.equal(2);

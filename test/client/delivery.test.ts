@@ -10,7 +10,11 @@ describe('client delivery', () => {
   it('sends track events as one gzip /batch with a distinctId and time stamped at track()', async () => {
     const { client, errors } = clientFor(t.mock);
     const before = Date.now();
-    client.track({ event: 'Signed Up', userId: 'v1', eventProperties: { plan: 'pro', seats: 3, trial: false } });
+    client.track({
+      event: 'Signed Up',
+      userId: 'v1',
+      eventProperties: { plan: 'pro', seats: 3, trial: false },
+    });
     client.track({ event: 'Upgraded', externalId: 'u_42' });
     const report = await client.flush();
     expect(report).to.deep.equal({ delivered: 2, failed: 0, dropped: 0 });
@@ -30,10 +34,16 @@ describe('client delivery', () => {
 
   it('sends identify calls one each to /identify', async () => {
     const { client } = clientFor(t.mock);
-    client.identify({ externalId: 'u_42', userProperties: { email: 'a@b.co', custom_properties: { plan: 'pro', seats: 2 } } });
+    client.identify({
+      externalId: 'u_42',
+      userProperties: { email: 'a@b.co', custom_properties: { plan: 'pro', seats: 2 } },
+    });
     await client.flush();
     expect(t.mock.identifies).to.have.length(1);
-    expect(t.mock.identifies[0]!.userProperties).to.deep.equal({ email: 'a@b.co', custom_properties: { plan: 'pro', seats: '2' } });
+    expect(t.mock.identifies[0]!.userProperties).to.deep.equal({
+      email: 'a@b.co',
+      custom_properties: { plan: 'pro', seats: '2' },
+    });
     await client.shutdown();
   });
 
@@ -47,7 +57,11 @@ describe('client delivery', () => {
   });
 
   it('splits at maxBatchSize and starts a request once flushAt events wait', async () => {
-    const { client } = clientFor(t.mock, { maxBatchSize: 10, flushAt: 10, flushIntervalMs: 60_000 });
+    const { client } = clientFor(t.mock, {
+      maxBatchSize: 10,
+      flushAt: 10,
+      flushIntervalMs: 60_000,
+    });
     for (let i = 0; i < 25; i++) client.track({ event: 'E', userId: `v${i}` });
     await t.mock.waitFor(20, { timeoutMs: 2000 }); // two full batches go without waiting for the interval
     await client.flush();
@@ -59,7 +73,9 @@ describe('client delivery', () => {
   it('keeps every character of a gzip batch intact: accents, CJK, emoji, escapes, one byte to four in UTF-8', async () => {
     const { client } = clientFor(t.mock);
     const texts = ['café', '東京', 'ok ✓', '😀 and 👍🏽', 'quote " backslash \\ newline \n', 'plain'];
-    texts.forEach((text, i) => client.track({ event: 'Said', userId: `v${i}`, eventProperties: { text } }));
+    texts.forEach((text, i) =>
+      client.track({ event: 'Said', userId: `v${i}`, eventProperties: { text } }),
+    );
     await client.flush();
     expect(t.mock.requests).to.have.length(1);
     expect(t.mock.requests[0]!.gzip).to.equal(true);
@@ -95,7 +111,10 @@ describe('client delivery', () => {
     client.track({ event: 'E', userId: 'v' });
     await client.flush();
     expect(errors).to.have.length(1);
-    const visible = JSON.stringify([errors.map((e) => [e.message, e.stack, { ...e }]), client.stats()]);
+    const visible = JSON.stringify([
+      errors.map((e) => [e.message, e.stack, { ...e }]),
+      client.stats(),
+    ]);
     expect(visible).not.to.include(TOKEN);
     await client.shutdown();
   });

@@ -22,7 +22,9 @@ describe('error messages', () => {
     const err = errors[0] as OursDeliveryError;
     expect(err).to.be.instanceOf(OursDeliveryError);
     expect(err.status).to.equal(404);
-    expect(err.message).to.equal(`1 events rejected with HTTP 404 from POST ${apiUrl}/batch: check apiUrl, which should be the API base URL ending in /api/v1`);
+    expect(err.message).to.equal(
+      `1 events rejected with HTTP 404 from POST ${apiUrl}/batch: check apiUrl, which should be the API base URL ending in /api/v1`,
+    );
     expect(err.message + String(err.stack)).not.to.include(SECRET);
     await client.shutdown();
     t.mock.reset(); // the mock notes the wrong path as a violation: here it is the point
@@ -30,13 +32,23 @@ describe('error messages', () => {
 
   it('a network error names the URL, through every retry to the final loss', async () => {
     const apiUrl = `http://127.0.0.1:${await closedPort()}/api/v1`;
-    const client = new OursClient({ token: SECRET, apiUrl, retry: { ...FAST_RETRY, maxAttempts: 2 }, flushIntervalMs: 5, logger: false });
+    const client = new OursClient({
+      token: SECRET,
+      apiUrl,
+      retry: { ...FAST_RETRY, maxAttempts: 2 },
+      flushIntervalMs: 5,
+      logger: false,
+    });
     const errors: OursError[] = [];
     client.on('error', (err) => errors.push(err));
     client.track({ event: 'E', externalId: 'u' });
     await client.flush();
     expect(errors).to.have.length(1);
-    expect(errors[0]!.message).to.match(new RegExp(`^gave up after 2 attempts; last error: network error on POST ${apiUrl.replace(/\./g, '\\.')}/batch: .*ECONNREFUSED`));
+    expect(errors[0]!.message).to.match(
+      new RegExp(
+        `^gave up after 2 attempts; last error: network error on POST ${apiUrl.replace(/\./g, '\\.')}/batch: .*ECONNREFUSED`,
+      ),
+    );
     expect(errors[0]!.message).not.to.include(SECRET);
     await client.shutdown();
   });
@@ -47,7 +59,12 @@ describe('error messages', () => {
     console.warn = (...args: unknown[]) => void printed.push(args);
     console.error = (...args: unknown[]) => void printed.push(args);
     try {
-      const client = new OursClient({ token: TOKEN, apiUrl: t.mock.url, logger: consoleLogger, handleSignals: false });
+      const client = new OursClient({
+        token: TOKEN,
+        apiUrl: t.mock.url,
+        logger: consoleLogger,
+        handleSignals: false,
+      });
       client.track({ event: '', externalId: 'u' }); // a validation error, through the logger
       client.identify({ externalId: 'u', userProperties: 'x' } as never);
       void client.shutdown();
@@ -59,6 +76,8 @@ describe('error messages', () => {
       expect(args).to.have.length(1); // no `{}` or `{ err: { message } }` repeating the line
       expect(String(args[0])).to.match(/^\[ours-middleware\] (?!ours-middleware)/);
     }
-    expect(String(printed[0]![0])).to.equal('[ours-middleware] track dropped: event must not be empty (limit: 1)');
+    expect(String(printed[0]![0])).to.equal(
+      '[ours-middleware] track dropped: event must not be empty (limit: 1)',
+    );
   });
 });

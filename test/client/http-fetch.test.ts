@@ -10,9 +10,10 @@ import { MAX_RESPONSE_CHARS } from '../../src/client/post-events';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, nth: number) => void;
 
-
 /** A loopback server that numbers the requests of each connection (1, 2, ...). */
-async function serve(handler: Handler): Promise<{ url: string; sockets: Set<Socket>; server: Server }> {
+async function serve(
+  handler: Handler,
+): Promise<{ url: string; sockets: Set<Socket>; server: Server }> {
   const sockets = new Set<Socket>();
   const perSocket = new WeakMap<Socket, number>();
   const server = createServer((req, res) => {
@@ -24,10 +25,20 @@ async function serve(handler: Handler): Promise<{ url: string; sockets: Set<Sock
   server.keepAliveTimeout = 30_000; // the client's pool, not the server, decides when idle sockets go
   server.on('connection', (s) => sockets.add(s));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/batch`, sockets, server };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/batch`,
+    sockets,
+    server,
+  };
 }
 
-const init = (signal = new AbortController().signal) => ({ method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: '{"events":[]}', signal, redirect: 'error' as const });
+const init = (signal = new AbortController().signal) => ({
+  method: 'POST' as const,
+  headers: { 'content-type': 'application/json' },
+  body: '{"events":[]}',
+  signal,
+  redirect: 'error' as const,
+});
 
 describe('client transport: the default fetch (node:http, kept alive)', () => {
   const servers: Server[] = [];
@@ -37,7 +48,7 @@ describe('client transport: the default fetch (node:http, kept alive)', () => {
     return s;
   };
   afterEach(() => {
-    for (const s of servers.splice(0)) s.closeAllConnections(), s.close();
+    for (const s of servers.splice(0)) (s.closeAllConnections(), s.close());
   });
 
   it('an already-aborted signal rejects at once and opens no connection', async () => {
@@ -76,7 +87,10 @@ describe('client transport: the default fetch (node:http, kept alive)', () => {
       hits++;
       res.writeHead(307, { location: 'http://127.0.0.1:9/elsewhere' }).end();
     });
-    const err = await httpFetch(4)(url, init()).then(() => undefined, (e: Error) => e);
+    const err = await httpFetch(4)(url, init()).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).to.equal('redirect refused (HTTP 307 to http://127.0.0.1:9/elsewhere)');
     expect(hits).to.equal(1);
   });
@@ -109,7 +123,10 @@ describe('client transport: the default fetch (node:http, kept alive)', () => {
       hits++;
       req.socket.destroy();
     });
-    const err = await httpFetch(4)(url, init()).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    const err = await httpFetch(4)(url, init()).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
     expect(err?.code).to.equal('ECONNRESET');
     expect(hits).to.equal(1);
   });
@@ -118,13 +135,18 @@ describe('client transport: the default fetch (node:http, kept alive)', () => {
     const { url } = await start((_req, res) => res.write('{"succ')); // headers and a part, then nothing
     const controller = new AbortController();
     const res = await httpFetch(4)(url, init(controller.signal));
-    const reading = res.text().then(() => 'read', (e: Error) => `${e.name}: ${e.message}`);
+    const reading = res.text().then(
+      () => 'read',
+      (e: Error) => `${e.name}: ${e.message}`,
+    );
     controller.abort(new Error('deadline'));
     expect(await reading).to.equal('Error: aborted'); // the client's post() reports the signal's reason instead
   });
 
   it('closes a socket idle past its timeout, and never a busy one (an answer slower than that still arrives)', async () => {
-    const { url, sockets } = await start((_req, res) => setTimeout(() => res.end('{"success":true}'), 300));
+    const { url, sockets } = await start((_req, res) =>
+      setTimeout(() => res.end('{"success":true}'), 300),
+    );
     const fetchFn = httpFetch(4, 100);
     const res = await fetchFn(url, init()); // busy for 300 ms, three times the idle timeout
     expect(res.status).to.equal(200);
@@ -136,7 +158,11 @@ describe('client transport: the default fetch (node:http, kept alive)', () => {
 
   it('leaves no kept-alive socket that keeps the process alive', async () => {
     const { url } = await start((_req, res) => res.end('{"success":true}'));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'one-post.ts'), url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, 'fixtures', 'one-post.ts'), url],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     let doneAt = 0;
     child.stdout.on('data', (chunk: Buffer) => {

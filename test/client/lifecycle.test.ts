@@ -25,7 +25,10 @@ describe('client queue, flush and shutdown', () => {
   });
 
   it('bounds the queue by bytes, counting events that wait for a retry', async () => {
-    const { client } = clientFor(t.mock, { maxQueueBytes: 4096, retry: { initialDelayMs: 200, maxDelayMs: 200, jitterMs: [0, 0] } });
+    const { client } = clientFor(t.mock, {
+      maxQueueBytes: 4096,
+      retry: { initialDelayMs: 200, maxDelayMs: 200, jitterMs: [0, 0] },
+    });
     t.mock.respondWith({ status: 503 });
     const pad = 'x'.repeat(1000);
     client.track({ event: 'A', userId: 'v', eventProperties: { pad } });
@@ -45,7 +48,9 @@ describe('client queue, flush and shutdown', () => {
     t.mock.respondWith({ status: 500 }, { rows: (_e, i) => (i === 0 ? 'invalid_event' : 'ok') });
     const check = () => {
       const s = client.stats();
-      expect(s.tracked).to.equal(s.delivered + s.failed + s.dropped + s.queued + s.inFlight + s.held);
+      expect(s.tracked).to.equal(
+        s.delivered + s.failed + s.dropped + s.queued + s.inFlight + s.held,
+      );
     };
     for (let i = 0; i < 30; i++) {
       client.track({ event: 'E', userId: `v${i}` });
@@ -57,7 +62,14 @@ describe('client queue, flush and shutdown', () => {
     await client.flush();
     clearInterval(interval);
     check();
-    expect(client.stats()).to.include({ tracked: 31, delivered: 19, failed: 1, dropped: 11, queued: 0, inFlight: 0 });
+    expect(client.stats()).to.include({
+      tracked: 31,
+      delivered: 19,
+      failed: 1,
+      dropped: 11,
+      queued: 0,
+      inFlight: 0,
+    });
     await client.shutdown();
   });
 
@@ -126,7 +138,11 @@ describe('client queue, flush and shutdown', () => {
       client.track({ event: 'E', userId: 'v' });
       client.flush().then((r) => console.log(JSON.stringify(r)));`;
     const started = Date.now();
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', '-e', script, t.mock.url, TOKEN], { timeout: 15_000 });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', '-e', script, t.mock.url, TOKEN],
+      { timeout: 15_000 },
+    );
     expect(JSON.parse(stdout)).to.deep.equal({ delivered: 1, failed: 0, dropped: 0 });
     expect(Date.now() - started).to.be.below(10_000);
   });

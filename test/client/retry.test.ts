@@ -14,7 +14,9 @@ describe('client retries and status codes', () => {
     const report = await client.flush();
     expect(report.delivered).to.equal(1);
     expect(t.mock.requests.map((r) => r.status)).to.deep.equal([500, 500, 200]);
-    const sent = t.mock.requests.map((r) => (r.body as { events: { distinctId: string }[] }).events[0]!.distinctId);
+    const sent = t.mock.requests.map(
+      (r) => (r.body as { events: { distinctId: string }[] }).events[0]!.distinctId,
+    );
     expect(sent).to.deep.equal(['order-1', 'order-1', 'order-1']);
     expect(client.stats()).to.include({ delivered: 1, retried: 2, failed: 0 });
     await client.shutdown();
@@ -53,7 +55,12 @@ describe('client retries and status codes', () => {
   });
 
   it('pauses every request behind one backoff gate', async () => {
-    const { client } = clientFor(t.mock, { maxBatchSize: 1, flushAt: 1, maxInFlight: 4, retry: { initialDelayMs: 300, maxDelayMs: 300, jitterMs: [0, 0] } });
+    const { client } = clientFor(t.mock, {
+      maxBatchSize: 1,
+      flushAt: 1,
+      maxInFlight: 4,
+      retry: { initialDelayMs: 300, maxDelayMs: 300, jitterMs: [0, 0] },
+    });
     t.mock.respondWith({ status: 503 });
     client.track({ event: 'A', userId: 'v' });
     await t.mock.waitFor(1, { of: 'requests' });
@@ -67,7 +74,12 @@ describe('client retries and status codes', () => {
   });
 
   it('requests that fail together double the backoff once, not once per request', async () => {
-    const { client } = clientFor(t.mock, { maxBatchSize: 1, flushAt: 1, maxInFlight: 4, retry: { initialDelayMs: 200, maxDelayMs: 60_000, jitterMs: [0, 0] } });
+    const { client } = clientFor(t.mock, {
+      maxBatchSize: 1,
+      flushAt: 1,
+      maxInFlight: 4,
+      retry: { initialDelayMs: 200, maxDelayMs: 60_000, jitterMs: [0, 0] },
+    });
     t.mock.respondWith({ status: 503, times: 4 });
     for (const event of ['A', 'B', 'C', 'D']) client.track({ event, userId: 'v' });
     await client.flush();
@@ -83,7 +95,9 @@ describe('client retries and status codes', () => {
   });
 
   it('gives up after maxAttempts and reports how many events were lost', async () => {
-    const { client, errors } = clientFor(t.mock, { retry: { initialDelayMs: 1, maxDelayMs: 2, jitterMs: [0, 0], maxAttempts: 3 } });
+    const { client, errors } = clientFor(t.mock, {
+      retry: { initialDelayMs: 1, maxDelayMs: 2, jitterMs: [0, 0], maxAttempts: 3 },
+    });
     t.mock.respondWith({ status: 500, times: 'always' });
     client.track({ event: 'A', userId: 'v' });
     client.track({ event: 'B', userId: 'v' });
@@ -99,7 +113,10 @@ describe('client retries and status codes', () => {
 
   it('207: resends only queue_failed rows, reports invalid rows, never resends accepted rows', async () => {
     const { client, errors } = clientFor(t.mock);
-    t.mock.respondWith({ rows: (e) => (e.event === 'Retry me' ? 'queue_failed' : e.event === 'Bad' ? 'invalid_event' : 'ok') });
+    t.mock.respondWith({
+      rows: (e) =>
+        e.event === 'Retry me' ? 'queue_failed' : e.event === 'Bad' ? 'invalid_event' : 'ok',
+    });
     client.track({ event: 'OK', userId: 'v', distinctId: 'ok-1' });
     client.track({ event: 'Retry me', userId: 'v', distinctId: 'retry-1' });
     client.track({ event: 'Bad', userId: 'v', distinctId: 'bad-1' });
@@ -118,11 +135,26 @@ describe('client retries and status codes', () => {
   it('413: halves the batch until it fits, and reports a single event that is too large', async () => {
     const { client, errors } = clientFor(t.mock, { gzip: false });
     t.mock.respondWith({ maxBodyBytes: 1500, times: 'always' });
-    for (let i = 0; i < 8; i++) client.track({ event: 'Small', userId: 'v', distinctId: `s${i}`, eventProperties: { pad: 'x'.repeat(100) } });
+    for (let i = 0; i < 8; i++)
+      client.track({
+        event: 'Small',
+        userId: 'v',
+        distinctId: `s${i}`,
+        eventProperties: { pad: 'x'.repeat(100) },
+      });
     client.track({ event: 'Huge', userId: 'v', eventProperties: { pad: 'x'.repeat(5000) } });
     const report = await client.flush();
     expect(report).to.deep.equal({ delivered: 8, failed: 1, dropped: 0 });
-    expect(ids(t.mock.events).sort()).to.deep.equal(['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7']);
+    expect(ids(t.mock.events).sort()).to.deep.equal([
+      's0',
+      's1',
+      's2',
+      's3',
+      's4',
+      's5',
+      's6',
+      's7',
+    ]);
     expect(t.mock.requests.some((r) => r.status === 413)).to.equal(true);
     expect(errors).to.have.length(1);
     expect(errors[0]!.message).to.include('too large').and.include('413');
@@ -137,7 +169,11 @@ describe('client retries and status codes', () => {
     await client.flush();
     client.track({ event: 'B', userId: 'v' });
     await client.flush();
-    expect(t.mock.requests.map((r) => [r.gzip, r.status])).to.deep.equal([[true, 415], [false, 200], [false, 200]]);
+    expect(t.mock.requests.map((r) => [r.gzip, r.status])).to.deep.equal([
+      [true, 415],
+      [false, 200],
+      [false, 200],
+    ]);
     expect(logger.lines.filter((l) => l.level === 'warn')).to.have.length(1);
     await client.shutdown();
   });

@@ -7,7 +7,10 @@ describe('handleSignals (on by default): process listeners', () => {
 
   it('many clients add one listener per signal, not one each; shutting them down removes it', async () => {
     const before = counts();
-    const clients = Array.from({ length: 50 }, () => new OursClient({ token: TOKEN, apiUrl: 'http://127.0.0.1:9/api/v1', logger: false }));
+    const clients = Array.from(
+      { length: 50 },
+      () => new OursClient({ token: TOKEN, apiUrl: 'http://127.0.0.1:9/api/v1', logger: false }),
+    );
     const during = counts();
     during.forEach((n, i) => expect(n).to.be.at.most(before[i]! + 1));
     expect(process.listenerCount('SIGTERM')).to.be.at.least(1);
@@ -17,7 +20,12 @@ describe('handleSignals (on by default): process listeners', () => {
 
   it('handleSignals: false adds none', async () => {
     const before = counts();
-    const client = new OursClient({ token: TOKEN, apiUrl: 'http://127.0.0.1:9/api/v1', logger: false, handleSignals: false });
+    const client = new OursClient({
+      token: TOKEN,
+      apiUrl: 'http://127.0.0.1:9/api/v1',
+      logger: false,
+      handleSignals: false,
+    });
     const during = counts();
     await client.shutdown({ timeoutMs: 100 });
     // Another suite's live client may have installed them already: then they are unchanged either way.

@@ -24,21 +24,100 @@ describe('client validation against the contract', () => {
   const cases: [string, unknown, string, string, (number | string)?][] = [
     ['a missing event name', { userId: 'v' }, 'event', 'is required'],
     ['an empty event name', { event: '', userId: 'v' }, 'event', 'must not be empty', 1],
-    ['an event name over 1000 characters', { event: 'x'.repeat(1001), userId: 'v' }, 'event', 'over the maximum', 1000],
-    ['a userId over 400 characters', { event: 'E', userId: 'v'.repeat(401) }, 'userId', 'over the maximum', 400],
-    ['an object in eventProperties', { event: 'E', userId: 'v', eventProperties: { cart: { a: 1 } } }, 'eventProperties.cart', 'must be a string, a finite number, a boolean or null, got an object'],
-    ['NaN in eventProperties', { event: 'E', userId: 'v', eventProperties: { n: NaN } }, 'eventProperties.n', 'finite number, a boolean or null, got NaN'],
-    ['no identity, and another problem', { event: 'E', eventProperties: { n: NaN } }, 'eventProperties.n', 'got NaN'],
-    ['an array in consent', { event: 'E', userId: 'v', userProperties: { consent: { ads: ['x'] } } }, 'userProperties.consent.ads', 'must be a string'],
-    ['a userProperties.email over 2000', { event: 'E', userId: 'v', userProperties: { email: 'e'.repeat(2001) } }, 'userProperties.email', 'over the maximum', 2000],
-    ['a number for a string field', { event: 'E', userId: 'v', userProperties: { zip: 12345 } }, 'userProperties.zip', 'must be a string'],
-    ['a string for a boolean field', { event: 'E', userId: 'v', defaultProperties: { webview: 'yes' } }, 'defaultProperties.webview', 'must be a boolean'],
-    ['an unknown top-level field', { event: 'E', userId: 'v', userid: 'typo' }, 'userid', 'not a field of the Ours API'],
-    ['an unknown defaultProperties field', { event: 'E', userId: 'v', defaultProperties: { colour: 'red' } }, 'defaultProperties.colour', 'not a field'],
-    ['identityContext without userAgent', { event: 'E', userId: 'v', identityContext: { ip: '1.2.3.4' } }, 'identityContext.userAgent', 'is required'],
-    ['a time older than 7 days', { event: 'E', userId: 'v', time: Date.now() - 8 * DAY }, 'time', 'more than 7 days old', '7 days'],
-    ['a time in seconds', { event: 'E', userId: 'v', time: Math.floor(Date.now() / 1000) }, 'time', 'looks like seconds'],
-    ['a time in the future', { event: 'E', userId: 'v', time: Date.now() + 60 * 60_000 }, 'time', 'in the future'],
+    [
+      'an event name over 1000 characters',
+      { event: 'x'.repeat(1001), userId: 'v' },
+      'event',
+      'over the maximum',
+      1000,
+    ],
+    [
+      'a userId over 400 characters',
+      { event: 'E', userId: 'v'.repeat(401) },
+      'userId',
+      'over the maximum',
+      400,
+    ],
+    [
+      'an object in eventProperties',
+      { event: 'E', userId: 'v', eventProperties: { cart: { a: 1 } } },
+      'eventProperties.cart',
+      'must be a string, a finite number, a boolean or null, got an object',
+    ],
+    [
+      'NaN in eventProperties',
+      { event: 'E', userId: 'v', eventProperties: { n: NaN } },
+      'eventProperties.n',
+      'finite number, a boolean or null, got NaN',
+    ],
+    [
+      'no identity, and another problem',
+      { event: 'E', eventProperties: { n: NaN } },
+      'eventProperties.n',
+      'got NaN',
+    ],
+    [
+      'an array in consent',
+      { event: 'E', userId: 'v', userProperties: { consent: { ads: ['x'] } } },
+      'userProperties.consent.ads',
+      'must be a string',
+    ],
+    [
+      'a userProperties.email over 2000',
+      { event: 'E', userId: 'v', userProperties: { email: 'e'.repeat(2001) } },
+      'userProperties.email',
+      'over the maximum',
+      2000,
+    ],
+    [
+      'a number for a string field',
+      { event: 'E', userId: 'v', userProperties: { zip: 12345 } },
+      'userProperties.zip',
+      'must be a string',
+    ],
+    [
+      'a string for a boolean field',
+      { event: 'E', userId: 'v', defaultProperties: { webview: 'yes' } },
+      'defaultProperties.webview',
+      'must be a boolean',
+    ],
+    [
+      'an unknown top-level field',
+      { event: 'E', userId: 'v', userid: 'typo' },
+      'userid',
+      'not a field of the Ours API',
+    ],
+    [
+      'an unknown defaultProperties field',
+      { event: 'E', userId: 'v', defaultProperties: { colour: 'red' } },
+      'defaultProperties.colour',
+      'not a field',
+    ],
+    [
+      'identityContext without userAgent',
+      { event: 'E', userId: 'v', identityContext: { ip: '1.2.3.4' } },
+      'identityContext.userAgent',
+      'is required',
+    ],
+    [
+      'a time older than 7 days',
+      { event: 'E', userId: 'v', time: Date.now() - 8 * DAY },
+      'time',
+      'more than 7 days old',
+      '7 days',
+    ],
+    [
+      'a time in seconds',
+      { event: 'E', userId: 'v', time: Math.floor(Date.now() / 1000) },
+      'time',
+      'looks like seconds',
+    ],
+    [
+      'a time in the future',
+      { event: 'E', userId: 'v', time: Date.now() + 60 * 60_000 },
+      'time',
+      'in the future',
+    ],
     ['a token inside the event', { event: 'E', userId: 'v', token: 'x' }, 'token', 'not a field'],
   ];
   for (const [name, event, field, problem, limit] of cases) {
@@ -54,14 +133,18 @@ describe('client validation against the contract', () => {
   it('coerces custom values to strings, leaves out undefined, keeps explicit null', async () => {
     const { client } = clientFor(t.mock);
     client.track({
-      event: 'E', userId: 'v',
+      event: 'E',
+      userId: 'v',
       eventProperties: { n: 1.5, b: true, s: 's', u: undefined, z: null },
       userProperties: { custom_properties: { age: 40 }, first_name: null },
     });
     await client.flush();
     const [sent] = t.mock.events;
     expect(sent!.eventProperties).to.deep.equal({ n: '1.5', b: 'true', s: 's', z: null });
-    expect(sent!.userProperties).to.deep.equal({ custom_properties: { age: '40' }, first_name: null });
+    expect(sent!.userProperties).to.deep.equal({
+      custom_properties: { age: '40' },
+      first_name: null,
+    });
     await client.shutdown();
   });
 
@@ -84,15 +167,29 @@ describe('client validation against the contract', () => {
 
   it('throws the same error from the call with strict: true', async () => {
     const { client } = clientFor(t.mock, { strict: true });
-    expect(() => client.track({ event: '', userId: 'v' })).to.throw(OursValidationError, /event must not be empty \(limit: 1\)/);
-    expect(() => client.identify({ userId: 'v' } as never)).to.throw(OursValidationError, /userProperties is required/);
+    expect(() => client.track({ event: '', userId: 'v' })).to.throw(
+      OursValidationError,
+      /event must not be empty \(limit: 1\)/,
+    );
+    expect(() => client.identify({ userId: 'v' } as never)).to.throw(
+      OursValidationError,
+      /userProperties is required/,
+    );
     expect(client.stats().dropped).to.equal(2);
     await client.shutdown();
   });
 
   it('never throws or rejects for bad input without strict', async () => {
     const client = new OursClient({ token: TOKEN, apiUrl: t.mock.url, logger: false });
-    for (const bad of [undefined, null, 42, 'str', [], { event: Symbol('x') }, { event: 'E', userId: 'v', eventProperties: { big: 10n } }]) {
+    for (const bad of [
+      undefined,
+      null,
+      42,
+      'str',
+      [],
+      { event: Symbol('x') },
+      { event: 'E', userId: 'v', eventProperties: { big: 10n } },
+    ]) {
       expect(() => client.track(bad as never)).not.to.throw();
       expect(() => client.identify(bad as never)).not.to.throw();
     }

@@ -8,7 +8,12 @@ import { createMockOurs, type MockOurs } from '../../src/testing';
 import { packedPackage, root, run, tsc, type Packed } from '../support/packed';
 import { codeBlocks, type CodeBlock } from './code-blocks';
 
-const DOCS = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 const blocks = DOCS.flatMap((doc) => codeBlocks(doc, readFileSync(join(root, doc), 'utf8')));
 const TOKEN = 'readme-token';
 
@@ -29,28 +34,67 @@ describe('code blocks in README.md and docs/', function () {
     packed = await packedPackage();
     dir = join(packed.app, 'blocks');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'blocks', private: true, type: 'commonjs' }));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'blocks', private: true, type: 'commonjs' }),
+    );
     await tsc(dir, ['--init']);
-    const { compilerOptions } = ts.parseConfigFileTextToJson('tsconfig.json', readFileSync(join(dir, 'tsconfig.json'), 'utf8')).config;
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...compilerOptions, ...TSCONFIG_ADDED }, include: ['*.mts', '*.cjs'] }));
-    for (const block of blocks.filter((b) => !b.skip)) writeFileSync(join(dir, block.file), block.code);
+    const { compilerOptions } = ts.parseConfigFileTextToJson(
+      'tsconfig.json',
+      readFileSync(join(dir, 'tsconfig.json'), 'utf8'),
+    ).config;
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { ...compilerOptions, ...TSCONFIG_ADDED },
+        include: ['*.mts', '*.cjs'],
+      }),
+    );
+    for (const block of blocks.filter((b) => !b.skip))
+      writeFileSync(join(dir, block.file), block.code);
   });
 
   it('reads the markers above a block, indented ones too', () => {
     const markdown = [
-      '# t', '', '<!-- check: preamble', 'declare const a: number;', '-->', '<!-- check: serve GET / POST /x -->', '```ts', 'a;', '```',
-      '- item', '  <!-- check: skip -->', '  ```js', '  b;', '  ```', '', '```sh', 'ls', '```',
+      '# t',
+      '',
+      '<!-- check: preamble',
+      'declare const a: number;',
+      '-->',
+      '<!-- check: serve GET / POST /x -->',
+      '```ts',
+      'a;',
+      '```',
+      '- item',
+      '  <!-- check: skip -->',
+      '  ```js',
+      '  b;',
+      '  ```',
+      '',
+      '```sh',
+      'ls',
+      '```',
     ].join('\n');
     const [first, second, ...rest] = codeBlocks('x.md', markdown);
     expect(rest).to.deep.equal([]);
-    expect(first).to.include({ line: 8, file: 'block-x-md-8.mts', code: 'declare const a: number;\na;\nexport {};\n', preambleLines: 1, skip: false });
+    expect(first).to.include({
+      line: 8,
+      file: 'block-x-md-8.mts',
+      code: 'declare const a: number;\na;\nexport {};\n',
+      preambleLines: 1,
+      skip: false,
+    });
     expect(first!.run).to.deep.equal({ mode: 'serve', requests: ['GET /', 'POST /x'] });
     expect(second).to.include({ line: 13, file: 'block-x-md-13.cjs', code: 'b;\n', skip: true });
   });
 
   it('finds the blocks (the README has TypeScript and CommonJS ones)', () => {
-    expect(blocks.filter((b) => b.doc === 'README.md' && b.file.endsWith('.mts'))).to.have.length.above(3);
-    expect(blocks.filter((b) => b.doc === 'README.md' && b.file.endsWith('.cjs'))).to.have.length.above(0);
+    expect(
+      blocks.filter((b) => b.doc === 'README.md' && b.file.endsWith('.mts')),
+    ).to.have.length.above(3);
+    expect(
+      blocks.filter((b) => b.doc === 'README.md' && b.file.endsWith('.cjs')),
+    ).to.have.length.above(0);
     expect(blocks.filter((b) => b.run)).to.have.length.above(1);
   });
 
@@ -58,10 +102,13 @@ describe('code blocks in README.md and docs/', function () {
     const checked = blocks.filter((b) => !b.skip);
     await tsc(dir, ['-p', '.']).catch((err: Error) => {
       // Point each error at the Markdown line it came from.
-      const where = err.message.replace(/^(block-[\w.-]+)\((\d+),(\d+)\)/gm, (all, file: string, line: string) => {
-        const block = checked.find((b) => b.file === file);
-        return block ? `${block.doc}:${block.line + Number(line) - block.preambleLines}` : all;
-      });
+      const where = err.message.replace(
+        /^(block-[\w.-]+)\((\d+),(\d+)\)/gm,
+        (all, file: string, line: string) => {
+          const block = checked.find((b) => b.file === file);
+          return block ? `${block.doc}:${block.line + Number(line) - block.preambleLines}` : all;
+        },
+      );
       throw new Error(where);
     });
   });
@@ -92,9 +139,13 @@ async function runBlock(block: CodeBlock, dir: string, mock: MockOurs): Promise<
   const env = { ...process.env, OURS_TOKEN: TOKEN, OURS_API_URL: mock.url, PORT: String(port) };
   const args = block.file.endsWith('.mts') ? ['--import', 'tsx', block.file] : [block.file];
   if (block.run!.mode === 'run') {
-    await run(process.execPath, args, { cwd: dir, env, timeout: 60_000 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
-      throw new Error(`${block.doc}:${block.line} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
-    });
+    await run(process.execPath, args, { cwd: dir, env, timeout: 60_000 }).catch(
+      (err: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(
+          `${block.doc}:${block.line} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`,
+        );
+      },
+    );
     return;
   }
   // serve: start the app, send it the requests listed, stop it as Ctrl-C would, and expect the events delivered.
@@ -102,17 +153,28 @@ async function runBlock(block: CodeBlock, dir: string, mock: MockOurs): Promise<
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   try {
     for (const request of block.run!.requests) {
       const [method, path] = request.split(' ') as [string, string];
-      const res = await retry(() => fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { cookie: 'ours_device_id=3c9a7e15-8d2b-4f60-a1e4-7b5c3d2e1f09' } }), exited);
+      const res = await retry(
+        () =>
+          fetch(`http://127.0.0.1:${port}${path}`, {
+            method,
+            headers: { cookie: 'ours_device_id=3c9a7e15-8d2b-4f60-a1e4-7b5c3d2e1f09' },
+          }),
+        exited,
+      );
       expect(res.status, `${method} ${path}\n${output}`).to.be.below(400);
       await res.arrayBuffer();
     }
     child.kill('SIGINT');
     expect(await exited, `exit code\n${output}`).to.equal(0);
-    expect(mock.events.length, `events delivered before exit\n${output}`).to.be.at.least(block.run!.requests.length);
+    expect(mock.events.length, `events delivered before exit\n${output}`).to.be.at.least(
+      block.run!.requests.length,
+    );
   } finally {
     child.kill('SIGKILL');
   }
@@ -131,4 +193,3 @@ async function retry<T>(attempt: () => Promise<T>, exited: Promise<unknown>): Pr
     }
   }
 }
-

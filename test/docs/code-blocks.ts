@@ -42,11 +42,18 @@ export function codeBlocks(doc: string, markdown: string): CodeBlock[] {
     const end = lines.findIndex((l, at) => at > i && l.trimEnd() === `${indent}\`\`\``);
     if (end < 0) throw new Error(`${doc}:${i + 1}: unclosed code block`);
     const marks = marksAbove(lines, i);
-    const preamble = marks.filter((m) => m.kind === 'preamble').map((m) => m.body.trim() + '\n').join('');
+    const preamble = marks
+      .filter((m) => m.kind === 'preamble')
+      .map((m) => m.body.trim() + '\n')
+      .join('');
     const runMark = marks.find((m) => m.kind === 'run' || m.kind === 'serve');
     const js = fence[2]!.startsWith('j');
     const name = `block-${doc.replace(/[^\w]+/g, '-')}-${i + 2}`;
-    const body = lines.slice(i + 1, end).map((l) => l.slice(indent.length)).join('\n') + '\n';
+    const body =
+      lines
+        .slice(i + 1, end)
+        .map((l) => l.slice(indent.length))
+        .join('\n') + '\n';
     blocks.push({
       doc,
       line: i + 2,
@@ -54,7 +61,15 @@ export function codeBlocks(doc: string, markdown: string): CodeBlock[] {
       code: preamble + body + (js ? '' : 'export {};\n'),
       preambleLines: preamble ? preamble.split('\n').length - 1 : 0,
       skip: marks.some((m) => m.kind === 'skip'),
-      ...(runMark && { run: { mode: runMark.kind as 'run' | 'serve', requests: runMark.body.trim().split(/\s+(?=[A-Z]+ \/)/).filter(Boolean) } }),
+      ...(runMark && {
+        run: {
+          mode: runMark.kind as 'run' | 'serve',
+          requests: runMark.body
+            .trim()
+            .split(/\s+(?=[A-Z]+ \/)/)
+            .filter(Boolean),
+        },
+      }),
     });
     i = end;
   }
@@ -68,7 +83,12 @@ function marksAbove(lines: string[], fence: number): { kind: string; body: strin
   while (end >= 0 && lines[end]!.trimEnd().endsWith('-->')) {
     let start = end;
     while (start > 0 && !lines[start]!.trimStart().startsWith('<!--')) start--;
-    const mark = MARK.exec(lines.slice(start, end + 1).join('\n').trim());
+    const mark = MARK.exec(
+      lines
+        .slice(start, end + 1)
+        .join('\n')
+        .trim(),
+    );
     if (!mark) break;
     marks.unshift({ kind: mark[1]!, body: mark[2]! });
     end = start - 1;

@@ -8,12 +8,29 @@ import { send } from '../adapters/harness';
 
 const root = resolve(__dirname, '../..');
 const TOKEN = 'nest-example-token';
-const VISITOR = { cookie: 'ours_device_id=00000000-0000-4000-8000-0000000000a1', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' };
+const VISITOR = {
+  cookie: 'ours_device_id=00000000-0000-4000-8000-0000000000a1',
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0',
+};
 
 /** Starts examples/nest/server.ts in a child (Nest needs its own tsconfig: decorators); resolves with its port. */
-async function startNest(platform: 'express' | 'fastify', mock: MockOurs): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const env = { ...process.env, PLATFORM: platform, PORT: '0', OURS_TOKEN: TOKEN, OURS_API_URL: mock.url, TSX_TSCONFIG_PATH: 'examples/nest/tsconfig.json' };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/nest/server.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startNest(
+  platform: 'express' | 'fastify',
+  mock: MockOurs,
+): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const env = {
+    ...process.env,
+    PLATFORM: platform,
+    PORT: '0',
+    OURS_TOKEN: TOKEN,
+    OURS_API_URL: mock.url,
+    TSX_TSCONFIG_PATH: 'examples/nest/tsconfig.json',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/nest/server.ts'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
@@ -22,7 +39,9 @@ async function startNest(platform: 'express' | 'fastify', mock: MockOurs): Promi
       const m = /listening on (\d+)/.exec(output);
       if (m) done(Number(m[1]));
     });
-    child.once('exit', (code) => fail(new Error(`the Nest example exited (${code}) before listening:\n${output}`)));
+    child.once('exit', (code) =>
+      fail(new Error(`the Nest example exited (${code}) before listening:\n${output}`)),
+    );
   });
   return { child, port, output: () => output };
 }
@@ -32,7 +51,11 @@ describe('examples: the NestJS app (a real Nest app, Express and Fastify platfor
 
   it('type-checks with its own tsconfig (experimentalDecorators), with no cast for request.ours or @Ours()', async () => {
     const tsc = require.resolve('typescript/bin/tsc');
-    await promisify(execFile)(process.execPath, [tsc, '-p', 'examples/nest/tsconfig.json', '--noEmit'], { cwd: root }).catch((err: Error & { stdout?: string }) => {
+    await promisify(execFile)(
+      process.execPath,
+      [tsc, '-p', 'examples/nest/tsconfig.json', '--noEmit'],
+      { cwd: root },
+    ).catch((err: Error & { stdout?: string }) => {
       throw new Error(`tsc failed:\n${err.stdout ?? ''}`);
     });
   });
@@ -43,7 +66,8 @@ describe('examples: the NestJS app (a real Nest app, Express and Fastify platfor
       const nest = await startNest(platform, mock);
       try {
         const replies = [];
-        for (const path of ['/?utm_source=nest', '/pricing', '/sold-out', '/health']) replies.push((await send(nest.port, path, { headers: VISITOR })).status);
+        for (const path of ['/?utm_source=nest', '/pricing', '/sold-out', '/health'])
+          replies.push((await send(nest.port, path, { headers: VISITOR })).status);
         expect(replies).to.deep.equal([200, 200, 409, 200]);
         nest.child.kill('SIGTERM');
         const [code] = await once(nest.child, 'exit');
@@ -55,7 +79,10 @@ describe('examples: the NestJS app (a real Nest app, Express and Fastify platfor
           ['Pricing Viewed', '00000000-0000-4000-8000-0000000000a1', '/pricing'],
           ['Sold Out Seen', '00000000-0000-4000-8000-0000000000a1', '/sold-out'],
         ]);
-        expect(mock.events.find((e) => e.event === 'Page Viewed')!.defaultProperties).to.include({ utm_source: 'nest', ip: '127.0.0.1' });
+        expect(mock.events.find((e) => e.event === 'Page Viewed')!.defaultProperties).to.include({
+          utm_source: 'nest',
+          ip: '127.0.0.1',
+        });
         expect(mock.violations).to.deep.equal([]);
       } finally {
         nest.child.kill('SIGKILL');

@@ -22,7 +22,10 @@ import {
 } from './support';
 
 /** Fast retries: a whole scenario takes well under a second. */
-const retry = (maxAttempts: number, delays: { initialDelayMs?: number; maxDelayMs?: number } = {}) => ({
+const retry = (
+  maxAttempts: number,
+  delays: { initialDelayMs?: number; maxDelayMs?: number } = {},
+) => ({
   initialDelayMs: 5,
   maxDelayMs: 50,
   jitterMs: [0, 0] as const,
@@ -43,7 +46,8 @@ async function settle(client: OursClient): Promise<void> {
   expect(client.stats()).to.include({ queued: 0, inFlight: 0 });
 }
 
-const sum = (errors: OursError[]): number => errors.reduce((n, e) => n + (e instanceof OursDeliveryError ? e.count : 0), 0);
+const sum = (errors: OursError[]): number =>
+  errors.reduce((n, e) => n + (e instanceof OursDeliveryError ? e.count : 0), 0);
 
 for (const kind of KINDS) {
   describe(`faults of the Ours API, driven by a real ${FRAMEWORK_NAME[kind]} app`, function () {
@@ -74,7 +78,16 @@ for (const kind of KINDS) {
     /** A client on the mock (or `apiUrl`) with fast retries, errors and logs captured. */
     function makeClient(options: ClientOptions = {}) {
       const logger = captureLogger();
-      const client = new OursClient({ token: TOKEN, apiUrl: mock.url, flushAt: 20, maxBatchSize: 20, flushIntervalMs: 20, retry: retry(10), logger, ...options });
+      const client = new OursClient({
+        token: TOKEN,
+        apiUrl: mock.url,
+        flushAt: 20,
+        maxBatchSize: 20,
+        flushIntervalMs: 20,
+        retry: retry(10),
+        logger,
+        ...options,
+      });
       const errors: OursError[] = [];
       client.on('error', (err) => errors.push(err));
       clients.push(client);
@@ -88,10 +101,17 @@ for (const kind of KINDS) {
     }
 
     /** Requests, then waits until each response's events were handed to the client. */
-    async function traffic(a: RunningApp, client: OursClient, ids: readonly string[]): Promise<number[]> {
+    async function traffic(
+      a: RunningApp,
+      client: OursClient,
+      ids: readonly string[],
+    ): Promise<number[]> {
       const before = client.stats().tracked;
       const times = await hit(a, ids, agent);
-      await until(() => client.stats().tracked >= before + ids.length, 'events handed to the client');
+      await until(
+        () => client.stats().tracked >= before + ids.length,
+        'events handed to the client',
+      );
       return times;
     }
 
@@ -106,13 +126,23 @@ for (const kind of KINDS) {
       balance.stop();
       expect(mock.requests.filter((r) => r.status === 500)).to.have.length(4);
       expectExactlyOnce(mock, ids);
-      expect(client.stats()).to.include({ tracked: 80, delivered: 80, failed: 0, dropped: 0, queued: 0, inFlight: 0 });
+      expect(client.stats()).to.include({
+        tracked: 80,
+        delivered: 80,
+        failed: 0,
+        dropped: 0,
+        queued: 0,
+        inFlight: 0,
+      });
       expect(errors).to.deep.equal([]);
     });
 
     it('API down with connection refused, then a server comes up on that port: delivered exactly once', async () => {
       const port = await closedPort();
-      const { client, errors } = makeClient({ apiUrl: `http://127.0.0.1:${port}/api/v1`, retry: retry(60) });
+      const { client, errors } = makeClient({
+        apiUrl: `http://127.0.0.1:${port}/api/v1`,
+        retry: retry(60),
+      });
       const a = await app(client);
       const ids = idsOf(`${kind}-refused`, 50);
       const balance = watchBalance(client);
@@ -188,7 +218,11 @@ for (const kind of KINDS) {
       expect(client.stats()).to.include({ tracked: 90, delivered: 90, failed: 0, dropped: 0 });
       const reqs = mock.requests;
       expect(reqs.filter((r) => r.status === 429)).to.have.length(4);
-      for (let i = 0; i < 4; i++) expect(reqs[i + 1]!.receivedAt - reqs[i]!.receivedAt, `gap after 429 #${i + 1}`).to.be.at.least(190);
+      for (let i = 0; i < 4; i++)
+        expect(
+          reqs[i + 1]!.receivedAt - reqs[i]!.receivedAt,
+          `gap after 429 #${i + 1}`,
+        ).to.be.at.least(190);
       expectExactlyOnce(mock, ids);
       expect(errors).to.deep.equal([]);
     });
@@ -239,7 +273,8 @@ for (const kind of KINDS) {
       expectExactlyOnce(mock, delivered);
       // How often each event was sent: accepted and invalid rows once, queue_failed rows twice.
       const sent = new Map<string, number>();
-      for (const r of mock.requests) for (const id of batchIds(r.body)) sent.set(id, (sent.get(id) ?? 0) + 1);
+      for (const r of mock.requests)
+        for (const id of batchIds(r.body)) sent.set(id, (sent.get(id) ?? 0) + 1);
       for (const id of ids) expect(sent.get(id), id).to.equal(flaky.includes(id) ? 2 : 1);
       // Retries carry only the rows that failed the queue.
       const firstSends = new Set<string>();
@@ -249,9 +284,16 @@ for (const kind of KINDS) {
         if (retried.length) expect(rowIds).to.deep.equal(retried);
         rowIds.forEach((id) => firstSends.add(id));
       }
-      expect(errors.every((e) => e instanceof OursDeliveryError && /invalid/.test(e.message))).to.equal(true);
+      expect(
+        errors.every((e) => e instanceof OursDeliveryError && /invalid/.test(e.message)),
+      ).to.equal(true);
       expect(sum(errors)).to.equal(invalid.length);
-      expect(client.stats()).to.include({ delivered: delivered.length, failed: invalid.length, queued: 0, inFlight: 0 });
+      expect(client.stats()).to.include({
+        delivered: delivered.length,
+        failed: invalid.length,
+        queued: 0,
+        inFlight: 0,
+      });
     });
 
     it('413 above a size: batches bisected until delivered, a single oversized event reported', async () => {
@@ -272,7 +314,12 @@ for (const kind of KINDS) {
       balance.stop();
       const big = `${kind}-413-13`;
       const small = ids.filter((id) => id !== big);
-      expect(client.stats()).to.include({ tracked: 60, delivered: small.length, failed: 1, dropped: 0 });
+      expect(client.stats()).to.include({
+        tracked: 60,
+        delivered: small.length,
+        failed: 1,
+        dropped: 0,
+      });
       expect(mock.requests.filter((r) => r.status === 413).length).to.be.greaterThan(1);
       expectExactlyOnce(mock, small);
       expect(errors).to.have.length(1);
@@ -307,7 +354,12 @@ for (const kind of KINDS) {
 
     it('outage longer than the retry budget: events reported lost with a count, queue bound holds, then recovers', async () => {
       const maxQueueSize = 30;
-      const { client, errors, logger } = makeClient({ maxQueueSize, maxBatchSize: 10, flushAt: 10, retry: retry(3, { initialDelayMs: 100, maxDelayMs: 100 }) });
+      const { client, errors, logger } = makeClient({
+        maxQueueSize,
+        maxBatchSize: 10,
+        flushAt: 10,
+        retry: retry(3, { initialDelayMs: 100, maxDelayMs: 100 }),
+      });
       const a = await app(client);
       mock.respondWith({ status: 503, times: 'always' });
       let maxHeld = 0;
@@ -328,8 +380,14 @@ for (const kind of KINDS) {
       expect(s.dropped).to.be.greaterThan(0);
       expect(s.failed + s.dropped).to.equal(200);
       expect(sum(errors)).to.equal(s.failed);
-      expect(errors.every((e) => /gave up after 3 attempts/.test(e.message) && /events lost/.test(e.message))).to.equal(true);
-      expect(logger.lines.some((l) => l.level === 'warn' && /queue full/.test(l.msg ?? ''))).to.equal(true);
+      expect(
+        errors.every(
+          (e) => /gave up after 3 attempts/.test(e.message) && /events lost/.test(e.message),
+        ),
+      ).to.equal(true);
+      expect(
+        logger.lines.some((l) => l.level === 'warn' && /queue full/.test(l.msg ?? '')),
+      ).to.equal(true);
       expect(mock.events).to.have.length(0);
       // The API comes back: new events flow again, exactly once.
       expect(mock.violations).to.deep.equal([]);

@@ -16,15 +16,29 @@ export interface Child {
 }
 
 export function runFixture(file: string, arg: unknown, env?: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(FIXTURES, file), JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'], env: env && { ...process.env, ...env } });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', resolve(FIXTURES, file), JSON.stringify(arg)],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: env && { ...process.env, ...env } },
+  );
   const child: Child = {
     proc,
     stdout: '',
     stderr: '',
-    exited: new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() }))),
+    exited: new Promise((resolve) =>
+      proc.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+    ),
     line: (prefix, timeoutMs = 15_000) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "${prefix}" line from ${file}; stdout: ${child.stdout}; stderr: ${child.stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no "${prefix}" line from ${file}; stdout: ${child.stdout}; stderr: ${child.stderr}`,
+              ),
+            ),
+          timeoutMs,
+        );
         const look = (): void => {
           const found = child.stdout.split('\n').find((l) => l.startsWith(prefix));
           if (found === undefined) return;
@@ -42,7 +56,10 @@ export function runFixture(file: string, arg: unknown, env?: NodeJS.ProcessEnv):
 }
 
 /** Waits for the child to exit by itself within `ms`; kills it (and fails) otherwise. */
-export async function exitWithin(child: Child, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }> {
+export async function exitWithin(
+  child: Child,
+  ms: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
   const result = await Promise.race([child.exited, timeout]);

@@ -24,7 +24,8 @@ describe('shutdown deadline', function () {
   });
   beforeEach(() => void (received = 0));
   afterEach(() => {
-    for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    for (const c of children.splice(0))
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
   });
   after(async () => {
     api.closeAllConnections();
@@ -33,7 +34,11 @@ describe('shutdown deadline', function () {
 
   it('holds with the thread pool busy (UV_THREADPOOL_SIZE=1, pbkdf2 queued): on time, nothing sent after it', async () => {
     const timeoutMs = 600;
-    const child = runFixture('pool-child.ts', { apiUrl, token: 'pool-token', timeoutMs, busyMs: 3000 }, { UV_THREADPOOL_SIZE: '1' });
+    const child = runFixture(
+      'pool-child.ts',
+      { apiUrl, token: 'pool-token', timeoutMs, busyMs: 3000 },
+      { UV_THREADPOOL_SIZE: '1' },
+    );
     children.push(child);
     const [ms, report] = (await child.line('SHUTDOWN', 20_000)).split(' ');
     // The event loop is free (the work is on the pool): the deadline's timer fires on time.
@@ -51,9 +56,25 @@ describe('shutdown deadline', function () {
     // A fetch that never looks at `signal`: only the client can hold the deadline.
     const deaf: FetchLike = () => {
       calls++;
-      return new Promise((resolve) => (release = () => resolve({ status: 200, headers: { get: () => null }, text: async () => '{"success":true}' })));
+      return new Promise(
+        (resolve) =>
+          (release = () =>
+            resolve({
+              status: 200,
+              headers: { get: () => null },
+              text: async () => '{"success":true}',
+            })),
+      );
     };
-    const client = new OursClient({ token: 'deaf-token', apiUrl, fetch: deaf, logger: false, timeoutMs: 5000, flushAt: 1, maxInFlight: 1 });
+    const client = new OursClient({
+      token: 'deaf-token',
+      apiUrl,
+      fetch: deaf,
+      logger: false,
+      timeoutMs: 5000,
+      flushAt: 1,
+      maxInFlight: 1,
+    });
     client.on('error', () => undefined);
     client.track({ event: 'Deaf', externalId: 'u', distinctId: 'deaf-1' });
     client.track({ event: 'Deaf', externalId: 'u', distinctId: 'deaf-2' });
@@ -65,6 +86,12 @@ describe('shutdown deadline', function () {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(calls, 'requests after the deadline').to.equal(1);
     expect(report).to.deep.equal({ delivered: 0, failed: 2, dropped: 0 });
-    expect(client.stats()).to.include({ tracked: 2, delivered: 0, failed: 2, queued: 0, inFlight: 0 });
+    expect(client.stats()).to.include({
+      tracked: 2,
+      delivered: 0,
+      failed: 2,
+      queued: 0,
+      inFlight: 0,
+    });
   });
 });

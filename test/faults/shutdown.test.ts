@@ -5,14 +5,32 @@ import { createMockOurs, type MockOurs } from '../../src/testing';
 import { TOKEN } from '../support/client';
 import { exitWithin, runFixture, type Child } from './child';
 import type { ChildConfig } from './fixtures/app-child';
-import { expectBalanced, FRAMEWORK_NAME, hit, idsOf, KINDS, pool, processHooks, send, sleep, startApp, until, type RunningApp } from './support';
+import {
+  expectBalanced,
+  FRAMEWORK_NAME,
+  hit,
+  idsOf,
+  KINDS,
+  pool,
+  processHooks,
+  send,
+  sleep,
+  startApp,
+  until,
+  type RunningApp,
+} from './support';
 
 /** A GET whose body never ends: resolves `firstChunk` once the first bytes arrive. */
 function openDownload(port: number, path: string): { firstChunk: Promise<void>; abort(): void } {
   let req: ClientRequest | undefined;
   const firstChunk = new Promise<void>((resolve, reject) => {
-    req = request({ host: '127.0.0.1', port, path, agent: false, headers: { 'user-agent': 'curl/8' } }, (res) => res.once('data', () => resolve()));
-    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+    req = request(
+      { host: '127.0.0.1', port, path, agent: false, headers: { 'user-agent': 'curl/8' } },
+      (res) => res.once('data', () => resolve()),
+    );
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' ? undefined : reject(err),
+    );
     req.end();
   });
   return { firstChunk, abort: () => req?.destroy() };
@@ -28,7 +46,8 @@ describe('shutdown', function () {
     mock = await createMockOurs({ token: TOKEN });
   });
   afterEach(() => {
-    for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    for (const c of children.splice(0))
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
     expect(mock.violations.map((v) => v.message)).to.deep.equal([]);
     mock.reset();
   });
@@ -49,7 +68,16 @@ describe('shutdown', function () {
       });
 
       function makeClient(options: ConstructorParameters<typeof OursClient>[0] = {}) {
-        const client = new OursClient({ token: TOKEN, apiUrl: mock.url, flushAt: 20, maxBatchSize: 20, maxInFlight: 2, flushIntervalMs: 20, logger: false, ...options });
+        const client = new OursClient({
+          token: TOKEN,
+          apiUrl: mock.url,
+          flushAt: 20,
+          maxBatchSize: 20,
+          maxInFlight: 2,
+          flushIntervalMs: 20,
+          logger: false,
+          ...options,
+        });
         const errors: OursError[] = [];
         client.on('error', (err) => errors.push(err));
         return { client, errors };
@@ -61,7 +89,10 @@ describe('shutdown', function () {
         mock.respondWith({ delayMs: 150, times: 'always' });
         const ids = idsOf(`${kind}-shut`, 100);
         await hit(app, ids, agent);
-        await until(() => client.stats().tracked === 100 && client.stats().held === 0, 'events handed off');
+        await until(
+          () => client.stats().tracked === 100 && client.stats().held === 0,
+          'events handed off',
+        );
         const s = client.stats();
         expect(s.inFlight).to.be.greaterThan(0); // some in flight...
         expect(s.queued).to.be.greaterThan(0); // ...and some still waiting
@@ -69,13 +100,22 @@ describe('shutdown', function () {
         const report = await client.shutdown({ timeoutMs: 10_000 });
         expect(performance.now() - started).to.be.below(10_000);
         expect(report.failed).to.equal(0);
-        expect(client.stats()).to.include({ tracked: 100, delivered: 100, failed: 0, queued: 0, inFlight: 0 });
+        expect(client.stats()).to.include({
+          tracked: 100,
+          delivered: 100,
+          failed: 0,
+          queued: 0,
+          inFlight: 0,
+        });
         expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal([...ids].sort());
         expect(mock.duplicates()).to.deep.equal([]);
         expect(errors).to.deep.equal([]);
         // Closed: later events are dropped and counted, never sent.
         await hit(app, [`${kind}-late`], agent);
-        await until(() => client.stats().tracked === 101 && client.stats().held === 0, 'late event handed off');
+        await until(
+          () => client.stats().tracked === 101 && client.stats().held === 0,
+          'late event handed off',
+        );
         expect(client.stats().dropped).to.equal(1);
         expectBalanced(client);
       });
@@ -86,7 +126,10 @@ describe('shutdown', function () {
         mock.respondWith({ delayMs: 300, times: 'always' });
         const ids = idsOf(`${kind}-late`, 100); // 5 batches, one at a time: ~1.5 s of work
         await hit(app, ids, agent);
-        await until(() => client.stats().tracked === 100 && client.stats().held === 0, 'events handed off');
+        await until(
+          () => client.stats().tracked === 100 && client.stats().held === 0,
+          'events handed off',
+        );
         // On a loaded machine a batch may land before shutdown() is called: the report covers only the rest.
         const deliveredBefore = client.stats().delivered;
         const started = performance.now();
@@ -98,7 +141,13 @@ describe('shutdown', function () {
         expect(report.failed).to.be.greaterThan(0);
         expect(deliveredBefore + report.delivered + report.failed).to.equal(100);
         const s = client.stats();
-        expect(s).to.include({ tracked: 100, delivered: deliveredBefore + report.delivered, failed: report.failed, queued: 0, inFlight: 0 });
+        expect(s).to.include({
+          tracked: 100,
+          delivered: deliveredBefore + report.delivered,
+          failed: report.failed,
+          queued: 0,
+          inFlight: 0,
+        });
         const counted = errors.reduce((n, e) => n + (e as OursDeliveryError).count, 0);
         expect(counted).to.equal(report.failed);
         expect(errors.map((e) => e.message).join('\n')).to.match(/shutdown deadline/);
@@ -113,7 +162,12 @@ describe('shutdown', function () {
 
   it('handleSignals: SIGTERM with 1,000 events queued in a real Express app delivers all of them, then the process exits by itself', async () => {
     mock.respondWith({ delayMs: 400, times: 'always' });
-    const config: ChildConfig = { framework: 'express', apiUrl: mock.url, token: TOKEN, handleSignals: true };
+    const config: ChildConfig = {
+      framework: 'express',
+      apiUrl: mock.url,
+      token: TOKEN,
+      handleSignals: true,
+    };
     const child = runFixture('app-child.ts', config);
     children.push(child);
     const port = Number(await child.line('READY'));
@@ -121,8 +175,12 @@ describe('shutdown', function () {
     try {
       const ids = idsOf('sigterm', 1000);
       const replies = await pool(ids.length, 16, (i) => send(port, `/t?id=${ids[i]}`, { agent }));
-      expect(replies.every((r, i) => r.status === 200 && r.body === `app:${ids[i]}`)).to.equal(true);
-      const stats = JSON.parse((await send(port, '/stats', { agent })).body) as ReturnType<OursClient['stats']>;
+      expect(replies.every((r, i) => r.status === 200 && r.body === `app:${ids[i]}`)).to.equal(
+        true,
+      );
+      const stats = JSON.parse((await send(port, '/stats', { agent })).body) as ReturnType<
+        OursClient['stats']
+      >;
       expect(stats.tracked).to.equal(1000);
       expect(stats.delivered).to.be.below(1000); // the slow API still holds some
       expect(mock.events.length).to.be.below(1000);
@@ -143,20 +201,39 @@ describe('shutdown', function () {
 
   for (const kind of KINDS) {
     it(`SIGTERM with the README's handler while four downloads still stream in a real ${FRAMEWORK_NAME[kind]} app: their four events are delivered and the report adds up`, async () => {
-      const config: ChildConfig = { framework: kind, apiUrl: mock.url, token: TOKEN, handleSignals: false, readmeHandler: true };
+      const config: ChildConfig = {
+        framework: kind,
+        apiUrl: mock.url,
+        token: TOKEN,
+        handleSignals: false,
+        readmeHandler: true,
+      };
       const child = runFixture('app-child.ts', config);
       children.push(child);
       const port = Number(await child.line('READY'));
       const ids = idsOf(`${kind}-download`, 4);
       const downloads = ids.map((id) => openDownload(port, `/stream?id=${id}`));
       await Promise.all(downloads.map((d) => d.firstChunk));
-      const stats = JSON.parse((await send(port, '/stats')).body) as ReturnType<OursClient['stats']>;
+      const stats = JSON.parse((await send(port, '/stats')).body) as ReturnType<
+        OursClient['stats']
+      >;
       expect(stats).to.include({ tracked: 4, held: 4, delivered: 0 });
       child.proc.kill('SIGTERM');
-      const { report, stats: after } = JSON.parse(await child.line('REPORT')) as { report: unknown; stats: ReturnType<OursClient['stats']> };
+      const { report, stats: after } = JSON.parse(await child.line('REPORT')) as {
+        report: unknown;
+        stats: ReturnType<OursClient['stats']>;
+      };
       await exitWithin(child, 15_000);
       expect(report).to.deep.equal({ delivered: 4, failed: 0, dropped: 0 });
-      expect(after).to.include({ tracked: 4, delivered: 4, failed: 0, dropped: 0, queued: 0, inFlight: 0, held: 0 });
+      expect(after).to.include({
+        tracked: 4,
+        delivered: 4,
+        failed: 0,
+        dropped: 0,
+        queued: 0,
+        inFlight: 0,
+        held: 0,
+      });
       expect(new Set(mock.events.map((e) => e.distinctId))).to.deep.equal(new Set(ids));
       expect(child.stderr).to.equal('');
       for (const d of downloads) d.abort();
@@ -179,9 +256,17 @@ describe('shutdown', function () {
     expect(mock.duplicates()).to.deep.equal([]);
   });
 
-  for (const [kind, handleSignals] of [['express', false], ['koa', true]] as const) {
+  for (const [kind, handleSignals] of [
+    ['express', false],
+    ['koa', true],
+  ] as const) {
     it(`an idle ${FRAMEWORK_NAME[kind]} process with the middleware mounted exits by itself when its server closes (handleSignals: ${handleSignals})`, async () => {
-      const config: ChildConfig = { framework: kind, apiUrl: mock.url, token: TOKEN, handleSignals };
+      const config: ChildConfig = {
+        framework: kind,
+        apiUrl: mock.url,
+        token: TOKEN,
+        handleSignals,
+      };
       const child = runFixture('app-child.ts', config);
       children.push(child);
       const port = Number(await child.line('READY'));

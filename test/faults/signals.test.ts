@@ -16,20 +16,32 @@ describe('signals: a clean stop delivers what is queued', function () {
   const children: Child[] = [];
   before(async () => void (mock = await createMockOurs({ token: TOKEN })));
   afterEach(() => {
-    for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    for (const c of children.splice(0))
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
     expect(mock.violations.map((v) => v.message)).to.deep.equal([]);
     mock.reset();
   });
   after(() => mock.close());
 
   /** Starts the app child, tracks five events that stay queued (a minute's flush interval), and returns it. */
-  async function appWithFiveQueued(config: Partial<ChildConfig> = {}): Promise<{ child: Child; ids: string[] }> {
-    const child = runFixture('app-child.ts', { framework: 'express', apiUrl: mock.url, token: TOKEN, flushIntervalMs: 60_000, ...config });
+  async function appWithFiveQueued(
+    config: Partial<ChildConfig> = {},
+  ): Promise<{ child: Child; ids: string[] }> {
+    const child = runFixture('app-child.ts', {
+      framework: 'express',
+      apiUrl: mock.url,
+      token: TOKEN,
+      flushIntervalMs: 60_000,
+      ...config,
+    });
     children.push(child);
     const port = Number(await child.line('READY'));
     const ids = idsOf(`sig-${children.length}`, 5);
     for (const id of ids) expect((await send(port, `/t?id=${id}`)).status).to.equal(200);
-    const stats = JSON.parse((await send(port, '/stats')).body) as { tracked: number; queued: number };
+    const stats = JSON.parse((await send(port, '/stats')).body) as {
+      tracked: number;
+      queued: number;
+    };
     expect(stats).to.include({ tracked: 5, queued: 5 });
     expect(mock.events).to.deep.equal([]);
     return { child, ids };
@@ -46,7 +58,7 @@ describe('signals: a clean stop delivers what is queued', function () {
     });
   }
 
-  it("SIGTERM, the app has its own handler that closes its server: the app keeps control (exit code 0, not killed) and the events are delivered", async () => {
+  it('SIGTERM, the app has its own handler that closes its server: the app keeps control (exit code 0, not killed) and the events are delivered', async () => {
     const { child, ids } = await appWithFiveQueued({ onSignal: 'close' });
     child.proc.kill('SIGTERM');
     const { code, signal } = await exitWithin(child, 15_000);
@@ -63,7 +75,9 @@ describe('signals: a clean stop delivers what is queued', function () {
     expect(code).to.equal(0);
     const lines = child.stderr.trim().split('\n');
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(/^\[client error\] 5 events were not delivered before the process exited: they are lost\. To deliver them, `await client\.shutdown\(\)`/);
+    expect(lines[0]).to.match(
+      /^\[client error\] 5 events were not delivered before the process exited: they are lost\. To deliver them, `await client\.shutdown\(\)`/,
+    );
   });
 
   it('a second SIGINT while delivering to a stalled API is not swallowed: the process ends at once, saying what it leaves', async () => {

@@ -4,7 +4,13 @@
  * bounded concurrency, process-level hooks that catch unhandled rejections
  * and uncaught exceptions, and the stats invariant.
  */
-import { createServer, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  Agent,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { expectBalanced } from '../support/client';
@@ -61,7 +67,11 @@ export interface RunningApp {
 }
 
 /** A real Express 5 or Koa 3 app (or 4 / 2) on 127.0.0.1 with `ours({ client })` mounted. */
-export async function startApp(kind: Kind, client: OursClient, options: AppOptions = {}): Promise<RunningApp> {
+export async function startApp(
+  kind: Kind,
+  client: OursClient,
+  options: AppOptions = {},
+): Promise<RunningApp> {
   const route = options.route ?? trackById;
   const appErrors: unknown[] = [];
   let listener: (req: IncomingMessage, res: ServerResponse) => void;
@@ -73,10 +83,12 @@ export async function startApp(kind: Kind, client: OursClient, options: AppOptio
       const body = route({ ours: req.ours as RequestTracker<unknown>, req, target: req });
       res.set('x-app', 'ours-test').send(body);
     });
-    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      appErrors.push(err);
-      res.status(500).send('app-error');
-    });
+    app.use(
+      (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        appErrors.push(err);
+        res.status(500).send('app-error');
+      },
+    );
     listener = app;
   } else {
     const app = new (options.previousMajor ? Koa2 : Koa)();
@@ -90,7 +102,10 @@ export async function startApp(kind: Kind, client: OursClient, options: AppOptio
     });
     listener = app.callback();
   }
-  const server: Server = createServer({ maxHeaderSize: options.maxHeaderSize ?? 16 * 1024 }, listener);
+  const server: Server = createServer(
+    { maxHeaderSize: options.maxHeaderSize ?? 16 * 1024 },
+    listener,
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -110,7 +125,11 @@ export { send };
 export type { Reply };
 
 /** Runs `count` jobs with at most `concurrency` at once; resolves with their results in order. */
-export async function pool<T>(count: number, concurrency: number, job: (i: number) => Promise<T>): Promise<T[]> {
+export async function pool<T>(
+  count: number,
+  concurrency: number,
+  job: (i: number) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -134,15 +153,27 @@ export const RESPONSE_BOUND_MS = 500;
  * Sends one request per id (`x-id` header) to the app and checks every
  * response is the app's own, on time. Returns the response times.
  */
-export async function hit(app: RunningApp, ids: readonly string[], agent: Agent, concurrency = 8): Promise<number[]> {
-  const replies = await pool(ids.length, concurrency, (i) => send(app.port, `/page?n=${i}`, { headers: { 'x-id': ids[i]!, 'user-agent': 'FaultSuite/1.0' }, agent }));
+export async function hit(
+  app: RunningApp,
+  ids: readonly string[],
+  agent: Agent,
+  concurrency = 8,
+): Promise<number[]> {
+  const replies = await pool(ids.length, concurrency, (i) =>
+    send(app.port, `/page?n=${i}`, {
+      headers: { 'x-id': ids[i]!, 'user-agent': 'FaultSuite/1.0' },
+      agent,
+    }),
+  );
   replies.forEach((r, i) => {
     expect(r.status, `status of ${ids[i]}`).to.equal(200);
     expect(r.body).to.equal(`app:${ids[i]}`);
     expect(r.headers['x-app']).to.equal('ours-test');
   });
   const times = replies.map((r) => r.ms);
-  expect(Math.max(...times), `slowest app response (ms) of ${times.length}`).to.be.below(RESPONSE_BOUND_MS);
+  expect(Math.max(...times), `slowest app response (ms) of ${times.length}`).to.be.below(
+    RESPONSE_BOUND_MS,
+  );
   expect(app.appErrors).to.deep.equal([]);
   return times;
 }
@@ -180,8 +211,10 @@ export function watchBalance(client: OursClient, everyMs = 2): { stop(): void; s
  */
 export function processHooks(): { install(): void; check(): void } {
   const seen: string[] = [];
-  const onRejection = (reason: unknown): void => void seen.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
-  const onException = (err: Error, origin: string): void => void seen.push(`${origin}: ${String(err?.stack ?? err)}`);
+  const onRejection = (reason: unknown): void =>
+    void seen.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
+  const onException = (err: Error, origin: string): void =>
+    void seen.push(`${origin}: ${String(err?.stack ?? err)}`);
   return {
     install() {
       process.on('unhandledRejection', onRejection);
@@ -196,7 +229,8 @@ export function processHooks(): { install(): void; check(): void } {
 }
 
 /** `[prefix-0, prefix-1, ...]`. */
-export const idsOf = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+export const idsOf = (prefix: string, n: number): string[] =>
+  Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
 /** distinctIds of the events in one recorded `/batch` request body. */
 export function batchIds(body: unknown): string[] {

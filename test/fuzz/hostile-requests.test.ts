@@ -5,7 +5,14 @@ import { createMockOurs, type MockOurs } from '../../src/testing';
 import { extractContext } from '../../src/request/extract-context';
 import type { RequestSource } from '../../src/request/request-source';
 import { TOKEN } from '../support/client';
-import { expectBalanced, pool, processHooks, startApp, type Kind, type RunningApp } from '../faults/support';
+import {
+  expectBalanced,
+  pool,
+  processHooks,
+  startApp,
+  type Kind,
+  type RunningApp,
+} from '../faults/support';
 import { fuzzRequest, type FuzzRequest } from './generate';
 
 /** Fixed, so every run sends the same requests; `FUZZ_SEED=<n>` explores others. */
@@ -38,12 +45,21 @@ interface Outcome {
 
 function fire(port: number, agent: Agent, req: FuzzRequest): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port, method: req.method, path: req.path, headers: req.headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), app: res.headers['x-app'] as string | undefined }));
-      res.on('error', reject);
-    });
+    const r = request(
+      { host: '127.0.0.1', port, method: req.method, path: req.path, headers: req.headers, agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            app: res.headers['x-app'] as string | undefined,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     r.on('error', reject);
     r.end();
   });
@@ -52,10 +68,16 @@ function fire(port: number, agent: Agent, req: FuzzRequest): Promise<Outcome> {
 /** Own property names of the built-in prototypes a pollution would touch. */
 function prototypeShape(): Record<string, string[]> {
   const of = (o: object) => Reflect.ownKeys(o).map(String).sort();
-  return { Object: of(Object.prototype), Array: of(Array.prototype), Function: of(Function.prototype), String: of(String.prototype) };
+  return {
+    Object: of(Object.prototype),
+    Array: of(Array.prototype),
+    Function: of(Function.prototype),
+    String: of(String.prototype),
+  };
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 
 describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Koa apps (seed ${SEED})`, function () {
   this.timeout(120_000);
@@ -72,7 +94,7 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
     hooks.check();
   });
 
-  it('every response is the app\'s own, every event valid and delivered, nothing polluted, parsing fast', async () => {
+  it("every response is the app's own, every event valid and delivered, nothing polluted, parsing fast", async () => {
     const parseMs: number[] = [];
     const parseMsById = new Map<string, number>();
     const remeasured = new Map<string, number>();
@@ -122,8 +144,16 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
       // Warm-up, not measured: the first parse in a process compiles the UA
       // parser's and isbot's regexes (~30 ms once).
       for (const app of apps) {
-        for (const ua of ['Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0', 'junk/1 (x; y)', '']) {
-          const r = await fire(app.port, new Agent(), { method: 'GET', path: '/?utm_source=w', headers: ['host', 'warm.example', 'x-fuzz-id', 'warm-up', 'user-agent', ua] });
+        for (const ua of [
+          'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0',
+          'junk/1 (x; y)',
+          '',
+        ]) {
+          const r = await fire(app.port, new Agent(), {
+            method: 'GET',
+            path: '/?utm_source=w',
+            headers: ['host', 'warm.example', 'x-fuzz-id', 'warm-up', 'user-agent', ua],
+          });
           expect(r.body).to.equal('warm-ok:warm-up');
         }
       }
@@ -143,7 +173,9 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
               return;
             }
             if (out.status !== 200 || out.body !== `fuzz-ok:${id}` || out.app !== 'ours-test') {
-              problems.push(`${APPS[a]!.name} request ${index} (seed ${SEED}): ${out.status} ${JSON.stringify(out.body.slice(0, 200))} for ${JSON.stringify(req).slice(0, 500)}`);
+              problems.push(
+                `${APPS[a]!.name} request ${index} (seed ${SEED}): ${out.status} ${JSON.stringify(out.body.slice(0, 200))} for ${JSON.stringify(req).slice(0, 500)}`,
+              );
             }
           });
         }),
@@ -159,7 +191,12 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
       expect(mock.events).to.have.length(total);
       expect(mock.duplicates()).to.deep.equal([]);
       for (const c of clients) {
-        expect(c.stats()).to.include({ tracked: PER_APP, delivered: PER_APP, dropped: 0, failed: 0 });
+        expect(c.stats()).to.include({
+          tracked: PER_APP,
+          delivered: PER_APP,
+          dropped: 0,
+          failed: 0,
+        });
         expectBalanced(c);
       }
       for (const app of apps) expect(app.appErrors).to.deep.equal([]);
@@ -176,7 +213,9 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
       const p99 = percentile(sorted, 99);
       const max = sorted[sorted.length - 1]!;
       const over = (ms: number) => sorted.filter((t) => t > ms).length;
-      console.log(`      fuzz: ${total} requests in ${elapsed} ms; extractContext p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, max ${max.toFixed(3)} ms (${over(1)} over 1 ms, ${over(5)} over 5 ms)`);
+      console.log(
+        `      fuzz: ${total} requests in ${elapsed} ms; extractContext p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms, max ${max.toFixed(3)} ms (${over(1)} over 1 ms, ${over(5)} over 5 ms)`,
+      );
       // A sample over the bound is a GC pause or the OS scheduling another
       // process, or a slow input: the same request, sent again 3 times, tells.
       const bound = Math.max(MIN_PARSE_BOUND_MS, MAX_PARSE_VS_MEDIAN * p50);
@@ -195,9 +234,15 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
           expect(out.body).to.equal(`again-ok:${again}`);
           best = Math.min(best, remeasured.get(again)!);
         }
-        if (best >= bound) stillSlow.push(`request ${index} (seed ${SEED}): ${ms.toFixed(1)} ms, then at best ${best.toFixed(1)} ms`);
+        if (best >= bound)
+          stillSlow.push(
+            `request ${index} (seed ${SEED}): ${ms.toFixed(1)} ms, then at best ${best.toFixed(1)} ms`,
+          );
       }
-      if (outliers.length) console.log(`      ${outliers.length} sample(s) over ${bound.toFixed(1)} ms, re-measured: ${stillSlow.length} still slow`);
+      if (outliers.length)
+        console.log(
+          `      ${outliers.length} sample(s) over ${bound.toFixed(1)} ms, re-measured: ${stillSlow.length} still slow`,
+        );
       expect(stillSlow).to.deep.equal([]);
     } finally {
       agents.forEach((a) => a.destroy());
@@ -211,24 +256,56 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
     const shapes: Record<string, { url?: string; headers?: Record<string, string> }> = {
       'query of malformed-escape keys': { url: `/?${kb8('%E0%A4=1&')}` },
       'query of one key repeated with a malformed value': { url: `/?${kb8('utm_source=%E0%A4&')}` },
-      'query of every campaign key, malformed': { url: `/?${kb8('utm_source=%E0&gclid=%E0&fbclid=%E0&ours_user_id=%E0&li_did=%E0&')}` },
-      'query of nested prototype keys': { url: `/?${kb8('__proto__[a][b][c]=1&constructor[prototype][x]=1&')}` },
+      'query of every campaign key, malformed': {
+        url: `/?${kb8('utm_source=%E0&gclid=%E0&fbclid=%E0&ours_user_id=%E0&li_did=%E0&')}`,
+      },
+      'query of nested prototype keys': {
+        url: `/?${kb8('__proto__[a][b][c]=1&constructor[prototype][x]=1&')}`,
+      },
       'cookies of empty visitor ids': { headers: { cookie: kb8('ours_device_id=; ') } },
-      'cookies of malformed escapes': { headers: { cookie: kb8('ours_device_id=%E0%A4; ours_sid=%E0; _fbc=%E0; _fbp=%E0; ') } },
-      'cookie names inside values': { headers: { cookie: kb8('x=ours_device_id;ours_sid_fbc_fbp;') } },
-      'X-Forwarded-For of commas and junk': { headers: { 'x-forwarded-for': kb8(', ::ffff:1.2.3.4, [::1]:80, junk') } },
-      'Referer of 16 kB': { headers: { referer: `https://example.com/${'a'.repeat(16 * 1024 - 30)}` } },
-      'client hints of 8 kB': { headers: { 'sec-ch-ua': kb8('"A";v="1", '), 'sec-ch-ua-full-version-list': kb8('"B";v="1.2", ') } },
-      'User-Agent of 100 kB': { headers: { 'user-agent': `Mozilla/5.0 ${'(a; b) '.repeat(15_000)}` } },
+      'cookies of malformed escapes': {
+        headers: { cookie: kb8('ours_device_id=%E0%A4; ours_sid=%E0; _fbc=%E0; _fbp=%E0; ') },
+      },
+      'cookie names inside values': {
+        headers: { cookie: kb8('x=ours_device_id;ours_sid_fbc_fbp;') },
+      },
+      'X-Forwarded-For of commas and junk': {
+        headers: { 'x-forwarded-for': kb8(', ::ffff:1.2.3.4, [::1]:80, junk') },
+      },
+      'Referer of 16 kB': {
+        headers: { referer: `https://example.com/${'a'.repeat(16 * 1024 - 30)}` },
+      },
+      'client hints of 8 kB': {
+        headers: {
+          'sec-ch-ua': kb8('"A";v="1", '),
+          'sec-ch-ua-full-version-list': kb8('"B";v="1.2", '),
+        },
+      },
+      'User-Agent of 100 kB': {
+        headers: { 'user-agent': `Mozilla/5.0 ${'(a; b) '.repeat(15_000)}` },
+      },
       'Accept-Language of 8 kB': { headers: { 'accept-language': kb8('en-US;q=0.9,') } },
     };
-    const options = { cookieName: 'ours_device_id', collectIp: true, ipResolver: (s: RequestSource) => s.ip() };
+    const options = {
+      cookieName: 'ours_device_id',
+      collectIp: true,
+      ipResolver: (s: RequestSource) => s.ip(),
+    };
     const sourceOf = (shape: { url?: string; headers?: Record<string, string> }): RequestSource => {
       const headers = shape.headers ?? {};
-      return { header: (n) => headers[n], ip: () => '203.0.113.9', socketAddress: '127.0.0.1', protocol: () => 'https', host: () => 'shop.example', url: shape.url ?? '/' };
+      return {
+        header: (n) => headers[n],
+        ip: () => '203.0.113.9',
+        socketAddress: '127.0.0.1',
+        protocol: () => 'https',
+        host: () => 'shop.example',
+        url: shape.url ?? '/',
+      };
     };
     /** Best of three parses, in ms; `shapeOf(run)` may vary per run (a new User-Agent is not in the parser's cache). */
-    const bestOf3 = (shapeOf: (run: number) => { url?: string; headers?: Record<string, string> }): number => {
+    const bestOf3 = (
+      shapeOf: (run: number) => { url?: string; headers?: Record<string, string> },
+    ): number => {
       let best = Infinity;
       for (let run = 0; run < 3; run++) {
         const source = sourceOf(shapeOf(run));
@@ -238,11 +315,18 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
       }
       return best;
     };
-    const ordinary = bestOf3((run) => ({ url: '/pricing?utm_source=news', headers: { 'user-agent': `Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0.${Date.now()}.${run}`, cookie: 'ours_device_id=x' } }));
+    const ordinary = bestOf3((run) => ({
+      url: '/pricing?utm_source=news',
+      headers: {
+        'user-agent': `Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0.${Date.now()}.${run}`,
+        cookie: 'ours_device_id=x',
+      },
+    }));
     const slow: string[] = [];
     for (const [name, shape] of Object.entries(shapes)) {
       const best = bestOf3(() => shape);
-      if (best > WORST_CASE_VS_ORDINARY * ordinary) slow.push(`${name}: ${best.toFixed(2)} ms, an ordinary request ${ordinary.toFixed(3)} ms`);
+      if (best > WORST_CASE_VS_ORDINARY * ordinary)
+        slow.push(`${name}: ${best.toFixed(2)} ms, an ordinary request ${ordinary.toFixed(3)} ms`);
       if (process.env.FUZZ_VERBOSE) console.log(`      ${name}: ${best.toFixed(3)} ms`);
     }
     expect(slow).to.deep.equal([]);

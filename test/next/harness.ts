@@ -15,7 +15,8 @@ const REPO = resolve(HERE, '../..');
 /** The Next version installed for `major`, or why there is none. */
 export function nextVersion(major: number): string | { missing: string } {
   const file = join(HERE, `next${major}`, 'node_modules/next/package.json');
-  if (!existsSync(file)) return { missing: `Next ${major} is not installed: npm ci --prefix test/next/next${major}` };
+  if (!existsSync(file))
+    return { missing: `Next ${major} is not installed: npm ci --prefix test/next/next${major}` };
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
@@ -26,12 +27,19 @@ function nextBin(major: number): string {
 /** Runs `next <args>` in the version's build folder; rejects with its output when it fails. */
 function runNext(major: number, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [nextBin(major), ...args], { cwd: buildDir(major), env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env } });
+    const child = spawn(process.execPath, [nextBin(major), ...args], {
+      cwd: buildDir(major),
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env },
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolvePromise(output) : reject(new Error(`next ${args.join(' ')} exited ${code}:\n${output}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolvePromise(output)
+        : reject(new Error(`next ${args.join(' ')} exited ${code}:\n${output}`)),
+    );
   });
 }
 
@@ -76,11 +84,15 @@ export interface RunningApp {
 /** `next start` on a free loopback port, with the app's env (the mock API's URL); resolves once it answers. */
 export async function startApp(major: number, env: NodeJS.ProcessEnv): Promise<RunningApp> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [nextBin(major), 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: buildDir(major),
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [nextBin(major), 'start', '-p', String(port), '-H', '127.0.0.1'],
+    {
+      cwd: buildDir(major),
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -92,7 +104,8 @@ export async function startApp(major: number, env: NodeJS.ProcessEnv): Promise<R
       await fetch(`${url}/api/errors`);
       break;
     } catch {
-      if (performance.now() - started > 30_000) throw new Error(`next start did not answer in 30 s:\n${output}`);
+      if (performance.now() - started > 30_000)
+        throw new Error(`next start did not answer in 30 s:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -110,8 +123,13 @@ export async function startApp(major: number, env: NodeJS.ProcessEnv): Promise<R
 
 /** The id of the app's one server action, from the build's manifest (what a form posts as `Next-Action`). */
 export function serverActionId(major: number): string {
-  const manifest = JSON.parse(readFileSync(join(buildDir(major), '.next/server/server-reference-manifest.json'), 'utf8')) as { node: Record<string, unknown> };
+  const manifest = JSON.parse(
+    readFileSync(join(buildDir(major), '.next/server/server-reference-manifest.json'), 'utf8'),
+  ) as { node: Record<string, unknown> };
   const ids = Object.keys(manifest.node);
-  if (ids.length !== 1) throw new Error(`the test app has one server action, the manifest ${ids.length}: ${JSON.stringify(manifest.node)}`);
+  if (ids.length !== 1)
+    throw new Error(
+      `the test app has one server action, the manifest ${ids.length}: ${JSON.stringify(manifest.node)}`,
+    );
   return ids[0]!;
 }

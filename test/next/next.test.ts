@@ -8,10 +8,13 @@ import { buildApp, nextVersion, serverActionId, startApp, type RunningApp } from
 // middleware on the edge runtime (Next's own sandbox).
 
 const TOKEN = 'next-token-123456';
-const CHROME = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const CHROME =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 const VISITOR = '00000000-0000-4000-8000-00000000000a';
 /** The Ours consent banner's cookie: analytics accepted, advertising declined. */
-const BANNER_CONSENT = encodeURIComponent(JSON.stringify({ categories: ['analytics'], services: { analytics: [], advertising: [] } }));
+const BANNER_CONSENT = encodeURIComponent(
+  JSON.stringify({ categories: ['analytics'], services: { analytics: [], advertising: [] } }),
+);
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** The visitor id a response set in `ours_device_id`, if any. */
@@ -39,7 +42,9 @@ for (const major of MAJORS) {
       this.timeout(400_000); // a production build on a shared 2-core machine
       const started = performance.now();
       await buildApp(major);
-      console.log(`      next ${version}: built in ${Math.round((performance.now() - started) / 1000)} s`);
+      console.log(
+        `      next ${version}: built in ${Math.round((performance.now() - started) / 1000)} s`,
+      );
       mock = await createMockOurs({ token: TOKEN });
       app = await startApp(major, { OURS_TOKEN: TOKEN, OURS_API_URL: mock.url });
     });
@@ -55,7 +60,8 @@ for (const major of MAJORS) {
       expect(mock.duplicates()).to.deep.equal([]);
       mock.reset();
       const output = app.output();
-      if (this.currentTest?.state === 'failed') console.log(output.slice(Math.max(shown, output.length - 4000)));
+      if (this.currentTest?.state === 'failed')
+        console.log(output.slice(Math.max(shown, output.length - 4000)));
       shown = output.length;
     });
 
@@ -66,18 +72,21 @@ for (const major of MAJORS) {
 
     describe('route handler: withOurs()', () => {
       it('sends the event once, valid, with the request context; sets the visitor cookie; trustProxy vercel reads X-Real-IP', async () => {
-        const res = await fetch(`${app.url}/api/signup?utm_source=news&utm_medium=email&token=secret`, {
-          method: 'POST',
-          body: JSON.stringify({ plan: 'pro' }),
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': CHROME,
-            referer: 'https://www.google.com/search?q=ours',
-            'x-real-ip': '203.0.113.7',
-            'x-forwarded-for': '198.51.100.1, 203.0.113.7',
-            'accept-language': 'fr-FR,fr;q=0.9',
+        const res = await fetch(
+          `${app.url}/api/signup?utm_source=news&utm_medium=email&token=secret`,
+          {
+            method: 'POST',
+            body: JSON.stringify({ plan: 'pro' }),
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': CHROME,
+              referer: 'https://www.google.com/search?q=ours',
+              'x-real-ip': '203.0.113.7',
+              'x-forwarded-for': '198.51.100.1, 203.0.113.7',
+              'accept-language': 'fr-FR,fr;q=0.9',
+            },
           },
-        });
+        );
         expect(res.status).to.equal(200);
         expect(await res.json()).to.deep.equal({ ok: true });
         const minted = visitorCookie(res);
@@ -96,11 +105,17 @@ for (const major of MAJORS) {
           utm_medium: 'email',
           pathname: '/api/signup',
         });
-        expect(event!.defaultProperties!.current_url).to.match(/\/api\/signup\?utm_source=news&utm_medium=email&token=REDACTED$/);
+        expect(event!.defaultProperties!.current_url).to.match(
+          /\/api\/signup\?utm_source=news&utm_medium=email&token=REDACTED$/,
+        );
       });
 
       it('reads the visitor from the ours_device_id cookie and sets none', async () => {
-        const res = await fetch(`${app.url}/api/signup`, { method: 'POST', body: '{}', headers: { cookie: `ours_device_id=${VISITOR}` } });
+        const res = await fetch(`${app.url}/api/signup`, {
+          method: 'POST',
+          body: '{}',
+          headers: { cookie: `ours_device_id=${VISITOR}` },
+        });
         expect(res.status).to.equal(200);
         expect(visitorCookie(res)).to.equal(undefined);
         const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
@@ -109,7 +124,9 @@ for (const major of MAJORS) {
       });
 
       it("keeps Next's ctx.params working (a Promise from Next 15, an object in 14); collectIp: false sends no IP", async () => {
-        const res = await fetch(`${app.url}/api/items/42`, { headers: { cookie: `ours_device_id=${VISITOR}`, 'x-real-ip': '203.0.113.7' } });
+        const res = await fetch(`${app.url}/api/items/42`, {
+          headers: { cookie: `ours_device_id=${VISITOR}`, 'x-real-ip': '203.0.113.7' },
+        });
         expect(await res.json()).to.deep.equal({ id: '42' });
         const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
         expect(event!.eventProperties).to.deep.equal({ id: '42' });
@@ -117,14 +134,19 @@ for (const major of MAJORS) {
       });
 
       it('sends what was tracked when the handler throws (Next answers 500)', async () => {
-        const res = await fetch(`${app.url}/api/throws`, { method: 'POST', headers: { cookie: `ours_device_id=${VISITOR}` } });
+        const res = await fetch(`${app.url}/api/throws`, {
+          method: 'POST',
+          headers: { cookie: `ours_device_id=${VISITOR}` },
+        });
         expect(res.status).to.equal(500);
         const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
         expect(event!.event).to.equal('Checkout Failed');
       });
 
-      it('sends a streamed response\'s event once its body is done', async () => {
-        const res = await fetch(`${app.url}/api/signup`, { headers: { cookie: `ours_device_id=${VISITOR}` } });
+      it("sends a streamed response's event once its body is done", async () => {
+        const res = await fetch(`${app.url}/api/signup`, {
+          headers: { cookie: `ours_device_id=${VISITOR}` },
+        });
         expect(await res.text()).to.equal('ab');
         const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
         expect(event!.event).to.equal('Stream Read');
@@ -132,7 +154,11 @@ for (const major of MAJORS) {
 
       it('never delays the response: it comes back while the API is still answering, and the event lands after', async () => {
         mock.respondWith({ delayMs: 1500 }); // the first delivery is answered in 1.5 s
-        const res = await fetch(`${app.url}/api/signup`, { method: 'POST', body: '{}', headers: { cookie: `ours_device_id=${VISITOR}` } });
+        const res = await fetch(`${app.url}/api/signup`, {
+          method: 'POST',
+          body: '{}',
+          headers: { cookie: `ours_device_id=${VISITOR}` },
+        });
         expect(res.status).to.equal(200);
         expect(mock.events).to.have.length(0);
         const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
@@ -141,23 +167,35 @@ for (const major of MAJORS) {
 
       it('runs skip, an async identify, beforeSend, consent and clientIp', async () => {
         const res = await fetch(`${app.url}/api/hooks`, {
-          headers: { cookie: `ours_device_id=${VISITOR}; op_consent=${BANNER_CONSENT}`, 'x-user': 'user-7', 'x-test-ip': '192.0.2.9' },
+          headers: {
+            cookie: `ours_device_id=${VISITOR}; op_consent=${BANNER_CONSENT}`,
+            'x-user': 'user-7',
+            'x-test-ip': '192.0.2.9',
+          },
         });
         expect(await res.text()).to.equal('hooked');
         const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
         expect(event!.externalId).to.equal('user-7');
         expect(event!.eventProperties).to.deep.equal({ step: 'one', enriched: 'yes' });
         expect(event!.defaultProperties!.ip).to.equal('192.0.2.9');
-        expect(event!.userProperties).to.deep.equal({ consent: { analytics: 'true', advertising: 'false' } });
-        await fetch(`${app.url}/api/hooks?skip=1`, { headers: { cookie: `ours_device_id=${VISITOR}` } });
-        await fetch(`${app.url}/api/hooks`, { headers: { cookie: `ours_device_id=${VISITOR}`, 'sec-gpc': '1' } });
+        expect(event!.userProperties).to.deep.equal({
+          consent: { analytics: 'true', advertising: 'false' },
+        });
+        await fetch(`${app.url}/api/hooks?skip=1`, {
+          headers: { cookie: `ours_device_id=${VISITOR}` },
+        });
+        await fetch(`${app.url}/api/hooks`, {
+          headers: { cookie: `ours_device_id=${VISITOR}`, 'sec-gpc': '1' },
+        });
         await new Promise((resolve) => setTimeout(resolve, 500));
         expect(mock.events).to.have.length(1); // skipped, and gpc: 'drop'
       });
 
       it('reports a throwing beforeSend on the client, never to the app, and sends nothing for it', async () => {
         const before = (await reported()).length;
-        const res = await fetch(`${app.url}/api/hooks?fail=1`, { headers: { cookie: `ours_device_id=${VISITOR}` } });
+        const res = await fetch(`${app.url}/api/hooks?fail=1`, {
+          headers: { cookie: `ours_device_id=${VISITOR}` },
+        });
         expect(await res.text()).to.equal('hooked');
         await new Promise((resolve) => setTimeout(resolve, 500));
         const now = await reported();
@@ -175,13 +213,19 @@ for (const major of MAJORS) {
         const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
         expect(event!.event).to.equal('Middleware Seen');
         expect(event!.userId).to.equal(minted);
-        expect(event!.defaultProperties).to.deep.include({ gclid: 'G1', pathname: '/mw', user_agent: CHROME });
+        expect(event!.defaultProperties).to.deep.include({
+          gclid: 'G1',
+          pathname: '/mw',
+          user_agent: CHROME,
+        });
       });
     });
 
     describe('server component and server action: await oursTracker()', () => {
       it('a server component reads the visitor from next/headers and sends its event (it cannot set cookies)', async () => {
-        const res = await fetch(`${app.url}/page-tracked`, { headers: { cookie: `ours_device_id=${VISITOR}`, 'user-agent': CHROME } });
+        const res = await fetch(`${app.url}/page-tracked`, {
+          headers: { cookie: `ours_device_id=${VISITOR}`, 'user-agent': CHROME },
+        });
         expect(res.status).to.equal(200);
         expect(await res.text()).to.include(`visitor <!-- -->${VISITOR}`);
         const [event] = await mock.waitFor(1, { timeoutMs: 5000 });
@@ -193,7 +237,12 @@ for (const major of MAJORS) {
       it('a server action sends its event and sets the visitor cookie', async () => {
         const res = await fetch(`${app.url}/action`, {
           method: 'POST',
-          headers: { 'next-action': serverActionId(major), 'content-type': 'text/plain;charset=UTF-8', accept: 'text/x-component', referer: `${app.url}/action` },
+          headers: {
+            'next-action': serverActionId(major),
+            'content-type': 'text/plain;charset=UTF-8',
+            accept: 'text/x-component',
+            referer: `${app.url}/action`,
+          },
           body: '[]',
         });
         expect(res.status).to.equal(200);

@@ -34,14 +34,23 @@ describe('ours-middleware/next without Next.js installed', () => {
       );
       const params = Promise.resolve({ id: '7' });
       const ctx = { params };
-      const res = await handler(new Request('http://shop.test/items/7?utm_source=x', { headers: { 'user-agent': 'test-agent' } }), ctx);
+      const res = await handler(
+        new Request('http://shop.test/items/7?utm_source=x', {
+          headers: { 'user-agent': 'test-agent' },
+        }),
+        ctx,
+      );
       expect(ctx.params).to.equal(params); // Next's own context object, kept
       expect(res.status).to.equal(307);
       const cookie = res.headers.getSetCookie().find((c) => c.startsWith('ours_device_id='));
       expect(cookie).to.be.a('string');
       const [event] = await mock.waitFor(1);
       expect(event!.userId).to.equal(cookie!.split(';')[0]!.slice('ours_device_id='.length));
-      expect(event!.defaultProperties).to.deep.include({ utm_source: 'x', pathname: '/items/7', user_agent: 'test-agent' });
+      expect(event!.defaultProperties).to.deep.include({
+        utm_source: 'x',
+        pathname: '/items/7',
+        user_agent: 'test-agent',
+      });
       expect(event!.defaultProperties).not.to.have.property('ip'); // no socket, no trustProxy: no IP guessed from headers
       expect(mock.violations).to.deep.equal([]);
     } finally {
@@ -50,7 +59,7 @@ describe('ours-middleware/next without Next.js installed', () => {
     }
   });
 
-  it('a handler that throws: the error is the app\'s, the event still goes', async () => {
+  it("a handler that throws: the error is the app's, the event still goes", async () => {
     const mock = await createMockOurs();
     const client = new OursClient({ token: 'next-token-123456', apiUrl: mock.url, logger: false });
     try {
@@ -61,7 +70,10 @@ describe('ours-middleware/next without Next.js installed', () => {
         },
         { client },
       );
-      const failed = await handler(new Request('http://shop.test/checkout', { method: 'POST' }), {}).then(
+      const failed = await handler(
+        new Request('http://shop.test/checkout', { method: 'POST' }),
+        {},
+      ).then(
         () => undefined,
         (err: unknown) => err,
       );
@@ -76,8 +88,14 @@ describe('ours-middleware/next without Next.js installed', () => {
 
   it('refuses flushOnResponse (a returned Response cannot be held back) and unknown options, naming them', () => {
     const client = new OursClient({ token: 'next-token-123456', logger: false });
-    expect(() => withOurs(() => new Response('ok'), { client, flushOnResponse: true })).to.throw(OursConfigError, /flushOnResponse/);
-    expect(() => withOurs(() => new Response('ok'), { client, url: '/x' } as never)).to.throw(OursConfigError, /url/);
+    expect(() => withOurs(() => new Response('ok'), { client, flushOnResponse: true })).to.throw(
+      OursConfigError,
+      /flushOnResponse/,
+    );
+    expect(() => withOurs(() => new Response('ok'), { client, url: '/x' } as never)).to.throw(
+      OursConfigError,
+      /url/,
+    );
     return client.shutdown();
   });
 });

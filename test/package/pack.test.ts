@@ -4,7 +4,13 @@ import { dirname, join, resolve } from 'node:path';
 import { packedPackage, run, tsc, type Packed } from '../support/packed';
 
 const ENTRIES = {
-  'ours-middleware': ['OursClient', 'OursValidationError', 'OursDeliveryError', 'OursConfigError', 'version'],
+  'ours-middleware': [
+    'OursClient',
+    'OursValidationError',
+    'OursDeliveryError',
+    'OursConfigError',
+    'version',
+  ],
   'ours-middleware/express': ['ours', 'RequestTracker'],
   'ours-middleware/koa': ['ours', 'RequestTracker'],
   'ours-middleware/fastify': ['ours', 'RequestTracker'],
@@ -29,8 +35,17 @@ describe('the packed package', function () {
   });
 
   it('ships only dist, README and package.json, and builds them from a clean clone', () => {
-    expect(packed.files.filter((f) => !f.startsWith('dist/') && !['README.md', 'package.json', 'LICENSE'].includes(f))).to.deep.equal([]);
-    expect(packed.files).to.include.members(['dist/esm/index.mjs', 'dist/cjs/src/index.js', 'dist/cjs/src/index.d.ts', 'dist/cjs/adapters/express.js']);
+    expect(
+      packed.files.filter(
+        (f) => !f.startsWith('dist/') && !['README.md', 'package.json', 'LICENSE'].includes(f),
+      ),
+    ).to.deep.equal([]);
+    expect(packed.files).to.include.members([
+      'dist/esm/index.mjs',
+      'dist/cjs/src/index.js',
+      'dist/cjs/src/index.d.ts',
+      'dist/cjs/adapters/express.js',
+    ]);
   });
 
   it('ships no source map that names a file missing from the tarball', () => {
@@ -39,11 +54,13 @@ describe('the packed package', function () {
     for (const file of packed.files.filter((f) => /\.(m?js|d\.m?ts|map)$/.test(f))) {
       const text = readFileSync(join(pkg, file), 'utf8');
       const named = /[#@] sourceMappingURL=(\S+)\s*$/.exec(text)?.[1];
-      if (named && !named.startsWith('data:') && !existsSync(resolve(pkg, dirname(file), named))) broken.push(`${file} -> ${named}`);
+      if (named && !named.startsWith('data:') && !existsSync(resolve(pkg, dirname(file), named)))
+        broken.push(`${file} -> ${named}`);
       if (!file.endsWith('.map')) continue;
       const map = JSON.parse(text) as { sources: string[]; sourcesContent?: (string | null)[] };
       map.sources.forEach((source, i) => {
-        if (map.sourcesContent?.[i] == null && !existsSync(resolve(pkg, dirname(file), source))) broken.push(`${file} -> ${source}`);
+        if (map.sourcesContent?.[i] == null && !existsSync(resolve(pkg, dirname(file), source)))
+          broken.push(`${file} -> ${source}`);
       });
     }
     expect(broken).to.deep.equal([]);
@@ -52,8 +69,14 @@ describe('the packed package', function () {
   for (const [entry, names] of Object.entries(ENTRIES)) {
     it(`loads ${entry} with require and with import`, async () => {
       const check = `const names = ${JSON.stringify(names)}; const missing = names.filter((n) => m[n] === undefined); if (missing.length) { console.error('missing', missing); process.exit(1); }`;
-      await run(process.execPath, ['-e', `const m = require(${JSON.stringify(entry)}); ${check}`], { cwd: packed.app });
-      await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); ${check}`], { cwd: packed.app });
+      await run(process.execPath, ['-e', `const m = require(${JSON.stringify(entry)}); ${check}`], {
+        cwd: packed.app,
+      });
+      await run(
+        process.execPath,
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); ${check}`],
+        { cwd: packed.app },
+      );
     });
   }
 
@@ -81,8 +104,26 @@ koa.use((ctx) => { ctx.ours.track('Page Viewed'); });
 void createMockOurs;
 `;
     writeFileSync(join(packed.app, 'use.mts'), code);
-    writeFileSync(join(packed.app, 'use.cts'), code.replace(/^import (\w+) from '(express|koa)';$/gm, "import $1 = require('$2');"));
+    writeFileSync(
+      join(packed.app, 'use.cts'),
+      code.replace(/^import (\w+) from '(express|koa)';$/gm, "import $1 = require('$2');"),
+    );
     const types = join(packed.app, 'node_modules/@types');
-    await tsc(packed.app, ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--typeRoots', types, '--types', 'node', '--esModuleInterop', '--skipLibCheck', 'use.mts', 'use.cts']);
+    await tsc(packed.app, [
+      '--noEmit',
+      '--strict',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--typeRoots',
+      types,
+      '--types',
+      'node',
+      '--esModuleInterop',
+      '--skipLibCheck',
+      'use.mts',
+      'use.cts',
+    ]);
   });
 });

@@ -28,10 +28,18 @@ describe('the packed package, typed as user projects configure TypeScript', func
     packed = await packedPackage();
   });
 
-  function project(name: string, packageJson: object, tsconfig: object | null, files: Record<string, string>): string {
+  function project(
+    name: string,
+    packageJson: object,
+    tsconfig: object | null,
+    files: Record<string, string>,
+  ): string {
     const dir = join(packed.app, name);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, ...packageJson }));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name, private: true, ...packageJson }),
+    );
     if (tsconfig) writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
     for (const [file, code] of Object.entries(files)) writeFileSync(join(dir, file), code);
     return dir;
@@ -39,29 +47,78 @@ describe('the packed package, typed as user projects configure TypeScript', func
 
   it('compiles under the tsconfig `tsc --init` writes (ESM, and a .cts file)', async () => {
     const code = readFileSync(fixture, 'utf8');
-    const dir = project('init', { type: 'module' }, null, { 'app.ts': code, 'legacy.cts': commonJsFile });
+    const dir = project('init', { type: 'module' }, null, {
+      'app.ts': code,
+      'legacy.cts': commonJsFile,
+    });
     await tsc(dir, ['--init']);
-    const written = ts.parseConfigFileTextToJson('tsconfig.json', readFileSync(join(dir, 'tsconfig.json'), 'utf8')).config;
-    expect(written.compilerOptions).to.include({ strict: true, exactOptionalPropertyTypes: true, module: 'nodenext' });
+    const written = ts.parseConfigFileTextToJson(
+      'tsconfig.json',
+      readFileSync(join(dir, 'tsconfig.json'), 'utf8'),
+    ).config;
+    expect(written.compilerOptions).to.include({
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      module: 'nodenext',
+    });
     await tsc(dir, ['-p', '.', '--noEmit']);
   });
 
   it('compiles a CommonJS project with moduleResolution node10', async () => {
-    const options = { module: 'commonjs', moduleResolution: 'node10', target: 'es2020', strict: true, exactOptionalPropertyTypes: true, esModuleInterop: true, skipLibCheck: true, noEmit: true };
-    const dir = project('node10', {}, { compilerOptions: options, files: ['app.ts'] }, { 'app.ts': readFileSync(fixture, 'utf8') });
+    const options = {
+      module: 'commonjs',
+      moduleResolution: 'node10',
+      target: 'es2020',
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      noEmit: true,
+    };
+    const dir = project(
+      'node10',
+      {},
+      { compilerOptions: options, files: ['app.ts'] },
+      { 'app.ts': readFileSync(fixture, 'utf8') },
+    );
     await tsc(dir, ['-p', '.']);
   });
 
   it('compiles a bundler project (module esnext, moduleResolution bundler)', async () => {
-    const options = { module: 'esnext', moduleResolution: 'bundler', target: 'es2022', strict: true, exactOptionalPropertyTypes: true, skipLibCheck: true, noEmit: true, types: ['node'] };
-    const dir = project('bundler', { type: 'module' }, { compilerOptions: options, files: ['app.ts'] }, { 'app.ts': readFileSync(fixture, 'utf8') });
+    const options = {
+      module: 'esnext',
+      moduleResolution: 'bundler',
+      target: 'es2022',
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      skipLibCheck: true,
+      noEmit: true,
+      types: ['node'],
+    };
+    const dir = project(
+      'bundler',
+      { type: 'module' },
+      { compilerOptions: options, files: ['app.ts'] },
+      { 'app.ts': readFileSync(fixture, 'utf8') },
+    );
     await tsc(dir, ['-p', '.']);
   });
 
   it('every optional property of a public type accepts undefined (exactOptionalPropertyTypes)', () => {
     const pkg = join(packed.app, 'node_modules/ours-middleware');
-    const entries = ['src/index', 'adapters/express', 'adapters/koa', 'adapters/fastify', 'adapters/node', 'adapters/fetch', 'adapters/hono', 'src/testing/index'].map((e) => join(pkg, `dist/cjs/${e}.d.ts`));
-    expect(refusingUndefined(pkg, entries, join(packed.app, 'node_modules/@types'))).to.deep.equal([]);
+    const entries = [
+      'src/index',
+      'adapters/express',
+      'adapters/koa',
+      'adapters/fastify',
+      'adapters/node',
+      'adapters/fetch',
+      'adapters/hono',
+      'src/testing/index',
+    ].map((e) => join(pkg, `dist/cjs/${e}.d.ts`));
+    expect(refusingUndefined(pkg, entries, join(packed.app, 'node_modules/@types'))).to.deep.equal(
+      [],
+    );
   });
 });
 
@@ -73,13 +130,24 @@ describe('the packed package, typed as user projects configure TypeScript', func
  * error against `token?: string`, and fine against `token?: string | undefined`.
  */
 function refusingUndefined(pkg: string, entries: string[], typeRoots: string): string[] {
-  const program = ts.createProgram(entries, { strict: true, exactOptionalPropertyTypes: true, noEmit: true, types: ['node'], typeRoots: [typeRoots] });
+  const program = ts.createProgram(entries, {
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noEmit: true,
+    types: ['node'],
+    typeRoots: [typeRoots],
+  });
   const checker = program.getTypeChecker();
-  const ours = (node: ts.Node): boolean => node.getSourceFile().fileName.startsWith(pkg) && !node.getSourceFile().fileName.includes('/node_modules/ours-middleware/node_modules/');
+  const ours = (node: ts.Node): boolean =>
+    node.getSourceFile().fileName.startsWith(pkg) &&
+    !node.getSourceFile().fileName.includes('/node_modules/ours-middleware/node_modules/');
   const seen = new Set<ts.Type>();
   const refusing = new Set<string>();
   const acceptsUndefined = (t: ts.Type): boolean =>
-    (t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Any | ts.TypeFlags.Unknown | ts.TypeFlags.Never)) !== 0 || (t.isUnion() && t.types.some(acceptsUndefined));
+    (t.flags &
+      (ts.TypeFlags.Undefined | ts.TypeFlags.Any | ts.TypeFlags.Unknown | ts.TypeFlags.Never)) !==
+      0 ||
+    (t.isUnion() && t.types.some(acceptsUndefined));
   const walk = (type: ts.Type): void => {
     if (seen.has(type)) return;
     seen.add(type);
@@ -89,13 +157,30 @@ function refusingUndefined(pkg: string, entries: string[], typeRoots: string): s
       walk(sig.getReturnType());
     }
     if (!(type.flags & ts.TypeFlags.Object)) return;
-    if ((type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference) checker.getTypeArguments(type as ts.TypeReference).forEach(walk);
+    if ((type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference)
+      checker.getTypeArguments(type as ts.TypeReference).forEach(walk);
     for (const prop of checker.getPropertiesOfType(type)) {
       const decl = prop.valueDeclaration ?? prop.declarations?.[0];
-      if (!decl || !ours(decl) || ts.getCombinedModifierFlags(decl as ts.Declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
-      if ((ts.isPropertySignature(decl) || ts.isPropertyDeclaration(decl)) && decl.questionToken && decl.type && !acceptsUndefined(checker.getTypeFromTypeNode(decl.type))) {
-        const owner = ts.isInterfaceDeclaration(decl.parent) || ts.isClassDeclaration(decl.parent) ? `${decl.parent.name?.text}.` : '';
-        refusing.add(`${decl.getSourceFile().fileName.slice(pkg.length + 1)}: ${owner}${prop.name}`);
+      if (
+        !decl ||
+        !ours(decl) ||
+        ts.getCombinedModifierFlags(decl as ts.Declaration) &
+          (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)
+      )
+        continue;
+      if (
+        (ts.isPropertySignature(decl) || ts.isPropertyDeclaration(decl)) &&
+        decl.questionToken &&
+        decl.type &&
+        !acceptsUndefined(checker.getTypeFromTypeNode(decl.type))
+      ) {
+        const owner =
+          ts.isInterfaceDeclaration(decl.parent) || ts.isClassDeclaration(decl.parent)
+            ? `${decl.parent.name?.text}.`
+            : '';
+        refusing.add(
+          `${decl.getSourceFile().fileName.slice(pkg.length + 1)}: ${owner}${prop.name}`,
+        );
       }
       walk(checker.getTypeOfSymbol(prop));
     }
@@ -104,7 +189,11 @@ function refusingUndefined(pkg: string, entries: string[], typeRoots: string): s
     const module = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
     for (let symbol of checker.getExportsOfModule(module)) {
       if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
-      if (symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Class)) walk(checker.getDeclaredTypeOfSymbol(symbol));
+      if (
+        symbol.flags &
+        (ts.SymbolFlags.Interface | ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Class)
+      )
+        walk(checker.getDeclaredTypeOfSymbol(symbol));
       if (symbol.flags & ts.SymbolFlags.Value) walk(checker.getTypeOfSymbol(symbol));
     }
   }

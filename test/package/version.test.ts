@@ -8,7 +8,9 @@ describe('package metadata', () => {
 
   it('src/version.ts matches package.json, and requests name it', () => {
     expect(version).to.equal(pkg.version);
-    expect(USER_AGENT).to.match(new RegExp(`^ours-middleware/${pkg.version.replace(/\./g, '\\.')} node/`));
+    expect(USER_AGENT).to.match(
+      new RegExp(`^ours-middleware/${pkg.version.replace(/\./g, '\\.')} node/`),
+    );
   });
 
   it('keeps ua-parser-js on the MIT 1.x line (2.x is AGPL)', () => {
@@ -18,7 +20,13 @@ describe('package metadata', () => {
   });
 
   it('keeps express, koa, fastify and hono as optional peers, never bundled', () => {
-    expect(pkg.dependencies).not.to.have.any.keys('express', 'koa', 'fastify', 'fastify-plugin', 'hono');
+    expect(pkg.dependencies).not.to.have.any.keys(
+      'express',
+      'koa',
+      'fastify',
+      'fastify-plugin',
+      'hono',
+    );
     expect(pkg.peerDependencies).to.include.keys('express', 'koa', 'fastify', 'hono');
     expect(pkg.peerDependenciesMeta.fastify).to.deep.equal({ optional: true });
     expect(pkg.peerDependenciesMeta.hono).to.deep.equal({ optional: true });

@@ -14,13 +14,22 @@ function runnerFor(runtime: Runtime): RunScenario | string {
   if (typeof binary === 'string') return binary;
   return (name, apiUrl) =>
     new Promise((resolve, reject) => {
-      execFile(binary.path, [...runtime.args, runner, packageUrl, apiUrl, name], { timeout: 45_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-        if (err) return reject(new Error(`${name}: ${err.message}\n${stderr}`));
-        resolve(JSON.parse(stdout.trim().split('\n').pop()!));
-      });
+      execFile(
+        binary.path,
+        [...runtime.args, runner, packageUrl, apiUrl, name],
+        { timeout: 45_000, env: { ...process.env, NO_COLOR: '1' } },
+        (err, stdout, stderr) => {
+          if (err) return reject(new Error(`${name}: ${err.message}\n${stderr}`));
+          resolve(JSON.parse(stdout.trim().split('\n').pop()!));
+        },
+      );
     });
 }
 
 for (const runtime of RUNTIMES) {
-  describeContract(runtime.name, () => runnerFor(runtime), () => true);
+  describeContract(
+    runtime.name,
+    () => runnerFor(runtime),
+    () => true,
+  );
 }

@@ -19,7 +19,11 @@ export type RunScenario = (name: string, apiUrl: string) => Promise<unknown>;
  * with backoff, the shutdown report, validation errors. `gzip` says whether
  * the runtime compresses (it has node:zlib or CompressionStream).
  */
-export function describeContract(runtime: string, run: () => RunScenario | string, gzip: () => boolean): void {
+export function describeContract(
+  runtime: string,
+  run: () => RunScenario | string,
+  gzip: () => boolean,
+): void {
   describe(`client contract on ${runtime}`, function () {
     this.timeout(60_000);
     let mock: MockOurs;
@@ -41,14 +45,19 @@ export function describeContract(runtime: string, run: () => RunScenario | strin
     });
     after(() => mock?.close());
 
-    const outcome = async (name: string): Promise<Outcome> => (await scenario(name, mock.url)) as Outcome;
+    const outcome = async (name: string): Promise<Outcome> =>
+      (await scenario(name, mock.url)) as Outcome;
 
     it('batches: 25 events in three /batch requests, each once, gzip where the runtime has it', async () => {
       const out = await outcome('batching');
       expect(out.flushed).to.deep.equal({ delivered: 25, failed: 0, dropped: 0 });
       expect(out.errors).to.deep.equal([]);
-      expect(mock.events.map((e) => Number(e.eventProperties?.['i'])).sort((a, b) => a - b)).to.deep.equal([...Array(25).keys()]);
-      expect(mock.requests.map((r) => [r.path, r.status, r.gzip])).to.deep.equal(Array(3).fill(['/api/v1/batch', 200, gzip()]));
+      expect(
+        mock.events.map((e) => Number(e.eventProperties?.['i'])).sort((a, b) => a - b),
+      ).to.deep.equal([...Array(25).keys()]);
+      expect(mock.requests.map((r) => [r.path, r.status, r.gzip])).to.deep.equal(
+        Array(3).fill(['/api/v1/batch', 200, gzip()]),
+      );
       expect(String(mock.requests[0]!.headers['user-agent'])).to.match(/^ours-middleware\/\S+ \S+/);
     });
 

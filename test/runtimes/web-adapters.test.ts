@@ -23,7 +23,11 @@ const FORGED = { 'x-forwarded-for': '198.51.100.1', 'x-real-ip': '198.51.100.2' 
 
 /** The visitor ids of a response's `ours_device_id` cookies. */
 const minted = (setCookie: string | string[] | null | undefined): string[] =>
-  [setCookie ?? []].flat().flatMap((c) => c.split(/,(?=\s*ours_device_id=)/)).map((c) => /ours_device_id=([^;]+)/.exec(c)?.[1]).filter((v): v is string => v !== undefined);
+  [setCookie ?? []]
+    .flat()
+    .flatMap((c) => c.split(/,(?=\s*ours_device_id=)/))
+    .map((c) => /ours_device_id=([^;]+)/.exec(c)?.[1])
+    .filter((v): v is string => v !== undefined);
 
 describe('fetch and Hono adapters on Bun and Deno (their own servers)', function () {
   this.timeout(60_000);
@@ -46,19 +50,34 @@ describe('fetch and Hono adapters on Bun and Deno (their own servers)', function
         }
         const server = await start(binary.path, runtime.args, kind);
         try {
-          const first = await send(server.port, '/welcome?utm_source=runtime', { headers: { 'user-agent': UA, ...FORGED } });
-          const second = await send(server.port, '/again', { headers: { 'user-agent': UA, cookie: `ours_device_id=${VISITOR}` } });
+          const first = await send(server.port, '/welcome?utm_source=runtime', {
+            headers: { 'user-agent': UA, ...FORGED },
+          });
+          const second = await send(server.port, '/again', {
+            headers: { 'user-agent': UA, cookie: `ours_device_id=${VISITOR}` },
+          });
           expect([first.status, second.status]).to.deep.equal([200, 200]);
           const [visitor] = minted(first.headers['set-cookie']);
           expect(visitor).to.match(/^[0-9a-f-]{36}$/);
           expect(minted(second.headers['set-cookie'])).to.deep.equal([]);
           const events = await mock.waitFor(2);
-          expect(events.map((e) => [e.userId, e.defaultProperties!.pathname, e.defaultProperties!.ip, e.eventProperties!['kind']])).to.have.deep.members([
+          expect(
+            events.map((e) => [
+              e.userId,
+              e.defaultProperties!.pathname,
+              e.defaultProperties!.ip,
+              e.eventProperties!['kind'],
+            ]),
+          ).to.have.deep.members([
             [visitor, '/welcome', '127.0.0.1', kind],
             [VISITOR, '/again', '127.0.0.1', kind],
           ]);
           expect(events[0]!.defaultProperties).to.include({ utm_source: 'runtime' });
-          expect(JSON.parse((await send(server.port, '/shutdown')).body)).to.deep.equal({ delivered: 0, failed: 0, dropped: 0 });
+          expect(JSON.parse((await send(server.port, '/shutdown')).body)).to.deep.equal({
+            delivered: 0,
+            failed: 0,
+            dropped: 0,
+          });
           expect(await server.exited).to.equal(0);
         } finally {
           server.child.kill();
@@ -68,16 +87,33 @@ describe('fetch and Hono adapters on Bun and Deno (their own servers)', function
   }
 
   /** Starts fixtures/serve-web.mjs in the runtime; resolves once it listens. */
-  function start(binary: string, args: string[], kind: string): Promise<{ port: number; child: ChildProcess; exited: Promise<number | null> }> {
-    const child = spawn(binary, [...args, join(__dirname, 'fixtures/serve-web.mjs'), pathToFileURL(root).href, mock.url, kind], {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  function start(
+    binary: string,
+    args: string[],
+    kind: string,
+  ): Promise<{ port: number; child: ChildProcess; exited: Promise<number | null> }> {
+    const child = spawn(
+      binary,
+      [
+        ...args,
+        join(__dirname, 'fixtures/serve-web.mjs'),
+        pathToFileURL(root).href,
+        mock.url,
+        kind,
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     let output = '';
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`did not listen within 20 s: ${output}`)), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`did not listen within 20 s: ${output}`)),
+        20_000,
+      );
       child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
       child.stdout!.on('data', (chunk: Buffer) => {
         output += chunk;
@@ -106,7 +142,10 @@ describe('fetch and Hono adapters on workerd (miniflare, bundled as wrangler doe
     await mf.ready;
     dispose = () => mf.dispose();
     const api = encodeURIComponent(mock.url);
-    dispatch = async (path, headers) => (await mf.dispatchFetch(`http://worker.example${path}?api=${api}`, { headers })) as unknown as Response;
+    dispatch = async (path, headers) =>
+      (await mf.dispatchFetch(`http://worker.example${path}?api=${api}`, {
+        headers,
+      })) as unknown as Response;
   });
   afterEach(() => {
     expect(mock.violations).to.deep.equal([]);
@@ -124,11 +163,18 @@ describe('fetch and Hono adapters on workerd (miniflare, bundled as wrangler doe
       const replies = await Promise.all([1, 2, 3].map(() => dispatch!(`/${kind}`, headers)));
       expect(await Promise.all(replies.map((r) => r.text()))).to.deep.equal(['ok', 'ok', 'ok']);
       const visitors = replies.map((r) => minted(r.headers.getSetCookie()));
-      const returning = await dispatch!(`/${kind}`, { ...headers, cookie: `ours_device_id=${VISITOR}` });
+      const returning = await dispatch!(`/${kind}`, {
+        ...headers,
+        cookie: `ours_device_id=${VISITOR}`,
+      });
       expect(minted(returning.headers.getSetCookie())).to.deep.equal([]);
       const events = await mock.waitFor(4);
-      expect(events.map((e) => e.userId).sort()).to.deep.equal([...visitors.flat(), VISITOR].sort());
-      expect(new Set(events.map((e) => `${e.defaultProperties!.ip} ${e.eventProperties!['kind']}`))).to.deep.equal(new Set([`203.0.113.50 ${kind}`]));
+      expect(events.map((e) => e.userId).sort()).to.deep.equal(
+        [...visitors.flat(), VISITOR].sort(),
+      );
+      expect(
+        new Set(events.map((e) => `${e.defaultProperties!.ip} ${e.eventProperties!['kind']}`)),
+      ).to.deep.equal(new Set([`203.0.113.50 ${kind}`]));
     });
   }
 });

@@ -19,7 +19,9 @@ describe('worker bundle (esbuild, platform browser, conditions workerd/worker/ed
   it('builds from dist/ with the web platform, no Node module and no Node-only part', () => {
     // An import of a Node builtin fails the build itself on the browser platform; these say why it passed.
     expect(bundle.inputs).to.include('dist/cjs/src/platform/web.js');
-    const nodeOnly = bundle.inputs.filter((f) => /platform\/node|http-fetch|signals|stores\/(file|redis)/.test(f));
+    const nodeOnly = bundle.inputs.filter((f) =>
+      /platform\/node|http-fetch|signals|stores\/(file|redis)/.test(f),
+    );
     expect(nodeOnly, 'Node-only modules in the worker bundle').to.deep.equal([]);
     const builtins = new Set(builtinModules);
     const left = bundle.imports.filter((p) => p.startsWith('node:') || builtins.has(p));
@@ -34,7 +36,9 @@ describe('worker bundle (esbuild, platform browser, conditions workerd/worker/ed
   });
 
   it(`stays within its size budget (${BUDGET_BYTES} bytes min+gzip)`, () => {
-    console.log(`      worker bundle: ${bundle.code.length} bytes minified, ${bundle.gzipBytes} bytes min+gzip`);
+    console.log(
+      `      worker bundle: ${bundle.code.length} bytes minified, ${bundle.gzipBytes} bytes min+gzip`,
+    );
     expect(bundle.gzipBytes).to.be.below(BUDGET_BYTES);
   });
 });

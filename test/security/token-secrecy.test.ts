@@ -12,7 +12,12 @@ const SECRET = 'tok_live_S3CR3T_9f8e7d6c5b4a';
 /** Everything that could carry the token out: log calls at every level, errors, thrown errors, stats, inspections. */
 class Sink {
   readonly texts: string[] = [];
-  readonly calls: Record<'debug' | 'info' | 'warn' | 'error', number> = { debug: 0, info: 0, warn: 0, error: 0 };
+  readonly calls: Record<'debug' | 'info' | 'warn' | 'error', number> = {
+    debug: 0,
+    info: 0,
+    warn: 0,
+    error: 0,
+  };
 
   readonly logger: Logger = {
     debug: (obj, msg) => this.#log('debug', obj, msg),
@@ -30,11 +35,18 @@ class Sink {
   add(label: string, value: unknown): void {
     this.texts.push(label, inspect(value, { depth: Infinity, showHidden: true, getters: true }));
     try {
-      this.texts.push(JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? { ...v, name: v.name, message: v.message, stack: v.stack, cause: v.cause } : v)) ?? '');
+      this.texts.push(
+        JSON.stringify(value, (_k, v: unknown) =>
+          v instanceof Error
+            ? { ...v, name: v.name, message: v.message, stack: v.stack, cause: v.cause }
+            : v,
+        ) ?? '',
+      );
     } catch {
       // circular: inspect above covers it
     }
-    if (value instanceof Error) this.texts.push(String(value), value.message, value.stack ?? '', JSON.stringify(value));
+    if (value instanceof Error)
+      this.texts.push(String(value), value.message, value.stack ?? '', JSON.stringify(value));
   }
 
   /** Adds what `fn` throws (it must throw). */
@@ -76,7 +88,14 @@ describe('security: the token never appears in logs, errors, stats or thrown mes
   async function exercise(sink: Sink, withListeners: boolean): Promise<void> {
     const clients: OursClient[] = [];
     const make = (options: ClientOptions = {}): OursClient => {
-      const client = new OursClient({ token: SECRET, apiUrl: mock.url, retry: fast, flushIntervalMs: 5, logger: sink.logger, ...options });
+      const client = new OursClient({
+        token: SECRET,
+        apiUrl: mock.url,
+        retry: fast,
+        flushIntervalMs: 5,
+        logger: sink.logger,
+        ...options,
+      });
       if (withListeners) {
         client.on('error', (err) => sink.add('error event', err));
         client.on('drop', (info) => sink.add('drop event', info));
@@ -85,7 +104,8 @@ describe('security: the token never appears in logs, errors, stats or thrown mes
       return client;
     };
     const track = (client: OursClient, n = 2): void => {
-      for (let i = 0; i < n; i++) client.track({ event: 'Secret Test', externalId: 'u', eventProperties: { i } });
+      for (let i = 0; i < n; i++)
+        client.track({ event: 'Secret Test', externalId: 'u', eventProperties: { i } });
     };
     // Server answers that echo the token back, as a careless API or proxy might.
     const echo = `token ${SECRET} is not valid here`;
@@ -103,7 +123,11 @@ describe('security: the token never appears in logs, errors, stats or thrown mes
       { hang: true as const },
       { drop: 'before-response' as const },
       { drop: 'mid-response' as const },
-      { rows: (_e: unknown, i: number) => (i === 0 ? ('invalid_event' as const) : ('queue_failed' as const)), times: 3 },
+      {
+        rows: (_e: unknown, i: number) =>
+          i === 0 ? ('invalid_event' as const) : ('queue_failed' as const),
+        times: 3,
+      },
     ];
     for (const script of scripts) {
       const client = make({ timeoutMs: 150 });
@@ -169,10 +193,22 @@ describe('security: the token never appears in logs, errors, stats or thrown mes
 
   it('with the default console logger too', async () => {
     const sink = new Sink();
-    const saved = { debug: console.debug, info: console.info, log: console.log, warn: console.warn, error: console.error };
-    for (const level of Object.keys(saved) as (keyof typeof saved)[]) console[level] = (...args: unknown[]) => sink.add(`console.${level}`, args);
+    const saved = {
+      debug: console.debug,
+      info: console.info,
+      log: console.log,
+      warn: console.warn,
+      error: console.error,
+    };
+    for (const level of Object.keys(saved) as (keyof typeof saved)[])
+      console[level] = (...args: unknown[]) => sink.add(`console.${level}`, args);
     try {
-      const client = new OursClient({ token: SECRET, apiUrl: mock.url, retry: fast, flushIntervalMs: 5 });
+      const client = new OursClient({
+        token: SECRET,
+        apiUrl: mock.url,
+        retry: fast,
+        flushIntervalMs: 5,
+      });
       mock.respondWith({ status: 400, error: `bad token ${SECRET}` });
       client.track({ event: 'E', externalId: 'u' });
       await client.flush();
@@ -202,12 +238,22 @@ describe('security: the token never appears in logs, errors, stats or thrown mes
       { token: [SECRET] as never },
       { token: { value: SECRET } as never },
     ];
-    for (const options of bad) sink.thrown(`new OursClient(${Object.keys(options).join(', ')})`, () => new OursClient(options));
+    for (const options of bad)
+      sink.thrown(
+        `new OursClient(${Object.keys(options).join(', ')})`,
+        () => new OursClient(options),
+      );
     const client = new OursClient({ token: SECRET, logger: false });
-    sink.thrown('express ours() with a client and a token', () => oursExpress({ client, token: SECRET }));
+    sink.thrown('express ours() with a client and a token', () =>
+      oursExpress({ client, token: SECRET }),
+    );
     sink.thrown('koa ours() with a client and a token', () => oursKoa({ client, token: SECRET }));
-    sink.thrown('express ours() with a bad cookie name', () => oursExpress({ token: SECRET, cookieName: 'a b' }));
-    sink.thrown('koa ours() with a bad trustProxy', () => oursKoa({ token: SECRET, trustProxy: 'not-a-cidr/99' }));
+    sink.thrown('express ours() with a bad cookie name', () =>
+      oursExpress({ token: SECRET, cookieName: 'a b' }),
+    );
+    sink.thrown('koa ours() with a bad trustProxy', () =>
+      oursKoa({ token: SECRET, trustProxy: 'not-a-cidr/99' }),
+    );
     sink.add('stats', client.stats());
     sink.add('client', client);
     sink.add('middleware', oursExpress({ token: SECRET, logger: false }));

@@ -7,7 +7,13 @@ import { join, relative, resolve } from 'node:path';
 import { expect } from 'chai';
 import { ours as oursExpress } from '../../adapters/express';
 import { ours as oursKoa } from '../../adapters/koa';
-import { OursClient, OursConfigError, OursDeliveryError, type FetchLike, type OursError } from '../../src/index';
+import {
+  OursClient,
+  OursConfigError,
+  OursDeliveryError,
+  type FetchLike,
+  type OursError,
+} from '../../src/index';
 import { TOKEN } from '../support/client';
 import { processHooks, until } from '../faults/support';
 
@@ -33,9 +39,18 @@ describe('security: transport', function () {
     ];
     for (const apiUrl of refused) {
       it(`refuses ${apiUrl}`, () => {
-        expect(() => new OursClient({ token: TOKEN, apiUrl })).to.throw(OursConfigError, /allowInsecureHttp/);
-        expect(() => oursExpress({ token: TOKEN, apiUrl })).to.throw(OursConfigError, /allowInsecureHttp/);
-        expect(() => oursKoa({ token: TOKEN, apiUrl })).to.throw(OursConfigError, /allowInsecureHttp/);
+        expect(() => new OursClient({ token: TOKEN, apiUrl })).to.throw(
+          OursConfigError,
+          /allowInsecureHttp/,
+        );
+        expect(() => oursExpress({ token: TOKEN, apiUrl })).to.throw(
+          OursConfigError,
+          /allowInsecureHttp/,
+        );
+        expect(() => oursKoa({ token: TOKEN, apiUrl })).to.throw(
+          OursConfigError,
+          /allowInsecureHttp/,
+        );
       });
     }
 
@@ -43,7 +58,10 @@ describe('security: transport', function () {
       const saved = process.env.OURS_API_URL;
       process.env.OURS_API_URL = 'http://api.example.com/api/v1';
       try {
-        expect(() => new OursClient({ token: TOKEN })).to.throw(OursConfigError, /allowInsecureHttp/);
+        expect(() => new OursClient({ token: TOKEN })).to.throw(
+          OursConfigError,
+          /allowInsecureHttp/,
+        );
       } finally {
         if (saved === undefined) delete process.env.OURS_API_URL;
         else process.env.OURS_API_URL = saved;
@@ -51,25 +69,67 @@ describe('security: transport', function () {
     });
 
     it('refuses schemes other than https: and http:', () => {
-      for (const apiUrl of ['ftp://api.example.com', 'file:///etc/passwd', 'ws://api.example.com', 'javascript:alert(1)']) {
-        expect(() => new OursClient({ token: TOKEN, apiUrl, allowInsecureHttp: true }), apiUrl).to.throw(OursConfigError);
+      for (const apiUrl of [
+        'ftp://api.example.com',
+        'file:///etc/passwd',
+        'ws://api.example.com',
+        'javascript:alert(1)',
+      ]) {
+        expect(
+          () => new OursClient({ token: TOKEN, apiUrl, allowInsecureHttp: true }),
+          apiUrl,
+        ).to.throw(OursConfigError);
       }
     });
 
     it('allows loopback over http (local mocks and sidecars)', () => {
-      for (const apiUrl of ['http://127.0.0.1:8080/api/v1', 'http://127.1.2.3/api/v1', 'http://localhost:3000/api/v1', 'http://LOCALHOST/api/v1', 'http://[::1]:9000/api/v1']) {
-        expect(() => new OursClient({ token: TOKEN, apiUrl, logger: false }), apiUrl).not.to.throw();
+      for (const apiUrl of [
+        'http://127.0.0.1:8080/api/v1',
+        'http://127.1.2.3/api/v1',
+        'http://localhost:3000/api/v1',
+        'http://LOCALHOST/api/v1',
+        'http://[::1]:9000/api/v1',
+      ]) {
+        expect(
+          () => new OursClient({ token: TOKEN, apiUrl, logger: false }),
+          apiUrl,
+        ).not.to.throw();
       }
     });
 
     it('allows a remote http:// only with allowInsecureHttp: true', () => {
-      expect(() => new OursClient({ token: TOKEN, apiUrl: 'http://api.example.com/api/v1', allowInsecureHttp: true, logger: false })).not.to.throw();
-      expect(() => oursExpress({ token: TOKEN, apiUrl: 'http://api.example.com/api/v1', allowInsecureHttp: true, logger: false })).not.to.throw();
-      expect(() => new OursClient({ token: TOKEN, apiUrl: 'http://api.example.com', allowInsecureHttp: 'yes' as never })).to.throw(OursConfigError);
+      expect(
+        () =>
+          new OursClient({
+            token: TOKEN,
+            apiUrl: 'http://api.example.com/api/v1',
+            allowInsecureHttp: true,
+            logger: false,
+          }),
+      ).not.to.throw();
+      expect(() =>
+        oursExpress({
+          token: TOKEN,
+          apiUrl: 'http://api.example.com/api/v1',
+          allowInsecureHttp: true,
+          logger: false,
+        }),
+      ).not.to.throw();
+      expect(
+        () =>
+          new OursClient({
+            token: TOKEN,
+            apiUrl: 'http://api.example.com',
+            allowInsecureHttp: 'yes' as never,
+          }),
+      ).to.throw(OursConfigError);
     });
 
     it('https:// needs nothing', () => {
-      expect(() => new OursClient({ token: TOKEN, apiUrl: 'https://api.example.com/api/v1', logger: false })).not.to.throw();
+      expect(
+        () =>
+          new OursClient({ token: TOKEN, apiUrl: 'https://api.example.com/api/v1', logger: false }),
+      ).not.to.throw();
     });
   });
 
@@ -85,14 +145,32 @@ describe('security: transport', function () {
       try {
         execFileSync('openssl', ['version'], { stdio: 'ignore' });
       } catch {
-        console.log('      (skipped: openssl is not installed, so no self-signed certificate can be made)');
+        console.log(
+          '      (skipped: openssl is not installed, so no self-signed certificate can be made)',
+        );
         this.skip();
       }
       dir = mkdtempSync(join(tmpdir(), 'ours-tls-'));
       // A self-signed certificate that is right for 127.0.0.1 in every way but trust.
       execFileSync(
         'openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
         { stdio: 'ignore' },
       );
       cert = readFileSync(join(dir, 'cert.pem'));
@@ -126,7 +204,13 @@ describe('security: transport', function () {
     });
 
     it('a self-signed certificate: the request fails, is retried, and is reported; the server never sees it', async () => {
-      const client = new OursClient({ token: TOKEN, apiUrl: `https://127.0.0.1:${port}/api/v1`, flushIntervalMs: 5, retry: { initialDelayMs: 5, maxDelayMs: 10, jitterMs: [0, 0], maxAttempts: 3 }, logger: false });
+      const client = new OursClient({
+        token: TOKEN,
+        apiUrl: `https://127.0.0.1:${port}/api/v1`,
+        flushIntervalMs: 5,
+        retry: { initialDelayMs: 5, maxDelayMs: 10, jitterMs: [0, 0], maxAttempts: 3 },
+        logger: false,
+      });
       const errors: OursError[] = [];
       client.on('error', (err) => errors.push(err));
       client.track({ event: 'E', externalId: 'u' });
@@ -139,7 +223,9 @@ describe('security: transport', function () {
       await until(() => handshakeErrors >= 3, 'the server to see 3 refused handshakes', 2000); // every attempt
       expect(errors).to.have.length(1);
       expect(errors[0]).to.be.instanceOf(OursDeliveryError);
-      expect(errors[0]!.message).to.match(/gave up after 3 attempts; last error: network error on POST https:\/\/127\.0\.0\.1:\d+\/api\/v1\/batch: .*certificate/);
+      expect(errors[0]!.message).to.match(
+        /gave up after 3 attempts; last error: network error on POST https:\/\/127\.0\.0\.1:\d+\/api\/v1\/batch: .*certificate/,
+      );
       expect((errors[0] as OursDeliveryError).count).to.equal(2);
     });
 
@@ -147,16 +233,36 @@ describe('security: transport', function () {
       // A fetch that trusts this one certificate, through node:https.
       const trusting: FetchLike = (url, init) =>
         new Promise((done, fail) => {
-          const req = httpsRequest(url, { method: init.method, headers: init.headers, ca: cert, signal: init.signal }, (res) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (c: string) => (text += c));
-            res.on('end', () => done({ status: res.statusCode ?? 0, headers: { get: (n: string) => (res.headers[n.toLowerCase()] as string | undefined) ?? null }, text: async () => text }));
-          });
+          const req = httpsRequest(
+            url,
+            { method: init.method, headers: init.headers, ca: cert, signal: init.signal },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => (text += c));
+              res.on('end', () =>
+                done({
+                  status: res.statusCode ?? 0,
+                  headers: {
+                    get: (n: string) =>
+                      (res.headers[n.toLowerCase()] as string | undefined) ?? null,
+                  },
+                  text: async () => text,
+                }),
+              );
+            },
+          );
           req.on('error', fail);
           req.end(init.body);
         });
-      const client = new OursClient({ token: TOKEN, apiUrl: `https://127.0.0.1:${port}/api/v1`, fetch: trusting, endpoint: 'track', flushIntervalMs: 5, logger: false });
+      const client = new OursClient({
+        token: TOKEN,
+        apiUrl: `https://127.0.0.1:${port}/api/v1`,
+        fetch: trusting,
+        endpoint: 'track',
+        flushIntervalMs: 5,
+        logger: false,
+      });
       client.track({ event: 'E', externalId: 'u' });
       const report = await client.flush();
       await client.shutdown();
@@ -169,13 +275,26 @@ describe('security: transport', function () {
     const files = (dir: string): string[] =>
       readdirSync(dir).flatMap((name) => {
         const path = join(dir, name);
-        return statSync(path).isDirectory() ? files(path) : /\.(ts|js|mjs|cjs)$/.test(name) ? [path] : [];
+        return statSync(path).isDirectory()
+          ? files(path)
+          : /\.(ts|js|mjs|cjs)$/.test(name)
+            ? [path]
+            : [];
       });
-    const forbidden = [/rejectUnauthorized\s*:\s*(false|0|!)/, /NODE_TLS_REJECT_UNAUTHORIZED/, /checkServerIdentity\s*:/, /insecureHTTPParser/];
-    const offending = [...files(join(root, 'src')), ...files(join(root, 'adapters'))].flatMap((file) => {
-      const text = readFileSync(file, 'utf8');
-      return forbidden.filter((re) => re.test(text)).map((re) => `${relative(root, file)}: ${re}`);
-    });
+    const forbidden = [
+      /rejectUnauthorized\s*:\s*(false|0|!)/,
+      /NODE_TLS_REJECT_UNAUTHORIZED/,
+      /checkServerIdentity\s*:/,
+      /insecureHTTPParser/,
+    ];
+    const offending = [...files(join(root, 'src')), ...files(join(root, 'adapters'))].flatMap(
+      (file) => {
+        const text = readFileSync(file, 'utf8');
+        return forbidden
+          .filter((re) => re.test(text))
+          .map((re) => `${relative(root, file)}: ${re}`);
+      },
+    );
     expect(offending).to.deep.equal([]);
   });
 });

@@ -4,14 +4,24 @@ import { join } from 'node:path';
 import { fileStore } from '../../src/index';
 import { clientFor, TOKEN, withMock } from '../support/client';
 import { forkTracker, leftBehind as leftBehindIn } from './support/fork';
-import { balanced, drops, ids, PATIENT_RETRY, segments, sleep, tempDirs, until } from './support/helpers';
+import {
+  balanced,
+  drops,
+  ids,
+  PATIENT_RETRY,
+  segments,
+  sleep,
+  tempDirs,
+  until,
+} from './support/helpers';
 
 describe('fileStore: crashes', () => {
   const t = withMock();
   const dirs = tempDirs();
   after(() => dirs.cleanup());
 
-  const leftBehind = (prefix: string, n: number): Promise<string> => leftBehindIn(t.mock, TOKEN, dirs.make(), prefix, n);
+  const leftBehind = (prefix: string, n: number): Promise<string> =>
+    leftBehindIn(t.mock, TOKEN, dirs.make(), prefix, n);
 
   function recoveringClient(dir: string) {
     return clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
@@ -20,7 +30,13 @@ describe('fileStore: crashes', () => {
   it('SIGKILL with 1,000 events tracked and the API down: a new process delivers all 1,000, once each', async () => {
     const dir = dirs.make();
     t.mock.respondWith({ status: 503, times: 'always' });
-    const first = forkTracker({ apiUrl: t.mock.url, token: TOKEN, count: 1000, prefix: 'k', file: { dir } });
+    const first = forkTracker({
+      apiUrl: t.mock.url,
+      token: TOKEN,
+      count: 1000,
+      prefix: 'k',
+      file: { dir },
+    });
     const tracked = await first.next('tracked');
     expect(tracked.stats).to.include({ tracked: 1000, dropped: 0, delivered: 0 });
     expect(t.mock.requests.length).to.be.above(0); // it did try, and the API said 503
@@ -29,7 +45,13 @@ describe('fileStore: crashes', () => {
     expect((await first.exited)[1]).to.equal('SIGKILL');
     t.mock.reset();
 
-    const second = forkTracker({ apiUrl: t.mock.url, token: TOKEN, count: 0, prefix: 'unused', file: { dir } });
+    const second = forkTracker({
+      apiUrl: t.mock.url,
+      token: TOKEN,
+      count: 0,
+      prefix: 'unused',
+      file: { dir },
+    });
     await t.mock.waitFor(1000, { timeoutMs: 20_000 });
     await sleep(200); // a duplicate would arrive now
     const done = await second.shutdown();
@@ -43,7 +65,14 @@ describe('fileStore: crashes', () => {
 
   it('process.exit() right after track() still writes the window (at exit, synchronously)', async () => {
     const dir = dirs.make();
-    const tracker = forkTracker({ apiUrl: t.mock.url, token: TOKEN, count: 5, prefix: 'x', file: { dir, flushMs: 60_000 }, exitAtOnce: true });
+    const tracker = forkTracker({
+      apiUrl: t.mock.url,
+      token: TOKEN,
+      count: 5,
+      prefix: 'x',
+      file: { dir, flushMs: 60_000 },
+      exitAtOnce: true,
+    });
     expect((await tracker.exited)[0]).to.equal(0);
     expect(t.mock.events).to.have.length(0);
     const { client } = recoveringClient(dir);
@@ -82,7 +111,9 @@ describe('fileStore: crashes', () => {
     const dropped = drops(client);
     await t.mock.waitFor(19);
     await sleep(100);
-    expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('c', 20).filter((id) => id !== 'c-10'));
+    expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(
+      ids('c', 20).filter((id) => id !== 'c-10'),
+    );
     expect(dropped).to.deep.equal([{ reason: 'corrupt', count: 2 }]); // the corrupt record, and the zeroed stretch
     expect(errors).to.deep.equal([]);
     await client.shutdown();
@@ -90,7 +121,10 @@ describe('fileStore: crashes', () => {
 
   it('a segment that is not ours (garbage throughout) is reported as unreadable, never fatal', async () => {
     const dir = dirs.make();
-    writeFileSync(join(dir, '000000000007.seg'), Buffer.from('this is not a segment at all'.repeat(10)));
+    writeFileSync(
+      join(dir, '000000000007.seg'),
+      Buffer.from('this is not a segment at all'.repeat(10)),
+    );
     const { client, errors } = recoveringClient(dir);
     const dropped = drops(client);
     await until(() => dropped.length > 0, 'the report');

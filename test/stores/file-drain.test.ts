@@ -18,13 +18,24 @@ describe('fileStore: draining a directory', function () {
   const dirs = tempDirs();
   after(() => dirs.cleanup());
 
-  const leftBehind = (prefix: string, n: number): Promise<string> => leftBehindIn(t.mock, TOKEN, dirs.make(), prefix, n);
+  const leftBehind = (prefix: string, n: number): Promise<string> =>
+    leftBehindIn(t.mock, TOKEN, dirs.make(), prefix, n);
 
   /** Runs the README's recipe (flush, then shutdown) in a child process on `dir`. */
-  async function drainInChild(dir: string): Promise<{ flushed: FlushReport; stats: ClientStats; shutdown: FlushReport }> {
-    const child = runFixture(join(__dirname, 'support', 'drain-child.ts'), { apiUrl: t.mock.url, token: TOKEN, dir });
-    const [flushed, stats] = (await child.line('FLUSHED', 30_000)).split(' ').map((json) => JSON.parse(json));
-    const [shutdown] = (await child.line('SHUTDOWN', 30_000)).split(' ').map((json) => JSON.parse(json));
+  async function drainInChild(
+    dir: string,
+  ): Promise<{ flushed: FlushReport; stats: ClientStats; shutdown: FlushReport }> {
+    const child = runFixture(join(__dirname, 'support', 'drain-child.ts'), {
+      apiUrl: t.mock.url,
+      token: TOKEN,
+      dir,
+    });
+    const [flushed, stats] = (await child.line('FLUSHED', 30_000))
+      .split(' ')
+      .map((json) => JSON.parse(json));
+    const [shutdown] = (await child.line('SHUTDOWN', 30_000))
+      .split(' ')
+      .map((json) => JSON.parse(json));
     expect((await exitWithin(child, 10_000)).code).to.equal(0);
     return { flushed, stats, shutdown };
   }
@@ -33,7 +44,13 @@ describe('fileStore: draining a directory', function () {
     const dir = await leftBehind('drain', 500);
     const first = await drainInChild(dir);
     expect(first.flushed).to.deep.equal({ delivered: 500, failed: 0, dropped: 0 });
-    expect(first.stats).to.include({ tracked: 500, delivered: 500, queued: 0, inFlight: 0, recovering: false });
+    expect(first.stats).to.include({
+      tracked: 500,
+      delivered: 500,
+      queued: 0,
+      inFlight: 0,
+      recovering: false,
+    });
     expect(first.shutdown).to.deep.equal({ delivered: 0, failed: 0, dropped: 0 });
     expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('drain', 500));
     expect(segments(dir)).to.deep.equal([]);
@@ -47,7 +64,10 @@ describe('fileStore: draining a directory', function () {
 
   it('stats() says recovering until the store has read the directory', async () => {
     const dir = await leftBehind('rec', 50);
-    const { client } = clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
+    const { client } = clientFor(t.mock, {
+      store: fileStore({ dir, flushMs: 20 }),
+      retry: PATIENT_RETRY,
+    });
     expect(client.stats()).to.include({ recovering: true, tracked: 0 });
     expect(await client.flush()).to.deep.equal({ delivered: 50, failed: 0, dropped: 0 });
     expect(client.stats()).to.include({ recovering: false, tracked: 50, delivered: 50 });
@@ -56,15 +76,25 @@ describe('fileStore: draining a directory', function () {
 
   it('a client shut down before recovery ends starts no delivery; the events stay for the next start', async () => {
     const dir = await leftBehind('late', 200);
-    const { client } = clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
+    const { client } = clientFor(t.mock, {
+      store: fileStore({ dir, flushMs: 20 }),
+      retry: PATIENT_RETRY,
+    });
     const report = await client.shutdown({ timeoutMs: 0 });
     expect(report).to.deep.equal({ delivered: 0, failed: 0, dropped: 0 });
     await sleep(300); // recovery ends meanwhile: what it finds must not be sent
     expect(t.mock.requests, 'requests after shutdown').to.have.length(0);
     expect(client.stats()).to.include({ delivered: 0, inFlight: 0, recovering: false });
-    expect(await client.flush(), 'a flush after shutdown resolves at once').to.deep.equal({ delivered: 0, failed: 0, dropped: 0 });
+    expect(await client.flush(), 'a flush after shutdown resolves at once').to.deep.equal({
+      delivered: 0,
+      failed: 0,
+      dropped: 0,
+    });
 
-    const next = clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
+    const next = clientFor(t.mock, {
+      store: fileStore({ dir, flushMs: 20 }),
+      retry: PATIENT_RETRY,
+    });
     expect(await next.client.flush()).to.deep.equal({ delivered: 200, failed: 0, dropped: 0 });
     expect(t.mock.duplicates()).to.deep.equal([]);
     await next.client.shutdown();

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -46,7 +54,13 @@ describe('fileStore on a full disk (tmpfs)', function () {
   it('delivers every event, drops none, counts only what reached the disk, and cleans the segments of failed writes', async () => {
     const dir = join(mnt, 'ours');
     const store = fileStore({ dir, flushMs: 10, maxBytes: 256 * 1024 });
-    const { client, errors } = clientFor(t.mock, { store, retry: PATIENT_RETRY, flushAt: 50, maxBatchSize: 50, flushIntervalMs: 10 });
+    const { client, errors } = clientFor(t.mock, {
+      store,
+      retry: PATIENT_RETRY,
+      flushAt: 50,
+      maxBatchSize: 50,
+      flushIntervalMs: 10,
+    });
     const dropped: DropInfo[] = [];
     client.on('drop', (d) => dropped.push(d));
     await until(() => existsSync(join(dir, 'LOCK')), 'the directory locked');
@@ -55,19 +69,30 @@ describe('fileStore on a full disk (tmpfs)', function () {
 
     // 3,000 events (~750 KB of records, three times maxBytes), paced as an app tracks them.
     for (let i = 0; i < 3000; i++) {
-      client.track({ event: 'Full Disk', userId: `u-${i}`, distinctId: `full-${i}`, eventProperties: { pad: 'x'.repeat(100) } });
+      client.track({
+        event: 'Full Disk',
+        userId: `u-${i}`,
+        distinctId: `full-${i}`,
+        eventProperties: { pad: 'x'.repeat(100) },
+      });
       if (i % 100 === 99) await sleep(15);
     }
     expect(await client.flush()).to.include({ failed: 0, dropped: 0 });
     expect(client.stats()).to.include({ tracked: 3000, delivered: 3000, failed: 0, dropped: 0 });
     expect(dropped).to.deep.equal([]);
     expect(new Set(t.mock.events.map((e) => e.distinctId)).size).to.equal(3000);
-    expect(errors.map((e) => e.message).join('\n')).to.match(/ENOSPC/).and.to.include('delivered from memory');
+    expect(errors.map((e) => e.message).join('\n'))
+      .to.match(/ENOSPC/)
+      .and.to.include('delivered from memory');
     // Once the window is quiet, the bound counts what the disk holds, nothing that failed to reach it.
     await until(() => store.diskBytes === filesBytes(dir), 'the window quiet', 10_000);
 
     // Every event is settled: the segments whose writes failed are deleted, full disk or not.
-    await until(() => readdirSync(dir).filter((f) => f.endsWith('.seg')).length === 0, 'the segments cleaned', 15_000);
+    await until(
+      () => readdirSync(dir).filter((f) => f.endsWith('.seg')).length === 0,
+      'the segments cleaned',
+      15_000,
+    );
     expect(store.diskBytes).to.equal(filesBytes(dir));
 
     // Space again: new events reach the disk, and the store says nothing more.
@@ -75,7 +100,8 @@ describe('fileStore on a full disk (tmpfs)', function () {
     await sleep(5100); // past the window's longest backoff
     const reported = errors.length;
     t.mock.respondWith({ status: 503, times: 'always' });
-    for (let i = 0; i < 10; i++) client.track({ event: 'Disk Back', userId: 'u', distinctId: `back-${i}` });
+    for (let i = 0; i < 10; i++)
+      client.track({ event: 'Disk Back', userId: 'u', distinctId: `back-${i}` });
     await until(() => filesBytes(dir) > 0 && store.diskBytes === filesBytes(dir), 'written');
     await sleep(100);
     expect(errors.slice(reported).map((e) => e.message)).to.deep.equal([]);

@@ -42,11 +42,16 @@ describe('fileStore: the LOCK survives pid reuse (Linux)', function () {
     return dir;
   }
 
-  const startOn = (dir: string) => clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
+  const startOn = (dir: string) =>
+    clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
 
   it('a live unrelated process with another start time: the lock is stale, the events are delivered', async () => {
     const other = String(Number(startTime(stranger.pid!)) + 1);
-    const dir = await leftBehind('reused', 30, `${stranger.pid} ${hostname()} ${BOOT_ID} ${other}\n`);
+    const dir = await leftBehind(
+      'reused',
+      30,
+      `${stranger.pid} ${hostname()} ${BOOT_ID} ${other}\n`,
+    );
     const { client, errors } = startOn(dir);
     await t.mock.waitFor(30, { timeoutMs: 10_000 });
     expect(t.mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('reused', 30));
@@ -56,7 +61,11 @@ describe('fileStore: the LOCK survives pid reuse (Linux)', function () {
   });
 
   it('a live process of another boot (same start time): the lock is stale, the events are delivered', async () => {
-    const dir = await leftBehind('reboot', 10, `${stranger.pid} ${hostname()} 00000000-0000-0000-0000-000000000000 ${startTime(stranger.pid!)}\n`);
+    const dir = await leftBehind(
+      'reboot',
+      10,
+      `${stranger.pid} ${hostname()} 00000000-0000-0000-0000-000000000000 ${startTime(stranger.pid!)}\n`,
+    );
     const { client, errors } = startOn(dir);
     await t.mock.waitFor(10, { timeoutMs: 10_000 });
     expect(errors).to.deep.equal([]);
@@ -64,7 +73,11 @@ describe('fileStore: the LOCK survives pid reuse (Linux)', function () {
   });
 
   it('the very process the lock names (same boot, same start time) keeps the directory', async () => {
-    const dir = await leftBehind('owned', 5, `${stranger.pid} ${hostname()} ${BOOT_ID} ${startTime(stranger.pid!)}\n`);
+    const dir = await leftBehind(
+      'owned',
+      5,
+      `${stranger.pid} ${hostname()} ${BOOT_ID} ${startTime(stranger.pid!)}\n`,
+    );
     const { client, errors } = startOn(dir);
     await until(() => errors.length > 0, 'the error');
     expect(errors[0]!.message).to.include(`process ${stranger.pid} uses it`);

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { fileStore, OursError, type FileStoreOptions } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
 import { clientFor, TOKEN } from '../support/client';
-import { balanced, drops, ids, PATIENT_RETRY, segments, sleep, tempDirs, until } from './support/helpers';
+import {
+  balanced,
+  drops,
+  ids,
+  PATIENT_RETRY,
+  segments,
+  sleep,
+  tempDirs,
+  until,
+} from './support/helpers';
 
 describe('fileStore: delivery', () => {
   let mock: MockOurs;
@@ -19,13 +28,22 @@ describe('fileStore: delivery', () => {
     dirs.cleanup();
   });
 
-  function durableClient(dir: string, options: Partial<FileStoreOptions> = {}, retry = PATIENT_RETRY) {
+  function durableClient(
+    dir: string,
+    options: Partial<FileStoreOptions> = {},
+    retry = PATIENT_RETRY,
+  ) {
     const store = fileStore({ dir, flushMs: 20, ...options });
     return { store, ...clientFor(mock, { store, retry }) };
   }
 
-  function trackAll(client: { track: (e: { event: string; userId: string; distinctId: string }) => void }, prefix: string, n: number): void {
-    for (let i = 0; i < n; i++) client.track({ event: 'Stored', userId: `u-${i}`, distinctId: `${prefix}-${i}` });
+  function trackAll(
+    client: { track: (e: { event: string; userId: string; distinctId: string }) => void },
+    prefix: string,
+    n: number,
+  ): void {
+    for (let i = 0; i < n; i++)
+      client.track({ event: 'Stored', userId: `u-${i}`, distinctId: `${prefix}-${i}` });
   }
 
   it('delivers like the memory store and leaves an empty directory after shutdown', async () => {
@@ -44,7 +62,9 @@ describe('fileStore: delivery', () => {
   it('207 rows: resends only the failed rows, with the same distinctId; a rejected row is settled and never resent', async () => {
     const dir = dirs.make();
     const { client, errors } = durableClient(dir);
-    mock.respondWith({ rows: (_e, i) => (i === 1 ? 'queue_failed' : i === 2 ? 'invalid_event' : 'ok') });
+    mock.respondWith({
+      rows: (_e, i) => (i === 1 ? 'queue_failed' : i === 2 ? 'invalid_event' : 'ok'),
+    });
     trackAll(client, 'r', 4);
     expect(await client.flush()).to.deep.equal({ delivered: 3, failed: 1, dropped: 0 });
     expect(mock.events.map((e) => e.distinctId)).to.deep.equal(['r-0', 'r-3', 'r-1']);
@@ -63,7 +83,11 @@ describe('fileStore: delivery', () => {
     mock.respondWith({ status: 503, times: 'always' });
     trackAll(client, 'd', 10);
     await mock.waitFor(1, { of: 'requests' });
-    expect(await client.shutdown({ timeoutMs: 100 })).to.deep.equal({ delivered: 0, failed: 10, dropped: 0 });
+    expect(await client.shutdown({ timeoutMs: 100 })).to.deep.equal({
+      delivered: 0,
+      failed: 10,
+      dropped: 0,
+    });
     expect(errors.map((e) => e.message).join()).to.include('stay in the durable store');
     expect(segments(dir)).to.have.length(1);
     mock.reset();
@@ -90,7 +114,9 @@ describe('fileStore: delivery', () => {
     await sleep(100);
     mock.reset();
     await mock.waitFor(accepted);
-    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(Array.from({ length: accepted }, (_, i) => `b-${i}`).sort());
+    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(
+      Array.from({ length: accepted }, (_, i) => `b-${i}`).sort(),
+    );
     expect(mock.duplicates()).to.deep.equal([]);
     await client.shutdown();
     expect(segments(dir)).to.deep.equal([]);
@@ -114,8 +140,14 @@ describe('fileStore: delivery', () => {
     const writer = fileStore({ dir, flushMs: 10 });
     writer.open({ recovered() {}, dropped() {}, error: (err) => expect.fail(err.message) });
     const now = Date.now();
-    const row = (id: string, time: number) => JSON.stringify({ event: 'Aged', userId: 'u', distinctId: id, time });
-    for (const [id, time] of [['old-1', now - 8 * 86_400_000], ['new-1', now - 1000], ['old-2', now - 7 * 86_400_000 - 5000], ['new-2', now]] as const) {
+    const row = (id: string, time: number) =>
+      JSON.stringify({ event: 'Aged', userId: 'u', distinctId: id, time });
+    for (const [id, time] of [
+      ['old-1', now - 8 * 86_400_000],
+      ['new-1', now - 1000],
+      ['old-2', now - 7 * 86_400_000 - 5000],
+      ['new-2', now],
+    ] as const) {
       const json = row(id, time);
       expect(writer.append({ json, bytes: json.length, path: '/batch' })).to.equal(true);
     }
@@ -128,7 +160,10 @@ describe('fileStore: delivery', () => {
     await mock.waitFor(1, { of: 'identifies' });
     expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(['new-1', 'new-2']);
     expect(dropped).to.deep.equal([{ reason: 'expired', count: 2 }]);
-    await until(() => client.stats().queued + client.stats().inFlight === 0, 'the client to settle');
+    await until(
+      () => client.stats().queued + client.stats().inFlight === 0,
+      'the client to settle',
+    );
     expect(client.stats()).to.include({ tracked: 5, delivered: 3, dropped: 2 });
     expect(balanced(client)).to.equal(true);
     expect(errors).to.deep.equal([]);
@@ -149,7 +184,10 @@ describe('fileStore: delivery', () => {
     mock.reset();
     mock.respondWith({ status: 500 }, { status: 503 });
     const { client } = durableClient(dir);
-    const interval = setInterval(() => expect(balanced(client), JSON.stringify(client.stats())).to.equal(true), 1);
+    const interval = setInterval(
+      () => expect(balanced(client), JSON.stringify(client.stats())).to.equal(true),
+      1,
+    );
     await mock.waitFor(30);
     await until(() => client.stats().delivered === 30, 'settled');
     clearInterval(interval);
@@ -176,7 +214,9 @@ describe('fileStore: failures are reported, never thrown', () => {
     expect(await client.flush()).to.deep.equal({ delivered: 1, failed: 0, dropped: 0 });
     await until(() => errors.length > 0, 'the error');
     expect(errors[0]).to.be.instanceOf(OursError);
-    expect(errors[0]!.message).to.match(/event store: fileStore: .*cannot be used.*kept in memory only/);
+    expect(errors[0]!.message).to.match(
+      /event store: fileStore: .*cannot be used.*kept in memory only/,
+    );
     await client.shutdown();
   });
 

@@ -1,17 +1,31 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { crc32, crc32Table } from '../../src/stores/file/crc32';
-import { encodeAcks, encodeRecords, plausibleRecord, recordSize, scanFrames } from '../../src/stores/file/frame';
+import {
+  encodeAcks,
+  encodeRecords,
+  plausibleRecord,
+  recordSize,
+  scanFrames,
+} from '../../src/stores/file/frame';
 import { checkStored } from '../../src/stores/stored-event';
 import type { EventPath } from '../../src/index';
 
-const rows = ['{"event":"a","time":1}', '{"event":"ünïcødé ✓ 🎉","time":2}', '{"userProperties":{}}'];
+const rows = [
+  '{"event":"a","time":1}',
+  '{"event":"ünïcødé ✓ 🎉","time":2}',
+  '{"userProperties":{}}',
+];
 const paths: EventPath[] = ['/batch', '/track', '/identify'];
 
 function encode(): Buffer {
   const events = rows.map((json, i) => ({ json, path: paths[i]! }));
   const sizes = rows.map(recordSize);
-  return encodeRecords(events, sizes, sizes.reduce((a, b) => a + b, 0));
+  return encodeRecords(
+    events,
+    sizes,
+    sizes.reduce((a, b) => a + b, 0),
+  );
 }
 
 const decode = (buf: Buffer) => scanFrames(buf, plausibleRecord, true);
@@ -50,7 +64,10 @@ describe('fileStore: record format', () => {
       const buf = Buffer.from(clean);
       buf[at] = buf[at]! ^ 0x04;
       const { frames, bad } = decode(buf);
-      expect(frames.map((f) => f.offset), `flip at ${at}`).to.deep.equal([first!.offset, decode(clean).frames[2]!.offset]);
+      expect(
+        frames.map((f) => f.offset),
+        `flip at ${at}`,
+      ).to.deep.equal([first!.offset, decode(clean).frames[2]!.offset]);
       expect(bad).to.equal(1);
     }
   });
@@ -59,14 +76,20 @@ describe('fileStore: record format', () => {
     const buf = encodeAcks([0, 4096, 2 ** 31]);
     const { frames } = scanFrames(buf, (_b, _s, len) => len % 4 === 0, false);
     expect(frames).to.have.length(1);
-    expect([0, 4, 8].map((i) => buf.readUInt32LE(frames[0]!.start + i))).to.deep.equal([0, 4096, 2 ** 31]);
+    expect([0, 4, 8].map((i) => buf.readUInt32LE(frames[0]!.start + i))).to.deep.equal([
+      0,
+      4096,
+      2 ** 31,
+    ]);
   });
 
   it('classifies stored events: expired past 7 days less a minute, identify never, bad JSON corrupt', () => {
     const now = Date.now();
     const day = 86_400_000;
     expect(checkStored(JSON.stringify({ time: now - 6 * day }), '/batch', now)).to.equal('ok');
-    expect(checkStored(JSON.stringify({ time: now - 7 * day + 30_000 }), '/track', now)).to.equal('expired');
+    expect(checkStored(JSON.stringify({ time: now - 7 * day + 30_000 }), '/track', now)).to.equal(
+      'expired',
+    );
     expect(checkStored(JSON.stringify({ time: now - 30 * day }), '/identify', now)).to.equal('ok');
     expect(checkStored('{"time":', '/batch', now)).to.equal('corrupt');
   });

@@ -43,7 +43,12 @@ describe('redisStore: a fleet on one stream (needs redis-server)', function () {
     const doomed = instance('doomed', stream, 300);
     const survivor = instance('survivor', stream, 300);
     await Promise.all([doomed.next('tracked'), survivor.next('tracked')]);
-    const pending = (await redis.xpending(stream, 'ours')) as [number, string, string, [string, string][]];
+    const pending = (await redis.xpending(stream, 'ours')) as [
+      number,
+      string,
+      string,
+      [string, string][],
+    ];
     expect(Object.fromEntries(pending[3])).to.deep.equal({ doomed: '300', survivor: '300' });
     await doomed.kill();
     expect((await doomed.exited)[1]).to.equal('SIGKILL');
@@ -51,12 +56,17 @@ describe('redisStore: a fleet on one stream (needs redis-server)', function () {
 
     mock.reset(); // the API is back
     await mock.waitFor(600, { timeoutMs: 20_000 });
-    await until(async () => Number(((await redis.xpending(stream, 'ours')) as [number])[0]) === 0, 'the survivor to settle what it claimed');
+    await until(
+      async () => Number(((await redis.xpending(stream, 'ours')) as [number])[0]) === 0,
+      'the survivor to settle what it claimed',
+    );
     const done = await survivor.shutdown();
     expect(done.stats).to.include({ tracked: 600, delivered: 600, failed: 0, dropped: 0 });
     expect(mock.events).to.have.length(600);
     expect(mock.duplicates()).to.deep.equal([]);
-    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal([...ids('doomed', 300), ...ids('survivor', 300)].sort());
+    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(
+      [...ids('doomed', 300), ...ids('survivor', 300)].sort(),
+    );
     expect(await redis.xlen(stream)).to.equal(0);
   });
 });

@@ -37,12 +37,23 @@ describe('redisStore (needs redis-server)', function () {
   }
 
   function durableClient(options: Partial<RedisStoreOptions> = {}) {
-    const store = redisStore({ redis: connect(), stream, consumer: 'me', claimIdleMs: 60_000, ...options });
+    const store = redisStore({
+      redis: connect(),
+      stream,
+      consumer: 'me',
+      claimIdleMs: 60_000,
+      ...options,
+    });
     return { store, ...clientFor(mock, { store, retry: PATIENT_RETRY }) };
   }
 
-  function trackAll(client: { track: (e: { event: string; userId: string; distinctId: string }) => void }, prefix: string, count: number): void {
-    for (let i = 0; i < count; i++) client.track({ event: 'Streamed', userId: `u-${i}`, distinctId: `${prefix}-${i}` });
+  function trackAll(
+    client: { track: (e: { event: string; userId: string; distinctId: string }) => void },
+    prefix: string,
+    count: number,
+  ): void {
+    for (let i = 0; i < count; i++)
+      client.track({ event: 'Streamed', userId: `u-${i}`, distinctId: `${prefix}-${i}` });
   }
 
   /** Entries in the stream, and entries pending in the group. */
@@ -130,9 +141,22 @@ describe('redisStore (needs redis-server)', function () {
   it('entries older than the 7-day window are dropped with a report and removed', async () => {
     const redis = connect();
     await redis.xgroup('CREATE', stream, 'ours', '$', 'MKSTREAM');
-    const old = JSON.stringify({ event: 'Old', userId: 'u', distinctId: 'old-1', time: Date.now() - 8 * 86_400_000 });
-    const fresh = JSON.stringify({ event: 'New', userId: 'u', distinctId: 'new-1', time: Date.now() });
-    const ids = [await redis.xadd(stream, '*', 'p', 'b', 'j', old), await redis.xadd(stream, '*', 'p', 'b', 'j', fresh)];
+    const old = JSON.stringify({
+      event: 'Old',
+      userId: 'u',
+      distinctId: 'old-1',
+      time: Date.now() - 8 * 86_400_000,
+    });
+    const fresh = JSON.stringify({
+      event: 'New',
+      userId: 'u',
+      distinctId: 'new-1',
+      time: Date.now(),
+    });
+    const ids = [
+      await redis.xadd(stream, '*', 'p', 'b', 'j', old),
+      await redis.xadd(stream, '*', 'p', 'b', 'j', fresh),
+    ];
     await redis.xclaim(stream, 'ours', 'dead', 0, ...(ids as string[]), 'FORCE', 'JUSTID');
     await sleep(60);
     const { client } = durableClient({ claimIdleMs: 50 });
@@ -149,7 +173,12 @@ describe('redisStore (needs redis-server)', function () {
   it('unreadable entries are dropped as corrupt (not expired) and removed', async () => {
     const redis = connect();
     await redis.xgroup('CREATE', stream, 'ours', '$', 'MKSTREAM');
-    const fresh = JSON.stringify({ event: 'New', userId: 'u', distinctId: 'new-2', time: Date.now() });
+    const fresh = JSON.stringify({
+      event: 'New',
+      userId: 'u',
+      distinctId: 'new-2',
+      time: Date.now(),
+    });
     const ids = [
       await redis.xadd(stream, '*', 'p', 'b', 'j', '{"event":"Torn'), // JSON cut short
       await redis.xadd(stream, '*', 'x', 'not one of ours'), // fields of another writer
@@ -168,7 +197,13 @@ describe('redisStore (needs redis-server)', function () {
   });
 
   it('with Redis unreachable, failures are reported and events are still delivered from memory', async () => {
-    const redis = new Redis({ host: '127.0.0.1', port: 1, maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true });
+    const redis = new Redis({
+      host: '127.0.0.1',
+      port: 1,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
     redis.on('error', () => undefined);
     connections.push(redis);
     const store = redisStore({ redis, stream });
@@ -182,7 +217,9 @@ describe('redisStore (needs redis-server)', function () {
 
   it('rejects bad options at construction', () => {
     expect(() => redisStore({ redis: {} as never })).to.throw(/redisStore\.redis/);
-    expect(() => redisStore({ redis: connect(), claimIdleMs: 1 })).to.throw(/redisStore\.claimIdleMs/);
+    expect(() => redisStore({ redis: connect(), claimIdleMs: 1 })).to.throw(
+      /redisStore\.claimIdleMs/,
+    );
     expect(() => redisStore({ redis: connect(), stream: '' })).to.throw(/redisStore\.stream/);
   });
 });

@@ -5,24 +5,44 @@ import { createMockOurs, type MockOurs } from '../../src/testing';
 export const TOKEN = 'tok_test_secret_123';
 
 /** Retries that take milliseconds, not minutes. */
-export const FAST_RETRY = { initialDelayMs: 5, maxDelayMs: 20, jitterMs: [0, 0] as const, maxAttempts: 5 };
+export const FAST_RETRY = {
+  initialDelayMs: 5,
+  maxDelayMs: 20,
+  jitterMs: [0, 0] as const,
+  maxAttempts: 5,
+};
 
 /** Every logger call, so tests can assert what was (and was not) logged. */
-export function captureLogger(): Logger & { lines: { level: string; obj: unknown; msg?: string }[] } {
+export function captureLogger(): Logger & {
+  lines: { level: string; obj: unknown; msg?: string }[];
+} {
   const lines: { level: string; obj: unknown; msg?: string }[] = [];
-  const at = (level: string) => (obj: unknown, msg?: string) => void lines.push({ level, obj, msg });
+  const at = (level: string) => (obj: unknown, msg?: string) =>
+    void lines.push({ level, obj, msg });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 /** `tracked = delivered + failed + dropped + queued + inFlight + held`, now. */
 export function expectBalanced(client: OursClient): void {
   const s = client.stats();
-  expect(s.tracked, JSON.stringify(s)).to.equal(s.delivered + s.failed + s.dropped + s.queued + s.inFlight + s.held);
+  expect(s.tracked, JSON.stringify(s)).to.equal(
+    s.delivered + s.failed + s.dropped + s.queued + s.inFlight + s.held,
+  );
 }
 
 /** A client pointed at the mock, with fast retries and captured errors. */
-export function clientFor(mock: MockOurs, options: ClientOptions = {}): { client: OursClient; errors: OursError[] } {
-  const client = new OursClient({ token: TOKEN, apiUrl: mock.url, retry: FAST_RETRY, flushIntervalMs: 20, logger: false, ...options });
+export function clientFor(
+  mock: MockOurs,
+  options: ClientOptions = {},
+): { client: OursClient; errors: OursError[] } {
+  const client = new OursClient({
+    token: TOKEN,
+    apiUrl: mock.url,
+    retry: FAST_RETRY,
+    flushIntervalMs: 20,
+    logger: false,
+    ...options,
+  });
   const errors: OursError[] = [];
   client.on('error', (err) => errors.push(err));
   return { client, errors };

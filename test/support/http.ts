@@ -18,16 +18,38 @@ export interface RequestOptions {
 }
 
 /** One request to a loopback server; rejects on a network error. */
-export function send(port: number, path: string, options: RequestOptions = {}, host = '127.0.0.1'): Promise<Reply> {
+export function send(
+  port: number,
+  path: string,
+  options: RequestOptions = {},
+  host = '127.0.0.1',
+): Promise<Reply> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started }));
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        host,
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        agent: options.agent ?? false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            ms: performance.now() - started,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -20,7 +20,9 @@ export function importsOf(file: string): string[] {
 export function resolveImport(from: string, spec: string): string | undefined {
   if (!spec.startsWith('.')) return undefined;
   const base = resolve(dirname(from), spec);
-  return [`${base}.ts`, join(base, 'index.ts'), base.replace(/\.js$/, '.ts')].find((path) => existsSync(path) && statSync(path).isFile());
+  return [`${base}.ts`, join(base, 'index.ts'), base.replace(/\.js$/, '.ts')].find(
+    (path) => existsSync(path) && statSync(path).isFile(),
+  );
 }
 
 /** Each import cycle among `files`, as the chain of files that closes it (depth-first, each found once). */

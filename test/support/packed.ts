@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, type Dirent } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  type Dirent,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -50,18 +59,29 @@ async function pack(): Promise<Packed> {
   }
   symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'));
 
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: clone, maxBuffer: 64 << 20 });
-  const report = JSON.parse(stdout.slice(stdout.indexOf('[')))[0] as { filename: string; files: { path: string }[] };
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], {
+    cwd: clone,
+    maxBuffer: 64 << 20,
+  });
+  const report = JSON.parse(stdout.slice(stdout.indexOf('[')))[0] as {
+    filename: string;
+    files: { path: string }[];
+  };
   const tarball = join(scratch, report.filename);
 
   const app = join(scratch, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', tarball], { cwd: app });
+  await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', tarball],
+    { cwd: app },
+  );
   // Peers and type packages come from this checkout, linked only after npm is done:
   // npm prunes what it did not install, and would follow a link into our tree.
   const modules = join(app, 'node_modules');
-  for (const dep of ['express', 'koa', 'fastify', 'hono', 'ioredis', 'tsx']) symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
+  for (const dep of ['express', 'koa', 'fastify', 'hono', 'ioredis', 'tsx'])
+    symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
   mkdirSync(join(modules, '@types'), { recursive: true });
   for (const dep of readdirSync(join(root, 'node_modules/@types'))) {
     symlinkSync(join(root, 'node_modules/@types', dep), join(modules, '@types', dep));
@@ -71,16 +91,24 @@ async function pack(): Promise<Packed> {
 
 /** Runs the repository's own `tsc` in `cwd`; rejects with the compiler's output. */
 export async function tsc(cwd: string, args: string[]): Promise<void> {
-  await run(process.execPath, [tscBin, ...args], { cwd, maxBuffer: 16 << 20 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
-    throw new Error(`tsc ${args.join(' ')} failed in ${cwd}:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
-  });
+  await run(process.execPath, [tscBin, ...args], { cwd, maxBuffer: 16 << 20 }).catch(
+    (err: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(
+        `tsc ${args.join(' ')} failed in ${cwd}:\n${err.stdout ?? ''}${err.stderr ?? ''}`,
+      );
+    },
+  );
 }
 
 /** The repository's files as a clone holds them (what git tracks or would track), without `dist/`. */
 async function sourceFiles(): Promise<string[]> {
   const IGNORED = /^(node_modules|dist|\.git|\.tmp|bench\/\.out)(\/|$)|\.tgz$/;
   try {
-    const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, maxBuffer: 64 << 20 });
+    const { stdout } = await run(
+      'git',
+      ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+      { cwd: root, maxBuffer: 64 << 20 },
+    );
     return stdout.split('\0').filter((f) => f && !IGNORED.test(f));
   } catch {
     // Not a git checkout (an unpacked source archive): everything but what .gitignore names.

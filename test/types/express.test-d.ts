@@ -5,7 +5,12 @@
  */
 import express from 'express';
 import { ours, type RequestContext } from '../../adapters/express';
-import { OursClient, type ExperimentAssignment, type Personalization, type TrackEvent } from '../../src/index';
+import {
+  OursClient,
+  type ExperimentAssignment,
+  type Personalization,
+  type TrackEvent,
+} from '../../src/index';
 
 // What an auth library (passport, express-session) adds to every request.
 declare global {
@@ -24,7 +29,13 @@ app.use(ours({ token: 'tok', flushAt: 10 }));
 
 app.post('/checkout', (req, res) => {
   req.ours.track('E', { a: 1 });
-  req.ours.track('Checkout Completed', { orderId: '42', total: 9.5, paid: true, coupon: null, note: undefined });
+  req.ours.track('Checkout Completed', {
+    orderId: '42',
+    total: 9.5,
+    paid: true,
+    coupon: null,
+    note: undefined,
+  });
   req.ours.track('E', undefined, {
     userId: 'v1',
     externalId: null,
@@ -102,7 +113,10 @@ void shared;
 // Server-side experiments: typed results, no cast.
 const experimentApp = express();
 experimentApp.get('/checkout', async (req, res) => {
-  const variant: ExperimentAssignment = await req.ours.experiment('checkout', { trackImpression: false, visitorId: 'v1' });
+  const variant: ExperimentAssignment = await req.ours.experiment('checkout', {
+    trackImpression: false,
+    visitorId: 'v1',
+  });
   if (req.ours.redirect(variant)) return;
   const { properties }: Personalization = await req.ours.personalization();
   const name: string | null = variant.variantName;
@@ -110,7 +124,12 @@ experimentApp.get('/checkout', async (req, res) => {
   // @ts-expect-error trackImpression is a boolean
   await req.ours.experiment('checkout', { trackImpression: 'no' });
 });
-new OursClient({ token: 't', experimentToken: 'exp_x', experimentBudgetMs: 100, experimentCache: { maxEntries: 1000, ttlMs: 30_000 } });
+new OursClient({
+  token: 't',
+  experimentToken: 'exp_x',
+  experimentBudgetMs: 100,
+  experimentCache: { maxEntries: 1000, ttlMs: 30_000 },
+});
 new OursClient({ token: 't', experimentCache: false });
 // @ts-expect-error experimentCache is an object or false
 new OursClient({ token: 't', experimentCache: true });

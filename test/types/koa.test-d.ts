@@ -5,7 +5,12 @@
  */
 import Koa from 'koa';
 import { ours, type RequestContext } from '../../adapters/koa';
-import { OursClient, type ExperimentAssignment, type Personalization, type TrackEvent } from '../../src/index';
+import {
+  OursClient,
+  type ExperimentAssignment,
+  type Personalization,
+  type TrackEvent,
+} from '../../src/index';
 
 interface AppState {
   user?: { id: string; email: string };
@@ -18,7 +23,13 @@ app.use(ours({ token: 'tok', flushAt: 10 }));
 
 app.use(async (ctx, next) => {
   ctx.ours.track('E', { a: 1 });
-  ctx.ours.track('Checkout Completed', { orderId: '42', total: 9.5, paid: true, coupon: null, note: undefined });
+  ctx.ours.track('Checkout Completed', {
+    orderId: '42',
+    total: 9.5,
+    paid: true,
+    coupon: null,
+    note: undefined,
+  });
   ctx.ours.track('E', undefined, {
     userId: 'v1',
     externalId: ctx.state.user?.id,

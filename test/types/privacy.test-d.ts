@@ -9,9 +9,28 @@ import { ours as oursKoa } from '../../adapters/koa';
 import { redactUrl, REDACTED } from '../../src/index';
 
 const app = express();
-app.use(oursExpress({ token: 't', redact: { keys: ['patient_ref'], pathname: (path, req) => (req.route ? req.baseUrl + String(req.route.path) : path) } }));
-app.use(oursExpress({ token: 't', redact: (url, req) => redactUrl(url, req.path.startsWith('/clinic') ? ['visit'] : []) }));
-app.use(oursExpress({ token: 't', redact: false, consent: (req) => ({ analytics: true, ads: req.get('x-ads') ?? null }) }));
+app.use(
+  oursExpress({
+    token: 't',
+    redact: {
+      keys: ['patient_ref'],
+      pathname: (path, req) => (req.route ? req.baseUrl + String(req.route.path) : path),
+    },
+  }),
+);
+app.use(
+  oursExpress({
+    token: 't',
+    redact: (url, req) => redactUrl(url, req.path.startsWith('/clinic') ? ['visit'] : []),
+  }),
+);
+app.use(
+  oursExpress({
+    token: 't',
+    redact: false,
+    consent: (req) => ({ analytics: true, ads: req.get('x-ads') ?? null }),
+  }),
+);
 app.use(oursExpress({ token: 't', consent: 'cookie', gpc: 'consent' }));
 app.post('/opt-out', (req, res) => {
   req.ours.optOut();
@@ -28,7 +47,13 @@ oursExpress({ token: 't', consent: () => ({ analytics: 1 }) });
 oursExpress({ token: 't', gpc: 'deny' });
 
 const koa = new Koa();
-koa.use(oursKoa({ token: 't', consent: { cookie: 'site_consent' }, redact: { pathname: (path, ctx) => (ctx.state['route'] as string | undefined) ?? path } }));
+koa.use(
+  oursKoa({
+    token: 't',
+    consent: { cookie: 'site_consent' },
+    redact: { pathname: (path, ctx) => (ctx.state['route'] as string | undefined) ?? path },
+  }),
+);
 koa.use((ctx) => {
   ctx.ours.optOut();
 });

@@ -12,12 +12,18 @@ const root = resolve(__dirname, '../..');
  * helpers that are public API (redactUrl, the option types): the one exception.
  */
 function layerViolations(srcDir: string): string[] {
-  const core = sourceFiles(srcDir).filter((file) => !relative(srcDir, file).startsWith(`request${sep}`) && relative(srcDir, file) !== 'index.ts');
+  const core = sourceFiles(srcDir).filter(
+    (file) =>
+      !relative(srcDir, file).startsWith(`request${sep}`) && relative(srcDir, file) !== 'index.ts',
+  );
   return core.flatMap((file) =>
     importsOf(file)
       .filter((spec) => {
         const target = resolveImport(file, spec);
-        return target !== undefined && /^(request|\.\.[/\\]adapters)([/\\]|$)/.test(relative(srcDir, target));
+        return (
+          target !== undefined &&
+          /^(request|\.\.[/\\]adapters)([/\\]|$)/.test(relative(srcDir, target))
+        );
       })
       .map((spec) => `${relative(srcDir, file)} imports ${spec}`),
   );
@@ -52,7 +58,10 @@ describe('architecture', () => {
   });
 
   it("no message starts with 'ours-middleware:' (the logger adds the prefix once)", () => {
-    const offending = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'adapters'))].flatMap((file) =>
+    const offending = [
+      ...sourceFiles(join(root, 'src')),
+      ...sourceFiles(join(root, 'adapters')),
+    ].flatMap((file) =>
       readFileSync(file, 'utf8')
         .split('\n')
         .map((line, i) => ({ line, at: `${relative(root, file)}:${i + 1}` }))
@@ -63,7 +72,10 @@ describe('architecture', () => {
   });
 
   it('nothing turns off TLS certificate checks', () => {
-    const offending = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'adapters'))].filter((file) =>
+    const offending = [
+      ...sourceFiles(join(root, 'src')),
+      ...sourceFiles(join(root, 'adapters')),
+    ].filter((file) =>
       /rejectUnauthorized|NODE_TLS_REJECT_UNAUTHORIZED/.test(readFileSync(file, 'utf8')),
     );
     expect(offending).to.deep.equal([]);
@@ -77,22 +89,48 @@ describe('architecture', () => {
    */
   it('Date.now() only where the wall clock is meant', () => {
     const allowed: Record<string, { count: number; why: string }> = {
-      'src/client/admission.ts': { count: 1, why: "an event's time (from track() and from a held req.ours call), checked against the 7-day window" },
+      'src/client/admission.ts': {
+        count: 1,
+        why: "an event's time (from track() and from a held req.ours call), checked against the 7-day window",
+      },
       'src/request/tracker.ts': { count: 3, why: 'event times; the fbc cookie timestamp' },
-      'src/client/backoff.ts': { count: 1, why: 'a Retry-After HTTP date, read against the wall clock once' },
-      'src/stores/file/recover-dir.ts': { count: 1, why: "a stored event's age (its time is wall clock)" },
-      'src/stores/redis-store.ts': { count: 1, why: "a stored event's age (its time is wall clock)" },
-      'src/testing/validate-body.ts': { count: 3, why: 'the mock checks event times as the API does (two are in a TSDoc example)' },
-      'src/testing/experiments.ts': { count: 1, why: "the mock's assigned_at, a wall-clock date as the API gives it" },
-      'src/testing/record-request.ts': { count: 1, why: "the mock's receivedAt, documented as Date.now()" },
+      'src/client/backoff.ts': {
+        count: 1,
+        why: 'a Retry-After HTTP date, read against the wall clock once',
+      },
+      'src/stores/file/recover-dir.ts': {
+        count: 1,
+        why: "a stored event's age (its time is wall clock)",
+      },
+      'src/stores/redis-store.ts': {
+        count: 1,
+        why: "a stored event's age (its time is wall clock)",
+      },
+      'src/testing/validate-body.ts': {
+        count: 3,
+        why: 'the mock checks event times as the API does (two are in a TSDoc example)',
+      },
+      'src/testing/experiments.ts': {
+        count: 1,
+        why: "the mock's assigned_at, a wall-clock date as the API gives it",
+      },
+      'src/testing/record-request.ts': {
+        count: 1,
+        why: "the mock's receivedAt, documented as Date.now()",
+      },
       'src/testing/types.ts': { count: 1, why: 'the TSDoc of receivedAt' },
     };
     const found: Record<string, number> = {};
-    for (const file of [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'adapters'))]) {
+    for (const file of [
+      ...sourceFiles(join(root, 'src')),
+      ...sourceFiles(join(root, 'adapters')),
+    ]) {
       const count = readFileSync(file, 'utf8').split('Date.now(').length - 1;
       if (count) found[relative(root, file)] = count;
     }
-    expect(found).to.deep.equal(Object.fromEntries(Object.entries(allowed).map(([file, { count }]) => [file, count])));
+    expect(found).to.deep.equal(
+      Object.fromEntries(Object.entries(allowed).map(([file, { count }]) => [file, count])),
+    );
   });
 
   it('the core imports nothing from request/ or adapters/', () => {
@@ -104,11 +142,24 @@ describe('architecture', () => {
     try {
       mkdirSync(join(dir, 'src', 'request'), { recursive: true });
       mkdirSync(join(dir, 'adapters'));
-      writeFileSync(join(dir, 'src', 'request', 'tracker.ts'), "import type { Core } from '../core';\n");
+      writeFileSync(
+        join(dir, 'src', 'request', 'tracker.ts'),
+        "import type { Core } from '../core';\n",
+      );
       writeFileSync(join(dir, 'adapters', 'koa.ts'), '');
-      writeFileSync(join(dir, 'src', 'core.ts'), "import type { T } from './request/tracker';\nimport '../adapters/koa';\nexport type Core = 1;\n");
-      expect(layerViolations(join(dir, 'src'))).to.deep.equal(["core.ts imports ./request/tracker", 'core.ts imports ../adapters/koa']);
-      expect(importCycles(sourceFiles(join(dir, 'src'))).map((cycle) => cycle.map((f) => relative(dir, f)))).to.deep.equal([
+      writeFileSync(
+        join(dir, 'src', 'core.ts'),
+        "import type { T } from './request/tracker';\nimport '../adapters/koa';\nexport type Core = 1;\n",
+      );
+      expect(layerViolations(join(dir, 'src'))).to.deep.equal([
+        'core.ts imports ./request/tracker',
+        'core.ts imports ../adapters/koa',
+      ]);
+      expect(
+        importCycles(sourceFiles(join(dir, 'src'))).map((cycle) =>
+          cycle.map((f) => relative(dir, f)),
+        ),
+      ).to.deep.equal([
         [join('src', 'core.ts'), join('src', 'request', 'tracker.ts'), join('src', 'core.ts')],
       ]);
     } finally {
@@ -117,7 +168,9 @@ describe('architecture', () => {
   });
 
   it('no import cycle in src/, type-only imports included', () => {
-    const cycles = importCycles(sourceFiles(join(root, 'src'))).map((cycle) => cycle.map((f) => relative(root, f)).join(' -> '));
+    const cycles = importCycles(sourceFiles(join(root, 'src'))).map((cycle) =>
+      cycle.map((f) => relative(root, f)).join(' -> '),
+    );
     expect(cycles).to.deep.equal([]);
   });
 

@@ -1,7 +1,12 @@
 import { expect } from 'chai';
 import { defaultPropertiesSchema } from '../../src/contract/schema';
 import type { DefaultProperties } from '../../src/contract/types';
-import { assignCampaign, CAMPAIGN_FIELDS, MAX_QUERY_LENGTH, parseCampaign } from '../../src/request/campaign';
+import {
+  assignCampaign,
+  CAMPAIGN_FIELDS,
+  MAX_QUERY_LENGTH,
+  parseCampaign,
+} from '../../src/request/campaign';
 
 describe('request/campaign: parseCampaign', () => {
   const protoKeys = () => Object.getOwnPropertyNames(Object.prototype).sort();
@@ -13,7 +18,9 @@ describe('request/campaign: parseCampaign', () => {
 
   it('reads campaign parameters from a raw request target', () => {
     const r = parseCampaign('/p?utm_source=news&utm_medium=email&gclid=Cj0KCQ&other=1');
-    expect(r).to.deep.equal({ params: { utm_source: 'news', utm_medium: 'email', gclid: 'Cj0KCQ' } });
+    expect(r).to.deep.equal({
+      params: { utm_source: 'news', utm_medium: 'email', gclid: 'Cj0KCQ' },
+    });
   });
 
   it('matches keys case-insensitively but keeps values exactly (fbclid is case-sensitive)', () => {
@@ -22,7 +29,9 @@ describe('request/campaign: parseCampaign', () => {
   });
 
   it('lets the first value of a repeated key win (in any letter case)', () => {
-    expect(parseCampaign('/?utm_source=a&utm_source=b&UTM_SOURCE=c').params.utm_source).to.equal('a');
+    expect(parseCampaign('/?utm_source=a&utm_source=b&UTM_SOURCE=c').params.utm_source).to.equal(
+      'a',
+    );
     expect(parseCampaign('/?utm_source=&utm_source=b').params.utm_source).to.equal('b');
     expect(parseCampaign('/?utm_source&utm_source=').params).to.deep.equal({});
   });
@@ -51,7 +60,9 @@ describe('request/campaign: parseCampaign', () => {
   });
 
   it('ignores __proto__, constructor and bracket keys and pollutes nothing', () => {
-    const r = parseCampaign('/?__proto__[polluted]=1&__proto__=x&constructor=y&constructor[prototype][polluted]=1&utm_source=s');
+    const r = parseCampaign(
+      '/?__proto__[polluted]=1&__proto__=x&constructor=y&constructor[prototype][polluted]=1&utm_source=s',
+    );
     expect(r.params).to.deep.equal({ utm_source: 's' });
     expect(Object.getPrototypeOf(r.params)).to.equal(Object.prototype);
   });

@@ -1,21 +1,47 @@
 import { expect } from 'chai';
 import { OursConfigError } from '../../src/errors';
-import { fromChoices, parseBannerCookie, resolveConsent, withConsent, withGpc } from '../../src/request/consent';
+import {
+  fromChoices,
+  parseBannerCookie,
+  resolveConsent,
+  withConsent,
+  withGpc,
+} from '../../src/request/consent';
 import { isVisitorId } from '../../src/request/visitor-id';
 
 describe('request/consent', () => {
   describe('parseBannerCookie (vanilla-cookieconsent v3)', () => {
     it('accepted categories are true; a category the banner knows but not accepted is false', () => {
-      const cookie = JSON.stringify({ categories: ['necessary', 'analytics'], revision: 0, services: { necessary: [], analytics: ['ga'], advertising: [] } });
-      expect(parseBannerCookie(cookie)).to.deep.equal({ advertising: 'false', necessary: 'true', analytics: 'true' });
+      const cookie = JSON.stringify({
+        categories: ['necessary', 'analytics'],
+        revision: 0,
+        services: { necessary: [], analytics: ['ga'], advertising: [] },
+      });
+      expect(parseBannerCookie(cookie)).to.deep.equal({
+        advertising: 'false',
+        necessary: 'true',
+        analytics: 'true',
+      });
     });
 
     it('infers nothing without services', () => {
-      expect(parseBannerCookie('{"categories":["necessary"]}')).to.deep.equal({ necessary: 'true' });
+      expect(parseBannerCookie('{"categories":["necessary"]}')).to.deep.equal({
+        necessary: 'true',
+      });
     });
 
     it('anything else is not parsed: undefined, never a guess', () => {
-      for (const raw of ['', 'yes', '{', '[]', 'null', '{"level":["necessary"]}', '{"categories":"analytics"}', '{"categories":[1]}', '{"categories":[]}']) {
+      for (const raw of [
+        '',
+        'yes',
+        '{',
+        '[]',
+        'null',
+        '{"level":["necessary"]}',
+        '{"categories":"analytics"}',
+        '{"categories":[1]}',
+        '{"categories":[]}',
+      ]) {
         expect(parseBannerCookie(raw), raw).to.equal(undefined);
       }
     });
@@ -29,7 +55,15 @@ describe('request/consent', () => {
 
   describe('fromChoices (the consent hook)', () => {
     it('booleans become the strings the contract wants; strings stay; the rest is left out', () => {
-      expect(fromChoices({ analytics: true, advertising: false, email: 'granted', x: undefined, y: null })).to.deep.equal({ analytics: 'true', advertising: 'false', email: 'granted' });
+      expect(
+        fromChoices({
+          analytics: true,
+          advertising: false,
+          email: 'granted',
+          x: undefined,
+          y: null,
+        }),
+      ).to.deep.equal({ analytics: 'true', advertising: 'false', email: 'granted' });
     });
 
     it('never an empty map', () => {
@@ -42,16 +76,26 @@ describe('request/consent', () => {
   });
 
   it("gpc: 'consent' denies advertising over anything stated", () => {
-    expect(withGpc({ advertising: 'true', analytics: 'true' })).to.deep.equal({ advertising: 'false', analytics: 'true' });
+    expect(withGpc({ advertising: 'true', analytics: 'true' })).to.deep.equal({
+      advertising: 'false',
+      analytics: 'true',
+    });
     expect(withGpc(undefined)).to.deep.equal({ advertising: 'false' });
   });
 
   it("withConsent puts the request's consent under userProperties; the call's own entries win", () => {
-    expect(withConsent({ city: 'Oslo', consent: { analytics: 'false' } }, { analytics: 'true', advertising: 'false' })).to.deep.equal({
+    expect(
+      withConsent(
+        { city: 'Oslo', consent: { analytics: 'false' } },
+        { analytics: 'true', advertising: 'false' },
+      ),
+    ).to.deep.equal({
       city: 'Oslo',
       consent: { analytics: 'false', advertising: 'false' },
     });
-    expect(withConsent(undefined, { analytics: 'true' })).to.deep.equal({ consent: { analytics: 'true' } });
+    expect(withConsent(undefined, { analytics: 'true' })).to.deep.equal({
+      consent: { analytics: 'true' },
+    });
   });
 
   it('resolveConsent refuses what it cannot use, naming the option', () => {
@@ -69,7 +113,17 @@ describe('request/visitor-id: isVisitorId', () => {
   });
 
   it('refuses anything else', () => {
-    for (const id of ['', 'v1', 'visitor-123', '3b241101e2bb42558caf4136c566a962', '3b241101-e2bb-1255-8caf-4136c566a962', '3b241101-e2bb-4255-7caf-4136c566a962', ' 3b241101-e2bb-4255-8caf-4136c566a962', '3b241101-e2bb-4255-8caf-4136c566a962\n', 'x'.repeat(5000)]) {
+    for (const id of [
+      '',
+      'v1',
+      'visitor-123',
+      '3b241101e2bb42558caf4136c566a962',
+      '3b241101-e2bb-1255-8caf-4136c566a962',
+      '3b241101-e2bb-4255-7caf-4136c566a962',
+      ' 3b241101-e2bb-4255-8caf-4136c566a962',
+      '3b241101-e2bb-4255-8caf-4136c566a962\n',
+      'x'.repeat(5000),
+    ]) {
       expect(isVisitorId(id), id).to.equal(false);
     }
   });

@@ -10,8 +10,15 @@ describe('request/cookies: readCookies', () => {
   });
 
   it('reads the four cookies we need and nothing else', () => {
-    const c = readCookies('a=1; ours_device_id=dev-1; ours_sid=sid_1700000000000; _fbc=fb.1.1.abc; _fbp=fb.1.2.3; z=9');
-    expect(c).to.deep.equal({ deviceId: 'dev-1', sid: 'sid_1700000000000', fbc: 'fb.1.1.abc', fbp: 'fb.1.2.3' });
+    const c = readCookies(
+      'a=1; ours_device_id=dev-1; ours_sid=sid_1700000000000; _fbc=fb.1.1.abc; _fbp=fb.1.2.3; z=9',
+    );
+    expect(c).to.deep.equal({
+      deviceId: 'dev-1',
+      sid: 'sid_1700000000000',
+      fbc: 'fb.1.1.abc',
+      fbp: 'fb.1.2.3',
+    });
   });
 
   it('keeps the other cookies when one value is malformed (%E0%A4)', () => {
@@ -30,7 +37,9 @@ describe('request/cookies: readCookies', () => {
   });
 
   it('ignores __proto__ and constructor cookies and pollutes nothing', () => {
-    const c = readCookies('__proto__=polluted; constructor=x; __proto__[polluted]=1; ours_sid=sid_1');
+    const c = readCookies(
+      '__proto__=polluted; constructor=x; __proto__[polluted]=1; ours_sid=sid_1',
+    );
     expect(c).to.deep.equal({ sid: 'sid_1' });
     expect(Object.getPrototypeOf(c)).to.equal(Object.prototype);
   });
@@ -43,12 +52,17 @@ describe('request/cookies: readCookies', () => {
   });
 
   it('matches whole names at the start of a pair only', () => {
-    const c = readCookies('xours_sid=1; ours_sid2=2; a=ours_sid=3; b="ours_sid=4"; ours_sid=sid_ok');
+    const c = readCookies(
+      'xours_sid=1; ours_sid2=2; a=ours_sid=3; b="ours_sid=4"; ours_sid=sid_ok',
+    );
     expect(c.sid).to.equal('sid_ok');
   });
 
   it('trims spaces and tabs, accepts "name = value", drops quotes', () => {
-    expect(readCookies('  ours_sid \t=\t sid_1 ;_fbp="fb.1.2.3"')).to.deep.equal({ sid: 'sid_1', fbp: 'fb.1.2.3' });
+    expect(readCookies('  ours_sid \t=\t sid_1 ;_fbp="fb.1.2.3"')).to.deep.equal({
+      sid: 'sid_1',
+      fbp: 'fb.1.2.3',
+    });
   });
 
   it('lets the first non-empty occurrence win', () => {

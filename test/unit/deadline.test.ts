@@ -7,7 +7,12 @@ const late = (): Error => new Error('too late');
 describe('deadline: waiting on what a deadline may cut short', () => {
   it('within: true when the work settles first, false at the deadline', async () => {
     expect(await within(1000, Promise.resolve())).to.equal(true);
-    expect(await within(1000, Promise.reject(new Error('x')).catch(() => undefined))).to.equal(true);
+    expect(
+      await within(
+        1000,
+        Promise.reject(new Error('x')).catch(() => undefined),
+      ),
+    ).to.equal(true);
     expect(await within(5, never)).to.equal(false);
   });
 
@@ -19,7 +24,9 @@ describe('deadline: waiting on what a deadline may cut short', () => {
 
   it('settleWithin: the outcome, or the late error at the deadline; a rejection after it is ignored', async () => {
     expect(await settleWithin(Promise.resolve('ok'), 1000, late)).to.equal('ok');
-    const failed = await settleWithin(Promise.reject(new Error('own')), 1000, late).catch((err: Error) => err.message);
+    const failed = await settleWithin(Promise.reject(new Error('own')), 1000, late).catch(
+      (err: Error) => err.message,
+    );
     expect(failed).to.equal('own');
     let rejectLater!: (err: Error) => void;
     const slow = new Promise<string>((_, reject) => (rejectLater = reject));
@@ -33,7 +40,9 @@ describe('deadline: waiting on what a deadline may cut short', () => {
     const pending = abortable(never, controller.signal).catch((err: Error) => err.message);
     controller.abort(new Error('stop'));
     expect(await pending).to.equal('stop');
-    expect(await abortable(Promise.resolve(1), controller.signal).catch((err: Error) => err.message)).to.equal('stop');
+    expect(
+      await abortable(Promise.resolve(1), controller.signal).catch((err: Error) => err.message),
+    ).to.equal('stop');
     expect(await abortable(Promise.resolve(2), new AbortController().signal)).to.equal(2);
   });
 });

@@ -3,11 +3,23 @@ import { DeviceCache } from '../../src/request/device-cache';
 import { extractContext, type ExtractOptions } from '../../src/request/extract-context';
 import type { RequestSource } from '../../src/request/request-source';
 
-const UA = 'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36';
-const OPTIONS: ExtractOptions = { cookieName: 'ours_device_id', collectIp: false, ipResolver: () => undefined };
+const UA =
+  'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36';
+const OPTIONS: ExtractOptions = {
+  cookieName: 'ours_device_id',
+  collectIp: false,
+  ipResolver: () => undefined,
+};
 
 function source(headers: Record<string, string>): RequestSource {
-  return { header: (name) => headers[name], ip: () => undefined, socketAddress: undefined, protocol: () => 'https', host: () => 'a.example', url: '/' };
+  return {
+    header: (name) => headers[name],
+    ip: () => undefined,
+    socketAddress: undefined,
+    protocol: () => 'https',
+    host: () => 'a.example',
+    url: '/',
+  };
 }
 
 describe('request/device-cache', () => {
@@ -43,13 +55,39 @@ describe('request/device-cache', () => {
   });
 
   it('extractContext: the same UA with other client hints gets its own device properties', () => {
-    const mobile = extractContext(source({ 'user-agent': UA, 'sec-ch-ua-model': '"Pixel 7"', 'sec-ch-ua-platform-version': '"14.0.0"' }), OPTIONS, 0);
-    const other = extractContext(source({ 'user-agent': UA, 'sec-ch-ua-model': '"SM-S918B"', 'sec-ch-ua-platform-version': '"14.0.0"' }), OPTIONS, 0);
+    const mobile = extractContext(
+      source({
+        'user-agent': UA,
+        'sec-ch-ua-model': '"Pixel 7"',
+        'sec-ch-ua-platform-version': '"14.0.0"',
+      }),
+      OPTIONS,
+      0,
+    );
+    const other = extractContext(
+      source({
+        'user-agent': UA,
+        'sec-ch-ua-model': '"SM-S918B"',
+        'sec-ch-ua-platform-version': '"14.0.0"',
+      }),
+      OPTIONS,
+      0,
+    );
     const none = extractContext(source({ 'user-agent': UA }), OPTIONS, 0);
     expect(mobile.defaultProperties.device_model).to.equal('Pixel 7');
     expect(other.defaultProperties.device_model).to.equal('SM-S918B');
     expect(none.defaultProperties.device_model).to.equal('K');
     // and again, now from the cache
-    expect(extractContext(source({ 'user-agent': UA, 'sec-ch-ua-model': '"Pixel 7"', 'sec-ch-ua-platform-version': '"14.0.0"' }), OPTIONS, 0).defaultProperties).to.deep.equal(mobile.defaultProperties);
+    expect(
+      extractContext(
+        source({
+          'user-agent': UA,
+          'sec-ch-ua-model': '"Pixel 7"',
+          'sec-ch-ua-platform-version': '"14.0.0"',
+        }),
+        OPTIONS,
+        0,
+      ).defaultProperties,
+    ).to.deep.equal(mobile.defaultProperties);
   });
 });

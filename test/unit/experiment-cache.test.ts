@@ -71,7 +71,11 @@ describe('experiments: InFlight and answerWithin', () => {
     const inFlight = new InFlight<number>();
     let starts = 0;
     const start = (): Promise<number> => new Promise((resolve) => setTimeout(resolve, 5, ++starts));
-    const answers = await Promise.all([inFlight.share('k', start), inFlight.share('k', start), inFlight.share('other', start)]);
+    const answers = await Promise.all([
+      inFlight.share('k', start),
+      inFlight.share('k', start),
+      inFlight.share('other', start),
+    ]);
     expect(answers).to.deep.equal([1, 1, 2]);
     expect(inFlight.size).to.equal(0);
     expect(await inFlight.share('k', start)).to.equal(3);

@@ -10,7 +10,8 @@ describe('experiments: redirect targets', () => {
       ['https://b.shop.example/landing?x=1', 'https://b.shop.example/landing?x=1'],
       ['https://b\u00fccher.example/', 'https://xn--bcher-kva.example/'],
     ];
-    for (const [target, location] of allowed) expect(redirectTarget(target), target).to.deep.equal({ ok: true, location });
+    for (const [target, location] of allowed)
+      expect(redirectTarget(target), target).to.deep.equal({ ok: true, location });
   });
 
   it('refuses every other scheme, protocol-relative and backslash tricks, credentials, controls and huge targets', () => {
@@ -30,7 +31,8 @@ describe('experiments: redirect targets', () => {
       '/b c',
       `/${'a'.repeat(2048)}`,
     ];
-    for (const target of refused) expect(redirectTarget(target).ok, JSON.stringify(target)).to.equal(false);
+    for (const target of refused)
+      expect(redirectTarget(target).ok, JSON.stringify(target)).to.equal(false);
     expect(redirectTarget(42).ok).to.equal(false);
   });
 });

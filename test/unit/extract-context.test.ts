@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { defaultPropertiesSchema } from '../../src/contract/schema';
-import { extractContext, httpHostname, UNBOUNDED_FIELD_CAP, type ExtractOptions } from '../../src/request/extract-context';
+import {
+  extractContext,
+  httpHostname,
+  UNBOUNDED_FIELD_CAP,
+  type ExtractOptions,
+} from '../../src/request/extract-context';
 import type { RequestSource } from '../../src/request/request-source';
 
 const CHROME_WIN =
@@ -18,7 +23,10 @@ interface Init {
 }
 
 /** A RequestSource over a plain headers object; records the headers read. */
-function fakeSource(headers: Record<string, string>, init: Init = {}): RequestSource & { read: string[] } {
+function fakeSource(
+  headers: Record<string, string>,
+  init: Init = {},
+): RequestSource & { read: string[] } {
   const read: string[] = [];
   return {
     read,
@@ -31,7 +39,11 @@ function fakeSource(headers: Record<string, string>, init: Init = {}): RequestSo
   };
 }
 
-const OPTIONS: ExtractOptions = { cookieName: 'ours_device_id', collectIp: true, ipResolver: (s) => s.ip() };
+const OPTIONS: ExtractOptions = {
+  cookieName: 'ours_device_id',
+  collectIp: true,
+  ipResolver: (s) => s.ip(),
+};
 
 function assertClean(value: unknown): void {
   for (const [key, v] of Object.entries(value as object)) {
@@ -54,7 +66,10 @@ describe('request/extract-context: extractContext', () => {
         cookie: `ours_device_id=${VID}; ours_sid=sid_1700000000000; _fbp=fb.1.1699999999999.42`,
         'sec-gpc': '1',
       },
-      { url: '/products/42?utm_source=google&UTM_Medium=cpc&gclid=Cj0K&fbclid=IwAR0aBc', ip: '::ffff:203.0.113.9' },
+      {
+        url: '/products/42?utm_source=google&UTM_Medium=cpc&gclid=Cj0K&fbclid=IwAR0aBc',
+        ip: '::ffff:203.0.113.9',
+      },
     );
     const ctx = extractContext(source, OPTIONS, NOW);
     expect(ctx.userId).to.equal(VID);
@@ -73,7 +88,8 @@ describe('request/extract-context: extractContext', () => {
       device_type: 'desktop',
       uafvl: 'Chromium;120|Google%20Chrome;120',
       browser_language: 'en-us',
-      current_url: 'https://shop.example.com/products/42?utm_source=google&UTM_Medium=cpc&gclid=Cj0K&fbclid=IwAR0aBc',
+      current_url:
+        'https://shop.example.com/products/42?utm_source=google&UTM_Medium=cpc&gclid=Cj0K&fbclid=IwAR0aBc',
       host: 'shop.example.com',
       pathname: '/products/42',
       referrer: 'https://www.google.com/search?q=shoes',
@@ -100,24 +116,45 @@ describe('request/extract-context: extractContext', () => {
       url: '/',
     };
     // no host: no current_url; the path is still known
-    expect(extractContext(bare, OPTIONS, NOW)).to.deep.equal({ defaultProperties: { pathname: '/' }, gpc: false });
-    expect(extractContext({ ...bare, url: '*' }, OPTIONS, NOW)).to.deep.equal({ defaultProperties: {}, gpc: false });
+    expect(extractContext(bare, OPTIONS, NOW)).to.deep.equal({
+      defaultProperties: { pathname: '/' },
+      gpc: false,
+    });
+    expect(extractContext({ ...bare, url: '*' }, OPTIONS, NOW)).to.deep.equal({
+      defaultProperties: {},
+      gpc: false,
+    });
   });
 
   it('prefers the ours_user_id query parameter over the cookie, and honours cookieName', () => {
     const handoff = '3b241101-e2bb-4255-8caf-4136c566a962';
     const custom = '9c7e2f7a-1b2c-4d3e-9f40-5a6b7c8d9e0f';
     const headers = { cookie: `ours_device_id=${VID}; my_vid=${custom}` };
-    expect(extractContext(fakeSource(headers, { url: `/?ours_user_id=${handoff}` }), OPTIONS, NOW).userId).to.equal(handoff);
-    expect(extractContext(fakeSource(headers), { ...OPTIONS, cookieName: 'my_vid' }, NOW).userId).to.equal(custom);
+    expect(
+      extractContext(fakeSource(headers, { url: `/?ours_user_id=${handoff}` }), OPTIONS, NOW)
+        .userId,
+    ).to.equal(handoff);
+    expect(
+      extractContext(fakeSource(headers), { ...OPTIONS, cookieName: 'my_vid' }, NOW).userId,
+    ).to.equal(custom);
     const long = 'x'.repeat(401);
-    expect(extractContext(fakeSource({ cookie: `ours_device_id=${long}` }), OPTIONS, NOW)).not.to.have.property('userId');
+    expect(
+      extractContext(fakeSource({ cookie: `ours_device_id=${long}` }), OPTIONS, NOW),
+    ).not.to.have.property('userId');
   });
 
   it('collectIp false: no ip anywhere and the resolver is never called', () => {
     let called = false;
-    const options: ExtractOptions = { ...OPTIONS, collectIp: false, ipResolver: () => ((called = true), '1.2.3.4') };
-    const ctx = extractContext(fakeSource({ 'user-agent': CHROME_WIN }, { ip: '1.2.3.4' }), options, NOW);
+    const options: ExtractOptions = {
+      ...OPTIONS,
+      collectIp: false,
+      ipResolver: () => ((called = true), '1.2.3.4'),
+    };
+    const ctx = extractContext(
+      fakeSource({ 'user-agent': CHROME_WIN }, { ip: '1.2.3.4' }),
+      options,
+      NOW,
+    );
     expect(called).to.equal(false);
     expect(ctx.defaultProperties).not.to.have.property('ip');
     expect(ctx).not.to.have.property('identityContext');
@@ -125,10 +162,21 @@ describe('request/extract-context: extractContext', () => {
   });
 
   it('identityContext only when both ip and user agent are known', () => {
-    expect(extractContext(fakeSource({}, { ip: '1.2.3.4' }), OPTIONS, NOW)).not.to.have.property('identityContext');
-    expect(extractContext(fakeSource({ 'user-agent': CHROME_WIN }, { ip: 'junk' }), OPTIONS, NOW)).not.to.have.property('identityContext');
-    const throwing: ExtractOptions = { ...OPTIONS, ipResolver: () => { throw new Error('bug'); } };
-    expect(extractContext(fakeSource({ 'user-agent': CHROME_WIN }), throwing, NOW).defaultProperties).not.to.have.property('ip');
+    expect(extractContext(fakeSource({}, { ip: '1.2.3.4' }), OPTIONS, NOW)).not.to.have.property(
+      'identityContext',
+    );
+    expect(
+      extractContext(fakeSource({ 'user-agent': CHROME_WIN }, { ip: 'junk' }), OPTIONS, NOW),
+    ).not.to.have.property('identityContext');
+    const throwing: ExtractOptions = {
+      ...OPTIONS,
+      ipResolver: () => {
+        throw new Error('bug');
+      },
+    };
+    expect(
+      extractContext(fakeSource({ 'user-agent': CHROME_WIN }), throwing, NOW).defaultProperties,
+    ).not.to.have.property('ip');
   });
 
   it('cuts a 100 kB user agent to 500 chars everywhere', () => {
@@ -139,20 +187,30 @@ describe('request/extract-context: extractContext', () => {
   });
 
   it("marks Googlebot as a bot and doesn't call it desktop", () => {
-    const dp = extractContext(fakeSource({ 'user-agent': GOOGLEBOT }), OPTIONS, NOW).defaultProperties;
+    const dp = extractContext(
+      fakeSource({ 'user-agent': GOOGLEBOT }),
+      OPTIONS,
+      NOW,
+    ).defaultProperties;
     expect(dp.is_bot).to.equal('true');
     expect(dp).not.to.have.property('device_type');
   });
 
   it('corrects the Android "K" model with Sec-CH-UA-Model', () => {
-    const ua = 'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';
-    const dp = extractContext(fakeSource({ 'user-agent': ua, 'sec-ch-ua-model': '"SM-S918B"', 'sec-ch-ua-mobile': '?1' }), OPTIONS, NOW).defaultProperties;
+    const ua =
+      'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';
+    const dp = extractContext(
+      fakeSource({ 'user-agent': ua, 'sec-ch-ua-model': '"SM-S918B"', 'sec-ch-ua-mobile': '?1' }),
+      OPTIONS,
+      NOW,
+    ).defaultProperties;
     expect(dp.device_model).to.equal('SM-S918B');
     expect(dp.device_type).to.equal('mobile');
   });
 
   it('strips the sid_ prefix of ours_sid', () => {
-    const sid = (cookie: string) => extractContext(fakeSource({ cookie }), OPTIONS, NOW).defaultProperties.sid;
+    const sid = (cookie: string) =>
+      extractContext(fakeSource({ cookie }), OPTIONS, NOW).defaultProperties.sid;
     expect(sid('ours_sid=sid_1700000000000')).to.equal('1700000000000');
     expect(sid('ours_sid=1700000000000')).to.equal('1700000000000');
     expect(sid('ours_sid=sid_')).to.equal(undefined);
@@ -160,10 +218,13 @@ describe('request/extract-context: extractContext', () => {
 
   describe('fbc', () => {
     const fbc = (cookie: string, url: string) =>
-      extractContext(fakeSource(cookie ? { cookie } : {}, { url }), OPTIONS, NOW).defaultProperties.fbc;
+      extractContext(fakeSource(cookie ? { cookie } : {}, { url }), OPTIONS, NOW).defaultProperties
+        .fbc;
 
     it('uses a well-formed _fbc cookie, even when the URL has an fbclid', () => {
-      expect(fbc('_fbc=fb.1.1690000000000.OldClick', '/?fbclid=NewClick')).to.equal('fb.1.1690000000000.OldClick');
+      expect(fbc('_fbc=fb.1.1690000000000.OldClick', '/?fbclid=NewClick')).to.equal(
+        'fb.1.1690000000000.OldClick',
+      );
     });
     it('builds fb.1.<now>.<fbclid> from the URL otherwise, fbclid kept exactly', () => {
       expect(fbc('', '/?fbclid=IwAR0-AbC_xYz')).to.equal(`fb.1.${NOW}.IwAR0-AbC_xYz`);
@@ -177,7 +238,8 @@ describe('request/extract-context: extractContext', () => {
   });
 
   describe('referrer', () => {
-    const ref = (referer: string) => extractContext(fakeSource({ referer }), OPTIONS, NOW).defaultProperties;
+    const ref = (referer: string) =>
+      extractContext(fakeSource({ referer }), OPTIONS, NOW).defaultProperties;
     it('takes http(s) URLs and their hostname', () => {
       expect(ref('https://user:pw@News.Example.COM:8443/a?b#c')).to.include({
         referrer: 'https://user:pw@News.Example.COM:8443/a?b#c',
@@ -185,7 +247,12 @@ describe('request/extract-context: extractContext', () => {
       });
     });
     it('ignores other schemes and junk without throwing', () => {
-      for (const bad of ['android-app://com.google.android.gm/', 'not a url', 'javascript:alert(1)', '//no-scheme.com/']) {
+      for (const bad of [
+        'android-app://com.google.android.gm/',
+        'not a url',
+        'javascript:alert(1)',
+        '//no-scheme.com/',
+      ]) {
         const dp = ref(bad);
         expect(dp, bad).not.to.have.property('referrer');
         expect(dp, bad).not.to.have.property('referring_domain');
@@ -203,15 +270,61 @@ describe('request/extract-context: extractContext', () => {
       }
     };
     it('agrees with new URL() on tricky hosts', () => {
-      const cases = ['https://www.google.com/', 'HTTP://Example.COM', 'https://a.b:8443/x?y#z', 'https://a.b:65536/', 'http://1234/', 'http://0x7f.1/',
-        'http://192.168.0.1/', 'http://example.com./', 'http://ex_ample.com/', 'https://xn--nxasmq6b.com/', 'https://xn--bad/', 'http://a..b/',
-        'https://evil.com\\@good.com', 'https://x.com?q', 'https://x.com:/', 'https://[::1]/', ' https://a.com/', 'https://a.com%2f/', 'http://a.09/'];
+      const cases = [
+        'https://www.google.com/',
+        'HTTP://Example.COM',
+        'https://a.b:8443/x?y#z',
+        'https://a.b:65536/',
+        'http://1234/',
+        'http://0x7f.1/',
+        'http://192.168.0.1/',
+        'http://example.com./',
+        'http://ex_ample.com/',
+        'https://xn--nxasmq6b.com/',
+        'https://xn--bad/',
+        'http://a..b/',
+        'https://evil.com\\@good.com',
+        'https://x.com?q',
+        'https://x.com:/',
+        'https://[::1]/',
+        ' https://a.com/',
+        'https://a.com%2f/',
+        'http://a.09/',
+      ];
       for (const url of cases) expect(httpHostname(url), url).to.equal(viaUrl(url));
     });
     it('agrees with new URL() on 5,000 seeded random URLs', () => {
       let seed = 42;
-      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
-      const parts = ['http://', 'https://', 'HTTPS://', 'ftp://', 'a', 'B', '0', '9', '-', '.', ':', '80', '99999', '0x', 'xn--', '/', '?', '#', '@', '[', ']', '%', '\\', ' ', '_', 'com', 'é'];
+      const rand = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+      const parts = [
+        'http://',
+        'https://',
+        'HTTPS://',
+        'ftp://',
+        'a',
+        'B',
+        '0',
+        '9',
+        '-',
+        '.',
+        ':',
+        '80',
+        '99999',
+        '0x',
+        'xn--',
+        '/',
+        '?',
+        '#',
+        '@',
+        '[',
+        ']',
+        '%',
+        '\\',
+        ' ',
+        '_',
+        'com',
+        'é',
+      ];
       for (let i = 0; i < 5000; i++) {
         let url = parts[rand(3)]!;
         for (let n = rand(12); n > 0; n--) url += parts[rand(parts.length)];
@@ -221,7 +334,9 @@ describe('request/extract-context: extractContext', () => {
   });
 
   it('reads the first Accept-Language tag, lower-cased', () => {
-    const lang = (value: string) => extractContext(fakeSource({ 'accept-language': value }), OPTIONS, NOW).defaultProperties.browser_language;
+    const lang = (value: string) =>
+      extractContext(fakeSource({ 'accept-language': value }), OPTIONS, NOW).defaultProperties
+        .browser_language;
     expect(lang('en-US,en;q=0.9')).to.equal('en-us');
     expect(lang('fr-CH;q=1, fr;q=0.9')).to.equal('fr-ch');
     expect(lang(' de ')).to.equal('de');

@@ -115,7 +115,9 @@ describe('request/hand-off-batch: open requests and the garbage collector', () =
     const alone = heldAfterMinorGc(false);
     const withBatch = heldAfterMinorGc(true);
     // With a Set, V8's replaced hash tables kept ~1.8 MB of finished requests; the requests alone leave ~90 KB.
-    expect(withBatch, `${withBatch} bytes held, ${alone} without the batch`).to.be.below(alone + 500_000);
+    expect(withBatch, `${withBatch} bytes held, ${alone} without the batch`).to.be.below(
+      alone + 500_000,
+    );
   });
 
   it('settle() hands over the open requests oldest first, whichever closed in between', () => {
@@ -131,7 +133,11 @@ describe('request/hand-off-batch: open requests and the garbage collector', () =
 
 describe('request/middleware-config: the hand-off batch', () => {
   it('is one per client, however many middlewares share it; waitUntil and flushOnResponse do not batch', async () => {
-    const client = new OursClient({ token: 't', apiUrl: 'http://127.0.0.1:9/api/v1', logger: false });
+    const client = new OursClient({
+      token: 't',
+      apiUrl: 'http://127.0.0.1:9/api/v1',
+      logger: false,
+    });
     const first = resolveMiddlewareConfig({ client }, nodeResponse);
     expect(first.handOffs).to.be.an.instanceOf(HandOffBatch);
     expect(first.batchHandOffs).to.equal(true);
@@ -145,7 +151,11 @@ describe('request/middleware-config: the hand-off batch', () => {
   });
 
   it("the client's flush() runs the hand-offs that wait, before it looks at the queue", async () => {
-    const client = new OursClient({ token: 't', apiUrl: 'http://127.0.0.1:9/api/v1', logger: false });
+    const client = new OursClient({
+      token: 't',
+      apiUrl: 'http://127.0.0.1:9/api/v1',
+      logger: false,
+    });
     const { handOffs } = resolveMiddlewareConfig({ client }, nodeResponse);
     handOffs.add(() => client.track({ event: 'Waiting', userId: 'v1' }));
     const flushing = client.flush(); // nothing listens on port 9: the event is queued, then fails or waits

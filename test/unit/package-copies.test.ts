@@ -17,7 +17,12 @@ describe('two copies of the package in one process', () => {
     const mock = await createMockOurs();
     const { OursClient } = freshCopy<typeof import('../../src/index')>('src/index.js');
     const { oursNode } = freshCopy<typeof import('../../adapters/node')>('adapters/node.js');
-    const client = new OursClient({ token: 'copies-token-123456', apiUrl: mock.url, logger: false, flushIntervalMs: 50 });
+    const client = new OursClient({
+      token: 'copies-token-123456',
+      apiUrl: mock.url,
+      logger: false,
+      flushIntervalMs: 50,
+    });
     const track = oursNode({ client }); // another copy's OursClient class: refused before
     const server = createServer((req, res) => {
       track(req, res).track('Copied', {}, { userId: 'user-1' });

@@ -8,20 +8,43 @@ import { platform as web } from '../../src/platform/web';
 // its pure parts are held to the Node platform's answers.
 describe('platform: web beside node', () => {
   it('isIP answers as net.isIP', () => {
-    const cases = ['1.2.3.4', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '::1', '::', '2001:db8::1', '::ffff:1.2.3.4',
-      'fe80::1:2:3:4:5:6', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', ':::1', '2001:db8::g', 'localhost', '', ' 1.2.3.4', '[::1]', '1.2.3.4:80'];
+    const cases = [
+      '1.2.3.4',
+      '255.255.255.255',
+      '256.1.1.1',
+      '01.2.3.4',
+      '1.2.3',
+      '::1',
+      '::',
+      '2001:db8::1',
+      '::ffff:1.2.3.4',
+      'fe80::1:2:3:4:5:6',
+      '1:2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:7:8:9',
+      ':::1',
+      '2001:db8::g',
+      'localhost',
+      '',
+      ' 1.2.3.4',
+      '[::1]',
+      '1.2.3.4:80',
+    ];
     expect(cases.map((c) => web.isIP(c))).to.deep.equal(cases.map((c) => isIP(c)));
   });
 
   it('gzip: CompressionStream output gunzips to the body, bytes or string', async () => {
-    const body = JSON.stringify({ events: Array.from({ length: 200 }, (_, i) => ({ event: 'é Event', i })) });
+    const body = JSON.stringify({
+      events: Array.from({ length: 200 }, (_, i) => ({ event: 'é Event', i })),
+    });
     expect(gunzipSync(await web.gzip!(body)).toString()).to.equal(body);
     expect(gunzipSync(await web.gzip!(new TextEncoder().encode(body))).toString()).to.equal(body);
   });
 
   it('batchBytes writes the same bytes on both', () => {
     const events = [{ json: '{"a":"é"}' }, { json: '{"b":"😀"}' }];
-    expect(Buffer.from(web.batchBytes('{"x":[', events))).to.deep.equal(Buffer.from(node.batchBytes('{"x":[', events)));
+    expect(Buffer.from(web.batchBytes('{"x":[', events))).to.deep.equal(
+      Buffer.from(node.batchBytes('{"x":[', events)),
+    );
   });
 
   it('hashKey: stable, different for different keys, short', () => {
@@ -32,8 +55,12 @@ describe('platform: web beside node', () => {
   });
 
   it('Node-only parts: a config error naming the option, when called', () => {
-    expect(() => web.fileStore({ dir: '/tmp/x' })).to.throw(/option `store` cannot be fileStore\(\) on this platform/);
-    expect(() => web.redisStore({ redis: {} as never })).to.throw(/option `store` cannot be redisStore\(\)/);
+    expect(() => web.fileStore({ dir: '/tmp/x' })).to.throw(
+      /option `store` cannot be fileStore\(\) on this platform/,
+    );
+    expect(() => web.redisStore({ redis: {} as never })).to.throw(
+      /option `store` cannot be redisStore\(\)/,
+    );
     expect(web.watchSignals).to.equal(undefined);
   });
 });

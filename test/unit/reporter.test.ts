@@ -8,8 +8,14 @@ const TOKEN = 'tok_live_0123456789';
 
 function logger() {
   const lines: { level: string; obj: unknown; msg: string }[] = [];
-  const at = (level: string) => (obj: unknown, msg?: string) => void lines.push({ level, obj, msg: msg ?? '' });
-  const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const at = (level: string) => (obj: unknown, msg?: string) =>
+    void lines.push({ level, obj, msg: msg ?? '' });
+  const log: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  };
   return { log, lines };
 }
 
@@ -64,7 +70,10 @@ describe('reporter: how failures surface', () => {
     reporter.warnOnce('retry', { url: `https://x/?t=${TOKEN}` }, 'retrying');
     reporter.warnOnce('retry', {}, 'retrying');
     reporter.warnOnce('unauthorized', {}, 'bad token', 'error');
-    expect(lines.map((l) => `${l.level} ${l.msg}`)).to.deep.equal(['warn retrying', 'error bad token']);
+    expect(lines.map((l) => `${l.level} ${l.msg}`)).to.deep.equal([
+      'warn retrying',
+      'error bad token',
+    ]);
     expect(JSON.stringify(lines[0]!.obj)).to.not.include(TOKEN);
   });
 });

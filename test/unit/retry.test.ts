@@ -1,7 +1,12 @@
 import { expect } from 'chai';
 import { BackoffGate, backoffDelay, parseRetryAfter } from '../../src/client/backoff';
 
-const CONTRACT = { initialDelayMs: 2000, maxDelayMs: 60_000, jitterMs: [1000, 5000] as const, maxAttempts: 10 };
+const CONTRACT = {
+  initialDelayMs: 2000,
+  maxDelayMs: 60_000,
+  jitterMs: [1000, 5000] as const,
+  maxAttempts: 10,
+};
 
 describe('backoff (the contract: 2 s doubling to 60 s, plus 1 to 5 s of jitter)', () => {
   it('doubles from 2 s and caps at 60 s, before jitter', () => {

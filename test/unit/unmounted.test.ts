@@ -20,7 +20,9 @@ describe('request/unmounted: req.ours where ours() did not run', () => {
   });
 
   it('names where to mount the middleware when context is read', () => {
-    expect(() => ours().context).to.throw(/ours\(\) did not run for this request: mount it before the routes/);
+    expect(() => ours().context).to.throw(
+      /ours\(\) did not run for this request: mount it before the routes/,
+    );
   });
 
   it('stores what the middleware assigns', () => {

@@ -37,7 +37,12 @@ describe('request/user-agent: parseUserAgent', () => {
 
   it('keeps what the parser says for a phone (mobile, Apple, iPhone) and omits unknowns', () => {
     const r = parseUserAgent(IPHONE);
-    expect(r).to.include({ device_type: 'mobile', device_vendor: 'Apple', device_model: 'iPhone', os_name: 'iOS' });
+    expect(r).to.include({
+      device_type: 'mobile',
+      device_vendor: 'Apple',
+      device_model: 'iPhone',
+      os_name: 'iOS',
+    });
     expect(r).not.to.have.property('cpu_architecture');
     expect(r).not.to.have.property('is_bot');
     noEmptyValues(r);

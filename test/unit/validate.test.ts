@@ -6,7 +6,11 @@ const NOW = Date.UTC(2026, 0, 15);
 
 describe('validate: events against the contract', () => {
   it('completes a valid track once: distinctId and time stamped, the input left as it was', () => {
-    const input: TrackEvent = { event: 'Signed Up', userId: 'v1', eventProperties: { plan: 'pro' } };
+    const input: TrackEvent = {
+      event: 'Signed Up',
+      userId: 'v1',
+      eventProperties: { plan: 'pro' },
+    };
     const checked = checkTrack(input, NOW);
     if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
     expect(checked.body).to.include({ event: 'Signed Up', userId: 'v1', time: NOW });
@@ -55,10 +59,15 @@ describe('validate: events against the contract', () => {
   });
 
   it('refuses a key that is not a field of the API, __proto__ included, and pollutes nothing', () => {
-    const input = JSON.parse('{"event":"E","userId":"v","__proto__":{"polluted":true}}') as TrackEvent;
+    const input = JSON.parse(
+      '{"event":"E","userId":"v","__proto__":{"polluted":true}}',
+    ) as TrackEvent;
     const checked = checkTrack(input, NOW);
     expect(checked.ok).to.equal(false);
-    if (!checked.ok) expect(checked.issues).to.deep.equal([{ field: '__proto__', problem: 'is not a field of the Ours API' }]);
+    if (!checked.ok)
+      expect(checked.issues).to.deep.equal([
+        { field: '__proto__', problem: 'is not a field of the Ours API' },
+      ]);
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
   });
 });

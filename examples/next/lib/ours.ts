@@ -5,5 +5,6 @@ import { OursClient } from 'ours-middleware';
  * so `next dev`'s reloads do not make one per edit). OURS_TOKEN must be set
  * at `next build` too: Next evaluates route modules to collect page data.
  */
-export const client: OursClient = ((globalThis as { oursClient?: OursClient }).oursClient ??= new OursClient({ token: process.env.OURS_TOKEN }));
+export const client: OursClient = ((globalThis as { oursClient?: OursClient }).oursClient ??=
+  new OursClient({ token: process.env.OURS_TOKEN }));
 client.on('error', (err) => console.error(`[ours] ${err.message}`));

@@ -30,7 +30,11 @@ function seal(buf: Buffer, pos: number, length: number): void {
 }
 
 /** Encodes events as consecutive frames; `sizes[i]` is `recordSize(events[i].json)`. */
-export function encodeRecords(events: readonly { json: string; path: EventPath }[], sizes: readonly number[], total: number): Buffer {
+export function encodeRecords(
+  events: readonly { json: string; path: EventPath }[],
+  sizes: readonly number[],
+  total: number,
+): Buffer {
   const buf = Buffer.allocUnsafe(total);
   let pos = 0;
   events.forEach(({ json, path }, i) => {
@@ -60,14 +64,24 @@ export interface Frame {
 
 /** Whether a payload can be a segment record: a path code, then a JSON object. */
 export function plausibleRecord(buf: Buffer, start: number, length: number): boolean {
-  return length >= 3 && CODES.has(buf[start]!) && buf[start + 1] === OPEN_BRACE && buf[start + length - 1] === CLOSE_BRACE;
+  return (
+    length >= 3 &&
+    CODES.has(buf[start]!) &&
+    buf[start + 1] === OPEN_BRACE &&
+    buf[start + length - 1] === CLOSE_BRACE
+  );
 }
 
-function frameAt(buf: Buffer, pos: number, plausible: (buf: Buffer, start: number, length: number) => boolean): Frame | undefined {
+function frameAt(
+  buf: Buffer,
+  pos: number,
+  plausible: (buf: Buffer, start: number, length: number) => boolean,
+): Frame | undefined {
   if (buf.length - pos < HEADER) return undefined;
   const length = buf.readUInt32LE(pos + 4);
   const end = pos + HEADER + length;
-  if (length > MAX_PAYLOAD || end > buf.length || !plausible(buf, pos + HEADER, length)) return undefined;
+  if (length > MAX_PAYLOAD || end > buf.length || !plausible(buf, pos + HEADER, length))
+    return undefined;
   if (crc32(buf, pos + 4, end) !== buf.readUInt32LE(pos)) return undefined;
   return { offset: pos, start: pos + HEADER, end };
 }

@@ -19,7 +19,10 @@ interface Identity {
 }
 
 async function bootId(): Promise<string> {
-  return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => UNKNOWN)).trim() || UNKNOWN;
+  return (
+    (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => UNKNOWN)).trim() ||
+    UNKNOWN
+  );
 }
 
 async function startTime(pid: number): Promise<string> {
@@ -44,7 +47,8 @@ function alive(pid: number): boolean {
 }
 
 /** Differ only when both are known: an old lock, or one written off Linux, falls back to the pid alone. */
-const differ = (a: string | undefined, b: string): boolean => a !== undefined && a !== UNKNOWN && b !== UNKNOWN && a !== b;
+const differ = (a: string | undefined, b: string): boolean =>
+  a !== undefined && a !== UNKNOWN && b !== UNKNOWN && a !== b;
 
 /**
  * Whether the process a lock names is still the one that wrote it: on this
@@ -101,7 +105,8 @@ export async function lockDir(dir: string): Promise<(() => Promise<void>) | stri
     }
     return async () => {
       held.delete(key);
-      if ((await readFile(path, 'utf8').catch(() => '')) === me) await unlink(path).catch(() => undefined);
+      if ((await readFile(path, 'utf8').catch(() => '')) === me)
+        await unlink(path).catch(() => undefined);
     };
   } catch (err) {
     held.delete(key);

@@ -18,12 +18,21 @@ export interface FileStoreOptions {
 export type ResolvedFileStoreOptions = Required<FileStoreOptions>;
 
 const MIB = 1024 * 1024;
-const FILE_STORE_OPTIONS = optionNames<FileStoreOptions>({ dir: true, flushMs: true, maxBytes: true, fsync: true, segmentBytes: true });
+const FILE_STORE_OPTIONS = optionNames<FileStoreOptions>({
+  dir: true,
+  flushMs: true,
+  maxBytes: true,
+  fsync: true,
+  segmentBytes: true,
+});
 
 function whole(option: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min) {
-    throw new OursConfigError(`fileStore.${option}`, `must be a whole number of at least ${min}, got ${describeValue(value)}`);
+    throw new OursConfigError(
+      `fileStore.${option}`,
+      `must be a whole number of at least ${min}, got ${describeValue(value)}`,
+    );
   }
   return v;
 }
@@ -32,10 +41,16 @@ function whole(option: string, value: number | undefined, fallback: number, min:
 export function resolveFileStoreOptions(options: FileStoreOptions): ResolvedFileStoreOptions {
   refuseUnknownOptions(options, FILE_STORE_OPTIONS, 'fileStore()', 'fileStore.');
   if (typeof options?.dir !== 'string' || options.dir === '') {
-    throw new OursConfigError('fileStore.dir', `must be a directory path, one per process, got ${describeValue(options?.dir)}`);
+    throw new OursConfigError(
+      'fileStore.dir',
+      `must be a directory path, one per process, got ${describeValue(options?.dir)}`,
+    );
   }
   if (options.fsync !== undefined && typeof options.fsync !== 'boolean') {
-    throw new OursConfigError('fileStore.fsync', `must be true or false, got ${describeValue(options.fsync)}`);
+    throw new OursConfigError(
+      'fileStore.fsync',
+      `must be true or false, got ${describeValue(options.fsync)}`,
+    );
   }
   const maxBytes = whole('maxBytes', options.maxBytes, 256 * MIB, 4096);
   const segmentDefault = Math.min(8 * MIB, Math.max(4096, Math.floor(maxBytes / 16)));

@@ -20,7 +20,8 @@ export interface SegmentContents {
   unreadable: number;
 }
 
-const plausibleAcks = (_buf: Buffer, _start: number, length: number): boolean => length > 0 && length % 4 === 0;
+const plausibleAcks = (_buf: Buffer, _start: number, length: number): boolean =>
+  length > 0 && length % 4 === 0;
 
 async function readIfAny(path: string): Promise<Buffer> {
   try {
@@ -51,7 +52,13 @@ export async function readSegment(seg: Segment): Promise<SegmentContents> {
     if (acked.has(offset)) continue;
     const path = pathOf(String.fromCharCode(data[start]!));
     // plausibleRecord admits only known path codes; the check keeps the types honest.
-    if (path) records.push({ offset, size: end - offset, path, json: data.toString('utf8', start + 1, end) });
+    if (path)
+      records.push({
+        offset,
+        size: end - offset,
+        path,
+        json: data.toString('utf8', start + 1, end),
+      });
   }
   return { records, unreadable: bad };
 }

@@ -40,7 +40,9 @@ export async function recoverDir(
           continue;
         }
         seg.live++;
-        events.push(storedEvent(json, path, { seg, offset, size, settled: false } satisfies RecordKey));
+        events.push(
+          storedEvent(json, path, { seg, offset, size, settled: false } satisfies RecordKey),
+        );
       }
       writer.segments.set(seq, seg);
       writer.diskBytes += seg.diskBytes;

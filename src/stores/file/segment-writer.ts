@@ -75,7 +75,10 @@ export class SegmentWriter {
   /** Gives the window's records and acks their place and bytes. Synchronous. */
   assign(): void {
     if (!this.ready || this.disabled) return;
-    const groups = new Map<Segment, { events: QueuedEvent[]; sizes: number[]; pos: number; total: number }>();
+    const groups = new Map<
+      Segment,
+      { events: QueuedEvent[]; sizes: number[]; pos: number; total: number }
+    >();
     for (const event of this.#pending) {
       const key = event.key as RecordKey;
       if (key.settled) continue;
@@ -94,7 +97,9 @@ export class SegmentWriter {
     }
     this.#pending = [];
     for (const [seg, { events, sizes, pos, total }] of groups) {
-      this.#queue.push(seg, 'seg', pos, encodeRecords(events, sizes, total), () => this.#unstore(seg, pos, total, events));
+      this.#queue.push(seg, 'seg', pos, encodeRecords(events, sizes, total), () =>
+        this.#unstore(seg, pos, total, events),
+      );
     }
     for (const seg of this.segments.values()) {
       if (!seg.acks.length) continue;
@@ -111,7 +116,12 @@ export class SegmentWriter {
   }
 
   /** Records whose write failed: in memory only from now on, their segment closed to new ones. */
-  async #unstore(seg: Segment, pos: number, bytes: number, events: readonly QueuedEvent[]): Promise<void> {
+  async #unstore(
+    seg: Segment,
+    pos: number,
+    bytes: number,
+    events: readonly QueuedEvent[],
+  ): Promise<void> {
     this.diskBytes -= bytes;
     seg.size = pos; // what the file holds (once cut back); the segment takes no more records, so no offset is reused
     if (this.#active === seg) this.#active = undefined;
@@ -144,7 +154,10 @@ export class SegmentWriter {
     try {
       await this.#queue.drain();
     } catch (err) {
-      throw new Error(`${(err as Error).message}; the events not written are delivered from memory, without a copy on disk`, { cause: err });
+      throw new Error(
+        `${(err as Error).message}; the events not written are delivered from memory, without a copy on disk`,
+        { cause: err },
+      );
     } finally {
       await this.clean(final); // also when writes failed: deleting settled segments is what frees a full disk
     }

@@ -38,7 +38,8 @@ export const PENDING = -1;
 /** A record's offset once its write failed: the event lives in memory only. */
 export const NOT_STORED = -2;
 
-export const isRecordKey = (key: unknown): key is RecordKey => typeof key === 'object' && key !== null && 'settled' in key;
+export const isRecordKey = (key: unknown): key is RecordKey =>
+  typeof key === 'object' && key !== null && 'settled' in key;
 
 /**
  * One segment: its two files, their logical sizes (what has been assigned,
@@ -93,7 +94,14 @@ export class Segment {
     this.#handles = {};
     for (const fd of Object.values(this.#syncFds)) closeSync(fd);
     this.#syncFds = {};
-    await Promise.all(handles.map((h) => h.then((fh) => fh.close(), () => undefined)));
+    await Promise.all(
+      handles.map((h) =>
+        h.then(
+          (fh) => fh.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   /** Cuts a file back to `size` (what a failed write may have left past it); best effort. */

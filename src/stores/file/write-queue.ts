@@ -70,7 +70,7 @@ export class WriteQueue {
 
   async #write(w: Write): Promise<void> {
     const fh = await w.seg.handle(w.kind, () => (this.#dirCreated = true));
-    for (let done = 0; done < w.buf.length; ) {
+    for (let done = 0; done < w.buf.length;) {
       done += (await fh.write(w.buf, done, w.buf.length - done, w.pos + done)).bytesWritten;
     }
     if (w.kind === 'seg' && this.fsync) this.#unsynced.add(fh);
@@ -84,7 +84,8 @@ export class WriteQueue {
   drainSync(): void {
     for (const w of this.#writes) {
       const fd = w.seg.fdSync(w.kind);
-      for (let done = 0; done < w.buf.length; ) done += writeSync(fd, w.buf, done, w.buf.length - done, w.pos + done);
+      for (let done = 0; done < w.buf.length;)
+        done += writeSync(fd, w.buf, done, w.buf.length - done, w.pos + done);
     }
   }
 }

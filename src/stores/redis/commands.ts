@@ -44,7 +44,11 @@ export const APPEND_CHUNK = 500;
 export const ID_CHUNK = 1000;
 
 /** Runs the append script (EVALSHA, falling back to EVAL once Redis forgot it); resolves with the new IDs. */
-export async function appendEntries(redis: RedisLike, names: StreamNames, fields: (string | number)[]): Promise<string[]> {
+export async function appendEntries(
+  redis: RedisLike,
+  names: StreamNames,
+  fields: (string | number)[],
+): Promise<string[]> {
   const args = [1, names.stream, names.group, names.consumer, ...fields];
   try {
     return (await redis.call('EVALSHA', APPEND_SHA, ...args)) as string[];
@@ -64,15 +68,26 @@ export async function ensureGroup(redis: RedisLike, { stream, group }: StreamNam
 }
 
 /** Settles entries for good: out of the pending list, then out of the stream. */
-export async function removeEntries(redis: RedisLike, { stream, group }: StreamNames, ids: readonly string[]): Promise<void> {
+export async function removeEntries(
+  redis: RedisLike,
+  { stream, group }: StreamNames,
+  ids: readonly string[],
+): Promise<void> {
   for (let i = 0; i < ids.length; i += ID_CHUNK) {
     const chunk = ids.slice(i, i + ID_CHUNK);
-    await Promise.all([redis.call('XACK', stream, group, ...chunk), redis.call('XDEL', stream, ...chunk)]);
+    await Promise.all([
+      redis.call('XACK', stream, group, ...chunk),
+      redis.call('XDEL', stream, ...chunk),
+    ]);
   }
 }
 
 /** Resets the idle time of entries this instance still holds, so that no live peer claims them. */
-export async function touchEntries(redis: RedisLike, { stream, group, consumer }: StreamNames, ids: readonly string[]): Promise<void> {
+export async function touchEntries(
+  redis: RedisLike,
+  { stream, group, consumer }: StreamNames,
+  ids: readonly string[],
+): Promise<void> {
   for (let i = 0; i < ids.length; i += ID_CHUNK) {
     await redis.call('XCLAIM', stream, group, consumer, 0, ...ids.slice(i, i + ID_CHUNK), 'JUSTID');
   }

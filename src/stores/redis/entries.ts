@@ -18,7 +18,12 @@ const COUNT = 500;
 function parseEntry(raw: unknown): StoredEntry | undefined {
   if (!Array.isArray(raw) || typeof raw[0] !== 'string') return undefined;
   const [id, fields] = raw as [string, unknown];
-  const entry: StoredEntry = { id, path: undefined, json: undefined, deleted: !Array.isArray(fields) };
+  const entry: StoredEntry = {
+    id,
+    path: undefined,
+    json: undefined,
+    deleted: !Array.isArray(fields),
+  };
   if (!Array.isArray(fields)) return entry;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const [name, value] = [String(fields[i]), String(fields[i + 1])];
@@ -29,7 +34,9 @@ function parseEntry(raw: unknown): StoredEntry | undefined {
 }
 
 function parseEntries(raw: unknown): StoredEntry[] {
-  return Array.isArray(raw) ? raw.map(parseEntry).filter((e): e is StoredEntry => e !== undefined) : [];
+  return Array.isArray(raw)
+    ? raw.map(parseEntry).filter((e): e is StoredEntry => e !== undefined)
+    : [];
 }
 
 /**
@@ -37,10 +44,23 @@ function parseEntries(raw: unknown): StoredEntry[] {
  * the same name (a restarted container keeps its hostname, and often its pid)
  * leased and never settled. Reads the pending list from the start, in pages.
  */
-export async function* ownPending(redis: RedisLike, { stream, group, consumer }: StreamNames): AsyncGenerator<StoredEntry[]> {
+export async function* ownPending(
+  redis: RedisLike,
+  { stream, group, consumer }: StreamNames,
+): AsyncGenerator<StoredEntry[]> {
   let after = '0';
   for (;;) {
-    const reply = (await redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', COUNT, 'STREAMS', stream, after)) as [string, unknown][] | null;
+    const reply = (await redis.call(
+      'XREADGROUP',
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      COUNT,
+      'STREAMS',
+      stream,
+      after,
+    )) as [string, unknown][] | null;
     const entries = parseEntries(reply?.[0]?.[1]);
     if (!entries.length) return;
     yield entries;
@@ -59,6 +79,18 @@ export async function claimIdle(
   minIdleMs: number,
   cursor: string,
 ): Promise<{ cursor: string; entries: StoredEntry[] }> {
-  const reply = (await redis.call('XAUTOCLAIM', stream, group, consumer, minIdleMs, cursor, 'COUNT', COUNT)) as [string, unknown] | null;
-  return { cursor: typeof reply?.[0] === 'string' ? reply[0] : '0-0', entries: parseEntries(reply?.[1]) };
+  const reply = (await redis.call(
+    'XAUTOCLAIM',
+    stream,
+    group,
+    consumer,
+    minIdleMs,
+    cursor,
+    'COUNT',
+    COUNT,
+  )) as [string, unknown] | null;
+  return {
+    cursor: typeof reply?.[0] === 'string' ? reply[0] : '0-0',
+    entries: parseEntries(reply?.[1]),
+  };
 }

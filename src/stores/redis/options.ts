@@ -26,18 +26,32 @@ export interface ResolvedRedisStoreOptions {
   flushMs: number;
 }
 
-const REDIS_STORE_OPTIONS = optionNames<RedisStoreOptions>({ redis: true, stream: true, group: true, consumer: true, claimIdleMs: true, flushMs: true });
+const REDIS_STORE_OPTIONS = optionNames<RedisStoreOptions>({
+  redis: true,
+  stream: true,
+  group: true,
+  consumer: true,
+  claimIdleMs: true,
+  flushMs: true,
+});
 
 function text(option: string, value: string | undefined, fallback: string): string {
   const v = value ?? fallback;
-  if (typeof v !== 'string' || v === '') throw new OursConfigError(`redisStore.${option}`, `must be a non-empty string, got ${describeValue(value)}`);
+  if (typeof v !== 'string' || v === '')
+    throw new OursConfigError(
+      `redisStore.${option}`,
+      `must be a non-empty string, got ${describeValue(value)}`,
+    );
   return v;
 }
 
 function whole(option: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min) {
-    throw new OursConfigError(`redisStore.${option}`, `must be a whole number of at least ${min}, got ${describeValue(value)}`);
+    throw new OursConfigError(
+      `redisStore.${option}`,
+      `must be a whole number of at least ${min}, got ${describeValue(value)}`,
+    );
   }
   return v;
 }
@@ -46,7 +60,10 @@ function whole(option: string, value: number | undefined, fallback: number, min:
 export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRedisStoreOptions {
   refuseUnknownOptions(options, REDIS_STORE_OPTIONS, 'redisStore()', 'redisStore.');
   if (typeof options?.redis?.call !== 'function') {
-    throw new OursConfigError('redisStore.redis', 'must be an ioredis (v5) instance, or anything with its call(command, ...args) method');
+    throw new OursConfigError(
+      'redisStore.redis',
+      'must be an ioredis (v5) instance, or anything with its call(command, ...args) method',
+    );
   }
   return {
     redis: options.redis,

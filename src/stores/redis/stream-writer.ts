@@ -1,6 +1,12 @@
 import type { QueuedEvent } from '../event-store';
 import { pathCode } from '../stored-event';
-import { APPEND_CHUNK, appendEntries, removeEntries, type RedisLike, type StreamNames } from './commands';
+import {
+  APPEND_CHUNK,
+  appendEntries,
+  removeEntries,
+  type RedisLike,
+  type StreamNames,
+} from './commands';
 
 /** An event's `key` in a Redis store: its entry ID, once written. */
 export interface EntryKey {

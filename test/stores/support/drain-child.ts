@@ -6,7 +6,11 @@
  */
 import { OursClient, fileStore } from '../../../src/index';
 
-const { apiUrl, token, dir } = JSON.parse(process.argv[2]!) as { apiUrl: string; token: string; dir: string };
+const { apiUrl, token, dir } = JSON.parse(process.argv[2]!) as {
+  apiUrl: string;
+  token: string;
+  dir: string;
+};
 
 void (async () => {
   const client = new OursClient({ token, apiUrl, store: fileStore({ dir }), logger: false });

@@ -28,8 +28,12 @@ export class Tracker {
     for (;;) {
       const found = this.messages.find((m) => m.type === type);
       if (found) return found;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`tracker exited (${this.child.exitCode ?? this.child.signalCode}) before '${type}'`);
-      if (Date.now() > deadline) throw new Error(`tracker sent no '${type}' within ${timeoutMs} ms`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(
+          `tracker exited (${this.child.exitCode ?? this.child.signalCode}) before '${type}'`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(`tracker sent no '${type}' within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -60,7 +64,13 @@ export function forkTracker(config: MiddlewareConfig): Tracker {
  * (distinctIds `${prefix}-${i}`) written and never delivered. The mock is
  * down (503) while it runs, and reset after.
  */
-export async function leftBehind(mock: MockOurs, token: string, dir: string, prefix: string, n: number): Promise<string> {
+export async function leftBehind(
+  mock: MockOurs,
+  token: string,
+  dir: string,
+  prefix: string,
+  n: number,
+): Promise<string> {
   mock.respondWith({ status: 503, times: 'always' });
   const tracker = forkTracker({ apiUrl: mock.url, token, count: n, prefix, file: { dir } });
   await tracker.next('tracked');

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import type { DropInfo, OursClient } from '../../../src/index';
 
 /** A retry budget that rides out any test outage, with short delays. */
-export const PATIENT_RETRY = { initialDelayMs: 20, maxDelayMs: 100, jitterMs: [0, 0] as const, maxAttempts: 100_000 };
+export const PATIENT_RETRY = {
+  initialDelayMs: 20,
+  maxDelayMs: 100,
+  jitterMs: [0, 0] as const,
+  maxAttempts: 100_000,
+};
 
 /** Temporary directories, removed after the suite. */
 export function tempDirs(): { make(): string; cleanup(): void } {

@@ -26,8 +26,20 @@ const config = JSON.parse(process.argv[2]!) as MiddlewareConfig;
 const redis = config.redis ? new Redis({ port: config.redis.port, host: '127.0.0.1' }) : undefined;
 const store = config.file
   ? fileStore({ dir: config.file.dir, flushMs: config.file.flushMs ?? 50 })
-  : redisStore({ redis: redis!, stream: config.redis!.stream, consumer: config.redis!.consumer, claimIdleMs: config.redis!.claimIdleMs });
-const client = new OursClient({ token: config.token, apiUrl: config.apiUrl, store, retry: PATIENT_RETRY, flushIntervalMs: 20, logger: false });
+  : redisStore({
+      redis: redis!,
+      stream: config.redis!.stream,
+      consumer: config.redis!.consumer,
+      claimIdleMs: config.redis!.claimIdleMs,
+    });
+const client = new OursClient({
+  token: config.token,
+  apiUrl: config.apiUrl,
+  store,
+  retry: PATIENT_RETRY,
+  flushIntervalMs: 20,
+  logger: false,
+});
 const errors: string[] = [];
 client.on('error', (err) => errors.push(err.message));
 
@@ -55,14 +67,23 @@ async function written(): Promise<void> {
   const done = async (): Promise<boolean> => {
     if (config.file) return onDisk(config.file.dir) === (store as FileStore).diskBytes;
     const { stream, consumer } = config.redis!;
-    const mine = (await redis!.call('XPENDING', stream, 'ours', '-', '+', config.count + 1, consumer)) as unknown[];
+    const mine = (await redis!.call(
+      'XPENDING',
+      stream,
+      'ours',
+      '-',
+      '+',
+      config.count + 1,
+      consumer,
+    )) as unknown[];
     return mine.length >= config.count;
   };
   while (!(await done().catch(() => false)) && Date.now() < deadline) await sleep(20);
 }
 
 void (async () => {
-  for (let i = 0; i < config.count; i++) client.track({ event: 'Crash Test', userId: `u-${i}`, distinctId: `${config.prefix}-${i}` });
+  for (let i = 0; i < config.count; i++)
+    client.track({ event: 'Crash Test', userId: `u-${i}`, distinctId: `${config.prefix}-${i}` });
   if (config.exitAtOnce) process.exit(0);
   await written();
   if (process.connected) process.send!({ type: 'tracked', stats: client.stats(), errors });

@@ -6,11 +6,19 @@ import type { EventPath, QueuedEvent } from '../../../src/stores/event-store';
 const URL = 'https://api.example/api/v1/batch';
 
 function sent(count: number, path: EventPath = '/batch', gzip = true): SentRequest {
-  const events: QueuedEvent[] = Array.from({ length: count }, (_, i) => ({ json: `{"event":"e${i}"}`, bytes: 13, path }));
+  const events: QueuedEvent[] = Array.from({ length: count }, (_, i) => ({
+    json: `{"event":"e${i}"}`,
+    bytes: 13,
+    path,
+  }));
   return { path, events, gzip };
 }
 
-const answer = (status: number, body?: unknown, retryAfter: string | null = null): ApiResponse => ({ status, body, retryAfter });
+const answer = (status: number, body?: unknown, retryAfter: string | null = null): ApiResponse => ({
+  status,
+  body,
+  retryAfter,
+});
 
 describe('client/interpret-response: what an answer means for its events', () => {
   it('200: every event delivered, the backoff reset', () => {
@@ -90,14 +98,24 @@ describe('client/interpret-response: what an answer means for its events', () =>
 
   it('a /batch 500 with rows: only the rows that failed are retried', () => {
     const request = sent(2);
-    const verdict = interpret(request, answer(500, { results: [{ index: 0, success: true }, { index: 1, success: false, code: 'queue_failed' }] }), URL);
+    const verdict = interpret(
+      request,
+      answer(500, {
+        results: [
+          { index: 0, success: true },
+          { index: 1, success: false, code: 'queue_failed' },
+        ],
+      }),
+      URL,
+    );
     expect(verdict.delivered).to.deep.equal([request.events[0]]);
     expect(verdict.retry?.events).to.deep.equal([request.events[1]]);
   });
 
   it('404 says to check apiUrl; another 4xx quotes the API error, cut to 500 characters', () => {
     expect(interpret(sent(1), answer(404), URL).failed[0]!.message).to.include('check apiUrl');
-    const message = interpret(sent(1), answer(422, { error: 'x'.repeat(900) }), URL).failed[0]!.message;
+    const message = interpret(sent(1), answer(422, { error: 'x'.repeat(900) }), URL).failed[0]!
+      .message;
     expect(message).to.include('HTTP 422');
     expect(message.length).to.be.below(700);
   });

@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import type { EventPath, QueuedEvent } from '../../../src/stores/event-store';
 import { MemoryStore } from '../../../src/stores/memory-store';
 
-const event = (name: string, path: EventPath = '/batch', bytes = 10): QueuedEvent => ({ json: `{"event":"${name}"}`, bytes, path });
+const event = (name: string, path: EventPath = '/batch', bytes = 10): QueuedEvent => ({
+  json: `{"event":"${name}"}`,
+  bytes,
+  path,
+});
 
 describe('stores/memory-store: the default store', () => {
   it('leases oldest first, up to the count, and counts what waits', () => {

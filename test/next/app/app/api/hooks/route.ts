@@ -12,7 +12,8 @@ export const GET = withOurs(
     skip: (request) => new URL(request.url).searchParams.has('skip'),
     identify: async (request) => ({ externalId: request.headers.get('x-user') ?? undefined }),
     beforeSend: (event, request) => {
-      if (new URL(request.url).searchParams.has('fail')) throw new Error('beforeSend failed on purpose');
+      if (new URL(request.url).searchParams.has('fail'))
+        throw new Error('beforeSend failed on purpose');
       event.eventProperties = { ...event.eventProperties, enriched: 'yes' };
     },
     consent: 'cookie',
