@@ -8,6 +8,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { realisticRequests } from './user-agents.mjs';
 import { answerAtOnce } from './lib/fetch-stub.mjs';
 import { Source } from './lib/source.mjs';
+import { backendEvent } from './lib/backend-event.mjs';
 
 const require = createRequire(import.meta.url);
 const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathname;
@@ -32,22 +33,6 @@ async function cpuPerCall(n, body, between) {
 const requests = realisticRequests().map((r) => new Source(r));
 const extractOptions = { cookieName: 'ours_device_id', collectIp: true, ipResolver: (s) => s.ip() };
 const context = extractContext(requests[0], extractOptions, Date.now());
-/** The backend event of bench/delivery.mjs. */
-const backend = (i) => ({
-  event: 'Order Completed',
-  externalId: `user_${i % 20_000}`,
-  eventProperties: {
-    order_id: `ord_${100_000 + i}`,
-    total: 19.99 + (i % 100),
-    currency: 'USD',
-    items: 1 + (i % 5),
-    coupon: i % 7 === 0 ? 'SPRING24' : null,
-  },
-  defaultProperties: {
-    ip: `203.0.113.${i & 255}`,
-    current_url: 'https://shop.example.com/checkout/complete',
-  },
-});
 const page = {
   event: 'Page Viewed',
   userId: context.userId,
@@ -69,7 +54,7 @@ out.extractContextCachedUs = await cpuPerCall(20_000, (i) =>
 );
 out.trackBackendUs = await cpuPerCall(
   20_000,
-  (i) => client.track(backend(i)),
+  (i) => client.track(backendEvent(i)),
   () => client.flush(),
 );
 out.trackPageUs = await cpuPerCall(

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { setImmediate as tick } from 'node:timers/promises';
+import { backendEvent as makeEvent } from './lib/backend-event.mjs';
 
 const require = createRequire(import.meta.url);
 /** The built package: bench/run.mjs's snapshot of dist/, or dist/ itself when run alone. */
@@ -19,31 +20,6 @@ const TOKEN = 'bench-token';
 /** The client's own level (src/client/post-events.ts). */
 const GZIP_LEVEL = 1;
 const BATCH = 500;
-const EVENT_NAMES = ['Order Completed', 'Product Viewed', 'Signed Up', 'Subscription Renewed'];
-
-/**
- * One backend event, as a server calls `client.track()` outside a request:
- * an identity, a handful of properties, the user's IP. About 300 bytes of
- * JSON on the wire with its distinctId and time.
- */
-function makeEvent(i) {
-  return {
-    event: EVENT_NAMES[i & 3],
-    externalId: `user_${i % 20_000}`,
-    eventProperties: {
-      order_id: `ord_${100_000 + i}`,
-      total: 19.99 + (i % 100),
-      currency: 'USD',
-      items: 1 + (i % 5),
-      coupon: i % 7 === 0 ? 'SPRING24' : null,
-    },
-    defaultProperties: {
-      ip: `203.0.113.${i & 255}`,
-      current_url: 'https://shop.example.com/checkout/complete',
-    },
-  };
-}
-
 function report(extra) {
   const cpu = process.cpuUsage();
   console.log(

@@ -31,6 +31,13 @@ const { nodeResponse } = requireOptional(DIST, 'src/request/node-response.js') ?
 const { RequestTracker } = require(DIST + '/cjs/src/request/tracker.js');
 const { redactUrl } = requireOptional(DIST, 'src/request/redact-url.js') ?? {};
 const { ours: expressOurs } = require(DIST + '/cjs/adapters/express.js');
+/** A client that answers every request at once, so nothing is measured but the package's own work. */
+const BENCH_OPTIONS = {
+  token: 'bench-token',
+  apiUrl: 'http://127.0.0.1:9/api/v1',
+  fetch: answerAtOnce,
+  logger: false,
+};
 const noop = () => undefined;
 
 const quick = process.argv.includes('--quick');
@@ -89,15 +96,7 @@ export async function runMicro() {
       'client.track() (realistic event)',
       N,
       async () => {
-        const client = new OursClient(
-          {
-            token: 'bench-token',
-            apiUrl: 'http://127.0.0.1:9/api/v1',
-            fetch: answerAtOnce,
-            logger: false,
-          },
-          nodeResponse,
-        );
+        const client = new OursClient(BENCH_OPTIONS);
         return { client, between: () => client.flush() };
       },
       (i, { client }) => {
@@ -156,16 +155,7 @@ export async function runMicro() {
       name,
       N,
       async () => {
-        const config = resolveMiddlewareConfig(
-          {
-            token: 'bench-token',
-            apiUrl: 'http://127.0.0.1:9/api/v1',
-            fetch: answerAtOnce,
-            logger: false,
-            ...options,
-          },
-          nodeResponse,
-        );
+        const config = resolveMiddlewareConfig({ ...BENCH_OPTIONS, ...options }, nodeResponse);
         const res = { writableFinished: true, destroyed: false };
         return { config, res, between: () => config.client.flush() };
       },
@@ -191,15 +181,7 @@ export async function runMicro() {
       'tracker: created, nothing tracked',
       N * 4,
       async () => {
-        const config = resolveMiddlewareConfig(
-          {
-            token: 'bench-token',
-            apiUrl: 'http://127.0.0.1:9/api/v1',
-            fetch: answerAtOnce,
-            logger: false,
-          },
-          nodeResponse,
-        );
+        const config = resolveMiddlewareConfig(BENCH_OPTIONS, nodeResponse);
         return { config, res: {} };
       },
       (i, { config, res }) => {
@@ -215,15 +197,7 @@ export async function runMicro() {
       'express ours() middleware, nothing tracked',
       N * 4,
       async () => {
-        const mw = expressOurs(
-          {
-            token: 'bench-token',
-            apiUrl: 'http://127.0.0.1:9/api/v1',
-            fetch: answerAtOnce,
-            logger: false,
-          },
-          nodeResponse,
-        );
+        const mw = expressOurs(BENCH_OPTIONS);
         return { mw, res: {} };
       },
       (i, { mw, res }) => {
