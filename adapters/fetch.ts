@@ -9,6 +9,7 @@ import { OursConfigError, describeValue } from '../src/errors';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import { resolveMiddlewareConfig } from '../src/request/middleware-config';
 import { sharedTracker } from '../src/request/tracker';
+import { RecentByOptions } from '../src/request/recent-by-options';
 import { refuseFlushOnResponse, WebResponse, webResponse } from '../src/request/web-response';
 import { WebRequestTracker } from '../src/request/web-tracker';
 import { webSource } from '../src/request/web-source';
@@ -120,29 +121,11 @@ export function oursFetch(options?: OursFetchOptions): OursFetch {
  */
 export function tracker(request: Request, options: TrackerOptions): FetchTracker {
   const { waitUntil, remoteAddress, ...app } = options;
-  return factoryFor(app)(request, { waitUntil, remoteAddress });
+  return kept.get(app, oursFetch)(request, { waitUntil, remoteAddress });
 }
 
-/** How many option sets `tracker()` keeps checked (an app has one, or one per route). */
-const KEPT = 16;
-const kept: { options: OursFetchOptions; track: OursFetch }[] = [];
-
-/** The `oursFetch()` of these options: kept, or made and kept. */
-function factoryFor(options: OursFetchOptions): OursFetch {
-  const found = kept.find((k) => sameOptions(k.options, options));
-  if (found) return found.track;
-  const track = oursFetch(options);
-  if (kept.unshift({ options, track }) > KEPT) kept.pop();
-  return track;
-}
-
-function sameOptions(a: object, b: object): boolean {
-  const keysA = Object.keys(a);
-  if (keysA.length !== Object.keys(b).length) return false;
-  return keysA.every(
-    (k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k],
-  );
-}
+/** The option sets `tracker()` keeps checked (an app has one, or one per route). */
+const kept = new RecentByOptions<OursFetch>(16);
 
 function checked(perRequest: FetchRequestOptions | undefined): FetchRequestOptions {
   if (!perRequest) return {};

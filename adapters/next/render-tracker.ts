@@ -1,6 +1,7 @@
 import { OursConfigError } from '../../src/errors';
 import type { MiddlewareConfig } from '../../src/request/middleware-config';
 import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
+import { RecentByOptions } from '../../src/request/recent-by-options';
 import type { MiddlewareOptions } from '../../src/request/middleware-options';
 import { requestTracker, type RequestTracker } from '../../src/request/tracker';
 import { WebSource } from '../../src/request/web-source';
@@ -49,33 +50,8 @@ function pageUrl(page: string | null | undefined, base: URL): URL | undefined {
 /** Each render's tracker, by its `headers()` object (one per request): a layout and its page share one. */
 const trackers = new WeakMap<object, RequestTracker<Request, NextRender>>();
 
-/** Resolved configs by their options, so a render costs no option check (see `configFor`). */
-const configs: { options: OursTrackerOptions; config: MiddlewareConfig<Request, NextRender> }[] =
-  [];
-const REMEMBERED = 16;
-
-/**
- * The config of these options: the one made for equal options before
- * (same keys, same values), since `oursTracker({ client })` is called on
- * every render with a new object literal.
- */
-function configFor(options: OursTrackerOptions): MiddlewareConfig<Request, NextRender> {
-  const found = configs.find((c) => sameOptions(c.options, options));
-  if (found) return found.config;
-  const { url: _page, ...rest } = options;
-  const config = resolveMiddlewareConfig<Request, NextRender>(rest, renderResponse);
-  if (configs.unshift({ options: { ...options }, config }) > REMEMBERED) configs.pop();
-  return config;
-}
-
-function sameOptions(a: OursTrackerOptions, b: OursTrackerOptions): boolean {
-  const keys = Object.keys(a).filter((k) => k !== 'url');
-  const other = Object.keys(b).filter((k) => k !== 'url');
-  return (
-    keys.length === other.length &&
-    keys.every((k) => Object.is(a[k as keyof OursTrackerOptions], b[k as keyof OursTrackerOptions]))
-  );
-}
+/** Resolved configs by their options (the page's `url` aside), so a render costs no option check. */
+const configs = new RecentByOptions<MiddlewareConfig<Request, NextRender>>(16);
 
 /**
  * The tracker of the request a server component or server action runs for,
@@ -93,7 +69,10 @@ export async function oursTracker(
 ): Promise<RequestTracker<Request>> {
   if (options.url !== undefined && typeof options.url !== 'string')
     throw new OursConfigError('url', `must be a URL or a path, got ${typeof options.url}`);
-  const config = configFor(options);
+  const { url: _page, ...appOptions } = options;
+  const config = configs.get(appOptions, (o) =>
+    resolveMiddlewareConfig<Request, NextRender>(o, renderResponse),
+  );
   const next = nextHeaders();
   const [headers, cookies] = await Promise.all([next.headers(), next.cookies()]);
   const existing = trackers.get(headers);
