@@ -63,7 +63,10 @@ describe('fileStore on a full disk (tmpfs)', function () {
     });
     const dropped: DropInfo[] = [];
     client.on('drop', (d) => dropped.push(d));
-    await until(() => existsSync(join(dir, 'LOCK')), 'the directory locked');
+    // The store is open (directory locked, lock written, recovery done) once a flush returns:
+    // a disk filled before that would disable the store instead of testing its writes.
+    await client.flush();
+    expect(existsSync(join(dir, 'LOCK'))).to.equal(true);
     const filler = join(mnt, 'filler');
     fill(filler);
 
