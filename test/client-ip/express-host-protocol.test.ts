@@ -1,0 +1,95 @@
+/**
+ * The event's `host` and the protocol of its `current_url` are Express's own
+ * (`req.hostname`, with the Host header's port; `req.protocol`), in every
+ * `trust proxy` setting: the adapter reads the forwarding headers itself and
+ * asks the trust function once instead of going through Express's getters
+ * (issue 19), so it must decide exactly as they do. Differential, as the IP's
+ * test beside it: real and forged X-Forwarded-Host / -Proto, each request's
+ * own getters against its event.
+ */
+import { expect } from 'chai';
+import type { Request } from 'express';
+import { adapterSuite } from '../adapters/harness';
+
+const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
+const VISITOR = '0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10';
+
+const REQUESTS: Record<string, string>[] = [
+  {},
+  { host: 'Shop.Example:8080' },
+  { host: '[::1]:3000' },
+  { 'x-forwarded-host': 'edge.example' },
+  { 'x-forwarded-host': 'edge.example:8443, inner.example' },
+  { 'x-forwarded-host': ' , inner.example' },
+  { 'x-forwarded-host': '[2001:db8::1]:8443' },
+  { 'x-forwarded-host': '' },
+  { host: 'proxied.example:9000', 'x-forwarded-host': 'proxied.example' },
+  { 'x-forwarded-proto': 'https' },
+  { 'x-forwarded-proto': ' https , http' },
+  { 'x-forwarded-proto': 'ftp' },
+  { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'edge.example' },
+];
+
+const SETTINGS: [string, unknown][] = [
+  ['off (default)', undefined],
+  ['true', true],
+  ['1', 1],
+  ["'loopback'", 'loopback'],
+  ["'10.0.0.0/8' (the socket is not trusted)", '10.0.0.0/8'],
+  ['a function', (addr: string, i: number) => i === 0 && addr.endsWith('1')],
+];
+
+/** What the event should say, from Express's own getters on the same request. */
+function expected(req: Request): { host: string | undefined; origin: string | undefined } {
+  const hostname = req.hostname;
+  const header = req.headers.host;
+  const host = (hostname && header?.startsWith(hostname) ? header : hostname)?.toLowerCase();
+  const web = req.protocol === 'http' || req.protocol === 'https';
+  return { host: host || undefined, origin: host && web ? `${req.protocol}://${host}` : undefined };
+}
+
+adapterSuite("adapter: the event's host and protocol are Express's", (t) => {
+  if (t.fw.kind !== 'express') return;
+  for (const [name, trust] of SETTINGS) {
+    for (const socket of ['127.0.0.1', '::1'] as const) {
+      it(`trust proxy ${name}, socket ${socket}: host and current_url's origin follow req.hostname and req.protocol`, async () => {
+        const setup = (app: { set(name: string, value: unknown): void }): void => {
+          if (trust !== undefined) app.set('trust proxy', trust);
+        };
+        const app = await t.start({ setup, host: socket });
+        const theirs: ReturnType<typeof expected>[] = [];
+        app.handle(({ ours, req }) => {
+          const i = Number(req.headers['x-case']);
+          theirs[i] = expected(req as unknown as Request);
+          ours.track('E', { case: i });
+        });
+        for (const [i, headers] of REQUESTS.entries()) {
+          await app.get('/p?q=1', {
+            headers: {
+              cookie: `ours_device_id=${VISITOR}`,
+              'user-agent': UA,
+              'x-case': String(i),
+              ...headers,
+            },
+          });
+        }
+        const events = await t.mock.waitFor(REQUESTS.length);
+        const ours: ReturnType<typeof expected>[] = [];
+        for (const e of events) {
+          const dp = e.defaultProperties!;
+          const url = dp.current_url;
+          ours[Number(e.eventProperties!['case'])] = {
+            host: dp.host,
+            origin: url === undefined ? undefined : url.slice(0, url.indexOf('/p?q=1')),
+          };
+        }
+        expect(ours).to.deep.equal(theirs);
+        // The cases tell the settings apart: a forwarded host or protocol wins somewhere only when trusted.
+        const forwarded = theirs.some((x) => x.host?.startsWith('edge.example'));
+        expect(forwarded, 'a forwarded host was taken').to.equal(
+          trust !== undefined && trust !== '10.0.0.0/8',
+        );
+      });
+    }
+  }
+});
