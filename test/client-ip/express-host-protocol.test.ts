@@ -10,9 +10,7 @@
 import { expect } from 'chai';
 import type { Request } from 'express';
 import { adapterSuite } from '../adapters/harness';
-
-const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
-const VISITOR = '0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10';
+import { differential } from './differential';
 
 const REQUESTS: Record<string, string>[] = [
   {},
@@ -57,32 +55,20 @@ adapterSuite("adapter: the event's host and protocol are Express's", (t) => {
           if (trust !== undefined) app.set('trust proxy', trust);
         };
         const app = await t.start({ setup, host: socket });
-        const theirs: ReturnType<typeof expected>[] = [];
-        app.handle(({ ours, req }) => {
-          const i = Number(req.headers['x-case']);
-          theirs[i] = expected(req as unknown as Request);
-          ours.track('E', { case: i });
-        });
-        for (const [i, headers] of REQUESTS.entries()) {
-          await app.get('/p?q=1', {
-            headers: {
-              cookie: `ours_device_id=${VISITOR}`,
-              'user-agent': UA,
-              'x-case': String(i),
-              ...headers,
-            },
-          });
-        }
-        const events = await t.mock.waitFor(REQUESTS.length);
-        const ours: ReturnType<typeof expected>[] = [];
-        for (const e of events) {
-          const dp = e.defaultProperties!;
-          const url = dp.current_url;
-          ours[Number(e.eventProperties!['case'])] = {
-            host: dp.host,
-            origin: url === undefined ? undefined : url.slice(0, url.indexOf('/p?q=1')),
-          };
-        }
+        const { theirs, ours } = await differential(
+          app,
+          t.mock,
+          REQUESTS,
+          '/p?q=1',
+          ({ target }) => expected(target as Request),
+          (e) => {
+            const url = e.defaultProperties?.current_url;
+            return {
+              host: e.defaultProperties?.host,
+              origin: url?.slice(0, url.indexOf('/p?q=1')) ?? undefined,
+            };
+          },
+        );
         expect(ours).to.deep.equal(theirs);
         // The cases tell the settings apart: a forwarded host or protocol wins somewhere only when trusted.
         const forwarded = theirs.some((x) => x.host?.startsWith('edge.example'));
