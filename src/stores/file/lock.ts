@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -71,7 +71,7 @@ async function holderOf(text: string): Promise<string | undefined> {
  * file written whole, so no reader ever sees it empty (and judges it stale).
  */
 async function create(path: string, text: string): Promise<boolean> {
-  const whole = `${path}.${process.pid}.tmp`;
+  const whole = `${path}.${randomUUID()}.tmp`; // containers sharing a volume may share a pid too
   await writeFile(whole, text, { mode: 0o600 });
   try {
     await link(whole, path).catch((err: NodeJS.ErrnoException) =>
