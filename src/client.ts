@@ -15,7 +15,7 @@ import { describeValue, OursError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
 import { Experiments } from './experiments/experiments';
 import { resolveExperimentOptions, type ResolvedExperimentOptions } from './experiments/options';
-import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
+import { resolveOptions, takeStore, type ClientOptions, type ResolvedOptions } from './options';
 import { Reporter } from './reporter';
 import type { SignalClient } from './signals';
 import type { ClientStats, DropInfo } from './stats';
@@ -65,6 +65,7 @@ export class OursClient extends Emitter {
     this.#experimentOptions = resolveExperimentOptions(options);
     this.#reporter = new Reporter(this, this.#opts.logger, this.#opts.token);
     this.#store = options?.store ?? new MemoryStore();
+    takeStore(this.#store);
     this.#ledger = new Ledger(this.#reporter);
     this.#dispatcher = new Dispatcher(this.#opts, this.#store, this.#ledger, this.#reporter);
     this.#admission = new Admission(

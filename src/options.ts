@@ -315,6 +315,14 @@ export function resolveOptions(
 /** What the client calls on a store: checked now, or a forgotten `()` would throw from `track()`. */
 const STORE_METHODS = ['append', 'lease', 'ack', 'forEach'] as const;
 
+/** Stores a client was made with: a store serves one client, whose events, counts and flushes it holds. */
+const storesInUse = new WeakSet<EventStore>();
+
+/** `store` now serves a client (see `checkStore`). */
+export function takeStore(store: EventStore): void {
+  storesInUse.add(store);
+}
+
 function checkStore(store: unknown): void {
   if (store === undefined) return;
   if (typeof store === 'function')
@@ -328,6 +336,11 @@ function checkStore(store: unknown): void {
     throw new OursConfigError(
       'store',
       `must be an event store (fileStore(), redisStore() or one with ${STORE_METHODS.join(', ')}), got ${describeValue(store)}`,
+    );
+  if (storesInUse.has(store as EventStore))
+    throw new OursConfigError(
+      'store',
+      "is already the store of another OursClient, which would deliver, count and flush this one's events as its own: share that client (`ours({ client })`), or give each client its own store",
     );
 }
 

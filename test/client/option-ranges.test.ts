@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { ours } from '../../adapters/express';
 import { fileStore, OursClient, OursConfigError, type ClientOptions } from '../../src/index';
@@ -31,6 +34,21 @@ describe('options out of range, and stores that are not stores', () => {
         configErrorOf(() => ours({ token: TOKEN, store: store as never, handleSignals: false }))
           .option,
       ).to.equal('store');
+  });
+
+  it('a store already serving a client is refused by a second one, whose events the first would count and flush', async () => {
+    const store = fileStore({ dir: mkdtempSync(join(tmpdir(), 'ours-shared-')) });
+    const { client } = clientFor(t.mock, { store });
+    try {
+      const second = configErrorOf(() => ours({ token: TOKEN, store, flushAt: 10 }));
+      expect(second.option).to.equal('store');
+      expect(second.message).to.include('ours({ client })');
+      client.track({ event: 'E', userId: 'v' });
+      expect(await client.flush()).to.deep.equal({ delivered: 1, failed: 0, dropped: 0 });
+    } finally {
+      await client.shutdown();
+      rmSync(store.dir, { recursive: true, force: true });
+    }
   });
 
   it(`millisecond options past setTimeout's range (${OVER_TIMER} ms) are refused, naming the option`, () => {
