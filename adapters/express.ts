@@ -40,7 +40,13 @@ export interface OursExpressMiddleware {
   readonly client: OursClient;
 }
 
-/** Reads an Express request; made when the request first tracks, every member lazy. */
+/**
+ * Reads an Express request; made when the request first tracks, every member
+ * lazy. Protocol, host and IP follow Express's own getters (4 and 5 alike),
+ * but read the headers directly and ask the app's trust function about the
+ * socket's peer once: `req.protocol`, `req.hostname` and `req.ip` each call
+ * it, and `req.hostname` goes through `req.get` twice.
+ */
 class ExpressSource implements RequestSource {
   readonly url: string;
   /** Node builds `req.headers` in a getter; one read instead of one per header. */
@@ -48,9 +54,11 @@ class ExpressSource implements RequestSource {
   /**
    * The app's compiled `trust proxy`, read at the first track(): inside a
    * mounted sub-app `req.app` is that app (with its own setting) only until
-   * its router is done with the request.
+   * its router is done with the request. Undefined outside an Express app.
    */
   readonly #trust: TrustFunction | undefined;
+  /** `trust(socketAddress, 0)`: whether Express reads the forwarding headers at all. */
+  #peerTrusted: boolean | undefined;
   constructor(
     private readonly req: ExpressRequest,
     readonly socketAddress: string | undefined,
@@ -69,23 +77,57 @@ class ExpressSource implements RequestSource {
    * Express reads the socket, which is empty once the client has gone.
    */
   ip(): string | undefined {
-    if (!this.#trust) return this.socketAddress;
+    // proxy-addr stops at an untrusted peer: the socket's address is the answer.
+    if (!this.#trust || this.socketAddress === undefined || !this.#trustsPeer())
+      return this.socketAddress;
     return forwardedIp(this.socketAddress, this.header('x-forwarded-for'), this.#trust);
   }
+  /** Express's `req.protocol`: `X-Forwarded-Proto`'s first value from a trusted peer. */
   protocol(): string | undefined {
-    return this.req.protocol;
+    if (!this.#trust) return this.req.protocol;
+    const own = (this.req.socket as { encrypted?: boolean } | undefined)?.encrypted
+      ? 'https'
+      : 'http';
+    if (!this.#trustsPeer()) return own;
+    return firstValue(this.header('x-forwarded-proto') || own).trim();
   }
   /**
-   * `req.hostname` honours `trust proxy` but drops the port (Express 4) and
-   * `req.host` is deprecated there, so the port comes back from the Host
-   * header when the hostname came from it.
+   * Express's `req.hostname` (`X-Forwarded-Host`'s first value from a
+   * trusted peer, else Host; without the port), with the port of the Host
+   * header put back when the hostname came from it: Express 4 drops it and
+   * deprecates `req.host`.
    */
   host(): string | undefined {
-    const hostname = this.req.hostname;
-    const header = this.req.headers.host;
-    return hostname && header?.startsWith(hostname) ? header : hostname;
+    if (!this.#trust) return hostWithPort(this.req.hostname, this.#headers.host);
+    const forwarded = this.header('x-forwarded-host');
+    const host =
+      forwarded && this.#trustsPeer() ? firstValue(forwarded).trimEnd() : this.#headers.host;
+    return hostWithPort(host ? withoutPort(host) : undefined, this.#headers.host);
+  }
+  /** Asked as Express asks it, with the peer's address (undefined once the client has gone). */
+  #trustsPeer(): boolean {
+    this.#peerTrusted ??= Boolean(this.#trust!(this.socketAddress as string, 0));
+    return this.#peerTrusted;
   }
 }
+
+/** Up to the first comma, as Express reads X-Forwarded-Proto and X-Forwarded-Host. */
+const firstValue = (value: string): string => {
+  const comma = value.indexOf(',');
+  return comma === -1 ? value : value.slice(0, comma);
+};
+
+/** A host without its port, as `req.hostname` gives it (an IPv6 literal keeps its brackets). */
+function withoutPort(host: string): string {
+  const colon = host.indexOf(':', host.startsWith('[') ? host.indexOf(']') + 1 : 0);
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+/** The Host header when it is `hostname` with a port, else `hostname`. */
+const hostWithPort = (
+  hostname: string | undefined,
+  header: string | undefined,
+): string | undefined => (hostname && header?.startsWith(hostname) ? header : hostname);
 
 const expressSource = (req: ExpressRequest, socketAddress: string | undefined): RequestSource =>
   new ExpressSource(req, socketAddress);

@@ -14,6 +14,7 @@ import express4 from 'express4';
 import { ours as oursExpress } from '../../adapters/express';
 import { normalizeIp } from '../../src/request/client-ip';
 import { adapterSuite, send, type StartOptions } from '../adapters/harness';
+import { differential } from './differential';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
 const VISITOR = '0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10';
@@ -136,31 +137,21 @@ adapterSuite("adapter: the event's IP is the framework's", (t) => {
     for (const host of ['127.0.0.1', '::1'] as const) {
       it(`${name}, socket ${host}: identityContext.ip equals ${THEIRS[t.fw.kind]} for every request`, async () => {
         const app = await t.start({ setup, host });
-        const theirs: (string | undefined)[] = [];
-        app.handle(({ ours, target, req }) => {
-          const i = Number(req.headers['x-case']);
-          theirs[i] = normalizeIp(
-            !t.fw.ownTrust ? req.socket.remoteAddress : (target as { ip?: string }).ip,
-          );
-          ours.track('E', { case: i });
-        });
-        for (const [i, headers] of REQUESTS.entries()) {
-          await app.get('/', {
-            headers: {
-              cookie: `ours_device_id=${VISITOR}`,
-              'user-agent': UA,
-              'x-case': String(i),
-              ...headers,
-            },
-          });
-        }
-        const events = await t.mock.waitFor(REQUESTS.length);
-        const ours: (string | undefined)[] = [];
-        for (const e of events) {
-          const i = Number(e.eventProperties!['case']);
-          ours[i] = e.identityContext?.ip;
-          expect(e.defaultProperties?.ip, `request ${i}`).to.equal(ours[i]);
-        }
+        const { theirs, ours } = await differential(
+          app,
+          t.mock,
+          REQUESTS,
+          '/',
+          ({ target, req }) =>
+            normalizeIp(!t.fw.ownTrust ? req.socket.remoteAddress : (target as { ip?: string }).ip),
+          (e) => {
+            expect(
+              e.defaultProperties?.ip,
+              `request ${String(e.eventProperties!['case'])}`,
+            ).to.equal(e.identityContext?.ip);
+            return e.identityContext?.ip;
+          },
+        );
         expect(ours).to.deep.equal(theirs);
       });
     }

@@ -1,0 +1,119 @@
+/**
+ * The event's `host` and the protocol of its `current_url` are Express's own
+ * (`req.hostname`, with the Host header's port; `req.protocol`), in every
+ * `trust proxy` setting: the adapter reads the forwarding headers itself and
+ * asks the trust function once instead of going through Express's getters
+ * (issue 19), so it must decide exactly as they do. Differential, as the IP's
+ * test beside it: real and forged X-Forwarded-Host / -Proto, each request's
+ * own getters against its event.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import express5, { type Request } from 'express';
+import express4 from 'express4';
+import { ours as oursExpress } from '../../adapters/express';
+import { adapterSuite, send } from '../adapters/harness';
+import { differential } from './differential';
+
+const REQUESTS: Record<string, string>[] = [
+  {},
+  { host: 'Shop.Example:8080' },
+  { host: '[::1]:3000' },
+  { 'x-forwarded-host': 'edge.example' },
+  { 'x-forwarded-host': 'edge.example:8443, inner.example' },
+  { 'x-forwarded-host': ' , inner.example' },
+  { 'x-forwarded-host': '[2001:db8::1]:8443' },
+  { 'x-forwarded-host': '' },
+  { host: 'proxied.example:9000', 'x-forwarded-host': 'proxied.example' },
+  { 'x-forwarded-proto': 'https' },
+  { 'x-forwarded-proto': ' https , http' },
+  { 'x-forwarded-proto': 'ftp' },
+  { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'edge.example' },
+];
+
+const SETTINGS: [string, unknown][] = [
+  ['off (default)', undefined],
+  ['true', true],
+  ['1', 1],
+  ["'loopback'", 'loopback'],
+  ["'10.0.0.0/8' (the socket is not trusted)", '10.0.0.0/8'],
+  ['a function', (addr: string, i: number) => i === 0 && addr.endsWith('1')],
+];
+
+/** What the event should say, from Express's own getters on the same request. */
+function expected(req: Request): { host: string | undefined; origin: string | undefined } {
+  const hostname = req.hostname;
+  const header = req.headers.host;
+  const host = (hostname && header?.startsWith(hostname) ? header : hostname)?.toLowerCase();
+  const web = req.protocol === 'http' || req.protocol === 'https';
+  return { host: host || undefined, origin: host && web ? `${req.protocol}://${host}` : undefined };
+}
+
+adapterSuite("adapter: the event's host and protocol are Express's", (t) => {
+  if (t.fw.kind !== 'express') return;
+  for (const [name, trust] of SETTINGS) {
+    for (const socket of ['127.0.0.1', '::1'] as const) {
+      it(`trust proxy ${name}, socket ${socket}: host and current_url's origin follow req.hostname and req.protocol`, async () => {
+        const setup = (app: { set(name: string, value: unknown): void }): void => {
+          if (trust !== undefined) app.set('trust proxy', trust);
+        };
+        const app = await t.start({ setup, host: socket });
+        const { theirs, ours } = await differential(
+          app,
+          t.mock,
+          REQUESTS,
+          '/p?q=1',
+          ({ target }) => expected(target as Request),
+          (e) => {
+            const url = e.defaultProperties?.current_url;
+            return {
+              host: e.defaultProperties?.host,
+              origin: url?.slice(0, url.indexOf('/p?q=1')) ?? undefined,
+            };
+          },
+        );
+        expect(ours).to.deep.equal(theirs);
+        // The cases tell the settings apart: a forwarded host or protocol wins somewhere only when trusted.
+        const forwarded = theirs.some((x) => x.host?.startsWith('edge.example'));
+        expect(forwarded, 'a forwarded host was taken').to.equal(
+          trust !== undefined && trust !== '10.0.0.0/8',
+        );
+      });
+    }
+  }
+
+  it("a mounted sub-app's own trust proxy: host and protocol are the sub-app's req.hostname and req.protocol", async () => {
+    const express = t.fw.name === 'Express 4' ? express4 : express5;
+    const app = express();
+    app.use(oursExpress({ client: t.client() }));
+    const sub = express();
+    sub.set('trust proxy', 1); // the parent trusts nothing
+    let theirs: ReturnType<typeof expected> | undefined;
+    sub.get('/x', (req, res) => {
+      theirs = expected(req as Request);
+      req.ours.track('E');
+      res.send('ok');
+    });
+    app.use('/sub', sub);
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await send(port, '/sub/x', {
+        headers: {
+          cookie: 'ours_device_id=0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10',
+          'x-forwarded-host': 'edge.example',
+          'x-forwarded-proto': 'https',
+        },
+      });
+      const [event] = await t.mock.waitFor(1);
+      expect(theirs).to.deep.equal({ host: 'edge.example', origin: 'https://edge.example' });
+      expect(event!.defaultProperties?.host).to.equal(theirs!.host);
+      expect(event!.defaultProperties?.current_url).to.equal(`${theirs!.origin}/sub/x`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
