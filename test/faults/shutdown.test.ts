@@ -14,7 +14,6 @@ import {
   pool,
   processHooks,
   send,
-  sleep,
   startApp,
   until,
   type RunningApp,
@@ -60,11 +59,18 @@ describe('shutdown', function () {
     describe(`client.shutdown() behind a ${FRAMEWORK_NAME[kind]} app`, () => {
       let agent: Agent;
       let app: RunningApp | undefined;
+      const clients: OursClient[] = [];
       beforeEach(() => void (agent = new Agent({ keepAlive: true, maxSockets: 8 })));
       afterEach(async () => {
         agent.destroy();
         await app?.close();
         app = undefined;
+        // A test that failed before its shutdown() must not send into the next one.
+        await Promise.all(clients.splice(0).map((c) => c.shutdown({ timeoutMs: 100 })));
+        await until(
+          () => mock.requests.every((r) => r.status !== null),
+          'the mock to answer what was sent',
+        );
       });
 
       function makeClient(options: ConstructorParameters<typeof OursClient>[0] = {}) {
@@ -78,6 +84,7 @@ describe('shutdown', function () {
           logger: false,
           ...options,
         });
+        clients.push(client);
         const errors: OursError[] = [];
         client.on('error', (err) => errors.push(err));
         return { client, errors };
@@ -86,7 +93,9 @@ describe('shutdown', function () {
       it('delivers events queued and in flight within timeoutMs', async () => {
         const { client, errors } = makeClient();
         app = await startApp(kind, client);
-        mock.respondWith({ delayMs: 150, times: 'always' });
+        // Slow enough that the first two batches are still in flight once every
+        // request has been answered, however loaded the machine: 3 s of work.
+        mock.respondWith({ delayMs: 1000, times: 'always' });
         const ids = idsOf(`${kind}-shut`, 100);
         await hit(app, ids, agent);
         await until(
@@ -123,8 +132,10 @@ describe('shutdown', function () {
       it('what cannot be delivered in time is reported with a count', async () => {
         const { client, errors } = makeClient({ maxInFlight: 1 });
         app = await startApp(kind, client);
-        mock.respondWith({ delayMs: 300, times: 'always' });
-        const ids = idsOf(`${kind}-late`, 100); // 5 batches, one at a time: ~1.5 s of work
+        // The first batch is answered at once, the other four one at a time, slowly:
+        // 8 s of work that cannot be done by the deadline, however slow the requests.
+        mock.respondWith({}, { delayMs: 2000, times: 'always' });
+        const ids = idsOf(`${kind}-late`, 100);
         await hit(app, ids, agent);
         await until(
           () => client.stats().tracked === 100 && client.stats().held === 0,
@@ -155,13 +166,13 @@ describe('shutdown', function () {
         // The mock may have accepted the cancelled request's rows; none twice, none unknown.
         expect(mock.duplicates()).to.deep.equal([]);
         for (const e of mock.events) expect(ids).to.include(e.distinctId);
-        await sleep(400); // let the mock finish the delayed request that was cancelled
       });
     });
   }
 
   it('handleSignals: SIGTERM with 1,000 events queued in a real Express app delivers all of them, then the process exits by itself', async () => {
-    mock.respondWith({ delayMs: 400, times: 'always' });
+    // Slow enough that the API still holds some when the stats are read, however loaded the machine.
+    mock.respondWith({ delayMs: 2000, times: 'always' });
     const config: ChildConfig = {
       framework: 'express',
       apiUrl: mock.url,
@@ -241,7 +252,8 @@ describe('shutdown', function () {
   }
 
   it('handleSignals with the core client alone: SIGTERM with 1,000 events queued delivers all of them, then the process exits', async () => {
-    mock.respondWith({ delayMs: 400, times: 'always' });
+    // Slow enough that the API still holds some when the stats are read, however loaded the machine.
+    mock.respondWith({ delayMs: 2000, times: 'always' });
     const child = runFixture('core-child.ts', { apiUrl: mock.url, token: TOKEN, count: 1000 });
     children.push(child);
     const stats = JSON.parse(await child.line('QUEUED')) as ReturnType<OursClient['stats']>;
