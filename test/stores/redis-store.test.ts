@@ -130,8 +130,12 @@ describe('redisStore (needs redis-server)', function () {
     trackAll(b.client, 'b', 100);
     await sleep(1500);
     mock.reset();
-    await mock.waitFor(200, { timeoutMs: 5000 });
-    await sleep(300);
+    await mock.waitFor(200, { timeoutMs: 10_000 });
+    // Every event acknowledged by its client: a duplicate, had one been sent, has arrived by now.
+    await until(
+      () => a.client.stats().delivered === 100 && b.client.stats().delivered === 100,
+      'both clients to count their events delivered',
+    );
     expect(mock.events).to.have.length(200);
     expect(mock.duplicates()).to.deep.equal([]);
     expect(a.client.stats()).to.include({ tracked: 100, delivered: 100 });
