@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DropInfo } from '../../src/index';
 import { captureLogger, clientFor, TOKEN, withMock } from '../support/client';
+import { until } from '../support/wait';
 
 const run = promisify(execFile);
 
@@ -34,7 +35,7 @@ describe('client queue, flush and shutdown', () => {
     client.track({ event: 'A', userId: 'v', eventProperties: { pad } });
     client.track({ event: 'B', userId: 'v', eventProperties: { pad } });
     await t.mock.waitFor(1, { of: 'requests' });
-    await new Promise((r) => setTimeout(r, 20)); // both now wait for their retry
+    await until(() => client.stats().retried === 2, 'A and B to wait for their retry');
     client.track({ event: 'C', userId: 'v', eventProperties: { pad } });
     client.track({ event: 'D', userId: 'v', eventProperties: { pad } }); // over 4096 bytes with A, B, C held
     expect(client.stats().dropped).to.equal(1);
