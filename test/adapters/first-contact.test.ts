@@ -184,7 +184,8 @@ describe('first contact: a middleware mounted after the routes', () => {
 
   // In a process of its own: the advice is said once a minute per process, and
   // another test file may have said it first in this one.
-  it('in a fresh process, the log says where the middleware goes, for each kind of app', async () => {
+  it('in a fresh process, the log says where the middleware goes, for each kind of app', async function () {
+    this.timeout(90_000); // a child process: slow to start on a loaded machine
     const child = runFixture(join(__dirname, 'fixtures/mounted-late-child.ts'), {
       token: TOKEN,
       apiUrl: t.mock.url,

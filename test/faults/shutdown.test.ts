@@ -36,7 +36,7 @@ function openDownload(port: number, path: string): { firstChunk: Promise<void>; 
 }
 
 describe('shutdown', function () {
-  this.timeout(30_000);
+  this.timeout(90_000); // child processes: slow to start on a loaded machine
   const hooks = processHooks();
   let mock: MockOurs;
   const children: Child[] = [];
@@ -286,10 +286,9 @@ describe('shutdown', function () {
       expect((await send(port, `/t?id=${id}`)).body).to.equal(`app:${id}`);
       await mock.waitFor(1, { timeoutMs: 5000 }); // delivered: now idle
       expect((await send(port, '/close')).body).to.equal('closing');
-      const closedAt = Date.now();
-      const { code, signal, at } = await exitWithin(child, 5000);
+      // A ref'd timer or socket would keep it alive for good: 15 s tells them apart on a loaded machine.
+      const { code, signal } = await exitWithin(child, 15_000);
       expect({ code, signal }).to.deep.equal({ code: 0, signal: null });
-      expect(at - closedAt).to.be.below(5000);
       expect(mock.events.map((e) => e.distinctId)).to.deep.equal([id]);
     });
   }
