@@ -304,7 +304,7 @@ adapterSuite('adapter: async hooks', (t) => {
     if (t.fw.nodeResponse) expect(app.client.stats()).to.include({ held: 3 });
     const began = performance.now();
     const report = await app.client.shutdown({ timeoutMs: 300 });
-    expect(performance.now() - began).to.be.below(2000);
+    expect(performance.now() - began).to.be.below(4000); // not the client's 5 s timeout, nor the streams' end
     expect(report).to.deep.equal({ delivered: 0, failed: 3, dropped: 0 }); // cut off by the deadline, reported
     expect(app.client.stats()).to.include({ tracked: 3, held: 0, queued: 0, inFlight: 0 });
     expectBalanced(app.client);
