@@ -10,11 +10,12 @@ import { shutDown } from './client/shutdown';
 import * as k from './client/side-channels';
 import { signalHooks } from './client/signal-hooks';
 import { Emitter } from './emitter';
-import { OursError } from './errors';
+import { MAX_TIMER_MS } from './deadline';
+import { describeValue, OursError } from './errors';
 import type { IdentifyEvent, TrackEvent } from './events';
 import { Experiments } from './experiments/experiments';
 import { resolveExperimentOptions, type ResolvedExperimentOptions } from './experiments/options';
-import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
+import { resolveOptions, takeStore, type ClientOptions, type ResolvedOptions } from './options';
 import { Reporter } from './reporter';
 import type { SignalClient } from './signals';
 import type { ClientStats, DropInfo } from './stats';
@@ -64,6 +65,7 @@ export class OursClient extends Emitter {
     this.#experimentOptions = resolveExperimentOptions(options);
     this.#reporter = new Reporter(this, this.#opts.logger, this.#opts.token);
     this.#store = options?.store ?? new MemoryStore();
+    takeStore(this.#store);
     this.#ledger = new Ledger(this.#reporter);
     this.#dispatcher = new Dispatcher(this.#opts, this.#store, this.#ledger, this.#reporter);
     this.#admission = new Admission(
@@ -129,8 +131,8 @@ export class OursClient extends Emitter {
 
   /**
    * Stops accepting events, flushes, and resolves within `timeoutMs` (default:
-   * the client's `timeoutMs`) with what happened. What could not be delivered
-   * in time is counted as failed and reported. Idempotent.
+   * the client's `timeoutMs`; `Infinity`: no deadline) with what happened.
+   * What could not be delivered in time is counted as failed and reported. Idempotent.
    *
    * @example
    * process.on('SIGTERM', () => client.shutdown().finally(() => process.exit(0)));
@@ -152,9 +154,20 @@ export class OursClient extends Emitter {
         report: (err) => this.#reporter.error(err),
         unwatchSignals: () => this.#unwatchSignals?.(),
       },
-      timeoutMs,
+      this.#shutdownTimeout(timeoutMs),
     );
     return this.#shutdown;
+  }
+
+  /** A wrong `timeoutMs` is reported and the client's used: a shutdown that gave up at once would lose the queue. */
+  #shutdownTimeout(ms: unknown): number {
+    if (typeof ms === 'number' && ms >= 0) return Math.min(ms, MAX_TIMER_MS); // a longer timer would fire at once
+    this.#reporter.error(
+      new OursError(
+        `shutdown(): timeoutMs must be a number of milliseconds (Infinity: no deadline), got ${describeValue(ms)}; using the client's ${this.#opts.timeoutMs} ms`,
+      ),
+    );
+    return this.#opts.timeoutMs;
   }
 
   /** Counters since the client was made; see {@link ClientStats}. */

@@ -1,6 +1,12 @@
 /** Waiting on what a deadline must be able to cut short. */
 
 /**
+ * The longest delay `setTimeout` takes: a longer one (or `Infinity`) fires
+ * after 1 ms instead, with a `TimeoutOverflowWarning`.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
  * `work`'s outcome, unless `signal` aborts first: then a rejection with its
  * reason, at once (also when it had aborted before the call: an abort
  * listener added then never fires). For what a deadline cannot otherwise

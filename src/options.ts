@@ -1,4 +1,5 @@
 import { API_BASE_URL } from './contract/schema';
+import { MAX_TIMER_MS } from './deadline';
 import { describeValue, OursConfigError } from './errors';
 import { consoleLogger, safeLogger, type Logger } from './logger';
 import type { FetchLike } from './client/post-events';
@@ -244,17 +245,18 @@ function resolveRetry(retry: RetryOptions = {}): Required<RetryOptions> {
     !Array.isArray(jitterMs) ||
     jitterMs.length !== 2 ||
     !(jitterMs[0] >= 0) ||
-    !(jitterMs[1] >= jitterMs[0])
+    !(jitterMs[1] >= jitterMs[0]) ||
+    !(jitterMs[1] <= MAX_TIMER_MS)
   ) {
     throw new OursConfigError(
       'retry.jitterMs',
-      `must be [min, max] with 0 <= min <= max, got ${Array.isArray(jitterMs) ? `[${jitterMs.map(describeValue).join(', ')}]` : describeValue(jitterMs)}`,
+      `must be [min, max] with 0 <= min <= max <= ${MAX_TIMER_MS}, got ${Array.isArray(jitterMs) ? `[${jitterMs.map(describeValue).join(', ')}]` : describeValue(jitterMs)}`,
     );
   }
-  const initialDelayMs = count('retry.initialDelayMs', retry.initialDelayMs, 2000, 0);
+  const initialDelayMs = count('retry.initialDelayMs', retry.initialDelayMs, 2000, 0, MAX_TIMER_MS);
   return {
     initialDelayMs,
-    maxDelayMs: count('retry.maxDelayMs', retry.maxDelayMs, 60_000, initialDelayMs),
+    maxDelayMs: count('retry.maxDelayMs', retry.maxDelayMs, 60_000, initialDelayMs, MAX_TIMER_MS),
     jitterMs: [jitterMs[0], jitterMs[1]],
     maxAttempts: count('retry.maxAttempts', retry.maxAttempts, 10),
   };
@@ -280,6 +282,7 @@ export function resolveOptions(
       `must be a fetch-compatible function, got ${describeValue(options.fetch)}`,
     );
   }
+  checkStore(options.store);
   const maxInFlight = count('maxInFlight', options.maxInFlight, 4, 1, 256);
   return {
     token: resolveToken(options.token),
@@ -288,12 +291,12 @@ export function resolveOptions(
       flag('allowInsecureHttp', options.allowInsecureHttp, false),
     ),
     flushAt: count('flushAt', options.flushAt, Math.min(200, maxBatchSize), 1, maxBatchSize),
-    flushIntervalMs: count('flushIntervalMs', options.flushIntervalMs, 1000),
+    flushIntervalMs: count('flushIntervalMs', options.flushIntervalMs, 1000, 1, MAX_TIMER_MS),
     maxBatchSize,
     maxQueueSize: count('maxQueueSize', options.maxQueueSize, 100_000),
     maxQueueBytes: count('maxQueueBytes', options.maxQueueBytes, 64 * 1024 * 1024, 1024),
     maxInFlight,
-    timeoutMs: count('timeoutMs', options.timeoutMs, 10_000),
+    timeoutMs: count('timeoutMs', options.timeoutMs, 10_000, 1, MAX_TIMER_MS),
     gzip: flag('gzip', options.gzip, true) && platform.gzip !== undefined, // no CompressionStream: plain JSON
     retry: resolveRetry(options.retry),
     endpoint,
@@ -307,6 +310,38 @@ export function resolveOptions(
     strict: flag('strict', options.strict, false),
     handleSignals: signalsFlag(options.handleSignals),
   };
+}
+
+/** What the client calls on a store: checked now, or a forgotten `()` would throw from `track()`. */
+const STORE_METHODS = ['append', 'lease', 'ack', 'forEach'] as const;
+
+/** Stores a client was made with: a store serves one client, whose events, counts and flushes it holds. */
+const storesInUse = new WeakSet<EventStore>();
+
+/** `store` now serves a client (see `checkStore`). */
+export function takeStore(store: EventStore): void {
+  storesInUse.add(store);
+}
+
+function checkStore(store: unknown): void {
+  if (store === undefined) return;
+  if (typeof store === 'function')
+    throw new OursConfigError(
+      'store',
+      `must be an event store, got the function ${store.name || '(anonymous)'}: call it, e.g. \`store: fileStore({ dir })\``,
+    );
+  if (
+    STORE_METHODS.some((m) => typeof (store as Record<string, unknown> | null)?.[m] !== 'function')
+  )
+    throw new OursConfigError(
+      'store',
+      `must be an event store (fileStore(), redisStore() or one with ${STORE_METHODS.join(', ')}), got ${describeValue(store)}`,
+    );
+  if (storesInUse.has(store as EventStore))
+    throw new OursConfigError(
+      'store',
+      "is already the store of another OursClient, which would deliver, count and flush this one's events as its own: share that client (`ours({ client })`), or give each client its own store",
+    );
 }
 
 /** On by default where there is a process to listen to; asked for where there is none, a config error. */

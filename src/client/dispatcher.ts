@@ -1,6 +1,6 @@
 import { platform } from '#platform';
 import { Cancellation } from '../cancellation';
-import { abortable } from '../deadline';
+import { abortable, MAX_TIMER_MS } from '../deadline';
 import { OursDeliveryError, type OursError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { Reporter } from '../reporter';
@@ -147,7 +147,8 @@ export class Dispatcher {
   #arm(ms: number): void {
     const now = performance.now();
     // A timer past its time is late (a busy loop) or dropped (workerd drops an ended request's timers): due now.
-    const at = this.#timer && this.#timerAt <= now ? now : now + ms;
+    // A backoff past setTimeout's range (maxDelayMs plus jitter) fires at its limit, and the pump arms again.
+    const at = this.#timer && this.#timerAt <= now ? now : now + Math.min(ms, MAX_TIMER_MS);
     if (this.#timer && this.#timerAt <= at && this.#timerAt > now) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;

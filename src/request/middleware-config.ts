@@ -1,5 +1,6 @@
 import { OursClient } from '../client';
 import { kDebug, kHold, kReport, kWarn } from '../client/side-channels';
+import { MAX_TIMER_MS } from '../deadline';
 import { describeValue, OursConfigError, OursError } from '../errors';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
 import { optionNames, refuseUnknownOptions } from '../unknown-options';
@@ -220,20 +221,20 @@ function flushOnResponseMs(
 ): number | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return 2000;
-  if (typeof value === 'object' && Number.isInteger(value.timeoutMs) && value.timeoutMs > 0)
-    return value.timeoutMs;
+  const ms: unknown = typeof value === 'object' ? value?.timeoutMs : undefined; // null is an object too
+  if (typeof ms === 'number' && Number.isInteger(ms) && ms > 0 && ms <= MAX_TIMER_MS) return ms;
   throw new OursConfigError(
     'flushOnResponse',
-    `must be true, false or { timeoutMs: <positive whole number> }, got ${describeValue(value)}`,
+    `must be true, false or { timeoutMs: <whole number from 1 to ${MAX_TIMER_MS}> }, got ${describeValue(value)}`,
   );
 }
 
 function positiveMs(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0)
+  if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMER_MS)
     throw new OursConfigError(
       name,
-      `must be a positive whole number of milliseconds, got ${describeValue(value)}`,
+      `must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${describeValue(value)}`,
     );
   return value;
 }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import { answerWithin } from '../deadline';
 import type { ResponseControl } from './response-control';
 
@@ -62,16 +63,77 @@ function onDone(res: ServerResponse, done: () => void): void {
   res.on('close', done);
 }
 
-/** Delays `res.end()` until `beforeEnd()` settles or `timeoutMs` passes (see `ResponseControl.holdEnd`). */
+/**
+ * Holds the end of the response on the wire until `beforeEnd()` settles or
+ * `timeoutMs` passes (see `ResponseControl.holdEnd`). `res.end()` itself runs
+ * at once: the app and its framework must see the response ended (Express's
+ * error handler after `res.send()`, Koa's own response after `ctx.res.end()`
+ * and a second `end()` would each write more otherwise). What waits is what
+ * it writes to the connection (HTTP/2: the stream), and its `finish` event,
+ * which is what a serverless platform waits for.
+ */
 function holdEnd(res: ServerResponse, beforeEnd: () => Promise<unknown>, timeoutMs: number): void {
   const end = res.end;
   res.end = function endAfterFlush(this: ServerResponse, ...args: unknown[]) {
     res.end = end;
-    void answerWithin(beforeEnd(), timeoutMs).then(() =>
-      (end as (...a: unknown[]) => void).apply(res, args),
-    );
-    return res;
+    const finish = holdFinish(res); // an end() with nothing left to write (Fastify 4) emits it at once
+    const wire = (res as { stream?: Writable }).stream ?? res.socket;
+    const release = holdWrites(wire, () => (end as (...a: unknown[]) => void).apply(this, args));
+    void answerWithin(beforeEnd(), timeoutMs).then(() => {
+      release();
+      finish();
+    });
+    return this;
   } as ServerResponse['end'];
+}
+
+/** Holds back `res`'s `finish` event; the function returned lets it (and any later one) through. */
+function holdFinish(res: ServerResponse): () => void {
+  const { emit } = res;
+  let held: unknown[] | undefined;
+  res.emit = function emitUnlessFinish(
+    this: ServerResponse,
+    name: string | symbol,
+    ...args: unknown[]
+  ) {
+    if (name !== 'finish') return emit.call(this, name, ...args);
+    held = args;
+    return true;
+  } as ServerResponse['emit'];
+  return () => {
+    res.emit = emit;
+    if (held) emit.call(res, 'finish', ...held);
+  };
+}
+
+/**
+ * Runs `run` with the `write`s and `end`s it makes on `wire` held; the
+ * function returned sends them, in order, once. A `destroy()` meanwhile
+ * (Express's error handler after a response) sends them first, as they
+ * would have gone before it.
+ */
+function holdWrites(wire: Writable | null | undefined, run: () => void): () => void {
+  if (!wire) {
+    run(); // the client has gone: nothing to hold
+    return () => undefined;
+  }
+  const { write, end, destroy } = wire;
+  const held: [typeof write | typeof end, unknown[]][] = [];
+  wire.write = (...args: unknown[]) => held.push([write, args]) > 0;
+  wire.end = (...args: unknown[]) => (held.push([end, args]), wire);
+  try {
+    run();
+  } finally {
+    wire.write = write;
+    wire.end = end;
+  }
+  const release = (): void => {
+    if (wire.destroy !== destroy) wire.destroy = destroy;
+    for (const [method, args] of held.splice(0))
+      (method as (...a: unknown[]) => unknown).apply(wire, args);
+  };
+  if (held.length) wire.destroy = (...args) => (release(), destroy.apply(wire, args));
+  return release;
 }
 
 /**

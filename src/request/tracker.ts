@@ -419,6 +419,10 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   }
 
   #trackEvent(call: HeldCall, base: Identity, own: boolean): TrackEvent {
+    // Stamped at the call: a wall clock stepped back since (NTP), while the response
+    // streamed or a hook ran, would have it in the future, which the API refuses.
+    const now = Date.now();
+    if (call.time > now) call = { ...call, time: now };
     const ctx = this.context;
     const more = call.overrides?.defaultProperties;
     const annotateGpc = ctx.gpc && this.#config.gpc === 'annotate';

@@ -1,4 +1,5 @@
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -65,18 +66,67 @@ async function holderOf(text: string): Promise<string | undefined> {
   return `process ${pid} uses it`;
 }
 
-/** Writes the lock file, or names the live process that holds it. */
-async function take(path: string, me: string): Promise<string | undefined> {
+/**
+ * Creates `path` holding `text`, or returns false if it exists. Linked from a
+ * file written whole, so no reader ever sees it empty (and judges it stale).
+ */
+async function create(path: string, text: string): Promise<boolean> {
+  const whole = `${path}.${randomUUID()}.tmp`; // containers sharing a volume may share a pid too
+  await writeFile(whole, text, { mode: 0o600 });
   try {
-    await writeFile(path, me, { flag: 'wx', mode: 0o600 });
-    return undefined;
+    await link(whole, path).catch((err: NodeJS.ErrnoException) =>
+      // A file system without hard links: created, then written.
+      err.code === 'EEXIST'
+        ? Promise.reject(err)
+        : writeFile(path, text, { flag: 'wx', mode: 0o600 }),
+    );
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
+  } finally {
+    await unlink(whole).catch(() => undefined);
   }
-  const holder = await holderOf(await readFile(path, 'utf8').catch(() => ''));
-  if (holder) return holder;
-  await writeFile(path, me, { mode: 0o600 });
-  return undefined;
+}
+
+/** Rounds of 5 ms a stale lock's claimer is given to replace it. */
+const CLAIM_TRIES = 400;
+
+const pause = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * Writes the lock file, or names the live process that holds it. A stale
+ * lock is replaced under a claim on its text: processes started together
+ * after a crash all find it stale, and without the claim each would
+ * overwrite it and believe the directory its own.
+ */
+async function take(path: string, me: string): Promise<string | undefined> {
+  for (let tries = 0; ; tries++) {
+    if (await create(path, me)) return undefined;
+    const stale = await readFile(path, 'utf8').catch(() => '');
+    const holder = await holderOf(stale);
+    if (holder) return holder;
+    const claim = `${path}.${createHash('sha256').update(stale).digest('hex').slice(0, 16)}`;
+    if (await create(claim, me)) {
+      try {
+        // Unless a claimer before this one has replaced it already.
+        if ((await readFile(path, 'utf8').catch(() => '')) === stale) {
+          await writeFile(path, me, { mode: 0o600 });
+          return undefined;
+        }
+      } finally {
+        await unlink(claim).catch(() => undefined);
+      }
+    } else {
+      // Its claimer is replacing it: read the lock again once it has.
+      const claimer = await readFile(claim, 'utf8').catch(() => '');
+      const alive = claimer && (await holderOf(claimer));
+      if (!alive)
+        await unlink(claim).catch(() => undefined); // died claiming
+      else if (tries >= CLAIM_TRIES) return `${alive}: it is taking the directory over`;
+      await pause(5);
+    }
+  }
 }
 
 /**
