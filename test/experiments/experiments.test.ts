@@ -222,6 +222,7 @@ describe('experiments against the mock API', () => {
     expect(errors.map((e) => e.message)).to.deep.equal([
       `experiment 'checkout': the experiments API did not answer within experimentBudgetMs (30 ms): control path`,
     ]);
+    await t.mock.waitFor(1, { of: 'requests' }); // it arrived within this test, not into the next one
     experiments.close(); // cancels the hung request
   });
 
