@@ -138,7 +138,7 @@ export class MockOurs {
 
   /**
    * Resolves (with a copy of the list) once `count` events (or `of` identifies/requests)
-   * arrived; rejects after `timeoutMs` (default 2000) saying what did arrive.
+   * arrived; rejects after `timeoutMs` (default 5000) saying what did arrive.
    *
    * @example
    * const [event] = await mock.waitFor(1, { timeoutMs: 5000 });

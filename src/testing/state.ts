@@ -67,7 +67,7 @@ export function waitForCount<T extends 'events' | 'identifies' | 'requests' = 'e
   options: WaitForOptions & { of?: T },
   closed: AbortSignal,
 ): Promise<MockState[T]> {
-  const { timeoutMs = 2000, of = 'events' } = options;
+  const { timeoutMs = 5000, of = 'events' } = options;
   const list = state[of] as MockState[T];
   if (list.length >= count) return Promise.resolve([...list] as MockState[T]);
   return new Promise((resolve, reject) => {

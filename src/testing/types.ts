@@ -93,7 +93,7 @@ export interface MockOursOptions {
  * await mock.waitFor(1, { of: 'identifies', timeoutMs: 5000 });
  */
 export interface WaitForOptions {
-  /** Give up (reject) after this long; default 2000 ms. */
+  /** Give up (reject) after this long; default 5000 ms (room for a busy CI machine: it only bounds a wait that fails). */
   timeoutMs?: number | undefined;
   /** Which list to count; default `events`. */
   of?: 'events' | 'identifies' | 'requests' | undefined;

@@ -298,10 +298,13 @@ adapterSuite('adapter: async hooks', (t) => {
       app.get('/file', { headers: { 'user-agent': VISITOR['user-agent'] } }).catch(() => undefined),
     );
     while (started < 3) await sleep(5);
-    expect(app.client.stats()).to.include({ tracked: 3, held: 3 });
+    // Held by the streaming responses; where the app returns a Response (fetch, Hono) the
+    // calls are handed off as it returns, then held only while identify runs: sent by now, or not.
+    expect(app.client.stats()).to.include({ tracked: 3, delivered: 0, failed: 0 });
+    if (t.fw.nodeResponse) expect(app.client.stats()).to.include({ held: 3 });
     const began = performance.now();
     const report = await app.client.shutdown({ timeoutMs: 300 });
-    expect(performance.now() - began).to.be.below(2000);
+    expect(performance.now() - began).to.be.below(4000); // not the client's 5 s timeout, nor the streams' end
     expect(report).to.deep.equal({ delivered: 0, failed: 3, dropped: 0 }); // cut off by the deadline, reported
     expect(app.client.stats()).to.include({ tracked: 3, held: 0, queued: 0, inFlight: 0 });
     expectBalanced(app.client);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { OursDeliveryError } from '../../src/index';
 import { captureLogger, clientFor, withMock } from '../support/client';
+import { until } from '../support/wait';
 
 describe('client retries and status codes', () => {
   const t = withMock();
@@ -63,8 +64,7 @@ describe('client retries and status codes', () => {
     });
     t.mock.respondWith({ status: 503 });
     client.track({ event: 'A', userId: 'v' });
-    await t.mock.waitFor(1, { of: 'requests' });
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => client.stats().retried === 1, 'the 503 to close the gate');
     client.track({ event: 'B', userId: 'v' }); // queued while the gate is closed
     await client.flush();
     const [failed, ...later] = t.mock.requests;

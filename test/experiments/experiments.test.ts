@@ -8,7 +8,7 @@ import {
   type ExperimentClientOptions,
 } from '../../src/experiments/options';
 import { createMockOurs } from '../../src/testing';
-import { withMock } from '../support/client';
+import { TEST_EXPERIMENT_BUDGET_MS, withMock } from '../support/client';
 
 const TOKEN = 'exp_test_token_123';
 const CHECKOUT = {
@@ -31,7 +31,11 @@ function setup(mockUrl: string, options: ExperimentClientOptions = {}) {
   let t = 0;
   const errors: OursError[] = [];
   const experiments = new Experiments({
-    options: resolveExperimentOptions({ experimentToken: TOKEN, ...options }),
+    options: resolveExperimentOptions({
+      experimentToken: TOKEN,
+      experimentBudgetMs: TEST_EXPERIMENT_BUDGET_MS,
+      ...options,
+    }),
     apiUrl: mockUrl,
     report: (err) => errors.push(err),
     now: () => t,
@@ -214,10 +218,11 @@ describe('experiments against the mock API', () => {
     const started = performance.now();
     const out = await experiments.assign('checkout', visit('v1'));
     expect(out.inExperiment).to.equal(false);
-    expect(performance.now() - started).to.be.below(1500); // the request's own timeout is 2 s: only the budget can end it sooner
+    expect(performance.now() - started).to.be.below(2000); // the request's own timeout (2 s) would end it otherwise
     expect(errors.map((e) => e.message)).to.deep.equal([
       `experiment 'checkout': the experiments API did not answer within experimentBudgetMs (30 ms): control path`,
     ]);
+    await t.mock.waitFor(1, { of: 'requests' }); // it arrived within this test, not into the next one
     experiments.close(); // cancels the hung request
   });
 

@@ -11,7 +11,11 @@ export interface Child {
   stderr: string;
   /** Resolves with how the process ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  /** Resolves with the first stdout line starting with `prefix`, minus the prefix. */
+  /**
+   * Resolves with the first stdout line starting with `prefix`, minus the
+   * prefix. The default wait is long: under tsx, a child that loads Express or
+   * Koa took 16 s to print READY on a loaded 2-core machine.
+   */
   line(prefix: string, timeoutMs?: number): Promise<string>;
 }
 
@@ -28,7 +32,7 @@ export function runFixture(file: string, arg: unknown, env?: NodeJS.ProcessEnv):
     exited: new Promise((resolve) =>
       proc.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
     ),
-    line: (prefix, timeoutMs = 15_000) =>
+    line: (prefix, timeoutMs = 60_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(
           () =>

@@ -10,7 +10,7 @@ import { exitWithin, runFixture, type Child } from './child';
  * (where the gzip of a batch runs) is busy with the app's own work.
  */
 describe('shutdown deadline', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   let api: Server;
   let apiUrl: string;
   /** Requests the hung API received (it never answers). */
@@ -40,11 +40,13 @@ describe('shutdown deadline', function () {
       { UV_THREADPOOL_SIZE: '1' },
     );
     children.push(child);
-    const [ms, report] = (await child.line('SHUTDOWN', 20_000)).split(' ');
-    // The event loop is free (the work is on the pool): the deadline's timer fires on time.
-    expect(Number(ms), 'shutdown took (ms)').to.be.below(timeoutMs + 400);
+    const [ms, report, jobs] = (await child.line('SHUTDOWN')).split(' ');
+    // The event loop is free (the work is on the pool): the deadline's timer fires, not
+    // later than the pool's work (order, not a bound in ms: a loaded machine delays timers).
+    expect(Number(ms), 'shutdown took (ms)').to.be.at.least(timeoutMs - 1);
+    expect(Number(jobs), "the pool's jobs left when shutdown() resolved").to.be.greaterThan(0);
     expect(JSON.parse(report!)).to.deep.equal({ delivered: 0, failed: 50, dropped: 0 });
-    await child.line('POOL FREE', 20_000); // the gzip the client queued has run by now
+    await child.line('POOL FREE'); // the gzip the client queued has run by now
     child.proc.kill('SIGTERM');
     await exitWithin(child, 5000);
     expect(received, 'requests that reached the API').to.equal(0);
@@ -81,7 +83,8 @@ describe('shutdown deadline', function () {
     while (calls === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     const t0 = performance.now();
     const report = await client.shutdown({ timeoutMs: 100 });
-    expect(performance.now() - t0, 'shutdown took (ms)').to.be.below(1000);
+    // The fetch never answers by itself: only the deadline can end the shutdown.
+    expect(performance.now() - t0, 'shutdown took (ms)').to.be.below(5000);
     release(); // the answer comes after the deadline: too late to count
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(calls, 'requests after the deadline').to.equal(1);

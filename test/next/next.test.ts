@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createMockOurs, type MockOurs } from '../../src/testing';
+import { until } from '../support/wait';
 import { buildApp, nextVersion, serverActionId, startApp, type RunningApp } from './harness';
 
 // The test app (test/next/app) built by the real `next build` of each
@@ -197,9 +198,12 @@ for (const major of MAJORS) {
           headers: { cookie: `ours_device_id=${VISITOR}` },
         });
         expect(await res.text()).to.equal('hooked');
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        const now = await reported();
-        expect(now.slice(before).join('\n')).to.match(/beforeSend.*beforeSend failed on purpose/);
+        // beforeSend runs when the client delivers, after the response: wait for its report.
+        const said = /beforeSend.*beforeSend failed on purpose/;
+        await until(
+          async () => said.test((await reported()).slice(before).join('\n')),
+          'the report',
+        );
         expect(mock.events).to.have.length(0);
       });
     });

@@ -220,7 +220,7 @@ describe('security: transport', function () {
       expect(report).to.deep.equal({ delivered: 0, failed: 2, dropped: 0 });
       expect(client.stats()).to.include({ delivered: 0, failed: 2, retried: 4 }); // 2 events x 2 retries
       expect(handled).to.equal(0); // no request ever got through
-      await until(() => handshakeErrors >= 3, 'the server to see 3 refused handshakes', 2000); // every attempt
+      await until(() => handshakeErrors >= 3, 'the server to see 3 refused handshakes'); // every attempt
       expect(errors).to.have.length(1);
       expect(errors[0]).to.be.instanceOf(OursDeliveryError);
       expect(errors[0]!.message).to.match(

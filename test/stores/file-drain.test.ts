@@ -5,7 +5,7 @@ import { fileStore, type ClientStats, type FlushReport } from '../../src/index';
 import { exitWithin, runFixture } from '../faults/child';
 import { clientFor, TOKEN, withMock } from '../support/client';
 import { leftBehind as leftBehindIn } from './support/fork';
-import { ids, PATIENT_RETRY, segments, sleep, tempDirs } from './support/helpers';
+import { ids, PATIENT_RETRY, segments, tempDirs, until } from './support/helpers';
 
 /**
  * Draining a directory a dead process left: `flush()` covers what the store
@@ -82,7 +82,8 @@ describe('fileStore: draining a directory', function () {
     });
     const report = await client.shutdown({ timeoutMs: 0 });
     expect(report).to.deep.equal({ delivered: 0, failed: 0, dropped: 0 });
-    await sleep(300); // recovery ends meanwhile: what it finds must not be sent
+    // Recovery ends meanwhile: what it finds must not be sent (nor, below, twice).
+    await until(() => !client.stats().recovering, 'the recovery to end');
     expect(t.mock.requests, 'requests after shutdown').to.have.length(0);
     expect(client.stats()).to.include({ delivered: 0, inFlight: 0, recovering: false });
     expect(await client.flush(), 'a flush after shutdown resolves at once').to.deep.equal({

@@ -30,6 +30,13 @@ export function expectBalanced(client: OursClient): void {
   );
 }
 
+/**
+ * The experiments budget of test clients: the mock answers on loopback, but a
+ * loaded machine can take longer than the default 150 ms, and the control path
+ * would then be taken. Tests of the budget set theirs.
+ */
+export const TEST_EXPERIMENT_BUDGET_MS = 5000;
+
 /** A client pointed at the mock, with fast retries and captured errors. */
 export function clientFor(
   mock: MockOurs,
@@ -41,6 +48,7 @@ export function clientFor(
     retry: FAST_RETRY,
     flushIntervalMs: 20,
     logger: false,
+    experimentBudgetMs: TEST_EXPERIMENT_BUDGET_MS,
     ...options,
   });
   const errors: OursError[] = [];

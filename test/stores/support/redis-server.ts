@@ -26,8 +26,8 @@ function ready(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(
-      () => reject(new Error(`redis-server did not start in 10 s:\n${output}`)),
-      10_000,
+      () => reject(new Error(`redis-server did not start in 30 s:\n${output}`)),
+      30_000, // a loaded machine is slow to start it
     );
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
