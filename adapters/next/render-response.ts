@@ -60,6 +60,10 @@ export const renderResponse: ResponseControl<NextRender> = {
       cookieOptions(attributes),
     );
   },
+  /** A server action's visitor that opted out: Next keeps one cookie per name, so the minted one becomes an expired one. */
+  removeCookie(render, cookie) {
+    render.cookies.delete(cookie.slice(0, cookie.indexOf('=')).trim());
+  },
   redirect() {
     throw new OursError(
       "ours.redirect() cannot answer from a server component or action: call redirect(variant.redirect) from 'next/navigation'",

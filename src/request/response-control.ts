@@ -25,6 +25,12 @@ export interface ResponseControl<Res> {
    */
   addCookie(res: Res, cookie: string): void;
   /**
+   * Takes back a cookie `addCookie` added (`cookie`: the same line), so the
+   * browser never gets it: a visitor minted for this request who then opts
+   * out. Called only while `headersSent` is false.
+   */
+  removeCookie(res: Res, cookie: string): void;
+  /**
    * Answers the request with a 302 to `location` (already checked: a
    * same-site path or an `https://` URL), not cacheable, with a short text
    * body. Called only while `headersSent` is false.

@@ -60,6 +60,8 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   #identity: Identity | undefined;
   #context: RequestContext | undefined;
   #mintedUserId: string | undefined;
+  /** The `Set-Cookie` line of the visitor minted for this request, taken back if the visitor opts out. */
+  #mintedCookie: string | undefined;
   /** The visitor opted out (`optOut()` or the cookie): every call is dropped, as `filtered`. */
   #optedOut = false;
   /** `userProperties.consent` of this request's events, read once (`null`: none). */
@@ -152,6 +154,9 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     try {
       const { response, cookieDomain } = this.#config;
       if (response.headersSent(this.#res)) return;
+      // A visitor minted by an earlier track() of this request: an opted-out browser gets no new id.
+      if (this.#mintedCookie !== undefined) response.removeCookie(this.#res, this.#mintedCookie);
+      this.#mintedCookie = undefined;
       response.addCookie(
         this.#res,
         optOutCookie(this.#request().protocol() === 'https', cookieDomain),
@@ -481,15 +486,13 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     const { response, cookieName, cookieDomain } = this.#config;
     if (response.headersSent(this.#res)) return void (this.#visitorCookieTooLate = true);
     this.#mintedUserId = platform.randomUUID();
-    response.addCookie(
-      this.#res,
-      visitorCookie(
-        cookieName,
-        this.#mintedUserId,
-        cookieDomain,
-        this.#request().protocol() === 'https',
-      ),
+    this.#mintedCookie = visitorCookie(
+      cookieName,
+      this.#mintedUserId,
+      cookieDomain,
+      this.#request().protocol() === 'https',
     );
+    response.addCookie(this.#res, this.#mintedCookie);
   }
 
   #report(err: unknown): void {
