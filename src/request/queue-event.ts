@@ -12,10 +12,10 @@ const VISITOR_TOO_LATE =
 
 /**
  * Hands one built event of a held call to the client, through `beforeSend`
- * for a track; returns the Promise of an async `beforeSend` (which never
- * rejects). Every event ends queued or released with a reason.
- * `visitorTooLate`: `setVisitorCookie` could not set the cookie, so an event
- * without a visitor is not sent (see VISITOR_TOO_LATE).
+ * (a track's and an identify's alike); returns the Promise of an async
+ * `beforeSend` (which never rejects). Every event ends queued or released
+ * with a reason. `visitorTooLate`: `setVisitorCookie` could not set the
+ * cookie, so an event without a visitor is not sent (see VISITOR_TOO_LATE).
  */
 export function queueEvent<Req>(
   config: MiddlewareConfig<Req, unknown>,
@@ -25,17 +25,17 @@ export function queueEvent<Req>(
   visitorTooLate: boolean,
 ): Promise<void> | undefined {
   const { client, beforeSend } = config;
-  if (kind === 'identify' || !beforeSend) return accept(client, kind, event, visitorTooLate);
+  if (!beforeSend) return accept(client, kind, event, visitorTooLate);
   let out: ReturnType<typeof beforeSend>;
   try {
-    out = beforeSend(event as TrackEvent, req);
+    out = beforeSend(event, req);
   } catch (err) {
     reportFailure(client, hookError('beforeSend', 'threw', err));
     return void client[kRelease]('hook_failed', 1);
   }
-  if (!isThenable(out)) return afterBeforeSend(client, out, event as TrackEvent, visitorTooLate);
+  if (!isThenable(out)) return afterBeforeSend(client, out, kind, event, visitorTooLate);
   return settleHook('beforeSend', out, config.hookTimeoutMs).then(
-    (final) => afterBeforeSend(client, final, event as TrackEvent, visitorTooLate),
+    (final) => afterBeforeSend(client, final, kind, event, visitorTooLate),
     (err: OursError) => {
       reportFailure(client, err);
       client[kRelease]('hook_failed', 1);
@@ -47,11 +47,12 @@ export function queueEvent<Req>(
 function afterBeforeSend(
   client: OursClient,
   out: BeforeSendResult,
-  event: TrackEvent,
+  kind: 'track' | 'identify',
+  event: TrackEvent | IdentifyEvent,
   visitorTooLate: boolean,
 ): undefined {
   if (out === null || (out as unknown) === false) return void client[kRelease]('filtered', 1);
-  return accept(client, 'track', out ?? event, visitorTooLate);
+  return accept(client, kind, out ?? event, visitorTooLate);
 }
 
 function accept(

@@ -412,10 +412,12 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   #sendOne(call: HeldCall, base: Identity): Promise<void> | undefined {
     let event: TrackEvent | IdentifyEvent;
     try {
+      // A hook will see the event: it gets copies of the request's shared objects.
+      const own = this.#config.beforeSend !== undefined;
       event =
         call.kind === 'identify'
-          ? this.#identifyEvent(call, base)
-          : this.#trackEvent(call, base, this.#config.beforeSend !== undefined);
+          ? this.#identifyEvent(call, base, own)
+          : this.#trackEvent(call, base, own);
     } catch (err) {
       this.#report(err);
       return void this.#config.client[kRelease]('invalid', 1);
@@ -439,11 +441,11 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     );
   }
 
-  #identifyEvent(call: HeldCall, base: Identity): IdentifyEvent {
+  #identifyEvent(call: HeldCall, base: Identity, own: boolean): IdentifyEvent {
     const ctx = this.context;
     const more = call.overrides?.defaultProperties;
     return this.#withConsent(
-      buildIdentifyEvent(call, base, ctx, more ? this.#withDefaults(more) : undefined),
+      buildIdentifyEvent(call, base, ctx, own, more ? this.#withDefaults(more) : undefined),
     );
   }
 

@@ -30,10 +30,10 @@ typed.use(
     getConnInfo,
     identify: (c) => ({ externalId: c.get('user')?.id }),
     skip: (c) => c.req.path === '/health',
-    beforeSend: (event, c) => ({
-      ...event,
-      eventProperties: { ...event.eventProperties, path: c.req.path },
-    }),
+    beforeSend: (event, c) =>
+      'event' in event
+        ? { ...event, eventProperties: { ...event.eventProperties, path: c.req.path } }
+        : event,
   }),
 );
 typed.get('/', (c) => {
