@@ -58,11 +58,13 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
    */
   identify?: ((req: Req) => Identity | undefined | Promise<Identity | undefined>) | undefined;
   /**
-   * Redact, enrich or drop each event before it is queued: a `track()`'s
-   * and an `identify()`'s alike (`'event' in event` is true for a track and
-   * narrows the type); may be async. Return the event (changed in place or a
-   * new one), `null` to drop it, or nothing to send it as the hook left it.
-   * Each call gets its own event: a change to one never shows in another.
+   * Redact, enrich or drop each event before it is queued; may be async.
+   * Return the event (changed in place or a new one), `null` to drop it, or
+   * nothing to send it as the hook left it. Each call gets its own event: a
+   * change to one never shows in another.
+   * @remarks Identify calls (`req.ours.identify()`) go through it too, as an
+   * `IdentifyEvent`: `'event' in event` is true for a track only, and narrows
+   * the type (docs/requests-and-hooks.md, "beforeSend sees identify calls").
    */
   beforeSend?:
     | ((
