@@ -10,6 +10,7 @@ import type { RequestSource } from '../src/request/request-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig, type MiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
+import type { SetupWording } from '../src/request/setup-wording';
 
 /**
  * Fastify's request, as option callbacks (`skip`, `identify`, `beforeSend`,
@@ -139,6 +140,13 @@ export function ours(
   done();
 }
 
+/** How a Fastify app sets the plugin up, for the messages that name the fix. */
+const FASTIFY_SETUP: SetupWording = {
+  call: 'app.register(ours, {...})',
+  perRequest: 'a new options object registered in a plugin that runs per request or per route',
+  once: 'Register it once, on the root instance at startup: `await app.register(ours, { client })`; it applies to every route.',
+};
+
 /** One config per options object: the same options registered twice are one mount, as one middleware used twice is. */
 const configs = new WeakMap<object, MiddlewareConfig<OursFastifyRequest, ServerResponse>>();
 
@@ -149,7 +157,10 @@ function configOf(
   if (config) return config;
   const own: Record<string, unknown> = { ...options };
   for (const key of REGISTER_OPTIONS) delete own[key];
-  configs.set(options, (config = resolveMiddlewareConfig(own as OursFastifyOptions, nodeResponse)));
+  configs.set(
+    options,
+    (config = resolveMiddlewareConfig(own as OursFastifyOptions, nodeResponse, FASTIFY_SETUP)),
+  );
   return config;
 }
 

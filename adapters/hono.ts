@@ -21,6 +21,14 @@ import {
   webResponse,
 } from '../src/request/web-response';
 import { webSource } from '../src/request/web-source';
+import type { SetupWording } from '../src/request/setup-wording';
+
+/** How a Hono app sets the middleware up, for the messages that name the fix. */
+const HONO_SETUP: SetupWording = {
+  call: 'ours()',
+  perRequest: '`app.use((c, next) => ours({...})(c, next))`',
+  once: 'Make it once, at startup: `const tracking = ours({ client }); app.use(tracking);` (or `app.use(ours({ client }))`), and shut the client down on exit.',
+};
 
 /** Hono's `Context`, as option callbacks (`skip`, `identify`, `beforeSend`, `clientIp`) receive it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -83,7 +91,11 @@ const honoSource = (c: OursHonoContext, socketAddress: string | undefined): Requ
 export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
   const { getConnInfo, ...rest } = options;
   refuseFlushOnResponse(rest, 'Hono');
-  const config = resolveMiddlewareConfig<OursHonoContext, WebResponse>(rest, webResponse);
+  const config = resolveMiddlewareConfig<OursHonoContext, WebResponse>(
+    rest,
+    webResponse,
+    HONO_SETUP,
+  );
   const peerOf = (c: OursHonoContext): string | undefined => {
     try {
       return getConnInfo?.(c).remote.address;

@@ -18,6 +18,7 @@ import { webSource } from '../../src/request/web-source';
 import { requestWaitUntil } from './delivery';
 import { nextResponseNext } from './next-server';
 import { routeResponse } from './route-response';
+import { NEXT_ROUTE_SETUP } from './setup';
 
 export { oursTracker, type OursTrackerOptions } from './render-tracker';
 
@@ -69,7 +70,11 @@ export function withOurs<
 ): OursRouteHandler<Req, Ctx, Res> {
   refuseFlushOnResponse(options, 'Next.js route handlers and middleware');
   const own = options?.waitUntil;
-  const config = resolveMiddlewareConfig<Request, WebResponse>(options, routeResponse);
+  const config = resolveMiddlewareConfig<Request, WebResponse>(
+    options,
+    routeResponse,
+    NEXT_ROUTE_SETUP,
+  );
   const route = async function oursRoute(request: Req, ctx: Ctx): Promise<Res> {
     // Next 14 prerenders at build time a GET handler that does not read the request.
     void request.headers;

@@ -7,6 +7,7 @@ import { requestTracker, type RequestTracker } from '../../src/request/tracker';
 import { WebSource } from '../../src/request/web-source';
 import { nextHeaders } from './next-server';
 import { renderResponse, type NextRender } from './render-response';
+import { NEXT_RENDER_SETUP } from './setup';
 
 /** Options of `oursTracker()`: those of `withOurs()`, and the page's URL. */
 export interface OursTrackerOptions extends MiddlewareOptions<Request> {
@@ -71,7 +72,7 @@ export async function oursTracker(
     throw new OursConfigError('url', `must be a URL or a path, got ${typeof options.url}`);
   const { url: _page, ...appOptions } = options;
   const config = configs.get(appOptions, (o) =>
-    resolveMiddlewareConfig<Request, NextRender>(o, renderResponse),
+    resolveMiddlewareConfig<Request, NextRender>(o, renderResponse, NEXT_RENDER_SETUP),
   );
   const next = nextHeaders();
   const [headers, cookies] = await Promise.all([next.headers(), next.cookies()]);

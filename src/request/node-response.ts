@@ -35,8 +35,7 @@ function keepCookiesOnWriteHead(res: WithKept): string[] {
     const missing = kept.filter((cookie) => !list.includes(cookie));
     if (missing.length && !res.headersSent) res.setHeader('set-cookie', [...list, ...missing]);
     const headers = args.findIndex((a) => a !== null && typeof a === 'object' && !Array.isArray(a));
-    if (headers !== -1)
-      args[headers] = withCookies(args[headers] as Record<string, unknown>, kept);
+    if (headers !== -1) args[headers] = withCookies(args[headers] as Record<string, unknown>, kept);
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];
   return kept;
