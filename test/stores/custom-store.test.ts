@@ -9,15 +9,15 @@ import { TOKEN, withMock } from '../support/client';
 /** Gives up `count` events found at open, as a custom store that cannot classify them would. */
 class GivingUpStore extends MemoryStore {
   constructor(
-    private readonly count: number,
-    private readonly reason?: 'expired' | 'corrupt',
+    private readonly lost: number,
+    private readonly lostReason?: 'expired' | 'corrupt',
   ) {
     super();
   }
   async open(hooks: StoreHooks): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve)); // recovery reads, after the constructor
-    if (this.reason) hooks.dropped(this.count, `${this.count} rows unreadable`, this.reason);
-    else hooks.dropped(this.count, `${this.count} rows unreadable`); // no reason: optional
+    if (this.lostReason) hooks.dropped(this.lost, `${this.lost} rows unreadable`, this.lostReason);
+    else hooks.dropped(this.lost, `${this.lost} rows unreadable`); // no reason: optional
   }
 }
 
