@@ -11,6 +11,7 @@ import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig, type MiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
 import type { SetupWording } from '../src/request/setup-wording';
+import { defineOursAccessor } from '../src/request/unmounted';
 
 /**
  * Fastify's request, as option callbacks (`skip`, `identify`, `beforeSend`,
@@ -110,11 +111,20 @@ export function ours(
   } catch (err) {
     return done(err as Error); // `app.register()` rejects with it, naming the option
   }
-  // Declared so Fastify keeps one request shape; registered twice, the first declaration serves.
+  fastifyRequestPrototype(); // now, so a route outside this plugin's context says so from its first request
+  // Declared so Fastify keeps one request shape, where the accessor below is not already there.
   if (!fastify.hasRequestDecorator('ours')) fastify.decorateRequest('ours', null);
+  let requestPrototype: object | undefined;
   fastify.addHook(
     'onRequest',
     function oursHook(request: FastifyRequest, reply: { raw: ServerResponse }, next: () => void) {
+      // The app's own Fastify: covers a copy other than the one require() finds (Fastify 4 next to 5).
+      if (requestPrototype !== Object.getPrototypeOf(request))
+        defineOursAccessor(
+          baseOf((requestPrototype = Object.getPrototypeOf(request) as object)),
+          'request',
+          UNMOUNTED,
+        );
       // The hand-off listens on the raw response's finish/close, as Fastify's onResponse does.
       request.ours = requestTracker(
         request.ours,
@@ -146,6 +156,45 @@ const FASTIFY_SETUP: SetupWording = {
   perRequest: 'a new options object registered in a plugin that runs per request or per route',
   once: 'Register it once, on the root instance at startup: `await app.register(ours, { client })`; it applies to every route.',
 };
+
+/**
+ * What a route that reads `request.ours` where the plugin did not run is told:
+ * registered inside a plugin, it applies to that plugin's routes only, as a
+ * `fastify-plugin` plugin does.
+ */
+const UNMOUNTED =
+  'register it on the root instance, `await app.register(ours, { client })`, so it applies to every route; registered inside a plugin, it applies to that plugin (and the plugins it registers) only, as fastify-plugin plugins do';
+
+/**
+ * Every Fastify request inherits from its `Request.prototype`, through one
+ * prototype per encapsulation context: the accessor there gives routes of a
+ * context the plugin does not cover a `request.ours` that says so. Fastify
+ * is an optional peer: without it, the hook covers its app on the first request.
+ */
+function fastifyRequestPrototype(): void {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    defineOursAccessor(
+      (require('fastify/lib/request') as { prototype: object }).prototype,
+      'request',
+      UNMOUNTED,
+    );
+  } catch {
+    // Fastify not resolvable from here.
+  }
+}
+
+/** The last prototype of `proto`'s chain before `Object.prototype`: Fastify's own `Request.prototype`. */
+function baseOf(proto: object): object {
+  let base = proto;
+  for (
+    let up = Object.getPrototypeOf(base) as object | null;
+    up && up !== Object.prototype;
+    up = Object.getPrototypeOf(up) as object | null
+  )
+    base = up;
+  return base;
+}
 
 /** One config per options object: the same options registered twice are one mount, as one middleware used twice is. */
 const configs = new WeakMap<object, MiddlewareConfig<OursFastifyRequest, ServerResponse>>();

@@ -46,7 +46,7 @@ export function unmounted(name: string, fix: string): object {
  * this request, else the stand-in above. Assigning `req.ours` stores it, so
  * the middleware and apps that stub it in tests work as before.
  */
-export function defineOursAccessor(proto: object, name: 'req' | 'ctx', fix: string): void {
+export function defineOursAccessor(proto: object, name: string, fix: string): void {
   if (Object.prototype.hasOwnProperty.call(proto, 'ours')) return;
   const standIn = unmounted(name, fix);
   Object.defineProperty(proto, 'ours', {
