@@ -42,6 +42,20 @@ typed.get('/', (c) => {
   return c.text(token);
 });
 
+// The app's Env given to ours(): the callbacks' `c` is typed with it.
+typed.use(
+  ours<AppEnv>({
+    client,
+    identify: (c) => ({ externalId: c.get('user')?.id }),
+    skip: (c) => c.env.OURS_TOKEN === '',
+  }),
+);
+ours<AppEnv>({
+  client,
+  // @ts-expect-error the app's user has no `name`: the Env types the callbacks
+  identify: (c) => ({ externalId: c.get('user')?.name }),
+});
+
 // Chained: the middleware's Env flows into the routes declared after it.
 new Hono().use(ours({ client })).get('/', (c) => {
   c.var.ours.track('Chained');
