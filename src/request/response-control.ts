@@ -17,6 +17,12 @@ export interface ResponseControl<Res> {
    */
   headersSent(res: Res): boolean;
   /**
+   * Why this response cannot take a cookie, when it is not that its headers
+   * were sent: said when a visitor could not be minted (a Next.js server
+   * component, where Next forbids cookie writes). @defaultValue the headers were sent
+   */
+  noCookieReason?(res: Res): string;
+  /**
    * Adds one `Set-Cookie` line (`cookie`: the serialised cookie) next to the
    * app's own. It must survive what the app or the framework does to the
    * headers later, up to sending them: Koa's error handling removes every

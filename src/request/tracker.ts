@@ -28,7 +28,7 @@ import type { Decision, HeldCall, IdentifyOverrides, TrackOverrides } from './he
 import { hookError, isThenable, settleHook } from './hook';
 import { extractOptionsFor, type MiddlewareConfig } from './middleware-config';
 import { hasOptedOut, optOutCookie } from './opt-out';
-import { queueEvent } from './queue-event';
+import { HEADERS_SENT, queueEvent } from './queue-event';
 import type { RequestSource } from './request-source';
 import { visitorCookie } from './visitor-cookie';
 
@@ -66,8 +66,8 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   #optedOut = false;
   /** `userProperties.consent` of this request's events, read once (`null`: none). */
   #consentMap: ConsentMap | null | undefined;
-  /** `setVisitorCookie` found the headers already sent: no visitor could be given. */
-  #visitorCookieTooLate = false;
+  /** Why `setVisitorCookie` could not give a visitor (the headers were sent), when it could not. */
+  #noVisitorCookie: string | undefined;
   /** skip, gpc and identify, asked once per request at its first hand-off. */
   #decision: Decision | Promise<Decision> | undefined;
   /** What `skip` said for this request (see `#skip`). */
@@ -422,7 +422,7 @@ export class RequestTracker<Req = unknown, Res = unknown> {
       this.#report(err);
       return void this.#config.client[kRelease]('invalid', 1);
     }
-    return queueEvent(this.#config, this.#req, call.kind, event, this.#visitorCookieTooLate);
+    return queueEvent(this.#config, this.#req, call.kind, event, this.#noVisitorCookie);
   }
 
   #trackEvent(call: HeldCall, base: Identity, own: boolean): TrackEvent {
@@ -486,7 +486,8 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   #mintVisitor(): void {
     if (this.#mintedUserId || this.context.userId) return;
     const { response, cookieName, cookieDomain } = this.#config;
-    if (response.headersSent(this.#res)) return void (this.#visitorCookieTooLate = true);
+    if (response.headersSent(this.#res))
+      return void (this.#noVisitorCookie = response.noCookieReason?.(this.#res) ?? HEADERS_SENT);
     this.#mintedUserId = platform.randomUUID();
     this.#mintedCookie = visitorCookie(
       cookieName,
