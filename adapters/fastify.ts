@@ -35,7 +35,6 @@ export type OursFastifyOptions = MiddlewareOptions<OursFastifyRequest>;
  * own), and the instance of one is not assignable to the other's.
  */
 export interface OursFastifyInstance {
-  hasRequestDecorator(name: string): boolean;
   decorateRequest(name: 'ours', value: null): unknown;
   addHook(name: 'onRequest' | 'onClose', hook: (...args: never[]) => unknown): unknown;
 }
@@ -112,8 +111,11 @@ export function ours(
     return done(err as Error); // `app.register()` rejects with it, naming the option
   }
   fastifyRequestPrototype(); // now, so a route outside this plugin's context says so from its first request
-  // Declared so Fastify keeps one request shape, where the accessor below is not already there.
-  if (!fastify.hasRequestDecorator('ours')) fastify.decorateRequest('ours', null);
+  try {
+    declareOurs(fastify);
+  } catch (err) {
+    return done(err as Error);
+  }
   let requestPrototype: object | undefined;
   fastify.addHook(
     'onRequest',
@@ -181,6 +183,20 @@ function fastifyRequestPrototype(): void {
     );
   } catch {
     // Fastify not resolvable from here.
+  }
+}
+
+/**
+ * Declares `request.ours` in the plugin's context, so Fastify keeps one
+ * request shape (and the stand-in's accessor on the base prototype is
+ * shadowed where the plugin runs). Asked by trying: `hasRequestDecorator`
+ * sees the inherited accessor. Registered twice, the first declaration serves.
+ */
+function declareOurs(fastify: OursFastifyInstance): void {
+  try {
+    fastify.decorateRequest('ours', null);
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code !== 'FST_ERR_DEC_ALREADY_PRESENT') throw err;
   }
 }
 

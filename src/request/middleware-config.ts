@@ -246,7 +246,7 @@ function mountedTwiceNote(client: OursClient, call: string): () => void {
     if (said) return;
     said = true;
     client[kDebug](
-      `${call} ran twice for one request (mounted at app level and again, or two of them): the tracker the first one made serves the whole request, with its options`,
+      `${call} mounted twice on one request (at app level and again, or two of them): the tracker the first one made serves the whole request, with its options`,
     );
   };
 }
