@@ -305,6 +305,14 @@ describe('adapter: fetch (Request → Response)', () => {
   });
 });
 
+/** Serves `hono` on loopback through @hono/node-server; resolves once it listens. */
+async function listenHono(hono: Hono<OursEnv>): Promise<Server> {
+  const server = createAdaptorServer({ fetch: hono.fetch, overrideGlobalObjects: false }) as Server;
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
 describe('adapter: Hono (what only Hono has)', () => {
   const t = withMock();
 
@@ -380,12 +388,7 @@ describe('adapter: Hono (what only Hono has)', () => {
       c.var.ours.track('Page Viewed');
       return c.text('ok');
     });
-    const server = createAdaptorServer({
-      fetch: hono.fetch,
-      overrideGlobalObjects: false,
-    }) as Server;
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const server = await listenHono(hono);
     const { port } = server.address() as AddressInfo;
     const said: string[] = [];
     const error = console.error;
@@ -472,12 +475,7 @@ describe('adapter: Hono (what only Hono has)', () => {
       await upstream.promise;
       return c.text('late');
     });
-    const server = createAdaptorServer({
-      fetch: hono.fetch,
-      overrideGlobalObjects: false,
-    }) as Server;
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const server = await listenHono(hono);
     try {
       await abortWhen((server.address() as AddressInfo).port, tracked.promise);
       const [event] = await t.mock.waitFor(1);
