@@ -176,11 +176,8 @@ const UNMOUNTED =
 function fastifyRequestPrototype(): void {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    defineOursAccessor(
-      (require('fastify/lib/request') as { prototype: object }).prototype,
-      'request',
-      UNMOUNTED,
-    );
+    const request = require('fastify/lib/request') as { prototype: object };
+    defineOursAccessor(request.prototype, 'request', UNMOUNTED);
   } catch {
     // Fastify not resolvable from here.
   }
