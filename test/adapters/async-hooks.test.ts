@@ -303,7 +303,10 @@ adapterSuite('adapter: async hooks', (t) => {
       app.get('/file', { headers: { 'user-agent': VISITOR['user-agent'] } }).catch(() => undefined),
     );
     while (started < 3) await sleep(5);
-    expect(app.client.stats()).to.include({ tracked: 3, held: 3 });
+    expect(app.client.stats()).to.include({ tracked: 3 });
+    // On Node's response the calls are held until the body ends; fetch and Hono hand them off
+    // when the handler returns its (still streaming) Response, and the async identify may be done by now.
+    if (t.fw.nodeResponse) expect(app.client.stats()).to.include({ held: 3 });
     const began = performance.now();
     const report = await app.client.shutdown({ timeoutMs: 300 });
     expect(performance.now() - began).to.be.below(2000);
