@@ -12,6 +12,7 @@ import { forwardedIp, type TrustFunction } from '../src/request/client-ip';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
+import { EXPRESS_SETUP } from '../src/request/setup-wording';
 import { defineOursAccessor } from '../src/request/unmounted';
 
 /**
@@ -129,6 +130,10 @@ const hostWithPort = (
   header: string | undefined,
 ): string | undefined => (hostname && header?.startsWith(hostname) ? header : hostname);
 
+/** What a route that reads `req.ours` where the middleware did not run is told to do. */
+const UNMOUNTED =
+  'mount it before the routes that track: `app.use(ours({...}))` above them (Express runs middleware in the order it is added)';
+
 const expressSource = (req: ExpressRequest, socketAddress: string | undefined): RequestSource =>
   new ExpressSource(req, socketAddress);
 
@@ -149,10 +154,10 @@ const expressSource = (req: ExpressRequest, socketAddress: string | undefined): 
  * app.listen(3000); // Ctrl-C or SIGTERM delivers what is queued first (`handleSignals`)
  */
 export function ours(options?: OursExpressOptions): OursExpressMiddleware {
-  const config = resolveMiddlewareConfig(options, nodeResponse);
+  const config = resolveMiddlewareConfig(options, nodeResponse, EXPRESS_SETUP);
   // Every Express request (4 and 5, any copy of Express) inherits from it: a
   // route this middleware did not run for gets a `req.ours` that says so.
-  defineOursAccessor(IncomingMessage.prototype, 'req');
+  defineOursAccessor(IncomingMessage.prototype, 'req', UNMOUNTED);
   const middleware = function oursMiddleware(
     req: IncomingMessage,
     res: ServerResponse,

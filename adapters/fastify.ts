@@ -10,6 +10,8 @@ import type { RequestSource } from '../src/request/request-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig, type MiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
+import type { SetupWording } from '../src/request/setup-wording';
+import { defineOursAccessor } from '../src/request/unmounted';
 
 /**
  * Fastify's request, as option callbacks (`skip`, `identify`, `beforeSend`,
@@ -33,7 +35,6 @@ export type OursFastifyOptions = MiddlewareOptions<OursFastifyRequest>;
  * own), and the instance of one is not assignable to the other's.
  */
 export interface OursFastifyInstance {
-  hasRequestDecorator(name: string): boolean;
   decorateRequest(name: 'ours', value: null): unknown;
   addHook(name: 'onRequest' | 'onClose', hook: (...args: never[]) => unknown): unknown;
 }
@@ -109,11 +110,23 @@ export function ours(
   } catch (err) {
     return done(err as Error); // `app.register()` rejects with it, naming the option
   }
-  // Declared so Fastify keeps one request shape; registered twice, the first declaration serves.
-  if (!fastify.hasRequestDecorator('ours')) fastify.decorateRequest('ours', null);
+  fastifyRequestPrototype(); // now, so a route outside this plugin's context says so from its first request
+  try {
+    declareOurs(fastify);
+  } catch (err) {
+    return done(err as Error);
+  }
+  let requestPrototype: object | undefined;
   fastify.addHook(
     'onRequest',
     function oursHook(request: FastifyRequest, reply: { raw: ServerResponse }, next: () => void) {
+      // The app's own Fastify: covers a copy other than the one require() finds (Fastify 4 next to 5).
+      if (requestPrototype !== Object.getPrototypeOf(request))
+        defineOursAccessor(
+          baseOf((requestPrototype = Object.getPrototypeOf(request) as object)),
+          'request',
+          UNMOUNTED,
+        );
       // The hand-off listens on the raw response's finish/close, as Fastify's onResponse does.
       request.ours = requestTracker(
         request.ours,
@@ -139,6 +152,63 @@ export function ours(
   done();
 }
 
+/** How a Fastify app sets the plugin up, for the messages that name the fix. */
+const FASTIFY_SETUP: SetupWording = {
+  call: 'app.register(ours, {...})',
+  perRequest: 'a new options object registered in a plugin that runs per request or per route',
+  once: 'Register it once, on the root instance at startup: `await app.register(ours, { client })`; it applies to every route.',
+};
+
+/**
+ * What a route that reads `request.ours` where the plugin did not run is told:
+ * registered inside a plugin, it applies to that plugin's routes only, as a
+ * `fastify-plugin` plugin does.
+ */
+const UNMOUNTED =
+  'register it on the root instance, `await app.register(ours, { client })`, so it applies to every route; registered inside a plugin, it applies to that plugin (and the plugins it registers) only, as fastify-plugin plugins do';
+
+/**
+ * Every Fastify request inherits from its `Request.prototype`, through one
+ * prototype per encapsulation context: the accessor there gives routes of a
+ * context the plugin does not cover a `request.ours` that says so. Fastify
+ * is an optional peer: without it, the hook covers its app on the first request.
+ */
+function fastifyRequestPrototype(): void {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const request = require('fastify/lib/request') as { prototype: object };
+    defineOursAccessor(request.prototype, 'request', UNMOUNTED);
+  } catch {
+    // Fastify not resolvable from here.
+  }
+}
+
+/**
+ * Declares `request.ours` in the plugin's context, so Fastify keeps one
+ * request shape (and the stand-in's accessor on the base prototype is
+ * shadowed where the plugin runs). Asked by trying: `hasRequestDecorator`
+ * sees the inherited accessor. Registered twice, the first declaration serves.
+ */
+function declareOurs(fastify: OursFastifyInstance): void {
+  try {
+    fastify.decorateRequest('ours', null);
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code !== 'FST_ERR_DEC_ALREADY_PRESENT') throw err;
+  }
+}
+
+/** The last prototype of `proto`'s chain before `Object.prototype`: Fastify's own `Request.prototype`. */
+function baseOf(proto: object): object {
+  let base = proto;
+  for (
+    let up = Object.getPrototypeOf(base) as object | null;
+    up && up !== Object.prototype;
+    up = Object.getPrototypeOf(up) as object | null
+  )
+    base = up;
+  return base;
+}
+
 /** One config per options object: the same options registered twice are one mount, as one middleware used twice is. */
 const configs = new WeakMap<object, MiddlewareConfig<OursFastifyRequest, ServerResponse>>();
 
@@ -149,7 +219,10 @@ function configOf(
   if (config) return config;
   const own: Record<string, unknown> = { ...options };
   for (const key of REGISTER_OPTIONS) delete own[key];
-  configs.set(options, (config = resolveMiddlewareConfig(own as OursFastifyOptions, nodeResponse)));
+  configs.set(
+    options,
+    (config = resolveMiddlewareConfig(own as OursFastifyOptions, nodeResponse, FASTIFY_SETUP)),
+  );
   return config;
 }
 

@@ -14,6 +14,15 @@ import { refuseFlushOnResponse, WebResponse, webResponse } from '../src/request/
 import { WebRequestTracker } from '../src/request/web-tracker';
 import { webSource } from '../src/request/web-source';
 import type { RequestSource } from '../src/request/request-source';
+import type { SetupWording } from '../src/request/setup-wording';
+
+/** How a fetch handler sets tracking up, for the messages that name the fix. */
+const FETCH_SETUP: SetupWording = {
+  call: 'oursFetch() (or tracker() with options that differ each time)',
+  perRequest:
+    '`oursFetch({...})` inside the handler, or `tracker(request, { client, skip: (r) => ... })` with hooks defined inline',
+  once: 'Make `const track = oursFetch({ client })` once, at module level, and call `track(request)` per request; with tracker(), define the hooks once, outside the handler.',
+};
 
 /**
  * Options of `oursFetch()` and `tracker()`; `req` in callbacks is the
@@ -84,7 +93,7 @@ const fetchSource = (request: Request, socketAddress: string | undefined): Reque
  */
 export function oursFetch(options?: OursFetchOptions): OursFetch {
   refuseFlushOnResponse(options, 'a fetch handler');
-  const config = resolveMiddlewareConfig(options, webResponse);
+  const config = resolveMiddlewareConfig(options, webResponse, FETCH_SETUP);
   const track = function oursTrack(
     request: Request,
     perRequest?: FetchRequestOptions,

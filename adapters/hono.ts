@@ -5,7 +5,7 @@
  * `c.executionCtx.waitUntil` where there is one (Workers, Vercel), else to
  * the client. Only Hono's request is translated here.
  */
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, Env, MiddlewareHandler } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
 import type { OursClient } from '../src/client';
 import { kReport } from '../src/client/side-channels';
@@ -21,10 +21,23 @@ import {
   webResponse,
 } from '../src/request/web-response';
 import { webSource } from '../src/request/web-source';
+import type { SetupWording } from '../src/request/setup-wording';
+import { unmounted } from '../src/request/unmounted';
 
-/** Hono's `Context`, as option callbacks (`skip`, `identify`, `beforeSend`, `clientIp`) receive it. */
+/** How a Hono app sets the middleware up, for the messages that name the fix. */
+const HONO_SETUP: SetupWording = {
+  call: 'ours()',
+  perRequest: '`app.use((c, next) => ours({...})(c, next))`',
+  once: 'Make it once, at startup: `const tracking = ours({ client }); app.use(tracking);` (or `app.use(ours({ client }))`), and shut the client down on exit.',
+};
+
+/**
+ * Hono's `Context`, as option callbacks (`skip`, `identify`, `beforeSend`,
+ * `clientIp`) receive it: with the app's `Env` given as `ours<AppEnv>({...})`,
+ * `c.get('user')` and `c.env` are the app's types.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type OursHonoContext = Context<any>;
+export type OursHonoContext<E extends Env = any> = Context<E>;
 
 /** The tracker on `c.var.ours`. */
 export type HonoTracker = RequestTracker<OursHonoContext, WebResponse>;
@@ -38,9 +51,13 @@ export interface OursEnv {
   Variables: { ours: HonoTracker };
 }
 
-/** Options of the Hono middleware; `req` in callbacks is Hono's `c`. */
-export interface OursHonoOptions extends Omit<
-  MiddlewareOptions<OursHonoContext>,
+/**
+ * Options of the Hono middleware; `req` in callbacks is Hono's `c`, typed
+ * with the app's `Env` `E` when given (`ours<AppEnv>({...})`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface OursHonoOptions<E extends Env = any> extends Omit<
+  MiddlewareOptions<OursHonoContext<E>>,
   'flushOnResponse'
 > {
   /**
@@ -80,10 +97,15 @@ const honoSource = (c: OursHonoContext, socketAddress: string | undefined): Requ
  * });
  * export default app;
  */
-export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
-  const { getConnInfo, ...rest } = options;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function ours<E extends Env = any>(options: OursHonoOptions<E> = {}): OursHonoMiddleware {
+  const { getConnInfo, ...rest } = options as OursHonoOptions;
   refuseFlushOnResponse(rest, 'Hono');
-  const config = resolveMiddlewareConfig<OursHonoContext, WebResponse>(rest, webResponse);
+  const config = resolveMiddlewareConfig<OursHonoContext, WebResponse>(
+    rest,
+    webResponse,
+    HONO_SETUP,
+  );
   const peerOf = (c: OursHonoContext): string | undefined => {
     try {
       return getConnInfo?.(c).remote.address;
@@ -96,10 +118,14 @@ export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
       return undefined;
     }
   };
+  let contextPrototype: object | undefined;
   const middleware = async function oursMiddleware(
     c: Context<OursEnv>,
     next: () => Promise<void>,
   ): Promise<void> {
+    // The app's own Hono (any copy): from now on, routes this middleware does not run for read a stand-in.
+    if (contextPrototype !== Object.getPrototypeOf(c))
+      coverUnmounted((contextPrototype = Object.getPrototypeOf(c) as object));
     const existing = c.get('ours') as HonoTracker | undefined;
     if (existing) {
       sharedTracker(existing, config); // the first mount's tracker serves, and that mount finishes it
@@ -120,6 +146,37 @@ export function ours(options: OursHonoOptions = {}): OursHonoMiddleware {
     }
   };
   return Object.assign(middleware, { client: config.client });
+}
+
+/** What a route that reads `c.var.ours` where the middleware did not run is told to do. */
+const STAND_IN = unmounted(
+  'c.var',
+  'mount it before the routes that track, on a path that covers them: `app.use(ours({ client }))` first (Hono runs middleware in the order it is added)',
+);
+
+/** Marks a Context prototype whose `var` getter gives the stand-in. */
+const kCovered = Symbol.for('ours-middleware.honoVar');
+
+/**
+ * Wraps Hono's `c.var` getter (a fresh object per read, built from what
+ * `c.set()` stored) so that where the middleware did not run, `c.var.ours` is
+ * the stand-in that says so rather than `undefined` and a TypeError. Hono
+ * keeps `c.get()` in a private field, beyond reach: `c.get('ours')` stays
+ * undefined there. Done once per Hono copy, at its first request through here.
+ */
+function coverUnmounted(proto: object): void {
+  const descriptor = Object.getOwnPropertyDescriptor(proto, 'var');
+  const read = descriptor?.get;
+  if (!read || (proto as Record<symbol, unknown>)[kCovered]) return;
+  Object.defineProperty(proto, kCovered, { value: true });
+  Object.defineProperty(proto, 'var', {
+    ...descriptor,
+    get(this: Context) {
+      const vars = read.call(this) as Record<string, unknown>;
+      if (vars.ours === undefined) vars.ours = STAND_IN;
+      return vars;
+    },
+  });
 }
 
 /** The request's cookies and redirect onto `c.res`, through Hono's own API; the hand-off runs. */

@@ -12,6 +12,7 @@ import type { RequestSource } from '../src/request/request-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
+import type { SetupWording } from '../src/request/setup-wording';
 import { defineOursAccessor } from '../src/request/unmounted';
 
 /**
@@ -73,6 +74,17 @@ class KoaSource implements RequestSource {
   }
 }
 
+/** How a Koa app sets the middleware up, for the messages that name the fix. */
+const KOA_SETUP: SetupWording = {
+  call: 'ours()',
+  perRequest: '`app.use((ctx, next) => ours({...})(ctx, next))`',
+  once: 'Make it once, at startup: `const tracking = ours({...}); app.use(tracking);`, and call `tracking.client.shutdown()` on exit.',
+};
+
+/** What middleware that reads `ctx.ours` where this one did not run is told to do. */
+const UNMOUNTED =
+  'mount it before the middleware that tracks: `app.use(ours({...}))` first (Koa runs middleware in the order it is added)';
+
 /**
  * Koa middleware that attaches `ctx.ours`.
  *
@@ -91,7 +103,7 @@ class KoaSource implements RequestSource {
 export function ours(options?: OursKoaOptions): OursKoaMiddleware {
   if (options && 'proxy' in options)
     throw new OursConfigError('proxy', 'is a Koa app setting (app.proxy), not an ours() option');
-  const config = resolveMiddlewareConfig(options, nodeResponse);
+  const config = resolveMiddlewareConfig(options, nodeResponse, KOA_SETUP);
   let warned = false;
   const warnSpoofable = (): void => {
     if (warned) return;
@@ -107,7 +119,7 @@ export function ours(options?: OursKoaOptions): OursKoaMiddleware {
   const middleware = function oursMiddleware(ctx: KoaContext, next: Next): Promise<unknown> {
     // The app's own context prototype: covers a Koa copy other than the one require() finds.
     if (appContext !== Object.getPrototypeOf(ctx))
-      defineOursAccessor((appContext = Object.getPrototypeOf(ctx) as object), 'ctx');
+      defineOursAccessor((appContext = Object.getPrototypeOf(ctx) as object), 'ctx', UNMOUNTED);
     ctx.ours = requestTracker(ctx.ours, config, sourceOf, ctx.res, ctx, ctx.req.socket);
     return next();
   };
@@ -122,7 +134,7 @@ export function ours(options?: OursKoaOptions): OursKoaMiddleware {
 function koaContextPrototype(): void {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    defineOursAccessor(require('koa/lib/context') as object, 'ctx');
+    defineOursAccessor(require('koa/lib/context') as object, 'ctx', UNMOUNTED);
   } catch {
     // Koa not resolvable from here: the middleware covers its app on its first request.
   }

@@ -12,6 +12,14 @@ import type { RequestSource } from '../src/request/request-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
+import type { SetupWording } from '../src/request/setup-wording';
+
+/** How a node:http server sets tracking up, for the messages that name the fix. */
+const NODE_SETUP: SetupWording = {
+  call: 'oursNode()',
+  perRequest: '`oursNode({...})(req, res)` inside the request handler',
+  once: 'Make `const track = oursNode({...})` once, at startup, call `track(req, res)` per request, and `track.client.shutdown()` on exit.',
+};
 
 /** Node's request, HTTP/1 or HTTP/2, as option callbacks (`skip`, `identify`, `beforeSend`, `clientIp`) receive it. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -78,7 +86,7 @@ const nodeSource = (req: NodeRequest, socketAddress: string | undefined): Reques
  * }).listen(3000);
  */
 export function oursNode(options?: OursNodeOptions): OursNodeTracker {
-  const config = resolveMiddlewareConfig(options, nodeResponse);
+  const config = resolveMiddlewareConfig(options, nodeResponse, NODE_SETUP);
   const track = function oursTrack(
     req: NodeRequest,
     res: NodeResponse,

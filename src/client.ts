@@ -7,6 +7,7 @@ import { Ledger } from './client/ledger';
 import { openStore } from './client/open-store';
 import { PendingWorkList, type PendingWork } from './client/pending-work';
 import { shutDown } from './client/shutdown';
+import { countClient } from './client/client-census';
 import * as k from './client/side-channels';
 import { signalHooks } from './client/signal-hooks';
 import { Emitter } from './emitter';
@@ -58,12 +59,16 @@ export class OursClient extends Emitter {
   #unwatchSignals: (() => void) | undefined;
   readonly #experimentOptions: ResolvedExperimentOptions;
   #experiments: Experiments | undefined;
+  /** Takes this client out of the count of open clients for its destination (see client-census.ts). */
+  readonly #uncount: () => void;
 
   constructor(options?: ClientOptions) {
     super();
     this.#opts = resolveOptions(options);
     this.#experimentOptions = resolveExperimentOptions(options);
     this.#reporter = new Reporter(this, this.#opts.logger, this.#opts.token);
+    const { logger: log, apiUrl, token } = this.#opts;
+    this.#uncount = countClient(`${apiUrl} ${token}`, (message) => log.warn({}, message));
     this.#store = options?.store ?? new MemoryStore();
     takeStore(this.#store);
     this.#ledger = new Ledger(this.#reporter);
@@ -140,6 +145,7 @@ export class OursClient extends Emitter {
   shutdown({
     timeoutMs = this.#opts.timeoutMs,
   }: { timeoutMs?: number | undefined } = {}): Promise<FlushReport> {
+    this.#uncount();
     this.#shutdown ??= shutDown(
       {
         ledger: this.#ledger,

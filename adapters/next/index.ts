@@ -16,8 +16,10 @@ import {
 } from '../../src/request/web-response';
 import { webSource } from '../../src/request/web-source';
 import { requestWaitUntil } from './delivery';
-import { nextResponseNext } from './next-server';
+import { nextResponseNext, type NextCookieStore } from './next-server';
 import { routeResponse } from './route-response';
+import { NEXT_ROUTE_SETUP } from './setup';
+import { setCookieLine } from './cookie-line';
 
 export { oursTracker, type OursTrackerOptions } from './render-tracker';
 
@@ -69,7 +71,11 @@ export function withOurs<
 ): OursRouteHandler<Req, Ctx, Res> {
   refuseFlushOnResponse(options, 'Next.js route handlers and middleware');
   const own = options?.waitUntil;
-  const config = resolveMiddlewareConfig<Request, WebResponse>(options, routeResponse);
+  const config = resolveMiddlewareConfig<Request, WebResponse>(
+    options,
+    routeResponse,
+    NEXT_ROUTE_SETUP,
+  );
   const route = async function oursRoute(request: Req, ctx: Ctx): Promise<Res> {
     // Next 14 prerenders at build time a GET handler that does not read the request.
     void request.headers;
@@ -109,5 +115,16 @@ function finish<Res extends Response | undefined | void>(
     out = redirectResponse(added.redirect);
   }
   // A middleware that returned nothing continues the request: NextResponse.next() carries the cookies.
-  return withCookies(out ?? nextResponseNext(), added.cookies) as Res;
+  const final: Response = out ?? nextResponseNext();
+  if (!isNextResponse(final)) return withCookies(final, added.cookies) as Res;
+  // Through its own cookie API, which in middleware also hands them to the request's pages (cookies()).
+  for (const cookie of added.cookies) setCookieLine(final.cookies, cookie);
+  return final as Response as Res;
+}
+
+/** A `NextResponse` (`NextResponse.next()`, `.json()`, `.rewrite()`...): a Response with Next's cookie API. */
+function isNextResponse(
+  response: Response,
+): response is Response & { cookies: Pick<NextCookieStore, 'set'> } {
+  return typeof (response as { cookies?: { set?: unknown } }).cookies?.set === 'function';
 }

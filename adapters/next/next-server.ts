@@ -12,6 +12,8 @@ export interface NextCookieStore {
   get(name: string): { value: string } | undefined;
   /** Throws in a server component: only server actions and route handlers can set cookies. */
   set(name: string, value: string, options?: NextCookieOptions): unknown;
+  /** Replaces a cookie set in this request with an expired one (Next has no way to unset it). */
+  delete(name: string): unknown;
 }
 
 /** The attributes `cookies().set()` takes that the tracker sets. */

@@ -3,7 +3,8 @@ import type { ResponseControl } from '../../src/request/response-control';
 import type { WaitUntil } from '../../src/request/web-response';
 import { handOffAfterResponse, requestWaitUntil } from './delivery';
 import { captureOr, handOffCapturing } from './delivery-slot';
-import type { NextCookieOptions, NextCookieStore } from './next-server';
+import { setCookieLine } from './cookie-line';
+import type { NextCookieStore } from './next-server';
 
 /**
  * A server component's or server action's side of the response: Next renders
@@ -18,47 +19,15 @@ export interface NextRender {
   readonly waitUntil: WaitUntil | undefined;
 }
 
-/** The attributes of a `Set-Cookie` line, as `cookies().set()` takes them. */
-function cookieOptions(attributes: string[]): NextCookieOptions {
-  const options: NextCookieOptions = {};
-  for (const attribute of attributes) {
-    const [key = '', value = ''] = attribute.split('=');
-    switch (key.trim().toLowerCase()) {
-      case 'path':
-        options.path = value;
-        break;
-      case 'max-age':
-        options.maxAge = Number(value);
-        break;
-      case 'domain':
-        options.domain = value;
-        break;
-      case 'samesite':
-        options.sameSite = value.toLowerCase() === 'none' ? 'none' : 'lax';
-        break;
-      case 'secure':
-        options.secure = true;
-        break;
-      case 'httponly':
-        options.httpOnly = true;
-        break;
-    }
-  }
-  return options;
-}
-
 /** The tracker's view of a render: cookies through `cookies().set()`, the hand-off through `after()`. */
 export const renderResponse: ResponseControl<NextRender> = {
   headersSent: (render) => !render.isAction,
-  addCookie(render, cookie) {
-    // The tracker's own cookies (visitor id, opt-out): a name, a URL-safe value, known attributes.
-    const [pair = '', ...attributes] = cookie.split(';');
-    const eq = pair.indexOf('=');
-    render.cookies.set(
-      pair.slice(0, eq).trim(),
-      pair.slice(eq + 1).trim(),
-      cookieOptions(attributes),
-    );
+  noCookieReason: () =>
+    'a server component cannot set cookies (Next.js allows it only in server actions, route handlers and middleware). Mint the visitor in middleware.ts, `export default withOurs(() => undefined, { client, setVisitorCookie: true })`: the page then reads it, in the same request.',
+  addCookie: (render, cookie) => setCookieLine(render.cookies, cookie),
+  /** A server action's visitor that opted out: Next keeps one cookie per name, so the minted one becomes an expired one. */
+  removeCookie(render, cookie) {
+    render.cookies.delete(cookie.slice(0, cookie.indexOf('=')).trim());
   },
   redirect() {
     throw new OursError(

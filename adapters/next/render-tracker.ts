@@ -5,8 +5,10 @@ import { RecentByOptions } from '../../src/request/recent-by-options';
 import type { MiddlewareOptions } from '../../src/request/middleware-options';
 import { requestTracker, type RequestTracker } from '../../src/request/tracker';
 import { WebSource } from '../../src/request/web-source';
-import { nextHeaders } from './next-server';
+import { readCookie } from '../../src/request/cookies';
+import { nextHeaders, type NextCookieStore } from './next-server';
 import { renderResponse, type NextRender } from './render-response';
+import { NEXT_RENDER_SETUP } from './setup';
 
 /** Options of `oursTracker()`: those of `withOurs()`, and the page's URL. */
 export interface OursTrackerOptions extends MiddlewareOptions<Request> {
@@ -47,6 +49,21 @@ function pageUrl(page: string | null | undefined, base: URL): URL | undefined {
   }
 }
 
+/**
+ * `headers` with the visitor cookie that `middleware.ts` minted for this very
+ * request: Next hands a cookie middleware set to the request's `cookies()`,
+ * not to its `Cookie` header, which the tracker reads like every adapter's.
+ */
+function withMiddlewareVisitor(headers: Headers, cookies: NextCookieStore, name: string): Headers {
+  if (readCookie(headers.get('cookie') ?? undefined, name) !== undefined) return headers;
+  const minted = cookies.get(name)?.value;
+  if (!minted) return headers;
+  const out = new Headers(headers);
+  const cookie = headers.get('cookie');
+  out.set('cookie', cookie ? `${cookie}; ${name}=${minted}` : `${name}=${minted}`);
+  return out;
+}
+
 /** Each render's tracker, by its `headers()` object (one per request): a layout and its page share one. */
 const trackers = new WeakMap<object, RequestTracker<Request, NextRender>>();
 
@@ -71,7 +88,7 @@ export async function oursTracker(
     throw new OursConfigError('url', `must be a URL or a path, got ${typeof options.url}`);
   const { url: _page, ...appOptions } = options;
   const config = configs.get(appOptions, (o) =>
-    resolveMiddlewareConfig<Request, NextRender>(o, renderResponse),
+    resolveMiddlewareConfig<Request, NextRender>(o, renderResponse, NEXT_RENDER_SETUP),
   );
   const next = nextHeaders();
   const [headers, cookies] = await Promise.all([next.headers(), next.cookies()]);
@@ -80,7 +97,9 @@ export async function oursTracker(
   const isAction = headers.has('next-action');
   const base = baseUrl(headers);
   const page = pageUrl(options.url ?? (isAction ? headers.get('referer') : undefined), base);
-  const request = new Request(page ?? base, { headers });
+  const request = new Request(page ?? base, {
+    headers: withMiddlewareVisitor(headers, cookies, config.cookieName),
+  });
   const tracker = requestTracker(
     undefined,
     config,

@@ -22,7 +22,7 @@ export function openStore(
       ledger.recovered(events, flushes.recoveryWaiter);
       dispatcher.sendNow();
     },
-    dropped: (count, why, reason) => {
+    dropped: (count, why, reason = 'corrupt') => {
       ledger.counts.tracked += count; // tracked by an earlier process, like recovered events
       ledger.drop(reason, count, why);
     },

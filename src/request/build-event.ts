@@ -65,18 +65,20 @@ export function buildTrackEvent(
   return event;
 }
 
-/** An identify call's event; `merged` as for {@link buildTrackEvent}. */
+/** An identify call's event; `own` and `merged` as for {@link buildTrackEvent}. */
 export function buildIdentifyEvent(
   call: HeldCall,
   base: Identity,
   ctx: RequestContext,
+  own: boolean,
   merged: DefaultProperties | undefined,
 ): IdentifyEvent {
+  const userProperties = call.properties as UserPropertiesInput;
   return {
     ...withIdentity(base, call.identity),
-    userProperties: call.properties as UserPropertiesInput,
-    defaultProperties: merged ?? ctx.defaultProperties,
-    identityContext: ctx.identityContext,
+    userProperties: own ? { ...userProperties } : userProperties,
+    defaultProperties: merged ?? (own ? ownCopy(ctx.defaultProperties) : ctx.defaultProperties),
+    identityContext: own && ctx.identityContext ? { ...ctx.identityContext } : ctx.identityContext,
     ...withoutMerged(call.overrides as IdentifyOverrides | undefined),
   };
 }

@@ -21,6 +21,7 @@ import { resolveRedact, type UrlPolicy } from './redact-option';
 import type { ExtractOptions } from './extract-context';
 import type { RequestSource } from './request-source';
 import type { ResponseControl } from './response-control';
+import { EXPRESS_SETUP, type SetupWording } from './setup-wording';
 import { noteMiddlewareMade, sharedClient } from './shared-client';
 
 /** Middleware options resolved once, in `ours()`, and shared by every request. */
@@ -240,22 +241,26 @@ function positiveMs(name: string, value: number | undefined, fallback: number): 
 }
 
 /** Says once per middleware that another `ours()` serves its requests. */
-function mountedTwiceNote(client: OursClient): () => void {
+function mountedTwiceNote(client: OursClient, call: string): () => void {
   let said = false;
   return () => {
     if (said) return;
     said = true;
     client[kDebug](
-      'ours() mounted twice on one request (app level and a router, or two ours()): the tracker the first one made serves the whole request, with its options',
+      `${call} mounted twice on one request (at app level and again, or two of them): the tracker the first one made serves the whole request, with its options`,
     );
   };
 }
 
-/** Checks every middleware option once, so a mistake throws from `ours()`, not on a request. */
-/** `response`: the adapter's view of its responses. */
+/**
+ * Checks every middleware option once, so a mistake throws from `ours()`,
+ * not on a request. `response`: the adapter's view of its responses;
+ * `wording`: how the adapter is set up, for the messages that name the fix.
+ */
 export function resolveMiddlewareConfig<Req, Res>(
   options: MiddlewareOptions<Req> | undefined,
   response: ResponseControl<Res>,
+  wording: SetupWording = EXPRESS_SETUP,
 ): MiddlewareConfig<Req, Res> {
   options ??= {};
   refuseUnknownOptions(options, ALL_KEYS, 'ours()');
@@ -275,7 +280,7 @@ export function resolveMiddlewareConfig<Req, Res>(
     );
   }
   const client = clientFrom(options as MiddlewareOptions<unknown>);
-  noteMiddlewareMade(client);
+  noteMiddlewareMade(client, wording);
   const waitUntil = optionalFunction('waitUntil', options.waitUntil);
   const flushMs = flushOnResponseMs(options.flushOnResponse);
   const warned = new Set<string>();
@@ -309,7 +314,7 @@ export function resolveMiddlewareConfig<Req, Res>(
     // One per client, shared by every middleware made with it (even one made per request by mistake).
     handOffs: handOffsOf(client),
     batchHandOffs: !waitUntil && flushMs === undefined,
-    noteMountedTwice: mountedTwiceNote(client),
+    noteMountedTwice: mountedTwiceNote(client, wording.call),
   };
 }
 

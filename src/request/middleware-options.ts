@@ -1,5 +1,5 @@
 import type { OursClient } from '../client';
-import type { Identity, TrackEvent } from '../events';
+import type { Identity, IdentifyEvent, TrackEvent } from '../events';
 import type { ClientOptions } from '../options';
 import type { TrustPreset, TrustSetting } from './client-ip';
 import type { ConsentOption } from './consent';
@@ -9,7 +9,7 @@ import type { RedactOption } from './redact-option';
  * What `beforeSend` returns: the event to send, `null` to drop it, or
  * nothing (`void`: a hook that only changes the event in place) to send it as the hook left it.
  */
-export type BeforeSendResult = TrackEvent | null | undefined | void;
+export type BeforeSendResult = TrackEvent | IdentifyEvent | null | undefined | void;
 
 /**
  * Options of `ours()` in every adapter. `Req` is the framework's request
@@ -62,9 +62,16 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
    * Return the event (changed in place or a new one), `null` to drop it, or
    * nothing to send it as the hook left it. Each call gets its own event: a
    * change to one never shows in another.
+   * @remarks Identify calls (`req.ours.identify()`) go through it too, as an
+   * `IdentifyEvent`: `'event' in event` is true for a track only, and narrows
+   * the type (docs/requests-and-hooks.md, "beforeSend sees identify calls").
    */
   beforeSend?:
-    ((event: TrackEvent, req: Req) => BeforeSendResult | Promise<BeforeSendResult>) | undefined;
+    | ((
+        event: TrackEvent | IdentifyEvent,
+        req: Req,
+      ) => BeforeSendResult | Promise<BeforeSendResult>)
+    | undefined;
   /**
    * How long an async `skip`, `identify` or `beforeSend` may take. A hook that
    * throws, rejects or does not settle in time is reported on the client's

@@ -11,27 +11,46 @@ function addSetCookie(res: ServerResponse, cookie: string): void {
   res.setHeader('set-cookie', [...list, cookie]);
 }
 
+/** The cookies the tracker added to a response, kept until its headers are written (see `keepCookiesOnWriteHead`). */
+const kKept = Symbol('ours-middleware.keptCookies');
+type WithKept = ServerResponse & { [kKept]?: string[] };
+
 /**
- * Puts `cookie` back if something removed it before the headers are written.
- * The event of a minted visitor carries its id, and an opt-out must outlast
- * the request, so the browser must get the cookie whatever the response
- * becomes: Koa's error handling (`ctx.throw` after a `track()` or an
- * `optOut()`) removes every header set so far, then writes the error
- * response. Installed only on a response that minted a visitor or opted
- * out; runs once.
+ * Puts the tracker's cookies back if something removed them before the
+ * headers are written. The event of a minted visitor carries its id, and an
+ * opt-out must outlast the request, so the browser must get the cookie
+ * whatever the response becomes: Koa's error handling (`ctx.throw` after a
+ * `track()` or an `optOut()`) removes every header set so far, then writes
+ * the error response. Installed only on a response that minted a visitor or
+ * opted out, once; runs once.
  */
-function keepCookieOnWriteHead(res: ServerResponse, cookie: string): void {
+function keepCookiesOnWriteHead(res: WithKept): string[] {
+  const existing = res[kKept];
+  if (existing) return existing;
+  const kept: string[] = (res[kKept] = []);
   const writeHead = res.writeHead;
-  res.writeHead = function writeHeadWithVisitorCookie(this: ServerResponse, ...args: unknown[]) {
+  res.writeHead = function writeHeadWithOurCookies(this: ServerResponse, ...args: unknown[]) {
     res.writeHead = writeHead;
     const current = res.getHeader('set-cookie');
-    const kept = Array.isArray(current) ? current.includes(cookie) : current === cookie;
-    if (!kept && !res.headersSent) addSetCookie(res, cookie);
+    const list = current === undefined ? [] : Array.isArray(current) ? current : [String(current)];
+    const missing = kept.filter((cookie) => !list.includes(cookie));
+    if (missing.length && !res.headersSent) res.setHeader('set-cookie', [...list, ...missing]);
     const headers = args.findIndex((a) => a !== null && typeof a === 'object' && !Array.isArray(a));
-    if (headers !== -1)
-      args[headers] = withCookie(args[headers] as Record<string, unknown>, cookie);
+    if (headers !== -1) args[headers] = withCookies(args[headers] as Record<string, unknown>, kept);
     return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];
+  return kept;
+}
+
+/** Takes `cookie` back from the response's `Set-Cookie` and from what `writeHead` puts back. */
+function removeCookie(res: WithKept, cookie: string): void {
+  const kept = res[kKept];
+  if (kept?.includes(cookie)) kept.splice(kept.indexOf(cookie), 1);
+  const current = res.getHeader('set-cookie');
+  if (current === undefined) return;
+  const list = (Array.isArray(current) ? current : [String(current)]).filter((c) => c !== cookie);
+  if (list.length) res.setHeader('set-cookie', list);
+  else res.removeHeader('set-cookie');
 }
 
 /**
@@ -39,12 +58,16 @@ function keepCookieOnWriteHead(res: ServerResponse, cookie: string): void {
  * app's own `Set-Cookie` there (Fastify writes every `reply.header()` this
  * way) would replace ours: it joins them instead, in a copy.
  */
-function withCookie(headers: Record<string, unknown>, cookie: string): Record<string, unknown> {
+function withCookies(
+  headers: Record<string, unknown>,
+  cookies: readonly string[],
+): Record<string, unknown> {
   const name = Object.keys(headers).find((k) => k.toLowerCase() === 'set-cookie');
   if (name === undefined) return headers;
   const value = headers[name];
   const list = value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
-  return list.includes(cookie) ? headers : { ...headers, [name]: [...list, cookie] };
+  const missing = cookies.filter((cookie) => !list.includes(cookie));
+  return missing.length ? { ...headers, [name]: [...list, ...missing] } : headers;
 }
 
 /**
@@ -156,8 +179,9 @@ export const nodeResponse: ResponseControl<ServerResponse> = {
   headersSent: (res) => res.headersSent || res.writableEnded,
   addCookie(res, cookie) {
     addSetCookie(res, cookie);
-    keepCookieOnWriteHead(res, cookie);
+    keepCookiesOnWriteHead(res).push(cookie);
   },
+  removeCookie,
   redirect,
   onDone,
   holdEnd,

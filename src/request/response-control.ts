@@ -17,6 +17,12 @@ export interface ResponseControl<Res> {
    */
   headersSent(res: Res): boolean;
   /**
+   * Why this response cannot take a cookie, when it is not that its headers
+   * were sent: said when a visitor could not be minted (a Next.js server
+   * component, where Next forbids cookie writes). @defaultValue the headers were sent
+   */
+  noCookieReason?(res: Res): string;
+  /**
    * Adds one `Set-Cookie` line (`cookie`: the serialised cookie) next to the
    * app's own. It must survive what the app or the framework does to the
    * headers later, up to sending them: Koa's error handling removes every
@@ -24,6 +30,12 @@ export interface ResponseControl<Res> {
    * `Set-Cookie` set before. Called only while `headersSent` is false.
    */
   addCookie(res: Res, cookie: string): void;
+  /**
+   * Takes back a cookie `addCookie` added (`cookie`: the same line), so the
+   * browser never gets it: a visitor minted for this request who then opts
+   * out. Called only while `headersSent` is false.
+   */
+  removeCookie(res: Res, cookie: string): void;
   /**
    * Answers the request with a 302 to `location` (already checked: a
    * same-site path or an `https://` URL), not cacheable, with a short text

@@ -1,6 +1,7 @@
 import { OursClient } from '../client';
 import { kIsClosed, kWarn } from '../client/side-channels';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
+import type { SetupWording } from './setup-wording';
 
 /*
  * `ours(options)` without a `client` shares one client among the middlewares
@@ -63,14 +64,13 @@ const made = new WeakMap<OursClient, number>();
  * option on every request (and, with a client made per request too, sends
  * one API request per event).
  */
-export function noteMiddlewareMade(client: OursClient): void {
+export function noteMiddlewareMade(client: OursClient, wording: SetupWording): void {
   const count = made.get(client) ?? 0;
   if (count < 0) return;
   if (count + 1 < PER_REQUEST_COUNT) return void made.set(client, count + 1);
   made.set(client, -1);
   client[kWarn](
-    `ours() was called ${PER_REQUEST_COUNT} times for one client: the middleware is being made per request ` +
-      '(e.g. `app.use((req, res, next) => ours({...})(req, res, next))`). Make it once, at startup: ' +
-      '`const tracking = ours({...}); app.use(tracking);`, and call `tracking.client.shutdown()` on exit.',
+    `${wording.call} was called ${PER_REQUEST_COUNT} times for one client: it is being made per request ` +
+      `(e.g. ${wording.perRequest}). ${wording.once}`,
   );
 }

@@ -28,7 +28,7 @@ import type { Decision, HeldCall, IdentifyOverrides, TrackOverrides } from './he
 import { hookError, isThenable, settleHook } from './hook';
 import { extractOptionsFor, type MiddlewareConfig } from './middleware-config';
 import { hasOptedOut, optOutCookie } from './opt-out';
-import { queueEvent } from './queue-event';
+import { HEADERS_SENT, queueEvent } from './queue-event';
 import type { RequestSource } from './request-source';
 import { visitorCookie } from './visitor-cookie';
 
@@ -60,12 +60,14 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   #identity: Identity | undefined;
   #context: RequestContext | undefined;
   #mintedUserId: string | undefined;
+  /** The `Set-Cookie` line of the visitor minted for this request, taken back if the visitor opts out. */
+  #mintedCookie: string | undefined;
   /** The visitor opted out (`optOut()` or the cookie): every call is dropped, as `filtered`. */
   #optedOut = false;
   /** `userProperties.consent` of this request's events, read once (`null`: none). */
   #consentMap: ConsentMap | null | undefined;
-  /** `setVisitorCookie` found the headers already sent: no visitor could be given. */
-  #visitorCookieTooLate = false;
+  /** Why `setVisitorCookie` could not give a visitor (the headers were sent), when it could not. */
+  #noVisitorCookie: string | undefined;
   /** skip, gpc and identify, asked once per request at its first hand-off. */
   #decision: Decision | Promise<Decision> | undefined;
   /** What `skip` said for this request (see `#skip`). */
@@ -152,6 +154,9 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     try {
       const { response, cookieDomain } = this.#config;
       if (response.headersSent(this.#res)) return;
+      // A visitor minted by an earlier track() of this request: an opted-out browser gets no new id.
+      if (this.#mintedCookie !== undefined) response.removeCookie(this.#res, this.#mintedCookie);
+      this.#mintedCookie = undefined;
       response.addCookie(
         this.#res,
         optOutCookie(this.#request().protocol() === 'https', cookieDomain),
@@ -407,15 +412,17 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   #sendOne(call: HeldCall, base: Identity): Promise<void> | undefined {
     let event: TrackEvent | IdentifyEvent;
     try {
+      // A hook will see the event: it gets copies of the request's shared objects.
+      const own = this.#config.beforeSend !== undefined;
       event =
         call.kind === 'identify'
-          ? this.#identifyEvent(call, base)
-          : this.#trackEvent(call, base, this.#config.beforeSend !== undefined);
+          ? this.#identifyEvent(call, base, own)
+          : this.#trackEvent(call, base, own);
     } catch (err) {
       this.#report(err);
       return void this.#config.client[kRelease]('invalid', 1);
     }
-    return queueEvent(this.#config, this.#req, call.kind, event, this.#visitorCookieTooLate);
+    return queueEvent(this.#config, this.#req, call.kind, event, this.#noVisitorCookie);
   }
 
   #trackEvent(call: HeldCall, base: Identity, own: boolean): TrackEvent {
@@ -438,11 +445,11 @@ export class RequestTracker<Req = unknown, Res = unknown> {
     );
   }
 
-  #identifyEvent(call: HeldCall, base: Identity): IdentifyEvent {
+  #identifyEvent(call: HeldCall, base: Identity, own: boolean): IdentifyEvent {
     const ctx = this.context;
     const more = call.overrides?.defaultProperties;
     return this.#withConsent(
-      buildIdentifyEvent(call, base, ctx, more ? this.#withDefaults(more) : undefined),
+      buildIdentifyEvent(call, base, ctx, own, more ? this.#withDefaults(more) : undefined),
     );
   }
 
@@ -483,17 +490,16 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   #mintVisitor(): void {
     if (this.#mintedUserId || this.context.userId) return;
     const { response, cookieName, cookieDomain } = this.#config;
-    if (response.headersSent(this.#res)) return void (this.#visitorCookieTooLate = true);
+    if (response.headersSent(this.#res))
+      return void (this.#noVisitorCookie = response.noCookieReason?.(this.#res) ?? HEADERS_SENT);
     this.#mintedUserId = platform.randomUUID();
-    response.addCookie(
-      this.#res,
-      visitorCookie(
-        cookieName,
-        this.#mintedUserId,
-        cookieDomain,
-        this.#request().protocol() === 'https',
-      ),
+    this.#mintedCookie = visitorCookie(
+      cookieName,
+      this.#mintedUserId,
+      cookieDomain,
+      this.#request().protocol() === 'https',
     );
+    response.addCookie(this.#res, this.#mintedCookie);
   }
 
   #report(err: unknown): void {

@@ -16,11 +16,8 @@ const kTracker = Symbol('ours-middleware.tracker');
 
 const log = new RateLimitedLog();
 
-function unmounted(name: 'req' | 'ctx'): object {
-  const fix =
-    name === 'req'
-      ? 'mount it before the routes that track: `app.use(ours({...}))` above them (Express runs middleware in the order it is added)'
-      : 'mount it before the middleware that tracks: `app.use(ours({...}))` first (Koa runs middleware in the order it is added)';
+/** The stand-in tracker: `name` is what the app reads it on (`req`, `ctx`, `c.var`), `fix` where to mount. */
+export function unmounted(name: string, fix: string): object {
   const say = (call: string): void => {
     if (log.take(`${name}.${call}`) >= 0)
       console.error(
@@ -49,9 +46,9 @@ function unmounted(name: 'req' | 'ctx'): object {
  * this request, else the stand-in above. Assigning `req.ours` stores it, so
  * the middleware and apps that stub it in tests work as before.
  */
-export function defineOursAccessor(proto: object, name: 'req' | 'ctx'): void {
+export function defineOursAccessor(proto: object, name: string, fix: string): void {
   if (Object.prototype.hasOwnProperty.call(proto, 'ours')) return;
-  const standIn = unmounted(name);
+  const standIn = unmounted(name, fix);
   Object.defineProperty(proto, 'ours', {
     configurable: true,
     enumerable: false,

@@ -69,6 +69,10 @@ export class WebResponse {
     (this.#cookies ??= []).push(cookie);
   }
 
+  removeCookie(cookie: string): void {
+    this.#cookies = this.#cookies?.filter((c) => c !== cookie);
+  }
+
   /** Answer with a 302 to `location` instead of what the app returns. */
   redirect(location: string): void {
     this.#redirect = location;
@@ -105,6 +109,7 @@ export class WebResponse {
 export const webResponse: ResponseControl<WebResponse> = {
   headersSent: (res) => res.headersSent,
   addCookie: (res, cookie) => res.addCookie(cookie),
+  removeCookie: (res, cookie) => res.removeCookie(cookie),
   redirect: (res, location) => res.redirect(location),
   onDone: (res, done) => res.onDone(done),
   holdEnd: () => undefined,

@@ -18,8 +18,13 @@ export interface QueuedEvent {
 export interface StoreHooks {
   /** Events found from an earlier process, now waiting in the store: the client counts and sends them. */
   recovered(events: readonly QueuedEvent[]): void;
-  /** Events the store gave up (`expired`: too old for the API's 7-day window; `corrupt`: unreadable): counted as dropped. */
-  dropped(count: number, why: string, reason: StoreDropReason): void;
+  /**
+   * Events the store gave up, counted as dropped; `why` is logged.
+   * `reason`: `expired` (too old for the API's 7-day window) or `corrupt`
+   * (unreadable); a store that cannot tell leaves it out, and the drop is
+   * reported as `corrupt` (what the store found could not be sent). @defaultValue 'corrupt'
+   */
+  dropped(count: number, why: string, reason?: StoreDropReason): void;
   /** A store failure that lost nothing yet but needs attention (disk full, Redis down). */
   error(err: Error): void;
 }

@@ -54,6 +54,47 @@ for (const [name, create] of [
       }
     });
 
+    it("registered inside a plugin: its routes and its children's get request.ours, as with fastify-plugin; a route outside answers, tracks nothing, and is told where to register", async () => {
+      const { client, errors } = clientFor(t.mock);
+      const app = create();
+      await app.register(
+        async (api) => {
+          await api.register(ours, { client });
+          api.get('/inside', async (request) => (request.ours.track('Inside'), 'ok'));
+          await api.register(async (nested) => {
+            nested.get('/nested', async (request) => (request.ours.track('Nested'), 'ok'));
+          });
+        },
+        { prefix: '/api' },
+      );
+      app.get('/outside', async (request) => (request.ours.track('Outside'), 'ok'));
+      const said: string[] = [];
+      const error = console.error;
+      console.error = (...args: unknown[]) => void said.push(args.join(' '));
+      try {
+        const replies = [];
+        for (const path of ['/api/inside', '/api/nested', '/outside'])
+          replies.push(await app.inject({ url: path, headers: VISITOR }));
+        expect(replies.map((r) => [r.statusCode, r.body])).to.deep.equal([
+          [200, 'ok'],
+          [200, 'ok'],
+          [200, 'ok'],
+        ]);
+      } finally {
+        console.error = error;
+      }
+      const events = await t.mock.waitFor(2);
+      await client.flush();
+      expect(events.map((e) => e.event)).to.have.members(['Inside', 'Nested']);
+      expect(t.mock.events).to.have.length(2);
+      expect(errors).to.deep.equal([]);
+      // Said once a minute per call across the process: another test may have said it already.
+      for (const line of said)
+        expect(line).to.match(/request\.ours\.track\(\).*app\.register\(ours/);
+      await app.close();
+      await client.shutdown();
+    });
+
     it("takes Fastify's register options (prefix) without calling them unknown, and runs under inject()", async () => {
       const { client } = clientFor(t.mock);
       const app = create();

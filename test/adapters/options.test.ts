@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Context } from 'hono';
 import type { FastifyReply } from 'fastify';
-import { OursConfigError, type TrackEvent } from '../../src/index';
+import { OursConfigError, type IdentifyEvent, type TrackEvent } from '../../src/index';
 import { adapterSuite, type Options } from './harness';
 
 const UA =
@@ -77,9 +77,9 @@ adapterSuite('adapter: middleware options', (t) => {
 
   it('beforeSend redacts an event, and returning null drops it', async () => {
     const targets: unknown[] = [];
-    const beforeSend = (event: TrackEvent, r: unknown): TrackEvent | null => {
+    const beforeSend = (event: TrackEvent | IdentifyEvent, r: unknown): TrackEvent | null => {
       targets.push(r);
-      if (event.event === 'Secret') return null;
+      if (!('event' in event) || event.event === 'Secret') return null;
       const { ip: _ip, ...defaultProperties } = event.defaultProperties ?? {};
       return {
         ...event,
@@ -107,11 +107,45 @@ adapterSuite('adapter: middleware options', (t) => {
     expect(targets[0]).to.equal(target);
   });
 
+  it('identify() calls go through beforeSend too: it can redact, enrich or drop them, and its changes stay on that event', async () => {
+    const seen: string[] = [];
+    const beforeSend = (event: TrackEvent | IdentifyEvent): TrackEvent | IdentifyEvent | null => {
+      if ('event' in event) return (void seen.push(`track ${event.event}`), event);
+      seen.push(`identify ${String(event.userProperties.email)}`);
+      if (event.userProperties.first_name === 'Drop') return null;
+      event.userProperties.email = '[redacted]';
+      delete event.defaultProperties!.current_url;
+      return event;
+    };
+    const app = await t.start({ ours: { beforeSend } });
+    const given = { email: 'ada@example.com' };
+    app.handle(({ ours }) => {
+      ours.identify(given);
+      ours.identify({ email: 'bob@example.com', first_name: 'Drop' });
+      ours.track('After');
+    });
+    await app.get('/', { headers: VISITOR });
+    const [identified] = await t.mock.waitFor(1, { of: 'identifies' });
+    const [tracked] = await t.mock.waitFor(1);
+    await app.client.flush();
+    expect(seen).to.have.members([
+      'identify ada@example.com',
+      'identify bob@example.com',
+      'track After',
+    ]);
+    expect(t.mock.identifies).to.have.length(1);
+    expect(identified!.userProperties).to.deep.include({ email: '[redacted]' });
+    expect(identified!.defaultProperties).not.to.have.property('current_url');
+    expect(tracked!.defaultProperties).to.have.property('current_url');
+    expect(given).to.deep.equal({ email: 'ada@example.com' }); // the app's object is not touched
+    expect(app.client.stats()).to.include({ tracked: 3, dropped: 1 });
+  });
+
   it("a throwing beforeSend loses only that event, reports it on the client's error event, and the response is fine", async () => {
     const app = await t.start({
       ours: {
         beforeSend: (e) => {
-          if (e.event === 'Boom') throw new Error('kaboom');
+          if ('event' in e && e.event === 'Boom') throw new Error('kaboom');
           return e;
         },
       },

@@ -381,6 +381,45 @@ adapterSuite('adapter: privacy', (t) => {
       ]);
     });
 
+    it('optOut() after a track() with setVisitorCookie: the visitor minted for the request is taken back, no event', async () => {
+      const app = await t.start({ ours: { setVisitorCookie: true } });
+      app.handle(({ ours }) => {
+        ours.track('Before');
+        ours.optOut();
+        ours.track('After');
+      });
+      const reply = await app.get('/', { headers: { 'user-agent': UA } });
+      const cookies = reply.headers['set-cookie'] ?? [];
+      expect(cookies.map((c) => c.split('=')[0])).to.deep.equal(['ours_opt_out']);
+      await app.client.flush();
+      expect(t.mock.requests).to.deep.equal([]);
+      expect(app.client.stats()).to.include({ tracked: 2, dropped: 2, delivered: 0 });
+    });
+
+    it('optOut() after an experiment() minted the visitor: no visitor cookie either, and no impression', async () => {
+      t.mock.experiment('checkout', {
+        variants: [
+          { id: 'var_ctl', name: 'control', isControl: true },
+          { id: 'var_b', name: 'b' },
+        ],
+      });
+      const app = await t.start({
+        ours: {
+          setVisitorCookie: true,
+          client: t.client({ experimentToken: 'exp_test_token_123' }),
+        },
+      });
+      app.handle(async ({ ours }) => {
+        await ours.experiment('checkout', { trackImpression: false });
+        ours.optOut();
+      });
+      const reply = await app.get('/', { headers: { 'user-agent': UA } });
+      const cookies = reply.headers['set-cookie'] ?? [];
+      expect(cookies.map((c) => c.split('=')[0])).to.deep.equal(['ours_opt_out']);
+      await app.client.flush();
+      expect(t.mock.impressions).to.deep.equal([]);
+    });
+
     it('an opted-out visitor gets no minted visitor cookie', async () => {
       const app = await t.start({ ours: { setVisitorCookie: true } });
       app.handle(({ ours }) => ours.track('E'));

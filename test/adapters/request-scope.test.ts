@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { TrackEvent } from '../../src/index';
+import type { IdentifyEvent, TrackEvent } from '../../src/index';
 import { captureLogger, expectBalanced } from '../support/client';
 import { adapterSuite, pendingStream, sleep } from './harness';
 
@@ -88,8 +88,8 @@ adapterSuite('adapter: one request, one tracker', (t) => {
 
   describe('per-event hooks see their own event', () => {
     it('beforeSend redacting one event in place (current_url, ip) leaves the other events of the request whole', async () => {
-      const beforeSend = (event: TrackEvent): TrackEvent => {
-        if (event.event !== 'Redacted') return event;
+      const beforeSend = (event: TrackEvent | IdentifyEvent): TrackEvent | IdentifyEvent => {
+        if (!('event' in event) || event.event !== 'Redacted') return event;
         delete event.defaultProperties!.current_url;
         delete event.defaultProperties!.ip;
         event.identityContext!.ip = '0.0.0.0';
@@ -121,8 +121,8 @@ adapterSuite('adapter: one request, one tracker', (t) => {
     });
 
     it('beforeSend enriching one event in place does not enrich the others', async () => {
-      const beforeSend = (event: TrackEvent): TrackEvent => {
-        if (event.event === 'Enriched')
+      const beforeSend = (event: TrackEvent | IdentifyEvent): TrackEvent | IdentifyEvent => {
+        if ('event' in event && event.event === 'Enriched')
           event.defaultProperties!.referrer = 'https://enriched.example/';
         return event;
       };

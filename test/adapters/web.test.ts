@@ -306,6 +306,14 @@ describe('adapter: fetch (Request → Response)', () => {
   });
 });
 
+/** Serves `hono` on loopback through @hono/node-server; resolves once it listens. */
+async function listenHono(hono: Hono<OursEnv>): Promise<Server> {
+  const server = createAdaptorServer({ fetch: hono.fetch, overrideGlobalObjects: false }) as Server;
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
 describe('adapter: Hono (what only Hono has)', () => {
   const t = withMock();
 
@@ -373,6 +381,41 @@ describe('adapter: Hono (what only Hono has)', () => {
     await client.shutdown();
   });
 
+  it('a route the middleware does not run for (mounted on a path): c.var.ours is a stand-in that tracks nothing and says where to mount; the route answers', async () => {
+    const { client, errors } = clientFor(t.mock);
+    const hono = new Hono<OursEnv>();
+    hono.use('/api/*', ours({ client }));
+    hono.get('*', (c) => {
+      c.var.ours.track('Page Viewed');
+      return c.text('ok');
+    });
+    const server = await listenHono(hono);
+    const { port } = server.address() as AddressInfo;
+    const said: string[] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => void said.push(args.join(' '));
+    try {
+      const replies = [];
+      for (const path of ['/api/orders', '/public'])
+        replies.push(await send(port, path, { headers: { cookie: VISITOR } }));
+      expect(replies.map((r) => [r.status, r.body])).to.deep.equal([
+        [200, 'ok'],
+        [200, 'ok'],
+      ]);
+    } finally {
+      console.error = error;
+      server.close();
+    }
+    const [event] = await t.mock.waitFor(1);
+    await client.flush();
+    expect(event!.defaultProperties!.pathname).to.equal('/api/orders');
+    expect(t.mock.events).to.have.length(1);
+    expect(errors).to.deep.equal([]);
+    // Said once a minute per call across the process: another test may have said it already.
+    for (const line of said) expect(line).to.match(/c\.var\.ours\.track\(\).*app\.use\(ours/);
+    await client.shutdown();
+  });
+
   it("redirect(): the app's response is replaced by the 302, which carries the minted cookie", async () => {
     t.mock.experiment('landing', { variants: [{ id: 'var_b', redirect: '/landing-b' }] });
     const { client } = clientFor(t.mock, { experimentToken: EXP_TOKEN });
@@ -433,12 +476,7 @@ describe('adapter: Hono (what only Hono has)', () => {
       await upstream.promise;
       return c.text('late');
     });
-    const server = createAdaptorServer({
-      fetch: hono.fetch,
-      overrideGlobalObjects: false,
-    }) as Server;
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const server = await listenHono(hono);
     try {
       await abortWhen((server.address() as AddressInfo).port, tracked.promise);
       const [event] = await t.mock.waitFor(1);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createMockOurs, type MockOurs } from '../../src/testing';
 import { until } from '../support/wait';
 import { buildApp, nextVersion, serverActionId, startApp, type RunningApp } from './harness';
+import { until } from '../support/wait';
 
 // The test app (test/next/app) built by the real `next build` of each
 // installed Next version and served by `next start`, sending to the mock
@@ -223,6 +224,19 @@ for (const major of MAJORS) {
           user_agent: CHROME,
         });
       });
+
+      it("a visitor minted in middleware.ts is the same request's visitor in its server component", async () => {
+        const res = await fetch(`${app.url}/mw/visitor`, { headers: { 'user-agent': CHROME } });
+        expect(res.status).to.equal(200);
+        const minted = visitorCookie(res);
+        expect(minted).to.match(UUID_V4);
+        expect(await res.text()).to.include(`visitor <!-- -->${minted}`);
+        const events = await mock.waitFor(2, { timeoutMs: 5000 });
+        expect(events.map((e) => [e.event, e.userId]).sort()).to.deep.equal([
+          ['Middleware Seen', minted],
+          ['Visitor Page Rendered', minted],
+        ]);
+      });
     });
 
     describe('server component and server action: await oursTracker()', () => {
@@ -236,6 +250,19 @@ for (const major of MAJORS) {
         expect(event!.event).to.equal('Page Rendered');
         expect(event!.userId).to.equal(VISITOR);
         expect(event!.defaultProperties!.user_agent).to.equal(CHROME);
+      });
+
+      it('a server component with setVisitorCookie and no visitor: nothing sent, and the report says Next forbids the cookie there and names the fix', async () => {
+        const before = (await reported()).length;
+        const res = await fetch(`${app.url}/page-tracked`, { headers: { 'user-agent': CHROME } });
+        expect(res.status).to.equal(200);
+        expect(visitorCookie(res)).to.equal(undefined);
+        await until(async () => (await reported()).length > before, 'the report');
+        const said = (await reported()).slice(before).join('\n');
+        expect(said).to.match(/a server component cannot set cookies/);
+        expect(said).to.match(/middleware\.ts/);
+        expect(said).not.to.match(/headers were already sent/);
+        expect(mock.events).to.have.length(0);
       });
 
       it('a server action sends its event and sets the visitor cookie', async () => {

@@ -8,6 +8,16 @@ import { bundleForWorkers, type WorkerBundle } from './worker-bundle';
  */
 const BUDGET_BYTES = 24 * 1024;
 
+/**
+ * What a fetch handler or a Hono app on a Worker pays for its adapter with
+ * the core (Hono itself aside): the request side adds the User-Agent parser,
+ * bot detection, proxy trust and cookies. Figures in docs/runtimes.md.
+ */
+const ADAPTER_BUDGETS = [
+  { adapter: 'ours-middleware/fetch', entry: 'fetch-entry', budget: 58 * 1024 },
+  { adapter: 'ours-middleware/hono', entry: 'hono-entry', budget: 58 * 1024 },
+];
+
 describe('worker bundle (esbuild, platform browser, conditions workerd/worker/edge-light)', function () {
   this.timeout(60_000);
   let bundle: WorkerBundle;
@@ -42,3 +52,27 @@ describe('worker bundle (esbuild, platform browser, conditions workerd/worker/ed
     expect(bundle.gzipBytes).to.be.below(BUDGET_BYTES);
   });
 });
+
+for (const { adapter, entry, budget } of ADAPTER_BUDGETS) {
+  describe(`worker bundle of ${adapter}`, function () {
+    this.timeout(60_000);
+    let bundle: WorkerBundle;
+
+    before(async () => {
+      bundle = await bundleForWorkers(`test/runtimes/fixtures/${entry}.mjs`);
+    });
+
+    it("builds with the web platform and imports nothing at run time (Hono is the app's, and only its types are used)", () => {
+      expect(bundle.inputs).to.include('dist/cjs/src/platform/web.js');
+      expect(bundle.inputs.filter((f) => /platform\/node|node-response/.test(f))).to.deep.equal([]);
+      expect(bundle.imports).to.deep.equal([]);
+    });
+
+    it(`stays within its size budget (${budget} bytes min+gzip)`, () => {
+      console.log(
+        `      ${adapter} worker bundle: ${bundle.code.length} bytes minified, ${bundle.gzipBytes} bytes min+gzip`,
+      );
+      expect(bundle.gzipBytes).to.be.below(budget);
+    });
+  });
+}

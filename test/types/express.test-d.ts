@@ -9,6 +9,7 @@ import {
   OursClient,
   type ExperimentAssignment,
   type Personalization,
+  type IdentifyEvent,
   type TrackEvent,
 } from '../../src/index';
 
@@ -77,7 +78,7 @@ ours({
   client,
   skip: (req) => req.originalUrl === '/health',
   identify: (req) => ({ externalId: req.typeTestUser?.id, email: req.typeTestUser?.email }),
-  beforeSend: (event: TrackEvent, req) => (req.typeTestUser ? event : null),
+  beforeSend: (event: TrackEvent | IdentifyEvent, req) => (req.typeTestUser ? event : null),
   clientIp: (req) => req.ip,
   trustProxy: ['loopback', '10.0.0.0/8'],
   gpc: 'drop',
@@ -90,7 +91,13 @@ ours({
   client,
   skip: async (req) => req.originalUrl === (await Promise.resolve('/health')),
   identify: async (req) => ({ externalId: await Promise.resolve(req.typeTestUser?.id) }),
-  beforeSend: async (event: TrackEvent) => (event.event === 'Internal' ? null : event),
+  // Identify calls go through it too: `'event' in event` narrows to a track.
+  beforeSend: async (event) => ('event' in event && event.event === 'Internal' ? null : event),
+});
+ours({
+  client,
+  // @ts-expect-error a hook for tracks only: identify calls go through beforeSend too
+  beforeSend: (event: TrackEvent) => event,
   hookTimeoutMs: 2000,
 });
 // @ts-expect-error an async skip resolves a boolean

@@ -30,16 +30,30 @@ typed.use(
     getConnInfo,
     identify: (c) => ({ externalId: c.get('user')?.id }),
     skip: (c) => c.req.path === '/health',
-    beforeSend: (event, c) => ({
-      ...event,
-      eventProperties: { ...event.eventProperties, path: c.req.path },
-    }),
+    beforeSend: (event, c) =>
+      'event' in event
+        ? { ...event, eventProperties: { ...event.eventProperties, path: c.req.path } }
+        : event,
   }),
 );
 typed.get('/', (c) => {
   c.var.ours.track('Page Viewed');
   const token: string = c.env.OURS_TOKEN;
   return c.text(token);
+});
+
+// The app's Env given to ours(): the callbacks' `c` is typed with it.
+typed.use(
+  ours<AppEnv>({
+    client,
+    identify: (c) => ({ externalId: c.get('user')?.id }),
+    skip: (c) => c.env.OURS_TOKEN === '',
+  }),
+);
+ours<AppEnv>({
+  client,
+  // @ts-expect-error the app's user has no `name`: the Env types the callbacks
+  identify: (c) => ({ externalId: c.get('user')?.name }),
 });
 
 // Chained: the middleware's Env flows into the routes declared after it.

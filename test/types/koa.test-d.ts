@@ -9,6 +9,7 @@ import {
   OursClient,
   type ExperimentAssignment,
   type Personalization,
+  type IdentifyEvent,
   type TrackEvent,
 } from '../../src/index';
 
@@ -68,7 +69,7 @@ ours({
   client,
   skip: (ctx) => ctx.path === '/health',
   identify: (ctx) => ({ externalId: ctx.state.user?.id, email: ctx.state.user?.email }),
-  beforeSend: (event: TrackEvent, ctx) => (ctx.get('x-internal') ? null : event),
+  beforeSend: (event: TrackEvent | IdentifyEvent, ctx) => (ctx.get('x-internal') ? null : event),
   clientIp: (ctx) => ctx.get('cf-connecting-ip') || undefined,
   trustProxy: 1,
   gpc: 'ignore',
@@ -81,7 +82,7 @@ ours({
   client,
   skip: async (ctx) => ctx.path === '/health',
   identify: async (ctx) => ({ externalId: (await Promise.resolve(ctx.state.user))?.id }),
-  beforeSend: async (event: TrackEvent) => event,
+  beforeSend: async (event: TrackEvent | IdentifyEvent) => event,
 });
 // @ts-expect-error an async beforeSend resolves an event, null or undefined
 ours({ client, beforeSend: async () => 'event' });

@@ -4,7 +4,7 @@ import type { RequestTracker } from '../../src/request/tracker';
 
 describe('request/unmounted: req.ours where ours() did not run', () => {
   class FakeRequest {}
-  defineOursAccessor(FakeRequest.prototype, 'req');
+  defineOursAccessor(FakeRequest.prototype, 'req', 'mount it before the routes that track');
   const ours = (): RequestTracker => (new FakeRequest() as { ours: RequestTracker }).ours;
 
   it('offers every method of the tracker, none of which throws or rejects', async () => {

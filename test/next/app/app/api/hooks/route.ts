@@ -14,6 +14,7 @@ export const GET = withOurs(
     beforeSend: (event, request) => {
       if (new URL(request.url).searchParams.has('fail'))
         throw new Error('beforeSend failed on purpose');
+      if (!('event' in event)) return; // an identify call: sent as it is
       event.eventProperties = { ...event.eventProperties, enriched: 'yes' };
     },
     consent: 'cookie',
