@@ -10,9 +10,9 @@ import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
 import { requestTracker, type RequestTracker } from '../../src/request/tracker';
 import {
   refuseFlushOnResponse,
+  respondWith,
   WebResponse,
-  withCookies,
-  redirectResponse,
+  type AddedToResponse,
 } from '../../src/request/web-response';
 import { webSource } from '../../src/request/web-source';
 import { requestWaitUntil } from './delivery';
@@ -100,14 +100,9 @@ function withTracker<Ctx extends object>(ctx: Ctx | undefined, ours: NextTracker
 /** The handler's response with what the tracker added: the visitor or opt-out cookie, or a split-URL redirect. */
 function finish<Res extends Response | undefined | void>(
   response: Res,
-  added: ReturnType<WebResponse['end']>,
+  added: AddedToResponse | undefined,
 ): Res {
   if (!added) return response;
-  let out: Response | undefined = response ?? undefined;
-  if (added.redirect !== undefined) {
-    void out?.body?.cancel().catch(() => undefined);
-    out = redirectResponse(added.redirect);
-  }
   // A middleware that returned nothing continues the request: NextResponse.next() carries the cookies.
-  return withCookies(out ?? nextResponseNext(), added.cookies) as Res;
+  return respondWith(response ?? undefined, added, nextResponseNext) as Res;
 }
