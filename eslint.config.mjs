@@ -10,6 +10,7 @@ export default tseslint.config(
       'node_modules/',
       'test/runtimes/bin/',
       'test/package/fixtures/',
+      'test/next/*/build/', // next build's output, left by the Next tests
       '**/*.d.ts',
       'src/contract/types.ts',
       'src/contract/schema.ts',

@@ -179,7 +179,13 @@ function coverUnmounted(proto: object): void {
   });
 }
 
-/** The request's cookies and redirect onto `c.res`, through Hono's own API; the hand-off runs. */
+/**
+ * The request's cookies and redirect onto `c.res`, through Hono's own API;
+ * the hand-off runs. Not `respondWith()` (fetch, Next): Hono merges the old
+ * response's headers into a new `c.res`, so it is unset first (the 302 takes
+ * none of the app's headers), and `c.header()` copies a response whose
+ * headers are immutable itself.
+ */
 function finish(c: Context, response: WebResponse): void {
   const added = response.end();
   if (!added) return;

@@ -127,11 +127,7 @@ export class OursClient extends Emitter {
   flush(): Promise<FlushReport> {
     // Calls the middleware holds (for the end of this turn, for a response
     // still streaming, for an async hook) were tracked before this flush: queued first.
-    const handing = this.#pendingWork.settle();
-    if (this.#dispatcher.stopped) return Promise.resolve(this.#flushes.emptyReport()); // shut down: nothing will be sent any more
-    const queued = this.#flushes.queued();
-    // What async hooks hand over joins this flush (events queued now may be delivered meanwhile).
-    return handing ? handing.then(() => this.#flushes.queued(queued).promise) : queued.promise;
+    return this.#flushes.flush(this.#pendingWork.settle());
   }
 
   /**
@@ -178,8 +174,8 @@ export class OursClient extends Emitter {
 
   /** Counters since the client was made; see {@link ClientStats}. */
   stats(): ClientStats {
-    const queued = this.#store.count + this.#dispatcher.retryCount;
-    return this.#ledger.stats(queued, this.#dispatcher.inFlightCount, this.#flushes.recovering);
+    const { queuedCount, inFlightCount } = this.#dispatcher;
+    return this.#ledger.stats(queuedCount, inFlightCount, this.#flushes.recovering);
   }
 
   override on(event: 'error', listener: (err: OursError) => void): this;

@@ -1,7 +1,6 @@
+import type { WaitUntil } from '../../src/request/web-response';
+import { handOffCapturing } from './delivery-slot';
 import { nextAfter } from './next-server';
-
-/** A platform's `waitUntil`: keeps the function alive until `promise` settles. */
-export type WaitUntil = (promise: Promise<unknown>) => void;
 
 /** Where the platform keeps the request's `waitUntil`: Vercel's runtime, then Next's own. */
 const REQUEST_CONTEXTS = [
@@ -10,16 +9,17 @@ const REQUEST_CONTEXTS = [
 ];
 
 /**
- * Runs `handOff` once the response has been sent, through Next's `after()`,
- * keeping the function alive for the delivery promise it returns. False
- * where there is no `after()` (Next 14, 15.0 without its flag) or it refuses
- * this scope: the caller then hands off at the response's end.
+ * Runs the hand-off `done` once the response has been sent, through Next's
+ * `after()`, keeping the function alive for the delivery it starts (see
+ * `handOffCapturing`). False where there is no `after()` (Next 14, 15.0
+ * without its flag) or it refuses this scope: the caller then hands off at
+ * the response's end.
  */
-export function handOffAfterResponse(handOff: () => Promise<unknown> | undefined): boolean {
+export function handOffAfterResponse(done: () => void): boolean {
   const after = nextAfter();
   if (!after) return false;
   try {
-    after(handOff);
+    after(() => handOffCapturing(done));
     return true;
   } catch {
     return false; // called outside a request scope, or unstable_after without experimental.after

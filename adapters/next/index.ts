@@ -10,9 +10,10 @@ import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
 import { requestTracker, type RequestTracker } from '../../src/request/tracker';
 import {
   refuseFlushOnResponse,
-  WebResponse,
+  respondWith,
   withCookies,
-  redirectResponse,
+  WebResponse,
+  type AddedToResponse,
 } from '../../src/request/web-response';
 import { webSource } from '../../src/request/web-source';
 import { requestWaitUntil } from './delivery';
@@ -106,16 +107,12 @@ function withTracker<Ctx extends object>(ctx: Ctx | undefined, ours: NextTracker
 /** The handler's response with what the tracker added: the visitor or opt-out cookie, or a split-URL redirect. */
 function finish<Res extends Response | undefined | void>(
   response: Res,
-  added: ReturnType<WebResponse['end']>,
+  added: AddedToResponse | undefined,
 ): Res {
   if (!added) return response;
-  let out: Response | undefined = response ?? undefined;
-  if (added.redirect !== undefined) {
-    void out?.body?.cancel().catch(() => undefined);
-    out = redirectResponse(added.redirect);
-  }
   // A middleware that returned nothing continues the request: NextResponse.next() carries the cookies.
-  const final: Response = out ?? nextResponseNext();
+  // The redirect as everywhere; the cookies through Next's own API where the response has one.
+  const final = respondWith(response ?? undefined, { ...added, cookies: [] }, nextResponseNext);
   if (!isNextResponse(final)) return withCookies(final, added.cookies) as Res;
   // Through its own cookie API, which in middleware also hands them to the request's pages (cookies()).
   for (const cookie of added.cookies) setCookieLine(final.cookies, cookie);

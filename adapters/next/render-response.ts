@@ -2,7 +2,7 @@ import { OursError } from '../../src/errors';
 import type { ResponseControl } from '../../src/request/response-control';
 import type { WaitUntil } from '../../src/request/web-response';
 import { handOffAfterResponse, requestWaitUntil } from './delivery';
-import { captureOr, handOffCapturing } from './delivery-slot';
+import { captureOr } from './delivery-slot';
 import { setCookieLine } from './cookie-line';
 import type { NextCookieStore } from './next-server';
 
@@ -19,7 +19,11 @@ export interface NextRender {
   readonly waitUntil: WaitUntil | undefined;
 }
 
-/** The tracker's view of a render: cookies through `cookies().set()`, the hand-off through `after()`. */
+/**
+ * The tracker's view of a render: cookies through `cookies().set()`, the
+ * hand-off through `after()`. Not the Web response side (`routeResponse`):
+ * there is no `Response` to put cookies on, and no end to wait for.
+ */
 export const renderResponse: ResponseControl<NextRender> = {
   headersSent: (render) => !render.isAction,
   noCookieReason: () =>
@@ -40,7 +44,7 @@ export const renderResponse: ResponseControl<NextRender> = {
    * the client (with the request context's `waitUntil` where there is one).
    */
   onDone(_render, done) {
-    if (!handOffAfterResponse(() => handOffCapturing(done))) done();
+    if (!handOffAfterResponse(done)) done();
   },
   waitUntil: (render) => captureOr(render.waitUntil ?? requestWaitUntil(undefined)),
   holdEnd() {

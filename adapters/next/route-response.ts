@@ -1,7 +1,7 @@
 import type { ResponseControl } from '../../src/request/response-control';
 import { webResponse, type WebResponse } from '../../src/request/web-response';
 import { handOffAfterResponse } from './delivery';
-import { captureOr, handOffCapturing } from './delivery-slot';
+import { captureOr } from './delivery-slot';
 
 /**
  * The tracker's view of a route handler's or middleware's response: the Web
@@ -13,8 +13,7 @@ import { captureOr, handOffCapturing } from './delivery-slot';
 export const routeResponse: ResponseControl<WebResponse> = {
   ...webResponse,
   onDone(side, done) {
-    if (side.headersSent || !handOffAfterResponse(() => handOffCapturing(done)))
-      webResponse.onDone(side, done);
+    if (side.headersSent || !handOffAfterResponse(done)) webResponse.onDone(side, done);
   },
   waitUntil: (side) => captureOr(side.waitUntil),
 };

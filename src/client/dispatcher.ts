@@ -50,6 +50,11 @@ export class Dispatcher {
   /** Events in `#retry` and in `#inFlight`, counted as they come and go. */
   retryCount = 0;
   inFlightCount = 0;
+
+  /** Events waiting to be sent: in the store, and retries waiting for their backoff (`stats().queued`). */
+  get queuedCount(): number {
+    return this.#store.count + this.retryCount;
+  }
   #timer: NodeJS.Timeout | undefined;
   #timerAt = 0;
   #pumpQueued = false;

@@ -72,6 +72,17 @@ export class Flushes {
     return waiter;
   }
 
+  /**
+   * A `flush()` call: what is queued now, and then what `handing` (the
+   * middleware's calls still waiting for an async hook) hands over, which
+   * joins this flush (events queued now may be delivered meanwhile).
+   */
+  flush(handing: Promise<void> | undefined): Promise<FlushReport> {
+    if (this.#dispatcher.stopped) return Promise.resolve(this.emptyReport()); // shut down: nothing will be sent any more
+    const queued = this.queued();
+    return handing ? handing.then(() => this.queued(queued).promise) : queued.promise;
+  }
+
   /** A report with nothing delivered or failed: the drops since the last one. */
   emptyReport(): FlushReport {
     return { delivered: 0, failed: 0, dropped: this.#ledger.takeDropped() };

@@ -37,7 +37,7 @@ export function signalHooks(
 /** The process is ending: says what it takes with it, once, synchronously. */
 function reportUndelivered({ ledger, dispatcher, store, pendingWork, logger }: SignalParts): void {
   pendingWork.drain(); // responses already sent whose events still wait for the end of the turn
-  const left = store.count + dispatcher.retryCount + dispatcher.inFlightCount + ledger.held;
+  const left = dispatcher.queuedCount + dispatcher.inFlightCount + ledger.held;
   if (left === 0) return;
   const fate = store.durable
     ? 'the durable store keeps them for the next start'

@@ -5,8 +5,13 @@ import { kBeforeFlush, kReport } from '../client/side-channels';
 import { OursError } from '../errors';
 import { OpenList, type OpenEntry } from './open-list';
 
+/** A request's hand-off: its held calls, handed to the client once (a second `handOff()` is a no-op). */
+export interface HandOff {
+  handOff(): void;
+}
+
 /** A request's place among the open hand-offs (see `HandOffBatch.open`). */
-export type OpenHandOff = OpenEntry<() => void>;
+export type OpenHandOff = OpenEntry<HandOff>;
 
 /**
  * The middleware's hand-offs to one client, and what `flush()`/`shutdown()`
@@ -29,9 +34,9 @@ export type OpenHandOff = OpenEntry<() => void>;
  * the request as an argument instead.
  */
 export class HandOffBatch implements PendingWork {
-  #waiting: (() => void)[] = [];
+  #waiting: HandOff[] = [];
   /** Hand-offs of requests that hold calls and whose response has not ended. */
-  readonly #open = new OpenList<() => void>();
+  readonly #open = new OpenList<HandOff>();
   /**
    * Hand-offs waiting for an async hook; each settles (never rejects) within
    * the hook's bound. A Set is harmless here (see OpenList): a settled
@@ -47,12 +52,12 @@ export class HandOffBatch implements PendingWork {
   }
 
   /** Runs `handOff` at the end of this turn, after the hand-offs queued before it. */
-  add(handOff: () => void): void {
+  add(handOff: HandOff): void {
     if (this.#waiting.push(handOff) === 1) platform.defer(this.#runLater);
   }
 
   /** A request holds calls while its response runs: `settle()` hands them over early. Pass what it returns to `closed()`. */
-  open(handOff: () => void): OpenHandOff {
+  open(handOff: HandOff): OpenHandOff {
     return this.#open.add(handOff);
   }
 
@@ -90,9 +95,9 @@ export class HandOffBatch implements PendingWork {
     for (const handOff of batch) this.#run(handOff);
   }
 
-  #run(handOff: () => void): void {
+  #run(handOff: HandOff): void {
     try {
-      handOff();
+      handOff.handOff();
     } catch (err) {
       this.#onError(err);
     }

@@ -1,14 +1,7 @@
 import { platform } from '#platform';
-import { kExperiments, kFlushQueued, kHold, kRelease } from '../client/side-channels';
-import type { DefaultProperties } from '../contract/types';
+import { kExperiments, kHold, kRelease } from '../client/side-channels';
 import { OursError } from '../errors';
-import type {
-  Identity,
-  IdentifyEvent,
-  PropertyMap,
-  TrackEvent,
-  UserPropertiesInput,
-} from '../events';
+import type { Identity, PropertyMap, UserPropertiesInput } from '../events';
 import { pageContext } from '../experiments/api';
 import type { Visit } from '../experiments/experiments';
 import { controlOf, NO_PERSONALIZATION } from '../experiments/parse-answer';
@@ -19,23 +12,24 @@ import type {
   Personalization,
   PersonalizationCallOptions,
 } from '../experiments/types';
-import { buildIdentifyEvent, buildTrackEvent, mergeDefaults, readConsent } from './build-event';
-import { withConsent, type ConsentMap } from './consent';
 import { decide, hookFailed, reportFailure } from './decide';
 import { extractContext, type RequestContext } from './extract-context';
-import type { OpenHandOff } from './hand-off-batch';
 import type { Decision, HeldCall, IdentifyOverrides, TrackOverrides } from './held-call';
+import { HeldCalls } from './held-calls';
 import { hookError, isThenable, settleHook } from './hook';
 import { extractOptionsFor, type MiddlewareConfig } from './middleware-config';
 import { hasOptedOut, optOutCookie } from './opt-out';
-import { HEADERS_SENT, queueEvent } from './queue-event';
+import { HEADERS_SENT } from './queue-event';
 import type { RequestSource } from './request-source';
+import { kDecide, kSource, kNoVisitorCookie, type TrackedRequest } from './tracked-request';
 import { visitorCookie } from './visitor-cookie';
 
 export type { IdentifyOverrides, TrackOverrides } from './held-call';
 
 /** Whether an `ours()` with this config made the tracker (see `requestTracker`). @internal */
 const kMadeBy = Symbol('ours-middleware.madeBy');
+/** The tracker's response, for the Web tracker's `respond()`. @internal */
+export const kResponse = Symbol('ours-middleware.response');
 
 /**
  * The request-scoped tracker behind `req.ours` / `ctx.ours`. Creating one does
@@ -48,15 +42,15 @@ const kMadeBy = Symbol('ours-middleware.madeBy');
  * req.ours.setIdentity({ externalId: user.id }); // after login
  * req.ours.identify({ email: user.email });
  */
-export class RequestTracker<Req = unknown, Res = unknown> {
+export class RequestTracker<Req = unknown, Res = unknown> implements TrackedRequest {
   readonly #config: MiddlewareConfig<Req, Res>;
   readonly #sourceOf: (req: Req, socketAddress: string | undefined) => RequestSource;
   #source: RequestSource | undefined;
   readonly #res: Res;
   readonly #req: Req;
   readonly #socketAddress: string | undefined;
-  #held: HeldCall[] | undefined;
-  #handedOff = false;
+  /** The calls held since the first `track()`; undefined for a request that tracks nothing. */
+  #calls: HeldCalls<Req, Res> | undefined;
   #identity: Identity | undefined;
   #context: RequestContext | undefined;
   #mintedUserId: string | undefined;
@@ -64,16 +58,10 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   #mintedCookie: string | undefined;
   /** The visitor opted out (`optOut()` or the cookie): every call is dropped, as `filtered`. */
   #optedOut = false;
-  /** `userProperties.consent` of this request's events, read once (`null`: none). */
-  #consentMap: ConsentMap | null | undefined;
   /** Why `setVisitorCookie` could not give a visitor (the headers were sent), when it could not. */
   #noVisitorCookie: string | undefined;
-  /** skip, gpc and identify, asked once per request at its first hand-off. */
-  #decision: Decision | Promise<Decision> | undefined;
   /** What `skip` said for this request (see `#skip`). */
   #skipped: boolean | Promise<boolean> | undefined;
-  /** This request's hand-off, while its response runs (see `HandOffBatch.open`). */
-  #openHandOff: OpenHandOff | undefined;
 
   /**
    * Made for every request, so it only stores: the adapter's view of the
@@ -99,6 +87,21 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   /** @internal */
   [kMadeBy](config: MiddlewareConfig<Req, Res>): boolean {
     return this.#config === config;
+  }
+
+  /** @internal */
+  get [kResponse](): Res {
+    return this.#res;
+  }
+
+  /** @internal */
+  [kSource](): RequestSource {
+    return this.#request();
+  }
+
+  /** @internal */
+  get [kNoVisitorCookie](): string | undefined {
+    return this.#noVisitorCookie;
   }
 
   /** What was read from the request (visitor, device, page, campaign), computed on first read. */
@@ -169,8 +172,7 @@ export class RequestTracker<Req = unknown, Res = unknown> {
   /** An opted-out visitor: what is held is dropped (counted as `filtered`), and nothing is held or sent from now on. */
   #silence(): void {
     this.#optedOut = true;
-    if (this.#held) this.#config.client[kRelease]('filtered', this.#held.length);
-    this.#held = undefined;
+    this.#calls?.drop();
   }
 
   /** Whether the visitor opted out, now or earlier (the cookie): asked by experiment calls, which may come before any track(). */
@@ -279,108 +281,34 @@ export class RequestTracker<Req = unknown, Res = unknown> {
       const { client } = this.#config;
       if (!client[kHold]()) return; // counted, and dropped once the client is shut down
       if (this.#optedOut) return void client[kRelease]('filtered', 1);
-      // After the response (a streamed body still being written): sent at once, delivered within `waitUntil`.
-      if (this.#handedOff) return void this.#deliver(this.#send([call]));
-      if (this.#held) return void this.#held.push(call);
+      if (this.#calls) return this.#calls.add(call);
       // Held before the hooks: a response that is already over hands it off at once.
-      this.#held = [call];
-      this.#start();
+      this.#calls = new HeldCalls(this, this.#config, this.#req, this.#res, call);
+      this.#start(this.#calls);
     } catch (err) {
       this.#report(err);
     }
   }
 
-  /** First call of this request: hook the response end, mint a visitor if asked to. */
-  #start(): void {
-    const { handOffs, batchHandOffs, flushOnResponseMs, setVisitorCookie, response } = this.#config;
+  /** First call of this request: mint a visitor if asked to, then hook the response end. */
+  #start(calls: HeldCalls<Req, Res>): void {
     try {
       // The request's view now, not after the response: the framework's (Express's req.app) can change by then.
       if (this.#hasOptedOut()) return this.#silence();
-      if (setVisitorCookie) this.#mintVisitor();
+      if (this.#config.setVisitorCookie) this.#mintVisitor();
     } catch (err) {
       this.#report(err); // the calls are still held, and handed over below
     }
-    const handOff = (): void => void this.#handOff(); // runs once, however often it is called
-    this.#openHandOff = handOffs.open(handOff); // a flush or shutdown before the response ends takes the calls then
-    if (flushOnResponseMs !== undefined)
-      response.holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
-    // With the platform's own waitUntil, delivery starts at the response, inside the request's lifetime.
-    const batch = batchHandOffs && !response.waitUntil?.(this.#res);
-    response.onDone(this.#res, batch ? () => handOffs.add(handOff) : handOff);
-  }
-
-  /** Hands what was held to the client, once; returns the delivery promise when someone waits for it. */
-  #handOff(): Promise<unknown> | undefined {
-    if (this.#handedOff) return undefined;
-    this.#handedOff = true;
-    const { handOffs } = this.#config;
-    if (this.#openHandOff) handOffs.closed(this.#openHandOff);
-    const held = this.#held ?? [];
-    this.#held = undefined;
-    return this.#deliver(this.#send(held));
-  }
-
-  /**
-   * With `waitUntil` (the request's or the option) or `flushOnResponse`: this
-   * request's delivery, after `sending` (an async hook), handed to
-   * `waitUntil` and returned.
-   */
-  #deliver(sending: Promise<void> | undefined): Promise<unknown> | undefined {
-    const { response, flushOnResponseMs, client } = this.#config;
-    const waitUntil = response.waitUntil?.(this.#res) ?? this.#config.waitUntil;
-    if (!waitUntil && flushOnResponseMs === undefined) return undefined;
-    // This request's delivery: other requests still running keep their calls.
-    const delivery = sending ? sending.then(() => client[kFlushQueued]()) : client[kFlushQueued]();
-    try {
-      const result: unknown = waitUntil?.(delivery);
-      if (isThenable(result)) result.then(undefined, (err: unknown) => this.#report(err));
-    } catch (err) {
-      this.#report(err);
-    }
-    return delivery;
-  }
-
-  /**
-   * Builds and queues `calls` once the request's decision is known; returns
-   * the work still waiting for an async hook (which `flush()` waits for),
-   * else undefined. Never throws, and every call ends queued or dropped.
-   */
-  #send(calls: HeldCall[]): Promise<void> | undefined {
-    if (calls.length === 0) return undefined;
-    let decision: Decision | Promise<Decision>;
-    try {
-      decision = this.#decision ??= this.#decide();
-    } catch (err) {
-      this.#report(err); // the request could not be read
-      decision = this.#decision = 'invalid';
-    }
-    const sending = isThenable(decision)
-      ? decision.then((d) => this.#sendAll(calls, d))
-      : this.#sendAll(calls, decision);
-    if (sending) this.#config.handOffs.wait(sending);
-    return sending;
-  }
-
-  #sendAll(calls: HeldCall[], decision: Decision): Promise<void> | undefined {
-    if (typeof decision === 'string')
-      return void this.#config.client[kRelease](decision, calls.length);
-    // optOut() while an async hook decided: the calls it waited with are dropped too.
-    if (this.#optedOut) return void this.#config.client[kRelease]('filtered', calls.length);
-    let waits: Promise<void>[] | undefined;
-    // One call's failure (a throwing beforeSend, strict validation) loses only that call.
-    for (const call of calls) {
-      const waiting = this.#sendOne(call, decision);
-      if (waiting) (waits ??= []).push(waiting);
-    }
-    return waits && Promise.all(waits).then(() => undefined);
+    calls.start();
   }
 
   /**
    * Whether the request sends, and as whom (see `decide`), asked once per
-   * request. The request is read now, synchronously (a throw is #send's to
-   * catch): what runs after an async hook must not throw.
+   * request by the held calls. The request is read now, synchronously (a
+   * throw is the caller's): what runs after an async hook must not throw.
+   * @internal
    */
-  #decide(): Decision | Promise<Decision> {
+  [kDecide](): Decision | Promise<Decision> {
     if (this.context.gpc && this.#config.gpc === 'drop') return 'filtered';
     let skipped: boolean | Promise<boolean>;
     try {
@@ -406,78 +334,6 @@ export class RequestTracker<Req = unknown, Res = unknown> {
         : Boolean(answer);
     }
     return this.#skipped;
-  }
-
-  /** Builds one call and queues it (see `queueEvent`); the Promise of an async `beforeSend`. */
-  #sendOne(call: HeldCall, base: Identity): Promise<void> | undefined {
-    let event: TrackEvent | IdentifyEvent;
-    try {
-      // A hook will see the event: it gets copies of the request's shared objects.
-      const own = this.#config.beforeSend !== undefined;
-      event =
-        call.kind === 'identify'
-          ? this.#identifyEvent(call, base, own)
-          : this.#trackEvent(call, base, own);
-    } catch (err) {
-      this.#report(err);
-      return void this.#config.client[kRelease]('invalid', 1);
-    }
-    return queueEvent(this.#config, this.#req, call.kind, event, this.#noVisitorCookie);
-  }
-
-  #trackEvent(call: HeldCall, base: Identity, own: boolean): TrackEvent {
-    // Stamped at the call: a wall clock stepped back since (NTP), while the response
-    // streamed or a hook ran, would have it in the future, which the API refuses.
-    const now = Date.now();
-    if (call.time > now) call = { ...call, time: now };
-    const ctx = this.context;
-    const more = call.overrides?.defaultProperties;
-    const annotateGpc = ctx.gpc && this.#config.gpc === 'annotate';
-    return this.#withConsent(
-      buildTrackEvent(
-        call,
-        base,
-        ctx,
-        own,
-        annotateGpc,
-        more ? this.#withDefaults(more) : undefined,
-      ),
-    );
-  }
-
-  #identifyEvent(call: HeldCall, base: Identity, own: boolean): IdentifyEvent {
-    const ctx = this.context;
-    const more = call.overrides?.defaultProperties;
-    return this.#withConsent(
-      buildIdentifyEvent(call, base, ctx, own, more ? this.#withDefaults(more) : undefined),
-    );
-  }
-
-  /** The request's `defaultProperties` with a call's on top; URLs the call passes are redacted like the request's. */
-  #withDefaults(more: DefaultProperties): DefaultProperties {
-    return mergeDefaults(
-      this.context.defaultProperties,
-      more,
-      this.#config.redact?.forRequest(this.#req),
-    );
-  }
-
-  /** `event` with this request's consent in `userProperties.consent` (what the call set wins), when there is any. */
-  #withConsent<E extends TrackEvent | IdentifyEvent>(event: E): E {
-    if (this.#consentMap === undefined) {
-      const { consent, gpc } = this.#config;
-      this.#consentMap =
-        readConsent(
-          this.#config,
-          consent,
-          this.#req,
-          this.#request(),
-          gpc === 'consent' && this.context.gpc,
-        ) ?? null;
-    }
-    if (this.#consentMap)
-      event.userProperties = withConsent(event.userProperties, this.#consentMap);
-    return event;
   }
 
   /**

@@ -14,6 +14,12 @@ export function refuseFlushOnResponse(options: object | undefined, adapter: stri
   );
 }
 
+/** What the tracker adds to a Web response (see `WebResponse.end`): cookies, or a redirect in its place. */
+export interface AddedToResponse {
+  readonly cookies: readonly string[];
+  readonly redirect: string | undefined;
+}
+
 /** A platform's `waitUntil`: keeps the request's isolate alive until `promise` settles. */
 export type WaitUntil = (promise: Promise<unknown>) => void;
 
@@ -93,7 +99,7 @@ export class WebResponse {
   }
 
   /** The response is decided: what to add to it, once; the hand-off runs. */
-  end(): { cookies: readonly string[]; redirect: string | undefined } | undefined {
+  end(): AddedToResponse | undefined {
     if (this.#ended) return undefined;
     this.#ended = true;
     this.#done?.();
@@ -115,6 +121,32 @@ export const webResponse: ResponseControl<WebResponse> = {
   holdEnd: () => undefined,
   waitUntil: (res) => res.waitUntil,
 };
+
+/**
+ * The response to return for `response` (none: `orElse()`'s) with what the
+ * tracker `added`: the 302 of a split-URL redirect in place of the app's
+ * (whose body is cancelled), and the cookies. Hono does not use it: there the
+ * cookies and the redirect go through Hono's own `c.header()` and `c.res`,
+ * so later middleware sees them.
+ */
+export function respondWith(response: Response, added: AddedToResponse): Response;
+export function respondWith(
+  response: Response | undefined,
+  added: AddedToResponse,
+  orElse: () => Response,
+): Response;
+export function respondWith(
+  response: Response | undefined,
+  added: AddedToResponse,
+  orElse?: () => Response,
+): Response {
+  let out = response;
+  if (added.redirect !== undefined) {
+    void out?.body?.cancel().catch(() => undefined);
+    out = redirectResponse(added.redirect);
+  }
+  return withCookies(out ?? orElse!(), added.cookies);
+}
 
 /**
  * `response` with `cookies` appended to its `Set-Cookie`. A response whose

@@ -1,10 +1,12 @@
-import { RequestTracker } from './tracker';
-import { redirectResponse, withCookies, type WebResponse } from './web-response';
+import { kResponse, RequestTracker } from './tracker';
+import { respondWith, type WebResponse } from './web-response';
 
 /**
  * The tracker of a request on Web-standard APIs (fetch handlers, Next.js
  * route handlers): the core's tracker, plus `respond(response)`, which puts
  * its cookies on the `Response` the handler returns and hands its events off.
+ * No constructor of its own: it takes the base tracker's arguments (a config
+ * made with `webResponse`, and this request's `WebResponse`).
  *
  * @example
  * const ours = tracker(request, { client });
@@ -12,14 +14,6 @@ import { redirectResponse, withCookies, type WebResponse } from './web-response'
  * return ours.respond(Response.json({ ok: true }));
  */
 export class WebRequestTracker<Req = Request> extends RequestTracker<Req, WebResponse> {
-  readonly #response: WebResponse;
-
-  /** The base tracker's arguments: a config made with `webResponse`, and this request's `WebResponse`. @internal */
-  constructor(...args: ConstructorParameters<typeof RequestTracker<Req, WebResponse>>) {
-    super(...args);
-    this.#response = args[2];
-  }
-
   /**
    * The response to return: `response` with this request's cookies (a
    * minted visitor, an opt-out), or the 302 of `redirect()`. It ends the
@@ -30,13 +24,7 @@ export class WebRequestTracker<Req = Request> extends RequestTracker<Req, WebRes
    * A copy is returned when `response`'s headers cannot be changed.
    */
   respond(response: Response): Response {
-    const added = this.#response.end();
-    if (!added) return response;
-    let out = response;
-    if (added.redirect !== undefined) {
-      void response.body?.cancel().catch(() => undefined);
-      out = redirectResponse(added.redirect);
-    }
-    return withCookies(out, added.cookies);
+    const added = this[kResponse].end();
+    return added ? respondWith(response, added) : response;
   }
 }

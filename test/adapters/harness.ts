@@ -543,6 +543,40 @@ export interface TestApp {
   get(path: string, options?: RequestOptions): Promise<Reply>;
 }
 
+/** How `serveApp` builds and serves an app. */
+export interface ServeOptions {
+  setup?: (app: any) => void;
+  maxHeaderSize?: number | undefined;
+  host?: '127.0.0.1' | '::1' | undefined;
+  again?: Remount | undefined;
+}
+
+/**
+ * The tests' one app factory: `fw`'s app around `mw` (see `Framework.app`),
+ * served on `host` (127.0.0.1 by default) and a free port. Used by
+ * `Bed.start` and by the fault, fuzz and security suites' `startApp`.
+ */
+export async function serveApp(
+  fw: Framework,
+  mw: unknown,
+  run: () => Handler,
+  appErrors: unknown[],
+  options: ServeOptions = {},
+): Promise<{ server: Server; port: number; host: string }> {
+  const listener = await fw.app(mw, run, appErrors, options.setup, options.again);
+  const server = createServer({ maxHeaderSize: options.maxHeaderSize }, listener);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, port, host };
+}
+
+/** Closes `server`, its kept-alive connections too. */
+export function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
 /** What each test of a suite gets: the mock, the framework, and app factories. */
 export class Bed {
   mock!: MockOurs;
@@ -575,12 +609,11 @@ export class Bed {
           : this.fw.ours({ client: mw.client, ...options.mountAgain.ours }),
       between: options.mountAgain.between,
     };
-    const listener = await this.fw.app(mw, () => handler, appErrors, options.setup, again);
-    const server = createServer({ maxHeaderSize: options.maxHeaderSize }, listener);
+    const { server, port, host } = await serveApp(this.fw, mw, () => handler, appErrors, {
+      ...options,
+      again,
+    });
     this.#servers.push(server);
-    const host = options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve) => server.listen(0, host, resolve));
-    const { port } = server.address() as AddressInfo;
     return {
       port,
       client: mw.client,
@@ -595,8 +628,7 @@ export class Bed {
   async cleanup(): Promise<void> {
     const servers = this.#servers.splice(0);
     const clients = this.#clients.splice(0);
-    for (const server of servers) server.closeAllConnections();
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    await Promise.all(servers.map(closeServer));
     await Promise.all(clients.map((c) => c.shutdown({ timeoutMs: 500 })));
     try {
       expect(this.mock.violations.map((v) => v.message)).to.deep.equal([]);

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { OursClient, OursDeliveryError, type OursError } from '../../src/index';
 import { consoleLogger } from '../../src/logger';
-import { closedPort } from '../faults/support';
+import { freePort } from '../support/http';
 import { clientFor, FAST_RETRY, TOKEN, withMock } from '../support/client';
 
 describe('error messages', () => {
@@ -31,7 +31,7 @@ describe('error messages', () => {
   });
 
   it('a network error names the URL, through every retry to the final loss', async () => {
-    const apiUrl = `http://127.0.0.1:${await closedPort()}/api/v1`;
+    const apiUrl = `http://127.0.0.1:${await freePort()}/api/v1`;
     const client = new OursClient({
       token: SECRET,
       apiUrl,

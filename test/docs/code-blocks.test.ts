@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { createMockOurs, type MockOurs } from '../../src/testing';
+import { freePort } from '../support/http';
 import { packedPackage, root, run, tsc, type Packed } from '../support/packed';
 import { codeBlocks, type CodeBlock } from './code-blocks';
 
@@ -125,14 +125,6 @@ describe('code blocks in README.md and docs/', function () {
     });
   }
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function runBlock(block: CodeBlock, dir: string, mock: MockOurs): Promise<void> {
   const port = await freePort();

@@ -3,9 +3,9 @@ import { expect } from 'chai';
 import { OursClient, OursDeliveryError, type ClientOptions, type OursError } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
 import { captureLogger, TOKEN } from '../support/client';
+import { freePort } from '../support/http';
 import {
   batchIds,
-  closedPort,
   expectBalanced,
   FRAMEWORK_NAME,
   hit,
@@ -137,7 +137,7 @@ for (const kind of KINDS) {
     });
 
     it('API down with connection refused, then a server comes up on that port: delivered exactly once', async () => {
-      const port = await closedPort();
+      const port = await freePort();
       const { client, errors } = makeClient({
         apiUrl: `http://127.0.0.1:${port}/api/v1`,
         retry: retry(60),

@@ -4,34 +4,28 @@
  * bounded concurrency, process-level hooks that catch unhandled rejections
  * and uncaught exceptions, and the stats invariant.
  */
-import {
-  createServer,
-  Agent,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Agent, IncomingMessage } from 'node:http';
 import { expect } from 'chai';
 import { expectBalanced } from '../support/client';
-import express from 'express';
-import express4 from 'express4';
-import Koa from 'koa';
-import Koa2 from 'koa2';
-import { ours as oursExpress } from '../../adapters/express';
-import { ours as oursKoa } from '../../adapters/koa';
 import type { OursClient } from '../../src/index';
 import type { MiddlewareOptions } from '../../src/request/middleware-options';
-import type { RequestTracker } from '../../src/request/tracker';
 import { send, type Reply } from '../support/http';
+import {
+  closeServer,
+  FRAMEWORKS,
+  serveApp,
+  type FrameworkName,
+  type Tracker,
+} from '../adapters/harness';
 
 export type Kind = 'express' | 'koa';
 export const KINDS: readonly Kind[] = ['express', 'koa'];
-export const FRAMEWORK_NAME: Record<Kind, string> = { express: 'Express 5', koa: 'Koa 3' };
+export const FRAMEWORK_NAME: Record<Kind, FrameworkName> = { express: 'Express 5', koa: 'Koa 3' };
+const PREVIOUS_MAJOR: Record<Kind, FrameworkName> = { express: 'Express 4', koa: 'Koa 2' };
 
 /** What a route handler gets, whatever the framework. */
 export interface RouteArgs {
-  ours: RequestTracker<unknown>;
+  ours: Tracker;
   req: IncomingMessage;
   /** Express `req` or Koa `ctx`. */
   target: unknown;
@@ -66,58 +60,33 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** A real Express 5 or Koa 3 app (or 4 / 2) on 127.0.0.1 with `ours({ client })` mounted. */
+/**
+ * A real Express 5 or Koa 3 app (or 4 / 2) on 127.0.0.1 with `ours({ client })`
+ * mounted, built by the adapter harness (`serveApp`): every response carries
+ * `x-app: ours-test`, so a driver can tell the app's own answers.
+ */
 export async function startApp(
   kind: Kind,
   client: OursClient,
   options: AppOptions = {},
 ): Promise<RunningApp> {
+  const name = (options.previousMajor ? PREVIOUS_MAJOR : FRAMEWORK_NAME)[kind];
+  const fw = FRAMEWORKS.find((f) => f.name === name)!;
   const route = options.route ?? trackById;
   const appErrors: unknown[] = [];
-  let listener: (req: IncomingMessage, res: ServerResponse) => void;
-  if (kind === 'express') {
-    const app = (options.previousMajor ? express4 : express)();
-    options.setup?.(app);
-    app.use(oursExpress({ client, ...options.ours }));
-    app.use((req, res) => {
-      const body = route({ ours: req.ours as RequestTracker<unknown>, req, target: req });
-      res.set('x-app', 'ours-test').send(body);
-    });
-    app.use(
-      (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-        appErrors.push(err);
-        res.status(500).send('app-error');
+  const { server, port } = await serveApp(
+    fw,
+    fw.ours({ client, ...options.ours }),
+    () =>
+      ({ ours, req, res, target }) => {
+        const body = route({ ours, req, target });
+        res.setHeader('x-app', 'ours-test');
+        return body;
       },
-    );
-    listener = app;
-  } else {
-    const app = new (options.previousMajor ? Koa2 : Koa)();
-    options.setup?.(app);
-    app.on('error', (err) => appErrors.push(err));
-    app.use(oursKoa({ client, ...options.ours }));
-    app.use(async (ctx) => {
-      const body = route({ ours: ctx.ours as RequestTracker<unknown>, req: ctx.req, target: ctx });
-      ctx.set('x-app', 'ours-test');
-      ctx.body = body;
-    });
-    listener = app.callback();
-  }
-  const server: Server = createServer(
-    { maxHeaderSize: options.maxHeaderSize ?? 16 * 1024 },
-    listener,
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    kind,
-    port,
     appErrors,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+    { setup: options.setup, maxHeaderSize: options.maxHeaderSize ?? 16 * 1024 },
+  );
+  return { kind, port, appErrors, close: () => closeServer(server) };
 }
 
 /** A response as the driver saw it. */
@@ -228,15 +197,6 @@ export const idsOf = (prefix: string, n: number): string[] =>
 export function batchIds(body: unknown): string[] {
   const events = (body as { events?: { distinctId?: string }[] } | undefined)?.events ?? [];
   return events.map((e) => String(e.distinctId));
-}
-
-/** A port nothing listens on (bound, read, released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export { sleep, until } from '../support/wait';

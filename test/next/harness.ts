@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort } from '../support/http';
 
 /*
  * The test app (test/next/app) built with the real `next build` and served
@@ -60,18 +60,6 @@ export async function buildApp(major: number): Promise<void> {
   mkdirSync(join(dir, 'public'), { recursive: true });
   // A token at build time too: Next evaluates route modules (the app's client) to collect page data.
   await runNext(major, ['build'], { OURS_TOKEN: 'build-time-token-123456' });
-}
-
-/** A free loopback port (for `next start -p`, which has no port 0 in every version). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePromise(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /** A running `next start`: its base URL, and a way to stop it. */

@@ -4,7 +4,8 @@ import { ours as oursExpress } from '../../adapters/express';
 import { ours as oursKoa } from '../../adapters/koa';
 import { OursClient, type ClientOptions, type Logger } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
-import { closedPort, processHooks, send, startApp } from '../faults/support';
+import { processHooks, send, startApp } from '../faults/support';
+import { freePort } from '../support/http';
 
 /** A token that cannot occur by accident in any text. */
 const SECRET = 'tok_live_S3CR3T_9f8e7d6c5b4a';
@@ -142,7 +143,7 @@ describe('security: the token never appears in logs, errors, stats or thrown mes
     track(refused);
     await refused.flush();
     // Network errors: connection refused, and a timeout.
-    const nowhere = make({ apiUrl: `http://127.0.0.1:${await closedPort()}/api/v1` });
+    const nowhere = make({ apiUrl: `http://127.0.0.1:${await freePort()}/api/v1` });
     track(nowhere);
     await nowhere.flush();
     // Validation errors, reported and (strict) thrown.

@@ -3,18 +3,21 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect } from 'chai';
 import { OursClient } from '../../src/client';
-import { HandOffBatch } from '../../src/request/hand-off-batch';
+import { HandOffBatch, type HandOff } from '../../src/request/hand-off-batch';
 import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
 import { nodeResponse } from '../../src/request/node-response';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A request's hand-off that runs `run`. */
+const handOff = (run: () => unknown): HandOff => ({ handOff: () => void run() });
+
 describe('request/hand-off-batch', () => {
   it('runs hand-offs at the end of the turn, in the order they came, once', async () => {
     const ran: string[] = [];
     const batch = new HandOffBatch(() => undefined);
-    batch.add(() => ran.push('a'));
-    batch.add(() => ran.push('b'));
+    batch.add(handOff(() => ran.push('a')));
+    batch.add(handOff(() => ran.push('b')));
     expect(ran).to.deep.equal([]); // not synchronously: the response is still being sent
     await turn();
     expect(ran).to.deep.equal(['a', 'b']);
@@ -25,10 +28,10 @@ describe('request/hand-off-batch', () => {
   it('drain() runs what waits at once, and the end of the turn does not run it again', async () => {
     const ran: string[] = [];
     const batch = new HandOffBatch(() => undefined);
-    batch.add(() => ran.push('a'));
+    batch.add(handOff(() => ran.push('a')));
     batch.drain();
     expect(ran).to.deep.equal(['a']);
-    batch.add(() => ran.push('b'));
+    batch.add(handOff(() => ran.push('b')));
     await turn();
     expect(ran).to.deep.equal(['a', 'b']);
   });
@@ -37,11 +40,13 @@ describe('request/hand-off-batch', () => {
     const ran: string[] = [];
     const errors: unknown[] = [];
     const batch = new HandOffBatch((err) => errors.push(err));
-    batch.add(() => ran.push('a'));
-    batch.add(() => {
-      throw new Error('boom');
-    });
-    batch.add(() => ran.push('c'));
+    batch.add(handOff(() => ran.push('a')));
+    batch.add(
+      handOff(() => {
+        throw new Error('boom');
+      }),
+    );
+    batch.add(handOff(() => ran.push('c')));
     await turn();
     expect(ran).to.deep.equal(['a', 'c']);
     expect(errors.map((e) => (e as Error).message)).to.deep.equal(['boom']);
@@ -51,8 +56,8 @@ describe('request/hand-off-batch', () => {
     const als = new AsyncLocalStorage<{ request: number }>();
     const batch = new HandOffBatch(() => undefined);
     const seen: unknown[] = [];
-    als.run({ request: 1 }, () => batch.add(() => seen.push(als.getStore())));
-    als.run({ request: 2 }, () => batch.add(() => seen.push(als.getStore())));
+    als.run({ request: 1 }, () => batch.add(handOff(() => seen.push(als.getStore()))));
+    als.run({ request: 2 }, () => batch.add(handOff(() => seen.push(als.getStore()))));
     await turn();
     expect(seen).to.deep.equal([undefined, undefined]);
   });
@@ -62,10 +67,10 @@ describe('request/hand-off-batch: settle(), for flush() and shutdown()', () => {
   it('runs what waits, hands over requests still open, and waits for pending work', async () => {
     const ran: string[] = [];
     const batch = new HandOffBatch(() => undefined);
-    batch.add(() => ran.push('finished'));
-    const open = (): void => void ran.push('still streaming');
+    batch.add(handOff(() => ran.push('finished')));
+    const open = handOff(() => ran.push('still streaming'));
     batch.open(open);
-    const closedAgain = batch.open(() => void ran.push('closed'));
+    const closedAgain = batch.open(handOff(() => void ran.push('closed')));
     batch.closed(closedAgain);
     batch.closed(closedAgain); // twice: a no-op
     let release!: () => void;
@@ -101,7 +106,7 @@ describe('request/hand-off-batch: open requests and the garbage collector', () =
     const inFlight: (ReturnType<HandOffBatch['open']> | undefined)[] = new Array(16);
     for (let i = 0; i < 2000; i++) {
       const request = { body: `${'x'.repeat(2000)}${i}` };
-      const opened = useBatch ? batch.open(() => void request.body.length) : undefined;
+      const opened = useBatch ? batch.open(handOff(() => void request.body.length)) : undefined;
       const slot = i % inFlight.length;
       const done = inFlight[slot];
       if (done) batch.closed(done);
@@ -123,7 +128,7 @@ describe('request/hand-off-batch: open requests and the garbage collector', () =
   it('settle() hands over the open requests oldest first, whichever closed in between', () => {
     const ran: number[] = [];
     const batch = new HandOffBatch(() => undefined);
-    const opened = [1, 2, 3, 4].map((n) => batch.open(() => ran.push(n)));
+    const opened = [1, 2, 3, 4].map((n) => batch.open(handOff(() => ran.push(n))));
     batch.closed(opened[0]!);
     batch.closed(opened[2]!);
     batch.settle();
@@ -157,7 +162,7 @@ describe('request/middleware-config: the hand-off batch', () => {
       logger: false,
     });
     const { handOffs } = resolveMiddlewareConfig({ client }, nodeResponse);
-    handOffs.add(() => client.track({ event: 'Waiting', userId: 'v1' }));
+    handOffs.add(handOff(() => client.track({ event: 'Waiting', userId: 'v1' })));
     const flushing = client.flush(); // nothing listens on port 9: the event is queued, then fails or waits
     expect(client.stats().tracked).to.equal(1);
     await client.shutdown({ timeoutMs: 50 });

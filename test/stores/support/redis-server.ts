@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freePort } from '../../support/http';
 
 /** How to get the server the Redis store tests need, said when it is missing. */
 export const INSTALL_HINT =
@@ -10,15 +10,6 @@ export const INSTALL_HINT =
 export interface RedisServer {
   port: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Waits for redis-server to say it is ready; rejects with its output if it exits first. */
