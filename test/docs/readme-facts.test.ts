@@ -66,3 +66,31 @@ describe('README facts', () => {
     expect(text).to.include('.ci/run');
   });
 });
+
+describe('docs/promises.md', () => {
+  const promises = readFileSync(join(root, 'docs/promises.md'), 'utf8');
+  const CITATION =
+    /`(test\/[\w/.-]+\.test\.ts)`((?:\s*›\s*"(?:[^"\\]|\\.)*"(?:,\s*"(?:[^"\\]|\\.)*")*)?)/g;
+
+  it('names only tests that exist, in the files it names', () => {
+    const missing: string[] = [];
+    let cited = 0;
+    for (const [, file, names] of promises.matchAll(CITATION)) {
+      let source: string;
+      try {
+        source = readFileSync(join(root, file!), 'utf8');
+      } catch {
+        missing.push(file!);
+        continue;
+      }
+      for (const [, name] of names!.matchAll(/"((?:[^"\\]|\\.)*)"/g)) {
+        cited++;
+        // `${…}` and `…` stand for what a test fills in per case.
+        const pieces = name!.replace(/\\"/g, '"').split(/\$\{[^}]*\}|…/);
+        if (!pieces.every((piece) => source.includes(piece))) missing.push(`${file} › ${name}`);
+      }
+    }
+    expect(cited, 'citations found').to.be.above(100);
+    expect(missing).to.deep.equal([]);
+  });
+});

@@ -44,7 +44,7 @@ describe('worker bundle (esbuild, platform browser, conditions workerd/worker/ed
     expect(bundle.gzipBytes).to.be.below(BUDGET_BYTES);
   });
 
-  it('is the size the README\'s "Runtimes" section states, to the KB', () => {
+  it('is the size the Runtimes section of the README states, to the KB', () => {
     const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
     const stated = /worker bundle is about (\d+) KB min\+gzip/.exec(readme);
     expect(stated, 'the README states the size').to.not.equal(null);
