@@ -3,8 +3,7 @@ import { expect } from 'chai';
 import express from 'express';
 import { ours } from '../../adapters/express';
 import { OursClient, type Logger } from '../../src/index';
-import { createMockOurs, type MockOurs } from '../../src/testing';
-import { TOKEN } from '../support/client';
+import { TOKEN, withMock } from '../support/client';
 import { processHooks, send } from '../faults/support';
 
 /**
@@ -33,17 +32,10 @@ const fast = { initialDelayMs: 1, maxDelayMs: 5, jitterMs: [0, 0] as const, maxA
 
 describe('security: event bodies never reach the log', function () {
   this.timeout(30_000);
+  const t = withMock();
   const hooks = processHooks();
-  let mock: MockOurs;
-  before(async () => {
-    hooks.install();
-    mock = await createMockOurs({ token: TOKEN });
-  });
-  after(async () => {
-    await mock.close();
-    hooks.check();
-  });
-  afterEach(() => mock.reset());
+  before(() => hooks.install());
+  after(() => hooks.check());
 
   const track = (client: OursClient, n = 2): void => {
     for (let i = 0; i < n; i++)
@@ -61,7 +53,7 @@ describe('security: event bodies never reach the log', function () {
     const make = (): OursClient =>
       new OursClient({
         token: TOKEN,
-        apiUrl: mock.url,
+        apiUrl: t.mock.url,
         retry: fast,
         flushIntervalMs: 5,
         timeoutMs: 150,
@@ -76,11 +68,11 @@ describe('security: event bodies never reach the log', function () {
     ];
     for (const script of scripts) {
       const client = make();
-      mock.respondWith(script);
+      t.mock.respondWith(script);
       track(client);
       await client.flush();
       await client.shutdown();
-      mock.reset();
+      t.mock.reset();
     }
     // Invalid input: a value over its limit, a value of the wrong type.
     const invalid = make();
@@ -91,7 +83,7 @@ describe('security: event bodies never reach the log', function () {
       eventProperties: { nested: { reason: SECRET } as unknown as string },
     });
     // A shutdown deadline with the API hung: the loss is reported with a count.
-    mock.respondWith({ hang: true });
+    t.mock.respondWith({ hang: true });
     track(invalid);
     await invalid.shutdown({ timeoutMs: 100 });
 
@@ -101,7 +93,7 @@ describe('security: event bodies never reach the log', function () {
 
   it('a request whose hooks fail is reported without the request content', async () => {
     const { logger, lines } = sink();
-    const client = new OursClient({ token: TOKEN, apiUrl: mock.url, flushIntervalMs: 5, logger });
+    const client = new OursClient({ token: TOKEN, apiUrl: t.mock.url, flushIntervalMs: 5, logger });
     const app = express();
     app.use(
       ours({
