@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
 import { OursClient, OursValidationError } from '../../src/index';
 import { createMockOurs } from '../../src/testing';
 import { root } from '../support/packed';
@@ -92,5 +92,40 @@ describe('docs/promises.md', () => {
     }
     expect(cited, 'citations found').to.be.above(100);
     expect(missing).to.deep.equal([]);
+  });
+});
+
+describe('links between the docs', () => {
+  /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+  const slug = (heading: string): string =>
+    heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}_\- ]/gu, '')
+      .replace(/ /g, '-');
+  const anchorsOf = (file: string): string[] =>
+    [...readFileSync(join(root, file), 'utf8').matchAll(/^#+ (.*)$/gm)].map((m) => slug(m[1]!));
+
+  it('every relative link of README.md, CONTRIBUTING.md and docs/ resolves, anchors included', () => {
+    const files = [
+      'README.md',
+      'CONTRIBUTING.md',
+      ...readdirSync(join(root, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
+    const broken: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(join(root, file), 'utf8');
+      for (const [, link] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(link!)) continue;
+        const [path, anchor] = link!.split('#') as [string, string | undefined];
+        const target = path ? normalize(join(dirname(file), path)) : file;
+        if (!existsSync(join(root, target))) broken.push(`${file}: ${link}`);
+        else if (anchor && target.endsWith('.md') && !anchorsOf(target).includes(anchor))
+          broken.push(`${file}: ${link} (no such heading)`);
+      }
+    }
+    expect(broken).to.deep.equal([]);
   });
 });
