@@ -61,9 +61,9 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
   identify?: ((req: Req) => Identity | undefined | Promise<Identity | undefined>) | undefined;
   /**
    * Redact, enrich or drop each event before it is queued; may be async.
-   * Return the event, `null` to drop it, or nothing to send it as the hook left it.
-   * @remarks The event may be changed in place or replaced. Each call gets its
-   * own event: a change to one never shows in another.
+   * Return the event (changed in place or a new one), `null` to drop it, or
+   * nothing to send it as the hook left it. Each call gets its own event: a
+   * change to one never shows in another.
    */
   beforeSend?:
     ((event: TrackEvent, req: Req) => BeforeSendResult | Promise<BeforeSendResult>) | undefined;
