@@ -69,7 +69,7 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
     ((event: TrackEvent, req: Req) => BeforeSendResult | Promise<BeforeSendResult>) | undefined;
   /**
    * How long an async `skip`, `identify` or `beforeSend` may take; past it,
-   * or on a throw, the events it decides on are dropped (`hook_failed`).
+   * or when it throws or rejects, its events are dropped (`hook_failed`).
    * @remarks The failure is reported on the client's `error` event; the events
    * are never sent unchecked. @defaultValue 5000
    */
