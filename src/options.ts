@@ -58,19 +58,20 @@ export interface ClientOptions extends ExperimentClientOptions {
   endpoint?: 'batch' | 'track' | undefined;
   /**
    * Any fetch-compatible function (Node's global fetch, node-fetch, undici).
-   * @defaultValue Node's `http`/`https` client with kept-alive connections (`maxInFlight` of them); the global `fetch` on Workers and the edge
+   * @remarks The default on Node, Bun and Deno keeps `maxInFlight` connections alive.
+   * @defaultValue Node's `http`/`https` (the global `fetch` on Workers and the edge)
    */
   fetch?: FetchLike | undefined;
   /** A pino-compatible logger, or `false` for silence. @defaultValue warnings and errors to the console */
   logger?: Logger | false | undefined;
   /**
    * On the first SIGTERM or SIGINT, deliver what is queued (within
-   * `timeoutMs`). If your app listens for that signal too, it keeps control
-   * of exiting; otherwise the signal is raised again once delivery is done,
-   * so the process ends as it would have (exit code 143 / 130). A second
-   * signal is not held back. `false`: no signal listeners at all. Node, Bun
-   * and Deno only: on Workers and the edge there is no process, and `true` is
-   * an `OursConfigError`.
+   * `timeoutMs`); an app that listens for that signal too keeps control of
+   * exiting. `false`: no signal listeners at all.
+   * @remarks Without a listener of the app's, the signal is raised again once
+   * delivery is done, so the process ends as it would have (exit code 143 /
+   * 130). A second signal is not held back. Node, Bun and Deno only: on
+   * Workers and the edge there is no process, and `true` is an `OursConfigError`.
    * @defaultValue true (false on Workers and the edge)
    */
   handleSignals?: boolean | undefined;

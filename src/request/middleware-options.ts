@@ -18,8 +18,8 @@ export type BeforeSendResult = TrackEvent | IdentifyEvent | null | undefined | v
  */
 export interface MiddlewareOptions<Req> extends ClientOptions {
   /**
-   * A client to share with the rest of the app. Mutually exclusive with client
-   * options. Without it, `ours()` calls with identical client options share
+   * A client to share with the rest of the app, instead of client options.
+   * @remarks Without it, `ours()` calls with identical client options share
    * one client while it is open (see `ours(...).client`).
    */
   client?: OursClient | undefined;
@@ -28,21 +28,23 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
   /** Read the end user's IP. `false` leaves it out of every event. @defaultValue true */
   collectIp?: boolean | undefined;
   /**
-   * Which proxies to trust for `X-Forwarded-For`, with proxy-addr semantics
-   * (hop count, CIDR list, or `(addr, i) => boolean`), for apps that have not
-   * configured their framework's own trust. Or the platform the app runs
-   * behind, whose edge overwrites a header with the client's address:
-   * `'cloudflare'` (`CF-Connecting-IP`), `'vercel'` (`X-Real-IP`, then
-   * `X-Forwarded-For`); anywhere else a client could forge those.
-   * @defaultValue the framework's setting (Express `trust proxy`, Koa
-   * `app.proxy` + `app.maxIpsCount`; fetch and Hono: the peer address when given, else none)
+   * Which proxies to trust for `X-Forwarded-For` (proxy-addr semantics: hop
+   * count, CIDR list, or `(addr, i) => boolean`), or the platform whose edge
+   * sets the client's address: `'cloudflare'`, `'vercel'`.
+   * @remarks For apps that have not configured their framework's own trust.
+   * `'cloudflare'` reads `CF-Connecting-IP`, `'vercel'` `X-Real-IP`, then
+   * `X-Forwarded-For`; anywhere else a client could forge those. The default
+   * is Express's `trust proxy`, Koa's `app.proxy` + `app.maxIpsCount`,
+   * Fastify's `trustProxy`; fetch and Hono: the peer address when given, else none.
+   * @defaultValue the framework's setting
    */
   trustProxy?: TrustSetting | TrustPreset | undefined;
   /**
-   * Where else the IP may come from. `'request-ip'` reads the first address in
-   * client-settable headers (`X-Client-IP`, `X-Forwarded-For`, CDN headers):
-   * any client can forge it, so use it only where an edge overwrites those
-   * headers. Needs the `request-ip` package installed. A function wins over all.
+   * Where else the IP may come from: a function (it wins over all), or
+   * `'request-ip'`, which trusts client-settable headers (forgeable).
+   * @remarks `'request-ip'` reads the first address in `X-Client-IP`,
+   * `X-Forwarded-For` and CDN headers: use it only where an edge overwrites
+   * those headers. Needs the `request-ip` package installed.
    */
   clientIp?: 'request-ip' | ((req: Req) => string | undefined) | undefined;
   /**
@@ -73,39 +75,39 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
       ) => BeforeSendResult | Promise<BeforeSendResult>)
     | undefined;
   /**
-   * How long an async `skip`, `identify` or `beforeSend` may take. A hook that
-   * throws, rejects or does not settle in time is reported on the client's
-   * `error` event, and the events it decides on are dropped (reason
-   * `hook_failed`), never sent unchecked. @defaultValue 5000
+   * How long an async `skip`, `identify` or `beforeSend` may take; past it,
+   * or when it throws or rejects, its events are dropped (`hook_failed`).
+   * @remarks The failure is reported on the client's `error` event; the events
+   * are never sent unchecked. @defaultValue 5000
    */
   hookTimeoutMs?: number | undefined;
   /**
-   * When the browser sends `Sec-GPC: 1`: `'annotate'` sends the event with
-   * `eventProperties.gpc = 'true'` (a place that cannot overwrite stored
-   * consent, so Ours' destination rules can act on it); `'consent'` sends it
-   * with `userProperties.consent.advertising = 'false'` (Ours'
-   * `autoDisableOnGPC`); `'drop'` sends nothing for that request; `'ignore'`
-   * does none of these. @defaultValue 'annotate'
+   * When the browser sends `Sec-GPC: 1`: `'annotate'` sets
+   * `eventProperties.gpc = 'true'`; `'consent'` sends
+   * `userProperties.consent.advertising = 'false'`; `'drop'` sends nothing
+   * for that request; `'ignore'` does none of these.
+   * @remarks `eventProperties` cannot overwrite stored consent, so Ours'
+   * destination rules can act on it; `'consent'` is what Ours'
+   * `autoDisableOnGPC` does in the browser. @defaultValue 'annotate'
    */
   gpc?: 'annotate' | 'consent' | 'drop' | 'ignore' | undefined;
   /**
-   * Redaction of `current_url`, `referrer` and `pathname`, on by default:
-   * the values of secret and personal query parameters (tokens, codes,
-   * passwords, keys, session ids, email/phone/name-like keys; the list is in
-   * docs/privacy.md) and email-like values become `REDACTED`, keys kept;
-   * campaign parameters never. An array adds keys; a function
-   * `(url, req) => string | undefined` replaces the rules; `{ keys, url,
-   * pathname }` also templates paths; `false` sends URLs as they are.
+   * Redaction of `current_url`, `referrer` and `pathname`: an array adds
+   * keys; a function `(url, req) => string | undefined` replaces the rules;
+   * `{ keys, url, pathname }` also templates paths; `false` sends URLs as they are.
+   * @remarks On by default: the values of secret and personal query
+   * parameters (tokens, codes, passwords, keys, session ids,
+   * email/phone/name-like keys; the list is in docs/privacy.md) and
+   * email-like values become `REDACTED`, keys kept; campaign parameters never.
    * @defaultValue the documented rules
    */
   redact?: RedactOption<Req> | undefined;
   /**
-   * The visitor's consent, attached to every event as
-   * `userProperties.consent` (Ours' mappers and Global Consent Center act on
-   * it): a function `(req) => ({ analytics: true, advertising: false })`, or
-   * `'cookie'` to read the Ours consent banner's `op_consent` cookie (`{
-   * cookie: name }` for another name). Nothing is attached when it yields
-   * nothing. @defaultValue none
+   * The visitor's consent, sent as `userProperties.consent` of every event:
+   * `(req) => ({ analytics: true, advertising: false })`, or `'cookie'` for
+   * the Ours consent banner's `op_consent` cookie (`{ cookie: name }` for another).
+   * @remarks Ours' mappers and Global Consent Center act on it. Nothing is
+   * attached when it yields nothing. @defaultValue none
    */
   consent?: ConsentOption<Req> | undefined;
   /**

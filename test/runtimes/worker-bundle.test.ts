@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { join } from 'node:path';
 import { bundleForWorkers, type WorkerBundle } from './worker-bundle';
 
 /**
@@ -50,6 +52,13 @@ describe('worker bundle (esbuild, platform browser, conditions workerd/worker/ed
       `      worker bundle: ${bundle.code.length} bytes minified, ${bundle.gzipBytes} bytes min+gzip`,
     );
     expect(bundle.gzipBytes).to.be.below(BUDGET_BYTES);
+  });
+
+  it('is the size the Runtimes section of the README states, to the KB', () => {
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    const stated = /worker bundle is about (\d+) KB min\+gzip/.exec(readme);
+    expect(stated, 'the README states the size').to.not.equal(null);
+    expect(Math.abs(Number(stated![1]) * 1024 - bundle.gzipBytes)).to.be.at.most(1024);
   });
 });
 
