@@ -7,14 +7,11 @@
  * test beside it: real and forged X-Forwarded-Host / -Proto, each request's
  * own getters against its event.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import express5, { type Request } from 'express';
-import express4 from 'express4';
-import { ours as oursExpress } from '../../adapters/express';
-import { adapterSuite, send } from '../adapters/harness';
+import type { Request } from 'express';
+import { adapterSuite } from '../adapters/harness';
 import { differential } from './differential';
+import { throughSubApp } from './sub-app';
 
 const REQUESTS: Record<string, string>[] = [
   {},
@@ -84,36 +81,17 @@ adapterSuite("adapter: the event's host and protocol are Express's", (t) => {
   }
 
   it("a mounted sub-app's own trust proxy: host and protocol are the sub-app's req.hostname and req.protocol", async () => {
-    const express = t.fw.name === 'Express 4' ? express4 : express5;
-    const app = express();
-    app.use(oursExpress({ client: t.client() }));
-    const sub = express();
-    sub.set('trust proxy', 1); // the parent trusts nothing
-    let theirs: ReturnType<typeof expected> | undefined;
-    sub.get('/x', (req, res) => {
-      theirs = expected(req as Request);
-      req.ours.track('E');
-      res.send('ok');
-    });
-    app.use('/sub', sub);
-    const server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      await send(port, '/sub/x', {
-        headers: {
-          cookie: 'ours_device_id=0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10',
-          'x-forwarded-host': 'edge.example',
-          'x-forwarded-proto': 'https',
-        },
-      });
-      const [event] = await t.mock.waitFor(1);
-      expect(theirs).to.deep.equal({ host: 'edge.example', origin: 'https://edge.example' });
-      expect(event!.defaultProperties?.host).to.equal(theirs!.host);
-      expect(event!.defaultProperties?.current_url).to.equal(`${theirs!.origin}/sub/x`);
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    const { theirs, event } = await throughSubApp(
+      t,
+      {
+        cookie: 'ours_device_id=0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10',
+        'x-forwarded-host': 'edge.example',
+        'x-forwarded-proto': 'https',
+      },
+      expected,
+    );
+    expect(theirs).to.deep.equal({ host: 'edge.example', origin: 'https://edge.example' });
+    expect(event.defaultProperties?.host).to.equal(theirs.host);
+    expect(event.defaultProperties?.current_url).to.equal(`${theirs.origin}/sub/x`);
   });
 });

@@ -6,15 +6,12 @@
  * the framework's own `req.ip` / `ctx.ip` / `request.ip` (node: the socket's
  * peer), the event must carry the same.
  */
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { expect } from 'chai';
-import express5 from 'express';
-import express4 from 'express4';
-import { ours as oursExpress } from '../../adapters/express';
 import { normalizeIp } from '../../src/request/client-ip';
-import { adapterSuite, send, type StartOptions } from '../adapters/harness';
+import { adapterSuite, type StartOptions } from '../adapters/harness';
 import { differential } from './differential';
+import { throughSubApp } from './sub-app';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
 const VISITOR = '0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10';
@@ -159,36 +156,17 @@ adapterSuite("adapter: the event's IP is the framework's", (t) => {
 
   if (t.fw.kind === 'express') {
     it("a mounted sub-app's own trust proxy: the IP is the sub-app's req.ip", async () => {
-      const express = t.fw.name === 'Express 4' ? express4 : express5;
-      const app = express();
-      app.use(oursExpress({ client: t.client() }));
-      const sub = express();
-      sub.set('trust proxy', 1); // the parent trusts nothing
-      let theirs: string | undefined;
-      sub.get('/x', (req, res) => {
-        theirs = req.ip;
-        req.ours.track('E');
-        res.send('ok');
-      });
-      app.use('/sub', sub);
-      const server = createServer(app);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      try {
-        const { port } = server.address() as AddressInfo;
-        await send(port, '/sub/x', {
-          headers: {
-            cookie: `ours_device_id=${VISITOR}`,
-            'user-agent': UA,
-            'x-forwarded-for': '198.51.100.1, 203.0.113.5',
-          },
-        });
-        const [event] = await t.mock.waitFor(1);
-        expect(theirs).to.equal('203.0.113.5');
-        expect(event!.identityContext?.ip).to.equal(theirs);
-      } finally {
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-      }
+      const { theirs, event } = await throughSubApp(
+        t,
+        {
+          cookie: `ours_device_id=${VISITOR}`,
+          'user-agent': UA,
+          'x-forwarded-for': '198.51.100.1, 203.0.113.5',
+        },
+        (req) => req.ip,
+      );
+      expect(theirs).to.equal('203.0.113.5');
+      expect(event.identityContext?.ip).to.equal(theirs);
     });
   }
 
