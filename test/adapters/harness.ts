@@ -624,6 +624,17 @@ export class Bed {
     };
   }
 
+  /**
+   * Serves an app the test built itself (a sub-app, a router) on 127.0.0.1
+   * and a free port, closed after the test; returns its port.
+   */
+  async listen(listener: RequestListener): Promise<number> {
+    const server = createServer(listener);
+    this.#servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
   /** afterEach: close apps, shut clients down (delivering what they hold), check the mock. */
   async cleanup(): Promise<void> {
     const servers = this.#servers.splice(0);

@@ -3,8 +3,6 @@
  * redacted URLs and referrers, consent on every event, opt-out, visitor ids
  * that are ids.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import express5 from 'express';
 import express4 from 'express4';
@@ -131,20 +129,13 @@ adapterSuite('adapter: privacy', (t) => {
           res.send('ok');
         });
         app.use('/clinic', router);
-        const server = createServer(app);
-        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-        try {
-          const { port } = server.address() as AddressInfo;
-          await send(port, '/clinic/patients/4711?tab=notes', { headers: BROWSER });
-          const [event] = await t.mock.waitFor(1);
-          expect(event!.defaultProperties).to.deep.include({
-            pathname: '/clinic/patients/:id',
-            current_url: `http://127.0.0.1:${port}/clinic/patients/:id?tab=notes`,
-          });
-        } finally {
-          server.closeAllConnections();
-          await new Promise((resolve) => server.close(resolve));
-        }
+        const port = await t.listen(app);
+        await send(port, '/clinic/patients/4711?tab=notes', { headers: BROWSER });
+        const [event] = await t.mock.waitFor(1);
+        expect(event!.defaultProperties).to.deep.include({
+          pathname: '/clinic/patients/:id',
+          current_url: `http://127.0.0.1:${port}/clinic/patients/:id?tab=notes`,
+        });
       });
     }
 

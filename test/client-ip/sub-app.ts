@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express5, { type Request } from 'express';
 import express4 from 'express4';
 import { ours as oursExpress } from '../../adapters/express';
@@ -28,14 +26,7 @@ export async function throughSubApp<T>(
     res.send('ok');
   });
   app.use('/sub', sub);
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await send((server.address() as AddressInfo).port, '/sub/x', { headers });
-    const [event] = await t.mock.waitFor(1);
-    return { theirs: theirs as T, event: event! };
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  await send(await t.listen(app), '/sub/x', { headers });
+  const [event] = await t.mock.waitFor(1);
+  return { theirs: theirs as T, event: event! };
 }
