@@ -22,7 +22,7 @@ import {
 } from '../src/request/web-response';
 import { webSource } from '../src/request/web-source';
 import type { SetupWording } from '../src/request/setup-wording';
-import { unmounted } from '../src/request/unmounted';
+import { coverLoadedHono, coverUnmounted } from './hono-unmounted';
 
 /** How a Hono app sets the middleware up, for the messages that name the fix. */
 const HONO_SETUP: SetupWording = {
@@ -45,7 +45,9 @@ export type HonoTracker = RequestTracker<OursHonoContext, WebResponse>;
 /**
  * What the middleware adds to an app's `Env`: `new Hono<OursEnv>()`, or
  * `new Hono<{ Bindings: MyBindings } & OursEnv>()`, types `c.var.ours` and
- * `c.get('ours')` in every route.
+ * `c.get('ours')` in every route. Read it as `c.var.ours`: where the
+ * middleware did not run, that is a stand-in that says where to mount it,
+ * while `c.get('ours')` is undefined (see docs/hono.md).
  */
 export interface OursEnv {
   Variables: { ours: HonoTracker };
@@ -118,12 +120,13 @@ export function ours<E extends Env = any>(options: OursHonoOptions<E> = {}): Our
       return undefined;
     }
   };
+  coverLoadedHono(); // routes this middleware does not run for read a stand-in, from the first request
   let contextPrototype: object | undefined;
   const middleware = async function oursMiddleware(
     c: Context<OursEnv>,
     next: () => Promise<void>,
   ): Promise<void> {
-    // The app's own Hono (any copy): from now on, routes this middleware does not run for read a stand-in.
+    // A copy of Hono not found at startup: from now on, its routes this middleware does not run for read a stand-in.
     if (contextPrototype !== Object.getPrototypeOf(c))
       coverUnmounted((contextPrototype = Object.getPrototypeOf(c) as object));
     const existing = c.get('ours') as HonoTracker | undefined;
@@ -146,37 +149,6 @@ export function ours<E extends Env = any>(options: OursHonoOptions<E> = {}): Our
     }
   };
   return Object.assign(middleware, { client: config.client });
-}
-
-/** What a route that reads `c.var.ours` where the middleware did not run is told to do. */
-const STAND_IN = unmounted(
-  'c.var',
-  'mount it before the routes that track, on a path that covers them: `app.use(ours({ client }))` first (Hono runs middleware in the order it is added)',
-);
-
-/** Marks a Context prototype whose `var` getter gives the stand-in. */
-const kCovered = Symbol.for('ours-middleware.honoVar');
-
-/**
- * Wraps Hono's `c.var` getter (a fresh object per read, built from what
- * `c.set()` stored) so that where the middleware did not run, `c.var.ours` is
- * the stand-in that says so rather than `undefined` and a TypeError. Hono
- * keeps `c.get()` in a private field, beyond reach: `c.get('ours')` stays
- * undefined there. Done once per Hono copy, at its first request through here.
- */
-function coverUnmounted(proto: object): void {
-  const descriptor = Object.getOwnPropertyDescriptor(proto, 'var');
-  const read = descriptor?.get;
-  if (!read || (proto as Record<symbol, unknown>)[kCovered]) return;
-  Object.defineProperty(proto, kCovered, { value: true });
-  Object.defineProperty(proto, 'var', {
-    ...descriptor,
-    get(this: Context) {
-      const vars = read.call(this) as Record<string, unknown>;
-      if (vars.ours === undefined) vars.ours = STAND_IN;
-      return vars;
-    },
-  });
 }
 
 /**
