@@ -165,7 +165,7 @@ function appGetters(req: ExpressRequest): AppGetters | undefined {
  * wrapper, unnamed). True where nothing defines it: not an Express request.
  */
 function isExpressOwn(proto: object, name: string): boolean {
-  for (let at: object | null = proto; at && at !== IncomingMessage.prototype; ) {
+  for (let at: object | null = proto; at && at !== IncomingMessage.prototype;) {
     const getter = Object.getOwnPropertyDescriptor(at, name);
     const above = Object.getPrototypeOf(at) as object | null;
     if (getter)

@@ -167,7 +167,7 @@ adapterSuite("adapter: the event's host and protocol are Express's", (t) => {
       });
     });
 
-    it("on express.request (every app of that copy of Express): the event follows them", async () => {
+    it('on express.request (every app of that copy of Express): the event follows them', async () => {
       const base = (t.fw.name === 'Express 4' ? express4 : express5).request;
       const saved = Object.getOwnPropertyDescriptors(base);
       Object.defineProperties(base, CDN_GETTERS);
