@@ -167,7 +167,9 @@ export class RequestTracker<Req = unknown, Res = unknown> implements TrackedRequ
       const { response, cookieDomain } = this.#config;
       if (response.headersSent(this.#res)) {
         this.#optOutCookie = 'too late';
-        return this.#report(new OursError(optOutTooLate(response.noCookieReason?.(this.#res))));
+        return this.#report(
+          new OursError(optOutTooLate(response.noCookieReason?.(this.#res, 'opt-out'))),
+        );
       }
       // A visitor minted by an earlier track() of this request: an opted-out browser gets no new id.
       if (this.#mintedCookie !== undefined) response.removeCookie(this.#res, this.#mintedCookie);
@@ -360,7 +362,8 @@ export class RequestTracker<Req = unknown, Res = unknown> implements TrackedRequ
     if (this.#mintedUserId || this.context.userId) return;
     const { response, cookieName, cookieDomain } = this.#config;
     if (response.headersSent(this.#res))
-      return void (this.#noVisitorCookie = response.noCookieReason?.(this.#res) ?? HEADERS_SENT);
+      return void (this.#noVisitorCookie =
+        response.noCookieReason?.(this.#res, 'visitor') ?? HEADERS_SENT);
     this.#mintedUserId = platform.randomUUID();
     this.#mintedCookie = visitorCookie(
       cookieName,
