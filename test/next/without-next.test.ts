@@ -92,6 +92,28 @@ describe('ours-middleware/next without Next.js installed', () => {
     }
   });
 
+  it('optOut() twice in a route handler, after a track() with setVisitorCookie: one opt-out cookie, no visitor cookie, nothing sent', async () => {
+    const client = new OursClient({ token: 'next-token-123456', logger: false });
+    try {
+      const handler = withOurs(
+        (_request, ctx) => {
+          ctx.ours.track('Before');
+          ctx.ours.optOut();
+          ctx.ours.optOut();
+          return new Response('ok');
+        },
+        { client, setVisitorCookie: true },
+      );
+      const res = await handler(new Request('https://shop.test/privacy'), {});
+      expect(res.headers.getSetCookie()).to.deep.equal([
+        `ours_opt_out=1; Max-Age=${5 * 365 * 24 * 3600}; Path=/; Secure; SameSite=Lax`,
+      ]);
+      expect(client.stats()).to.include({ tracked: 1, dropped: 1, queued: 0 });
+    } finally {
+      await client.shutdown();
+    }
+  });
+
   it('optOut() twice in a server component (no cookie can be set there): reported once, naming where to call it; the calls dropped', async () => {
     const client = new OursClient({ token: 'next-token-123456', logger: false });
     const errors: Error[] = [];
