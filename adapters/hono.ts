@@ -196,20 +196,20 @@ function coverUnmounted(proto: object | undefined): void {
   });
 }
 
-let looked = false;
+/** Whether `import('hono')` was asked already (once per process). */
+let imported = false;
 
 /**
  * Covers the app's Hono from the start, before any request went through the
  * middleware (a route outside its path may be the first one asked): a
  * CommonJS app's, if it has loaded one (nothing is loaded for it), else the
- * one `import('hono')` gives, which is an ES module app's, a bundle's (a
- * Worker's) and Bun's and Deno's. Once per process. A copy found neither way
- * is covered at the first request the middleware sees (`coverUnmounted`).
+ * one `import('hono')` gives (once per process), which is an ES module app's,
+ * a bundle's (a Worker's) and Bun's and Deno's. A copy found neither way is
+ * covered at the first request the middleware sees (`coverUnmounted`).
  */
 function coverLoadedHono(): void {
-  if (looked) return;
-  looked = true;
-  if (coverCommonJs()) return;
+  if (coverCommonJs() || imported) return;
+  imported = true;
   import('hono').then(
     (hono: HonoModule) => coverUnmounted(hono.Context?.prototype),
     () => undefined, // no Hono to import here (a bundle without it): the first request covers it

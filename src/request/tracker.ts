@@ -26,6 +26,7 @@ import { visitorCookie } from './visitor-cookie';
 
 export type { IdentifyOverrides, TrackOverrides } from './held-call';
 
+/** Why an `optOut()` could not set its cookie, where the adapter does not say (see `ResponseControl.noCookieReason`). */
 const OPT_OUT_HEADERS_SENT =
   'the response headers were already sent. Call optOut() before the response starts (before streaming a body).';
 /** The report of an `optOut()` whose cookie could not be set: `reason`, why (the adapter's, else the headers were sent). */
