@@ -11,6 +11,8 @@ export default tseslint.config(
       'test/runtimes/bin/',
       'test/package/fixtures/',
       'test/next/*/build/', // next build's output, left by the Next tests
+      'test/next/*/example-types/', // examples/next copied for its type check
+      'test/next/*/example-broken/',
       '**/*.d.ts',
       'src/contract/types.ts',
       'src/contract/schema.ts',

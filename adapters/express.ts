@@ -60,6 +60,8 @@ class ExpressSource implements RequestSource {
   readonly #trust: TrustFunction | undefined;
   /** `trust(socketAddress, 0)`: whether Express reads the forwarding headers at all. */
   #peerTrusted: boolean | undefined;
+  /** What the app's own getters said, for those it redefines (see `appGetters`); read at the first track(), as `#trust`. */
+  readonly #app: AppGetters | undefined;
   constructor(
     private readonly req: ExpressRequest,
     readonly socketAddress: string | undefined,
@@ -67,6 +69,7 @@ class ExpressSource implements RequestSource {
     this.#headers = req.headers;
     this.#trust = req.app?.get('trust proxy fn') as TrustFunction | undefined;
     this.url = req.originalUrl ?? req.url ?? '/';
+    this.#app = appGetters(req);
   }
   header(name: string): string | undefined {
     const value = this.#headers[name];
@@ -78,6 +81,7 @@ class ExpressSource implements RequestSource {
    * Express reads the socket, which is empty once the client has gone.
    */
   ip(): string | undefined {
+    if (this.#app?.ip) return this.#app.ip.value;
     // proxy-addr stops at an untrusted peer: the socket's address is the answer.
     if (!this.#trust || this.socketAddress === undefined || !this.#trustsPeer())
       return this.socketAddress;
@@ -85,6 +89,7 @@ class ExpressSource implements RequestSource {
   }
   /** Express's `req.protocol`: `X-Forwarded-Proto`'s first value from a trusted peer. */
   protocol(): string | undefined {
+    if (this.#app?.protocol) return this.#app.protocol.value;
     if (!this.#trust) return this.req.protocol;
     const own = (this.req.socket as { encrypted?: boolean } | undefined)?.encrypted
       ? 'https'
@@ -99,6 +104,7 @@ class ExpressSource implements RequestSource {
    * deprecates `req.host`.
    */
   host(): string | undefined {
+    if (this.#app?.hostname) return hostWithPort(this.#app.hostname.value, this.#headers.host);
     if (!this.#trust) return hostWithPort(this.req.hostname, this.#headers.host);
     const forwarded = this.header('x-forwarded-host');
     const host =
@@ -110,6 +116,66 @@ class ExpressSource implements RequestSource {
     this.#peerTrusted ??= Boolean(this.#trust!(this.socketAddress as string, 0));
     return this.#peerTrusted;
   }
+}
+
+/** The app's answers, for the getters it redefines: `{ value }`, so an answer of `undefined` counts too. */
+type AppGetters = Partial<Record<'protocol' | 'hostname' | 'ip', { value: string | undefined }>>;
+
+/**
+ * The getters `ExpressSource` computes itself, and which of them follows
+ * each: Express 5's `req.hostname` reads `req.host`.
+ */
+const COMPUTED = [
+  ['protocol', 'protocol'],
+  ['hostname', 'hostname'],
+  ['host', 'hostname'],
+  ['ip', 'ip'],
+] as const;
+
+/** Per request prototype (an app's `app.request`): the getters of `COMPUTED` the app redefines, if any. */
+const redefinedBy = new WeakMap<object, readonly (keyof AppGetters)[]>();
+
+/**
+ * An app may redefine `req.protocol`, `req.hostname` (Express 5: `req.host`)
+ * or `req.ip` (on `app.request`, on `express.request`, or on one request),
+ * e.g. to read its CDN's headers; the event must then say what the app's
+ * getters say, not what the adapter computes as Express would. Looked up
+ * once per app (its request prototype); a request's own property is looked
+ * for at its first track(). Undefined where the app redefines none.
+ */
+function appGetters(req: ExpressRequest): AppGetters | undefined {
+  const proto = Object.getPrototypeOf(req) as object | null;
+  if (proto === null) return undefined;
+  let redefined = redefinedBy.get(proto);
+  if (redefined === undefined) {
+    redefined = COMPUTED.filter(([name]) => !isExpressOwn(proto, name)).map(([, reads]) => reads);
+    redefinedBy.set(proto, redefined);
+  }
+  let app: AppGetters | undefined;
+  for (const reads of redefined) (app ??= {})[reads] ??= { value: req[reads] };
+  for (const [name, reads] of COMPUTED)
+    if (Object.hasOwn(req, name)) (app ??= {})[reads] ??= { value: req[reads] };
+  return app;
+}
+
+/**
+ * Whether `name` on `proto`'s chain is Express's own getter: defined on
+ * Express's request prototype (the one right above Node's `IncomingMessage`),
+ * by the function Express names after it (Express 4's `host` is a `depd`
+ * wrapper, unnamed). True where nothing defines it: not an Express request.
+ */
+function isExpressOwn(proto: object, name: string): boolean {
+  for (let at: object | null = proto; at && at !== IncomingMessage.prototype;) {
+    const getter = Object.getOwnPropertyDescriptor(at, name);
+    const above = Object.getPrototypeOf(at) as object | null;
+    if (getter)
+      return (
+        above === IncomingMessage.prototype &&
+        (getter.get?.name === name || (name === 'host' && getter.get?.name === ''))
+      );
+    at = above;
+  }
+  return true;
 }
 
 /** Up to the first comma, as Express reads X-Forwarded-Proto and X-Forwarded-Host. */

@@ -45,7 +45,9 @@ export type HonoTracker = RequestTracker<OursHonoContext, WebResponse>;
 /**
  * What the middleware adds to an app's `Env`: `new Hono<OursEnv>()`, or
  * `new Hono<{ Bindings: MyBindings } & OursEnv>()`, types `c.var.ours` and
- * `c.get('ours')` in every route.
+ * `c.get('ours')` in every route. Read it as `c.var.ours`: where the
+ * middleware did not run, that is a stand-in that says where to mount it,
+ * while `c.get('ours')` is undefined (see docs/hono.md).
  */
 export interface OursEnv {
   Variables: { ours: HonoTracker };
@@ -118,12 +120,13 @@ export function ours<E extends Env = any>(options: OursHonoOptions<E> = {}): Our
       return undefined;
     }
   };
+  coverLoadedHono(); // routes this middleware does not run for read a stand-in, from the first request
   let contextPrototype: object | undefined;
   const middleware = async function oursMiddleware(
     c: Context<OursEnv>,
     next: () => Promise<void>,
   ): Promise<void> {
-    // The app's own Hono (any copy): from now on, routes this middleware does not run for read a stand-in.
+    // A copy of Hono not found at startup: from now on, its routes this middleware does not run for read a stand-in.
     if (contextPrototype !== Object.getPrototypeOf(c))
       coverUnmounted((contextPrototype = Object.getPrototypeOf(c) as object));
     const existing = c.get('ours') as HonoTracker | undefined;
@@ -148,24 +151,38 @@ export function ours<E extends Env = any>(options: OursHonoOptions<E> = {}): Our
   return Object.assign(middleware, { client: config.client });
 }
 
+/*
+ * `c.var.ours` where the middleware did not run for the request (mounted on
+ * a path, `app.use('/api/*', ours(...))`, and a route outside it): the
+ * stand-in that says where to mount, as `req.ours` on Express, rather than
+ * `undefined` and a TypeError. Hono builds `c.var` in a getter on its
+ * `Context` prototype, which is wrapped here. `c.get('ours')` cannot be
+ * covered: `get` is an arrow-function field of each Context instance (not a
+ * prototype method) that reads a private `#var` Map, which only a middleware
+ * that runs for the request can fill.
+ */
+
 /** What a route that reads `c.var.ours` where the middleware did not run is told to do. */
 const STAND_IN = unmounted(
   'c.var',
-  'mount it before the routes that track, on a path that covers them: `app.use(ours({ client }))` first (Hono runs middleware in the order it is added)',
+  "mount it before the routes that track, on a path that covers them: `app.use(ours({ client }))` first (Hono runs middleware in the order it is added). Read it as `c.var.ours`: `c.get('ours')` is undefined where ours() did not run",
 );
 
 /** Marks a Context prototype whose `var` getter gives the stand-in. */
 const kCovered = Symbol.for('ours-middleware.honoVar');
 
+/** Hono's module, as far as it is read here. */
+interface HonoModule {
+  readonly Context?: { readonly prototype: object };
+}
+
 /**
- * Wraps Hono's `c.var` getter (a fresh object per read, built from what
- * `c.set()` stored) so that where the middleware did not run, `c.var.ours` is
- * the stand-in that says so rather than `undefined` and a TypeError. Hono
- * keeps `c.get()` in a private field, beyond reach: `c.get('ours')` stays
- * undefined there. Done once per Hono copy, at its first request through here.
+ * Wraps the `var` getter of `proto`, a Hono `Context` prototype (once per
+ * Hono copy): where `ours` was not set, `c.var.ours` is the stand-in. The
+ * getter builds a fresh object per read, so adding to it changes nothing else.
  */
-function coverUnmounted(proto: object): void {
-  const descriptor = Object.getOwnPropertyDescriptor(proto, 'var');
+function coverUnmounted(proto: object | undefined): void {
+  const descriptor = proto && Object.getOwnPropertyDescriptor(proto, 'var');
   const read = descriptor?.get;
   if (!read || (proto as Record<symbol, unknown>)[kCovered]) return;
   Object.defineProperty(proto, kCovered, { value: true });
@@ -177,6 +194,38 @@ function coverUnmounted(proto: object): void {
       return vars;
     },
   });
+}
+
+/** Whether `import('hono')` was asked already (once per process). */
+let imported = false;
+
+/**
+ * Covers the app's Hono from the start, before any request went through the
+ * middleware (a route outside its path may be the first one asked): a
+ * CommonJS app's, if it has loaded one (nothing is loaded for it), else the
+ * one `import('hono')` gives (once per process), which is an ES module app's,
+ * a bundle's (a Worker's) and Bun's and Deno's. A copy found neither way is
+ * covered at the first request the middleware sees (`coverUnmounted`).
+ */
+function coverLoadedHono(): void {
+  if (coverCommonJs() || imported) return;
+  imported = true;
+  import('hono').then(
+    (hono: HonoModule) => coverUnmounted(hono.Context?.prototype),
+    () => undefined, // no Hono to import here (a bundle without it): the first request covers it
+  );
+}
+
+/** Covers the CommonJS Hono in `require.cache`, if loaded; false where there is none (an ES module app, a bundle). */
+function coverCommonJs(): boolean {
+  let hono: HonoModule | undefined;
+  try {
+    hono = require.cache[require.resolve('hono')]?.exports as HonoModule | undefined;
+  } catch {
+    return false; // no `require` (a Worker), or no Hono resolvable from here
+  }
+  coverUnmounted(hono?.Context?.prototype);
+  return hono?.Context !== undefined;
 }
 
 /**

@@ -26,8 +26,12 @@ export interface NextRender {
  */
 export const renderResponse: ResponseControl<NextRender> = {
   headersSent: (render) => !render.isAction,
-  noCookieReason: () =>
-    'a server component cannot set cookies (Next.js allows it only in server actions, route handlers and middleware). Mint the visitor in middleware.ts, `export default withOurs(() => undefined, { client, setVisitorCookie: true })`: the page then reads it, in the same request.',
+  noCookieReason: (_render, cookie) =>
+    `a server component cannot set cookies (Next.js allows it only in server actions, route handlers and middleware). ${
+      cookie === 'opt-out'
+        ? 'Call optOut() in a server action or a route handler (the form or request by which the visitor opts out).'
+        : 'Mint the visitor in middleware.ts, `export default withOurs(() => undefined, { client, setVisitorCookie: true })`: the page then reads it, in the same request.'
+    }`,
   addCookie: (render, cookie) => setCookieLine(render.cookies, cookie),
   /** A server action's visitor that opted out: Next keeps one cookie per name, so the minted one becomes an expired one. */
   removeCookie(render, cookie) {

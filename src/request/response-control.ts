@@ -17,11 +17,12 @@ export interface ResponseControl<Res> {
    */
   headersSent(res: Res): boolean;
   /**
-   * Why this response cannot take a cookie, when it is not that its headers
-   * were sent: said when a visitor could not be minted (a Next.js server
+   * Why this response cannot take a cookie (`cookie`: the visitor's or the
+   * opt-out's), when it is not that its headers were sent: said when a
+   * visitor could not be minted or an opt-out not kept (a Next.js server
    * component, where Next forbids cookie writes). @defaultValue the headers were sent
    */
-  noCookieReason?(res: Res): string;
+  noCookieReason?(res: Res, cookie: 'visitor' | 'opt-out'): string;
   /**
    * Adds one `Set-Cookie` line (`cookie`: the serialised cookie) next to the
    * app's own. It must survive what the app or the framework does to the

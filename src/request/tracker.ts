@@ -26,6 +26,13 @@ import { visitorCookie } from './visitor-cookie';
 
 export type { IdentifyOverrides, TrackOverrides } from './held-call';
 
+/** Why an `optOut()` could not set its cookie, where the adapter does not say (see `ResponseControl.noCookieReason`). */
+const OPT_OUT_HEADERS_SENT =
+  'the response headers were already sent. Call optOut() before the response starts (before streaming a body).';
+/** The report of an `optOut()` whose cookie could not be set: `reason`, why (the adapter's, else the headers were sent). */
+const optOutTooLate = (reason = OPT_OUT_HEADERS_SENT): string =>
+  `optOut(): the opt-out cookie (ours_opt_out) could not be set, so this browser's later requests will be tracked (this request's calls are dropped): ${reason}`;
+
 /** Whether an `ours()` with this config made the tracker (see `requestTracker`). @internal */
 const kMadeBy = Symbol('ours-middleware.madeBy');
 /** The tracker's response, for the Web tracker's `respond()`. @internal */
@@ -58,6 +65,8 @@ export class RequestTracker<Req = unknown, Res = unknown> implements TrackedRequ
   #mintedCookie: string | undefined;
   /** The visitor opted out (`optOut()` or the cookie): every call is dropped, as `filtered`. */
   #optedOut = false;
+  /** What the first `optOut()` did about the cookie; a second call does nothing more (one cookie, one report). */
+  #optOutCookie: 'set' | 'too late' | undefined;
   /** Why `setVisitorCookie` could not give a visitor (the headers were sent), when it could not. */
   #noVisitorCookie: string | undefined;
   /** What `skip` said for this request (see `#skip`). */
@@ -154,9 +163,15 @@ export class RequestTracker<Req = unknown, Res = unknown> implements TrackedRequ
    */
   optOut(): void {
     this.#silence();
+    if (this.#optOutCookie) return;
     try {
       const { response, cookieDomain } = this.#config;
-      if (response.headersSent(this.#res)) return;
+      if (response.headersSent(this.#res)) {
+        this.#optOutCookie = 'too late';
+        return this.#report(
+          new OursError(optOutTooLate(response.noCookieReason?.(this.#res, 'opt-out'))),
+        );
+      }
       // A visitor minted by an earlier track() of this request: an opted-out browser gets no new id.
       if (this.#mintedCookie !== undefined) response.removeCookie(this.#res, this.#mintedCookie);
       this.#mintedCookie = undefined;
@@ -164,6 +179,7 @@ export class RequestTracker<Req = unknown, Res = unknown> implements TrackedRequ
         this.#res,
         optOutCookie(this.#request().protocol() === 'https', cookieDomain),
       );
+      this.#optOutCookie = 'set';
     } catch (err) {
       this.#report(err);
     }
@@ -347,7 +363,8 @@ export class RequestTracker<Req = unknown, Res = unknown> implements TrackedRequ
     if (this.#mintedUserId || this.context.userId) return;
     const { response, cookieName, cookieDomain } = this.#config;
     if (response.headersSent(this.#res))
-      return void (this.#noVisitorCookie = response.noCookieReason?.(this.#res) ?? HEADERS_SENT);
+      return void (this.#noVisitorCookie =
+        response.noCookieReason?.(this.#res, 'visitor') ?? HEADERS_SENT);
     this.#mintedUserId = platform.randomUUID();
     this.#mintedCookie = visitorCookie(
       cookieName,

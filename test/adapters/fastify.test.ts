@@ -20,6 +20,46 @@ for (const [name, create] of [
   describe(`adapter: Fastify plugin [${name}]`, () => {
     const t = withMock();
 
+    it('reply.hijack() (the route writes the raw response) and an onSend hook that sets a cookie: each response carries the minted visitor, each event goes once', async () => {
+      const { client, errors } = clientFor(t.mock);
+      const app = create();
+      await app.register(ours, { client, setVisitorCookie: true });
+      app.addHook('onSend', async (_request, reply, payload) => {
+        void reply.header('set-cookie', 'app=1');
+        return payload;
+      });
+      app.get('/hijacked', (request, reply) => {
+        request.ours.track('Hijacked');
+        reply.hijack();
+        reply.raw.writeHead(200, { 'content-type': 'text/plain' });
+        reply.raw.end('raw');
+      });
+      app.get('/sent', async (request) => (request.ours.track('Sent'), 'ok'));
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as { port: number };
+      try {
+        const agent = { 'user-agent': VISITOR['user-agent'] };
+        const hijacked = await send(port, '/hijacked', { headers: agent });
+        const sent = await send(port, '/sent', { headers: agent });
+        const visitorOf = (cookies: string[] | undefined): string | undefined =>
+          /^ours_device_id=([^;]+)/.exec(cookies?.find((c) => c.startsWith('ours_')) ?? '')?.[1];
+        expect(hijacked.body).to.equal('raw');
+        expect(sent.headers['set-cookie']).to.include('app=1');
+        const events = await t.mock.waitFor(2);
+        expect(events.map((e) => [e.event, e.userId])).to.have.deep.members([
+          ['Hijacked', visitorOf(hijacked.headers['set-cookie'])],
+          ['Sent', visitorOf(sent.headers['set-cookie'])],
+        ]);
+        expect(events.every((e) => e.userId !== undefined)).to.equal(true);
+        await client.flush();
+        expect(t.mock.events).to.have.length(2);
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await app.close();
+        await client.shutdown();
+      }
+    });
+
     it('applies app-wide: routes declared before it, in an encapsulated child plugin, and the 404 handler get request.ours', async () => {
       const { client, errors } = clientFor(t.mock);
       const app = create();

@@ -8,7 +8,8 @@ import express5 from 'express';
 import express4 from 'express4';
 import { ours as oursExpress } from '../../adapters/express';
 import { captureLogger } from '../support/client';
-import { adapterSuite, send } from './harness';
+import { until } from '../support/wait';
+import { adapterSuite, pendingStream, send, type Tracker } from './harness';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0';
 const VISITOR = '0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10';
@@ -411,6 +412,49 @@ adapterSuite('adapter: privacy', (t) => {
       expect(cookies.map((c) => c.split('=')[0])).to.deep.equal(['ours_opt_out']);
       await app.client.flush();
       expect(t.mock.impressions).to.deep.equal([]);
+    });
+
+    it('optOut() twice, after a track() with setVisitorCookie: one opt-out cookie, no visitor cookie', async () => {
+      const app = await t.start({ ours: { setVisitorCookie: true } });
+      app.handle(({ ours }) => {
+        ours.track('Before');
+        ours.optOut();
+        ours.optOut();
+        ours.track('After');
+      });
+      const reply = await app.get('/', { headers: { 'user-agent': UA } });
+      expect(reply.headers['set-cookie']).to.deep.equal([
+        `ours_opt_out=1; Max-Age=${5 * 365 * 24 * 3600}; Path=/; SameSite=Lax`,
+      ]);
+      await app.client.flush();
+      expect(app.client.stats()).to.include({ tracked: 2, dropped: 2, delivered: 0 });
+      expect(app.clientErrors).to.deep.equal([]);
+    });
+
+    it('optOut() after the headers were sent: reported once, no cookie, what is still held and later calls dropped', async () => {
+      const app = await t.start();
+      const body = pendingStream();
+      let started: { ours: Tracker; res: { headersSent: boolean } } | undefined;
+      app.handle(({ ours, res }) => {
+        ours.track('Before');
+        started = { ours, res };
+        return body;
+      });
+      const reply = app.get('/', { headers: BROWSER });
+      await until(() => started?.res.headersSent === true, 'the response headers sent');
+      started!.ours.optOut();
+      started!.ours.optOut();
+      started!.ours.track('After');
+      body.finish();
+      const { headers } = await reply;
+      expect(headers['set-cookie']).to.equal(undefined);
+      const reports = app.clientErrors.map((e) => e.message).filter((m) => m.includes('optOut()'));
+      expect(reports).to.have.length(1);
+      expect(reports[0]).to.match(/could not be set.*headers were already sent/);
+      await app.client.flush();
+      // Node's response holds 'Before' until it ends; fetch and Hono handed it off when the handler returned.
+      expect(t.mock.events.map((e) => e.event)).to.deep.equal(t.fw.nodeResponse ? [] : ['Before']);
+      expect(app.client.stats()).to.include({ tracked: 2, dropped: t.fw.nodeResponse ? 2 : 1 });
     });
 
     it('an opted-out visitor gets no minted visitor cookie', async () => {

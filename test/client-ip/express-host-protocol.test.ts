@@ -8,7 +8,9 @@
  * own getters against its event.
  */
 import { expect } from 'chai';
-import type { Request } from 'express';
+import express5, { type Express, type Request } from 'express';
+import express4 from 'express4';
+import type { MockEvent } from '../../src/testing';
 import { adapterSuite } from '../adapters/harness';
 import { differential } from './differential';
 import { throughSubApp } from './sub-app';
@@ -79,6 +81,113 @@ adapterSuite("adapter: the event's host and protocol are Express's", (t) => {
       });
     }
   }
+
+  describe('an app that redefines the getters (its CDN says where the visitor is)', () => {
+    const CDN_REQUESTS: Record<string, string>[] = [
+      {},
+      { 'x-edge-proto': 'https', 'x-edge-host': 'Shop.Example', 'cf-connecting-ip': '203.0.113.9' },
+      { 'x-edge-host': 'edge.example', 'x-forwarded-host': 'forged.example' },
+      { 'x-forwarded-proto': 'https', 'cf-connecting-ip': '2001:db8::5' },
+    ];
+    /** The app's getters: the CDN's headers, never the forwarding ones. */
+    const CDN_GETTERS: PropertyDescriptorMap = {
+      protocol: {
+        configurable: true,
+        get(this: Request) {
+          return this.get('x-edge-proto') ?? 'http';
+        },
+      },
+      hostname: {
+        configurable: true,
+        get(this: Request) {
+          return this.get('x-edge-host') ?? 'origin.example';
+        },
+      },
+      ip: {
+        configurable: true,
+        get(this: Request) {
+          return this.get('cf-connecting-ip');
+        },
+      },
+    };
+    const theirsWithIp = (req: Request) => ({ ...expected(req), ip: req.ip });
+    const oursWithIp = (e: MockEvent) => {
+      const url = e.defaultProperties?.current_url;
+      return {
+        host: e.defaultProperties?.host,
+        origin: url?.slice(0, url.indexOf('/p?q=1')) ?? undefined,
+        ip: e.defaultProperties?.ip,
+      };
+    };
+    const differ = async (setup: (app: Express) => void) => {
+      const app = await t.start({ setup });
+      const { theirs, ours } = await differential(
+        app,
+        t.mock,
+        CDN_REQUESTS,
+        '/p?q=1',
+        ({ target }) => theirsWithIp(target as Request),
+        oursWithIp,
+      );
+      expect(ours).to.deep.equal(theirs);
+      // The app's getters were asked: the CDN's host, never the forwarded one.
+      expect(theirs.map((x) => x.host)).to.deep.equal([
+        'origin.example',
+        'shop.example',
+        'edge.example',
+        'origin.example',
+      ]);
+    };
+
+    for (const trust of [undefined, true]) {
+      it(`on app.request (trust proxy ${String(trust ?? 'off')}): the event follows req.protocol, req.hostname and req.ip`, async () => {
+        await differ((app) => {
+          if (trust !== undefined) app.set('trust proxy', trust);
+          Object.defineProperties(app.request, CDN_GETTERS);
+        });
+      });
+    }
+
+    it("on a mounted sub-app's app.request only: its routes' events follow the sub-app's getters", async () => {
+      const { theirs, event } = await throughSubApp(
+        t,
+        { cookie: 'ours_device_id=0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10', ...CDN_REQUESTS[1] },
+        theirsWithIp,
+        (sub) => Object.defineProperties(sub.request, CDN_GETTERS),
+      );
+      expect(theirs).to.deep.equal({
+        host: 'shop.example',
+        origin: 'https://shop.example',
+        ip: '203.0.113.9',
+      });
+      expect(event.defaultProperties).to.deep.include({
+        host: theirs.host,
+        current_url: `${theirs.origin}/sub/x`,
+        ip: theirs.ip,
+      });
+    });
+
+    it('on express.request (every app of that copy of Express): the event follows them', async () => {
+      const base = (t.fw.name === 'Express 4' ? express4 : express5).request;
+      const saved = Object.getOwnPropertyDescriptors(base);
+      Object.defineProperties(base, CDN_GETTERS);
+      try {
+        await differ(() => undefined);
+      } finally {
+        for (const name of Object.keys(CDN_GETTERS))
+          Object.defineProperty(base, name, saved[name]!);
+      }
+    });
+
+    it('on each request, by a middleware before ours(): the event follows them too', async () => {
+      await differ((app) =>
+        app.use((req, _res, next) => {
+          Object.defineProperties(req, CDN_GETTERS);
+          next();
+        }),
+      );
+    });
+  });
 
   it("a mounted sub-app's own trust proxy: host and protocol are the sub-app's req.hostname and req.protocol", async () => {
     const { theirs, event } = await throughSubApp(

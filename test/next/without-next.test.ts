@@ -2,6 +2,12 @@ import { expect } from 'chai';
 import { OursClient, OursConfigError } from '../../src/index';
 import { createMockOurs } from '../../src/testing';
 import { oursTracker, withOurs } from '../../adapters/next';
+import { renderResponse, type NextRender } from '../../adapters/next/render-response';
+import { NEXT_RENDER_SETUP } from '../../adapters/next/setup';
+import type { NextCookieStore } from '../../adapters/next/next-server';
+import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
+import { RequestTracker } from '../../src/request/tracker';
+import { webSource } from '../../src/request/web-source';
 
 // `next` is an optional peer and is not installed at the repository root: the
 // adapter must import, run a wrapped handler (no after(): it hands off when
@@ -83,6 +89,61 @@ describe('ours-middleware/next without Next.js installed', () => {
     } finally {
       await client.shutdown();
       await mock.close();
+    }
+  });
+
+  it('optOut() twice in a route handler, after a track() with setVisitorCookie: one opt-out cookie, no visitor cookie, nothing sent', async () => {
+    const client = new OursClient({ token: 'next-token-123456', logger: false });
+    try {
+      const handler = withOurs(
+        (_request, ctx) => {
+          ctx.ours.track('Before');
+          ctx.ours.optOut();
+          ctx.ours.optOut();
+          return new Response('ok');
+        },
+        { client, setVisitorCookie: true },
+      );
+      const res = await handler(new Request('https://shop.test/privacy'), {});
+      expect(res.headers.getSetCookie()).to.deep.equal([
+        `ours_opt_out=1; Max-Age=${5 * 365 * 24 * 3600}; Path=/; Secure; SameSite=Lax`,
+      ]);
+      expect(client.stats()).to.include({ tracked: 1, dropped: 1, queued: 0 });
+    } finally {
+      await client.shutdown();
+    }
+  });
+
+  it('optOut() twice in a server component (no cookie can be set there): reported once, naming where to call it; the calls dropped', async () => {
+    const client = new OursClient({ token: 'next-token-123456', logger: false });
+    const errors: Error[] = [];
+    client.on('error', (err) => errors.push(err));
+    try {
+      const set: unknown[] = [];
+      const cookies = { set: (...args: unknown[]) => set.push(args) } as unknown as NextCookieStore;
+      const render: NextRender = { cookies, isAction: false, waitUntil: undefined };
+      const config = resolveMiddlewareConfig({ client }, renderResponse, NEXT_RENDER_SETUP);
+      const request = new Request('http://shop.test/', {
+        headers: { cookie: 'ours_device_id=0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10' },
+      });
+      const ours = new RequestTracker(
+        config,
+        (r: Request) => webSource(r.headers, r.url, undefined),
+        render,
+        request,
+        undefined,
+      );
+      ours.optOut();
+      ours.optOut();
+      ours.track('After');
+      expect(set).to.deep.equal([]);
+      expect(errors.map((e) => e.message)).to.have.length(1);
+      expect(errors[0]!.message).to.match(
+        /^optOut\(\): the opt-out cookie \(ours_opt_out\) could not be set.*a server component cannot set cookies.*Call optOut\(\) in a server action or a route handler/,
+      );
+      expect(client.stats()).to.include({ tracked: 1, dropped: 1, queued: 0 });
+    } finally {
+      await client.shutdown();
     }
   });
 

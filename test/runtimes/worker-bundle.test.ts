@@ -16,8 +16,9 @@ const BUDGET_BYTES = 24 * 1024;
  * bot detection, proxy trust and cookies. Figures in docs/runtimes.md.
  */
 const ADAPTER_BUDGETS = [
-  { adapter: 'ours-middleware/fetch', entry: 'fetch-entry', budget: 58 * 1024 },
-  { adapter: 'ours-middleware/hono', entry: 'hono-entry', budget: 58 * 1024 },
+  { adapter: 'ours-middleware/fetch', entry: 'fetch-entry', budget: 58 * 1024, app: [] },
+  // The adapter imports the app's Hono (to cover its Context from the first request), which the app bundles anyway.
+  { adapter: 'ours-middleware/hono', entry: 'hono-entry', budget: 58 * 1024, app: ['hono'] },
 ];
 
 describe('worker bundle (esbuild, platform browser, conditions workerd/worker/edge-light)', function () {
@@ -62,19 +63,22 @@ describe('worker bundle (esbuild, platform browser, conditions workerd/worker/ed
   });
 });
 
-for (const { adapter, entry, budget } of ADAPTER_BUDGETS) {
+for (const { adapter, entry, budget, app } of ADAPTER_BUDGETS) {
   describe(`worker bundle of ${adapter}`, function () {
     this.timeout(60_000);
     let bundle: WorkerBundle;
 
     before(async () => {
-      bundle = await bundleForWorkers(`test/runtimes/fixtures/${entry}.mjs`);
+      bundle = await bundleForWorkers(`test/runtimes/fixtures/${entry}.mjs`, {
+        format: 'esm',
+        external: app,
+      });
     });
 
-    it("builds with the web platform and imports nothing at run time (Hono is the app's, and only its types are used)", () => {
+    it("builds with the web platform and imports nothing at run time but the app's own Hono", () => {
       expect(bundle.inputs).to.include('dist/cjs/src/platform/web.js');
       expect(bundle.inputs.filter((f) => /platform\/node|node-response/.test(f))).to.deep.equal([]);
-      expect(bundle.imports).to.deep.equal([]);
+      expect(bundle.imports).to.deep.equal(app);
     });
 
     it(`stays within its size budget (${budget} bytes min+gzip)`, () => {

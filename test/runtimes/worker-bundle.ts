@@ -11,7 +11,7 @@ export interface WorkerBundle {
   code: string;
   /** Files that went into it, relative to the repository. */
   inputs: string[];
-  /** Modules it still imports at run time (none, for a Worker). */
+  /** Modules it still imports at run time (none for a Worker, but those made `external`: the app's own). */
   imports: string[];
   /** Minified and gzipped size in bytes. */
   gzipBytes: number;
@@ -24,7 +24,7 @@ export interface WorkerBundle {
  */
 export async function bundleForWorkers(
   entry: string,
-  options: { format: 'esm' | 'iife'; globalName?: string } = { format: 'esm' },
+  options: { format: 'esm' | 'iife'; globalName?: string; external?: string[] } = { format: 'esm' },
 ): Promise<WorkerBundle> {
   const result = await build({
     entryPoints: [join(root, entry)],
@@ -36,6 +36,7 @@ export async function bundleForWorkers(
     conditions: WORKER_CONDITIONS,
     format: options.format,
     ...(options.globalName ? { globalName: options.globalName } : {}),
+    ...(options.external ? { external: options.external } : {}),
     metafile: true,
     tsconfigRaw: '{}',
     logLevel: 'silent',
