@@ -241,6 +241,12 @@ export class Dispatcher {
   #act(request: OutgoingRequest, res: ApiResponse, url: string): void {
     const verdict = interpret(request, res, url);
     if (verdict.ok) this.#gate.success();
+    if (verdict.oddBody)
+      this.#reporter.warnOnce(
+        'odd-200',
+        { status: res.status },
+        `HTTP 200 from POST ${url} with ${verdict.oddBody}, not the Ours API's answer: counted delivered, as its status says; if apiUrl leads through a proxy, check that it passes the API's answers on`,
+      );
     if (verdict.delivered.length) this.#settle(verdict.delivered, 'delivered');
     if (verdict.unauthorized)
       this.#reporter.warnOnce(

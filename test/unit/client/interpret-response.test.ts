@@ -18,6 +18,7 @@ const answer = (status: number, body?: unknown, retryAfter: string | null = null
   status,
   body,
   retryAfter,
+  location: null,
 });
 
 describe('client/interpret-response: what an answer means for its events', () => {
