@@ -157,7 +157,8 @@ export class Dispatcher {
     if (this.#timer && this.#timerAt <= at && this.#timerAt > now) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(this.#onTimer, at - now);
+    // `now + MAX_TIMER_MS - now` may come out a hair over the range in floating point: clamp again.
+    this.#timer = setTimeout(this.#onTimer, Math.min(at - now, MAX_TIMER_MS));
     const waiter = this.#ledger.waiter;
     if (!waiter || waiter.done || this.#released) this.#timer.unref?.(); // workerd's timers are numbers
   }

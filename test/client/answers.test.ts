@@ -1,4 +1,9 @@
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { OursClient, type ClientOptions, type FetchLike, type OursError } from '../../src/index';
@@ -112,7 +117,6 @@ describe('client: answers outside the contract (2xx, 3xx, a 200 that says it fai
     expect(errors.map((e) => e.message)).to.have.length(1);
     expect(errors[0]!.message).to.include('row 0').and.include('bad');
     expect(warnings.filter((w) => w.includes('/batch'))).to.deep.equal([]); // /identify's 200 without success: true is odd
-
   });
 
   const fetches: [string, FetchLike | undefined][] = [
