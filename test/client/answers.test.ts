@@ -142,6 +142,28 @@ describe('client: answers outside the contract (2xx, 3xx, a 200 that says it fai
         }
       });
 
+  for (const header of ['0x10', '1e3'])
+    it(`429 with Retry-After "${header}" (neither delta-seconds nor a date): the usual backoff, not ${header} seconds`, async () => {
+      const api = await lyingApi({ status: 429, headers: { 'retry-after': header } });
+      servers.push(api.server);
+      const client = new OursClient({
+        token: TOKEN,
+        apiUrl: api.url,
+        retry: { ...FAST_RETRY, maxAttempts: 2 },
+        flushIntervalMs: 20,
+        logger: false,
+      });
+      const errors: OursError[] = [];
+      client.on('error', (err) => errors.push(err));
+      client.track({ event: 'E', userId: 'v' });
+      const started = performance.now();
+      expect(await client.flush()).to.include({ failed: 1 });
+      expect(performance.now() - started).to.be.below(10_000); // FAST_RETRY's backoff is milliseconds; 0x10 would be 16 s
+      expect(api.paths).to.have.length(2);
+      expect(errors[0]!.message).to.include('gave up after 2 attempts');
+      await client.shutdown();
+    });
+
   it('a 3xx without a Location says so', async () => {
     const { errors } = await deliverTo({ status: 303 });
     expect(errors).to.have.length(2);
