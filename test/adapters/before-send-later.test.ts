@@ -11,7 +11,8 @@ adapterSuite('adapter: a beforeSend that changes the event after returning it', 
     const beforeSend = (event: TrackEvent | IdentifyEvent): TrackEvent | IdentifyEvent => {
       setImmediate(() => {
         // What an app's buggy cache or pool might do to an object it handed over.
-        if ('event' in event) event.event = ''; // invalid, were it validated now
+        if (!('event' in event)) return;
+        event.event = ''; // invalid, were it validated now
         event.eventProperties = { email: 'ada@example.com' };
         changedLater++;
       });
