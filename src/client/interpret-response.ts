@@ -61,7 +61,8 @@ export function interpret(sent: SentRequest, res: ApiResponse, url: string): Ver
   if (verdict.ok || (status === 500 && sent.path === '/batch' && rowsOf(res.body))) {
     if (sent.path === '/batch') readRows(sent, res, verdict, from);
     else verdict.delivered = all;
-    if (status === 200) verdict.oddBody = oddBody(res.body, verdict.failed.length > 0);
+    if (status === 200)
+      verdict.oddBody = oddBody(res.body, verdict.failed.length > 0 || verdict.retry !== undefined);
   } else if (status >= 300 && status < 400) {
     verdict.failed.push({
       events: all,
