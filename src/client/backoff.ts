@@ -18,8 +18,8 @@ export function backoffDelay(
   return exponential + min + Math.floor(random() * (max - min + 1));
 }
 
-/** HTTP's delta-seconds: digits only (`Number()` would also read `0x10`, `1e9`, `1.5`). */
-const DELTA_SECONDS = /^\s*\d+\s*$/;
+/** HTTP's delta-seconds, and the fractions some servers send; `Number()` would also read `0x10` and `1e9`. */
+const DELTA_SECONDS = /^\s*\d+(\.\d+)?\s*$/;
 
 /**
  * `Retry-After` as milliseconds: delta-seconds or an HTTP date; anything else
