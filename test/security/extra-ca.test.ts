@@ -1,11 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { selfSignedCert } from './self-signed';
 
 const run = promisify(execFile);
 
@@ -16,41 +16,22 @@ const run = promisify(execFile);
 describe('security: HTTPS to a server whose CA is given by NODE_EXTRA_CA_CERTS', function () {
   this.timeout(30_000);
   let dir: string | undefined;
+  let certPath: string;
   let server: Server;
   let apiUrl: string;
   let handled = 0;
 
   before(async function () {
-    try {
-      execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    } catch {
-      return this.skip(); // no openssl: no certificate (transport.test.ts says so too)
-    }
-    dir = mkdtempSync(join(tmpdir(), 'ours-ca-'));
-    const pem = (name: string) => join(dir!, name);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        pem('key.pem'),
-        '-out',
-        pem('cert.pem'),
-      ].concat(['-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']),
-      { stdio: 'ignore' },
-    );
-    server = createServer(
-      { key: readFileSync(pem('key.pem')), cert: readFileSync(pem('cert.pem')) },
-      (req, res) => {
-        handled++;
-        req.resume();
-        req.on('end', () => res.writeHead(200).end('{"success":true}'));
-      },
-    );
+    const made = selfSignedCert();
+    if (!made) return this.skip();
+    dir = made.dir;
+    certPath = made.certPath;
+    const pem = (path: string) => readFileSync(path);
+    server = createServer({ key: pem(made.keyPath), cert: pem(certPath) }, (req, res) => {
+      handled++;
+      req.resume();
+      req.on('end', () => res.writeHead(200).end('{"success":true}'));
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     apiUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
   });
@@ -70,7 +51,7 @@ describe('security: HTTPS to a server whose CA is given by NODE_EXTRA_CA_CERTS',
   it('the default transport trusts it: delivered', async () => {
     const [report, ...errors] = await trackIn({
       ...process.env,
-      NODE_EXTRA_CA_CERTS: join(dir!, 'cert.pem'),
+      NODE_EXTRA_CA_CERTS: certPath,
     });
     expect(JSON.parse(report!)).to.deep.equal({ delivered: 1, failed: 0, dropped: 0 });
     expect(errors).to.deep.equal([]);
