@@ -35,6 +35,9 @@ describe('security: transport', function () {
       'http://[::ffff:127.0.0.1]',
       'http://[2001:db8::1]',
       'HTTP://API.EXAMPLE.COM',
+      'http://localhost.:8080', // a name that DNS, not the hosts file, may answer
+      'http://127.0.0.1@api.example.com', // the host is api.example.com
+      'http://api.example.com\\@127.0.0.1', // a backslash is a slash: still api.example.com
     ];
     for (const apiUrl of refused) {
       it(`refuses ${apiUrl}`, () => {
@@ -88,12 +91,25 @@ describe('security: transport', function () {
         'http://localhost:3000/api/v1',
         'http://LOCALHOST/api/v1',
         'http://[::1]:9000/api/v1',
+        'http://127.1/api/v1', // 127.0.0.1, as every URL parser reads it
+        'HTTP://[0:0:0:0:0:0:0:1]:9000/api/v1',
       ]) {
         expect(
           () => new OursClient({ token: TOKEN, apiUrl, logger: false }),
           apiUrl,
         ).not.to.throw();
       }
+    });
+
+    it('refuses a user name or password in the URL, loopback or not', () => {
+      for (const apiUrl of [
+        'http://user:pw@127.0.0.1/api/v1',
+        'https://user@api.example.com/api/v1',
+      ])
+        expect(() => new OursClient({ token: TOKEN, apiUrl }), apiUrl).to.throw(
+          OursConfigError,
+          /user name or password/,
+        );
     });
 
     it('allows a remote http:// only with allowInsecureHttp: true', () => {
