@@ -9,7 +9,10 @@ interface OnceWrapper extends Listener {
 /**
  * The part of Node's `EventEmitter` the client offers, on every runtime
  * (node:events is absent from Workers): `on`/`addListener`, `once`,
- * `off`/`removeListener`, `emit`, `listenerCount`, `removeAllListeners`.
+ * `off`/`removeListener`, `emit`, `listenerCount`, `rawListeners`,
+ * `removeAllListeners`. The client's own events are not sent with `emit`
+ * but to each listener in turn (`Reporter`), so that one that throws is
+ * reported and stops no other.
  * Like Node's, `emit('error')` with no listener throws the error. Listeners
  * are kept in arrays replaced on change, so a listener that removes itself
  * while an event is emitted does not skip the next one.
@@ -64,6 +67,11 @@ export class Emitter {
 
   listenerCount(event: string | symbol): number {
     return this.#listeners.get(event)?.length ?? 0;
+  }
+
+  /** A copy of the listeners, `once` ones as their wrappers (calling one removes it), in call order. */
+  rawListeners(event: string | symbol): ((...args: any[]) => unknown)[] {
+    return [...(this.#listeners.get(event) ?? [])];
   }
 
   emit(event: string | symbol, ...args: any[]): boolean {

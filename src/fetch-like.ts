@@ -10,7 +10,8 @@ export interface FetchResponseLike {
 
 /**
  * Any fetch-compatible function: Node's global fetch (undici), node-fetch 2/3,
- * or a test double.
+ * or a test double. It is asked not to follow redirects (`redirect: 'manual'`):
+ * the client reads a 3xx as a wrong `apiUrl` and reports where it leads.
  */
 export type FetchLike = (
   url: string,
@@ -19,7 +20,7 @@ export type FetchLike = (
     headers: Record<string, string>;
     body: Uint8Array | string;
     signal: AbortSignal;
-    redirect: 'error';
+    redirect: 'manual';
   },
 ) => Promise<FetchResponseLike>;
 

@@ -19,7 +19,7 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
  * idle sockets never keep the process alive. Node's global fetch (undici)
  * costs more CPU per request (measured in
  * docs/design.md), which a busy server pays every batch. Only what the client needs:
- * no redirects (refused, like `redirect: 'error'`), no decompression (we
+ * redirects handed back, never followed (`redirect: 'manual'`), no decompression (we
  * send no Accept-Encoding), a response body read up to the cap the client parses.
  */
 export function httpFetch(maxSockets: number, idleSocketMs = IDLE_SOCKET_MS): FetchLike {
@@ -40,16 +40,7 @@ export function httpFetch(maxSockets: number, idleSocketMs = IDLE_SOCKET_MS): Fe
         agent: secure ? agents.https : agents.http,
         signal: init.signal,
       });
-      request.on('response', (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 300 && status < 400) {
-          res.destroy();
-          return reject(
-            new Error(`redirect refused (HTTP ${status} to ${String(res.headers.location)})`),
-          );
-        }
-        resolve(responseOf(res, status));
-      });
+      request.on('response', (res) => resolve(responseOf(res, res.statusCode ?? 0)));
       request.on('error', (err: NodeJS.ErrnoException) => {
         // A kept-alive socket that the server closed as we reused it: send once more on a fresh one rather
         // than back off for seconds. Should the first copy have arrived, its events keep their distinctId.

@@ -67,15 +67,32 @@ export class Reporter {
       : text;
   }
 
+  /**
+   * To every listener, each on its own: `emit` would stop at the first that
+   * throws and throw into the library's caller. A throw, or an async
+   * listener's rejection, is logged (an `error` event about it could loop).
+   */
   #emit(event: string, payload: unknown): void {
-    try {
-      this.emitter.emit(event, payload);
-    } catch (err) {
-      this.logger.error(
-        { err },
-        `your client.on('${event}') listener threw: ${(err as Error)?.message ?? String(err)}`,
-      );
+    for (const listener of this.emitter.rawListeners(event)) {
+      try {
+        const result = listener.call(this.emitter, payload);
+        if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function')
+          (result as PromiseLike<unknown>).then(undefined, (err: unknown) =>
+            this.#listenerFailed(event, err),
+          );
+      } catch (err) {
+        this.#listenerFailed(event, err);
+      }
     }
+  }
+
+  #listenerFailed(event: string, err: unknown): void {
+    this.logger.error(
+      { err },
+      this.#redact(
+        `your client.on('${event}') listener threw: ${(err as Error)?.message ?? String(err)}`,
+      ),
+    );
   }
 }
 

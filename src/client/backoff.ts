@@ -18,17 +18,20 @@ export function backoffDelay(
   return exponential + min + Math.floor(random() * (max - min + 1));
 }
 
+/** HTTP's delta-seconds, and the fractions some servers send; `Number()` would also read `0x10` and `1e9`. */
+const DELTA_SECONDS = /^\s*\d+(\.\d+)?\s*$/;
+
 /**
- * `Retry-After` as milliseconds: delta-seconds or an HTTP date. Absurd values
- * are capped at an hour so a broken proxy cannot park the client forever.
+ * `Retry-After` as milliseconds: delta-seconds or an HTTP date; anything else
+ * is no `Retry-After`. Absurd values are capped at an hour so a broken proxy
+ * cannot park the client forever.
  */
 export function parseRetryAfter(
   header: string | null | undefined,
   now = Date.now(),
 ): number | undefined {
   if (!header) return undefined;
-  const seconds = Number(header);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  const ms = DELTA_SECONDS.test(header) ? Number(header) * 1000 : Date.parse(header) - now;
   if (!Number.isFinite(ms) || ms < 0) return undefined;
   return Math.min(ms, 3_600_000);
 }

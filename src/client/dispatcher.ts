@@ -157,7 +157,8 @@ export class Dispatcher {
     if (this.#timer && this.#timerAt <= at && this.#timerAt > now) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(this.#onTimer, at - now);
+    // `now + MAX_TIMER_MS - now` may come out a hair over the range in floating point: clamp again.
+    this.#timer = setTimeout(this.#onTimer, Math.min(at - now, MAX_TIMER_MS));
     const waiter = this.#ledger.waiter;
     if (!waiter || waiter.done || this.#released) this.#timer.unref?.(); // workerd's timers are numbers
   }
@@ -241,6 +242,12 @@ export class Dispatcher {
   #act(request: OutgoingRequest, res: ApiResponse, url: string): void {
     const verdict = interpret(request, res, url);
     if (verdict.ok) this.#gate.success();
+    if (verdict.oddBody)
+      this.#reporter.warnOnce(
+        'odd-200',
+        { status: res.status },
+        `HTTP 200 from POST ${url} with ${verdict.oddBody}, not the Ours API's answer: counted delivered, as its status says; if apiUrl leads through a proxy, check that it passes the API's answers on`,
+      );
     if (verdict.delivered.length) this.#settle(verdict.delivered, 'delivered');
     if (verdict.unauthorized)
       this.#reporter.warnOnce(

@@ -21,6 +21,8 @@ export interface Failure {
 export interface Verdict {
   /** A 2xx: the API is up, which resets the backoff. */
   ok: boolean;
+  /** A 200 whose body is not the contract's: counted delivered all the same, and worth a warning. */
+  oddBody?: string;
   delivered: QueuedEvent[];
   failed: Failure[];
   /** Transient failure: back off, then resend these same events. */
@@ -39,16 +41,18 @@ export interface SentRequest {
 }
 
 /**
- * Reads an answer the way the contract defines each status: 200 done; 207
- * per row; 400 and other 4xx final; 401 final and loud; 413 split down to one
- * event; 415 once more without gzip; 408, 429 and 5xx back off and retry
- * (a `/batch` 500 with rows: only the rows that failed transport).
+ * Reads an answer the way the contract defines each status: 200 done (any
+ * 2xx: accepted, whatever its body, which only a `/batch` row may refine);
+ * 207 per row; 3xx final, naming where it leads (a wrong `apiUrl`); 400 and
+ * other 4xx final; 401 final and loud; 413 split down to one event; 415 once
+ * more without gzip; 408, 429 and 5xx back off and retry (a `/batch` 500
+ * with rows: only the rows that failed transport).
  */
 export function interpret(sent: SentRequest, res: ApiResponse, url: string): Verdict {
   const { status } = res;
   const from = `HTTP ${status} from POST ${url}`;
   const verdict: Verdict = {
-    ok: status === 200 || status === 207,
+    ok: status >= 200 && status < 300,
     delivered: [],
     failed: [],
     unauthorized: false,
@@ -57,6 +61,14 @@ export function interpret(sent: SentRequest, res: ApiResponse, url: string): Ver
   if (verdict.ok || (status === 500 && sent.path === '/batch' && rowsOf(res.body))) {
     if (sent.path === '/batch') readRows(sent, res, verdict, from);
     else verdict.delivered = all;
+    if (status === 200)
+      verdict.oddBody = oddBody(res.body, verdict.failed.length > 0 || verdict.retry !== undefined);
+  } else if (status >= 300 && status < 400) {
+    verdict.failed.push({
+      events: all,
+      message: `${all.length} events not sent: ${from} redirects to ${res.location ?? 'nowhere (no Location)'}; the Ours API never redirects, so apiUrl is wrong: set it to the URL the API is at (events are never sent on to a redirect, which would take the token with them)`,
+      status,
+    });
   } else if (status === 413) {
     if (all.length > 1) verdict.resend = { parts: halves(all), gzip: sent.gzip };
     else
@@ -105,9 +117,9 @@ function readRows(sent: SentRequest, res: ApiResponse, verdict: Verdict, from: s
       verdict.failed.push({ events: [event], message, status: res.status });
     } else retry.push(event);
   }
-  // Rows the answer does not mention: a 200, or a 207 that lists rows, accepted
-  // them. A 207 without rows or a 500: resend (distinctId makes it harmless).
-  const acceptedByDefault = res.status === 200 || (res.status === 207 && rows !== undefined);
+  // Rows the answer does not mention: any other 2xx, or a 207 that lists rows,
+  // accepted them. A 207 without rows or a 500: resend (distinctId makes it harmless).
+  const acceptedByDefault = res.status === 207 ? rows !== undefined : res.status < 300;
   sent.events.forEach((event, i) => {
     if (!seen.has(i)) (acceptedByDefault ? verdict.delivered : retry).push(event);
   });
@@ -118,6 +130,19 @@ function readRows(sent: SentRequest, res: ApiResponse, verdict: Verdict, from: s
       reason: `${from}: ${retry.length} rows failed queue transport`,
     };
   }
+}
+
+/**
+ * What is wrong with a 200's body, if anything: the contract's is JSON with
+ * `success: true` (`/batch`: rows, which may name failures). A body that is
+ * not JSON, or says `success: false` and names no failed row, contradicts
+ * its status, which wins: resending what a 200 accepted would send it twice.
+ */
+function oddBody(body: unknown, rowsFailed: boolean): string | undefined {
+  if (typeof body !== 'object' || body === null) return 'a body that is not a JSON object';
+  const { success } = body as { success?: unknown };
+  if (success === false && !rowsFailed) return 'success: false and no failed row';
+  return undefined;
 }
 
 function halves<T>(items: T[]): T[][] {

@@ -11,6 +11,8 @@ export interface ApiResponse {
   status: number;
   body: unknown;
   retryAfter: string | null;
+  /** Where a 3xx leads: named in the error, never followed. */
+  location: string | null;
 }
 
 /** Sent with every request, so Ours can tell this library's traffic apart. */
@@ -74,7 +76,7 @@ export async function post(
     if (gzip) headers['content-encoding'] = 'gzip';
     // The deadline holds even when the fetch function ignores its signal.
     const res = await abortable(
-      fetchFn(url, { method: 'POST', headers, body, signal, redirect: 'error' }),
+      fetchFn(url, { method: 'POST', headers, body, signal, redirect: 'manual' }),
       signal,
     );
     const text = await abortable(res.text(), signal);
@@ -82,6 +84,7 @@ export async function post(
       status: res.status,
       body: parseJson(text),
       retryAfter: res.headers.get('retry-after'),
+      location: res.headers.get('location'),
     };
   } catch (err) {
     // Prefer the abort reason ("timed out") over fetch's generic AbortError.

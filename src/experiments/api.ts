@@ -82,6 +82,11 @@ export class ExperimentsApi {
       };
     }
     if (res.status >= 200 && res.status < 300) return { kind: 'ok', body: res.body };
+    if (res.status >= 300 && res.status < 400) {
+      // Never followed: the token is in the body. The API does not redirect, so apiUrl is wrong.
+      const reason = `HTTP ${res.status} redirecting to ${res.location ?? 'nowhere (no Location)'}: apiUrl is wrong`;
+      return { kind: 'final', status: res.status, reason };
+    }
     const error = (res.body as { error?: unknown } | undefined)?.error;
     const reason = `HTTP ${res.status}${typeof error === 'string' ? `: ${error.slice(0, 200)}` : ''}`;
     const final = res.status >= 400 && res.status < 500 && res.status !== 429;

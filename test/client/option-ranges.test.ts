@@ -3,12 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { ours } from '../../adapters/express';
-import { fileStore, OursClient, OursConfigError, type ClientOptions } from '../../src/index';
+import {
+  fileStore,
+  OursClient,
+  OursConfigError,
+  redisStore,
+  type ClientOptions,
+  type RedisLike,
+} from '../../src/index';
 import { clientFor, FAST_RETRY, TOKEN, withMock } from '../support/client';
 import { sleep, until } from '../support/wait';
 
 /** Past setTimeout's range: Node fires such a timer after 1 ms. */
 const OVER_TIMER = 2 ** 31;
+const MAX_TIMER = OVER_TIMER - 1;
+
+/** Enough of an ioredis for a store to be made (never opened: no client uses it). */
+const FAKE_REDIS = { call: () => Promise.resolve(null) } as unknown as RedisLike;
 
 function configErrorOf(make: () => unknown): OursConfigError {
   try {
@@ -66,11 +77,23 @@ describe('options out of range, and stores that are not stores', () => {
       ['hookTimeoutMs', () => ours({ token: TOKEN, hookTimeoutMs: OVER_TIMER })],
       ['flushOnResponse', () => ours({ token: TOKEN, flushOnResponse: { timeoutMs: OVER_TIMER } })],
       ['flushOnResponse', () => ours({ token: TOKEN, flushOnResponse: null as never })],
+      ['fileStore.flushMs', () => fileStore({ dir: '/tmp/never-made', flushMs: OVER_TIMER })],
+      ['redisStore.flushMs', () => redisStore({ redis: FAKE_REDIS, flushMs: OVER_TIMER })],
+      ['redisStore.claimIdleMs', () => redisStore({ redis: FAKE_REDIS, claimIdleMs: OVER_TIMER })],
     ];
     for (const [option, make] of cases) {
       const err = configErrorOf(make);
       expect(err.option, err.message).to.equal(option);
     }
+  });
+
+  it(`the stores' millisecond options: ${MAX_TIMER} is taken, one more is refused naming the option and the limit`, () => {
+    expect(() => fileStore({ dir: '/tmp/never-made', flushMs: MAX_TIMER })).to.not.throw();
+    expect(() =>
+      redisStore({ redis: FAKE_REDIS, flushMs: MAX_TIMER, claimIdleMs: MAX_TIMER }),
+    ).to.not.throw();
+    const err = configErrorOf(() => redisStore({ redis: FAKE_REDIS, claimIdleMs: MAX_TIMER + 1 }));
+    expect(err.message).to.include('redisStore.claimIdleMs').and.include(`from 30 to ${MAX_TIMER}`);
   });
 
   it('a backoff whose maxDelayMs plus jitter passes the timer range waits instead of re-arming every millisecond', async () => {

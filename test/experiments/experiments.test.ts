@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { OursClient } from '../../src/client';
 import { kExperiments } from '../../src/client/side-channels';
@@ -174,6 +176,28 @@ describe('experiments against the mock API', () => {
     expect(errors.map((e) => e.message)).to.deep.equal([
       `experiment 'nope': the experiments API gave a refusal (HTTP 404: no experiment with key "nope"): control path`,
     ]);
+  });
+
+  it('a redirect: the control path, reported as a wrong apiUrl naming the Location, never followed', async () => {
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      req.resume();
+      res.writeHead(302, { location: 'https://elsewhere.example/api/v1' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const { experiments, errors } = setup(`http://127.0.0.1:${port}/api/v1`);
+      expect((await experiments.assign('checkout', visit('v1'))).inExperiment).to.equal(false);
+      expect(requests).to.equal(1);
+      expect(errors.map((e) => e.message)).to.deep.equal([
+        `experiment 'checkout': the experiments API gave a refusal (HTTP 302 redirecting to https://elsewhere.example/api/v1: apiUrl is wrong): control path`,
+      ]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('an API failing with 500: the control path, one report, and no request during the cool-down', async () => {

@@ -1,8 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { expect } from 'chai';
 import { ours as oursExpress } from '../../adapters/express';
@@ -15,6 +13,7 @@ import {
   type OursError,
 } from '../../src/index';
 import { TOKEN } from '../support/client';
+import { selfSignedCert } from './self-signed';
 import { processHooks, until } from '../faults/support';
 
 const root = resolve(__dirname, '../..');
@@ -36,6 +35,9 @@ describe('security: transport', function () {
       'http://[::ffff:127.0.0.1]',
       'http://[2001:db8::1]',
       'HTTP://API.EXAMPLE.COM',
+      'http://localhost.:8080', // a name that DNS, not the hosts file, may answer
+      'http://127.0.0.1@api.example.com', // the host is api.example.com
+      'http://api.example.com\\@127.0.0.1', // a backslash is a slash: still api.example.com
     ];
     for (const apiUrl of refused) {
       it(`refuses ${apiUrl}`, () => {
@@ -89,12 +91,25 @@ describe('security: transport', function () {
         'http://localhost:3000/api/v1',
         'http://LOCALHOST/api/v1',
         'http://[::1]:9000/api/v1',
+        'http://127.1/api/v1', // 127.0.0.1, as every URL parser reads it
+        'HTTP://[0:0:0:0:0:0:0:1]:9000/api/v1',
       ]) {
         expect(
           () => new OursClient({ token: TOKEN, apiUrl, logger: false }),
           apiUrl,
         ).not.to.throw();
       }
+    });
+
+    it('refuses a user name or password in the URL, loopback or not', () => {
+      for (const apiUrl of [
+        'http://user:pw@127.0.0.1/api/v1',
+        'https://user@api.example.com/api/v1',
+      ])
+        expect(() => new OursClient({ token: TOKEN, apiUrl }), apiUrl).to.throw(
+          OursConfigError,
+          /user name or password/,
+        );
     });
 
     it('allows a remote http:// only with allowInsecureHttp: true', () => {
@@ -142,38 +157,10 @@ describe('security: transport', function () {
     let handshakeErrors = 0;
 
     before(function () {
-      try {
-        execFileSync('openssl', ['version'], { stdio: 'ignore' });
-      } catch {
-        console.log(
-          '      (skipped: openssl is not installed, so no self-signed certificate can be made)',
-        );
-        this.skip();
-      }
-      dir = mkdtempSync(join(tmpdir(), 'ours-tls-'));
-      // A self-signed certificate that is right for 127.0.0.1 in every way but trust.
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-        ],
-        { stdio: 'ignore' },
-      );
-      cert = readFileSync(join(dir, 'cert.pem'));
+      const made = selfSignedCert();
+      if (!made) return this.skip();
+      dir = made.dir;
+      cert = readFileSync(made.certPath);
     });
 
     before(async function () {

@@ -51,6 +51,52 @@ describe('reporter: how failures surface', () => {
     expect(lines[0]!.msg).to.include('listener threw: listener bug');
   });
 
+  it('a listener that throws stops no other: each hears the error, each throw is logged', () => {
+    const emitter = new Emitter();
+    const { log, lines } = logger();
+    const heard: string[] = [];
+    emitter.on('error', () => {
+      throw new Error('first listener bug');
+    });
+    emitter.once('error', (err: OursError) => heard.push(`once: ${err.message}`));
+    emitter.on('error', (err: OursError) => {
+      heard.push(`third: ${err.message}`);
+      throw new Error('third listener bug');
+    });
+    const reporter = new Reporter(emitter, log, TOKEN);
+    reporter.error(new OursError('x'));
+    reporter.error(new OursError('y'));
+    expect(heard).to.deep.equal(['once: x', 'third: x', 'third: y']); // the once listener heard one
+    expect(lines.map((l) => l.msg)).to.deep.equal([
+      "your client.on('error') listener threw: first listener bug",
+      "your client.on('error') listener threw: third listener bug",
+      "your client.on('error') listener threw: first listener bug",
+      "your client.on('error') listener threw: third listener bug",
+    ]);
+  });
+
+  it('an async listener that rejects is logged, never an unhandled rejection', async () => {
+    const emitter = new Emitter();
+    const { log, lines } = logger();
+    const unhandled: unknown[] = [];
+    const onRejection = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      emitter.on('drop', async () => {
+        await Promise.resolve();
+        throw new Error(`async listener bug ${TOKEN}`);
+      });
+      new Reporter(emitter, log, TOKEN).drop({ reason: 'queue_full', count: 1 }, 1);
+      await new Promise((resolve) => setImmediate(resolve)); // past the microtasks an unhandled rejection is raised after
+      expect(unhandled).to.deep.equal([]);
+      expect(lines.map((l) => l.msg)).to.deep.equal([
+        "your client.on('drop') listener threw: async listener bug [redacted]",
+      ]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
   it('drops: a drop event for every one; the log line counts those held back since the last', () => {
     const emitter = new Emitter();
     const { log, lines } = logger();

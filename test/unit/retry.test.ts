@@ -54,5 +54,9 @@ describe('backoff (the contract: 2 s doubling to 60 s, plus 1 to 5 s of jitter)'
     expect(parseRetryAfter('soon', now)).to.equal(undefined);
     expect(parseRetryAfter(null, now)).to.equal(undefined);
     expect(parseRetryAfter('999999', now)).to.equal(3_600_000);
+    expect(parseRetryAfter(' 7 ', now)).to.equal(7000);
+    expect(parseRetryAfter('0.2', now)).to.equal(200); // not HTTP's, but some servers send fractions
+    for (const garbage of ['0x10', '1e3', '.5', 'Infinity', '', '5s'])
+      expect(parseRetryAfter(garbage, now), garbage).to.equal(undefined); // not delta-seconds, not a date
   });
 });

@@ -1,4 +1,6 @@
+import { MAX_TIMER_MS } from '../../deadline';
 import { describeValue, OursConfigError } from '../../errors';
+import { wholeOption } from '../whole-option';
 import { optionNames, refuseUnknownOptions } from '../../unknown-options';
 
 /** Options of `fileStore()`. */
@@ -26,17 +28,6 @@ const FILE_STORE_OPTIONS = optionNames<FileStoreOptions>({
   segmentBytes: true,
 });
 
-function whole(option: string, value: number | undefined, fallback: number, min: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min) {
-    throw new OursConfigError(
-      `fileStore.${option}`,
-      `must be a whole number of at least ${min}, got ${describeValue(value)}`,
-    );
-  }
-  return v;
-}
-
 /** Defaults applied and every value checked, at construction (the only time a store throws). */
 export function resolveFileStoreOptions(options: FileStoreOptions): ResolvedFileStoreOptions {
   refuseUnknownOptions(options, FILE_STORE_OPTIONS, 'fileStore()', 'fileStore.');
@@ -52,13 +43,13 @@ export function resolveFileStoreOptions(options: FileStoreOptions): ResolvedFile
       `must be true or false, got ${describeValue(options.fsync)}`,
     );
   }
-  const maxBytes = whole('maxBytes', options.maxBytes, 256 * MIB, 4096);
+  const maxBytes = wholeOption('fileStore.maxBytes', options.maxBytes, 256 * MIB, 4096);
   const segmentDefault = Math.min(8 * MIB, Math.max(4096, Math.floor(maxBytes / 16)));
   return {
     dir: options.dir,
-    flushMs: whole('flushMs', options.flushMs, 100, 1),
+    flushMs: wholeOption('fileStore.flushMs', options.flushMs, 100, 1, MAX_TIMER_MS),
     maxBytes,
     fsync: options.fsync ?? true,
-    segmentBytes: whole('segmentBytes', options.segmentBytes, segmentDefault, 1),
+    segmentBytes: wholeOption('fileStore.segmentBytes', options.segmentBytes, segmentDefault, 1),
   };
 }

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
+import { MAX_TIMER_MS } from '../../deadline';
 import { describeValue, OursConfigError } from '../../errors';
+import { wholeOption } from '../whole-option';
 import { optionNames, refuseUnknownOptions } from '../../unknown-options';
 import type { RedisLike, StreamNames } from './commands';
 
@@ -45,17 +47,6 @@ function text(option: string, value: string | undefined, fallback: string): stri
   return v;
 }
 
-function whole(option: string, value: number | undefined, fallback: number, min: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min) {
-    throw new OursConfigError(
-      `redisStore.${option}`,
-      `must be a whole number of at least ${min}, got ${describeValue(value)}`,
-    );
-  }
-  return v;
-}
-
 /** Defaults applied and every value checked, at construction (the only time a store throws). */
 export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRedisStoreOptions {
   refuseUnknownOptions(options, REDIS_STORE_OPTIONS, 'redisStore()', 'redisStore.');
@@ -72,7 +63,13 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
       group: text('group', options.group, 'ours'),
       consumer: text('consumer', options.consumer, `${hostname()}-${process.pid}`),
     },
-    claimIdleMs: whole('claimIdleMs', options.claimIdleMs, 60_000, 30),
-    flushMs: whole('flushMs', options.flushMs, 20, 1),
+    claimIdleMs: wholeOption(
+      'redisStore.claimIdleMs',
+      options.claimIdleMs,
+      60_000,
+      30,
+      MAX_TIMER_MS,
+    ),
+    flushMs: wholeOption('redisStore.flushMs', options.flushMs, 20, 1, MAX_TIMER_MS),
   };
 }

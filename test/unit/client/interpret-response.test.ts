@@ -18,6 +18,7 @@ const answer = (status: number, body?: unknown, retryAfter: string | null = null
   status,
   body,
   retryAfter,
+  location: null,
 });
 
 describe('client/interpret-response: what an answer means for its events', () => {
@@ -110,6 +111,21 @@ describe('client/interpret-response: what an answer means for its events', () =>
     );
     expect(verdict.delivered).to.deep.equal([request.events[0]]);
     expect(verdict.retry?.events).to.deep.equal([request.events[1]]);
+  });
+
+  it('a 200 whose body contradicts it is still delivered, and flagged only when no row names a failure', () => {
+    const rows = (code: string) => ({
+      success: false,
+      results: [{ index: 0, success: false, code, message: 'm' }],
+    });
+    expect(interpret(sent(1), answer(200, { success: true }), URL).oddBody).to.equal(undefined);
+    expect(interpret(sent(1), answer(200, rows('queue_failed')), URL).oddBody).to.equal(undefined);
+    expect(interpret(sent(1), answer(200, rows('invalid_event')), URL).oddBody).to.equal(undefined);
+    const odd = interpret(sent(2), answer(200, { success: false }), URL);
+    expect(odd.oddBody).to.equal('success: false and no failed row');
+    expect(odd.delivered).to.have.length(2);
+    expect(interpret(sent(1, '/track'), answer(200), URL).oddBody).to.include('not a JSON object');
+    expect(interpret(sent(1), answer(202), URL).oddBody).to.equal(undefined); // not the contract's status
   });
 
   it('404 says to check apiUrl; another 4xx quotes the API error, cut to 500 characters', () => {
