@@ -128,17 +128,18 @@ function build(schema: Schema): CompiledCheck {
       });
     }
     if (typeof value === 'string') {
-      if (minLength !== undefined && value.length < minLength) {
+      const length = stringLength(value, minLength, maxLength);
+      if (minLength !== undefined && length < minLength) {
         issues.push({
           field: fieldOf(parent, key),
-          problem: value.length === 0 ? 'must not be empty' : 'is too short',
+          problem: length === 0 ? 'must not be empty' : 'is too short',
           limit: minLength,
         });
       }
-      if (maxLength !== undefined && value.length > maxLength) {
+      if (maxLength !== undefined && length > maxLength) {
         issues.push({
           field: fieldOf(parent, key),
-          problem: `is ${value.length} characters, over the maximum`,
+          problem: `is ${length} characters, over the maximum`,
           limit: maxLength,
         });
       }
@@ -148,6 +149,28 @@ function build(schema: Schema): CompiledCheck {
     else if (typeof value === 'object')
       object(value as Record<string, unknown>, fieldOf(parent, key), issues);
   };
+}
+
+/**
+ * A string's length as JSON Schema counts it: in code points, so an emoji
+ * (two UTF-16 units) is one character. Counted only when the UTF-16 length,
+ * which is at most twice that, could be on the wrong side of a limit.
+ */
+function stringLength(value: string, min: number | undefined, max: number | undefined): number {
+  const units = value.length;
+  if ((max === undefined || units <= max) && (min === undefined || units >= 2 * min)) return units;
+  let points = units;
+  for (let i = 0; i < units - 1; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        points--;
+        i++;
+      }
+    }
+  }
+  return points;
 }
 
 function arrayCheck(

@@ -32,6 +32,13 @@ describe('client validation against the contract', () => {
       1000,
     ],
     [
+      'an event name of 1001 emoji (characters are code points, as JSON Schema counts them)',
+      { event: '🚀'.repeat(1001), userId: 'v' },
+      'event',
+      'is 1001 characters, over the maximum',
+      1000,
+    ],
+    [
       'a userId over 400 characters',
       { event: 'E', userId: 'v'.repeat(401) },
       'userId',
@@ -129,6 +136,16 @@ describe('client validation against the contract', () => {
       expect(err.message).to.include(field);
     });
   }
+
+  it('counts characters as code points: 1000 emoji (2000 UTF-16 units) fit a 1000-character field', async () => {
+    const { client, errors } = clientFor(t.mock);
+    const event = '🚀'.repeat(1000);
+    client.track({ event, userId: 'é'.repeat(399) + '😀' });
+    await client.flush();
+    expect(errors).to.deep.equal([]);
+    expect(t.mock.events.map((e) => e.event)).to.deep.equal([event]);
+    await client.shutdown();
+  });
 
   it('coerces custom values to strings, leaves out undefined, keeps explicit null', async () => {
     const { client } = clientFor(t.mock);
