@@ -42,7 +42,7 @@ export interface ClientOptions extends ExperimentClientOptions {
   maxQueueSize?: number | undefined;
   /** Bytes of serialised events held before new ones are dropped. @defaultValue 67108864 (64 MiB) */
   maxQueueBytes?: number | undefined;
-  /** Requests in flight at once. @defaultValue 4 */
+  /** Requests in flight at once. @defaultValue 8 */
   maxInFlight?: number | undefined;
   /** One deadline per request, response body included. @defaultValue 10000 */
   timeoutMs?: number | undefined;
@@ -284,7 +284,7 @@ export function resolveOptions(
     );
   }
   checkStore(options.store);
-  const maxInFlight = count('maxInFlight', options.maxInFlight, 4, 1, 256);
+  const maxInFlight = count('maxInFlight', options.maxInFlight, 8, 1, 256);
   return {
     token: resolveToken(options.token),
     apiUrl: resolveApiUrl(

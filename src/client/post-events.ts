@@ -35,8 +35,7 @@ export function encodeBody(
     const json = `${tokenPrefix},${request.events[0]!.json.slice(1)}`;
     return request.gzip ? compress(json) : Promise.resolve(json);
   }
-  if (request.gzip)
-    return compress(platform.batchBytes(`${tokenPrefix},"events":[`, request.events));
+  if (request.gzip) return platform.gzipBatch(`${tokenPrefix},"events":[`, request.events);
   return Promise.resolve(
     `${tokenPrefix},"events":[${request.events.map((e) => e.json).join(',')}]}`,
   );

@@ -39,7 +39,7 @@ export const platform: Platform = {
   get gzip() {
     return compressionWorks() ? gzip : undefined;
   },
-  batchBytes: (head, events) => encoder.encode(`${head}${events.map((e) => e.json).join(',')}]}`),
+  gzipBatch: (head, events) => gzip(`${head}${events.map((e) => e.json).join(',')}]}`),
   defaultFetch: () => webFetch,
   // A microtask, not a timer: workerd drops the timers of a request that has
   // ended, and a dropped pump would never run again. Work queued in one
