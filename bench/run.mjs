@@ -260,7 +260,8 @@ const PART_LABEL = {
   'track-nogzip': 'tracks one event, `gzip: false`',
 };
 const PART_PHASE_MS = 1000;
-const PART_SECONDS = QUICK ? 30 : 60;
+/** `PARTS_SECONDS=180` runs longer: more phases per variant, tighter medians (the Express 5 ratio needs them). */
+const PART_SECONDS = Number(process.env.PARTS_SECONDS ?? (QUICK ? 30 : 60));
 /** `PARTS_FRAMEWORKS=fastify,node` runs only those (each takes PART_SECONDS). */
 const PART_FRAMEWORKS = process.env.PARTS_FRAMEWORKS?.split(',') ?? [
   'express',

@@ -18,11 +18,12 @@ export const gzip = (body: Uint8Array | string): Promise<Uint8Array> => gzipAsyn
  * Input buffers kept between batches. A batch is a few hundred KB: allocated
  * afresh each time, its pages are faulted in anew and freed by the next GC,
  * which cost more than writing the events into it (bench/RESULTS.md, issue
- * 19). At most `KEPT` are kept, none above `KEPT_BYTES`: what an idle client
- * holds is bounded.
+ * 19). A buffer is free again as soon as zlib has read it, well before the
+ * request's answer, so two cover the batches compressed at once; none above
+ * `KEPT_BYTES` is kept: an idle process holds at most 2 MB for them.
  */
 const spare: Buffer[] = [];
-const KEPT = 4;
+const KEPT = 2;
 const KEPT_BYTES = 1024 * 1024;
 
 /**
