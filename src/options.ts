@@ -100,6 +100,8 @@ export interface ResolvedOptions {
   retry: Required<RetryOptions>;
   endpoint: 'batch' | 'track';
   fetch: FetchLike;
+  /** The app gave its own `fetch`: plain (not gzipped) bodies reach it as strings, as before. */
+  appFetch: boolean;
   logger: Logger;
   strict: boolean;
   handleSignals: boolean;
@@ -302,6 +304,7 @@ export function resolveOptions(
     retry: resolveRetry(options.retry),
     endpoint,
     fetch: options.fetch ?? platform.defaultFetch(maxInFlight),
+    appFetch: options.fetch !== undefined,
     logger:
       options.logger === false
         ? silent

@@ -214,7 +214,7 @@ export class Dispatcher {
   }
 
   async #send(request: OutgoingRequest): Promise<void> {
-    const encoding = (request.body ??= encodeBody(this.#tokenPrefix, request));
+    const encoding = (request.body ??= encodeBody(this.#tokenPrefix, request, this.#opts.appFetch));
     const url = this.#opts.apiUrl + request.path; // shown in every error about this request; the token is in the body, never here
     const { gzip } = request;
     let res: ApiResponse;

@@ -40,9 +40,11 @@ describe('platform: web beside node', () => {
     expect(gunzipSync(await web.gzip!(new TextEncoder().encode(body))).toString()).to.equal(body);
   });
 
-  it('gzipBatch: both gunzip to the head, the events joined by commas, and ]}', async () => {
+  it('plainBatch and gzipBatch: the head, the events joined by commas, and ]}, on both', async () => {
     const events = [{ json: '{"a":"é"}' }, { json: '{"b":"😀"}' }];
     const body = '{"x":[{"a":"é"},{"b":"😀"}]}';
+    expect(Buffer.from(node.plainBatch('{"x":[', events)).toString()).to.equal(body);
+    expect(web.plainBatch('{"x":[', events)).to.equal(body);
     expect(gunzipSync(await node.gzipBatch('{"x":[', events)).toString()).to.equal(body);
     expect(gunzipSync(await web.gzipBatch('{"x":[', events)).toString()).to.equal(body);
   });

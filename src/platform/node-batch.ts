@@ -27,7 +27,18 @@ const KEPT = 2;
 const KEPT_BYTES = 1024 * 1024;
 
 /**
- * A `/batch` body (`head`, the events' JSON joined by commas, `]}`) gzipped:
+ * A `/batch` body (`head`, the events' JSON joined by commas, `]}`) as UTF-8,
+ * in a buffer of its own (a request keeps its body for retries). Joining the
+ * events into one string first costs several times more: a string of a few
+ * hundred KB is allocated apart from V8's young generation, its pages faulted
+ * in and its bytes encoded again when written (bench/RESULTS.md, issue 19).
+ */
+export function plainBatch(head: string, events: readonly { json: string }[]): Buffer {
+  return writeBatch(Buffer.allocUnsafe(batchSize(head, events)), head, events);
+}
+
+/**
+ * The same body gzipped:
  * written as UTF-8 into a reused buffer, compressed on the pool, and the
  * buffer given back once zlib has read it.
  */
@@ -58,7 +69,7 @@ function takeSpare(size: number): Buffer {
 }
 
 /** The body written into `out` (large enough); the written part, never a byte beyond it. */
-export function writeBatch(out: Buffer, head: string, events: readonly { json: string }[]): Buffer {
+function writeBatch(out: Buffer, head: string, events: readonly { json: string }[]): Buffer {
   let at = out.write(head, 0);
   for (let i = 0; i < events.length; i++) {
     if (i > 0) out[at++] = 0x2c; // ,
