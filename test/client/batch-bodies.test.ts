@@ -42,14 +42,25 @@ describe('batch bodies: shared buffers, many clients, any text', function () {
   }
 
   /** Text that UTF-8 writes in 1, 2, 3 and 4 bytes, and lone surrogates (JSON.stringify escapes them). */
-  const TEXT = ['plain', 'Café', '注文の確認', 'Rocket 🚀 𝄞', 'lone \ud800 high', 'lone \udc00 low', '\udbff'];
+  const TEXT = [
+    'plain',
+    'Café',
+    '注文の確認',
+    'Rocket 🚀 𝄞',
+    'lone \ud800 high',
+    'lone \udc00 low',
+    '\udbff',
+  ];
 
   it('eight clients at once, gzip and plain, with 413 splits and 5xx/429 retries: every event once, in its own client’s body', async () => {
     const scripts: MockScript[][] = [
       [{ maxBodyBytes: 1200, times: 'always' }],
       [{ status: 503, path: '/batch', times: 3 }],
       [{ status: 429, path: '/batch', times: 2 }],
-      [{ status: 500, path: '/batch', times: 2 }, { maxBodyBytes: 3000, times: 'always' }],
+      [
+        { status: 500, path: '/batch', times: 2 },
+        { maxBodyBytes: 3000, times: 'always' },
+      ],
       [],
     ];
     const perClient = 240;
@@ -74,7 +85,10 @@ describe('batch bodies: shared buffers, many clients, any text', function () {
         });
     const reports = await Promise.all(all.map(({ client }) => client.flush()));
     for (const [c, { mock, client, errors }] of all.entries()) {
-      expect(errors.map((e) => e.message), `client ${c}`).to.deep.equal([]);
+      expect(
+        errors.map((e) => e.message),
+        `client ${c}`,
+      ).to.deep.equal([]);
       expect(reports[c], `client ${c}`).to.deep.equal({
         delivered: perClient,
         failed: 0,
@@ -110,7 +124,10 @@ describe('batch bodies: shared buffers, many clients, any text', function () {
         // 170,000 UTF-16 units, 3 bytes each in UTF-8 (1.5 MB): a body too large to be kept for reuse.
         ...Array.from({ length: 10 }, (_, i) => ({ id: `cjk-${i}`, text: '注'.repeat(17_000) })),
         { id: 'astral', text: '🚀'.repeat(100_000) },
-        ...Array.from({ length: 2500 }, (_, i) => ({ id: `small-${i}`, text: TEXT[i % TEXT.length]! })),
+        ...Array.from({ length: 2500 }, (_, i) => ({
+          id: `small-${i}`,
+          text: TEXT[i % TEXT.length]!,
+        })),
       ];
       for (const { id, text } of events)
         client.track({ event: 'Sized', userId: 'u', distinctId: id, eventProperties: { text } });
@@ -121,7 +138,9 @@ describe('batch bodies: shared buffers, many clients, any text', function () {
       });
       expect(errors).to.deep.equal([]);
       expect(mock.requests.every((r) => r.gzip === gzip && r.status === 200)).to.equal(true);
-      expect(mock.requests.map((r) => (r.body as { events: unknown[] }).events.length)).to.include(1000);
+      expect(mock.requests.map((r) => (r.body as { events: unknown[] }).events.length)).to.include(
+        1000,
+      );
       const got = new Map(mock.events.map((e) => [e.distinctId, e.eventProperties?.['text']]));
       expect(got.size).to.equal(events.length);
       for (const { id, text } of events) expect(got.get(id) === text, id).to.equal(true);
@@ -174,9 +193,11 @@ describe('batch bodies: shared buffers, many clients, any text', function () {
           Array.from({ length: 200 }, (_, i) => `f-${i}`).sort(),
         );
         for (const e of mock.events)
-          expect(e.eventProperties?.['text']).to.equal(TEXT[Number(e.distinctId!.slice(2)) % TEXT.length]);
+          expect(e.eventProperties?.['text']).to.equal(
+            TEXT[Number(e.distinctId!.slice(2)) % TEXT.length],
+          );
         expect(mock.requests.some((r) => r.status === 415)).to.equal(true);
-        const after = mock.requests.slice(mock.requests.findLastIndex((r) => r.status === 415) + 1);
+        const after = mock.requests.slice(mock.requests.map((r) => r.status).lastIndexOf(415) + 1);
         expect(after.length).to.be.above(0);
         expect(after.every((r) => !r.gzip && r.status === 200)).to.equal(true);
         // An app's fetch gets plain bodies as strings (gzip ones are bytes).

@@ -108,14 +108,18 @@ export function describeContract(
       const text = ['plain', 'Café', '注文の確認', 'Rocket 🚀 𝄞', 'lone \ud800 high', '\udc00'];
       for (let c = 0; c < 4; c++) {
         const mine = mock.events.filter((e) => e.event === `Client ${c}`);
-        expect(mine.map((e) => Number(e.eventProperties?.['i'])).sort((a, b) => a - b)).to.deep.equal([
-          ...Array(60).keys(),
-        ]);
+        expect(
+          mine.map((e) => Number(e.eventProperties?.['i'])).sort((a, b) => a - b),
+        ).to.deep.equal([...Array(60).keys()]);
         for (const e of mine)
-          expect(e.eventProperties?.['text']).to.equal(text[Number(e.eventProperties?.['i']) % text.length]);
+          expect(e.eventProperties?.['text']).to.equal(
+            text[Number(e.eventProperties?.['i']) % text.length],
+          );
       }
       for (const r of mock.requests) {
-        const names = new Set((r.body as { events: { event: string }[] }).events.map((e) => e.event));
+        const names = new Set(
+          (r.body as { events: { event: string }[] }).events.map((e) => e.event),
+        );
         expect(names.size, 'one client per body').to.equal(1);
       }
       // Clients 0 and 1 gzip where the runtime can (9 + 8 requests of 60 events), 2 and 3 never do.

@@ -68,7 +68,12 @@ describe('durable stores with 8 batches in flight, killed mid-flight (needs redi
       await mock.waitFor(COUNT, { timeoutMs: 30_000 });
       const done = await second.shutdown();
       expect(done.errors).to.deep.equal([]);
-      expect(done.stats).to.include({ delivered: COUNT, failed: 0, dropped: 0 });
+      expect(done.stats).to.include({ delivered: COUNT, failed: 0, dropped: 0, inFlight: 0 });
+      const s = done.stats;
+      expect(
+        s.tracked,
+        'tracked = delivered + failed + dropped + queued + inFlight + held',
+      ).to.equal(s.delivered + s.failed + s.dropped + s.queued + s.inFlight + s.held);
       expect(mock.duplicates()).to.deep.equal([]);
       expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('e', COUNT).sort());
     });
