@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { OursClient, type ClientOptions, type FetchLike, type OursError } from '../../src/index';
+import type { ClientOptions, FetchLike, OursClient } from '../../src/index';
 import { createMockOurs, type MockOurs, type MockScript } from '../../src/testing';
-import { FAST_RETRY, expectBalanced } from '../support/client';
+import { clientFor, expectBalanced } from '../support/client';
 
 /**
  * `/batch` bodies are written into bytes, gzipped ones from input buffers
@@ -27,17 +27,8 @@ describe('batch bodies: shared buffers, many clients, any text', function () {
   async function pair(token: string, options: ClientOptions = {}) {
     const mock = await createMockOurs({ token });
     mocks.push(mock);
-    const client = new OursClient({
-      token,
-      apiUrl: mock.url,
-      retry: FAST_RETRY,
-      flushIntervalMs: 20,
-      logger: false,
-      ...options,
-    });
+    const { client, errors } = clientFor(mock, { token, ...options });
     clients.push(client);
-    const errors: OursError[] = [];
-    client.on('error', (err) => errors.push(err));
     return { mock, client, errors };
   }
 
