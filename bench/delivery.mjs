@@ -5,6 +5,7 @@
 //   node bench/delivery.mjs paced  <count> <apiUrl>   # 1,000 track() per event-loop turn, then flush()
 //   node bench/delivery.mjs segment|posthog <count> <host> <deadlineMs>   # the anchors, paced
 // Reports one JSON line: { mode, count, ms, eventsPerS, maxRssBytes, cpuUs, ... }.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -20,6 +21,16 @@ const TOKEN = 'bench-token';
 /** The client's own level (src/client/post-events.ts). */
 const GZIP_LEVEL = 1;
 const BATCH = 500;
+/** CPU µs of this thread alone (the event loop; not libuv's pool), where /proc has it. */
+function mainThreadCpuUs() {
+  try {
+    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime, stime in ticks of 1/100 s
+  } catch {
+    return undefined;
+  }
+}
+
 function report(extra) {
   const cpu = process.cpuUsage();
   console.log(
@@ -28,6 +39,7 @@ function report(extra) {
       count: COUNT,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       cpuUs: cpu.user + cpu.system,
+      mainThreadCpuUs: mainThreadCpuUs(),
       ...extra,
     }),
   );

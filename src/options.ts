@@ -42,7 +42,7 @@ export interface ClientOptions extends ExperimentClientOptions {
   maxQueueSize?: number | undefined;
   /** Bytes of serialised events held before new ones are dropped. @defaultValue 67108864 (64 MiB) */
   maxQueueBytes?: number | undefined;
-  /** Requests in flight at once. @defaultValue 4 */
+  /** Requests in flight at once. @defaultValue 8 */
   maxInFlight?: number | undefined;
   /** One deadline per request, response body included. @defaultValue 10000 */
   timeoutMs?: number | undefined;
@@ -100,6 +100,8 @@ export interface ResolvedOptions {
   retry: Required<RetryOptions>;
   endpoint: 'batch' | 'track';
   fetch: FetchLike;
+  /** The app gave its own `fetch`: plain (not gzipped) bodies reach it as strings, as before. */
+  appFetch: boolean;
   logger: Logger;
   strict: boolean;
   handleSignals: boolean;
@@ -284,7 +286,7 @@ export function resolveOptions(
     );
   }
   checkStore(options.store);
-  const maxInFlight = count('maxInFlight', options.maxInFlight, 4, 1, 256);
+  const maxInFlight = count('maxInFlight', options.maxInFlight, 8, 1, 256);
   return {
     token: resolveToken(options.token),
     apiUrl: resolveApiUrl(
@@ -302,6 +304,7 @@ export function resolveOptions(
     retry: resolveRetry(options.retry),
     endpoint,
     fetch: options.fetch ?? platform.defaultFetch(maxInFlight),
+    appFetch: options.fetch !== undefined,
     logger:
       options.logger === false
         ? silent

@@ -153,12 +153,13 @@ export class Dispatcher {
     const now = performance.now();
     // A timer past its time is late (a busy loop) or dropped (workerd drops an ended request's timers): due now.
     // A backoff past setTimeout's range (maxDelayMs plus jitter) fires at its limit, and the pump arms again.
-    const at = this.#timer && this.#timerAt <= now ? now : now + Math.min(ms, MAX_TIMER_MS);
+    const delay = this.#timer && this.#timerAt <= now ? 0 : Math.min(ms, MAX_TIMER_MS);
+    const at = now + delay;
     if (this.#timer && this.#timerAt <= at && this.#timerAt > now) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
-    // `now + MAX_TIMER_MS - now` may come out a hair over the range in floating point: clamp again.
-    this.#timer = setTimeout(this.#onTimer, Math.min(at - now, MAX_TIMER_MS));
+    // `delay`, not `at - now`: that rounds past MAX_TIMER_MS for some `now`, and overflows to 1 ms.
+    this.#timer = setTimeout(this.#onTimer, delay);
     const waiter = this.#ledger.waiter;
     if (!waiter || waiter.done || this.#released) this.#timer.unref?.(); // workerd's timers are numbers
   }
@@ -215,7 +216,7 @@ export class Dispatcher {
   }
 
   async #send(request: OutgoingRequest): Promise<void> {
-    const encoding = (request.body ??= encodeBody(this.#tokenPrefix, request));
+    const encoding = (request.body ??= encodeBody(this.#tokenPrefix, request, this.#opts.appFetch));
     const url = this.#opts.apiUrl + request.path; // shown in every error about this request; the token is in the body, never here
     const { gzip } = request;
     let res: ApiResponse;

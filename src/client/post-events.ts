@@ -1,4 +1,5 @@
 import { platform } from '#platform';
+import { batchText } from '../platform/batch-text';
 import { abortable } from '../deadline';
 import { MAX_RESPONSE_CHARS, type FetchLike } from '../fetch-like';
 import { version } from '../version';
@@ -27,21 +28,22 @@ export function compress(body: string | Uint8Array): Promise<Uint8Array> {
 /**
  * The request body: the events' JSON (serialised once, when queued) joined
  * with the token spliced in, gzipped when `gzip` is on.
- * `tokenPrefix` is `{"token":"…"`, built once per client.
+ * `tokenPrefix` is `{"token":"…"`, built once per client. A plain `/batch`
+ * body goes to the client's own fetch as bytes, to the app's as a string.
  */
 export function encodeBody(
   tokenPrefix: string,
   request: { path: string; events: readonly { json: string }[]; gzip: boolean },
+  plainAsString: boolean,
 ): Promise<Uint8Array | string> {
   if (request.path !== '/batch') {
     const json = `${tokenPrefix},${request.events[0]!.json.slice(1)}`;
     return request.gzip ? compress(json) : Promise.resolve(json);
   }
-  if (request.gzip)
-    return compress(platform.batchBytes(`${tokenPrefix},"events":[`, request.events));
-  return Promise.resolve(
-    `${tokenPrefix},"events":[${request.events.map((e) => e.json).join(',')}]}`,
-  );
+  const head = `${tokenPrefix},"events":[`;
+  if (request.gzip) return platform.gzipBatch(head, request.events);
+  if (plainAsString) return Promise.resolve(batchText(head, request.events));
+  return Promise.resolve(platform.plainBatch(head, request.events));
 }
 
 /**

@@ -17,8 +17,10 @@ export interface Platform {
   randomUUID(): string;
   /** gzip, or `undefined` where the runtime has none (bodies then go as plain JSON). */
   readonly gzip: ((body: Uint8Array | string) => Promise<Uint8Array>) | undefined;
-  /** `head`, the events' JSON joined by commas, then `]}`, as UTF-8 bytes (what gzip reads). */
-  batchBytes(head: string, events: readonly { json: string }[]): Uint8Array;
+  /** `head`, the events' JSON joined by commas, then `]}`: a `/batch` request's body. */
+  plainBatch(head: string, events: readonly { json: string }[]): Uint8Array | string;
+  /** The same, gzipped; only called where `gzip` is defined. */
+  gzipBatch(head: string, events: readonly { json: string }[]): Promise<Uint8Array>;
   /** The fetch the client uses when the app gives none; `maxSockets` bounds its connections where it can. */
   defaultFetch(maxSockets: number): FetchLike;
   /** Runs `fn` after this turn's I/O (once per turn batching). */

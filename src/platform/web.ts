@@ -1,6 +1,7 @@
 import { OursConfigError } from '../errors';
 import type { FetchLike } from '../fetch-like';
 import type { Platform } from './types';
+import { batchText } from './batch-text';
 
 const encoder = new TextEncoder();
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -39,7 +40,8 @@ export const platform: Platform = {
   get gzip() {
     return compressionWorks() ? gzip : undefined;
   },
-  batchBytes: (head, events) => encoder.encode(`${head}${events.map((e) => e.json).join(',')}]}`),
+  plainBatch: batchText,
+  gzipBatch: (head, events) => gzip(batchText(head, events)),
   defaultFetch: () => webFetch,
   // A microtask, not a timer: workerd drops the timers of a request that has
   // ended, and a dropped pump would never run again. Work queued in one

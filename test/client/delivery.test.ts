@@ -93,6 +93,28 @@ describe('client delivery', () => {
     await client.shutdown();
   });
 
+  it('plain batches: the events intact as UTF-8; an app fetch gets the body as a string', async () => {
+    const names = ['Café ordered', '注文', 'Rocket 🚀', 'plain'];
+    const { client } = clientFor(t.mock, { gzip: false });
+    for (const event of names) client.track({ event, userId: 'v' });
+    await client.flush();
+    expect(t.mock.events.map((e) => e.event)).to.deep.equal(names);
+    await client.shutdown();
+
+    const bodies: unknown[] = [];
+    const fetch = ((url: string, init: { body: unknown }) => {
+      bodies.push(init.body);
+      return globalThis.fetch(url, init as RequestInit);
+    }) as never;
+    const app = clientFor(t.mock, { gzip: false, fetch }).client;
+    app.track({ event: 'Café ordered', userId: 'v' });
+    await app.flush();
+    expect(bodies).to.have.length(1);
+    expect(bodies[0]).to.be.a('string');
+    expect(JSON.parse(bodies[0] as string).events[0].event).to.equal('Café ordered');
+    await app.shutdown();
+  });
+
   it('works with node-fetch as the fetch function', async () => {
     const { default: nodeFetch } = await import('node-fetch');
     let calls = 0;

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { OursClient, type FetchLike } from '../../src/index';
+import { createMockOurs } from '../../src/testing';
 import { exitWithin, runFixture, type Child } from './child';
 
 /**
@@ -50,6 +51,36 @@ describe('shutdown deadline', function () {
     child.proc.kill('SIGTERM');
     await exitWithin(child, 5000);
     expect(received, 'requests that reached the API').to.equal(0);
+  });
+
+  it('batches still waiting for their gzip at the deadline: nothing sent; new clients in the process then deliver every event once, in their own bodies', async () => {
+    const mock = await createMockOurs();
+    try {
+      const child = runFixture(
+        'pool-reuse-child.ts',
+        { hungUrl: apiUrl, apiUrl: mock.url, timeoutMs: 300, busyMs: 1500 },
+        { UV_THREADPOOL_SIZE: '1' },
+      );
+      children.push(child);
+      const [report, jobs] = (await child.line('SHUTDOWN')).split(' ');
+      expect(JSON.parse(report!)).to.deep.equal({ delivered: 0, failed: 200, dropped: 0 });
+      expect(Number(jobs), "the pool's jobs left at the deadline").to.be.greaterThan(0);
+      const after = JSON.parse(await child.line('AFTER')) as unknown[];
+      expect(after).to.deep.equal(Array(4).fill({ delivered: 200, failed: 0, dropped: 0 }));
+      await exitWithin(child, 10_000);
+      expect(received, 'requests that reached the hung API').to.equal(0);
+      expect(mock.violations.map((v) => v.message)).to.deep.equal([]);
+      expect(mock.duplicates()).to.deep.equal([]);
+      for (const name of ['a', 'b', 'c', 'd']) {
+        const mine = mock.events.filter((e) => e.event === `Next ${name}`);
+        expect(mine.map((e) => e.distinctId).sort(), name).to.deep.equal(
+          Array.from({ length: 200 }, (_, i) => `${name}-${i}`).sort(),
+        );
+      }
+      expect(mock.events).to.have.length(800);
+    } finally {
+      await mock.close();
+    }
   });
 
   it('an already-aborted shutdown sends nothing, even through a fetch that ignores its signal', async () => {

@@ -98,6 +98,34 @@ export function describeContract(
       expect(mock.events).to.have.length(3);
     });
 
+    it('four clients at once, gzip and plain, any text: each event once and intact, each body one client’s', async () => {
+      const out = (await scenario('manyClients', mock.url)) as {
+        flushed: Outcome['shutdown'][];
+        errors: string[];
+      };
+      expect(out.errors).to.deep.equal([]);
+      expect(out.flushed).to.deep.equal(Array(4).fill({ delivered: 60, failed: 0, dropped: 0 }));
+      const text = ['plain', 'Café', '注文の確認', 'Rocket 🚀 𝄞', 'lone \ud800 high', '\udc00'];
+      for (let c = 0; c < 4; c++) {
+        const mine = mock.events.filter((e) => e.event === `Client ${c}`);
+        expect(
+          mine.map((e) => Number(e.eventProperties?.['i'])).sort((a, b) => a - b),
+        ).to.deep.equal([...Array(60).keys()]);
+        for (const e of mine)
+          expect(e.eventProperties?.['text']).to.equal(
+            text[Number(e.eventProperties?.['i']) % text.length],
+          );
+      }
+      for (const r of mock.requests) {
+        const names = new Set(
+          (r.body as { events: { event: string }[] }).events.map((e) => e.event),
+        );
+        expect(names.size, 'one client per body').to.equal(1);
+      }
+      // Clients 0 and 1 gzip where the runtime can (9 + 8 requests of 60 events), 2 and 3 never do.
+      expect(mock.requests.filter((r) => r.gzip)).to.have.length(gzip() ? 17 : 0);
+    });
+
     it('an invalid event is dropped and reported; strict throws, naming the field and the limit', async () => {
       const out = await outcome('validation');
       expect(out.drops).to.deep.equal(['invalid']);

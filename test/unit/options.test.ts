@@ -25,7 +25,7 @@ describe('client options', () => {
       maxBatchSize: 500,
       maxQueueSize: 100_000,
       maxQueueBytes: 64 * 1024 * 1024,
-      maxInFlight: 4,
+      maxInFlight: 8,
       timeoutMs: 10_000,
       gzip: true,
       endpoint: 'batch',

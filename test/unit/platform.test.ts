@@ -40,11 +40,33 @@ describe('platform: web beside node', () => {
     expect(gunzipSync(await web.gzip!(new TextEncoder().encode(body))).toString()).to.equal(body);
   });
 
-  it('batchBytes writes the same bytes on both', () => {
+  it('plainBatch and gzipBatch: the head, the events joined by commas, and ]}, on both', async () => {
     const events = [{ json: '{"a":"é"}' }, { json: '{"b":"😀"}' }];
-    expect(Buffer.from(web.batchBytes('{"x":[', events))).to.deep.equal(
-      Buffer.from(node.batchBytes('{"x":[', events)),
-    );
+    const body = '{"x":[{"a":"é"},{"b":"😀"}]}';
+    expect(Buffer.from(node.plainBatch('{"x":[', events)).toString()).to.equal(body);
+    expect(web.plainBatch('{"x":[', events)).to.equal(body);
+    expect(gunzipSync(await node.gzipBatch('{"x":[', events)).toString()).to.equal(body);
+    expect(gunzipSync(await web.gzipBatch('{"x":[', events)).toString()).to.equal(body);
+  });
+
+  it('gzipBatch on Node: concurrent and shrinking batches never share or leak input bytes', async () => {
+    // Input buffers are reused between batches: two at once must not write into one,
+    // and a small batch after a large one must not carry the large one's tail.
+    const batch = (n: number, tag: string) =>
+      Array.from({ length: n }, (_, i) => ({
+        json: JSON.stringify({ tag, i, pad: 'é'.repeat(i % 50) }),
+      }));
+    const expected = (events: { json: string }[]) =>
+      `{"h":[${events.map((e) => e.json).join(',')}]}`;
+    const big = batch(3000, 'big');
+    const small = batch(3, 'small');
+    const others = [big, batch(1000, 'a'), batch(10, 'b'), small, batch(2000, 'c')];
+    const outputs = await Promise.all(others.map((events) => node.gzipBatch('{"h":[', events)));
+    outputs.forEach((out, i) => expect(gunzipSync(out).toString()).to.equal(expected(others[i]!)));
+    for (const events of [big, small, big, small])
+      expect(gunzipSync(await node.gzipBatch('{"h":[', events)).toString()).to.equal(
+        expected(events),
+      );
   });
 
   it('hashKey: stable, different for different keys, short', () => {
