@@ -26,7 +26,10 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
 /** Resolves true when `work` settled within `ms`, false when it is still running then. */
 export async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  // A computed `ms` (a deadline minus now) can round a hair past the timer range, which Node turns into 1 ms.
+  const late = new Promise<boolean>(
+    (resolve) => (timer = setTimeout(resolve, Math.min(ms, MAX_TIMER_MS), false)),
+  );
   const done = await Promise.race([work.then(() => true), late]);
   clearTimeout(timer);
   return done;

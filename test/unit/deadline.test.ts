@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { abortable, answerWithin, settleWithin, within } from '../../src/deadline';
+import { abortable, answerWithin, MAX_TIMER_MS, settleWithin, within } from '../../src/deadline';
 
 const never = new Promise<never>(() => undefined);
 const late = (): Error => new Error('too late');
@@ -14,6 +14,25 @@ describe('deadline: waiting on what a deadline may cut short', () => {
       ),
     ).to.equal(true);
     expect(await within(5, never)).to.equal(false);
+  });
+
+  it('within: a wait a hair past the timer range (a deadline minus now) waits, not 1 ms', async () => {
+    // Node turns a delay past 2^31-1 ms into 1 ms: a shutdown with the largest timeoutMs would give up at once.
+    const warnings: string[] = [];
+    const onWarning = (w: Error): number => warnings.push(w.name);
+    process.on('warning', onWarning);
+    let finish!: () => void;
+    const work = new Promise<void>((resolve) => (finish = resolve));
+    const waited = within(MAX_TIMER_MS + 2e-7, work);
+    const outcome = await Promise.race([
+      waited,
+      new Promise((r) => setTimeout(r, 50, 'still waiting')),
+    ]);
+    process.off('warning', onWarning);
+    finish(); // settles the wait, which clears its timer
+    expect(await waited).to.equal(true);
+    expect(outcome).to.equal('still waiting');
+    expect(warnings).to.not.include('TimeoutOverflowWarning');
   });
 
   it('answerWithin: the value, or undefined at the deadline or on a rejection', async () => {
