@@ -371,6 +371,48 @@ describe('adapter: Hono (what only Hono has)', () => {
     await client.shutdown();
   });
 
+  it('the same requests give the same events served by @hono/node-server and through app.fetch', async () => {
+    // The server's lightweight Request and Headers against the platform's own.
+    const requests: Record<string, string>[] = [
+      {
+        cookie: `${VISITOR}; _ga=GA1.1.1.2; _fbp=fb.1.2.3`,
+        referer: 'https://www.google.com/search?q=x',
+        'user-agent':
+          'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+      },
+      {
+        cookie: VISITOR,
+        'user-agent':
+          'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+        'sec-ch-ua': '"Chromium";v="131", "Not_A Brand";v="24"',
+        'sec-ch-ua-platform': '"Windows"',
+        'sec-ch-ua-mobile': '?0',
+        'accept-language': 'de-CH,de;q=0.9',
+        'sec-gpc': '1',
+      },
+      { cookie: VISITOR, 'user-agent': 'curl/8.5.0', 'x-forwarded-for': '198.51.100.9' },
+    ];
+    const path = '/pricing?utm_source=news&utm_campaign=fall&gclid=abc';
+    const { client } = clientFor(t.mock);
+    const hono = app(client);
+    const server = createAdaptorServer({ fetch: hono.fetch, overrideGlobalObjects: false });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      for (const headers of requests) {
+        await fetch(`http://127.0.0.1:${port}${path}`, { headers });
+        await hono.fetch(new Request(`http://127.0.0.1:${port}${path}`, { headers }));
+      }
+      await client.flush();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const events = t.mock.events.map((e) => ({ ...e, distinctId: '', time: 0 }));
+    expect(events).to.have.length(6);
+    for (let i = 0; i < 6; i += 2) expect(events[i]).to.deep.equal(events[i + 1]);
+    await client.shutdown();
+  });
+
   it("without an executionCtx (Node, Bun, Deno) the client delivers on its own, and Hono's missing-context error never shows", async () => {
     const { client, errors } = clientFor(t.mock);
     const res = await app(client).fetch(
