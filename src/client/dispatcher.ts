@@ -10,6 +10,8 @@ import type { AwaitedEvent } from './flush-waiter';
 import { interpret } from './interpret-response';
 import type { Ledger } from './ledger';
 import { encodeBody, post, type ApiResponse } from './post-events';
+import { releaseJson, restoreJson } from './released-json';
+import { MemoryStore } from '../stores/memory-store';
 
 /** A request's worth of events, kept whole across retries with its encoded body. */
 interface OutgoingRequest {
@@ -20,6 +22,8 @@ interface OutgoingRequest {
   body?: Promise<Uint8Array | string>;
   /** The backoff round it was last sent in (see `BackoffGate`). */
   round?: number;
+  /** The body its events' JSON lives in while they let go of it (see `releaseJson`). */
+  jsonBody?: Uint8Array | string;
 }
 
 /** Uncompressed JSON per `/batch` request; a 413 splits further. */
@@ -47,6 +51,8 @@ export class Dispatcher {
   /** `{"token":"…"` once, spliced into every body; the token appears nowhere else. */
   readonly #tokenPrefix: string;
   #gzip: boolean;
+  /** Encoded `/batch` requests let go of their events' JSON (see `releaseJson`). */
+  readonly #releasesJson: boolean;
   /** Events in `#retry` and in `#inFlight`, counted as they come and go. */
   retryCount = 0;
   inFlightCount = 0;
@@ -75,6 +81,7 @@ export class Dispatcher {
     this.#gate = new BackoffGate(opts.retry);
     this.#gzip = opts.gzip;
     this.#tokenPrefix = `{"token":${JSON.stringify(opts.token)}`;
+    this.#releasesJson = store instanceof MemoryStore && platform.bodyText !== undefined;
   }
 
   /** An event was queued: send when `flushAt` is reached, else within `flushIntervalMs`. */
@@ -224,6 +231,10 @@ export class Dispatcher {
       res = await this.#cancellation.run(async (cancel) => {
         // The gzip runs on libuv's thread pool, which the app's own work can keep busy past a shutdown deadline.
         const body = await abortable(encoding, cancel);
+        if (this.#releasesJson && request.path === '/batch' && request.jsonBody === undefined) {
+          request.jsonBody = body;
+          releaseJson(request.events);
+        }
         return post(this.#opts.fetch, url, body, gzip, this.#opts.timeoutMs, cancel);
       });
     } catch (err) {
@@ -259,6 +270,7 @@ export class Dispatcher {
       );
     for (const { events, message, status } of verdict.failed) this.#fail(events, message, status);
     if (verdict.resend) {
+      this.#restoreJson(request); // the parts are encoded again
       const { parts, gzip } = verdict.resend;
       if (!gzip && this.#gzip) {
         this.#gzip = false;
@@ -273,6 +285,13 @@ export class Dispatcher {
     }
     if (verdict.retry)
       this.#retryLater(request, verdict.retry.events, verdict.retry.afterMs, verdict.retry.reason);
+  }
+
+  /** Gives the request's events their JSON back from its body, when they let go of it. */
+  #restoreJson(request: OutgoingRequest): void {
+    if (request.jsonBody === undefined) return;
+    restoreJson(request.events, request.jsonBody, request.gzip);
+    request.jsonBody = undefined;
   }
 
   #requeueFront(requests: OutgoingRequest[]): void {
@@ -309,12 +328,14 @@ export class Dispatcher {
     this.#ledger.counts.retried += events.length;
     this.retryCount += events.length;
     const whole = events === request.events;
+    if (!whole) this.#restoreJson(request); // a part is encoded again
     this.#retry.push({
       path: request.path,
       events,
       attempts,
       gzip: request.gzip,
       body: whole ? request.body : undefined,
+      jsonBody: whole ? request.jsonBody : undefined,
     });
     const delay = this.#gate.failure(retryAfterMs, request.round);
     this.#reporter.warnOnce(

@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { gzip as gzipCb, type ZlibOptions } from 'node:zlib';
+import { gunzipSync, gzip as gzipCb, type ZlibOptions } from 'node:zlib';
 
 const gzipAsync = promisify(gzipCb);
 
@@ -78,4 +78,11 @@ function writeBatch(out: Buffer, head: string, events: readonly { json: string }
   out[at++] = 0x5d; // ]
   out[at++] = 0x7d; // }
   return out.subarray(0, at);
+}
+
+/** A body as text again, gunzipped when `gzip` (see `restoreJson`: a rare path, synchronous). */
+export function bodyText(body: Uint8Array | string, gzip: boolean): string {
+  if (typeof body === 'string') return body;
+  const bytes = gzip ? gunzipSync(body) : body;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }

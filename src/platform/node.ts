@@ -5,7 +5,7 @@ import { httpFetch } from '../node-http-fetch';
 import { watchSignals } from '../signals';
 import { fileStore } from '../stores/file-store';
 import { redisStore } from '../stores/redis-store';
-import { gzip, gzipBatch, plainBatch } from './node-batch';
+import { bodyText, gzip, gzipBatch, plainBatch } from './node-batch';
 import type { Platform } from './types';
 
 /** Node, and Bun and Deno through their Node APIs: node:http with kept-alive sockets, gzip on libuv's thread pool. */
@@ -15,6 +15,7 @@ export const platform: Platform = {
   gzip,
   gzipBatch,
   plainBatch,
+  bodyText,
   defaultFetch: httpFetch,
   defer: setImmediate, // not unref'd: an unref'd immediate waits for other I/O to wake the loop
   outsideContext: (fn) => AsyncResource.bind(fn),

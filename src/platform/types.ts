@@ -21,6 +21,8 @@ export interface Platform {
   plainBatch(head: string, events: readonly { json: string }[]): Uint8Array | string;
   /** The same, gzipped; only called where `gzip` is defined. */
   gzipBatch(head: string, events: readonly { json: string }[]): Promise<Uint8Array>;
+  /** A body as text again (gunzipped when `gzip`), where it can be done at once; undefined elsewhere. */
+  readonly bodyText: ((body: Uint8Array | string, gzip: boolean) => string) | undefined;
   /** The fetch the client uses when the app gives none; `maxSockets` bounds its connections where it can. */
   defaultFetch(maxSockets: number): FetchLike;
   /** Runs `fn` after this turn's I/O (once per turn batching). */

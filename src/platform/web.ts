@@ -41,6 +41,7 @@ export const platform: Platform = {
     return compressionWorks() ? gzip : undefined;
   },
   plainBatch: batchText,
+  bodyText: undefined, // CompressionStream has no synchronous way back
   gzipBatch: (head, events) => gzip(batchText(head, events)),
   defaultFetch: () => webFetch,
   // A microtask, not a timer: workerd drops the timers of a request that has

@@ -132,6 +132,35 @@ describe('client retries and status codes', () => {
     await client.shutdown();
   });
 
+  it('a row resent after a 207 (gzip) or split after a 413 (plain) goes out exactly as it went first', async () => {
+    // Once encoded, a batch's events let go of their JSON; a resend reads it back from the body.
+    const event = (i: number) => ({
+      event: `Café ${i} 🚀 注文`,
+      userId: 'v',
+      distinctId: `e${i}`,
+      eventProperties: { n: i, ok: true, none: null, lone: '\ud800', quote: '"\\' },
+    });
+    for (const gzip of [true, false]) {
+      const { client, errors } = clientFor(t.mock, { gzip });
+      t.mock.reset();
+      if (gzip)
+        t.mock.respondWith({ rows: (e) => (e.distinctId === 'e1' ? 'queue_failed' : 'ok') });
+      else t.mock.respondWith({ maxBodyBytes: 400, times: 1 });
+      for (let i = 0; i < 3; i++) client.track(event(i));
+      await client.flush();
+      const sent = t.mock.requests.map(
+        (r) => (r.body as { events: Record<string, unknown>[] }).events,
+      );
+      const first = new Map(sent[0]!.map((e) => [e.distinctId, e]));
+      for (const later of sent.slice(1).flat())
+        expect(later).to.deep.equal(first.get(later.distinctId));
+      expect(sent.slice(1).flat().length).to.be.above(0);
+      expect(ids(t.mock.events).sort()).to.deep.equal(['e0', 'e1', 'e2']);
+      expect(errors).to.deep.equal([]);
+      await client.shutdown();
+    }
+  });
+
   it('413: halves the batch until it fits, and reports a single event that is too large', async () => {
     const { client, errors } = clientFor(t.mock, { gzip: false });
     t.mock.respondWith({ maxBodyBytes: 1500, times: 'always' });
