@@ -38,9 +38,8 @@ export function plainBatch(head: string, events: readonly { json: string }[]): B
 }
 
 /**
- * The same body gzipped:
- * written as UTF-8 into a reused buffer, compressed on the pool, and the
- * buffer given back once zlib has read it.
+ * The same body, gzipped: written as UTF-8 into a reused buffer, compressed
+ * on the pool, and the buffer given back once zlib has read it.
  */
 export async function gzipBatch(
   head: string,
