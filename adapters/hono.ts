@@ -246,13 +246,22 @@ function finish(c: Context, response: WebResponse): void {
   for (const cookie of added.cookies) c.header('set-cookie', cookie, { append: true });
 }
 
-/** `c.executionCtx.waitUntil` where the platform gives one; Hono's getter throws where there is none (Node, Bun). */
+/**
+ * `c.executionCtx.waitUntil` where the platform gives one. Hono's getter
+ * throws where there is none (Node, Bun, Deno), once per tracked request:
+ * the error is made without a stack, whose capture cost several times the
+ * rest of the throw (bench/RESULTS.md, issue 19).
+ */
 function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     const ctx = c.executionCtx;
     return (promise) => ctx.waitUntil(promise);
   } catch {
     return undefined;
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 

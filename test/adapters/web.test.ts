@@ -415,10 +415,12 @@ describe('adapter: Hono (what only Hono has)', () => {
 
   it("without an executionCtx (Node, Bun, Deno) the client delivers on its own, and Hono's missing-context error never shows", async () => {
     const { client, errors } = clientFor(t.mock);
+    const stackTraceLimit = Error.stackTraceLimit; // asked for without a stack, then put back
     const res = await app(client).fetch(
       new Request('http://127.0.0.1/', { headers: { cookie: VISITOR } }),
     );
     expect(await res.text()).to.equal('ok');
+    expect(Error.stackTraceLimit).to.equal(stackTraceLimit);
     await t.mock.waitFor(1);
     expect(errors).to.deep.equal([]);
     await client.shutdown();
