@@ -109,10 +109,6 @@ describe('architecture', () => {
         count: 1,
         why: "a stored event's age (its time is wall clock)",
       },
-      'src/stores/file/lock.ts': {
-        count: 1,
-        why: "a stray lock file's age, against its modification time (wall clock)",
-      },
       'src/stores/redis-store.ts': {
         count: 1,
         why: "a stored event's age (its time is wall clock)",

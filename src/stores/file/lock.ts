@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { link, mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -129,38 +129,6 @@ async function take(path: string, me: string): Promise<string | undefined> {
   }
 }
 
-/** Past this age a lock file whose writer cannot be told (half written, another host's) is a crash's leftover. */
-const STRAY_AGE_MS = 60_000;
-
-/**
- * Whether a `LOCK.*` file (a `create()`'s temporary, or a claim) may still be
- * linked or read by the process that wrote it. Its text names the writer as
- * the `LOCK` does: one of this host is judged as a `LOCK`'s holder is. A text
- * not yet whole may be one being written, and another host's process cannot
- * be seen: those are given `STRAY_AGE_MS`, far more than a write and a link take.
- */
-async function mayBeInUse(path: string, text: string): Promise<boolean> {
-  const [, host] = text.split(' ');
-  if (text.endsWith('\n') && host === hostname()) return (await holderOf(text)) !== undefined;
-  const written = await stat(path).catch(() => undefined);
-  return written !== undefined && Date.now() - written.mtimeMs < STRAY_AGE_MS; // a file's time is wall clock
-}
-
-/**
- * Removes what a process killed while taking the lock left beside it: the
- * temporary file `create()` links from, or a claim. Run by the holder only:
- * a live process may still be about to link its own, and keeps it.
- */
-async function removeStrays(dir: string): Promise<void> {
-  const names = await readdir(dir).catch(() => []);
-  for (const name of names.filter((n) => n.startsWith('LOCK.'))) {
-    const path = join(dir, name);
-    const text = await readFile(path, 'utf8').catch(() => undefined);
-    if (text !== undefined && !(await mayBeInUse(path, text)))
-      await unlink(path).catch(() => undefined);
-  }
-}
-
 /**
  * Takes a directory for one store: two processes appending to and deleting
  * the same segments would lose events. The `LOCK` file names the holder: pid,
@@ -168,9 +136,8 @@ async function removeStrays(dir: string): Promise<void> {
  * its pid now belongs to another process (after a reboot, or reused), when it
  * names this very process with no store of ours holding it (a container
  * restarted with the same pid), or when it comes from another host (a volume
- * moved to a new machine). Once held, the leftovers of a crash while taking
- * it are removed. Resolves with the release function, or with a sentence
- * saying who holds the directory.
+ * moved to a new machine). Resolves with the release function, or with a
+ * sentence saying who holds the directory.
  */
 export async function lockDir(dir: string): Promise<(() => Promise<void>) | string> {
   const key = resolve(dir);
@@ -186,7 +153,6 @@ export async function lockDir(dir: string): Promise<(() => Promise<void>) | stri
       held.delete(key);
       return holder;
     }
-    await removeStrays(dir);
     return async () => {
       held.delete(key);
       if ((await readFile(path, 'utf8').catch(() => '')) === me)
