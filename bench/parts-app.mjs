@@ -5,6 +5,7 @@
 // cancels the drift that separate processes suffer on a shared VM.
 // Run by bench/run.mjs:  node bench/parts-app.mjs <express|koa|fastify|node|hono|fetch|next> <sinkUrl> <phaseMs>
 // PARTS_ONLY=<variant> serves that variant alone (to profile one part with --cpu-prof).
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { answerAtOnce } from './lib/fetch-stub.mjs';
 import { Floor } from './lib/floor.mjs';
@@ -17,6 +18,7 @@ const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathn
 const [framework, sinkUrl, phaseMsArg] = process.argv.slice(2);
 const PHASE_MS = Number(phaseMsArg);
 const PROPS = { plan: 'pro', section: 'home' };
+if (framework === 'next' && process.env.PARTS_NEXT !== 'platform') asNextServer();
 const BODY = 'Hello World!';
 
 /**
@@ -184,7 +186,22 @@ function nextPage(request, ctx) {
   else if (current() === 'floor') trackWebFloor(request);
   return new Response(BODY, { headers: { 'content-type': 'text/html; charset=UTF-8' } });
 }
-/** `withOurs(GET, options)` per variant. Next is not installed here: no after(), so as on Next 14 each request hands off as it returns. */
+/**
+ * As `next start` runs a route (15.1+): the process named as Next names its
+ * server, and Next 16's `next/server` (test/next/next16, from `npm ci
+ * --prefix test/next/next16`) found, so the adapter batches as on a
+ * long-running server (adapters/next/long-running.ts); `after()` refuses to
+ * run outside Next's request scope, so each request hands off as it returns.
+ * `PARTS_NEXT=platform`: as a platform's function, a delivery per request.
+ */
+function asNextServer() {
+  const modules = new URL('../test/next/next16/node_modules', import.meta.url).pathname;
+  if (!existsSync(`${modules}/next`)) throw new Error('npm ci --prefix test/next/next16');
+  process.title = 'next-server (bench)';
+  process.env.NODE_PATH = modules;
+  require('node:module').Module._initPaths(); // NODE_PATH is read at start-up otherwise
+}
+/** `withOurs(GET, options)` per variant. */
 function nextRoute(options) {
   return adapter.withOurs(nextPage, options);
 }

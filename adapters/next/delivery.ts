@@ -1,5 +1,6 @@
 import type { WaitUntil } from '../../src/request/web-response';
-import { handOffCapturing } from './delivery-slot';
+import { captureOr, handOffCapturing } from './delivery-slot';
+import { onLongRunningNextServer } from './long-running';
 import { nextAfter } from './next-server';
 
 /** Where the platform keeps the request's `waitUntil`: Vercel's runtime, then Next's own. */
@@ -11,15 +12,16 @@ const REQUEST_CONTEXTS = [
 /**
  * Runs the hand-off `done` once the response has been sent, through Next's
  * `after()`, keeping the function alive for the delivery it starts (see
- * `handOffCapturing`). False where there is no `after()` (Next 14, 15.0
- * without its flag) or it refuses this scope: the caller then hands off at
- * the response's end.
+ * `handOffCapturing`), or, for events that joined the client's batches, for
+ * `batched` (the flush that will take them). False where there is no
+ * `after()` (Next 14, 15.0 without its flag) or it refuses this scope: the
+ * caller then hands off at the response's end.
  */
-export function handOffAfterResponse(done: () => void): boolean {
+export function handOffAfterResponse(done: () => void, batched?: () => Promise<unknown>): boolean {
   const after = nextAfter();
   if (!after) return false;
   try {
-    after(() => handOffCapturing(done));
+    after(() => handOffCapturing(done) ?? batched?.());
     return true;
   } catch {
     return false; // called outside a request scope, or unstable_after without experimental.after
@@ -44,4 +46,15 @@ export function requestWaitUntil(ctx: unknown): WaitUntil | undefined {
     if (typeof waitUntil === 'function') return (promise) => void waitUntil.call(store, promise);
   }
   return undefined;
+}
+
+/**
+ * The tracker's `waitUntil` for a Next request whose platform keeps `platform`
+ * (none: see `requestWaitUntil`): a delivery of its own, started at the
+ * hand-off, except on Next's own long-running server, where nothing freezes
+ * the process after the response and the events join the client's batches
+ * (undefined: no delivery of their own).
+ */
+export function deliveryWaitUntil(platform: WaitUntil | undefined): WaitUntil | undefined {
+  return platform || !onLongRunningNextServer() ? captureOr(platform) : undefined;
 }

@@ -74,7 +74,7 @@ export function withOurs<
   const own = options?.waitUntil;
   const config = resolveMiddlewareConfig<Request, WebResponse>(
     options,
-    routeResponse,
+    routeResponse((): OursClient => config.client),
     NEXT_ROUTE_SETUP,
   );
   const route = async function oursRoute(request: Req, ctx: Ctx): Promise<Res> {

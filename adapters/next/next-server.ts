@@ -48,23 +48,39 @@ export function nextHeaders(): NextHeadersModule {
   }
 }
 
-let after: NextAfter | null | undefined;
+/** What `next/server` exports that the adapter reads. */
+interface NextServerModule {
+  after?: NextAfter;
+  unstable_after?: NextAfter;
+  NextResponse: { next(): Response };
+}
+
+let server: NextServerModule | null | undefined;
+
+/** `next/server`, or null where Next is not installed. */
+function nextServer(): NextServerModule | null {
+  if (server !== undefined) return server;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    server = require('next/server') as NextServerModule;
+  } catch {
+    server = null;
+  }
+  return server;
+}
 
 /** Next's `after()`, where this version has one (15+), else null. */
 export function nextAfter(): NextAfter | null {
-  if (after !== undefined) return after;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const server = require('next/server') as { after?: NextAfter; unstable_after?: NextAfter };
-    after = server.after ?? server.unstable_after ?? null;
-  } catch {
-    after = null;
-  }
-  return after;
+  const found = nextServer();
+  return found?.after ?? found?.unstable_after ?? null;
+}
+
+/** Whether this Next has the stable `after()` (15.1+): always on, and `next start` waits for its promises before it exits. */
+export function hasStableAfter(): boolean {
+  return typeof nextServer()?.after === 'function';
 }
 
 /** `NextResponse.next()`: a middleware's "continue", which can carry cookies. */
 export function nextResponseNext(): Response {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('next/server') as { NextResponse: { next(): Response } }).NextResponse.next();
+  return nextServer()!.NextResponse.next();
 }

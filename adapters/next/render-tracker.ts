@@ -1,3 +1,4 @@
+import type { OursClient } from '../../src/client';
 import { OursConfigError } from '../../src/errors';
 import type { MiddlewareConfig } from '../../src/request/middleware-config';
 import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
@@ -87,9 +88,14 @@ export async function oursTracker(
   if (options.url !== undefined && typeof options.url !== 'string')
     throw new OursConfigError('url', `must be a URL or a path, got ${typeof options.url}`);
   const { url: _page, ...appOptions } = options;
-  const config = configs.get(appOptions, (o) =>
-    resolveMiddlewareConfig<Request, NextRender>(o, renderResponse, NEXT_RENDER_SETUP),
-  );
+  const config = configs.get(appOptions, (o) => {
+    const made = resolveMiddlewareConfig<Request, NextRender>(
+      o,
+      renderResponse((): OursClient => made.client),
+      NEXT_RENDER_SETUP,
+    );
+    return made;
+  });
   const next = nextHeaders();
   const [headers, cookies] = await Promise.all([next.headers(), next.cookies()]);
   const existing = trackers.get(headers);

@@ -585,9 +585,14 @@ export class Bed {
 
   constructor(readonly fw: Framework) {}
 
-  /** A client pointed at the mock (fast retries, 5 ms flush interval), shut down after the test. */
+  /**
+   * A client pointed at the mock (fast retries, 5 ms flush interval), shut
+   * down after the test. One request in flight: events then land in the order
+   * they were tracked, which the tests read (several single-event batches in
+   * flight at once may land in either order; test/client tests that window).
+   */
   client(options: ClientOptions = {}): OursClient {
-    const { client } = clientFor(this.mock, { flushIntervalMs: 5, ...options });
+    const { client } = clientFor(this.mock, { flushIntervalMs: 5, maxInFlight: 1, ...options });
     this.#clients.push(client);
     return client;
   }

@@ -284,5 +284,23 @@ for (const major of MAJORS) {
         expect(event!.userId).to.equal(minted);
       });
     });
+
+    describe('next start batches like a long-running server (adapters/next/long-running.ts)', () => {
+      it('SIGTERM just after a tracked request, the API answering late: the event is delivered before next start exits (15+: after() waits for it)', async function () {
+        if (major < 15) return this.skip(); // no after(): Next 14 exits without waiting
+        const own = await startApp(major, { OURS_TOKEN: TOKEN, OURS_API_URL: mock.url });
+        mock.respondWith({ path: '/batch', rows: () => 'ok', delayMs: 500 });
+        const res = await fetch(`${own.url}/api/items/7`, {
+          headers: { cookie: `ours_device_id=${VISITOR}` },
+        });
+        expect(res.status).to.equal(200);
+        await own.stop(); // SIGTERM, and wait for the exit
+        const exitedAt = Date.now();
+        expect(mock.events.map((e) => e.event)).to.include('Item Viewed');
+        const batch = mock.requests.find((r) => r.endpoint === '/batch');
+        // Answered 500 ms after it arrived: the process was still there to hear it.
+        expect(exitedAt).to.be.at.least(batch!.receivedAt + 500);
+      });
+    });
   });
 }
