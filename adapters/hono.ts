@@ -249,10 +249,12 @@ function finish(c: Context, response: WebResponse): void {
 /**
  * `c.executionCtx.waitUntil` where the platform gives one. Hono's getter
  * throws where there is none (Node, Bun, Deno), once per tracked request:
- * the error is made without a stack, whose capture cost several times the
- * rest of the throw (bench/RESULTS.md, issue 19).
+ * not asked on @hono/node-server, which never passes one, and elsewhere the
+ * error is made without a stack, whose capture cost several times the rest
+ * of the throw (bench/RESULTS.md, issue 19).
  */
 function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
+  if (onNodeServer(c.env)) return undefined;
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
@@ -263,6 +265,12 @@ function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefi
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
+}
+
+/** @hono/node-server's `c.env`, `{ incoming, outgoing }`: Node's request and response. */
+function onNodeServer(env: unknown): boolean {
+  const outgoing = (env as { outgoing?: { writeHead?: unknown } } | undefined)?.outgoing;
+  return typeof outgoing?.writeHead === 'function';
 }
 
 export { RequestTracker } from '../src/request/tracker';

@@ -1,3 +1,4 @@
+import { platform } from '#platform';
 import { OursConfigError } from '../errors';
 import type { ResponseControl } from './response-control';
 
@@ -93,6 +94,15 @@ export class WebResponse {
   onDone(done: () => void): void {
     if (this.#ended) return done();
     this.#done = done;
+    // Watched from the end of this turn: most responses are decided by then,
+    // and reading `signal` makes @hono/node-server build an AbortController.
+    if (this.#request) watchSoon(this);
+  }
+
+  /** Still undecided: the request's signal hands the calls off if the client goes away first. @internal */
+  watchSignal(): void {
+    const done = this.#done;
+    if (this.#ended || !done) return;
     const signal = this.#request?.signal;
     if (signal?.aborted) return done();
     signal?.addEventListener('abort', done, { once: true });
@@ -106,6 +116,19 @@ export class WebResponse {
     if (!this.#cookies && this.#redirect === undefined) return undefined;
     return { cookies: this.#cookies ?? [], redirect: this.#redirect };
   }
+}
+
+/** Responses that tracked during this turn, whose signal to watch at its end if still undecided. */
+let toWatch: WebResponse[] = [];
+
+function watchSoon(response: WebResponse): void {
+  if (toWatch.push(response) === 1) platform.defer(watchUndecided);
+}
+
+function watchUndecided(): void {
+  const responses = toWatch;
+  toWatch = [];
+  for (const response of responses) response.watchSignal();
 }
 
 /**

@@ -10,7 +10,7 @@ import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { expect } from 'chai';
-import { Hono } from 'hono';
+import { Context, Hono } from 'hono';
 import { oursFetch, tracker, type FetchTracker, type TrackerOptions } from '../../adapters/fetch';
 import { ours, type OursEnv } from '../../adapters/hono';
 import { OursConfigError, type OursClient } from '../../src/index';
@@ -411,6 +411,34 @@ describe('adapter: Hono (what only Hono has)', () => {
     expect(events).to.have.length(6);
     for (let i = 0; i < 6; i += 2) expect(events[i]).to.deep.equal(events[i + 1]);
     await client.shutdown();
+  });
+
+  it('on @hono/node-server, which never passes an execution context, c.executionCtx is not asked (its throw costs); through app.fetch it is', async () => {
+    const { client } = clientFor(t.mock);
+    const proto = Context.prototype as object;
+    const own = Object.getOwnPropertyDescriptor(proto, 'executionCtx')!;
+    let asked = 0;
+    Object.defineProperty(proto, 'executionCtx', {
+      ...own,
+      get(this: Context) {
+        asked++;
+        return own.get!.call(this) as unknown;
+      },
+    });
+    const server = await listenHono(app(client));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await send(port, '/', { headers: { cookie: VISITOR } });
+      await t.mock.waitFor(1);
+      expect(asked).to.equal(0);
+      await app(client).fetch(new Request('http://127.0.0.1/', { headers: { cookie: VISITOR } }));
+      await t.mock.waitFor(2);
+      expect(asked).to.be.above(0);
+    } finally {
+      Object.defineProperty(proto, 'executionCtx', own);
+      await new Promise((resolve) => server.close(resolve));
+      await client.shutdown();
+    }
   });
 
   it("without an executionCtx (Node, Bun, Deno) the client delivers on its own, and Hono's missing-context error never shows", async () => {
