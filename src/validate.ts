@@ -65,6 +65,8 @@ function coerceMap(
     issues.push({ field, problem: 'must be an object of strings, numbers or booleans' });
     return undefined;
   }
+  // Serialised before track() returns, so a map with nothing to coerce needs no copy.
+  if (allStrings(map)) return map as Record<string, string | null>;
   const out: Record<string, string | null> = {};
   for (const key of Object.keys(map)) {
     const value = (map as PropertyMap)[key];
@@ -79,6 +81,16 @@ function coerceMap(
       });
   }
   return out;
+}
+
+/** Whether every value of `map` is a string or null: what the contract takes as is. */
+function allStrings(map: Record<string, unknown>): boolean {
+  for (const key in map) {
+    if (!has.call(map, key)) continue;
+    const value = map[key];
+    if (value !== null && typeof value !== 'string') return false;
+  }
+  return true;
 }
 
 function coerceUserProperties(input: unknown, issues: ContractIssue[]): unknown {
