@@ -5,7 +5,8 @@
 //   node bench/run.mjs                 # every workload (npm run bench)
 //   node bench/run.mjs overhead        # 1: per-request overhead, Express 5 and Koa 3
 //   node bench/run.mjs parts           # 1b: where a tracked request's CPU goes (one process, variants by phase;
-//                                      #     PARTS_FRAMEWORKS=hono,fetch for some of express, koa, fastify, node, hono, fetch, next)
+//                                      #     PARTS_FRAMEWORKS=hono,fetch for some of express, koa, fastify, node, hono, fetch, next;
+//                                      #     PARTS_NEXT=platform: Next as on a platform's function)
 //   node bench/run.mjs slow-api        # 2: tracking while the API is slow (2 s) or failing (500)
 //   node bench/run.mjs delivery        # 3: 200,000 track() calls to acknowledged, vs the serialisation floor
 //   node bench/run.mjs micro           # 4: ns per track() and per context extraction
@@ -332,7 +333,7 @@ async function parts() {
       json.parts[framework] = { phases: measured, floor };
       process.stderr.write(`${measured.length} phases\n`);
       print(
-        `### ${{ express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', node: 'node:http', hono: 'Hono 4 (@hono/node-server)', fetch: 'fetch handler (@hono/node-server)', next: 'Next.js route handler, withOurs (@hono/node-server, no Next server)' }[framework]}`,
+        `### ${{ express: 'Express 5', koa: 'Koa 3', fastify: 'Fastify 5', node: 'node:http', hono: 'Hono 4 (@hono/node-server)', fetch: 'fetch handler (@hono/node-server)', next: process.env.PARTS_NEXT === 'platform' ? "Next.js route handler, withOurs, as on a platform's function: a delivery per request (@hono/node-server, no Next server)" : 'Next.js route handler, withOurs, as `next start` (15.1+) runs it: batched (@hono/node-server, no Next server)' }[framework]}`,
       );
       print();
       table(
