@@ -1,4 +1,3 @@
-import type { OursClient } from '../../src/client';
 import { OursConfigError } from '../../src/errors';
 import type { MiddlewareConfig } from '../../src/request/middleware-config';
 import { resolveMiddlewareConfig } from '../../src/request/middleware-config';
@@ -88,14 +87,9 @@ export async function oursTracker(
   if (options.url !== undefined && typeof options.url !== 'string')
     throw new OursConfigError('url', `must be a URL or a path, got ${typeof options.url}`);
   const { url: _page, ...appOptions } = options;
-  const config = configs.get(appOptions, (o) => {
-    const made = resolveMiddlewareConfig<Request, NextRender>(
-      o,
-      renderResponse((): OursClient => made.client),
-      NEXT_RENDER_SETUP,
-    );
-    return made;
-  });
+  const config = configs.get(appOptions, (o) =>
+    resolveMiddlewareConfig<Request, NextRender>(o, renderResponse, NEXT_RENDER_SETUP),
+  );
   const next = nextHeaders();
   const [headers, cookies] = await Promise.all([next.headers(), next.cookies()]);
   const existing = trackers.get(headers);
@@ -110,7 +104,7 @@ export async function oursTracker(
     undefined,
     config,
     (req) => new RenderSource(req.headers, page ?? base, page !== undefined),
-    { cookies, isAction, waitUntil: options.waitUntil },
+    { cookies, isAction, waitUntil: options.waitUntil, client: config.client },
     request,
     undefined,
   );

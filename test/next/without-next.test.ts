@@ -121,12 +121,8 @@ describe('ours-middleware/next without Next.js installed', () => {
     try {
       const set: unknown[] = [];
       const cookies = { set: (...args: unknown[]) => set.push(args) } as unknown as NextCookieStore;
-      const render: NextRender = { cookies, isAction: false, waitUntil: undefined };
-      const config = resolveMiddlewareConfig(
-        { client },
-        renderResponse(() => client),
-        NEXT_RENDER_SETUP,
-      );
+      const render: NextRender = { cookies, isAction: false, waitUntil: undefined, client };
+      const config = resolveMiddlewareConfig({ client }, renderResponse, NEXT_RENDER_SETUP);
       const request = new Request('http://shop.test/', {
         headers: { cookie: 'ours_device_id=0b6f2a5e-9a4d-4c1e-8f3a-2d1c5b7e9f10' },
       });
