@@ -9,6 +9,7 @@ import type { OursClient } from '../src/client';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { forwardedIp, type TrustFunction } from '../src/request/client-ip';
+import { firstValue } from '../src/request/proxied-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
@@ -177,12 +178,6 @@ function isExpressOwn(proto: object, name: string): boolean {
   }
   return true;
 }
-
-/** Up to the first comma, as Express reads X-Forwarded-Proto and X-Forwarded-Host. */
-const firstValue = (value: string): string => {
-  const comma = value.indexOf(',');
-  return comma === -1 ? value : value.slice(0, comma);
-};
 
 /** A host without its port, as `req.hostname` gives it (an IPv6 literal keeps its brackets). */
 function withoutPort(host: string): string {
