@@ -161,22 +161,51 @@ function appGetters(req: ExpressRequest): AppGetters | undefined {
 
 /**
  * Whether `name` on `proto`'s chain is Express's own getter: defined on
- * Express's request prototype (the one right above Node's `IncomingMessage`),
- * by the function Express names after it (Express 4's `host` is a `depd`
- * wrapper, unnamed). True where nothing defines it: not an Express request.
+ * Express's request prototype (the one right above Node's `IncomingMessage`)
+ * by Express itself. True where nothing defines it: not an Express request.
  */
 function isExpressOwn(proto: object, name: string): boolean {
   for (let at: object | null = proto; at && at !== IncomingMessage.prototype;) {
     const getter = Object.getOwnPropertyDescriptor(at, name);
     const above = Object.getPrototypeOf(at) as object | null;
-    if (getter)
-      return (
-        above === IncomingMessage.prototype &&
-        (getter.get?.name === name || (name === 'host' && getter.get?.name === ''))
-      );
+    if (getter) return above === IncomingMessage.prototype && madeByExpress(at, name, getter.get);
     at = above;
   }
   return true;
+}
+
+/**
+ * Whether `getter`, on Express's request prototype `base`, is the function
+ * Express defined there. Its name proves nothing (an app's
+ * `get: function protocol() {...}` has Express's), so its source text is
+ * looked for in the file whose export `base` is (`express/lib/request.js`,
+ * found in `require.cache`): an app's getter is not in it. Express 4's
+ * `host` is a `depd` wrapper, made at run time: unnamed, and in no file.
+ * Where the file cannot be read (a bundle), the name decides.
+ */
+function madeByExpress(base: object, name: string, getter: (() => unknown) | undefined): boolean {
+  if (typeof getter !== 'function') return false;
+  if (name === 'host' && getter.name === '') return true;
+  const source = fileOf(base);
+  if (source === undefined) return getter.name === name;
+  return source.includes(Function.prototype.toString.call(getter));
+}
+
+/** Per Express request prototype: the text of the file it is the export of; undefined where unknown. */
+const sources = new WeakMap<object, string | undefined>();
+
+function fileOf(base: object): string | undefined {
+  if (sources.has(base)) return sources.get(base);
+  let text: string | undefined;
+  try {
+    const file = Object.values(require.cache).find((m) => m?.exports === base)?.filename;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (file) text = (require('node:fs') as typeof import('node:fs')).readFileSync(file, 'utf8');
+  } catch {
+    // no require.cache (an ES module build without it), or the file is gone: the name decides
+  }
+  sources.set(base, text);
+  return text;
 }
 
 /** A host without its port, as `req.hostname` gives it (an IPv6 literal keeps its brackets). */
