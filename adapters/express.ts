@@ -8,6 +8,8 @@ import type { Request } from 'express';
 import type { OursClient } from '../src/client';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
+import { kReport } from '../src/client/side-channels';
+import { OursError } from '../src/errors';
 import { forwardedIp, type TrustFunction } from '../src/request/client-ip';
 import { firstValue } from '../src/request/proxied-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
@@ -66,6 +68,7 @@ class ExpressSource implements RequestSource {
   constructor(
     private readonly req: ExpressRequest,
     readonly socketAddress: string | undefined,
+    private readonly trustThrew: (err: unknown) => void,
   ) {
     this.#headers = req.headers;
     this.#trust = req.app?.get('trust proxy fn') as TrustFunction | undefined;
@@ -86,7 +89,12 @@ class ExpressSource implements RequestSource {
     // proxy-addr stops at an untrusted peer: the socket's address is the answer.
     if (!this.#trust || this.socketAddress === undefined || !this.#trustsPeer())
       return this.socketAddress;
-    return forwardedIp(this.socketAddress, this.header('x-forwarded-for'), this.#trust);
+    try {
+      return forwardedIp(this.socketAddress, this.header('x-forwarded-for'), this.#trust);
+    } catch (err) {
+      this.trustThrew(err); // at a hop past the peer: the peer is the last address known to be real
+      return this.socketAddress;
+    }
   }
   /** Express's `req.protocol`: `X-Forwarded-Proto`'s first value from a trusted peer. */
   protocol(): string | undefined {
@@ -114,7 +122,14 @@ class ExpressSource implements RequestSource {
   }
   /** Asked as Express asks it, with the peer's address (undefined once the client has gone). */
   #trustsPeer(): boolean {
-    this.#peerTrusted ??= Boolean(this.#trust!(this.socketAddress as string, 0));
+    if (this.#peerTrusted === undefined) {
+      try {
+        this.#peerTrusted = Boolean(this.#trust!(this.socketAddress as string, 0));
+      } catch (err) {
+        this.trustThrew(err); // the app's function: the event goes on as if the peer were untrusted
+        this.#peerTrusted = false;
+      }
+    }
     return this.#peerTrusted;
   }
 }
@@ -224,9 +239,6 @@ const hostWithPort = (
 const UNMOUNTED =
   'mount it before the routes that track: `app.use(ours({...}))` above them (Express runs middleware in the order it is added)';
 
-const expressSource = (req: ExpressRequest, socketAddress: string | undefined): RequestSource =>
-  new ExpressSource(req, socketAddress);
-
 /**
  * Express middleware that attaches `req.ours`.
  *
@@ -245,6 +257,14 @@ const expressSource = (req: ExpressRequest, socketAddress: string | undefined): 
  */
 export function ours(options?: OursExpressOptions): OursExpressMiddleware {
   const config = resolveMiddlewareConfig(options, nodeResponse, EXPRESS_SETUP);
+  const trustThrew = (err: unknown): void =>
+    config.client[kReport](
+      new OursError(
+        `the app's trust proxy function threw: ${(err as Error)?.message ?? String(err)}; the event goes on as if the proxy were untrusted`,
+      ),
+    );
+  const expressSource = (req: ExpressRequest, socketAddress: string | undefined): RequestSource =>
+    new ExpressSource(req, socketAddress, trustThrew);
   // Every Express request (4 and 5, any copy of Express) inherits from it: a
   // route this middleware did not run for gets a `req.ours` that says so.
   defineOursAccessor(IncomingMessage.prototype, 'req', UNMOUNTED);
