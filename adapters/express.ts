@@ -8,10 +8,8 @@ import type { Request } from 'express';
 import type { OursClient } from '../src/client';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
-import { kReport } from '../src/client/side-channels';
-import { OursError } from '../src/errors';
 import { forwardedIp, type TrustFunction } from '../src/request/client-ip';
-import { firstValue } from '../src/request/proxied-source';
+import { firstValue, trustThrew } from '../src/request/proxied-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
@@ -257,14 +255,9 @@ const UNMOUNTED =
  */
 export function ours(options?: OursExpressOptions): OursExpressMiddleware {
   const config = resolveMiddlewareConfig(options, nodeResponse, EXPRESS_SETUP);
-  const trustThrew = (err: unknown): void =>
-    config.client[kReport](
-      new OursError(
-        `the app's trust proxy function threw: ${(err as Error)?.message ?? String(err)}; the event goes on as if the proxy were untrusted`,
-      ),
-    );
+  const threw = trustThrew(config.client, "the app's trust proxy function");
   const expressSource = (req: ExpressRequest, socketAddress: string | undefined): RequestSource =>
-    new ExpressSource(req, socketAddress, trustThrew);
+    new ExpressSource(req, socketAddress, threw);
   // Every Express request (4 and 5, any copy of Express) inherits from it: a
   // route this middleware did not run for gets a `req.ours` that says so.
   defineOursAccessor(IncomingMessage.prototype, 'req', UNMOUNTED);

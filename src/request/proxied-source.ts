@@ -120,19 +120,30 @@ export function proxyReader(
 
 /** The app's trust function; one that throws trusts nothing, and is reported (the event goes on). */
 function reportingTrust(trust: TrustFunction, client: OursClient): TrustFunction {
+  const threw = trustThrew(client, 'trustProxy');
   return (addr, i) => {
     try {
       return Boolean(trust(addr, i));
     } catch (err) {
-      client[kReport](
-        new OursError(
-          `trustProxy threw: ${(err as Error)?.message ?? String(err)}; the proxy at hop ${i} is not trusted`,
-        ),
-      );
+      threw(err);
       return false;
     }
   };
 }
+
+/**
+ * Reports a throw of the app's trust function (`what`: the option, or the
+ * framework's setting, which the Express and Fastify adapters ask): the
+ * event goes on as if the proxy were untrusted, never the host's error.
+ */
+export const trustThrew =
+  (client: OursClient, what: string) =>
+  (err: unknown): void =>
+    client[kReport](
+      new OursError(
+        `${what} threw: ${(err as Error)?.message ?? String(err)}; the event goes on as if the proxy were untrusted`,
+      ),
+    );
 
 /** Wraps an adapter's source so the `trustProxy` option governs IP, protocol and host. */
 const proxiedSource =

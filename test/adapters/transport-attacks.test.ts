@@ -148,13 +148,14 @@ adapterSuite('adapter: transport-level abuse', (t) => {
     }
   });
 
-  it("the framework's own trust function throws (Express trust proxy fn): answered, the event sent without breaking the app", async () => {
-    if (t.fw.kind !== 'express') return;
+  it("the framework's own trust function throws (Express trust proxy, Fastify trustProxy): answered, the event sent, the throw reported", async () => {
+    const boom = (): boolean => {
+      throw new Error('trust boom');
+    };
+    if (t.fw.kind !== 'express' && t.fw.kind !== 'fastify') return;
     const app = await t.start({
-      setup: (express) =>
-        express.set('trust proxy', () => {
-          throw new Error('trust boom');
-        }),
+      setup: (target) =>
+        t.fw.kind === 'express' ? target.set('trust proxy', boom) : void (target.trustProxy = boom),
     });
     app.handle(({ ours }) => void ours.track('E'));
     const reply = await app.get('/t', {
@@ -167,14 +168,14 @@ adapterSuite('adapter: transport-level abuse', (t) => {
     expect(reply.status).to.equal(200);
     const [event] = await t.mock.waitFor(1);
     expect(event!.userId).to.equal(VISITOR);
-    expect(event!.defaultProperties).to.deep.include({
-      current_url: `http://127.0.0.1:${app.port}/t`,
-      ip: '127.0.0.1',
-    });
+    expect(event!.defaultProperties!.ip).to.equal('127.0.0.1');
+    // Fastify 4 believes X-Forwarded-Proto whenever trustProxy is set, and never lets the function's throw out.
+    if (t.fw.name === 'Fastify 4') return;
+    expect(event!.defaultProperties!.current_url).to.equal(`http://127.0.0.1:${app.port}/t`);
     await until(() => app.clientErrors.length > 0, 'the throw reported');
-    expect(app.clientErrors.map(String)).to.deep.equal([
-      "OursError: the app's trust proxy function threw: trust boom; the event goes on as if the proxy were untrusted",
-    ]);
+    expect(String(app.clientErrors[0])).to.match(
+      /the app's trust ?proxy function threw: trust boom; the event goes on as if the proxy were untrusted/i,
+    );
   });
 
   it('collectIp: false on an IPv6 client: no IP anywhere', async () => {
