@@ -11,6 +11,22 @@ import {
 } from './client-ip';
 import type { RequestSource } from './request-source';
 
+/** An adapter's source with its URL, socket address and headers; what a proxy says is the subclass's. */
+abstract class Over implements RequestSource {
+  readonly url: string;
+  readonly socketAddress: string | undefined;
+  constructor(protected readonly inner: RequestSource) {
+    this.url = inner.url;
+    this.socketAddress = inner.socketAddress;
+  }
+  header(name: string): string | undefined {
+    return this.inner.header(name);
+  }
+  abstract ip(): string | undefined;
+  abstract protocol(): string | undefined;
+  abstract host(): string | undefined;
+}
+
 /**
  * The request as the `trustProxy` option sees it: IP, protocol and host from
  * the forwarding headers when the proxy in front is trusted, as Express
@@ -23,19 +39,13 @@ import type { RequestSource } from './request-source';
  * TLS-terminating proxy's `https` reaches `current_url` and the visitor
  * cookie's `Secure`.
  */
-class ProxiedSource implements RequestSource {
-  readonly url: string;
-  readonly socketAddress: string | undefined;
+class ProxiedSource extends Over {
   #peerTrusted: boolean | undefined;
   constructor(
-    private readonly inner: RequestSource,
+    inner: RequestSource,
     private readonly trust: TrustFunction,
   ) {
-    this.url = inner.url;
-    this.socketAddress = inner.socketAddress;
-  }
-  header(name: string): string | undefined {
-    return this.inner.header(name);
+    super(inner);
   }
   ip(): string | undefined {
     return forwardedIp(this.socketAddress, this.header('x-forwarded-for'), this.trust);
@@ -67,18 +77,12 @@ class ProxiedSource implements RequestSource {
  * Host header, which both pass through, so a client's `X-Forwarded-Host` is
  * not read.
  */
-class PresetSource implements RequestSource {
-  readonly url: string;
-  readonly socketAddress: string | undefined;
+class PresetSource extends Over {
   constructor(
-    private readonly inner: RequestSource,
+    inner: RequestSource,
     private readonly preset: TrustPreset,
   ) {
-    this.url = inner.url;
-    this.socketAddress = inner.socketAddress;
-  }
-  header(name: string): string | undefined {
-    return this.inner.header(name);
+    super(inner);
   }
   ip(): string | undefined {
     return presetIp(this.preset, (name) => this.header(name));
