@@ -214,6 +214,5 @@ adapterSuite('adapter: transport-level abuse', (t) => {
     });
     const [event] = await t.mock.waitFor(1);
     expect(event!.event).to.equal('Stream Aborted');
-    await until(() => pushed > 0, 'the stream was read');
   });
 });
