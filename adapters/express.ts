@@ -9,6 +9,7 @@ import type { OursClient } from '../src/client';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
 import { forwardedIp, type TrustFunction } from '../src/request/client-ip';
+import { firstValue, trustThrew } from '../src/request/proxied-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
@@ -65,6 +66,7 @@ class ExpressSource implements RequestSource {
   constructor(
     private readonly req: ExpressRequest,
     readonly socketAddress: string | undefined,
+    private readonly trustThrew: (err: unknown) => void,
   ) {
     this.#headers = req.headers;
     this.#trust = req.app?.get('trust proxy fn') as TrustFunction | undefined;
@@ -85,7 +87,12 @@ class ExpressSource implements RequestSource {
     // proxy-addr stops at an untrusted peer: the socket's address is the answer.
     if (!this.#trust || this.socketAddress === undefined || !this.#trustsPeer())
       return this.socketAddress;
-    return forwardedIp(this.socketAddress, this.header('x-forwarded-for'), this.#trust);
+    try {
+      return forwardedIp(this.socketAddress, this.header('x-forwarded-for'), this.#trust);
+    } catch (err) {
+      this.trustThrew(err); // at a hop past the peer: the peer is the last address known to be real
+      return this.socketAddress;
+    }
   }
   /** Express's `req.protocol`: `X-Forwarded-Proto`'s first value from a trusted peer. */
   protocol(): string | undefined {
@@ -113,7 +120,14 @@ class ExpressSource implements RequestSource {
   }
   /** Asked as Express asks it, with the peer's address (undefined once the client has gone). */
   #trustsPeer(): boolean {
-    this.#peerTrusted ??= Boolean(this.#trust!(this.socketAddress as string, 0));
+    if (this.#peerTrusted === undefined) {
+      try {
+        this.#peerTrusted = Boolean(this.#trust!(this.socketAddress as string, 0));
+      } catch (err) {
+        this.trustThrew(err); // the app's function: the event goes on as if the peer were untrusted
+        this.#peerTrusted = false;
+      }
+    }
     return this.#peerTrusted;
   }
 }
@@ -160,29 +174,52 @@ function appGetters(req: ExpressRequest): AppGetters | undefined {
 
 /**
  * Whether `name` on `proto`'s chain is Express's own getter: defined on
- * Express's request prototype (the one right above Node's `IncomingMessage`),
- * by the function Express names after it (Express 4's `host` is a `depd`
- * wrapper, unnamed). True where nothing defines it: not an Express request.
+ * Express's request prototype (the one right above Node's `IncomingMessage`)
+ * by Express itself. True where nothing defines it: not an Express request.
  */
 function isExpressOwn(proto: object, name: string): boolean {
   for (let at: object | null = proto; at && at !== IncomingMessage.prototype;) {
     const getter = Object.getOwnPropertyDescriptor(at, name);
     const above = Object.getPrototypeOf(at) as object | null;
-    if (getter)
-      return (
-        above === IncomingMessage.prototype &&
-        (getter.get?.name === name || (name === 'host' && getter.get?.name === ''))
-      );
+    if (getter) return above === IncomingMessage.prototype && madeByExpress(at, name, getter.get);
     at = above;
   }
   return true;
 }
 
-/** Up to the first comma, as Express reads X-Forwarded-Proto and X-Forwarded-Host. */
-const firstValue = (value: string): string => {
-  const comma = value.indexOf(',');
-  return comma === -1 ? value : value.slice(0, comma);
-};
+/**
+ * Whether `getter`, on Express's request prototype `base`, is the function
+ * Express defined there. Its name proves nothing (an app's
+ * `get: function protocol() {...}` has Express's), so its source text is
+ * looked for in the file whose export `base` is (`express/lib/request.js`,
+ * found in `require.cache`): an app's getter is not in it. Express 4's
+ * `host` is a `depd` wrapper, made at run time: unnamed, and in no file.
+ * Where the file cannot be read (a bundle), the name decides.
+ */
+function madeByExpress(base: object, name: string, getter: (() => unknown) | undefined): boolean {
+  if (typeof getter !== 'function') return false;
+  if (name === 'host' && getter.name === '') return true;
+  const source = fileOf(base);
+  if (source === undefined) return getter.name === name;
+  return source.includes(Function.prototype.toString.call(getter));
+}
+
+/** Per Express request prototype: the text of the file it is the export of; undefined where unknown. */
+const sources = new WeakMap<object, string | undefined>();
+
+function fileOf(base: object): string | undefined {
+  if (sources.has(base)) return sources.get(base);
+  let text: string | undefined;
+  try {
+    const file = Object.values(require.cache).find((m) => m?.exports === base)?.filename;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (file) text = (require('node:fs') as typeof import('node:fs')).readFileSync(file, 'utf8');
+  } catch {
+    // no require.cache (an ES module build without it), or the file is gone: the name decides
+  }
+  sources.set(base, text);
+  return text;
+}
 
 /** A host without its port, as `req.hostname` gives it (an IPv6 literal keeps its brackets). */
 function withoutPort(host: string): string {
@@ -199,9 +236,6 @@ const hostWithPort = (
 /** What a route that reads `req.ours` where the middleware did not run is told to do. */
 const UNMOUNTED =
   'mount it before the routes that track: `app.use(ours({...}))` above them (Express runs middleware in the order it is added)';
-
-const expressSource = (req: ExpressRequest, socketAddress: string | undefined): RequestSource =>
-  new ExpressSource(req, socketAddress);
 
 /**
  * Express middleware that attaches `req.ours`.
@@ -221,6 +255,9 @@ const expressSource = (req: ExpressRequest, socketAddress: string | undefined): 
  */
 export function ours(options?: OursExpressOptions): OursExpressMiddleware {
   const config = resolveMiddlewareConfig(options, nodeResponse, EXPRESS_SETUP);
+  const threw = trustThrew(config.client, "the app's trust proxy function");
+  const expressSource = (req: ExpressRequest, socketAddress: string | undefined): RequestSource =>
+    new ExpressSource(req, socketAddress, threw);
   // Every Express request (4 and 5, any copy of Express) inherits from it: a
   // route this middleware did not run for gets a `req.ours` that says so.
   defineOursAccessor(IncomingMessage.prototype, 'req', UNMOUNTED);

@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { MiddlewareOptions } from '../src/request/middleware-options';
 import type { RequestSource } from '../src/request/request-source';
+import { trustThrew } from '../src/request/proxied-source';
 import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig, type MiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
@@ -48,14 +49,19 @@ class FastifySource implements RequestSource {
   /** Node builds `req.headers` in a getter; one read instead of one per header. */
   readonly #headers: FastifyRequest['raw']['headers'];
   readonly #ip: string | undefined;
+  #reported = false;
   constructor(
     private readonly request: OursFastifyRequest,
     readonly socketAddress: string | undefined,
+    private readonly trustThrew: (err: unknown) => void,
   ) {
     this.#headers = request.raw.headers;
     // Fastify's own `request.ip` (its `trustProxy`), read at the first track(): Fastify reads the
     // socket, which is empty once the client has gone (then the address read at the start serves).
-    this.#ip = request.raw.socket?.remoteAddress === undefined ? undefined : request.ip;
+    this.#ip =
+      request.raw.socket?.remoteAddress === undefined
+        ? undefined
+        : this.#ask(() => request.ip, undefined);
     this.url = request.originalUrl ?? request.raw.url ?? '/';
   }
   header(name: string): string | undefined {
@@ -67,18 +73,32 @@ class FastifySource implements RequestSource {
     return this.#ip ?? this.socketAddress;
   }
   protocol(): string | undefined {
-    return this.request.protocol;
+    const encrypted = (this.request.raw.socket as { encrypted?: boolean } | undefined)?.encrypted;
+    return this.#ask(() => this.request.protocol, encrypted ? 'https' : 'http');
   }
   /** Fastify 5's `request.host` keeps the port; in Fastify 4, `request.hostname` does. Both honour `trustProxy`. */
   host(): string | undefined {
-    return (this.request as { host?: string }).host || this.request.hostname || undefined;
+    const own = this.header('host') ?? this.header(':authority');
+    return this.#ask(
+      () => (this.request as { host?: string }).host || this.request.hostname || undefined,
+      own,
+    );
+  }
+  /**
+   * A getter that asks the app's `trustProxy` function, which may throw (the
+   * app's code): then what the socket and Host say, as if the proxy were
+   * untrusted, and the throw reported once for the request.
+   */
+  #ask<T>(read: () => T, untrusted: T): T {
+    try {
+      return read();
+    } catch (err) {
+      if (!this.#reported) this.trustThrew(err);
+      this.#reported = true;
+      return untrusted;
+    }
   }
 }
-
-const fastifySource = (
-  request: OursFastifyRequest,
-  socketAddress: string | undefined,
-): RequestSource => new FastifySource(request, socketAddress);
 
 /**
  * Fastify plugin that attaches `request.ours` to every request of the app
@@ -110,6 +130,11 @@ export function ours(
   } catch (err) {
     return done(err as Error); // `app.register()` rejects with it, naming the option
   }
+  const threw = trustThrew(config.client, "the app's trustProxy function");
+  const fastifySource = (
+    request: OursFastifyRequest,
+    socketAddress: string | undefined,
+  ): RequestSource => new FastifySource(request, socketAddress, threw);
   fastifyRequestPrototype(); // now, so a route outside this plugin's context says so from its first request
   try {
     declareOurs(fastify);

@@ -202,10 +202,10 @@ let imported = false;
 /**
  * Covers the app's Hono from the start, before any request went through the
  * middleware (a route outside its path may be the first one asked): a
- * CommonJS app's, if it has loaded one (nothing is loaded for it), else the
- * one `import('hono')` gives (once per process), which is an ES module app's,
- * a bundle's (a Worker's) and Bun's and Deno's. A copy found neither way is
- * covered at the first request the middleware sees (`coverUnmounted`).
+ * CommonJS app's (see `coverCommonJs`), else the one `import('hono')` gives
+ * (once per process), which is an ES module app's, a bundle's (a Worker's)
+ * and Bun's and Deno's. A copy found neither way (Hono from jsr, a second
+ * copy) is covered at the first request the middleware sees (`coverUnmounted`).
  */
 function coverLoadedHono(): void {
   if (coverCommonJs() || imported) return;
@@ -216,11 +216,20 @@ function coverLoadedHono(): void {
   );
 }
 
-/** Covers the CommonJS Hono in `require.cache`, if loaded; false where there is none (an ES module app, a bundle). */
+/**
+ * Covers the CommonJS Hono of a CommonJS app (its entry point is
+ * `require.main`), as the app's `require('hono')` gives it: the loaded one,
+ * or, when the app has not required Hono yet (it may do so after `ours()`),
+ * loaded now (the app's own require caches it, so it is the same copy). False where there is
+ * none: an ES module app (no `require.main`; `import('hono')` finds its
+ * Hono), a bundle or a Worker (no `require`), no Hono resolvable.
+ */
 function coverCommonJs(): boolean {
   let hono: HonoModule | undefined;
   try {
-    hono = require.cache[require.resolve('hono')]?.exports as HonoModule | undefined;
+    const main = require.main;
+    hono = (main ? main.require('hono') : require.cache[require.resolve('hono')]?.exports) as
+      HonoModule | undefined;
   } catch {
     return false; // no `require` (a Worker), or no Hono resolvable from here
   }

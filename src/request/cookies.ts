@@ -1,10 +1,12 @@
 /**
- * Longest Cookie header we scan. Node caps all headers at 16 KiB by default,
- * but operators raise that; our four cookies are short and a browser sends
- * them among the first few kilobytes in practice. Past the cap we stop at the
- * last complete pair, so a value is never read half-cut.
+ * Longest Cookie header we scan: four times Node's default cap on all
+ * headers (16 KiB). A browser sends cookies oldest first, so on a site with
+ * a big cookie jar the visitor cookie may come last: one not read is one
+ * minted anew over the visitor's (`setVisitorCookie`), and an opt-out not
+ * read is ignored. The scan is a few `indexOf`s, linear. Past the cap we
+ * stop at the last complete pair, so a value is never read half-cut.
  */
-export const MAX_COOKIE_HEADER_LENGTH = 8 * 1024;
+export const MAX_COOKIE_HEADER_LENGTH = 64 * 1024;
 
 /** The visitor cookie the browser SDK writes (`ours_device_id`). */
 export const DEFAULT_DEVICE_COOKIE = 'ours_device_id';

@@ -4,19 +4,13 @@ import { MAX_TIMER_MS } from '../deadline';
 import { describeValue, OursConfigError, OursError } from '../errors';
 import { CLIENT_OPTIONS, type ClientOptions } from '../options';
 import { optionNames, refuseUnknownOptions } from '../unknown-options';
-import {
-  compileTrust,
-  forwardedIp,
-  loadRequestIp,
-  presetIp,
-  requestIpAddress,
-  type TrustFunction,
-} from './client-ip';
+import { loadRequestIp, requestIpAddress } from './client-ip';
 import { resolveConsent, type ConsentReader } from './consent';
 import { DEFAULT_DEVICE_COOKIE } from './cookies';
 import { handOffsOf, type HandOffBatch } from './hand-off-batch';
 import { isThenable } from './hook';
 import type { MiddlewareOptions } from './middleware-options';
+import { proxyReader } from './proxied-source';
 import { resolveRedact, type UrlPolicy } from './redact-option';
 import type { ExtractOptions } from './extract-context';
 import type { RequestSource } from './request-source';
@@ -33,6 +27,11 @@ export interface MiddlewareConfig<Req, Res> {
   readonly collectIp: boolean;
   /** The end user's IP for one request, before normalisation. */
   readonly ipOf: (source: RequestSource, req: Req) => string | undefined;
+  /**
+   * The adapter's source as the `trustProxy` option reads it (IP, protocol,
+   * host); undefined without the option: the framework's trust decides.
+   */
+  readonly viaProxy: ((source: RequestSource) => RequestSource) | undefined;
   readonly skip: MiddlewareOptions<Req>['skip'];
   readonly identify: MiddlewareOptions<Req>['identify'];
   readonly beforeSend: MiddlewareOptions<Req>['beforeSend'];
@@ -136,7 +135,7 @@ function ipResolver<Req>(
   options: MiddlewareOptions<Req>,
   client: OursClient,
 ): MiddlewareConfig<Req, unknown>['ipOf'] {
-  const { clientIp, trustProxy } = options;
+  const { clientIp } = options;
   if (typeof clientIp === 'function') return (_source, req) => appIp(clientIp, req, client);
   if (clientIp === 'request-ip') {
     try {
@@ -151,20 +150,9 @@ function ipResolver<Req>(
       'clientIp',
       `must be 'request-ip' or a function, got ${describeValue(clientIp)}`,
     );
-  // No fallback to the socket: when the framework's pick is not an IP, the socket is a proxy's address.
-  if (trustProxy === undefined) return (source) => source.ip();
-  if (trustProxy === 'cloudflare' || trustProxy === 'vercel')
-    return (source) => presetIp(trustProxy, (name) => source.header(name));
-  let trust: TrustFunction;
-  try {
-    trust = compileTrust(trustProxy);
-  } catch (err) {
-    throw new OursConfigError(
-      'trustProxy',
-      `is not 'cloudflare', 'vercel', a hop count, CIDR list or function: ${(err as Error).message}`,
-    );
-  }
-  return (source) => forwardedIp(source.socketAddress, source.header('x-forwarded-for'), trust);
+  // The framework's pick, or the `trustProxy` option's (see `viaProxy`). No fallback to the
+  // socket: when the pick is not an IP, the socket is a proxy's address.
+  return (source) => source.ip();
 }
 
 /**
@@ -299,6 +287,7 @@ export function resolveMiddlewareConfig<Req, Res>(
     cookieName,
     collectIp: options.collectIp ?? true,
     ipOf: ipResolver(options, client),
+    viaProxy: proxyReader(options.trustProxy, client),
     skip: optionalFunction('skip', options.skip),
     identify: optionalFunction('identify', options.identify),
     beforeSend: optionalFunction('beforeSend', options.beforeSend),

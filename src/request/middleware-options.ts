@@ -32,6 +32,11 @@ export interface MiddlewareOptions<Req> extends ClientOptions {
    * count, CIDR list, or `(addr, i) => boolean`), or the platform whose edge
    * sets the client's address: `'cloudflare'`, `'vercel'`.
    * @remarks For apps that have not configured their framework's own trust.
+   * It governs protocol and host too, as Express's `trust proxy` does: from
+   * a trusted peer, the first value of `X-Forwarded-Proto` and
+   * `X-Forwarded-Host` make `current_url` (and `https` a `Secure` visitor
+   * cookie); the presets read `X-Forwarded-Proto` only. `Forwarded` (RFC
+   * 7239) is not read, as Express and Koa do not.
    * `'cloudflare'` reads `CF-Connecting-IP`, `'vercel'` `X-Real-IP`, then
    * `X-Forwarded-For`; anywhere else a client could forge those. The default
    * is Express's `trust proxy`, Koa's `app.proxy` + `app.maxIpsCount`,

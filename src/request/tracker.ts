@@ -123,7 +123,9 @@ export class RequestTracker<Req = unknown, Res = unknown> implements TrackedRequ
 
   /** The adapter's view of the request, made on first use. */
   #request(): RequestSource {
-    this.#source ??= this.#sourceOf(this.#req, this.#socketAddress);
+    if (this.#source) return this.#source;
+    const source = this.#sourceOf(this.#req, this.#socketAddress);
+    this.#source = this.#config.viaProxy?.(source) ?? source;
     return this.#source;
   }
 

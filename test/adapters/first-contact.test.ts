@@ -211,13 +211,18 @@ describe('first contact: a middleware mounted after the routes', () => {
   });
 
   // Built package, plain Node: as an app loads it, ES module or CommonJS.
-  for (const format of ['esm', 'cjs'] as const) {
+  // 'cjs, Hono required after ours()': a CommonJS entry point that loads Hono only after its first ours().
+  for (const format of ['esm', 'cjs', 'cjs, Hono required after ours()'] as const) {
     it(`Hono (${format}): c.var.ours is the stand-in from the first request, one to a route outside the middleware's path`, async function () {
       this.timeout(60_000); // a child process: slow to start on a loaded machine
+      const late = format.startsWith('cjs,');
       const { stdout } = await promisify(execFile)(
         process.execPath,
         [
-          join(__dirname, 'fixtures/hono-unmounted-child.mjs'),
+          join(
+            __dirname,
+            late ? 'fixtures/hono-late-child.cjs' : 'fixtures/hono-unmounted-child.mjs',
+          ),
           JSON.stringify({ format, token: TOKEN, apiUrl: t.mock.url }),
         ],
         { timeout: 50_000 },

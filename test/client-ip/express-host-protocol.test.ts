@@ -179,6 +179,38 @@ adapterSuite("adapter: the event's host and protocol are Express's", (t) => {
       }
     });
 
+    it("on express.request, with getters named as Express's own (function protocol() {...}): the event follows them", async () => {
+      const base = (t.fw.name === 'Express 4' ? express4 : express5).request;
+      const saved = Object.getOwnPropertyDescriptors(base);
+      // The same getters, as named functions: a name is no proof of whose getter it is.
+      Object.defineProperties(base, {
+        protocol: {
+          configurable: true,
+          get: function protocol(this: Request) {
+            return this.get('x-edge-proto') ?? 'http';
+          },
+        },
+        hostname: {
+          configurable: true,
+          get: function hostname(this: Request) {
+            return this.get('x-edge-host') ?? 'origin.example';
+          },
+        },
+        ip: {
+          configurable: true,
+          get: function ip(this: Request) {
+            return this.get('cf-connecting-ip');
+          },
+        },
+      });
+      try {
+        await differ(() => undefined);
+      } finally {
+        for (const name of Object.keys(CDN_GETTERS))
+          Object.defineProperty(base, name, saved[name]!);
+      }
+    });
+
     it('on each request, by a middleware before ours(): the event follows them too', async () => {
       await differ((app) =>
         app.use((req, _res, next) => {

@@ -5,12 +5,22 @@
  * layout, the server action and middleware.ts. Next 15.5+ writes its route
  * checks with `next typegen` (.next/types/validator.ts); Next 14 has no
  * typegen, so the test writes the checks its build makes (a route's method
- * takes a `NextRequest` and `{ params }`, answers a `Response`). Each version
- * takes a few seconds (tsc), against a minute for `next build`.
+ * takes a `NextRequest` and `{ params }`, answers a `Response`). Beside the
+ * example, the routes apps write (`routeCases`): params, RouteContext, Next's
+ * own `after()`, a catch-all, and Next 16's proxy.ts. Each version takes
+ * 8-15 s on a loaded 2-core machine (tsc), against a minute for `next build`.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { nextVersion } from './harness';
@@ -26,10 +36,9 @@ function writeChecks(dir: string, major: number): void {
   const routes = readdirSync(join(dir, 'app'), { recursive: true, encoding: 'utf8' })
     .filter((f) => /(^|\/)route\.ts$/.test(f))
     .map((f) => `./app/${f.slice(0, -3)}`);
-  const params =
-    major >= 15
-      ? 'Promise<Record<string, string | string[]>>'
-      : 'Record<string, string | string[]>';
+  // As Next's own check: any params (14's `PageParams = any`), a Promise of them from 15 on; each
+  // route's own params are checked by next typegen's validator (15.5+).
+  const params = major >= 15 ? 'Promise<any>' : 'any';
   const lines = [
     "import type { NextMiddleware, NextRequest } from 'next/server';",
     `type Handler = (request: NextRequest, context: { params: ${params} }) => Response | void | Promise<Response | void>;`,
@@ -39,6 +48,12 @@ function writeChecks(dir: string, major: number): void {
     ),
     "export const middleware: NextMiddleware = ({} as typeof import('./middleware')).default;",
   ];
+  // Next 16's name for middleware.ts: proxy.ts, its `proxy` export (or its default).
+  if (existsSync(join(dir, 'proxy.ts')))
+    lines.push(
+      'type ProxyModule = { proxy?: NextMiddleware; default?: NextMiddleware };',
+      "export const proxy: ProxyModule = {} as typeof import('./proxy');",
+    );
   writeFileSync(join(dir, 'ours-checks.ts'), lines.join('\n') + '\n');
 }
 
@@ -47,10 +62,18 @@ function writeChecks(dir: string, major: number): void {
  * linked in as `ours-middleware`, its dist/ built), writes Next's checks, and
  * runs tsc; resolves with tsc's exit code and output.
  */
-async function typeCheck(major: number, app: string): Promise<{ code: number; output: string }> {
+async function typeCheck(
+  major: number,
+  app: string,
+  extra: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
   const dir = join(HERE, `next${major}`, 'example-types');
   rmSync(dir, { recursive: true, force: true });
   cpSync(app, dir, { recursive: true, filter: (f) => !/package\.json$|README\.md$/.test(f) });
+  for (const [file, text] of Object.entries(extra)) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
   const link = join(HERE, `next${major}`, 'node_modules/ours-middleware');
   if (!existsSync(link)) symlinkSync(REPO, link, 'dir');
   cpSync(join(HERE, 'app/tsconfig.json'), join(dir, 'tsconfig.json'));
@@ -72,17 +95,105 @@ async function typeCheck(major: number, app: string): Promise<{ code: number; ou
   }
 }
 
+/**
+ * Route and middleware exports beyond the example's, as apps write them for
+ * `major`: `params` as that version gives them (a Promise from 15 on), the
+ * request typed as `NextRequest`, Next's `RouteContext` helper (15.5+),
+ * Next's own `after()` called beside the tracker's, a catch-all segment, and
+ * Next 16's `proxy.ts`.
+ */
+function routeCases(major: number): Record<string, string> {
+  const params = (shape: string): string => (major >= 15 ? `Promise<${shape}>` : shape);
+  const read = major >= 15 ? 'await ctx.params' : 'ctx.params';
+  const files: Record<string, string> = {
+    'app/api/items/[id]/route.ts': `import { NextResponse, type NextRequest } from 'next/server';
+import { withOurs } from 'ours-middleware/next';
+import { client } from '../../../../lib/ours';
+
+type Ctx = { params: ${params('{ id: string }')} };
+
+export const GET = withOurs<Ctx>(
+  async (_request, ctx) => {
+    const { id } = ${read};
+    ctx.ours.track('Item Viewed', { id });
+    return Response.json({ id });
+  },
+  { client },
+);
+
+export const POST = withOurs<Ctx, NextRequest>(
+  async (request, ctx) => {
+    const { id } = ${read};
+    ctx.ours.track('Item Updated', { id, path: request.nextUrl.pathname });
+    return NextResponse.json({ id }, { status: 201 });
+  },
+  { client, setVisitorCookie: true },
+);
+
+export const DELETE = withOurs(async (_request, ctx) => {
+  ctx.ours.track('Item Deleted');
+  return new Response(null, { status: 204 });
+}, { client });
+`,
+    'app/api/files/[...path]/route.ts': `import { withOurs } from 'ours-middleware/next';
+import { client } from '../../../../lib/ours';
+
+export const GET = withOurs<{ params: ${params('{ path: string[] }')} }>(
+  async (_request, ctx) => {
+    const { path } = ${read};
+    ctx.ours.track('File Read', { path: path.join('/') });
+    return Response.json({ path });
+  },
+  { client },
+);
+`,
+  };
+  if (major >= 15)
+    files['app/api/users/[id]/route.ts'] = `import { after } from 'next/server';
+import { withOurs } from 'ours-middleware/next';
+import { client } from '../../../../lib/ours';
+
+// Next's RouteContext helper (next typegen), and the app's own after() beside the tracker's.
+export const GET = withOurs<RouteContext<'/api/users/[id]'>>(
+  async (_request, ctx) => {
+    const { id } = await ctx.params;
+    ctx.ours.track('User Viewed', { id });
+    after(() => console.log('audit', id));
+    return Response.json({ id });
+  },
+  { client },
+);
+`;
+  if (major >= 16)
+    files['proxy.ts'] =
+      `import { NextResponse, type NextFetchEvent, type NextRequest } from 'next/server';
+import { withOurs } from 'ours-middleware/next';
+import { client } from './lib/ours';
+
+export const proxy = withOurs<NextFetchEvent, NextRequest>(
+  (request, event) => {
+    event.ours.track('Proxied', { path: request.nextUrl.pathname });
+    return NextResponse.next();
+  },
+  { client, setVisitorCookie: true },
+);
+
+export const config = { matcher: ['/((?!_next/|api/).*)'] };
+`;
+  return files;
+}
+
 describe('examples/next type-checks against Next.js 14, 15 and 16', () => {
   for (const major of [14, 15, 16]) {
     const version = nextVersion(major);
-    it(`Next ${major}: route exports, page, layout, server action and middleware`, async function () {
+    it(`Next ${major}: route exports (params${major >= 15 ? ' a Promise, RouteContext, after() beside withOurs' : ''}, a catch-all), page, layout, server action, middleware${major >= 16 ? ' and proxy.ts' : ''}`, async function () {
       if (typeof version !== 'string') {
         console.log(`      skipped: ${version.missing}`);
         return this.skip();
       }
       this.timeout(120_000); // tsc on a loaded 2-core machine
       const started = performance.now();
-      const { code, output } = await typeCheck(major, EXAMPLE);
+      const { code, output } = await typeCheck(major, EXAMPLE, routeCases(major));
       console.log(
         `      next ${version}: type-checked in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
