@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { fileStore } from '../../src/index';
 import { clientFor, TOKEN, withMock } from '../support/client';
 import { leftBehind as leftBehindIn } from './support/fork';
-import { ids, PATIENT_RETRY, sleep, tempDirs, until } from './support/helpers';
+import { ids, PATIENT_RETRY, shutDownAfterEach, sleep, tempDirs, until } from './support/helpers';
 
 const BOOT_ID = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
@@ -25,6 +25,7 @@ function startTime(pid: number): string {
 describe('fileStore: the LOCK survives pid reuse (Linux)', function () {
   this.timeout(30_000);
   const t = withMock();
+  const closing = shutDownAfterEach();
   const dirs = tempDirs();
   /** A live process unrelated to any store: the pid a LOCK names after a reboot. */
   let stranger: ChildProcess;
@@ -43,7 +44,7 @@ describe('fileStore: the LOCK survives pid reuse (Linux)', function () {
   }
 
   const startOn = (dir: string) =>
-    clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
+    closing(clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY }));
 
   it('a live unrelated process with another start time: the lock is stale, the events are delivered', async () => {
     const other = String(Number(startTime(stranger.pid!)) + 1);

@@ -12,10 +12,12 @@ import {
   segments,
   sleep,
   tempDirs,
+  shutDownAfterEach,
   until,
 } from './support/helpers';
 
 describe('fileStore: delivery', () => {
+  const closing = shutDownAfterEach();
   let mock: MockOurs;
   const dirs = tempDirs();
   before(async () => (mock = await createMockOurs({ token: TOKEN })));
@@ -34,7 +36,7 @@ describe('fileStore: delivery', () => {
     retry = PATIENT_RETRY,
   ) {
     const store = fileStore({ dir, flushMs: 20, ...options });
-    return { store, ...clientFor(mock, { store, retry }) };
+    return closing({ store, ...clientFor(mock, { store, retry }) });
   }
 
   function trackAll(
@@ -197,6 +199,7 @@ describe('fileStore: delivery', () => {
 });
 
 describe('fileStore: failures are reported, never thrown', () => {
+  const closing = shutDownAfterEach();
   let mock: MockOurs;
   const dirs = tempDirs();
   before(async () => (mock = await createMockOurs({ token: TOKEN })));
@@ -209,7 +212,9 @@ describe('fileStore: failures are reported, never thrown', () => {
   it('an unusable directory is reported, and events are still delivered from memory', async () => {
     const file = join(dirs.make(), 'a-file');
     writeFileSync(file, 'not a directory');
-    const { client, errors } = clientFor(mock, { store: fileStore({ dir: join(file, 'sub') }) });
+    const { client, errors } = closing(
+      clientFor(mock, { store: fileStore({ dir: join(file, 'sub') }) }),
+    );
     client.track({ event: 'E', userId: 'v', distinctId: 'mem-1' });
     expect(await client.flush()).to.deep.equal({ delivered: 1, failed: 0, dropped: 0 });
     await until(() => errors.length > 0, 'the error');
@@ -222,8 +227,8 @@ describe('fileStore: failures are reported, never thrown', () => {
 
   it('a directory in use by another store is reported, and that second client still delivers', async () => {
     const dir = dirs.make();
-    const first = clientFor(mock, { store: fileStore({ dir }) });
-    const second = clientFor(mock, { store: fileStore({ dir }) });
+    const first = closing(clientFor(mock, { store: fileStore({ dir }) }));
+    const second = closing(clientFor(mock, { store: fileStore({ dir }) }));
     await until(() => second.errors.length > 0, 'the error');
     expect(second.errors[0]!.message).to.match(/is in use .*give each process its own directory/);
     second.client.track({ event: 'E', userId: 'v' });
