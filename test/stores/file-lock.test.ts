@@ -90,8 +90,11 @@ describe('fileStore: the LOCK survives pid reuse (Linux)', function () {
   });
 });
 
-/** The part of a LOCK temporary's name that names its writer: `<pid>-<start>-<machine>`. */
-const MACHINE = createHash('sha256').update(`${hostname()} ${BOOT_ID}`).digest('hex').slice(0, 12);
+/** Who wrote a LOCK temporary, as its name says: `<pid>-<start>-<host>-<boot>`. */
+const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+const BOOT = BOOT_ID.replace(/-/g, '').slice(0, 8);
+const tmp = (pid: number, start: string, boot = BOOT, host = HOST) =>
+  `${pid}-${start}-${host}-${boot}-0a1b2c3d.tmp`;
 
 /**
  * A process killed while taking the LOCK leaves the temporary it links from
@@ -118,18 +121,19 @@ describe('fileStore: what a crash while taking the LOCK left beside it', functio
     dirs.cleanup();
   });
 
-  it("removes a gone writer's temporaries and claims; keeps a live writer's, and another machine's", async () => {
+  it("removes a gone writer's temporaries and claims; keeps a live writer's, and another host's", async () => {
     const dir = dirs.make();
     const deadText = `${deadPid} ${hostname()} ${BOOT_ID} 1\n`;
     const start = startTime(live.pid!);
     const files = {
-      deadTmp: [`LOCK.${deadPid}-1-${MACHINE}-0a1b2c3d.tmp`, deadText],
+      deadTmp: [`LOCK.${tmp(deadPid, '1')}`, deadText],
       deadClaim: ['LOCK.0123456789abcdef', deadText],
-      deadClaimTmp: [`LOCK.0123456789abcdef.${deadPid}-1-${MACHINE}-0a1b2c3d.tmp`, deadText],
-      reusedPidTmp: [`LOCK.${live.pid}-${Number(start) + 1}-${MACHINE}-0a1b2c3d.tmp`, ''],
-      liveTmp: [`LOCK.${live.pid}-${start}-${MACHINE}-0a1b2c3d.tmp`, ''], // not written yet
+      deadClaimTmp: [`LOCK.0123456789abcdef.${tmp(deadPid, '1')}`, deadText],
+      reusedPidTmp: [`LOCK.${tmp(live.pid!, String(Number(start) + 1))}`, ''],
+      liveTmp: [`LOCK.${tmp(live.pid!, start)}`, ''], // not written yet
       liveClaim: ['LOCK.fedcba9876543210', `${live.pid} ${hostname()} ${BOOT_ID} ${start}\n`],
-      otherMachineTmp: [`LOCK.${deadPid}-1-0123456789ab-0a1b2c3d.tmp`, deadText],
+      otherBootTmp: [`LOCK.${tmp(live.pid!, start, '00000000')}`, ''],
+      otherHostTmp: [`LOCK.${tmp(deadPid, '1', BOOT, '01234567')}`, deadText],
     };
     for (const [name, text] of Object.values(files)) writeFileSync(join(dir, name!), text!);
     const { client, errors } = closing(
@@ -149,7 +153,8 @@ describe('fileStore: what a crash while taking the LOCK left beside it', functio
       reusedPidTmp: false,
       liveTmp: true,
       liveClaim: true,
-      otherMachineTmp: true,
+      otherBootTmp: false,
+      otherHostTmp: true,
     });
   });
 

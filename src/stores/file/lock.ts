@@ -73,14 +73,29 @@ async function holderOf(text: string): Promise<string | undefined> {
 interface Writer {
   /** The text of a `LOCK` or a claim: pid, host, boot id and start time. */
   text: string;
-  /** The part of a temporary file's name that says who wrote it: `<pid>-<start>-<machine>`. */
+  /** The part of a temporary file's name that says who wrote it: `<pid>-<start>-<host>-<boot>`. */
   tag: string;
-  /** Hash of host and boot id: a temporary of the same machine and boot can be judged. */
-  machine: string;
+  /** A hash of the host name: another host's processes cannot be seen. */
+  host: string;
+  /** The boot id's first 8 digits: every process of another boot is gone. */
+  boot: string;
 }
 
-const machineOf = (boot: string): string =>
-  createHash('sha256').update(`${hostname()} ${boot}`).digest('hex').slice(0, 12);
+/** In a temporary's name, `x` stands for a value unknown (off Linux). */
+const named = (value: string): string => (value === UNKNOWN ? 'x' : value);
+const unnamed = (value: string | undefined): string | undefined =>
+  value === 'x' ? UNKNOWN : value;
+
+function writerOf(boot: string, start: string): Writer {
+  const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+  const bootShort = boot === UNKNOWN ? UNKNOWN : boot.replace(/-/g, '').slice(0, 8);
+  return {
+    text: `${process.pid} ${hostname()} ${boot} ${start}\n`,
+    tag: `${process.pid}-${named(start)}-${host}-${named(bootShort)}`,
+    host,
+    boot: bootShort,
+  };
+}
 
 /**
  * A temporary file `create()` and `replace()` link or rename from, named by
@@ -191,23 +206,24 @@ async function take(path: string, writer: Writer): Promise<string | undefined> {
   }
 }
 
-/** `<pid>-<start>-<machine>-<random>.tmp`, at the end of a temporary's name. */
-const TEMPORARY = /\.(\d+)-([^-]+)-([0-9a-f]{12})-[0-9a-f]+\.tmp$/;
+/** `<pid>-<start>-<host>-<boot>-<random>.tmp`, at the end of a temporary's name. */
+const TEMPORARY = /\.(\d+)-(\d+|x)-([0-9a-f]{8})-([0-9a-f]{8}|x)-[0-9a-f]+\.tmp$/;
 
 /** A claim: `LOCK.<hash>`, or a claim on a claim `LOCK.<hash>.<hash>`. */
 const CLAIM = /^LOCK(\.[0-9a-f]{16})+$/;
 
 /**
- * Whether a temporary's writer is gone for good: of this machine and boot,
- * and dead, or its pid now another process's (or this process's, which has
- * none in flight in a directory it holds).
+ * Whether a temporary's writer is gone for good: of this host, and of another
+ * boot, or dead, or its pid now another process's (or this process's, which
+ * has none in flight in a directory it holds).
  */
 async function writerGone(name: string, me: Writer): Promise<boolean> {
-  const [, pidText, start, machine] = TEMPORARY.exec(name) ?? [];
-  if (machine !== me.machine) return false; // another host's process cannot be seen
+  const [, pidText, start, host, boot] = TEMPORARY.exec(name) ?? [];
+  if (host !== me.host) return false;
+  if (differ(unnamed(boot), me.boot)) return true;
   const pid = Number(pidText);
   if (pid === process.pid || !alive(pid)) return true;
-  return differ(start, await startTime(pid));
+  return differ(unnamed(start), await startTime(pid));
 }
 
 /**
@@ -245,12 +261,7 @@ export async function lockDir(dir: string): Promise<(() => Promise<void>) | stri
   const path = join(dir, 'LOCK');
   try {
     const { boot, start } = await identity(process.pid);
-    const machine = machineOf(boot);
-    const me: Writer = {
-      text: `${process.pid} ${hostname()} ${boot} ${start}\n`,
-      tag: `${process.pid}-${start}-${machine}`,
-      machine,
-    };
+    const me = writerOf(boot, start);
     await mkdir(dir, { recursive: true });
     const holder = await take(path, me);
     if (holder) {
