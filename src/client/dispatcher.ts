@@ -255,10 +255,13 @@ export class Dispatcher {
     const verdict = interpret(request, res, url);
     if (verdict.ok) this.#gate.success();
     if (verdict.oddBody)
-      this.#reporter.warnOnce(
+      this.#reporter.errorOnce(
         'odd-200',
-        { status: res.status },
-        `HTTP 200 from POST ${url} with ${verdict.oddBody}, not the Ours API's answer: counted delivered, as its status says; if apiUrl leads through a proxy, check that it passes the API's answers on`,
+        new OursDeliveryError(
+          `HTTP 200 from POST ${url} with ${verdict.oddBody}, not the Ours API's answer: its ${request.events.length} events are counted delivered, as its status says, but may not have reached Ours; if apiUrl leads through a proxy, check that it passes the API's answers on`,
+          0,
+          res.status,
+        ),
       );
     if (verdict.delivered.length) this.#settle(verdict.delivered, 'delivered');
     if (verdict.unauthorized)
