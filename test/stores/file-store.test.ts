@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileStore, OursError, type FileStoreOptions } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
@@ -237,6 +237,22 @@ describe('fileStore: failures are reported, never thrown', () => {
     await second.client.shutdown();
     await first.client.shutdown();
     expect(first.errors).to.deep.equal([]);
+  });
+
+  it('the directory deleted while running: the failed writes are reported as such, the events delivered from memory', async () => {
+    const dir = join(dirs.make(), 'store');
+    const { client, errors } = closing(clientFor(mock, { store: fileStore({ dir, flushMs: 20 }) }));
+    await until(() => !client.stats().recovering, 'the store to open');
+    rmSync(dir, { recursive: true, force: true });
+    mock.respondWith({ status: 503, times: 3 }); // the events wait, so the store writes them
+    for (let i = 0; i < 5; i++) client.track({ event: 'E', userId: 'v', distinctId: `gone-${i}` });
+    expect(await client.flush()).to.include({ delivered: 5, failed: 0 });
+    await client.shutdown();
+    expect(errors.length).to.be.greaterThan(0);
+    expect(errors.map((e) => e.message)).to.satisfy((messages: string[]) =>
+      messages.every((m) => /ENOENT: no such file or directory, open .*\.seg/.test(m)),
+    );
+    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('gone', 5));
   });
 
   it('rejects bad options at construction', () => {
