@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileStore, OursError, type FileStoreOptions } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
@@ -253,6 +253,30 @@ describe('fileStore: failures are reported, never thrown', () => {
       messages.every((m) => /ENOENT: no such file or directory, open .*\.seg/.test(m)),
     );
     expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('gone', 5));
+  });
+
+  it('the directory deleted under an open segment: said at the next window, the events delivered from memory', async () => {
+    const dir = join(dirs.make(), 'store');
+    const { client, errors } = closing(
+      clientFor(mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY }),
+    );
+    mock.respondWith({ status: 503, times: 'always' });
+    for (let i = 0; i < 5; i++) client.track({ event: 'E', userId: 'v', distinctId: `open-${i}` });
+    await until(() => existsSync(dir) && segments(dir).length === 1, 'a segment written');
+    await mock.waitFor(2, { of: 'requests' }); // and its window over, most likely
+    rmSync(dir, { recursive: true, force: true });
+    for (let i = 5; i < 10; i++) client.track({ event: 'E', userId: 'v', distinctId: `open-${i}` });
+    await until(() => errors.length > 0, 'the error');
+    // Rarely the rm lands within the segment's first window, whose sync of the directory then fails.
+    const deleted = new RegExp(
+      `${dir} was deleted while in use|ENOENT: no such file or directory, open '${dir}'`,
+    );
+    expect(errors.map((e) => e.message)).to.satisfy((messages: string[]) =>
+      messages.every((m) => deleted.test(m)),
+    );
+    mock.reset();
+    expect(await client.flush()).to.include({ failed: 0 });
+    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('open', 10));
   });
 
   it('rejects bad options at construction', () => {
