@@ -21,23 +21,17 @@ export class Reporter {
 
   /** A failure: an `error` event, or a rate-limited log line. */
   error(err: OursError): void {
-    this.#redactError(err);
+    err.message = this.#redact(err.message);
+    if (err.stack !== undefined) err.stack = this.#redact(err.stack);
     if (this.emitter.listenerCount('error') > 0) return this.#emit('error', err);
     if (this.#log.take(`${err.name}:${err.message.slice(0, 60)}`) >= 0) {
       this.logger.error(fieldsOf(err), err.message);
     }
   }
 
-  /**
-   * A failure no event is known to be lost to, said at most once a minute per
-   * `key`: an `error` event when anyone listens (an app that routes failures
-   * from there, with the logger off, must hear of it too), else a warning.
-   */
+  /** A failure said at most once a minute per `key`, whatever its message. */
   errorOnce(key: string, err: OursError): void {
-    if (this.#log.take(key) < 0) return;
-    this.#redactError(err);
-    if (this.emitter.listenerCount('error') > 0) return this.#emit('error', err);
-    this.logger.warn(fieldsOf(err), err.message);
+    if (this.#log.take(key) >= 0) this.error(err);
   }
 
   /** Events that were never queued; logged (when `logMessage`) at most once a minute per reason. */
@@ -64,11 +58,6 @@ export class Reporter {
       Object.entries(obj).map(([k, v]) => [k, typeof v === 'string' ? this.#redact(v) : v]),
     );
     this.logger[level](safe, this.#redact(message));
-  }
-
-  #redactError(err: OursError): void {
-    err.message = this.#redact(err.message);
-    if (err.stack !== undefined) err.stack = this.#redact(err.stack);
   }
 
   /**

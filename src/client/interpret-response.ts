@@ -153,7 +153,7 @@ function oddBody(body: unknown, rowsFailed: boolean): string | undefined {
  */
 export function oddAnswer(url: string, oddBody: string, events: number): OursDeliveryError {
   return new OursDeliveryError(
-    `HTTP 200 from POST ${url} with ${oddBody}, not the Ours API's answer: its ${events} events are counted delivered, as its status says, but may not have reached Ours; if apiUrl leads through a proxy, check that it passes the API's answers on`,
+    `HTTP 200 from POST ${url} with ${oddBody}, not the Ours API's answer: ${events} events counted delivered, as its status says; if apiUrl leads through a proxy, check that it passes the API's answers on`,
     0,
     200,
   );
