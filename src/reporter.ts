@@ -29,6 +29,11 @@ export class Reporter {
     }
   }
 
+  /** A failure said at most once a minute per `key`, whatever its message. */
+  errorOnce(key: string, err: OursError): void {
+    if (this.#log.take(key) >= 0) this.error(err);
+  }
+
   /** Events that were never queued; logged (when `logMessage`) at most once a minute per reason. */
   drop(info: DropInfo, totalDropped: number, logMessage?: string): void {
     if (this.emitter.listenerCount('drop') > 0) this.#emit('drop', info);

@@ -22,9 +22,16 @@ export function backoffDelay(
 const DELTA_SECONDS = /^\s*\d+(\.\d+)?\s*$/;
 
 /**
+ * The longest `Retry-After` obeyed: five times the contract's longest backoff
+ * (60 s). Longer, and every event of the client waits in memory (or on disk)
+ * on one server's word, past the whole retry budget's default span: a proxy's
+ * "come back tomorrow" would park delivery for good. See docs/reliability.md.
+ */
+export const MAX_RETRY_AFTER_MS = 300_000;
+
+/**
  * `Retry-After` as milliseconds: delta-seconds or an HTTP date; anything else
- * is no `Retry-After`. Absurd values are capped at an hour so a broken proxy
- * cannot park the client forever.
+ * is no `Retry-After`. Capped at `MAX_RETRY_AFTER_MS`.
  */
 export function parseRetryAfter(
   header: string | null | undefined,
@@ -33,7 +40,7 @@ export function parseRetryAfter(
   if (!header) return undefined;
   const ms = DELTA_SECONDS.test(header) ? Number(header) * 1000 : Date.parse(header) - now;
   if (!Number.isFinite(ms) || ms < 0) return undefined;
-  return Math.min(ms, 3_600_000);
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
 /**

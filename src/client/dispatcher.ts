@@ -7,7 +7,7 @@ import type { Reporter } from '../reporter';
 import type { EventPath, EventStore } from '../stores/event-store';
 import { BackoffGate } from './backoff';
 import type { AwaitedEvent } from './flush-waiter';
-import { interpret } from './interpret-response';
+import { interpret, oddAnswer } from './interpret-response';
 import type { Ledger } from './ledger';
 import { encodeBody, post, type ApiResponse } from './post-events';
 import { releaseJson, restoreJson } from './released-json';
@@ -255,11 +255,7 @@ export class Dispatcher {
     const verdict = interpret(request, res, url);
     if (verdict.ok) this.#gate.success();
     if (verdict.oddBody)
-      this.#reporter.warnOnce(
-        'odd-200',
-        { status: res.status },
-        `HTTP 200 from POST ${url} with ${verdict.oddBody}, not the Ours API's answer: counted delivered, as its status says; if apiUrl leads through a proxy, check that it passes the API's answers on`,
-      );
+      this.#reporter.errorOnce('odd-200', oddAnswer(url, verdict.oddBody, request.events.length));
     if (verdict.delivered.length) this.#settle(verdict.delivered, 'delivered');
     if (verdict.unauthorized)
       this.#reporter.warnOnce(

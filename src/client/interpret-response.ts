@@ -1,3 +1,4 @@
+import { OursDeliveryError } from '../errors';
 import type { QueuedEvent, EventPath } from '../stores/event-store';
 import { parseRetryAfter } from './backoff';
 import type { ApiResponse } from './post-events';
@@ -143,6 +144,19 @@ function oddBody(body: unknown, rowsFailed: boolean): string | undefined {
   const { success } = body as { success?: unknown };
   if (success === false && !rowsFailed) return 'success: false and no failed row';
   return undefined;
+}
+
+/**
+ * What the app hears of a 200 whose body is not the contract's: an error
+ * (its events counted delivered, so none is known lost: `count` 0), since a
+ * proxy's page in place of the API's answer may mean they never reached Ours.
+ */
+export function oddAnswer(url: string, oddBody: string, events: number): OursDeliveryError {
+  return new OursDeliveryError(
+    `HTTP 200 from POST ${url} with ${oddBody}, not the Ours API's answer: ${events} events counted delivered, as its status says; if apiUrl leads through a proxy, check that it passes the API's answers on`,
+    0,
+    200,
+  );
 }
 
 function halves<T>(items: T[]): T[][] {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { EventStore, QueuedEvent, StoreHooks } from './event-store';
 import { MemoryStore } from './memory-store';
@@ -36,6 +37,8 @@ export class FileStore implements EventStore {
   #closing: Promise<void> | undefined;
   #release: (() => Promise<void>) | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** The directory's inode once locked: another (or none) at that path means it was deleted. */
+  #dirIno: number | undefined;
 
   constructor(options: FileStoreOptions) {
     const { dir, flushMs, maxBytes, fsync, segmentBytes } = resolveFileStoreOptions(options);
@@ -129,6 +132,7 @@ export class FileStore implements EventStore {
         return;
       }
       this.#release = lock;
+      this.#dirIno = (await stat(this.dir)).ino;
       await recoverDir(
         this.#writer,
         (event) => this.#mirror.append(event),
@@ -145,6 +149,7 @@ export class FileStore implements EventStore {
   }
 
   async #runWindow(): Promise<void> {
+    if (await this.#dirGone()) return;
     await this.#writer.runWindow(this.#closing !== undefined);
     // A settled active segment is deleted once idle: look again then, without holding the process.
     if (this.#writer.idleActive && !this.#idleTimer) {
@@ -153,6 +158,23 @@ export class FileStore implements EventStore {
         this.#window.arm();
       }, IDLE_MS + 10).unref();
     }
+  }
+
+  /**
+   * Whether the directory was deleted (a cleaner of /tmp, an `rm -rf`) while
+   * segments are open in it: their writes would go on succeeding into files
+   * no longer anywhere, lost in a crash without a word. Then the store keeps
+   * events in memory only, and says so.
+   */
+  async #dirGone(): Promise<boolean> {
+    if (this.#writer.disabled || this.#writer.segments.size === 0) return false;
+    const ino = await stat(this.dir).then(
+      (s) => s.ino,
+      () => undefined,
+    );
+    if (ino === this.#dirIno) return false;
+    this.#disable(`${this.dir} was deleted while in use: the events written since are not on disk`);
+    return true;
   }
 
   /** A `process.exit()` (or the end of the event loop without `shutdown()`) still writes the window. */

@@ -6,7 +6,13 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { OursClient, type ClientOptions, type FetchLike, type OursError } from '../../src/index';
+import {
+  OursClient,
+  OursDeliveryError,
+  type ClientOptions,
+  type FetchLike,
+  type OursError,
+} from '../../src/index';
 import { captureLogger, expectBalanced, FAST_RETRY, TOKEN } from '../support/client';
 
 /** What the hand-made API answers every request with. */
@@ -39,7 +45,7 @@ describe('client: answers outside the contract (2xx, 3xx, a 200 that says it fai
   });
 
   /** A client on a lying API; one track and one identify, flushed. */
-  async function deliverTo(answer: Answer, options: ClientOptions = {}) {
+  async function deliverTo(answer: Answer, options: ClientOptions = {}, listen = true) {
     const api = await lyingApi(answer);
     servers.push(api.server);
     const logger = captureLogger();
@@ -52,15 +58,23 @@ describe('client: answers outside the contract (2xx, 3xx, a 200 that says it fai
       ...options,
     });
     const errors: OursError[] = [];
-    client.on('error', (err) => errors.push(err));
+    if (listen) client.on('error', (err) => errors.push(err));
     client.track({ event: 'E', userId: 'v' });
     client.identify({ userId: 'v', userProperties: { email: 'a@b.example' } });
     const report = await client.flush();
     expectBalanced(client);
     const stats = client.stats();
     await client.shutdown();
-    const warnings = logger.lines.filter((l) => l.level === 'warn').map((l) => l.msg ?? '');
-    return { report, stats, errors, paths: api.paths, warnings };
+    const lines = (level: string) =>
+      logger.lines.filter((l) => l.level === level).map((l) => l.msg ?? '');
+    return {
+      report,
+      stats,
+      errors,
+      paths: api.paths,
+      warnings: lines('warn'),
+      logged: lines('error'),
+    };
   }
 
   for (const status of [201, 202, 204])
@@ -77,7 +91,7 @@ describe('client: answers outside the contract (2xx, 3xx, a 200 that says it fai
         expect(warnings).to.deep.equal([]); // not the API's status, but a gateway's fair answer
       });
 
-  it('200 that is not JSON: delivered (its status says accepted), and one warning says the body is not the API’s', async () => {
+  it('200 that is not JSON: delivered (its status says accepted), and one error event says the body is not the API’s', async () => {
     const { report, stats, errors, paths, warnings } = await deliverTo({
       status: 200,
       body: '<html>ok</html>',
@@ -85,14 +99,22 @@ describe('client: answers outside the contract (2xx, 3xx, a 200 that says it fai
     expect(report).to.include({ delivered: 2, failed: 0 });
     expect(stats).to.include({ retried: 0 });
     expect(paths).to.have.length(2);
-    expect(errors).to.deep.equal([]);
-    expect(warnings).to.have.length(1); // once a minute, not once per request
-    expect(warnings[0]).to.include('HTTP 200').and.include('not a JSON object');
-    expect(warnings[0]).to.include('counted delivered');
+    expect(errors).to.have.length(1); // once a minute, not once per request
+    expect(errors[0]).to.be.instanceOf(OursDeliveryError).and.include({ count: 0, status: 200 });
+    expect(errors[0]!.message).to.include('HTTP 200').and.include('not a JSON object');
+    expect(errors[0]!.message).to.include('counted delivered');
+    expect(warnings).to.deep.equal([]); // the listener heard it
+  });
+
+  it('200 that is not JSON, and no error listener: one line of the logger instead', async () => {
+    const { report, logged } = await deliverTo({ status: 200, body: '<html>ok</html>' }, {}, false);
+    expect(report).to.include({ delivered: 2, failed: 0 });
+    expect(logged).to.have.length(1); // once a minute, not once per request
+    expect(logged[0]).to.include('HTTP 200').and.include('not a JSON object');
   });
 
   for (const endpoint of ['batch', 'track'] as const)
-    it(`200 {success:false} without failed rows to /${endpoint}: delivered as its status says, never resent, and a warning`, async () => {
+    it(`200 {success:false} without failed rows to /${endpoint}: delivered as its status says, never resent, and an error event`, async () => {
       const { report, stats, errors, paths, warnings } = await deliverTo(
         { status: 200, body: '{"success":false,"accepted":0,"failed":1,"results":[]}' },
         { endpoint },
@@ -100,12 +122,12 @@ describe('client: answers outside the contract (2xx, 3xx, a 200 that says it fai
       expect(report).to.include({ delivered: 2, failed: 0 });
       expect(stats).to.include({ retried: 0 });
       expect(paths).to.have.length(2);
-      expect(errors).to.deep.equal([]);
-      expect(warnings).to.have.length(1);
-      expect(warnings[0]).to.include('success: false and no failed row');
+      expect(warnings).to.deep.equal([]);
+      expect(errors).to.have.length(1);
+      expect(errors[0]!.message).to.include('success: false and no failed row');
     });
 
-  it('200 with an invalid_event row: the row fails as the rows say, the rest delivered, no warning', async () => {
+  it("200 with an invalid_event row: the row fails as the rows say, the rest delivered, nothing said of /batch's body", async () => {
     const body = JSON.stringify({
       success: false,
       accepted: 0,
@@ -114,9 +136,11 @@ describe('client: answers outside the contract (2xx, 3xx, a 200 that says it fai
     });
     const { report, errors, warnings } = await deliverTo({ status: 200, body });
     expect(report).to.include({ delivered: 1, failed: 1 }); // the identify's /identify 200 is delivered
-    expect(errors.map((e) => e.message)).to.have.length(1);
-    expect(errors[0]!.message).to.include('row 0').and.include('bad');
-    expect(warnings.filter((w) => w.includes('/batch'))).to.deep.equal([]); // /identify's 200 without success: true is odd
+    const about = (path: string) => errors.filter((e) => e.message.includes(path));
+    expect(about('/batch').map((e) => e.message)).to.have.length(1); // the row, not the body
+    expect(about('/batch')[0]!.message).to.include('row 0').and.include('bad');
+    expect(about('/identify').map((e) => e.message)).to.have.length(1); // /identify's 200 without success: true is odd
+    expect(warnings).to.deep.equal([]);
   });
 
   const fetches: [string, FetchLike | undefined][] = [

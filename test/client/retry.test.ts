@@ -55,6 +55,27 @@ describe('client retries and status codes', () => {
     await client.shutdown();
   });
 
+  for (const [what, retryAfter] of [
+    ['in seconds', '36000'],
+    ['as an HTTP date', () => new Date(Date.now() + 10 * 3_600_000).toUTCString()],
+  ] as const)
+    it(`obeys a Retry-After of ten hours (${what}) for five minutes at most`, async () => {
+      const logger = captureLogger();
+      const { client } = clientFor(t.mock, {
+        logger,
+        retry: { initialDelayMs: 10, maxDelayMs: 10, jitterMs: [0, 0] },
+      });
+      t.mock.respondWith({
+        status: 429,
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : retryAfter(),
+      });
+      client.track({ event: 'E', userId: 'v' });
+      const retrying = () => logger.lines.find((l) => /retrying in/.test(l.msg ?? ''));
+      await until(() => retrying() !== undefined, 'the 429 to be retried');
+      expect(retrying()!.obj).to.include({ delayMs: 300_000 });
+      expect(await client.shutdown({ timeoutMs: 50 })).to.include({ delivered: 0, failed: 1 });
+    });
+
   it('pauses every request behind one backoff gate', async () => {
     const { client } = clientFor(t.mock, {
       maxBatchSize: 1,

@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } f
 import { join } from 'node:path';
 import { fileStore } from '../../src/index';
 import { clientFor, TOKEN, withMock } from '../support/client';
-import { forkTracker, leftBehind as leftBehindIn } from './support/fork';
+import { forkTracker, killTrackers, leftBehind as leftBehindIn } from './support/fork';
 import {
   balanced,
   drops,
@@ -11,11 +11,14 @@ import {
   PATIENT_RETRY,
   segments,
   sleep,
+  shutDownAfterEach,
   tempDirs,
   until,
 } from './support/helpers';
 
 describe('fileStore: crashes', () => {
+  const closing = shutDownAfterEach();
+  afterEach(killTrackers);
   const t = withMock();
   const dirs = tempDirs();
   after(() => dirs.cleanup());
@@ -24,7 +27,9 @@ describe('fileStore: crashes', () => {
     leftBehindIn(t.mock, TOKEN, dirs.make(), prefix, n);
 
   function recoveringClient(dir: string) {
-    return clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY });
+    return closing(
+      clientFor(t.mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY }),
+    );
   }
 
   it('SIGKILL with 1,000 events tracked and the API down: a new process delivers all 1,000, once each', async () => {

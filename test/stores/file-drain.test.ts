@@ -5,7 +5,14 @@ import { fileStore, type ClientStats, type FlushReport } from '../../src/index';
 import { exitWithin, runFixture } from '../faults/child';
 import { clientFor, TOKEN, withMock } from '../support/client';
 import { leftBehind as leftBehindIn } from './support/fork';
-import { ids, PATIENT_RETRY, segments, tempDirs, until } from './support/helpers';
+import {
+  ids,
+  PATIENT_RETRY,
+  segments,
+  shutDownAfterEach,
+  tempDirs,
+  until,
+} from './support/helpers';
 
 /**
  * Draining a directory a dead process left: `flush()` covers what the store
@@ -13,6 +20,7 @@ import { ids, PATIENT_RETRY, segments, tempDirs, until } from './support/helpers
  * delivered is recorded, so that a second start sends nothing again.
  */
 describe('fileStore: draining a directory', function () {
+  const closing = shutDownAfterEach();
   this.timeout(60_000);
   const t = withMock();
   const dirs = tempDirs();
@@ -64,10 +72,12 @@ describe('fileStore: draining a directory', function () {
 
   it('stats() says recovering until the store has read the directory', async () => {
     const dir = await leftBehind('rec', 50);
-    const { client } = clientFor(t.mock, {
-      store: fileStore({ dir, flushMs: 20 }),
-      retry: PATIENT_RETRY,
-    });
+    const { client } = closing(
+      clientFor(t.mock, {
+        store: fileStore({ dir, flushMs: 20 }),
+        retry: PATIENT_RETRY,
+      }),
+    );
     expect(client.stats()).to.include({ recovering: true, tracked: 0 });
     expect(await client.flush()).to.deep.equal({ delivered: 50, failed: 0, dropped: 0 });
     expect(client.stats()).to.include({ recovering: false, tracked: 50, delivered: 50 });
@@ -76,10 +86,12 @@ describe('fileStore: draining a directory', function () {
 
   it('a client shut down before recovery ends starts no delivery; the events stay for the next start', async () => {
     const dir = await leftBehind('late', 200);
-    const { client } = clientFor(t.mock, {
-      store: fileStore({ dir, flushMs: 20 }),
-      retry: PATIENT_RETRY,
-    });
+    const { client } = closing(
+      clientFor(t.mock, {
+        store: fileStore({ dir, flushMs: 20 }),
+        retry: PATIENT_RETRY,
+      }),
+    );
     const report = await client.shutdown({ timeoutMs: 0 });
     expect(report).to.deep.equal({ delivered: 0, failed: 0, dropped: 0 });
     // Recovery ends meanwhile: what it finds must not be sent (nor, below, twice).
@@ -92,10 +104,12 @@ describe('fileStore: draining a directory', function () {
       dropped: 0,
     });
 
-    const next = clientFor(t.mock, {
-      store: fileStore({ dir, flushMs: 20 }),
-      retry: PATIENT_RETRY,
-    });
+    const next = closing(
+      clientFor(t.mock, {
+        store: fileStore({ dir, flushMs: 20 }),
+        retry: PATIENT_RETRY,
+      }),
+    );
     expect(await next.client.flush()).to.deep.equal({ delivered: 200, failed: 0, dropped: 0 });
     expect(t.mock.duplicates()).to.deep.equal([]);
     await next.client.shutdown();

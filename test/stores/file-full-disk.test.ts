@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { fileStore, type DropInfo } from '../../src/index';
 import { clientFor, withMock } from '../support/client';
-import { PATIENT_RETRY, sleep, until } from './support/helpers';
+import { PATIENT_RETRY, shutDownAfterEach, sleep, until } from './support/helpers';
 
 /** Bytes of the store's files (segments and acks) as the disk has them. */
 function filesBytes(dir: string): number {
@@ -38,6 +38,7 @@ function fill(path: string): void {
  * and the API answering, every event is delivered from memory.
  */
 describe('fileStore on a full disk (tmpfs)', function () {
+  const closing = shutDownAfterEach();
   this.timeout(60_000);
   const t = withMock();
   let mnt: string;
@@ -54,13 +55,15 @@ describe('fileStore on a full disk (tmpfs)', function () {
   it('delivers every event, drops none, counts only what reached the disk, and cleans the segments of failed writes', async () => {
     const dir = join(mnt, 'ours');
     const store = fileStore({ dir, flushMs: 10, maxBytes: 256 * 1024 });
-    const { client, errors } = clientFor(t.mock, {
-      store,
-      retry: PATIENT_RETRY,
-      flushAt: 50,
-      maxBatchSize: 50,
-      flushIntervalMs: 10,
-    });
+    const { client, errors } = closing(
+      clientFor(t.mock, {
+        store,
+        retry: PATIENT_RETRY,
+        flushAt: 50,
+        maxBatchSize: 50,
+        flushIntervalMs: 10,
+      }),
+    );
     const dropped: DropInfo[] = [];
     client.on('drop', (d) => dropped.push(d));
     // The store is open (directory locked, lock written, recovery done) once a flush returns:

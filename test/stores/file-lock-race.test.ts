@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { tempDirs } from './support/helpers';
 
 const PROCESSES = 4;
-const ROUNDS = 20;
+const ROUNDS = 100;
 
 /** A pid above Linux's largest `pid_max`: never alive. */
 const DEAD_PID = 4_194_305;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileStore, OursError, type FileStoreOptions } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
@@ -12,10 +12,12 @@ import {
   segments,
   sleep,
   tempDirs,
+  shutDownAfterEach,
   until,
 } from './support/helpers';
 
 describe('fileStore: delivery', () => {
+  const closing = shutDownAfterEach();
   let mock: MockOurs;
   const dirs = tempDirs();
   before(async () => (mock = await createMockOurs({ token: TOKEN })));
@@ -34,7 +36,7 @@ describe('fileStore: delivery', () => {
     retry = PATIENT_RETRY,
   ) {
     const store = fileStore({ dir, flushMs: 20, ...options });
-    return { store, ...clientFor(mock, { store, retry }) };
+    return closing({ store, ...clientFor(mock, { store, retry }) });
   }
 
   function trackAll(
@@ -89,7 +91,8 @@ describe('fileStore: delivery', () => {
       dropped: 0,
     });
     expect(errors.map((e) => e.message).join()).to.include('stay in the durable store');
-    expect(segments(dir)).to.have.length(1);
+    // The deadline resolves the shutdown; the store still writes its window after it.
+    await until(() => segments(dir).length === 1, 'the events written to a segment');
     mock.reset();
     const next = durableClient(dir);
     await mock.waitFor(10);
@@ -197,6 +200,7 @@ describe('fileStore: delivery', () => {
 });
 
 describe('fileStore: failures are reported, never thrown', () => {
+  const closing = shutDownAfterEach();
   let mock: MockOurs;
   const dirs = tempDirs();
   before(async () => (mock = await createMockOurs({ token: TOKEN })));
@@ -209,7 +213,9 @@ describe('fileStore: failures are reported, never thrown', () => {
   it('an unusable directory is reported, and events are still delivered from memory', async () => {
     const file = join(dirs.make(), 'a-file');
     writeFileSync(file, 'not a directory');
-    const { client, errors } = clientFor(mock, { store: fileStore({ dir: join(file, 'sub') }) });
+    const { client, errors } = closing(
+      clientFor(mock, { store: fileStore({ dir: join(file, 'sub') }) }),
+    );
     client.track({ event: 'E', userId: 'v', distinctId: 'mem-1' });
     expect(await client.flush()).to.deep.equal({ delivered: 1, failed: 0, dropped: 0 });
     await until(() => errors.length > 0, 'the error');
@@ -222,8 +228,8 @@ describe('fileStore: failures are reported, never thrown', () => {
 
   it('a directory in use by another store is reported, and that second client still delivers', async () => {
     const dir = dirs.make();
-    const first = clientFor(mock, { store: fileStore({ dir }) });
-    const second = clientFor(mock, { store: fileStore({ dir }) });
+    const first = closing(clientFor(mock, { store: fileStore({ dir }) }));
+    const second = closing(clientFor(mock, { store: fileStore({ dir }) }));
     await until(() => second.errors.length > 0, 'the error');
     expect(second.errors[0]!.message).to.match(/is in use .*give each process its own directory/);
     second.client.track({ event: 'E', userId: 'v' });
@@ -231,6 +237,46 @@ describe('fileStore: failures are reported, never thrown', () => {
     await second.client.shutdown();
     await first.client.shutdown();
     expect(first.errors).to.deep.equal([]);
+  });
+
+  it('the directory deleted while running: the failed writes are reported as such, the events delivered from memory', async () => {
+    const dir = join(dirs.make(), 'store');
+    const { client, errors } = closing(clientFor(mock, { store: fileStore({ dir, flushMs: 20 }) }));
+    await until(() => !client.stats().recovering, 'the store to open');
+    rmSync(dir, { recursive: true, force: true });
+    mock.respondWith({ status: 503, times: 3 }); // the events wait, so the store writes them
+    for (let i = 0; i < 5; i++) client.track({ event: 'E', userId: 'v', distinctId: `gone-${i}` });
+    expect(await client.flush()).to.include({ delivered: 5, failed: 0 });
+    await client.shutdown();
+    expect(errors.length).to.be.greaterThan(0);
+    expect(errors.map((e) => e.message)).to.satisfy((messages: string[]) =>
+      messages.every((m) => /ENOENT: no such file or directory, open .*\.seg/.test(m)),
+    );
+    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('gone', 5));
+  });
+
+  it('the directory deleted under an open segment: said at the next window, the events delivered from memory', async () => {
+    const dir = join(dirs.make(), 'store');
+    const { client, errors } = closing(
+      clientFor(mock, { store: fileStore({ dir, flushMs: 20 }), retry: PATIENT_RETRY }),
+    );
+    mock.respondWith({ status: 503, times: 'always' });
+    for (let i = 0; i < 5; i++) client.track({ event: 'E', userId: 'v', distinctId: `open-${i}` });
+    await until(() => existsSync(dir) && segments(dir).length === 1, 'a segment written');
+    await mock.waitFor(2, { of: 'requests' }); // and its window over, most likely
+    rmSync(dir, { recursive: true, force: true });
+    for (let i = 5; i < 10; i++) client.track({ event: 'E', userId: 'v', distinctId: `open-${i}` });
+    await until(() => errors.length > 0, 'the error');
+    // Rarely the rm lands within the segment's first window, whose sync of the directory then fails.
+    const deleted = new RegExp(
+      `${dir} was deleted while in use|ENOENT: no such file or directory, open '${dir}'`,
+    );
+    expect(errors.map((e) => e.message)).to.satisfy((messages: string[]) =>
+      messages.every((m) => deleted.test(m)),
+    );
+    mock.reset();
+    expect(await client.flush()).to.include({ failed: 0 });
+    expect(mock.events.map((e) => e.distinctId).sort()).to.deep.equal(ids('open', 10));
   });
 
   it('rejects bad options at construction', () => {

@@ -3,10 +3,19 @@ import Redis from 'ioredis';
 import { redisStore, type RedisStoreOptions } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
 import { clientFor, TOKEN } from '../support/client';
-import { balanced, drops, ids, PATIENT_RETRY, sleep, until } from './support/helpers';
+import {
+  balanced,
+  drops,
+  ids,
+  PATIENT_RETRY,
+  shutDownAfterEach,
+  sleep,
+  until,
+} from './support/helpers';
 import { startRedis, type RedisServer } from './support/redis-server';
 
 describe('redisStore (needs redis-server)', function () {
+  const closing = shutDownAfterEach();
   this.timeout(60_000);
   let mock: MockOurs;
   let server: RedisServer;
@@ -44,7 +53,7 @@ describe('redisStore (needs redis-server)', function () {
       claimIdleMs: 60_000,
       ...options,
     });
-    return { store, ...clientFor(mock, { store, retry: PATIENT_RETRY }) };
+    return closing({ store, ...clientFor(mock, { store, retry: PATIENT_RETRY }) });
   }
 
   function trackAll(
@@ -211,7 +220,7 @@ describe('redisStore (needs redis-server)', function () {
     redis.on('error', () => undefined);
     connections.push(redis);
     const store = redisStore({ redis, stream });
-    const { client, errors } = clientFor(mock, { store });
+    const { client, errors } = closing(clientFor(mock, { store }));
     trackAll(client, 'm', 5);
     expect(await client.flush()).to.deep.equal({ delivered: 5, failed: 0, dropped: 0 });
     await until(() => errors.length > 0, 'the error');

@@ -53,7 +53,11 @@ describe('backoff (the contract: 2 s doubling to 60 s, plus 1 to 5 s of jitter)'
     expect(parseRetryAfter('-1', now)).to.equal(undefined);
     expect(parseRetryAfter('soon', now)).to.equal(undefined);
     expect(parseRetryAfter(null, now)).to.equal(undefined);
-    expect(parseRetryAfter('999999', now)).to.equal(3_600_000);
+    expect(parseRetryAfter('999999', now)).to.equal(300_000); // five minutes at most
+    expect(parseRetryAfter('36000', now)).to.equal(300_000);
+    expect(parseRetryAfter('300', now)).to.equal(300_000);
+    expect(parseRetryAfter('299', now)).to.equal(299_000);
+    expect(parseRetryAfter('Thu, 01 Jan 2026 10:00:00 GMT', now)).to.equal(300_000);
     expect(parseRetryAfter(' 7 ', now)).to.equal(7000);
     expect(parseRetryAfter('0.2', now)).to.equal(200); // not HTTP's, but some servers send fractions
     for (const garbage of ['0x10', '1e3', '.5', 'Infinity', '', '5s'])

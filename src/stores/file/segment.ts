@@ -79,7 +79,11 @@ export class Segment {
     if (!handle) {
       handle = open(this.paths[kind], FLAGS, 0o600);
       this.#handles[kind] = handle;
-      handle.then(created, () => (this.#handles[kind] = undefined));
+      // A failed open is tried again on the next write; `close()` may have let go of it already.
+      const opened = handle;
+      opened.then(created, () => {
+        if (this.#handles[kind] === opened) delete this.#handles[kind];
+      });
     }
     return handle;
   }

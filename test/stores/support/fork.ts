@@ -51,12 +51,23 @@ export class Tracker {
   }
 }
 
+/** Trackers not yet killed or shut down. */
+const live = new Set<Tracker>();
+
+/** Kills the trackers still running: a failed test's would keep mocha from exiting. */
+export async function killTrackers(): Promise<void> {
+  await Promise.all([...live].map((tracker) => tracker.kill()));
+}
+
 export function forkTracker(config: MiddlewareConfig): Tracker {
   const child = fork(join(__dirname, 'tracker-child.ts'), [JSON.stringify(config)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  return new Tracker(child);
+  const tracker = new Tracker(child);
+  live.add(tracker);
+  void tracker.exited.then(() => live.delete(tracker));
+  return tracker;
 }
 
 /**

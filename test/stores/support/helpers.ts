@@ -52,3 +52,19 @@ export function balanced(client: OursClient): boolean {
 export function ids(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}-${i}`).sort();
 }
+
+/**
+ * Registers the clients a test makes, and shuts down after each test those it
+ * did not: a failed assertion must leave no client delivering into the next
+ * test, or holding the process open so that mocha never reports.
+ */
+export function shutDownAfterEach(): <T extends { client: OursClient }>(made: T) => T {
+  const open: OursClient[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((client) => client.shutdown({ timeoutMs: 100 })));
+  });
+  return (made) => {
+    open.push(made.client);
+    return made;
+  };
+}
