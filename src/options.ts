@@ -6,6 +6,7 @@ import type { FetchLike } from './client/post-events';
 import { platform } from '#platform';
 import type { EventStore } from './stores/event-store';
 import { optionNames, refuseUnknownOptions } from './unknown-options';
+import { wholeOption } from './whole-option';
 import type { ExperimentClientOptions } from './experiments/options';
 
 /** When and how often a failed request is tried again. */
@@ -146,6 +147,7 @@ const API_PATH = new URL(API_BASE_URL).pathname;
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** A whole number from `min` to `max` (see `wholeOption`). */
 function count(
   name: string,
   value: number | undefined,
@@ -153,14 +155,7 @@ function count(
   min = 1,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new OursConfigError(
-      name,
-      `must be a whole number from ${min} to ${max}, got ${describeValue(value)}`,
-    );
-  }
-  return v;
+  return wholeOption(name, value, fallback, min, max);
 }
 
 function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {

@@ -1,6 +1,6 @@
 import { MAX_TIMER_MS } from '../../deadline';
 import { describeValue, OursConfigError } from '../../errors';
-import { wholeOption } from '../whole-option';
+import { wholeOption } from '../../whole-option';
 import { optionNames, refuseUnknownOptions } from '../../unknown-options';
 
 /** Options of `fileStore()`. */

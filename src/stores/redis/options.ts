@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { MAX_TIMER_MS } from '../../deadline';
 import { describeValue, OursConfigError } from '../../errors';
-import { wholeOption } from '../whole-option';
+import { wholeOption } from '../../whole-option';
 import { optionNames, refuseUnknownOptions } from '../../unknown-options';
 import type { RedisLike, StreamNames } from './commands';
 

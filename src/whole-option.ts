@@ -1,9 +1,10 @@
-import { describeValue, OursConfigError } from '../errors';
+import { describeValue, OursConfigError } from './errors';
 
 /**
- * A store's whole-number option, its default applied: an `OursConfigError`
- * naming `store.option` and its range otherwise. Millisecond options pass
- * `MAX_TIMER_MS` as `max`: past it, setTimeout would fire after 1 ms.
+ * A whole-number option, its default applied: an `OursConfigError` naming
+ * `option` (`fileStore.flushMs`, `maxQueueSize`) and its range otherwise.
+ * Millisecond options pass `MAX_TIMER_MS` as `max`: past it, setTimeout
+ * would fire after 1 ms.
  */
 export function wholeOption(
   option: string,
