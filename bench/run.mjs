@@ -502,7 +502,7 @@ async function delivery() {
       '**paced**: default options, 1,000 `track()` per event-loop turn, then `flush()`.',
       `**segment / posthog**: ${ANCHOR_COUNT.toLocaleString('en-US')} calls paced the same way, then \`closeAndFlush\` / \`shutdown\` with a ${QUICK ? 5 : 15} s deadline (fewer calls: at their cost per event, 200,000 would take minutes); their events/s are received events over wall time.`,
       'Events: a backend `track()` (event, externalId, 5 properties, ip, url), about 330 bytes of JSON each on the wire.',
-      "CPU µs/event is the client process's user+system CPU (its libuv pool and V8's helper threads included) over the events it tracked, and the part of it its main thread (the event loop) spent, read from /proc at 10 ms resolution; sink CPU µs/event the same for the sink (one gunzip per body, counting `distinctId`s without parsing; duplicates are checked after the run), which shares the two cores.",
+      "CPU µs/event is the client process's user+system CPU (its libuv pool and V8's helper threads included) from the first call to the last acknowledgement (Node's start-up and the package's loading left out) over the events it tracked, and the part of it its main thread (the event loop) spent, read from /proc at 10 ms resolution; sink CPU µs/event the same for the sink from when it listens (one gunzip per body into a buffer of the size the gzip trailer gives, copying each `distinctId` out without parsing; duplicates are checked after the run), which shares the two cores.",
     ].join(' '),
   );
   print();

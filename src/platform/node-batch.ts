@@ -1,18 +1,8 @@
-import { promisify } from 'node:util';
-import { gunzipSync, gzip as gzipCb, type ZlibOptions } from 'node:zlib';
-
-const gzipAsync = promisify(gzipCb);
-
-/**
- * Level 1: on event JSON it already shrinks bodies most of what level 6
- * does, for a fraction of its CPU (bench/delivery.mjs, bench/RESULTS.md).
- * Output buffer per zlib round: a batch's gzip fits one or two, so the event
- * loop is woken once or twice, not once per 16 KB.
- */
-const OPTIONS: ZlibOptions = { level: 1, chunkSize: 64 * 1024 };
+import { gunzipSync } from 'node:zlib';
+import { gzipOnPool } from './gzip-compressors';
 
 /** gzip on libuv's thread pool, never on the event loop. */
-export const gzip = (body: Uint8Array | string): Promise<Uint8Array> => gzipAsync(body, OPTIONS);
+export const gzip = (body: Uint8Array | string): Promise<Uint8Array> => gzipOnPool(body);
 
 /**
  * Input buffers kept between batches. A batch is a few hundred KB: allocated
@@ -48,7 +38,7 @@ export async function gzipBatch(
   const size = batchSize(head, events);
   const buffer = takeSpare(size);
   try {
-    return await gzipAsync(writeBatch(buffer, head, events), OPTIONS);
+    return await gzipOnPool(writeBatch(buffer, head, events));
   } finally {
     if (spare.length < KEPT && buffer.length <= KEPT_BYTES) spare.push(buffer);
   }
