@@ -1,10 +1,11 @@
 import { AsyncResource } from 'node:async_hooks';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { httpFetch } from '../node-http-fetch';
 import { watchSignals } from '../signals';
 import { fileStore } from '../stores/file-store';
 import { redisStore } from '../stores/redis-store';
+import { randomUUID } from './buffered-uuid';
 import { bodyText, gzip, gzipBatch, plainBatch } from './node-batch';
 import type { Platform } from './types';
 
