@@ -51,16 +51,11 @@ export class Admission {
 
   /** `held`: a `req.ours` call, already counted (see `hold()`). */
   track(event: TrackEvent, held = false): void {
-    this.#accept(
-      'track',
-      () => checkTrack(event, Date.now()),
-      this.#opts.endpoint === 'batch' ? '/batch' : '/track',
-      held,
-    );
+    this.#accept('track', event, held);
   }
 
   identify(event: IdentifyEvent, held = false): void {
-    this.#accept('identify', () => checkIdentify(event), '/identify', held);
+    this.#accept('identify', event, held);
   }
 
   /*
@@ -96,12 +91,7 @@ export class Admission {
   }
 
   /** `held`: a `req.ours` call, already counted, and tracked before any shutdown. */
-  #accept(
-    kind: 'track' | 'identify',
-    check: () => Checked<Record<string, unknown>>,
-    path: EventPath,
-    held = false,
-  ): void {
+  #accept(kind: 'track' | 'identify', event: TrackEvent | IdentifyEvent, held: boolean): void {
     if (!held) this.#ledger.counts.tracked++;
     if (this.closed && !held) {
       this.#ledger.drop(
@@ -111,16 +101,25 @@ export class Admission {
       );
       return;
     }
-    let checked;
+    let checked: Checked<Record<string, unknown>>;
     try {
-      checked = check();
+      // Not a closure per call: this runs for every event.
+      checked =
+        kind === 'track'
+          ? checkTrack(event as TrackEvent, Date.now())
+          : checkIdentify(event as IdentifyEvent);
     } catch (err) {
       this.#ledger.drop('invalid', 1);
       this.#reporter.error(new OursError(`${kind} dropped: ${(err as Error).message}`));
       return;
     }
     if (!checked.ok) return this.#invalid(kind, checked.issues);
-    this.#enqueue(path, flatten(JSON.stringify(checked.body)));
+    this.#enqueue(this.#path(kind), flatten(JSON.stringify(checked.body)));
+  }
+
+  #path(kind: 'track' | 'identify'): EventPath {
+    if (kind === 'identify') return '/identify';
+    return this.#opts.endpoint === 'batch' ? '/batch' : '/track';
   }
 
   #invalid(kind: 'track' | 'identify', issues: ContractIssue[]): void {
