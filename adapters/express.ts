@@ -14,7 +14,7 @@ import { requestTracker, type RequestTracker } from '../src/request/tracker';
 import { resolveMiddlewareConfig } from '../src/request/middleware-config';
 import { nodeResponse } from '../src/request/node-response';
 import { EXPRESS_SETUP } from '../src/request/setup-wording';
-import { defineOursAccessor } from '../src/request/unmounted';
+import { defineOursAccessor, storedTracker, storeTracker } from '../src/request/unmounted';
 
 /**
  * Express's request, as option callbacks (`skip`, `identify`, `beforeSend`,
@@ -266,15 +266,16 @@ export function ours(options?: OursExpressOptions): OursExpressMiddleware {
     res: ServerResponse,
     next: (err?: unknown) => void,
   ): void {
-    const expressReq = req as ExpressRequest; // Express's router has made it one by now
-    expressReq.ours = requestTracker(
-      expressReq.ours,
+    const existing = storedTracker(req) as RequestTracker<ExpressRequest> | undefined;
+    const tracker = requestTracker(
+      existing,
       config,
       expressSource,
       res,
-      expressReq,
+      req as ExpressRequest, // Express's router has made it one by now
       req.socket,
     );
+    if (tracker !== existing) storeTracker(req, tracker);
     next();
   };
   return Object.assign(middleware, { client: config.client });

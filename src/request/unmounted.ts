@@ -42,6 +42,22 @@ export function unmounted(name: string, fix: string): object {
 }
 
 /**
+ * The tracker stored on `target` (a request, a Koa context), read past the
+ * accessor: one property read instead of a getter's call and its read.
+ * Express gives every request a map of its own (its `setPrototypeOf` per
+ * request), so each access to `req` misses V8's inline caches; the fewer,
+ * the cheaper a request that tracks nothing (bench/RESULTS.md, issue 19).
+ */
+export function storedTracker(target: object): unknown {
+  return (target as Record<symbol, unknown>)[kTracker];
+}
+
+/** Stores `tracker` on `target` as assigning `target.ours` would, past the accessor (see `storedTracker`). */
+export function storeTracker(target: object, tracker: unknown): void {
+  (target as Record<symbol, unknown>)[kTracker] = tracker;
+}
+
+/**
  * Defines `ours` on `proto` (once): the tracker the middleware stored for
  * this request, else the stand-in above. Assigning `req.ours` stores it, so
  * the middleware and apps that stub it in tests work as before.
