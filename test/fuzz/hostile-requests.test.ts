@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { relative } from 'node:path';
 import { expect } from 'chai';
 import { OursClient, type OursError } from '../../src/index';
 import { createMockOurs, type MockOurs } from '../../src/testing';
@@ -14,9 +15,10 @@ import {
   type RunningApp,
 } from '../faults/support';
 import { fuzzRequest, type FuzzRequest } from './generate';
+import { fuzzSeed, namingSeed } from './seed';
 
-/** Fixed, so every run sends the same requests; `FUZZ_SEED=<n>` explores others. */
-const SEED = Number(process.env.FUZZ_SEED ?? 0x0005eed5);
+/** Fixed unless `FUZZ_SEED` says otherwise (see seed.ts); every failure names it. */
+const SEED = fuzzSeed(process.env.FUZZ_SEED);
 const PER_APP = 2500;
 /**
  * Parsing time is bounded against the run's own median, so a machine busy
@@ -94,7 +96,8 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
     hooks.check();
   });
 
-  it("every response is the app's own, every event valid and delivered, nothing polluted, parsing fast", async () => {
+  it("every response is the app's own, every event valid and delivered, nothing polluted, parsing fast", () =>
+    namingSeed(SEED, relative(process.cwd(), __filename), async () => {
     const parseMs: number[] = [];
     const parseMsById = new Map<string, number>();
     const remeasured = new Map<string, number>();
@@ -174,7 +177,7 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
             }
             if (out.status !== 200 || out.body !== `fuzz-ok:${id}` || out.app !== 'ours-test') {
               problems.push(
-                `${APPS[a]!.name} request ${index} (seed ${SEED}): ${out.status} ${JSON.stringify(out.body.slice(0, 200))} for ${JSON.stringify(req).slice(0, 500)}`,
+                `${APPS[a]!.name} request ${index}: ${out.status} ${JSON.stringify(out.body.slice(0, 200))} for ${JSON.stringify(req).slice(0, 500)}`,
               );
             }
           });
@@ -236,7 +239,7 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
         }
         if (best >= bound)
           stillSlow.push(
-            `request ${index} (seed ${SEED}): ${ms.toFixed(1)} ms, then at best ${best.toFixed(1)} ms`,
+            `request ${index}: ${ms.toFixed(1)} ms, then at best ${best.toFixed(1)} ms`,
           );
       }
       if (outliers.length)
@@ -249,7 +252,7 @@ describe(`fuzz: ${PER_APP * APPS.length} hostile requests to real Express and Ko
       await Promise.all(apps.map((a) => a.close()));
       await Promise.all(clients.map((c) => c.shutdown({ timeoutMs: 1000 })));
     }
-  });
+  }));
 
   it('worst-case shapes within the caps parse like an ordinary request, not orders of magnitude slower', () => {
     const kb8 = (unit: string) => unit.repeat(Math.ceil(8192 / unit.length));
