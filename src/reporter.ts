@@ -81,7 +81,7 @@ export class Reporter {
   #emit(event: string, payload: unknown): void {
     for (const listener of this.emitter.rawListeners(event)) {
       try {
-        const result: unknown = listener.call(this.emitter, payload);
+        const result = listener.call(this.emitter, payload);
         if (isThenable(result))
           result.then(undefined, (err: unknown) => this.#listenerFailed(event, err));
       } catch (err) {

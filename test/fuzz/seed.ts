@@ -18,7 +18,11 @@ export function fuzzSeed(value: string | undefined, random = Math.random): numbe
 }
 
 /** `test`'s outcome; a failure's message starts with the seed, and how to run it again. */
-export async function namingSeed<T>(seed: number, file: string, test: () => Promise<T>): Promise<T> {
+export async function namingSeed<T>(
+  seed: number,
+  file: string,
+  test: () => Promise<T>,
+): Promise<T> {
   try {
     return await test();
   } catch (err) {
