@@ -149,7 +149,9 @@ describe('client queue, flush and shutdown', () => {
     expect(client.stats()).to.include({ failed: 300, inFlight: 0, queued: 0 });
     const errors = logger.lines.filter((l) => l.level === 'error');
     expect(errors.map((l) => l.msg)).to.have.length(1);
-    expect(errors[0]!.msg).to.match(/^shutdown deadline of 200 ms passed; 300 events not delivered/);
+    expect(errors[0]!.msg).to.match(
+      /^shutdown deadline of 200 ms passed; 300 events not delivered/,
+    );
     expect(errors[0]!.obj).to.include({ count: 300 });
   });
 
