@@ -1,5 +1,6 @@
 import type { Emitter } from './emitter';
 import type { OursError } from './errors';
+import { isThenable } from './is-thenable';
 import { RateLimitedLog, type Logger } from './logger';
 import type { DropInfo } from './stats';
 
@@ -81,10 +82,8 @@ export class Reporter {
     for (const listener of this.emitter.rawListeners(event)) {
       try {
         const result = listener.call(this.emitter, payload);
-        if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function')
-          (result as PromiseLike<unknown>).then(undefined, (err: unknown) =>
-            this.#listenerFailed(event, err),
-          );
+        if (isThenable(result))
+          result.then(undefined, (err: unknown) => this.#listenerFailed(event, err));
       } catch (err) {
         this.#listenerFailed(event, err);
       }

@@ -132,17 +132,26 @@ export class Dispatcher {
     this.#timer = undefined;
   }
 
-  /** Out of time: what still waits (store and retries) is given up, or left to a durable store. */
-  abandonWaiting(timeoutMs: number): void {
-    let waiting = this.#retry.flatMap((r) => r.events);
+  /**
+   * Out of time: what is in flight is cancelled, and it and what still waits
+   * (store and retries) are given up, or left to a durable store, in one
+   * report of their total: one per request would be cut by the log's rate
+   * limit (which keys on the message) to the first request's count.
+   */
+  abandonAll(timeoutMs: number): void {
+    let abandoned = [...this.#inFlight, ...this.#retry].flatMap((r) => r.events);
     while (this.#store.count > 0)
-      waiting = waiting.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
+      abandoned = abandoned.concat(this.#store.lease(Number.MAX_SAFE_INTEGER, Infinity));
+    this.#inFlight.clear(); // their answers, or the cancellation below, are not acted on: see `#leaveFlight`
+    this.inFlightCount = 0;
     this.#retry.length = 0;
     this.retryCount = 0;
-    if (waiting.length)
+    this.cancel();
+    this.#onIdle?.();
+    if (abandoned.length)
       this.#abandon(
-        waiting,
-        `shutdown deadline of ${timeoutMs} ms passed; ${waiting.length} events not delivered to ${this.#opts.apiUrl}`,
+        abandoned,
+        `shutdown deadline of ${timeoutMs} ms passed; ${abandoned.length} events not delivered to ${this.#opts.apiUrl}`,
       );
   }
 
@@ -210,16 +219,21 @@ export class Dispatcher {
     request.round = this.#gate.round;
     this.#send(request)
       .catch((err: Error) => {
-        this.#leaveFlight(request);
-        this.#fail(request.events, `internal error while sending: ${err.message}`);
+        if (this.#leaveFlight(request))
+          this.#fail(request.events, `internal error while sending: ${err.message}`);
       })
       .finally(() => this.schedulePump());
   }
 
-  /** The request is over; its events are about to be settled or requeued. */
-  #leaveFlight(request: OutgoingRequest): void {
-    if (this.#inFlight.delete(request)) this.inFlightCount -= request.events.length;
+  /**
+   * The request is over; its events are about to be settled or requeued.
+   * False when shutdown gave them up already (`abandonAll`): nothing more is done with them.
+   */
+  #leaveFlight(request: OutgoingRequest): boolean {
+    const inFlight = this.#inFlight.delete(request);
+    if (inFlight) this.inFlightCount -= request.events.length;
     if (this.#inFlight.size === 0) this.#onIdle?.();
+    return inFlight;
   }
 
   async #send(request: OutgoingRequest): Promise<void> {
@@ -238,7 +252,7 @@ export class Dispatcher {
         return post(this.#opts.fetch, url, body, gzip, this.#opts.timeoutMs, cancel);
       });
     } catch (err) {
-      this.#leaveFlight(request);
+      if (!this.#leaveFlight(request)) return;
       return this.#retryLater(
         request,
         request.events,
@@ -246,8 +260,7 @@ export class Dispatcher {
         `network error on POST ${url}: ${(err as Error).message}`,
       );
     }
-    this.#leaveFlight(request);
-    this.#act(request, res, url);
+    if (this.#leaveFlight(request)) this.#act(request, res, url);
   }
 
   /** Acts on what the answer means: settle, resend at once, or back off. */

@@ -59,15 +59,14 @@ export async function shutDown(parts: ShutdownParts, timeoutMs: number): Promise
 }
 
 /**
- * Out of time: cancel what is in flight (it settles at once, whatever the
- * thread pool or the fetch function does) and give up what still waits (a
- * durable store keeps it for the next start).
+ * Out of time: cancel what is in flight (whatever the thread pool or the
+ * fetch function does) and give it up with what still waits, in one report
+ * (a durable store keeps them for the next start).
  */
 function giveUp({ ledger, dispatcher, flushes }: ShutdownParts, timeoutMs: number): void {
   stop(ledger, dispatcher); // hooks still pending give their calls up now: they do not wait past the deadline
-  dispatcher.cancel();
   flushes.stopWaitingForRecovery();
-  dispatcher.abandonWaiting(timeoutMs);
+  dispatcher.abandonAll(timeoutMs);
 }
 
 /** From the deadline on (or the end): nothing starts, and calls still waiting for their hooks are dropped. */

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { constants, createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
 
 /**
@@ -27,9 +28,17 @@ const KEPT = 2;
  */
 type ResettableGzip = Gzip & { reset(): void };
 
+/**
+ * A new compressor, made in the async context this module was loaded in (as
+ * a rule the app's start), not the caller's: a zlib stream holds the context
+ * it was made in for its life, and a kept one would hold the first request's
+ * AsyncLocalStorage stores, and all they reference, for the process's.
+ */
+const newCompressor = AsyncResource.bind(() => createGzip(OPTIONS) as ResettableGzip);
+
 /** `input` as one complete gzip member, compressed on libuv's thread pool. */
 export function gzipOnPool(input: Uint8Array | string): Promise<Buffer> {
-  const compressor = idle.pop() ?? (createGzip(OPTIONS) as ResettableGzip);
+  const compressor = idle.pop() ?? newCompressor();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -2,9 +2,10 @@ import type { OursClient } from '../client';
 import { kReport } from '../client/side-channels';
 import { OursError } from '../errors';
 import type { Identity } from '../events';
+import { isThenable } from '../is-thenable';
 import { withIdentity } from './build-event';
 import type { Decision } from './held-call';
-import { hookError, isThenable, settleHook } from './hook';
+import { hookError, settleHook } from './hook';
 import type { MiddlewareConfig } from './middleware-config';
 
 /*

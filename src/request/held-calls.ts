@@ -1,12 +1,12 @@
 import { kFlushQueued, kRelease } from '../client/side-channels';
 import type { DefaultProperties } from '../contract/types';
 import type { IdentifyEvent, Identity, TrackEvent } from '../events';
+import { isThenable } from '../is-thenable';
 import { buildIdentifyEvent, buildTrackEvent, mergeDefaults, readConsent } from './build-event';
 import { withConsent, type ConsentMap } from './consent';
 import { reportFailure } from './decide';
 import type { HandOff, OpenHandOff } from './hand-off-batch';
 import type { Decision, HeldCall } from './held-call';
-import { isThenable } from './hook';
 import type { MiddlewareConfig } from './middleware-config';
 import { queueEvent } from './queue-event';
 import { kDecide, kSource, kNoVisitorCookie, type TrackedRequest } from './tracked-request';

@@ -4,15 +4,6 @@ import { OursError } from '../errors';
 /** The option hooks a request's events go through. */
 export type HookName = 'skip' | 'identify' | 'beforeSend';
 
-/**
- * True for a Promise or any thenable. Hooks are sync in most apps: the
- * result is only ever wrapped in a Promise when it is one already, so a sync
- * hook costs what it did before hooks could be async.
- */
-export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
-
 /** What a failed hook is reported as: the hook's name, how it failed, and what that cost. */
 export function hookError(hook: HookName, how: 'threw' | 'rejected', err: unknown): OursError {
   return new OursError(`${hook} ${how}: ${(err as Error)?.message ?? String(err)}; ${LOST[hook]}`);

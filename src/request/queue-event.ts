@@ -2,8 +2,9 @@ import type { OursClient } from '../client';
 import { kAcceptHeld, kRelease } from '../client/side-channels';
 import { OursError } from '../errors';
 import type { IdentifyEvent, TrackEvent } from '../events';
+import { isThenable } from '../is-thenable';
 import { reportFailure } from './decide';
-import { hookError, isThenable, settleHook } from './hook';
+import { hookError, settleHook } from './hook';
 import type { MiddlewareConfig } from './middleware-config';
 import type { BeforeSendResult } from './middleware-options';
 

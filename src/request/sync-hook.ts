@@ -1,4 +1,4 @@
-import { isThenable } from './hook';
+import { isThenable } from '../is-thenable';
 
 /**
  * The privacy hooks (`consent`, `redact`) are synchronous: they run while an

@@ -12,11 +12,12 @@ import type {
   Personalization,
   PersonalizationCallOptions,
 } from '../experiments/types';
+import { isThenable } from '../is-thenable';
 import { decide, hookFailed, reportFailure } from './decide';
 import { extractContext, type RequestContext } from './extract-context';
 import type { Decision, HeldCall, IdentifyOverrides, TrackOverrides } from './held-call';
 import { HeldCalls } from './held-calls';
-import { hookError, isThenable, settleHook } from './hook';
+import { hookError, settleHook } from './hook';
 import { extractOptionsFor, type MiddlewareConfig } from './middleware-config';
 import { hasOptedOut, optOutCookie } from './opt-out';
 import { HEADERS_SENT } from './queue-event';

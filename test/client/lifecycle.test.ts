@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import type { DropInfo } from '../../src/index';
-import { captureLogger, clientFor, TOKEN, withMock } from '../support/client';
+import { OursClient, type DropInfo } from '../../src/index';
+import { captureLogger, clientFor, FAST_RETRY, TOKEN, withMock } from '../support/client';
 import { until } from '../support/wait';
 
 describe('client queue, flush and shutdown', () => {
@@ -127,6 +127,32 @@ describe('client queue, flush and shutdown', () => {
     expect(Date.now() - started).to.be.below(4000); // not the request's own 5 s timeout
     expect(report).to.deep.equal({ delivered: 0, failed: 2, dropped: 0 });
     expect(errors.map((e) => e.message).join('\n')).to.include('2 events');
+  });
+
+  it('at its deadline, shutdown logs one line with the total it gave up, in flight and waiting alike', async () => {
+    const logger = captureLogger();
+    const client = new OursClient({
+      token: TOKEN,
+      apiUrl: t.mock.url,
+      logger, // and no 'error' listener: the failure goes to the log
+      maxBatchSize: 25,
+      flushAt: 25,
+      maxInFlight: 8,
+      flushIntervalMs: 60_000,
+      retry: FAST_RETRY,
+    });
+    t.mock.respondWith({ hang: true, times: 'always' });
+    for (let i = 0; i < 300; i++) client.track({ event: 'E', userId: `v${i}` });
+    await t.mock.waitFor(8, { of: 'requests' }); // 200 in flight, 100 waiting
+    const report = await client.shutdown({ timeoutMs: 200 });
+    expect(report).to.deep.equal({ delivered: 0, failed: 300, dropped: 0 });
+    expect(client.stats()).to.include({ failed: 300, inFlight: 0, queued: 0 });
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors.map((l) => l.msg)).to.have.length(1);
+    expect(errors[0]!.msg).to.match(
+      /^shutdown deadline of 200 ms passed; 300 events not delivered/,
+    );
+    expect(errors[0]!.obj).to.include({ count: 300 });
   });
 
   it('an idle client, and one that has delivered, never keep the process alive', async function () {
