@@ -25,9 +25,8 @@ export function randomUUID(): string {
   for (let i = 0; i < 16; i++) {
     if (i === 4 || i === 6 || i === 8 || i === 10) text[at++] = 0x2d; // -
     let byte = random[from + i]!;
-    if (i === 6)
-      byte = (byte & 0x0f) | 0x40; // version 4
-    else if (i === 8) byte = (byte & 0x3f) | 0x80; // variant 10xx (RFC 9562)
+    if (i === 6) byte = (byte & 0x0f) | 0x40; // the version: 4
+    if (i === 8) byte = (byte & 0x3f) | 0x80; // the variant: 10xx (RFC 9562)
     text[at++] = HEX[byte >> 4]!;
     text[at++] = HEX[byte & 0x0f]!;
   }

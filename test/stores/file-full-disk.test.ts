@@ -93,6 +93,8 @@ describe('fileStore on a full disk (tmpfs)', function () {
     expect(client.stats()).to.include({ tracked: 3000, delivered: 3000, failed: 0, dropped: 0 });
     expect(dropped).to.deep.equal([]);
     expect(new Set(t.mock.events.map((e) => e.distinctId)).size).to.equal(3000);
+    // The store reports when its window's writes are done: the delivery may be over before.
+    await until(() => errors.length > 0, 'the write failure reported');
     expect(errors.map((e) => e.message).join('\n'))
       .to.match(/ENOSPC/)
       .and.to.include('delivered from memory');
