@@ -68,11 +68,11 @@ export function defineOursAccessor(proto: object, name: string, fix: string): vo
   Object.defineProperty(proto, 'ours', {
     configurable: true,
     enumerable: false,
-    get(this: Record<symbol, unknown>) {
-      return this[kTracker] ?? standIn;
+    get(this: object) {
+      return storedTracker(this) ?? standIn;
     },
-    set(this: Record<symbol, unknown>, tracker: unknown) {
-      this[kTracker] = tracker;
+    set(this: object, tracker: unknown) {
+      storeTracker(this, tracker);
     },
   });
 }
