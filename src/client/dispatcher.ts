@@ -1,6 +1,6 @@
 import { platform } from '#platform';
 import { Cancellation } from '../cancellation';
-import { abortable, MAX_TIMER_MS } from '../deadline';
+import { abortable } from '../deadline';
 import { OursDeliveryError, type OursError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { Reporter } from '../reporter';
@@ -8,6 +8,8 @@ import type { EventPath, EventStore } from '../stores/event-store';
 import { BackoffGate } from './backoff';
 import type { AwaitedEvent } from './flush-waiter';
 import { interpret, oddAnswer } from './interpret-response';
+import { JoinWindow } from './join-window';
+import { PumpTimer } from './pump-timer';
 import type { Ledger } from './ledger';
 import { encodeBody, post, type ApiResponse } from './post-events';
 import { releaseJson, restoreJson } from './released-json';
@@ -47,6 +49,7 @@ export class Dispatcher {
   readonly #retry: OutgoingRequest[] = [];
   readonly #inFlight = new Set<OutgoingRequest>();
   readonly #gate: BackoffGate;
+  readonly #join = new JoinWindow(platform.joinBatchesMs);
   readonly #cancellation = new Cancellation();
   /** `{"token":"…"` once, spliced into every body; the token appears nowhere else. */
   readonly #tokenPrefix: string;
@@ -61,13 +64,16 @@ export class Dispatcher {
   get queuedCount(): number {
     return this.#store.count + this.retryCount;
   }
-  #timer: NodeJS.Timeout | undefined;
-  #timerAt = 0;
+  readonly #timer = new PumpTimer(
+    () => {
+      this.#sendAnySize = true;
+      this.#pump();
+    },
+    () => this.#ledger.waiter?.done === false,
+  );
   #pumpQueued = false;
   /** Set by the interval timer or a flush: send what waits even below `flushAt`. */
   #sendAnySize = false;
-  /** After a signal the app handles itself: delivery no longer holds the process open. */
-  #released = false;
   /** Shut down (past the deadline, or done): no delivery starts any more. */
   stopped = false;
   /** Called when the last request in flight lands. */
@@ -87,7 +93,7 @@ export class Dispatcher {
   /** An event was queued: send when `flushAt` is reached, else within `flushIntervalMs`. */
   queued(): void {
     if (this.#store.count >= this.#opts.flushAt) this.schedulePump();
-    else this.#arm(this.#opts.flushIntervalMs);
+    else this.#timer.arm(this.#opts.flushIntervalMs);
   }
 
   /** A flush or recovered events: send what waits now, whatever its size. */
@@ -104,14 +110,12 @@ export class Dispatcher {
 
   /** An awaited flush keeps the process alive through a backoff; an idle client does not. */
   keepAlive(yes: boolean): void {
-    if (!yes) this.#timer?.unref?.();
-    else if (!this.#released) this.#timer?.ref?.();
+    this.#timer.keepAlive(yes);
   }
 
   /** A signal the app handles itself: from now on, delivery never holds the process open. */
   release(): void {
-    this.#released = true;
-    this.#timer?.unref?.();
+    this.#timer.release();
   }
 
   /** Resolves when the requests in flight have landed; undefined when none is in flight. */
@@ -128,8 +132,7 @@ export class Dispatcher {
   /** Shut down for good: no timer, no request starts. */
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.stop();
   }
 
   /**
@@ -164,34 +167,12 @@ export class Dispatcher {
     platform.defer(this.#pump);
   }
 
-  /** Arms the one timer to pump in `ms`, unless it will fire sooner anyway. */
-  #arm(ms: number): void {
-    const now = performance.now();
-    // A timer past its time is late (a busy loop) or dropped (workerd drops an ended request's timers): due now.
-    // A backoff past setTimeout's range (maxDelayMs plus jitter) fires at its limit, and the pump arms again.
-    const delay = this.#timer && this.#timerAt <= now ? 0 : Math.min(ms, MAX_TIMER_MS);
-    const at = now + delay;
-    if (this.#timer && this.#timerAt <= at && this.#timerAt > now) return;
-    clearTimeout(this.#timer);
-    this.#timerAt = at;
-    // `delay`, not `at - now`: that rounds past MAX_TIMER_MS for some `now`, and overflows to 1 ms.
-    this.#timer = setTimeout(this.#onTimer, delay);
-    const waiter = this.#ledger.waiter;
-    if (!waiter || waiter.done || this.#released) this.#timer.unref?.(); // workerd's timers are numbers
-  }
-
-  #onTimer = (): void => {
-    this.#timer = undefined;
-    this.#sendAnySize = true;
-    this.#pump();
-  };
-
   #pump = (): void => {
     this.#pumpQueued = false;
     if (this.stopped) return; // shut down: nothing starts any more
     while (this.#inFlight.size < this.#opts.maxInFlight) {
       const wait = this.#gate.waitMs();
-      if (wait > 0) return this.#arm(wait);
+      if (wait > 0) return this.#timer.arm(wait);
       const retried = this.#retry.shift();
       if (retried) this.retryCount -= retried.events.length;
       const request = retried ?? this.#lease();
@@ -199,13 +180,17 @@ export class Dispatcher {
       this.#dispatch(request);
     }
     if (this.#store.count === 0 && this.#retry.length === 0) this.#sendAnySize = false;
-    else this.#arm(this.#opts.flushIntervalMs);
+    else this.#timer.arm(this.#opts.flushIntervalMs);
   };
 
   #lease(): OutgoingRequest | undefined {
     const store = this.#store;
-    if (store.count === 0 || (store.count < this.#opts.flushAt && !this.#sendAnySize))
-      return undefined;
+    if (store.count === 0) return undefined;
+    if (store.count < this.#opts.flushAt) {
+      if (!this.#sendAnySize) return undefined;
+      const join = this.#join.waitMs(); // a partial batch waits for the one in flight (see JoinWindow)
+      if (join > 0) return void this.#timer.arm(join);
+    }
     const events = store.lease(this.#opts.maxBatchSize, MAX_BATCH_BYTES);
     const path = events[0]?.path;
     return path && { path, events, attempts: 0, gzip: this.#gzip };
@@ -214,6 +199,7 @@ export class Dispatcher {
   // --- sending ---------------------------------------------------------------
 
   #dispatch(request: OutgoingRequest): void {
+    this.#join.sent(request);
     this.#inFlight.add(request);
     this.inFlightCount += request.events.length;
     request.round = this.#gate.round;
@@ -231,6 +217,7 @@ export class Dispatcher {
    */
   #leaveFlight(request: OutgoingRequest): boolean {
     const inFlight = this.#inFlight.delete(request);
+    this.#join.landed(request);
     if (inFlight) this.inFlightCount -= request.events.length;
     if (this.#inFlight.size === 0) this.#onIdle?.();
     return inFlight;

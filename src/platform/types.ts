@@ -25,6 +25,13 @@ export interface Platform {
   readonly bodyText: ((body: Uint8Array | string, gzip: boolean) => string) | undefined;
   /** The fetch the client uses when the app gives none; `maxSockets` bounds its connections where it can. */
   defaultFetch(maxSockets: number): FetchLike;
+  /**
+   * How long a partial batch waits for the `/batch` request in flight, to go
+   * with it in the next one (see `JoinWindow`); 0 where a request's I/O must
+   * start from that request: on Workers a fetch started from another
+   * request's continuation is cancelled when that request ends.
+   */
+  readonly joinBatchesMs: number;
   /** Runs `fn` after this turn's I/O (once per turn batching). */
   defer(fn: () => void): void;
   /** `fn`, bound to run outside the caller's async context (no request's AsyncLocalStorage store). */

@@ -47,6 +47,7 @@ export const platform: Platform = {
   // A microtask, not a timer: workerd drops the timers of a request that has
   // ended, and a dropped pump would never run again. Work queued in one
   // synchronous stretch (a handler's track() calls) still goes in one request.
+  joinBatchesMs: 0,
   defer: (fn) => queueMicrotask(fn), // unbound, workerd throws "Illegal invocation"
   outsideContext: (fn) => fn,
   isIP,

@@ -71,18 +71,19 @@ function withCookies(
 }
 
 /**
- * Calls `done` when the response is over: `finish` once it was sent, `close`
- * when the client went away first. Node 20 also emits `close` after `finish`,
- * for HTTP/1 and HTTP/2 responses alike; listening to both does not rely on
- * it. `done` runs once or twice and must tolerate the second call.
- * Plain listeners: `once()` wrappers and removing them cost more than the
- * rest of the hand-off (bench `parts`), and the response is dropped right after.
- * Every Node framework ends on Node's ServerResponse, so this works for Koa too,
- * where code after `await next()` runs before the body is written.
+ * Calls `done` when the response is over: at `close`, which Node's
+ * ServerResponse emits once it was sent (just after `finish`) or when the
+ * client went away first, for HTTP/1 and HTTP/2 responses alike, as Bun's
+ * and Deno's do (test/runtimes). One listener, not one per event: an
+ * Express response has a hidden class of its own, so every `on()` on it
+ * misses V8's caches (bench/RESULTS.md, issue 19). A plain listener:
+ * `once()` wrappers cost more than the rest of the hand-off, and the
+ * response is dropped right after. Every Node framework ends on Node's
+ * ServerResponse, so this works for Koa too, where code after
+ * `await next()` runs before the body is written.
  */
 function onDone(res: ServerResponse, done: () => void): void {
   if (res.writableFinished || res.destroyed) return done();
-  res.on('finish', done);
   res.on('close', done);
 }
 
