@@ -226,9 +226,9 @@ export class OursClient extends Emitter {
   }
 
   /** @internal */
-  [k.kFlushQueued](): Promise<FlushReport> {
+  [k.kFlushQueued](join = false): Promise<FlushReport> {
     this.#pendingWork.drain();
-    return this.#flushes.queued().promise;
+    return this.#flushes.queued(undefined, join).promise;
   }
 
   /** @internal */

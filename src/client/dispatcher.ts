@@ -74,6 +74,8 @@ export class Dispatcher {
   #pumpQueued = false;
   /** Set by the interval timer or a flush: send what waits even below `flushAt`. */
   #sendAnySize = false;
+  /** Set by a flush that someone waits on (see `sendNow`): a partial batch goes without joining. */
+  #urgent = false;
   /** Shut down (past the deadline, or done): no delivery starts any more. */
   stopped = false;
   /** Called when the last request in flight lands. */
@@ -98,6 +100,12 @@ export class Dispatcher {
 
   /** A flush or recovered events: send what waits now, whatever its size. */
   sendNow(): void {
+    this.#urgent = true;
+    this.sendSoon();
+  }
+
+  /** A delivery nothing waits on but the platform (`waitUntil`): whatever its size, joining the batch in flight. */
+  sendSoon(): void {
     this.#sendAnySize = true;
     this.schedulePump();
   }
@@ -179,7 +187,7 @@ export class Dispatcher {
       if (!request) break;
       this.#dispatch(request);
     }
-    if (this.#store.count === 0 && this.#retry.length === 0) this.#sendAnySize = false;
+    if (this.#store.count === 0 && this.#retry.length === 0) this.#sendAnySize = this.#urgent = false;
     else this.#timer.arm(this.#opts.flushIntervalMs);
   };
 
@@ -188,7 +196,7 @@ export class Dispatcher {
     if (store.count === 0) return undefined;
     if (store.count < this.#opts.flushAt) {
       if (!this.#sendAnySize) return undefined;
-      const join = this.#join.waitMs(); // a partial batch waits for the one in flight (see JoinWindow)
+      const join = this.#urgent ? 0 : this.#join.waitMs(); // waits for the batch in flight (see JoinWindow)
       if (join > 0) return void this.#timer.arm(join);
     }
     const events = store.lease(this.#opts.maxBatchSize, MAX_BATCH_BYTES);

@@ -47,8 +47,12 @@ export class Flushes {
     for (const waiter of this.#recovering?.splice(0) ?? []) waiter.release();
   }
 
-  /** The flush of what is queued now; `after`: the waiter of the same flush, joined even when done. */
-  queued(after?: FlushWaiter): FlushWaiter {
+  /**
+   * The flush of what is queued now; `after`: the waiter of the same flush,
+   * joined even when done. `join`: only a platform waits for it (a request's
+   * `waitUntil`), so its events may join the batch in flight (see JoinWindow).
+   */
+  queued(after?: FlushWaiter, join = false): FlushWaiter {
     const ledger = this.#ledger;
     // A waiter whose own events are settled may still wait for one before it: chain to it until it has reported.
     const previous =
@@ -68,7 +72,8 @@ export class Flushes {
     ledger.waiter = waiter;
     this.#dispatcher.keepAlive(true);
     void waiter.promise.then(() => ledger.waiter?.done && this.#dispatcher.keepAlive(false));
-    this.#dispatcher.sendNow();
+    if (join) this.#dispatcher.sendSoon();
+    else this.#dispatcher.sendNow();
     return waiter;
   }
 

@@ -1,11 +1,13 @@
 /**
- * How long a partial batch waits for the `/batch` request sent just before
- * it. Serverless apps flush per request: without the wait, each request of
- * a busy instance took an API request of its own, whose fixed cost (a gzip
- * body, a request, its answer) was most of what its event cost. With it,
- * the batch sent last lands (or `ms` pass) and the next request takes all
- * the flushes queued meanwhile. An API that does not answer delays a flush
- * by `ms` at most; one-event requests (`/track`, `/identify`) never wait.
+ * How long a partial batch that nobody awaits (a serverless request's
+ * delivery, which only the platform's `waitUntil` waits for; the interval
+ * timer's) waits for the `/batch` request sent just before it. Each request
+ * of a busy instance took an API request of its own otherwise, whose fixed
+ * cost (a gzip body, a request, its answer) was most of what its event
+ * cost. With it, the batch sent last lands (or `ms` pass) and the next
+ * request takes all the deliveries queued meanwhile. An API that does not
+ * answer delays them by `ms` at most; `flush()`, a held response
+ * (`flushOnResponse`) and one-event requests (`/track`, `/identify`) never wait.
  */
 export class JoinWindow {
   readonly #ms: number;

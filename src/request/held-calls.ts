@@ -97,8 +97,12 @@ export class HeldCalls<Req, Res> implements HandOff {
     const { response, flushOnResponseMs, client } = this.#config;
     const waitUntil = response.waitUntil?.(this.#res) ?? this.#config.waitUntil;
     if (!waitUntil && flushOnResponseMs === undefined) return undefined;
-    // This request's delivery: other requests still running keep their calls.
-    const delivery = sending ? sending.then(() => client[kFlushQueued]()) : client[kFlushQueued]();
+    // This request's delivery: other requests still running keep their calls. A held response is not kept
+    // waiting for a batch in flight; what only `waitUntil` waits for joins it (see JoinWindow).
+    const join = flushOnResponseMs === undefined;
+    const delivery = sending
+      ? sending.then(() => client[kFlushQueued](join))
+      : client[kFlushQueued](join);
     try {
       const result: unknown = waitUntil?.(delivery);
       if (isThenable(result)) result.then(undefined, (err: unknown) => this.#report(err));
