@@ -187,7 +187,8 @@ export class Dispatcher {
       if (!request) break;
       this.#dispatch(request);
     }
-    if (this.#store.count === 0 && this.#retry.length === 0) this.#sendAnySize = this.#urgent = false;
+    if (this.#store.count === 0 && this.#retry.length === 0)
+      this.#sendAnySize = this.#urgent = false;
     else this.#timer.arm(this.#opts.flushIntervalMs);
   };
 
