@@ -129,6 +129,11 @@ export class Dispatcher {
     this.#cancellation.cancel(SHUTDOWN);
   }
 
+  /** Shutting down: no more events come to join a partial batch, so none waits (see JoinWindow). */
+  closing(): void {
+    this.#join.close();
+  }
+
   /** Shut down for good: no timer, no request starts. */
   stop(): void {
     this.stopped = true;
@@ -170,12 +175,15 @@ export class Dispatcher {
   #pump = (): void => {
     this.#pumpQueued = false;
     if (this.stopped) return; // shut down: nothing starts any more
+    // Read once, before this pass sends anything: a partial batch waits for a request sent
+    // before it, never for one sent beside it (a flush's own first batches, a retry, an identify).
+    const join = this.#join.waitMs();
     while (this.#inFlight.size < this.#opts.maxInFlight) {
       const wait = this.#gate.waitMs();
       if (wait > 0) return this.#timer.arm(wait);
       const retried = this.#retry.shift();
       if (retried) this.retryCount -= retried.events.length;
-      const request = retried ?? this.#lease();
+      const request = retried ?? this.#lease(join);
       if (!request) break;
       this.#dispatch(request);
     }
@@ -183,12 +191,12 @@ export class Dispatcher {
     else this.#timer.arm(this.#opts.flushIntervalMs);
   };
 
-  #lease(): OutgoingRequest | undefined {
+  /** `join`: how long a partial batch still waits for the `/batch` request in flight (see JoinWindow). */
+  #lease(join: number): OutgoingRequest | undefined {
     const store = this.#store;
     if (store.count === 0) return undefined;
     if (store.count < this.#opts.flushAt) {
       if (!this.#sendAnySize) return undefined;
-      const join = this.#join.waitMs(); // a partial batch waits for the one in flight (see JoinWindow)
       if (join > 0) return void this.#timer.arm(join);
     }
     const events = store.lease(this.#opts.maxBatchSize, MAX_BATCH_BYTES);

@@ -5,10 +5,11 @@
  * body, a request, its answer) was most of what its event cost. With it,
  * the batch sent last lands (or `ms` pass) and the next request takes all
  * the flushes queued meanwhile. An API that does not answer delays a flush
- * by `ms` at most; one-event requests (`/track`, `/identify`) never wait.
+ * by `ms` at most. Only a `/batch` request is waited for: one-event requests
+ * (`/track`, `/identify`) have nothing to join.
  */
 export class JoinWindow {
-  readonly #ms: number;
+  #ms: number;
   /** The `/batch` request sent last, while it is in flight. */
   #batch: object | undefined;
   #sentAt = 0;
@@ -28,6 +29,12 @@ export class JoinWindow {
   /** A request is out of flight (answered, failed, given up). */
   landed(request: object): void {
     if (request === this.#batch) this.#batch = undefined;
+  }
+
+  /** Nothing more will be queued (shutdown): nothing is left to wait for. */
+  close(): void {
+    this.#ms = 0;
+    this.#batch = undefined;
   }
 
   /** Milliseconds a partial batch still waits; 0: it goes now. */

@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { expect } from 'chai';
 import { tracker } from '../../adapters/fetch';
 import type { FlushReport } from '../../src/index';
-import { clientFor, expectBalanced, withMock } from '../support/client';
+import { clientFor, expectBalanced, TOKEN, withMock } from '../support/client';
 
 /** The events of each request the mock received, by name. */
 const batches = (requests: readonly { body: unknown }[]): string[][] =>
@@ -63,6 +65,70 @@ describe('partial batches join the next request', () => {
     const requests = await t.mock.waitFor(8, { of: 'requests', timeoutMs: 5000 });
     expect(requests.map((r) => r.status)).to.deep.equal(Array(8).fill(null));
     await client.shutdown({ timeoutMs: 0 });
+  });
+
+  it('a shutdown sends a partial batch at once, beside the hung one: nothing more can join it, and the deadline is for delivering', async () => {
+    t.mock.respondWith({ hang: true }); // the first request only
+    const { client } = clientFor(t.mock, { flushIntervalMs: 60_000, timeoutMs: 60_000 });
+    client.track({ event: 'Hung', userId: 'v' });
+    void client.flush();
+    await nextTurn(); // the first batch is sent
+    client.track({ event: 'Last', userId: 'v' });
+    const report = client.shutdown({ timeoutMs: 300 });
+    await nextTurn(); // the pump's turn: a wait to join would keep 'Last' queued here
+    expect(client.stats()).to.include({ queued: 0, inFlight: 2 });
+    const { delivered, failed } = await report;
+    expect(delivered + failed).to.equal(2);
+    expectBalanced(client);
+  });
+
+  it('a flush does not wait for its own requests: the last, partial batch of a large flush goes beside the full ones', async () => {
+    t.mock.respondWith({ hang: true, times: 'always' });
+    const { client } = clientFor(t.mock, { flushIntervalMs: 60_000, maxBatchSize: 100, flushAt: 100 });
+    for (let i = 0; i < 110; i++) client.track({ event: `E${i}`, userId: 'v' });
+    void client.flush();
+    await nextTurn(); // one pass of the pump: 100 and 10
+    expect(client.stats()).to.include({ queued: 0, inFlight: 110 });
+    await client.shutdown({ timeoutMs: 0 });
+  });
+
+  it('track and identify calls in turn: a flush sends all of them in one pass, the identify calls waiting for no /batch sent beside them', async () => {
+    t.mock.respondWith({ hang: true, times: 'always' });
+    const { client } = clientFor(t.mock, { flushIntervalMs: 60_000 });
+    for (let i = 0; i < 3; i++) {
+      client.track({ event: `T${i}`, userId: 'v' });
+      client.identify({ userId: `v${i}`, userProperties: { custom_properties: { plan: 'pro' } } });
+    }
+    void client.flush();
+    await nextTurn(); // nothing was in flight before this flush: all six go in one pass
+    expect(client.stats()).to.include({ queued: 0, inFlight: 6 });
+    await client.shutdown({ timeoutMs: 0 });
+  });
+
+  it('a script whose second flush waits to join the first (neither awaited) delivers both and exits by itself', async function () {
+    this.timeout(90_000); // a child process under tsx: slow to start on a loaded machine
+    t.mock.respondWith({ delayMs: 100 }); // the first request: the second flush's batch waits for it
+    const script = `
+      const { OursClient } = require('./src/index');
+      const client = new OursClient({ token: process.argv[2], apiUrl: process.argv[1] });
+      client.track({ event: 'First', userId: 'v' });
+      client.flush().then((r) => console.log(JSON.stringify(r)));
+      setImmediate(() => {
+        client.track({ event: 'Second', userId: 'v' });
+        client.flush().then((r) => console.log(JSON.stringify(r)));
+      });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script, t.mock.url, TOKEN], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).to.equal(0);
+    expect(stdout.trim().split('\n').map((line) => JSON.parse(line))).to.deep.equal([
+      { delivered: 1, failed: 0, dropped: 0 },
+      { delivered: 2, failed: 0, dropped: 0 },
+    ]);
+    expect(batches(t.mock.requests)).to.deep.equal([['First'], ['Second']]);
   });
 
   it("per-request delivery (a Worker's waitUntil), 20 requests in turns of their own against a 30 ms API: a few API requests, every event once, every request's promise settled with its event", async () => {
