@@ -185,6 +185,8 @@ export class Dispatcher {
       if (retried) this.retryCount -= retried.events.length;
       const request = retried ?? this.#lease(join);
       if (!request) break;
+      // Not a retry (nor a 413's halves): a batch waiting now for the one before would wait again.
+      if (!retried) this.#join.sent(request);
       this.#dispatch(request);
     }
     if (this.#store.count === 0 && this.#retry.length === 0) this.#sendAnySize = false;
@@ -207,7 +209,6 @@ export class Dispatcher {
   // --- sending ---------------------------------------------------------------
 
   #dispatch(request: OutgoingRequest): void {
-    this.#join.sent(request);
     this.#inFlight.add(request);
     this.inFlightCount += request.events.length;
     request.round = this.#gate.round;

@@ -19,7 +19,7 @@ export class JoinWindow {
     this.#ms = ms;
   }
 
-  /** A request was sent: a `/batch` one is the one to join. */
+  /** A request was sent (a first attempt): a `/batch` one is the one to join. */
   sent(request: { readonly path: string }): void {
     if (request.path !== '/batch' || this.#ms === 0) return;
     this.#batch = request;

@@ -154,4 +154,33 @@ describe('partial batches join the next request', () => {
     expectBalanced(client);
     await client.shutdown();
   });
+
+  for (const maxInFlight of [1, 64])
+    it(`per-request delivery with maxInFlight: ${maxInFlight} against an API that answers 500, then 429 (Retry-After: 0), then slowly: every event once, every request's promise settled with it`, async () => {
+      t.mock.respondWith(
+        { status: 500, delayMs: 10 },
+        { status: 429, retryAfter: 0 },
+        { delayMs: 15, times: 'always' },
+      );
+      const { client, errors } = clientFor(t.mock, { flushIntervalMs: 60_000, maxInFlight });
+      const deliveries: Promise<FlushReport>[] = [];
+      for (let i = 0; i < 20; i++) {
+        const ours = tracker(new Request(`https://shop.example/p/${i}`), {
+          client,
+          waitUntil: (p) => void deliveries.push(p as Promise<FlushReport>),
+        });
+        ours.track('Viewed', { n: i }, { userId: `v${i}` });
+        ours.respond(new Response('ok'));
+        await nextTurn();
+      }
+      const reports = await Promise.all(deliveries);
+      expect(reports.map((r) => r.failed + r.dropped)).to.deep.equal(Array(20).fill(0));
+      expect(
+        t.mock.events.map((e) => Number(e.eventProperties?.n)).sort((a, b) => a - b),
+      ).to.deep.equal([...Array(20).keys()]);
+      expect(t.mock.duplicates()).to.deep.equal([]);
+      expect(errors).to.deep.equal([]);
+      expectBalanced(client);
+      await client.shutdown();
+    });
 });
