@@ -73,23 +73,18 @@ function withCookies(
 /**
  * Calls `done` when the response is over: at `close`, which Node's
  * ServerResponse emits once it was sent (just after `finish`) or when the
- * client went away first, as Bun's and Deno's do (test/runtimes). One
- * listener, not one per event: an Express response has a hidden class of
- * its own, so every `on()` on it misses V8's caches (bench/RESULTS.md,
- * issue 19). A plain listener: `once()` wrappers cost more than the rest of
- * the hand-off, and the response is dropped right after. Every Node
- * framework ends on Node's ServerResponse, so this works for Koa too, where
- * code after `await next()` runs before the body is written.
- *
- * HTTP/2 (the compatibility response, which has a `stream`) also at
- * `finish`: its `close` waits for the stream to close, which waits for the
- * client to end its request body, and a client still uploading when the
- * response ended may take as long as it likes, or never end it.
+ * client went away first, for HTTP/1 and HTTP/2 responses alike, as Bun's
+ * and Deno's do (test/runtimes). One listener, not one per event: an
+ * Express response has a hidden class of its own, so every `on()` on it
+ * misses V8's caches (bench/RESULTS.md, issue 19). A plain listener:
+ * `once()` wrappers cost more than the rest of the hand-off, and the
+ * response is dropped right after. Every Node framework ends on Node's
+ * ServerResponse, so this works for Koa too, where code after
+ * `await next()` runs before the body is written.
  */
 function onDone(res: ServerResponse, done: () => void): void {
   if (res.writableFinished || res.destroyed) return done();
   res.on('close', done);
-  if ((res as { stream?: unknown }).stream !== undefined) res.on('finish', done);
 }
 
 /**
