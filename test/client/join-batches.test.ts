@@ -84,7 +84,11 @@ describe('partial batches join the next request', () => {
 
   it('a flush does not wait for its own requests: the last, partial batch of a large flush goes beside the full ones', async () => {
     t.mock.respondWith({ hang: true, times: 'always' });
-    const { client } = clientFor(t.mock, { flushIntervalMs: 60_000, maxBatchSize: 100, flushAt: 100 });
+    const { client } = clientFor(t.mock, {
+      flushIntervalMs: 60_000,
+      maxBatchSize: 100,
+      flushAt: 100,
+    });
     for (let i = 0; i < 110; i++) client.track({ event: `E${i}`, userId: 'v' });
     void client.flush();
     await nextTurn(); // one pass of the pump: 100 and 10
@@ -124,7 +128,12 @@ describe('partial batches join the next request', () => {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number];
     expect(code).to.equal(0);
-    expect(stdout.trim().split('\n').map((line) => JSON.parse(line))).to.deep.equal([
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).to.deep.equal([
       { delivered: 1, failed: 0, dropped: 0 },
       { delivered: 2, failed: 0, dropped: 0 },
     ]);
