@@ -98,14 +98,13 @@ export class Dispatcher {
     else this.#timer.arm(this.#opts.flushIntervalMs);
   }
 
-  /** A flush or recovered events: send what waits now, whatever its size. */
-  sendNow(): void {
-    this.#urgent = true;
-    this.sendSoon();
-  }
-
-  /** A delivery nothing waits on but the platform (`waitUntil`): whatever its size, joining the batch in flight. */
-  sendSoon(): void {
+  /**
+   * A flush or recovered events: send what waits, whatever its size.
+   * `urgent: false` for a delivery only a platform's `waitUntil` waits for:
+   * it may join the batch in flight (see JoinWindow).
+   */
+  sendNow(urgent = true): void {
+    if (urgent) this.#urgent = true;
     this.#sendAnySize = true;
     this.schedulePump();
   }
@@ -135,6 +134,11 @@ export class Dispatcher {
   /** Past the shutdown deadline: requests in flight settle at once, whatever the fetch function does. */
   cancel(): void {
     this.#cancellation.cancel(SHUTDOWN);
+  }
+
+  /** Shutting down: no more events come to join a partial batch, so none waits (see JoinWindow). */
+  closing(): void {
+    this.#join.close();
   }
 
   /** Shut down for good: no timer, no request starts. */
@@ -178,13 +182,19 @@ export class Dispatcher {
   #pump = (): void => {
     this.#pumpQueued = false;
     if (this.stopped) return; // shut down: nothing starts any more
+    // Read once, before this pass sends anything: a partial batch waits for a request sent
+    // before it, never for one sent beside it (a flush's own first batches, a retry, an identify).
+    // A flush someone awaits never waits.
+    const join = this.#urgent ? 0 : this.#join.waitMs();
     while (this.#inFlight.size < this.#opts.maxInFlight) {
       const wait = this.#gate.waitMs();
       if (wait > 0) return this.#timer.arm(wait);
       const retried = this.#retry.shift();
       if (retried) this.retryCount -= retried.events.length;
-      const request = retried ?? this.#lease();
+      const request = retried ?? this.#lease(join);
       if (!request) break;
+      // Not a retry (nor a 413's halves): a batch waiting now for the one before would wait again.
+      if (!retried) this.#join.sent(request);
       this.#dispatch(request);
     }
     if (this.#store.count === 0 && this.#retry.length === 0)
@@ -192,12 +202,12 @@ export class Dispatcher {
     else this.#timer.arm(this.#opts.flushIntervalMs);
   };
 
-  #lease(): OutgoingRequest | undefined {
+  /** `join`: how long a partial batch still waits for the `/batch` request in flight (see JoinWindow). */
+  #lease(join: number): OutgoingRequest | undefined {
     const store = this.#store;
     if (store.count === 0) return undefined;
     if (store.count < this.#opts.flushAt) {
       if (!this.#sendAnySize) return undefined;
-      const join = this.#urgent ? 0 : this.#join.waitMs(); // waits for the batch in flight (see JoinWindow)
       if (join > 0) return void this.#timer.arm(join);
     }
     const events = store.lease(this.#opts.maxBatchSize, MAX_BATCH_BYTES);
@@ -208,7 +218,6 @@ export class Dispatcher {
   // --- sending ---------------------------------------------------------------
 
   #dispatch(request: OutgoingRequest): void {
-    this.#join.sent(request);
     this.#inFlight.add(request);
     this.inFlightCount += request.events.length;
     request.round = this.#gate.round;

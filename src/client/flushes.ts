@@ -72,8 +72,7 @@ export class Flushes {
     ledger.waiter = waiter;
     this.#dispatcher.keepAlive(true);
     void waiter.promise.then(() => ledger.waiter?.done && this.#dispatcher.keepAlive(false));
-    if (join) this.#dispatcher.sendSoon();
-    else this.#dispatcher.sendNow();
+    this.#dispatcher.sendNow(!join);
     return waiter;
   }
 

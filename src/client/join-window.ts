@@ -10,7 +10,7 @@
  * (`flushOnResponse`) and one-event requests (`/track`, `/identify`) never wait.
  */
 export class JoinWindow {
-  readonly #ms: number;
+  #ms: number;
   /** The `/batch` request sent last, while it is in flight. */
   #batch: object | undefined;
   #sentAt = 0;
@@ -20,7 +20,7 @@ export class JoinWindow {
     this.#ms = ms;
   }
 
-  /** A request was sent: a `/batch` one is the one to join. */
+  /** A request was sent (a first attempt): a `/batch` one is the one to join. */
   sent(request: { readonly path: string }): void {
     if (request.path !== '/batch' || this.#ms === 0) return;
     this.#batch = request;
@@ -30,6 +30,12 @@ export class JoinWindow {
   /** A request is out of flight (answered, failed, given up). */
   landed(request: object): void {
     if (request === this.#batch) this.#batch = undefined;
+  }
+
+  /** Nothing more will be queued (shutdown): nothing is left to wait for. */
+  close(): void {
+    this.#ms = 0;
+    this.#batch = undefined;
   }
 
   /** Milliseconds a partial batch still waits; 0: it goes now. */

@@ -34,6 +34,7 @@ export async function shutDown(parts: ShutdownParts, timeoutMs: number): Promise
   const endsAt = performance.now() + timeoutMs;
   const handing = parts.pendingWork.settle(); // before closing: they were tracked before shutdown()
   parts.close();
+  dispatcher.closing(); // before the flush below: its partial batch has nothing left to wait for
   let waiter = flushes.queued(); // then joined by what async hooks hand over
   const flushing = handing
     ? handing.then(() => (waiter = flushes.queued(waiter)).promise)

@@ -7,7 +7,8 @@
  * harness's afterEach checks the mock saw no contract violation).
  */
 import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { adapterSuite, closeServer } from './harness';
 import { send } from '../support/http';
@@ -31,6 +32,17 @@ function raw(port: number, head: string[], body?: Buffer): Promise<string> {
     // The server may answer and close before the whole body was written: what it said counts.
     socket.on('error', (err) => (response ? resolve(response) : reject(err)));
   });
+}
+
+/** A raw connection to 127.0.0.1:`port`, with what it has received so far. */
+async function rawConnection(port: number): Promise<{ socket: Socket; received: () => string }> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (received += chunk));
+  socket.on('error', () => undefined); // the server may reset it: what it said counts
+  return { socket, received: () => received };
 }
 
 adapterSuite('adapter: transport-level abuse', (t) => {
@@ -185,6 +197,50 @@ adapterSuite('adapter: transport-level abuse', (t) => {
     const [event] = await t.mock.waitFor(1);
     expect(event!.defaultProperties).to.not.have.property('ip');
     expect(event).to.not.have.property('identityContext');
+  });
+
+  it('three pipelined HTTP/1.1 requests on one connection: each answered, each event once', async () => {
+    const app = await t.start();
+    app.handle(({ ours, req }) => void ours.track('Pipelined', { path: req.url }));
+    const { socket, received } = await rawConnection(app.port);
+    const head = (path: string): string =>
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nCookie: ours_device_id=${VISITOR}\r\nUser-Agent: ${UA}\r\n\r\n`;
+    socket.write(head('/one') + head('/two') + head('/three')); // one write: the server parses all three at once
+    try {
+      await until(() => received().split('HTTP/1.1 200').length === 4, 'three answers');
+      await until(
+        () => t.mock.events.length === 3,
+        'three events, while the connection stays open',
+      );
+    } finally {
+      socket.destroy();
+    }
+    expect(t.mock.events.map((e) => e.eventProperties!['path']).sort()).to.deep.equal([
+      '/one',
+      '/three',
+      '/two',
+    ]);
+    expect(t.mock.duplicates()).to.deep.equal([]);
+  });
+
+  it('a response that ends while the client still uploads (the app read part of the body): its event goes then', async () => {
+    const app = await t.start();
+    app.handle(async ({ ours, req }) => {
+      await once(req, 'data'); // reading: the rest of the body may come later, or never
+      ours.track('Answered Mid-Upload');
+    });
+    const { socket, received } = await rawConnection(app.port);
+    socket.write(
+      `GET /upload HTTP/1.1\r\nHost: x\r\nCookie: ours_device_id=${VISITOR}\r\nUser-Agent: ${UA}\r\nContent-Length: 1048576\r\n\r\n`,
+    );
+    socket.write('x'.repeat(1024)); // and no more
+    try {
+      await until(() => received().startsWith('HTTP/1.1 200'), 'the answer');
+      await until(() => t.mock.events.length === 1, 'the event, while the upload is unfinished');
+    } finally {
+      socket.destroy();
+    }
+    expect(t.mock.events[0]!.event).to.equal('Answered Mid-Upload');
   });
 
   it('a client that aborts mid-body of a streamed response: its event still goes, once', async () => {
