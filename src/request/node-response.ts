@@ -74,7 +74,9 @@ function withCookies(
  * Calls `done` when the response is over: at `close`, which Node's
  * ServerResponse emits once it was sent (just after `finish`) or when the
  * client went away first, for HTTP/1 and HTTP/2 responses alike, as Bun's
- * and Deno's do (test/runtimes). One listener, not one per event: an
+ * and Deno's do (bench/RESULTS.md, issue 19 round seven). HTTP/2's emits
+ * both only once the stream closes: after the client's upload too. One
+ * listener, not one per event: an
  * Express response has a hidden class of its own, so every `on()` on it
  * misses V8's caches (bench/RESULTS.md, issue 19). A plain listener:
  * `once()` wrappers cost more than the rest of the hand-off, and the
