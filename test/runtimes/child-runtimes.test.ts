@@ -31,6 +31,5 @@ for (const runtime of RUNTIMES) {
     runtime.name,
     () => runnerFor(runtime),
     () => true,
-    true,
   );
 }

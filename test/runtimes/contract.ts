@@ -18,15 +18,12 @@ export type RunScenario = (name: string, apiUrl: string) => Promise<unknown>;
 /**
  * The client's contract on one runtime: batching, gzip or not, 207, 413, 429
  * with backoff, the shutdown report, validation errors. `gzip` says whether
- * the runtime compresses (it has node:zlib or CompressionStream); `joins`,
- * whether a partial batch may wait to join the next request (Node, Bun and
- * Deno: not Workers and edge functions, where it must go at once).
+ * the runtime compresses (it has node:zlib or CompressionStream).
  */
 export function describeContract(
   runtime: string,
   run: () => RunScenario | string,
   gzip: () => boolean,
-  joins: boolean,
 ): void {
   describe(`client contract on ${runtime}`, function () {
     this.timeout(60_000);
@@ -96,7 +93,7 @@ export function describeContract(
       expect(mock.requests.map((r) => r.status)).to.deep.equal([429, 200]);
     });
 
-    it(`a flush while a batch is in flight: each event once, each flush reports its own${joins ? '' : '; its batch goes at once'}`, async () => {
+    it('a flush while a batch is in flight: its batch goes at once, each event once, each flush reports its own', async () => {
       mock.respondWith({ delayMs: 300 }); // the first batch, while the second flush pumps
       const out = (await scenario('joining', mock.url)) as Outcome & {
         flushed: Outcome['shutdown'][];
@@ -107,8 +104,8 @@ export function describeContract(
         { delivered: 2, failed: 0, dropped: 0 },
       ]);
       expect(mock.events).to.have.length(2);
-      // A wait to join would keep the second flush's event queued a pump's turn later.
-      if (!joins) expect(out.waiting).to.equal(0);
+      // A flush someone awaits never waits to join the batch in flight: nothing is queued a pump's turn later.
+      expect(out.waiting).to.equal(0);
     });
 
     it('shutdown() delivers what waits and reports it', async () => {
