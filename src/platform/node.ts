@@ -19,6 +19,7 @@ export const platform: Platform = {
   bodyText,
   defaultFetch: httpFetch,
   joinBatchesMs: 20,
+  sharedDeliveries: true,
   defer: setImmediate, // not unref'd: an unref'd immediate waits for other I/O to wake the loop
   outsideContext: (fn) => AsyncResource.bind(fn),
   isIP: (text) => isIP(text) as 0 | 4 | 6,

@@ -32,6 +32,13 @@ export interface Platform {
    * request's continuation is cancelled when that request ends.
    */
   readonly joinBatchesMs: number;
+  /**
+   * Whether one request's delivery may carry other requests' events: then
+   * the deliveries a platform's `waitUntil` waits on, of the requests that
+   * end in one turn, are one (see `HandOffBatch.turnDelivery`). Not on
+   * Workers, for the reason above.
+   */
+  readonly sharedDeliveries: boolean;
   /** Runs `fn` after this turn's I/O (once per turn batching). */
   defer(fn: () => void): void;
   /** `fn`, bound to run outside the caller's async context (no request's AsyncLocalStorage store). */

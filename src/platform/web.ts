@@ -48,6 +48,7 @@ export const platform: Platform = {
   // ended, and a dropped pump would never run again. Work queued in one
   // synchronous stretch (a handler's track() calls) still goes in one request.
   joinBatchesMs: 0,
+  sharedDeliveries: false,
   defer: (fn) => queueMicrotask(fn), // unbound, workerd throws "Illegal invocation"
   outsideContext: (fn) => fn,
   isIP,

@@ -1,7 +1,7 @@
 import { platform } from '#platform';
 import type { OursClient } from '../client';
 import type { PendingWork } from '../client/pending-work';
-import { kBeforeFlush, kReport } from '../client/side-channels';
+import { kBeforeFlush, kFlushQueued, kReport } from '../client/side-channels';
 import { OursError } from '../errors';
 import { OpenList, type OpenEntry } from './open-list';
 
@@ -35,6 +35,8 @@ export type OpenHandOff = OpenEntry<HandOff>;
  */
 export class HandOffBatch implements PendingWork {
   #waiting: HandOff[] = [];
+  /** The delivery of the hand-offs waiting now, where a platform's `waitUntil` waits for it (see `turnDelivery`). */
+  #turn: { promise: Promise<unknown>; resolve: (delivery: Promise<unknown>) => void } | undefined;
   /** Hand-offs of requests that hold calls and whose response has not ended. */
   readonly #open = new OpenList<HandOff>();
   /**
@@ -44,16 +46,37 @@ export class HandOffBatch implements PendingWork {
    */
   readonly #pending = new Set<Promise<void>>();
   readonly #onError: (err: unknown) => void;
+  readonly #deliver: () => Promise<unknown>;
   readonly #runLater = platform.outsideContext(() => this.drain());
 
-  /** `onError` hears a hand-off that threw; the others still run. */
-  constructor(onError: (err: unknown) => void) {
+  /**
+   * `onError` hears a hand-off that threw; the others still run. `deliver`
+   * flushes what is queued, for a turn's delivery.
+   */
+  constructor(onError: (err: unknown) => void, deliver: () => Promise<unknown>) {
     this.#onError = onError;
+    this.#deliver = deliver;
   }
 
   /** Runs `handOff` at the end of this turn, after the hand-offs queued before it. */
   add(handOff: HandOff): void {
     if (this.#waiting.push(handOff) === 1) platform.defer(this.#runLater);
+  }
+
+  /**
+   * The delivery of the hand-offs waiting now, for requests whose platform
+   * waits on it (`waitUntil`): settles once they have run, their async hooks
+   * have settled, and a flush of what is queued then has. One per turn, so
+   * the requests that end together share their build, their flush and their
+   * API request. Call it after `add()`.
+   */
+  turnDelivery(): Promise<unknown> {
+    if (!this.#turn) {
+      let resolve!: (delivery: Promise<unknown>) => void;
+      const promise = new Promise<unknown>((r) => (resolve = r));
+      this.#turn = { promise, resolve };
+    }
+    return this.#turn.promise;
   }
 
   /** A request holds calls while its response runs: `settle()` hands them over early. Pass what it returns to `closed()`. */
@@ -91,8 +114,24 @@ export class HandOffBatch implements PendingWork {
   drain(): void {
     const batch = this.#waiting;
     if (batch.length === 0) return;
+    const turn = this.#turn;
     this.#waiting = [];
+    this.#turn = undefined;
     for (const handOff of batch) this.#run(handOff);
+    turn?.resolve(this.#deliverTurn());
+  }
+
+  /** After the turn's hand-offs: their async hooks (and any other pending), then a flush. Never rejects. */
+  #deliverTurn(): Promise<unknown> {
+    const deliver = (): Promise<unknown> => {
+      try {
+        return this.#deliver();
+      } catch (err) {
+        this.#onError(err);
+        return Promise.resolve();
+      }
+    };
+    return this.#pending.size ? Promise.all(this.#pending).then(deliver) : deliver();
   }
 
   #run(handOff: HandOff): void {
@@ -111,10 +150,12 @@ const batches = new WeakMap<OursClient, HandOffBatch>();
 export function handOffsOf(client: OursClient): HandOffBatch {
   let batch = batches.get(client);
   if (!batch) {
-    batch = new HandOffBatch((err) =>
-      client[kReport](
-        new OursError(`a hand-off failed: ${(err as Error)?.message ?? String(err)}`),
-      ),
+    batch = new HandOffBatch(
+      (err) =>
+        client[kReport](
+          new OursError(`a hand-off failed: ${(err as Error)?.message ?? String(err)}`),
+        ),
+      () => client[kFlushQueued](true), // only a platform waits on it: it may join the batch in flight
     );
     client[kBeforeFlush](batch);
     batches.set(client, batch);

@@ -1,3 +1,4 @@
+import { platform } from '#platform';
 import { kFlushQueued, kRelease } from '../client/side-channels';
 import type { DefaultProperties } from '../contract/types';
 import type { IdentifyEvent, Identity, TrackEvent } from '../events';
@@ -21,6 +22,8 @@ import { kDecide, kSource, kNoVisitorCookie, type TrackedRequest } from './track
 export class HeldCalls<Req, Res> implements HandOff {
   #calls: HeldCall[] | undefined;
   #handedOff = false;
+  /** Its delivery is the turn's (see `start()`): handing off only builds and queues. */
+  #sharesTurn = false;
   /** The visitor opted out: what is held, and what waits for an async hook, is dropped. */
   #dropped = false;
   /** skip, gpc and identify, asked once per request at its first hand-off. */
@@ -64,13 +67,22 @@ export class HeldCalls<Req, Res> implements HandOff {
 
   /** Hooks the end of the response, once: the calls are handed off then, or by a flush that comes first. */
   start(): void {
-    const { handOffs, batchHandOffs, flushOnResponseMs, response } = this.#config;
+    const { handOffs, flushOnResponseMs, response } = this.#config;
     this.#open = handOffs.open(this); // a flush or shutdown before the response ends takes the calls then
-    if (flushOnResponseMs !== undefined)
+    if (flushOnResponseMs !== undefined) {
       response.holdEnd(this.#res, () => this.#handOff() ?? Promise.resolve(), flushOnResponseMs);
-    // With the platform's own waitUntil, delivery starts at the response, inside the request's lifetime.
-    const batch = batchHandOffs && !response.waitUntil?.(this.#res);
-    response.onDone(this.#res, batch ? () => handOffs.add(this) : () => this.handOff());
+      return response.onDone(this.#res, () => this.handOff());
+    }
+    const waitUntil = response.waitUntil?.(this.#res) ?? this.#config.waitUntil;
+    // A delivery that a platform waits on starts at the response, within the request's lifetime:
+    // the turn's, shared with the requests that end with it, where the platform allows (not Workers).
+    if (waitUntil && !platform.sharedDeliveries)
+      return response.onDone(this.#res, () => this.handOff());
+    this.#sharesTurn = waitUntil !== undefined;
+    response.onDone(this.#res, () => {
+      handOffs.add(this);
+      if (waitUntil) this.#handTo(waitUntil, handOffs.turnDelivery());
+    });
   }
 
   /** Hands what was held to the client; runs once, however often it is called. */
@@ -85,7 +97,8 @@ export class HeldCalls<Req, Res> implements HandOff {
     if (this.#open) this.#config.handOffs.closed(this.#open);
     const calls = this.#calls ?? [];
     this.#calls = undefined;
-    return this.#deliver(this.#send(calls));
+    const sending = this.#send(calls);
+    return this.#sharesTurn ? sending : this.#deliver(sending); // the turn's delivery waits for `sending`
   }
 
   /**
@@ -103,13 +116,18 @@ export class HeldCalls<Req, Res> implements HandOff {
     const delivery = sending
       ? sending.then(() => client[kFlushQueued](join))
       : client[kFlushQueued](join);
+    if (waitUntil) this.#handTo(waitUntil, delivery);
+    return delivery;
+  }
+
+  /** Hands `delivery` to the platform's `waitUntil`; what it throws or rejects with is reported. */
+  #handTo(waitUntil: (promise: Promise<unknown>) => void, delivery: Promise<unknown>): void {
     try {
-      const result: unknown = waitUntil?.(delivery);
+      const result: unknown = waitUntil(delivery);
       if (isThenable(result)) result.then(undefined, (err: unknown) => this.#report(err));
     } catch (err) {
       this.#report(err);
     }
-    return delivery;
   }
 
   /**

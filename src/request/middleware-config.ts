@@ -50,11 +50,6 @@ export interface MiddlewareConfig<Req, Res> {
   readonly flushOnResponseMs: number | undefined;
   /** The client's hand-offs: what `flush()` and `shutdown()` take and wait for. */
   readonly handOffs: HandOffBatch;
-  /**
-   * Finished responses' hand-offs wait for the end of the turn; not with
-   * `waitUntil` or `flushOnResponse`, whose delivery starts at the response.
-   */
-  readonly batchHandOffs: boolean;
   /** A request already had a tracker from another `ours()`: said once, at debug level. */
   readonly noteMountedTwice: () => void;
 }
@@ -302,7 +297,6 @@ export function resolveMiddlewareConfig<Req, Res>(
     flushOnResponseMs: flushMs,
     // One per client, shared by every middleware made with it (even one made per request by mistake).
     handOffs: handOffsOf(client),
-    batchHandOffs: !waitUntil && flushMs === undefined,
     noteMountedTwice: mountedTwiceNote(client, wording.call),
   };
 }

@@ -12,7 +12,8 @@ const TOKEN = 'next-token-123456';
  * in Next's own long-running server (`next start`, standalone server.js; the
  * process is named `next-server (vX)`) with the stable after() (15.1+), the
  * events join the client's batches, as on Express; elsewhere (a platform's
- * function, Next 14) each request's delivery starts at its hand-off. The
+ * function, Next 14) delivery starts at the hand-off, one for the requests
+ * whose responses ended in the same turn. The
  * fixture loads the real `next/server` of test/next/next<N> through NODE_PATH;
  * test/next/next.test.ts runs the real `next start`.
  */
@@ -53,10 +54,11 @@ describe('Next.js route handlers: batched on a long-running server, delivered pe
     expect(stats).to.include({ tracked: 3, queued: 3 });
   });
 
-  it('any other process (a platform function, a custom server): delivery starts at the hand-off', async () => {
-    const { stats } = await run(16, 'node');
+  it('any other process (a platform function, a custom server): delivery starts at the hand-off, one for the requests that ended together', async () => {
+    const { stats, requests } = await run(16, 'node');
     expect(stats).to.include({ tracked: 3, queued: 0 });
     expect(stats.inFlight + stats.delivered).to.equal(3);
+    expect(requests).to.equal(1); // the three requests' shared delivery (see HandOffBatch.turnDelivery)
   });
 
   it('next start on Next 14 (no after(): it exits at SIGTERM without waiting): delivery starts at the hand-off', async () => {

@@ -9,13 +9,16 @@ import { nodeResponse } from '../../src/request/node-response';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A turn's delivery with nothing to deliver. */
+const delivered = (): Promise<unknown> => Promise.resolve();
+
 /** A request's hand-off that runs `run`. */
 const handOff = (run: () => unknown): HandOff => ({ handOff: () => void run() });
 
 describe('request/hand-off-batch', () => {
   it('runs hand-offs at the end of the turn, in the order they came, once', async () => {
     const ran: string[] = [];
-    const batch = new HandOffBatch(() => undefined);
+    const batch = new HandOffBatch(() => undefined, delivered);
     batch.add(handOff(() => ran.push('a')));
     batch.add(handOff(() => ran.push('b')));
     expect(ran).to.deep.equal([]); // not synchronously: the response is still being sent
@@ -27,7 +30,7 @@ describe('request/hand-off-batch', () => {
 
   it('drain() runs what waits at once, and the end of the turn does not run it again', async () => {
     const ran: string[] = [];
-    const batch = new HandOffBatch(() => undefined);
+    const batch = new HandOffBatch(() => undefined, delivered);
     batch.add(handOff(() => ran.push('a')));
     batch.drain();
     expect(ran).to.deep.equal(['a']);
@@ -39,7 +42,7 @@ describe('request/hand-off-batch', () => {
   it('a hand-off that throws is reported and the others still run', async () => {
     const ran: string[] = [];
     const errors: unknown[] = [];
-    const batch = new HandOffBatch((err) => errors.push(err));
+    const batch = new HandOffBatch((err) => errors.push(err), delivered);
     batch.add(handOff(() => ran.push('a')));
     batch.add(
       handOff(() => {
@@ -54,7 +57,7 @@ describe('request/hand-off-batch', () => {
 
   it("runs outside the async context of the request that queued first, so no request sees another's store", async () => {
     const als = new AsyncLocalStorage<{ request: number }>();
-    const batch = new HandOffBatch(() => undefined);
+    const batch = new HandOffBatch(() => undefined, delivered);
     const seen: unknown[] = [];
     als.run({ request: 1 }, () => batch.add(handOff(() => seen.push(als.getStore()))));
     als.run({ request: 2 }, () => batch.add(handOff(() => seen.push(als.getStore()))));
@@ -63,10 +66,91 @@ describe('request/hand-off-batch', () => {
   });
 });
 
+describe('request/hand-off-batch: turnDelivery(), for requests a platform waits on', () => {
+  /** A batch whose deliveries are recorded; each resolves with its number. */
+  function recording(): { batch: HandOffBatch; log: string[]; errors: unknown[] } {
+    const log: string[] = [];
+    const errors: unknown[] = [];
+    let deliveries = 0;
+    const batch = new HandOffBatch(
+      (err) => errors.push(err),
+      () => {
+        log.push(`deliver ${++deliveries}`);
+        return Promise.resolve(deliveries);
+      },
+    );
+    return { batch, log, errors };
+  }
+
+  it('is one delivery for the hand-offs of one turn, after they ran; the next turn has its own', async () => {
+    const { batch, log } = recording();
+    batch.add(handOff(() => log.push('a')));
+    const first = batch.turnDelivery();
+    batch.add(handOff(() => log.push('b')));
+    expect(batch.turnDelivery()).to.equal(first);
+    expect(log).to.deep.equal([]);
+    expect(await first).to.equal(1);
+    expect(log).to.deep.equal(['a', 'b', 'deliver 1']);
+    batch.add(handOff(() => log.push('c')));
+    const second = batch.turnDelivery();
+    expect(second).to.not.equal(first);
+    expect(await second).to.equal(2);
+    expect(log).to.deep.equal(['a', 'b', 'deliver 1', 'c', 'deliver 2']);
+  });
+
+  it('a turn without such a request delivers nothing; drain() delivers a waiting turn at once', async () => {
+    const { batch, log } = recording();
+    batch.add(handOff(() => log.push('a')));
+    await turn();
+    expect(log).to.deep.equal(['a']);
+    batch.add(handOff(() => log.push('b')));
+    const delivery = batch.turnDelivery();
+    batch.drain(); // what flush() does first
+    expect(log).to.deep.equal(['a', 'b', 'deliver 1']);
+    expect(await delivery).to.equal(1);
+    await turn();
+    expect(log).to.deep.equal(['a', 'b', 'deliver 1']);
+  });
+
+  it('waits for async hooks still pending, and still delivers when a hand-off throws', async () => {
+    const { batch, log, errors } = recording();
+    let release!: () => void;
+    batch.add(
+      handOff(() => {
+        batch.wait(
+          new Promise<void>((resolve) => (release = resolve)).then(() => void log.push('hook')),
+        );
+        throw new Error('boom');
+      }),
+    );
+    const delivery = batch.turnDelivery();
+    await turn();
+    await turn();
+    expect(log).to.deep.equal([]); // the hook has not settled
+    release();
+    await delivery;
+    expect(log).to.deep.equal(['hook', 'deliver 1']);
+    expect(errors.map((e) => (e as Error).message)).to.deep.equal(['boom']);
+  });
+
+  it('a delivery that throws is reported and the turn still settles', async () => {
+    const errors: unknown[] = [];
+    const batch = new HandOffBatch(
+      (err) => errors.push(err),
+      () => {
+        throw new Error('no flush');
+      },
+    );
+    batch.add(handOff(() => undefined));
+    await batch.turnDelivery();
+    expect(errors.map((e) => (e as Error).message)).to.deep.equal(['no flush']);
+  });
+});
+
 describe('request/hand-off-batch: settle(), for flush() and shutdown()', () => {
   it('runs what waits, hands over requests still open, and waits for pending work', async () => {
     const ran: string[] = [];
-    const batch = new HandOffBatch(() => undefined);
+    const batch = new HandOffBatch(() => undefined, delivered);
     batch.add(handOff(() => ran.push('finished')));
     const open = handOff(() => ran.push('still streaming'));
     batch.open(open);
@@ -99,7 +183,7 @@ describe('request/hand-off-batch: open requests and the garbage collector', () =
    * running app; or, with `useBatch` false, of the same requests alone.
    */
   function heldAfterMinorGc(useBatch: boolean): number {
-    const batch = new HandOffBatch(() => undefined);
+    const batch = new HandOffBatch(() => undefined, delivered);
     gc();
     gc(); // the batch is promoted, as any long-lived object
     const before = process.memoryUsage().heapUsed;
@@ -127,7 +211,7 @@ describe('request/hand-off-batch: open requests and the garbage collector', () =
 
   it('settle() hands over the open requests oldest first, whichever closed in between', () => {
     const ran: number[] = [];
-    const batch = new HandOffBatch(() => undefined);
+    const batch = new HandOffBatch(() => undefined, delivered);
     const opened = [1, 2, 3, 4].map((n) => batch.open(handOff(() => ran.push(n))));
     batch.closed(opened[0]!);
     batch.closed(opened[2]!);
@@ -137,7 +221,7 @@ describe('request/hand-off-batch: open requests and the garbage collector', () =
 });
 
 describe('request/middleware-config: the hand-off batch', () => {
-  it('is one per client, however many middlewares share it; waitUntil and flushOnResponse do not batch', async () => {
+  it('is one per client, however many middlewares share it (with waitUntil and flushOnResponse too)', async () => {
     const client = new OursClient({
       token: 't',
       apiUrl: 'http://127.0.0.1:9/api/v1',
@@ -145,12 +229,10 @@ describe('request/middleware-config: the hand-off batch', () => {
     });
     const first = resolveMiddlewareConfig({ client }, nodeResponse);
     expect(first.handOffs).to.be.an.instanceOf(HandOffBatch);
-    expect(first.batchHandOffs).to.equal(true);
     expect(resolveMiddlewareConfig({ client }, nodeResponse).handOffs).to.equal(first.handOffs);
     for (const serverless of [{ waitUntil: () => undefined }, { flushOnResponse: true }]) {
       const config = resolveMiddlewareConfig({ client, ...serverless }, nodeResponse);
       expect(config.handOffs).to.equal(first.handOffs); // flush() still waits for their async hooks
-      expect(config.batchHandOffs).to.equal(false);
     }
     await client.shutdown();
   });
