@@ -18,6 +18,8 @@ const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathn
 const [framework, sinkUrl, phaseMsArg] = process.argv.slice(2);
 const PHASE_MS = Number(phaseMsArg);
 const PROPS = { plan: 'pro', section: 'home' };
+/** Set by `asNextServer()`: Next's request scope around a route handler's call. */
+let nextScope = (_outgoing, handle) => handle();
 if (framework === 'next' && process.env.PARTS_NEXT !== 'platform') asNextServer();
 const BODY = 'Hello World!';
 
@@ -190,9 +192,12 @@ function nextPage(request, ctx) {
  * As `next start` runs a route (15.1+): the process named as Next names its
  * server, and Next 16's `next/server` (test/next/next16, from `npm ci
  * --prefix test/next/next16`) found, so the adapter batches as on a
- * long-running server (adapters/next/long-running.ts); `after()` refuses to
- * run outside Next's request scope, so each request hands off as it returns.
- * `PARTS_NEXT=platform`: as a platform's function, a delivery per request.
+ * long-running server (adapters/next/long-running.ts). Every request, of
+ * every phase, runs in a request scope made as Next makes it (`nextScope`),
+ * so the adapter's `after()` is Next's own, with its cost.
+ * `PARTS_NEXT=platform`: as a platform's function, no Next server and no
+ * `after()`: the hand-off is when the handler returns, and the delivery goes
+ * to `waitUntil`, shared by the requests that end in one turn.
  */
 function asNextServer() {
   const modules = new URL('../test/next/next16/node_modules', import.meta.url).pathname;
@@ -200,13 +205,40 @@ function asNextServer() {
   process.title = 'next-server (bench)';
   process.env.NODE_PATH = modules;
   require('node:module').Module._initPaths(); // NODE_PATH is read at start-up otherwise
+  globalThis.AsyncLocalStorage = require('node:async_hooks').AsyncLocalStorage; // as Next's server sets it
+  const server = 'next/dist/server';
+  const { workAsyncStorage } = require(`${server}/app-render/work-async-storage.external`);
+  const { workUnitAsyncStorage } = require(`${server}/app-render/work-unit-async-storage.external`);
+  const { AfterContext } = require(`${server}/after/after-context`);
+  /** What `next start` keeps of the after() work it waits for at shutdown. */
+  const pending = new Set();
+  const waitUntil = (promise) => {
+    pending.add(promise);
+    promise.finally(() => pending.delete(promise));
+  };
+  /**
+   * Runs `handle` in a request scope as Next's route module makes one: a work
+   * store with an `AfterContext` whose callbacks run once the response has
+   * closed, and a request work unit.
+   */
+  nextScope = (outgoing, handle) => {
+    const afterContext = new AfterContext({
+      waitUntil,
+      onClose: (callback) => outgoing.once('close', callback),
+    });
+    const unit = { type: 'request', phase: 'action' };
+    return workAsyncStorage.run({ afterContext }, () => workUnitAsyncStorage.run(unit, handle));
+  };
 }
 /** `withOurs(GET, options)` per variant. */
 function nextRoute(options) {
   return adapter.withOurs(nextPage, options);
 }
 function nextApp() {
-  const fetch = (request) => (middleware[current()] ?? nextPage)(request, {});
+  const fetch = (request, env) => {
+    void request.headers; // Next builds every route's request, headers included, before the handler runs
+    return nextScope(env.outgoing, () => (middleware[current()] ?? nextPage)(request, {}));
+  };
   return require('@hono/node-server').createAdaptorServer({ fetch }).listen(0, '127.0.0.1');
 }
 

@@ -10,22 +10,31 @@ const REQUEST_CONTEXTS = [
 ];
 
 /**
- * Runs the hand-off `done` once the response has been sent, through Next's
- * `after()`, keeping the function alive for the delivery it starts (see
- * `handOffCapturing`), or, for events that joined the client's batches, for
- * `batched` (the flush that will take them). False where there is no
- * `after()` (Next 14, 15.0 without its flag) or it refuses this scope: the
- * caller then hands off at the response's end.
+ * Runs `task` once the response has been sent, through Next's `after()`,
+ * which keeps the function (and `next start` at SIGTERM) alive for the
+ * promise it returns. False where there is no `after()` (Next 14, 15.0
+ * without its flag) or it refuses this scope.
  */
-export function handOffAfterResponse(done: () => void, batched?: () => Promise<unknown>): boolean {
+export function runAfterResponse(task: () => Promise<unknown> | undefined): boolean {
   const after = nextAfter();
   if (!after) return false;
   try {
-    after(() => handOffCapturing(done) ?? batched?.());
+    after(task);
     return true;
   } catch {
     return false; // called outside a request scope, or unstable_after without experimental.after
   }
+}
+
+/**
+ * Runs the hand-off `done` once the response has been sent (see
+ * `runAfterResponse`), keeping the function alive for the delivery it starts
+ * (see `handOffCapturing`), or, for events that joined the client's batches,
+ * for `batched` (the flush that will take them). False where `after()` is
+ * not there or refuses: the caller then hands off at the response's end.
+ */
+export function handOffAfterResponse(done: () => void, batched?: () => Promise<unknown>): boolean {
+  return runAfterResponse(() => handOffCapturing(done) ?? batched?.());
 }
 
 /**

@@ -1,25 +1,30 @@
 import type { OursClient } from '../../src/client';
 import type { ResponseControl } from '../../src/request/response-control';
 import { webResponse, type WebResponse } from '../../src/request/web-response';
-import { batchWindow } from './batch-window';
-import { deliveryWaitUntil, handOffAfterResponse } from './delivery';
+import { keepWindow } from './batch-window';
+import { deliveryWaitUntil, handOffAfterResponse, runAfterResponse } from './delivery';
 
 /**
  * The tracker's view of a route handler's or middleware's response: the Web
  * response side (cookies and a redirect collected, then put on the
- * `Response` the handler returns), with the hand-off in `after()` where Next
- * has it (once the body is sent, a streamed one too), else when the handler
- * returns. Its delivery goes to the request's `waitUntil`, or, on Next's own
- * long-running server, into the client's batches (see `deliveryWaitUntil`).
- * `clientOf`: the client it sends through.
+ * `Response` the handler returns). Where the request has a delivery of its
+ * own (see `deliveryWaitUntil`), the hand-off is in `after()` where Next has
+ * it (once the body is sent, a streamed one too), else when the handler
+ * returns, and the delivery goes to the request's `waitUntil`. On Next's own
+ * long-running server the events join the client's batches as the handler
+ * returns. `clientOf`: the client it sends through.
  */
 export function routeResponse(clientOf: () => OursClient): ResponseControl<WebResponse> {
-  const batched = (): Promise<unknown> => batchWindow(clientOf());
   return {
     ...webResponse,
     onDone(side, done) {
-      const window = deliveryWaitUntil(side.waitUntil) ? undefined : batched;
-      if (side.headersSent || !handOffAfterResponse(done, window)) webResponse.onDone(side, done);
+      if (!deliveryWaitUntil(side.waitUntil)) {
+        // Next's long-running server: the events join the batches as the handler returns; one after()
+        // per window keeps `next start` up at SIGTERM for their flush (one per request cost more than the event).
+        keepWindow(clientOf(), runAfterResponse);
+        return webResponse.onDone(side, done);
+      }
+      if (side.headersSent || !handOffAfterResponse(done)) webResponse.onDone(side, done);
     },
     waitUntil: (side) => deliveryWaitUntil(side.waitUntil),
   };

@@ -301,6 +301,23 @@ for (const major of MAJORS) {
         // Answered 500 ms after it arrived: the process was still there to hear it.
         expect(exitedAt).to.be.at.least(batch!.receivedAt + 500);
       });
+
+      it('SIGTERM after three requests of one batch window (one after() for all of them): the three events are delivered before next start exits', async function () {
+        if (major < 15) return this.skip();
+        const own = await startApp(major, { OURS_TOKEN: TOKEN, OURS_API_URL: mock.url });
+        mock.respondWith({ path: '/batch', rows: () => 'ok', delayMs: 300 });
+        for (let i = 0; i < 3; i++) {
+          const res = await fetch(`${own.url}/api/items/${i}`, {
+            headers: { cookie: `ours_device_id=${VISITOR}` },
+          });
+          expect(res.status).to.equal(200);
+        }
+        await own.stop();
+        const exitedAt = Date.now();
+        expect(mock.events.filter((e) => e.event === 'Item Viewed')).to.have.length(3);
+        const last = mock.requests.filter((r) => r.endpoint === '/batch').at(-1);
+        expect(exitedAt).to.be.at.least(last!.receivedAt + 300); // still there to hear the answer
+      });
     });
   });
 }
