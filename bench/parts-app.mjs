@@ -18,9 +18,9 @@ const DIST = process.env.BENCH_DIST ?? new URL('../dist', import.meta.url).pathn
 const [framework, sinkUrl, phaseMsArg] = process.argv.slice(2);
 const PHASE_MS = Number(phaseMsArg);
 const PROPS = { plan: 'pro', section: 'home' };
-/** Set by `asNextServer()`: Next's request scope around a route handler's call. */
+/** Set by `loadNext()`: Next's request scope around a route handler's call. */
 let nextScope = (_outgoing, handle) => handle();
-if (framework === 'next' && process.env.PARTS_NEXT !== 'platform') asNextServer();
+if (framework === 'next') loadNext();
 const BODY = 'Hello World!';
 
 /**
@@ -189,45 +189,49 @@ function nextPage(request, ctx) {
   return new Response(BODY, { headers: { 'content-type': 'text/html; charset=UTF-8' } });
 }
 /**
+ * Next 16's server side (test/next/next16, from `npm ci --prefix
+ * test/next/next16`), loaded as Next's server loads it: every request, of
+ * every phase, runs in a request scope made as Next's route module makes one
+ * (`nextScope`: a work store with Next's own `AfterContext`, whose callbacks
+ * run once the response has closed, and a request work unit), so the
+ * adapter's `after()` is Next's own, with its cost.
  * As `next start` runs a route (15.1+): the process named as Next names its
- * server, and Next 16's `next/server` (test/next/next16, from `npm ci
- * --prefix test/next/next16`) found, so the adapter batches as on a
- * long-running server (adapters/next/long-running.ts). Every request, of
- * every phase, runs in a request scope made as Next makes it (`nextScope`),
- * so the adapter's `after()` is Next's own, with its cost.
- * `PARTS_NEXT=platform`: as a platform's function, no Next server and no
- * `after()`: the hand-off is when the handler returns, and the delivery goes
- * to `waitUntil`, shared by the requests that end in one turn.
+ * server, so the adapter batches as on a long-running server
+ * (adapters/next/long-running.ts).
+ * `PARTS_NEXT=platform`: as Vercel runs one (minimal mode): not named so,
+ * and the request context that the platform keeps (`@next/request-context`)
+ * has the request's `waitUntil`.
  */
-function asNextServer() {
+function loadNext() {
   const modules = new URL('../test/next/next16/node_modules', import.meta.url).pathname;
   if (!existsSync(`${modules}/next`)) throw new Error('npm ci --prefix test/next/next16');
-  process.title = 'next-server (bench)';
+  if (process.env.PARTS_NEXT !== 'platform') process.title = 'next-server (bench)';
   process.env.NODE_PATH = modules;
   require('node:module').Module._initPaths(); // NODE_PATH is read at start-up otherwise
-  globalThis.AsyncLocalStorage = require('node:async_hooks').AsyncLocalStorage; // as Next's server sets it
+  const { AsyncLocalStorage } = require('node:async_hooks');
+  globalThis.AsyncLocalStorage = AsyncLocalStorage; // as Next's server sets it
   const server = 'next/dist/server';
   const { workAsyncStorage } = require(`${server}/app-render/work-async-storage.external`);
   const { workUnitAsyncStorage } = require(`${server}/app-render/work-unit-async-storage.external`);
   const { AfterContext } = require(`${server}/after/after-context`);
-  /** What `next start` keeps of the after() work it waits for at shutdown. */
+  /** What the server (or the platform) keeps of the after() work it waits for. */
   const pending = new Set();
   const waitUntil = (promise) => {
     pending.add(promise);
     promise.finally(() => pending.delete(promise));
   };
-  /**
-   * Runs `handle` in a request scope as Next's route module makes one: a work
-   * store with an `AfterContext` whose callbacks run once the response has
-   * closed, and a request work unit.
-   */
+  const platform = new AsyncLocalStorage();
+  globalThis[Symbol.for('@next/request-context')] = { get: () => platform.getStore() };
+  const inPlatform = process.env.PARTS_NEXT === 'platform';
   nextScope = (outgoing, handle) => {
     const afterContext = new AfterContext({
       waitUntil,
       onClose: (callback) => outgoing.once('close', callback),
     });
     const unit = { type: 'request', phase: 'action' };
-    return workAsyncStorage.run({ afterContext }, () => workUnitAsyncStorage.run(unit, handle));
+    const route = () =>
+      workAsyncStorage.run({ afterContext }, () => workUnitAsyncStorage.run(unit, handle));
+    return inPlatform ? platform.run({ waitUntil }, route) : route();
   };
 }
 /** `withOurs(GET, options)` per variant. */

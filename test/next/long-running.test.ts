@@ -61,6 +61,45 @@ describe('Next.js route handlers: batched on a long-running server, delivered pe
     expect(requests).to.equal(1); // the three requests' shared delivery (see HandOffBatch.turnDelivery)
   });
 
+  /** Three route requests run in Next 16's own request scope (test/faults/fixtures/next-after-child.ts). */
+  async function inNextScope(
+    title: string,
+    requestContext: boolean,
+  ): Promise<{ afterCalls: number; waitUntil: number; stats: ClientStats }> {
+    const child = runFixture(
+      'next-after-child.ts',
+      { apiUrl: mock.url, token: TOKEN, title, requestContext },
+      { NODE_PATH: resolve(__dirname, 'next16/node_modules') },
+    );
+    const result = JSON.parse(await child.line('RESULT ')) as {
+      afterCalls: number;
+      waitUntil: number;
+      stats: ClientStats;
+    };
+    expect(await child.exited).to.include({ code: 0 });
+    expect(mock.events).to.have.length(3);
+    expect(result.stats).to.include({ tracked: 3, delivered: 3 });
+    return result;
+  }
+
+  it("in Next's request scope: next start calls after() once for the requests of a batch window, not per request", async () => {
+    const { afterCalls, waitUntil } = await inNextScope('next-server (v16.0.0)', false);
+    expect(afterCalls).to.equal(1);
+    expect(waitUntil).to.equal(1); // Next's own, for that one after()
+  });
+
+  it("in Next's request scope on a platform (Vercel's request context has a waitUntil): no after(), each request hands the turn's delivery to waitUntil", async () => {
+    const { afterCalls, waitUntil } = await inNextScope('node', true);
+    expect(afterCalls).to.equal(0);
+    expect(waitUntil).to.equal(3);
+  });
+
+  it("in Next's request scope with no waitUntil anywhere: after() per request keeps each delivery alive", async () => {
+    const { afterCalls, waitUntil } = await inNextScope('node', false);
+    expect(afterCalls).to.equal(3);
+    expect(waitUntil).to.equal(3); // each request's AfterContext hands its callbacks' promise to Next's waitUntil
+  });
+
   it('next start on Next 14 (no after(): it exits at SIGTERM without waiting): delivery starts at the hand-off', async () => {
     const { stats } = await run(14, 'next-server (v14.2.0)');
     expect(stats).to.include({ tracked: 3, queued: 0 });
