@@ -64,6 +64,9 @@ try {
   );
   process.stderr.write(`${framework} ${variant}: ${Math.round(run.result.rps)} req/s\n`);
   await sleep(200);
+  const sunk = await sink.ask('stats');
+  // Events per API request: what batching made of the load (a delivery per request or per turn is a few).
+  process.stderr.write(`sink: ${sunk.ours} events in ${sunk.requests} API requests\n`);
   if (GC) console.log(scavenges(app.log()));
 } finally {
   await app?.stop(10_000);
