@@ -57,8 +57,12 @@ export class Flushes {
     // A waiter whose own events are settled may still wait for one before it: chain to it until it has reported.
     const previous =
       after ?? (ledger.waiter && !ledger.waiter.reported ? ledger.waiter : undefined);
-    if (previous && ledger.appendsSinceFlush === 0 && ledger.droppedSinceFlush === 0)
+    if (previous && ledger.appendsSinceFlush === 0 && ledger.droppedSinceFlush === 0) {
+      // Awaited now: what it waits for no longer waits to join the batch in flight, though a delivery only a
+      // platform waits for made it (a turn's, which the flush's drain of the hand-offs ran just before).
+      if (!join && !previous.done) this.#dispatcher.sendNow();
       return previous;
+    }
     const waiter = new FlushWaiter(previous, ledger.takeDropped());
     ledger.appendsSinceFlush = 0;
     this.#store.forEach((e) => waiter.adopt(e));

@@ -41,7 +41,11 @@ export interface Platform {
   readonly sharedDeliveries: boolean;
   /** Runs `fn` after this turn's I/O (once per turn batching). */
   defer(fn: () => void): void;
-  /** `fn`, bound to run outside the caller's async context (no request's AsyncLocalStorage store). */
+  /**
+   * `fn`, bound to run outside the caller's async context (no request's
+   * AsyncLocalStorage store), wherever it is made: in the context the
+   * platform module loaded in.
+   */
   outsideContext(fn: () => void): () => void;
   /** 4 or 6 for an IP address, else 0 (like `net.isIP`). */
   isIP(text: string): 0 | 4 | 6;

@@ -28,10 +28,10 @@ export type OpenHandOff = OpenEntry<HandOff>;
  * The delay is one turn; `drain()` runs what waits at
  * once (the client calls it first thing in `flush()` and `shutdown()`).
  *
- * The batch runs outside every request's async context (bound once, here):
- * otherwise the first request's AsyncLocalStorage store would show in the
- * hooks (`beforeSend`, `identify`, `skip`) of all the others. The hooks get
- * the request as an argument instead.
+ * The batch runs outside every request's async context, whoever runs it (the
+ * end of the turn, or a `flush()` a route awaits): otherwise one request's
+ * AsyncLocalStorage store would show in the hooks (`beforeSend`, `identify`,
+ * `skip`) of all the others. The hooks get the request as an argument instead.
  */
 export class HandOffBatch implements PendingWork {
   #waiting: HandOff[] = [];
@@ -47,7 +47,8 @@ export class HandOffBatch implements PendingWork {
   readonly #pending = new Set<Promise<void>>();
   readonly #onError: (err: unknown) => void;
   readonly #deliver: () => Promise<unknown>;
-  readonly #runLater = platform.outsideContext(() => this.drain());
+  readonly #runWaiting = platform.outsideContext(() => this.#runAll(false));
+  readonly #runWaitingAndOpen = platform.outsideContext(() => this.#runAll(true));
 
   /**
    * `onError` hears a hand-off that threw; the others still run. `deliver`
@@ -60,7 +61,7 @@ export class HandOffBatch implements PendingWork {
 
   /** Runs `handOff` at the end of this turn, after the hand-offs queued before it. */
   add(handOff: HandOff): void {
-    if (this.#waiting.push(handOff) === 1) platform.defer(this.#runLater);
+    if (this.#waiting.push(handOff) === 1) platform.defer(this.#runWaiting);
   }
 
   /**
@@ -103,8 +104,7 @@ export class HandOffBatch implements PendingWork {
    * an awaited flush is; every hook wait is bounded, so this ends.
    */
   settle(): Promise<void> | undefined {
-    this.drain();
-    for (const handOff of this.#open.values()) this.#run(handOff);
+    this.#runWaitingAndOpen();
     if (this.#pending.size === 0) return undefined;
     const keepAlive = setInterval(() => undefined, 60_000);
     return Promise.all(this.#pending).then(() => clearInterval(keepAlive));
@@ -112,13 +112,20 @@ export class HandOffBatch implements PendingWork {
 
   /** Runs every waiting hand-off now (a no-op when none waits). */
   drain(): void {
+    if (this.#waiting.length !== 0) this.#runWaiting();
+  }
+
+  /** The waiting hand-offs, then (`open`) those of requests still running; in no request's async context. */
+  #runAll(open: boolean): void {
     const batch = this.#waiting;
-    if (batch.length === 0) return;
-    const turn = this.#turn;
-    this.#waiting = [];
-    this.#turn = undefined;
-    for (const handOff of batch) this.#run(handOff);
-    turn?.resolve(this.#deliverTurn());
+    if (batch.length !== 0) {
+      const turn = this.#turn;
+      this.#waiting = [];
+      this.#turn = undefined;
+      for (const handOff of batch) this.#run(handOff);
+      turn?.resolve(this.#deliverTurn());
+    }
+    if (open) for (const handOff of this.#open.values()) this.#run(handOff);
   }
 
   /** After the turn's hand-offs: their async hooks (and any other pending), then a flush. Never rejects. */

@@ -79,7 +79,10 @@ export class HeldCalls<Req, Res> implements HandOff {
     if (waitUntil && !platform.sharedDeliveries)
       return response.onDone(this.#res, () => this.handOff());
     this.#sharesTurn = waitUntil !== undefined;
+    let ended = false;
     response.onDone(this.#res, () => {
+      if (ended) return; // a Web request's signal (the client went away), then its respond()
+      ended = true;
       handOffs.add(this);
       if (waitUntil) this.#handTo(waitUntil, handOffs.turnDelivery());
     });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { IdentifyEvent, TrackEvent } from '../../src/index';
 import { expectBalanced } from '../support/client';
+import { failOnUnhandledRejections } from '../support/rejections';
 import { adapterSuite, pendingStream, sleep } from './harness';
 
 /** A visitor id as the browser SDK writes it (a UUID v4: other ids are no visitor). */
@@ -12,14 +13,7 @@ const VISITOR = {
 const never = (): Promise<never> => new Promise<never>(() => undefined);
 
 adapterSuite('adapter: async hooks', (t) => {
-  const rejections: unknown[] = [];
-  const onRejection = (reason: unknown): void => void rejections.push(reason);
-  before(() => process.on('unhandledRejection', onRejection));
-  after(() => process.off('unhandledRejection', onRejection));
-  afterEach(async () => {
-    await sleep(5); // an unhandled rejection is reported after the microtask queue drains
-    expect(rejections.map(String)).to.deep.equal([]);
-  });
+  failOnUnhandledRejections();
 
   /** Tracks one event per request on the app; resolves with the flush report taken right after the response. */
   async function oneEvent(

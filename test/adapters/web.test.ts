@@ -284,6 +284,31 @@ describe('adapter: fetch (Request → Response)', () => {
     await client.shutdown();
   });
 
+  it('the same with waitUntil: the delivery is handed to it once, when the client went away, not again at respond()', async () => {
+    const { client } = clientFor(t.mock, { flushIntervalMs: 60_000 });
+    const handed: Promise<unknown>[] = [];
+    const [tracked, upstream, responded] = [signal(), signal(), signal()];
+    const port = await serve(async (request) => {
+      const ours = tracker(request, { client, waitUntil: (p) => void handed.push(p) });
+      ours.track('Report Requested');
+      tracked.resolve();
+      await upstream.promise; // a slow upstream
+      const response = ours.respond(new Response('late'));
+      responded.resolve();
+      return response;
+    });
+    await abortWhen(port, tracked.promise);
+    const [event] = await t.mock.waitFor(1);
+    expect(event!.event).to.equal('Report Requested');
+    expect(handed).to.have.length(1);
+    upstream.resolve();
+    await responded.promise;
+    expect(handed).to.have.length(1);
+    expect(await handed[0]).to.deep.include({ delivered: 1 });
+    expect(client.stats()).to.include({ tracked: 1, delivered: 1, held: 0 });
+    await client.shutdown();
+  });
+
   it('never guesses the IP from headers: none without remoteAddress, trustProxy or clientIp', async () => {
     const { client } = clientFor(t.mock);
     const port = await serve((request) => {

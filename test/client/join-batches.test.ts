@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { platform } from '#platform';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import express from 'express';
@@ -10,6 +9,7 @@ import { tracker } from '../../adapters/fetch';
 import type { FlushReport, OursClient } from '../../src/index';
 import { clientFor, expectBalanced, TOKEN, withMock } from '../support/client';
 import { send } from '../support/http';
+import { withJoinWindow } from '../support/join-window';
 import { until } from '../support/wait';
 
 /** The events of each request the mock received, by name. */
@@ -24,18 +24,6 @@ function serverlessRequest(client: OursClient, name: string, deliveries: Promise
   });
   ours.track(name, undefined, { userId: 'v' });
   ours.respond(new Response('ok'));
-}
-
-/** Runs `body` with the platform's join window at `ms` (the default, 20 ms, is too short to tell apart from "at once" in a test). */
-async function withJoinWindow(ms: number, body: () => Promise<void>): Promise<void> {
-  const own = platform as { joinBatchesMs: number };
-  const before = own.joinBatchesMs;
-  own.joinBatchesMs = ms;
-  try {
-    await body();
-  } finally {
-    own.joinBatchesMs = before;
-  }
 }
 
 /**

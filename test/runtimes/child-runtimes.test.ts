@@ -31,5 +31,6 @@ for (const runtime of RUNTIMES) {
     runtime.name,
     () => runnerFor(runtime),
     () => true,
+    true,
   );
 }

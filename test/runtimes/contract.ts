@@ -17,13 +17,16 @@ export type RunScenario = (name: string, apiUrl: string) => Promise<unknown>;
 
 /**
  * The client's contract on one runtime: batching, gzip or not, 207, 413, 429
- * with backoff, the shutdown report, validation errors. `gzip` says whether
- * the runtime compresses (it has node:zlib or CompressionStream).
+ * with backoff, the shutdown report, validation errors, deliveries a platform
+ * waits on. `gzip` says whether the runtime compresses (it has node:zlib or
+ * CompressionStream); `sharedDeliveries`, whether the requests that end in
+ * one turn share one delivery (Node, Bun, Deno: `Platform.sharedDeliveries`).
  */
 export function describeContract(
   runtime: string,
   run: () => RunScenario | string,
   gzip: () => boolean,
+  sharedDeliveries: boolean,
 ): void {
   describe(`client contract on ${runtime}`, function () {
     this.timeout(60_000);
@@ -106,6 +109,22 @@ export function describeContract(
       expect(mock.events).to.have.length(2);
       // A flush someone awaits never waits to join the batch in flight: nothing is queued a pump's turn later.
       expect(out.waiting).to.equal(0);
+    });
+
+    it(`deliveries a platform waits on (waitUntil), five requests ending in one turn: ${sharedDeliveries ? 'one delivery for all' : 'one delivery each'}, each settled with its events, every event once`, async () => {
+      const out = (await scenario('turnDelivery', mock.url)) as Outcome & {
+        deliveries: number;
+        reports: Outcome['shutdown'][];
+      };
+      expect(out.errors).to.deep.equal([]);
+      expect(out.deliveries).to.equal(sharedDeliveries ? 1 : 5);
+      const least = sharedDeliveries ? 5 : 1; // a flush reports what was queued before it too
+      for (const report of out.reports)
+        expect(report.delivered + report.failed, JSON.stringify(out.reports)).to.be.at.least(least);
+      expect(out.reports.every((r) => r.failed === 0)).to.equal(true);
+      expect(
+        mock.events.map((e) => Number(e.eventProperties?.['i'])).sort((a, b) => a - b),
+      ).to.deep.equal([0, 1, 2, 3, 4]);
     });
 
     it('shutdown() delivers what waits and reports it', async () => {

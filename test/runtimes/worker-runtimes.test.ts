@@ -72,11 +72,13 @@ describe('worker runtimes', function () {
     'the edge runtime (edge-runtime, Vercel)',
     () => edge,
     () => edgeGzip,
+    false,
   );
   describeContract(
     'workerd (miniflare, Cloudflare Workers)',
     () => workerd,
     () => true,
+    false,
   );
 
   for (const runtime of ['edge-runtime', 'workerd']) {
