@@ -93,7 +93,7 @@ export class HeldCalls<Req, Res> implements HandOff {
     void this.#handOff();
   }
 
-  /** The hand-off; returns the delivery promise when someone waits for it. */
+  /** The hand-off; returns the delivery promise when someone waits for it (sharing the turn's: its async hooks' work). */
   #handOff(): Promise<unknown> | undefined {
     if (this.#handedOff) return undefined;
     this.#handedOff = true;
